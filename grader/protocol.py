@@ -1,0 +1,371 @@
+"""The wire format between the grader and a worker process, and its strict decoder.
+
+A message is one frame on a pipe::
+
+    u32 body_length | u32 head_length | head: JSON, UTF-8 | blobs: .npy bytes, back to back
+
+The head is a JSON object with an ``op`` and a ``blobs`` list giving each blob's length in bytes.
+Values inside the head are tagged nodes, so nothing a worker sends is ever turned into an arbitrary
+object:
+
+=============================  ======================================================
+JSON node                      value
+=============================  ======================================================
+null, true, 3, 2.5, "text"     None, bool, int, finite float, str
+{"t": "float", "v": "nan"}     float("nan"), and "inf" / "-inf"
+{"t": "tuple", "v": [...]}     tuple (likewise "list")
+{"t": "dict", "v": [[k, v]]}   dict; keys decode to str, int, float, bool, None or tuples of them
+{"t": "array", "i": 0}         numpy.ndarray read from blob 0 (dtype kind b, i, u or f only)
+{"t": "scalar", "i": 0}        numpy scalar read from a 0-d array in blob 0
+{"t": "handle", "id": 3}       an object that stays in the worker (see grader.proxy.Handle)
+{"t": "callback", "id": 5}     a grader function the worker may ask the grader to call
+=============================  ======================================================
+
+Everything here is imported by the worker too, so it depends on numpy and the standard library
+only, and grabs its helpers at import time, before any student code runs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import struct
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+FRAME_HEADER = struct.Struct("!II")
+ARRAY_KINDS = frozenset("biuf")
+_json_dumps = json.dumps
+_json_loads = json.loads
+_read_magic = np.lib.format.read_magic
+_read_header_1 = np.lib.format.read_array_header_1_0
+_read_header_2 = np.lib.format.read_array_header_2_0
+_write_array = np.lib.format.write_array
+
+
+class ProtocolError(Exception):
+    """Bytes that do not form a valid message, or a message over one of the limits."""
+
+
+@dataclass(frozen=True)
+class WireLimits:
+    """Caps on what one message may hold; checked before the bytes are read or built into values.
+
+    max_message_bytes: one frame's body, in bytes.
+    max_depth: nesting of tuples, lists and dicts.
+    max_nodes: values in one message, counting every element of every container.
+    max_string_chars: characters in one string.
+    max_array_elements: elements in one array.
+    """
+
+    max_message_bytes: int = 64 * 1024 * 1024
+    max_depth: int = 32
+    max_nodes: int = 100_000
+    max_string_chars: int = 100_000
+    max_array_elements: int = 4_000_000
+
+
+DEFAULT_LIMITS = WireLimits()
+
+
+# ---------------------------------------------------------------- frames
+
+
+def pack(message: dict[str, Any], blobs: Sequence[bytes] = ()) -> bytes:
+    """One frame holding ``message`` (a JSON-able dict with an "op") and its array blobs."""
+    head = _json_dumps(
+        {**message, "blobs": [len(blob) for blob in blobs]},
+        allow_nan=False,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode("utf-8")
+    body_length = len(head) + sum(len(blob) for blob in blobs)
+    return FRAME_HEADER.pack(body_length, len(head)) + head + b"".join(blobs)
+
+
+@dataclass
+class Frame:
+    """A parsed message: its JSON head and the raw blobs its array nodes refer to."""
+
+    head: dict[str, Any]
+    blobs: list[memoryview]
+
+    @property
+    def op(self) -> str:
+        return self.head["op"]
+
+
+def _reject_constant(name: str) -> Any:
+    raise ProtocolError(f"JSON constant {name} is not allowed (non-finite floats are tagged)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ProtocolError(f"JSON number {text[:20]} overflows a float")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > 400:
+        raise ProtocolError("JSON integer with more than 400 digits")
+    return int(text)
+
+
+class FrameBuffer:
+    """Collects bytes read from a pipe and cuts them into frames, refusing oversized ones early."""
+
+    def __init__(self, limits: WireLimits = DEFAULT_LIMITS) -> None:
+        self._limits = limits
+        self._data = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        self._data += data
+        if len(self._data) >= FRAME_HEADER.size:
+            self._check_header()
+
+    def _check_header(self) -> tuple[int, int]:
+        body_length, head_length = FRAME_HEADER.unpack_from(self._data)
+        if body_length > self._limits.max_message_bytes:
+            raise ProtocolError(
+                f"a message of {body_length} bytes is over the limit of "
+                f"{self._limits.max_message_bytes} bytes"
+            )
+        if head_length > body_length:
+            raise ProtocolError("a message's head is longer than the message")
+        return body_length, head_length
+
+    def next_frame(self) -> Frame | None:
+        """The next complete frame, or None until more bytes arrive."""
+        if len(self._data) < FRAME_HEADER.size:
+            return None
+        body_length, head_length = self._check_header()
+        end = FRAME_HEADER.size + body_length
+        if len(self._data) < end:
+            return None
+        body = bytes(self._data[FRAME_HEADER.size : end])
+        del self._data[:end]
+        return parse_body(body, head_length)
+
+
+def parse_body(body: bytes, head_length: int) -> Frame:
+    """Split a frame body into its JSON head and blobs, checking that the lengths add up."""
+    try:
+        head = _json_loads(
+            body[:head_length].decode("utf-8"),
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ProtocolError(f"a message head is not valid JSON: {error}") from None
+    if not isinstance(head, dict) or not isinstance(head.get("op"), str):
+        raise ProtocolError("a message head is not an object with an 'op'")
+    lengths = head.get("blobs")
+    if not isinstance(lengths, list) or not all(
+        type(length) is int and length >= 0 for length in lengths
+    ):
+        raise ProtocolError("a message's blob lengths are not a list of sizes")
+    if head_length + sum(lengths) != len(body):
+        raise ProtocolError("a message's blob lengths do not add up to its size")
+    view = memoryview(body)
+    blobs, offset = [], head_length
+    for length in lengths:
+        blobs.append(view[offset : offset + length])
+        offset += length
+    return Frame(head, blobs)
+
+
+# ---------------------------------------------------------------- arrays
+
+
+def array_to_npy(array: np.ndarray) -> bytes:
+    """``.npy`` bytes of a numeric array (kinds b, i, u, f), never pickled."""
+    buffer = io.BytesIO()
+    _write_array(buffer, np.asarray(array, order="C"), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def array_from_npy(blob: memoryview, limits: WireLimits = DEFAULT_LIMITS) -> np.ndarray:
+    """A fresh, writable, plain ``np.ndarray`` from ``.npy`` bytes, checked header first.
+
+    The dtype must be a plain number or bool (kind b, i, u, f; no fields, no objects) and the
+    byte count must match the header's shape exactly; nothing is unpickled.
+    """
+    stream = io.BytesIO(blob)
+    try:
+        version = _read_magic(stream)
+        if version == (1, 0):
+            shape, fortran_order, dtype = _read_header_1(stream)
+        elif version == (2, 0):
+            shape, fortran_order, dtype = _read_header_2(stream)
+        else:
+            raise ProtocolError(f"unsupported .npy version {version}")
+    except (ValueError, TypeError, SyntaxError, OverflowError) as error:
+        raise ProtocolError(f"an array's .npy header is invalid: {error}") from None
+    if dtype.kind not in ARRAY_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise ProtocolError(f"an array of dtype {dtype.str} is not a plain numeric array")
+    if len(shape) > limits.max_depth or not all(type(n) is int and n >= 0 for n in shape):
+        raise ProtocolError(f"an array has an invalid shape {shape!r}")
+    count = math.prod(shape)
+    if count > limits.max_array_elements:
+        raise ProtocolError(
+            f"an array of {count} elements is over the limit of {limits.max_array_elements}"
+        )
+    offset = stream.tell()
+    if len(blob) - offset != count * dtype.itemsize:
+        raise ProtocolError("an array's data does not match the shape in its header")
+    flat = np.frombuffer(blob, dtype=dtype, count=count, offset=offset)
+    array = np.array(flat.reshape(shape, order="F" if fortran_order else "C"), order="C")
+    if not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="))
+    return array
+
+
+# ---------------------------------------------------------------- values
+
+
+def _is_plain_array(value: Any) -> bool:
+    return (
+        isinstance(value, np.ndarray)
+        and value.dtype.kind in ARRAY_KINDS
+        and value.dtype.fields is None
+        and value.dtype.subdtype is None
+    )
+
+
+class Encoder:
+    """Turns a value into a JSON node plus blobs; what is not plain data goes to ``on_other``.
+
+    ``on_other(value)`` returns the node to send instead: a handle in the worker, a callback in
+    the grader.
+    """
+
+    def __init__(self, on_other: Callable[[Any], dict[str, Any]], max_depth: int = 32) -> None:
+        self._on_other = on_other
+        self._max_depth = max_depth
+        self.blobs: list[bytes] = []
+
+    def encode(self, value: Any, depth: int = 0) -> Any:
+        kind = type(value)
+        if value is None or kind is bool or kind is int or kind is str:
+            return value
+        if kind is float:
+            return value if math.isfinite(value) else {"t": "float", "v": repr(value)}
+        if isinstance(value, np.generic) and value.dtype.kind in ARRAY_KINDS:
+            return {"t": "scalar", "i": self._add_blob(np.asarray(value))}
+        if _is_plain_array(value):
+            return {"t": "array", "i": self._add_blob(np.asarray(value))}
+        if depth < self._max_depth and kind in (tuple, list):
+            return {
+                "t": kind.__name__,
+                "v": [self.encode(item, depth + 1) for item in value],
+            }
+        if depth < self._max_depth and kind is dict:
+            return {
+                "t": "dict",
+                "v": [
+                    [self.encode(key, depth + 1), self.encode(item, depth + 1)]
+                    for key, item in value.items()
+                ],
+            }
+        return self._on_other(value)
+
+    def _add_blob(self, array: np.ndarray) -> int:
+        self.blobs.append(array_to_npy(array))
+        return len(self.blobs) - 1
+
+
+class Decoder:
+    """Builds values from the JSON nodes of one frame, under ``limits``.
+
+    ``on_handle(node)`` and ``on_callback(node)`` turn those two tags into objects; a side that
+    must not receive one of them passes a function that raises ProtocolError.
+    """
+
+    def __init__(
+        self,
+        frame: Frame,
+        on_handle: Callable[[dict[str, Any]], Any],
+        on_callback: Callable[[dict[str, Any]], Any],
+        limits: WireLimits = DEFAULT_LIMITS,
+    ) -> None:
+        self._blobs = frame.blobs
+        self._on_handle = on_handle
+        self._on_callback = on_callback
+        self._limits = limits
+        self._nodes = 0
+
+    def decode(self, node: Any, depth: int = 0) -> Any:
+        self._nodes += 1
+        if self._nodes > self._limits.max_nodes:
+            raise ProtocolError(f"a message holds more than {self._limits.max_nodes} values")
+        if depth > self._limits.max_depth:
+            raise ProtocolError(f"a value is nested deeper than {self._limits.max_depth} levels")
+        if node is None or type(node) in (bool, int, float):
+            return node
+        if type(node) is str:
+            if len(node) > self._limits.max_string_chars:
+                raise ProtocolError(
+                    f"a string of {len(node)} characters is over the limit of "
+                    f"{self._limits.max_string_chars}"
+                )
+            return node
+        if type(node) is not dict:
+            raise ProtocolError(f"an untagged {type(node).__name__} where a value was expected")
+        tag = node.get("t")
+        if tag == "float" and node.get("v") in ("nan", "inf", "-inf"):
+            return float(node["v"])
+        if tag in ("tuple", "list") and type(node.get("v")) is list:
+            items = [self.decode(item, depth + 1) for item in node["v"]]
+            return tuple(items) if tag == "tuple" else items
+        if tag == "dict" and type(node.get("v")) is list:
+            return self._decode_dict(node["v"], depth)
+        if tag in ("array", "scalar"):
+            array = array_from_npy(self._blob(node), self._limits)
+            if tag == "scalar":
+                if array.ndim != 0:
+                    raise ProtocolError("a scalar's blob is not a 0-d array")
+                return array[()]
+            return array
+        if tag == "handle" and type(node.get("id")) is int:
+            return self._on_handle(node)
+        if tag == "callback" and type(node.get("id")) is int:
+            return self._on_callback(node)
+        raise ProtocolError(f"an unknown value tag {str(tag)[:40]!r}")
+
+    def _decode_dict(self, pairs: list[Any], depth: int) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        for pair in pairs:
+            if type(pair) is not list or len(pair) != 2:
+                raise ProtocolError("a dict entry is not a [key, value] pair")
+            key = self.decode(pair[0], depth + 1)
+            if not _is_plain_key(key):
+                raise ProtocolError("a dict key is not a string, number, bool or None")
+            result[key] = self.decode(pair[1], depth + 1)
+        return result
+
+    def _blob(self, node: dict[str, Any]) -> memoryview:
+        index = node.get("i")
+        if type(index) is not int or not 0 <= index < len(self._blobs):
+            raise ProtocolError("an array refers to a blob the message does not have")
+        return self._blobs[index]
+
+
+def _is_plain_key(key: Any) -> bool:
+    if key is None or type(key) in (str, int, float, bool):
+        return True
+    return type(key) is tuple and all(_is_plain_key(item) for item in key)
+
+
+def refuse(what: str) -> Callable[[dict[str, Any]], Any]:
+    """An ``on_handle``/``on_callback`` for a side that must never receive that tag."""
+
+    def refuse_node(node: dict[str, Any]) -> Any:
+        raise ProtocolError(f"a {what} is not allowed here")
+
+    return refuse_node

@@ -1,0 +1,414 @@
+"""The grader's view of a submission running in a worker: calls that read like ordinary Python.
+
+``student.numerical_derivative(f, 2.0)`` sends a call to the worker and returns the decoded reply.
+A grader function among the arguments (``f``) stays here: the worker asks for it to be evaluated.
+A reply that is not plain data arrives as a Handle, which can be called, passed back, or have its
+attributes read (``h = student.compose(pairs); value, slope = h(0.5)``). Arrays the student's code
+changed in place are changed here too, so a check can see that an input was modified.
+
+Whatever goes wrong in the student's code becomes a StudentError with a message for the student.
+After a timeout, a crash or a protocol error the worker is killed; the next call starts a fresh one
+and loads the submission again, so one bad call costs one check, not the whole grading.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.protocol import Decoder, Encoder, Frame, ProtocolError, pack
+from grader.sandbox import (
+    Limits,
+    WorkerBrokeProtocol,
+    WorkerError,
+    WorkerExited,
+    WorkerProcess,
+    WorkerTimedOut,
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """The code of one submission, ready to send to a worker.
+
+    path: the file as the user named it; filename: the name used in tracebacks and messages;
+    text: Python source; cell_of_line: for notebooks, line number -> (cell number, line in cell).
+    """
+
+    path: str
+    filename: str
+    text: str
+    cell_of_line: dict[int, tuple[int, int]] | None = None
+
+    def place(self, line: int) -> str:
+        """'line 12', or 'cell 3, line 2' for a notebook."""
+        if self.cell_of_line and line in self.cell_of_line:
+            cell, cell_line = self.cell_of_line[line]
+            return f"cell {cell}, line {cell_line}"
+        return f"line {line}"
+
+
+class StudentError(Exception):
+    """The student's code did not produce a value; the message is for the student."""
+
+    status = "error"
+
+
+class LoadFailed(StudentError):
+    """The submission could not be loaded at all."""
+
+
+class NotImplementedYet(StudentError):
+    """The function still raises NotImplementedError."""
+
+
+class StudentRaised(StudentError):
+    """The function raised an exception."""
+
+
+class MissingFunction(StudentError):
+    """No function of that name in the submission."""
+
+
+class WrongSignature(StudentError):
+    """The function's parameters do not accept the documented call."""
+
+
+class CallTimedOut(StudentError):
+    """The call did not return before its deadline."""
+
+
+class WorkerCrashed(StudentError):
+    """The worker process exited, was killed, or sent bytes the grader cannot accept."""
+
+
+_KIND_ERRORS: dict[str, type[StudentError]] = {
+    "exception": StudentRaised,
+    "not_implemented": NotImplementedYet,
+    "missing": MissingFunction,
+    "not_callable": MissingFunction,
+    "signature": WrongSignature,
+    "bad_return": WorkerCrashed,
+}
+
+
+class StudentSession:
+    """One submission loaded in a worker, restarted on demand; the grader's end of the RPC.
+
+    ``deadline`` (time.monotonic seconds) ends the whole grading; each call also gets at most
+    ``limits.call_seconds``.
+    """
+
+    def __init__(self, source: Source, limits: Limits, deadline: float) -> None:
+        self.source = source
+        self.limits = limits
+        self.deadline = deadline
+        self.load_error: str | None = None
+        self.restarts = 0
+        self._worker: WorkerProcess | None = None
+        self._generation = 0
+        self._callbacks: dict[int, Callable[..., Any]] = {}
+        self._callback_ids = itertools.count(1)
+        self._output: list[str] = []
+        self._loaded = False
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start the worker process now, so it imports numpy while the grader prepares."""
+        if self._worker is None and self.load_error is None:
+            self._worker = WorkerProcess(self.limits)
+            self._generation += 1
+            self._loaded = False
+
+    def load(self) -> bool:
+        """Load the submission in the worker; False (and ``load_error`` set) if it cannot be."""
+        self._connected()
+        return self.load_error is None
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._retire_worker()
+
+    def output(self) -> str:
+        """Everything the student's code printed, across restarts (each part capped)."""
+        parts = [*self._output]
+        if self._worker is not None:
+            parts.append(self._worker.output())
+        return "".join(part for part in parts if part)
+
+    def _retire_worker(self) -> None:
+        if self._worker is None:
+            return
+        self._worker.kill()
+        self._output.append(self._worker.output())
+        self._worker = None
+
+    def _connected(self) -> WorkerProcess:
+        """A worker with the submission loaded, starting and loading one if needed."""
+        if self.load_error is not None:
+            raise LoadFailed(self.load_error)
+        if self._worker is not None and self._loaded:
+            return self._worker
+        if self._worker is None:
+            if self._generation:
+                self.restarts += 1
+            self.start()
+        worker = self._worker
+        assert worker is not None
+        try:
+            worker.wait_ready()
+            deadline = self._call_deadline()
+            worker.send(pack({"op": "load", "source": self.source.text,
+                              "filename": self.source.filename}), deadline)
+            reply = worker.receive(deadline)
+        except WorkerError as error:
+            self._retire_worker()
+            self.load_error = self._describe_worker_error(error, "while loading your file")
+            raise LoadFailed(self.load_error) from None
+        if reply.op != "loaded" or reply.head.get("ok") is not True:
+            self._retire_worker()
+            self.load_error = self._locate(str(reply.head.get("message", "it could not be loaded")))
+            raise LoadFailed(self.load_error)
+        self._loaded = True
+        return worker
+
+    def _call_deadline(self) -> float:
+        return min(time.monotonic() + self.limits.call_seconds, self.deadline)
+
+    # ------------------------------------------------------------ calls
+
+    def call(self, target: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+             label: str) -> Any:
+        """Call ``target`` ({"name": ...} or {"handle": id}) in the worker and return its value.
+
+        ``label`` names the call in messages, e.g. "numerical_derivative".
+        """
+        return self._request({"op": "call", "target": target}, args, kwargs, label)
+
+    def get_attribute(self, handle: int, name: str, label: str) -> Any:
+        return self._request({"op": "getattr", "target": {"handle": handle}, "name": name},
+                             None, None, label)
+
+    def _request(self, message: dict[str, Any], args: tuple[Any, ...] | None,
+                 kwargs: dict[str, Any] | None, label: str) -> Any:
+        worker = self._connected()
+        generation = self._generation
+        encoder = Encoder(self._grader_side_node)
+        if args is not None and kwargs is not None:
+            message = {**message, "args": encoder.encode(list(args)),
+                       "kwargs": encoder.encode(dict(kwargs))}
+        try:
+            worker.send(pack(message, encoder.blobs), self._call_deadline())
+            reply = self._await_reply(worker, generation, label)
+        except WorkerError as error:
+            self._retire_worker()
+            raise self._worker_failure(error, label) from None
+        if reply.op == "raise":
+            raise self._student_failure(reply.head, label)
+        value = self._decode(reply, reply.head.get("value"), generation, label)
+        if args is not None and kwargs is not None:
+            self._apply_mutations(reply, generation, label, args, kwargs)
+        return value
+
+    def _await_reply(self, worker: WorkerProcess, generation: int, label: str) -> Frame:
+        """Read until the reply to our request, answering the worker's callbacks meanwhile."""
+        deadline = self._call_deadline()
+        while True:
+            frame = worker.receive(deadline)
+            if frame.op in ("return", "raise"):
+                return frame
+            if frame.op != "callback":
+                raise WorkerBrokeProtocol(f"unexpected message {frame.op[:40]!r}")
+            self._answer_callback(worker, frame, generation, label, deadline)
+
+    def _answer_callback(self, worker: WorkerProcess, frame: Frame, generation: int, label: str,
+                         deadline: float) -> None:
+        function = self._callbacks.get(frame.head.get("id"))  # type: ignore[arg-type]
+        if function is None:
+            raise WorkerBrokeProtocol("a callback the grader never sent")
+        try:
+            args = self._decode(frame, frame.head.get("args"), generation, label)
+            kwargs = self._decode(frame, frame.head.get("kwargs"), generation, label)
+            if type(args) is not list or type(kwargs) is not dict:
+                raise WorkerBrokeProtocol("a callback's arguments are malformed")
+        except StudentError as error:
+            raise WorkerBrokeProtocol(str(error)) from None
+        encoder = Encoder(self._grader_side_node)
+        try:
+            result = function(*args, **kwargs)
+            reply = {"op": "callback_return", "value": encoder.encode(result)}
+        except Exception as error:  # the student passed the grader's function something odd
+            reply = {"op": "callback_raise", "message": f"{type(error).__name__}: {error}"}
+            encoder.blobs.clear()
+        worker.send(pack(reply, encoder.blobs), deadline)
+
+    # ------------------------------------------------------------ values
+
+    def _grader_side_node(self, value: Any) -> dict[str, Any]:
+        """How a grader value that is not plain data crosses: a handle back, or a callback."""
+        if isinstance(value, Handle):
+            if value._session is not self or value._generation != self._generation:
+                raise StudentError(
+                    f"{value._label} came from an earlier run of your code that had to be stopped"
+                )
+            return {"t": "handle", "id": value._id}
+        if callable(value):
+            callback_id = next(self._callback_ids)
+            self._callbacks[callback_id] = value
+            return {"t": "callback", "id": callback_id,
+                    "name": getattr(value, "__name__", "f")[:60]}
+        raise TypeError(f"cannot send a {type(value).__name__} to the student's code")
+
+    def _decode(self, frame: Frame, node: Any, generation: int, label: str) -> Any:
+        def make_handle(handle: dict[str, Any]) -> Handle:
+            type_name = handle.get("type") if type(handle.get("type")) is str else "object"
+            return Handle(self, generation, handle["id"], f"the {type_name[:60]} {label} returned")
+
+        def own_callback(callback: dict[str, Any]) -> Callable[..., Any]:
+            if callback["id"] not in self._callbacks:
+                raise ProtocolError("a callback the grader never sent")
+            return self._callbacks[callback["id"]]
+
+        try:
+            return Decoder(frame, make_handle, own_callback).decode(node)
+        except ProtocolError as error:
+            self._retire_worker()
+            raise WorkerCrashed(
+                f"{label} returned a value the grader cannot accept: {error}"
+            ) from None
+
+    def _apply_mutations(self, reply: Frame, generation: int, label: str,
+                         args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Copy arrays the student changed in place back into the grader's arguments."""
+        changes = reply.head.get("mutated")
+        if type(changes) is not list:
+            return
+        roots = {"args": args, "kwargs": kwargs}
+        for change in changes[:1000]:
+            if type(change) is not list or len(change) != 2 or type(change[0]) is not list:
+                continue
+            new_value = self._decode(reply, change[1], generation, label)
+            original = _follow(roots, change[0])
+            if (type(original) is np.ndarray and type(new_value) is np.ndarray
+                    and original.shape == new_value.shape and original.flags.writeable):
+                with contextlib.suppress(TypeError, ValueError):
+                    np.copyto(original, new_value, casting="unsafe")
+
+    # ------------------------------------------------------------ messages
+
+    def _student_failure(self, head: dict[str, Any], label: str) -> StudentError:
+        kind = head.get("kind")
+        message = str(head.get("message", ""))[:2000]
+        where = self._locate(str(head.get("where", ""))[:500])
+        error_type = _KIND_ERRORS.get(kind) if type(kind) is str else None
+        if error_type is NotImplementedYet:
+            return NotImplementedYet(
+                f"{label} is not implemented yet: replace `raise NotImplementedError` in "
+                f"{self.source.filename} with your code"
+            )
+        if error_type is StudentRaised:
+            return StudentRaised(f"{label} raised {message}{' ' + where if where else ''}")
+        if error_type is MissingFunction or error_type is WrongSignature:
+            return error_type(message)
+        if error_type is WorkerCrashed:
+            return WorkerCrashed(f"{label} returned a value the grader cannot send: {message}")
+        return WorkerCrashed(f"{label}: {message}")
+
+    def _worker_failure(self, error: WorkerError, label: str) -> StudentError:
+        return (CallTimedOut if isinstance(error, WorkerTimedOut) else WorkerCrashed)(
+            self._describe_worker_error(error, f"while running {label}")
+        )
+
+    def _describe_worker_error(self, error: WorkerError, during: str) -> str:
+        if isinstance(error, WorkerTimedOut):
+            if time.monotonic() >= self.deadline:
+                return (f"the grading ran out of its {self.limits.wall_seconds:g} s {during}; "
+                        "look for a loop that never ends")
+            return (f"no answer within {self.limits.call_seconds:g} s {during}; "
+                    "look for a loop that never ends or a very slow computation")
+        if isinstance(error, WorkerExited):
+            return f"your code stopped the process {during}: {error}"
+        return f"your code's process sent bytes the grader cannot read {during}: {error}"
+
+    def _locate(self, text: str) -> str:
+        """Rewrite '(line N' into '(cell C, line L' for notebooks."""
+        if not self.source.cell_of_line:
+            return text
+        head, sep, rest = text.partition("(line ")
+        number = rest.split(":")[0].split(")")[0]
+        if not sep or not number.isdigit():
+            return text
+        return f"{head}({self.source.place(int(number))}{rest[len(number):]}"
+
+
+def _follow(roots: dict[str, Any], path: list[Any]) -> Any:
+    """The grader's value at ``path`` (as the worker sent it) in the call's arguments, or None."""
+    if not path or path[0] not in roots:
+        return None
+    value = roots[path[0]]
+    for step in path[1:]:
+        if type(value) in (list, tuple) and type(step) is int and 0 <= step < len(value):
+            value = value[step]
+        elif type(value) is dict and type(step) in (str, int) and step in value:
+            value = value[step]
+        else:
+            return None
+    return value
+
+
+class Handle:
+    """An object that stays in the worker: call it, read its attributes, or pass it back."""
+
+    def __init__(self, session: StudentSession, generation: int, handle_id: int,
+                 label: str) -> None:
+        self._session = session
+        self._generation = generation
+        self._id = handle_id
+        self._label = label
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._session.call({"handle": self._id}, args, kwargs, self._label)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._session.get_attribute(self._id, name, f"{self._label}.{name}")
+
+    def __repr__(self) -> str:
+        return f"<{self._label}>"
+
+
+class StudentFunction:
+    """A function of the submission, called in the worker."""
+
+    def __init__(self, session: StudentSession, name: str) -> None:
+        self._session = session
+        self.__name__ = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._session.call({"name": self.__name__}, args, kwargs, self.__name__)
+
+    def __repr__(self) -> str:
+        return f"<student function {self.__name__}>"
+
+
+class StudentModule:
+    """The submission as a module: ``student.relu_forward(x)`` calls it in the worker."""
+
+    def __init__(self, session: StudentSession) -> None:
+        self._session = session
+
+    def __getattr__(self, name: str) -> StudentFunction:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return StudentFunction(self._session, name)
+
+    def __repr__(self) -> str:
+        return f"<student submission {self._session.source.filename}>"

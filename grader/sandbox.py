@@ -1,0 +1,262 @@
+"""Starting a worker process under limits, and exchanging frames with it under deadlines.
+
+The worker (grader.worker) runs as ``python -I -u -m grader.worker``: isolated mode, so neither the
+current directory nor PYTHONPATH nor the user's site-packages are importable; a fresh temporary
+directory as its working directory and HOME; an environment holding only what Python and numpy need;
+resource limits on memory, CPU time, file size and core dumps; its own session, so the whole process
+group is killed when it times out or the grading ends. Its stdout and stderr are read into a capped
+buffer while it runs, so a submission that prints megabytes neither blocks nor floods the grader.
+
+This module knows processes and bytes; what the bytes mean is grader.protocol's and grader.proxy's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+from grader.protocol import FrameBuffer, Frame, ProtocolError, WireLimits
+
+STARTUP_SECONDS = 30.0  # to import numpy and say "ready": the grader's cost, not the student's
+READ_CHUNK = 1 << 20
+# Machine settings that keep OpenBLAS correct on some processors; the worker must see them too.
+PASSED_THROUGH_ENVIRONMENT = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one grading may use.
+
+    wall_seconds: the whole grading of one exercise, every check included.
+    call_seconds: one call into student code (loading the file counts as a call).
+    memory_mb: address space of the worker process, in MiB.
+    output_kb: how much of what the student's code prints is kept, in KiB.
+    """
+
+    wall_seconds: float = 30.0
+    call_seconds: float = 5.0
+    memory_mb: int = 1024
+    output_kb: int = 64
+
+
+class WorkerError(Exception):
+    """The worker stopped answering: it timed out, exited, or broke the protocol."""
+
+
+class WorkerTimedOut(WorkerError):
+    pass
+
+
+class WorkerExited(WorkerError):
+    def __init__(self, status: int | None) -> None:
+        self.status = status
+        super().__init__(_describe_status(status))
+
+
+class WorkerBrokeProtocol(WorkerError):
+    pass
+
+
+def _describe_status(status: int | None) -> str:
+    if status is None:
+        return "the process closed its connection to the grader"
+    if status < 0:
+        name = signal.Signals(-status).name if -status in signal.valid_signals() else -status
+        if -status in (signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS):
+            return f"the process was killed by {name} (often: out of memory)"
+        return f"the process was killed by {name}"
+    return f"the process exited with status {status}"
+
+
+def _worker_environment(home: str) -> dict[str, str]:
+    environment = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": home,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        # One BLAS thread: a grading is small, and threads multiply the address space numpy needs.
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    for name in PASSED_THROUGH_ENVIRONMENT:
+        if name in os.environ:
+            environment[name] = os.environ[name]
+    return environment
+
+
+def _limit_resources(limits: Limits) -> None:
+    """Runs in the child between fork and exec: nothing here may allocate much or take locks."""
+    memory = limits.memory_mb * 1024 * 1024
+    cpu_seconds = int(limits.wall_seconds) + 2  # a backstop; the wall deadline normally kills first
+    for name, value in (
+        (resource.RLIMIT_AS, memory),
+        (resource.RLIMIT_CPU, cpu_seconds),
+        (resource.RLIMIT_FSIZE, 16 * 1024 * 1024),
+        (resource.RLIMIT_CORE, 0),
+    ):
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(name, (value, value))
+
+
+class WorkerProcess:
+    """One started worker and the three pipes to it (requests, replies, printed output)."""
+
+    def __init__(self, limits: Limits, wire_limits: WireLimits | None = None) -> None:
+        self.limits = limits
+        self._home = tempfile.mkdtemp(prefix="grade-worker-")
+        request_read, self._request_write = os.pipe()
+        self._reply_read, reply_write = os.pipe()
+        self._output_read, output_write = os.pipe()
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-I", "-u", "-m", "grader.worker", str(request_read),
+                 str(reply_write)],
+                stdin=subprocess.DEVNULL,
+                stdout=output_write,
+                stderr=output_write,
+                pass_fds=(request_read, reply_write),
+                cwd=self._home,
+                env=_worker_environment(self._home),
+                start_new_session=True,
+                preexec_fn=lambda: _limit_resources(limits),
+            )
+        finally:
+            for fd in (request_read, reply_write, output_write):
+                os.close(fd)
+        for fd in (self._request_write, self._reply_read, self._output_read):
+            os.set_blocking(fd, False)
+        self._frames = FrameBuffer(wire_limits or WireLimits())
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._reply_read, selectors.EVENT_READ)
+        self._selector.register(self._output_read, selectors.EVENT_READ)
+        self._replies_closed = False
+        self._output = bytearray()
+        self._output_dropped = 0
+        self._ready = False
+        self.closed = False
+
+    # ------------------------------------------------------------ exchanging frames
+
+    def wait_ready(self) -> None:
+        """Wait for the worker's "ready" (numpy imported); once per process."""
+        if not self._ready:
+            frame = self.receive(time.monotonic() + STARTUP_SECONDS)
+            if frame.op != "ready":
+                raise WorkerBrokeProtocol(f"expected 'ready', got {frame.op[:40]!r}")
+            self._ready = True
+
+    def send(self, data: bytes, deadline: float) -> None:
+        """Write one frame, reading the worker's output meanwhile so neither side blocks."""
+        view = memoryview(data)
+        self._selector.register(self._request_write, selectors.EVENT_WRITE)
+        try:
+            while view:
+                for key, _ in self._select(deadline):
+                    if key.fd == self._request_write:
+                        try:
+                            view = view[os.write(self._request_write, view):]
+                        except BrokenPipeError:
+                            raise WorkerExited(self._exit_status()) from None
+                    else:
+                        self._read(key.fd)
+                if self._replies_closed:
+                    raise WorkerExited(self._exit_status())
+        finally:
+            self._selector.unregister(self._request_write)
+
+    def receive(self, deadline: float) -> Frame:
+        """The next frame from the worker; raises WorkerError if none comes by ``deadline``."""
+        while True:
+            try:
+                frame = self._frames.next_frame()
+            except ProtocolError as error:
+                raise WorkerBrokeProtocol(str(error)) from None
+            if frame is not None:
+                return frame
+            if self._replies_closed:
+                raise WorkerExited(self._exit_status())
+            for key, _ in self._select(deadline):
+                self._read(key.fd)
+
+    def _select(self, deadline: float) -> list[tuple[selectors.SelectorKey, int]]:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise WorkerTimedOut()
+        return self._selector.select(remaining)
+
+    def _read(self, fd: int) -> None:
+        try:
+            chunk = os.read(fd, READ_CHUNK)
+        except BlockingIOError:
+            return
+        if fd == self._output_read:
+            self._keep_output(chunk)
+            if not chunk:
+                self._selector.unregister(fd)
+            return
+        if not chunk:
+            self._replies_closed = True
+            self._selector.unregister(fd)
+            return
+        try:
+            self._frames.feed(chunk)
+        except ProtocolError as error:
+            raise WorkerBrokeProtocol(str(error)) from None
+
+    def _keep_output(self, chunk: bytes) -> None:
+        room = self.limits.output_kb * 1024 - len(self._output)
+        self._output += chunk[: max(room, 0)]
+        self._output_dropped += max(len(chunk) - max(room, 0), 0)
+
+    def output(self) -> str:
+        """What the student's code printed so far (capped), as text."""
+        text = self._output.decode("utf-8", errors="replace")
+        if self._output_dropped:
+            text += f"\n… {self._output_dropped} more bytes of output not kept"
+        return text
+
+    # ------------------------------------------------------------ ending
+
+    def _exit_status(self) -> int | None:
+        try:
+            return self._process.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self) -> None:
+        """Kill the worker's whole process group and release its pipes and directory."""
+        if self.closed:
+            return
+        self.closed = True
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            self._process.kill()
+        self._drain_output()
+        self._process.wait()
+        self._selector.close()
+        for fd in (self._request_write, self._reply_read, self._output_read):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        shutil.rmtree(self._home, ignore_errors=True)
+
+    def _drain_output(self) -> None:
+        """Keep what the killed process printed before it died (bounded: the pipe has an end)."""
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            deadline = time.monotonic() + 0.2
+            while time.monotonic() < deadline:
+                chunk = os.read(self._output_read, READ_CHUNK)
+                if not chunk:
+                    break
+                self._keep_output(chunk)

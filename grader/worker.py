@@ -1,0 +1,365 @@
+"""The worker: the one process where student code runs.
+
+Started by grader.sandbox as ``python -I -u -m grader.worker READ_FD WRITE_FD`` in a fresh temporary
+directory with a cleared environment and resource limits. It imports numpy, says "ready", then
+serves the grader's requests on its pipes:
+
+- ``load``: run the submission's source as the module ``submission``;
+- ``call``: call a function of that module (or a handle) with decoded arguments;
+- ``getattr``: read an attribute of a handle.
+
+Replies carry plain data only (see grader.protocol). Any other object is kept here in a table and
+sent as a handle id. A grader function passed as an argument arrives as a callback stub: calling it
+sends a ``callback`` request and waits for the grader's answer, serving nested requests meanwhile.
+
+This module imports nothing from the grader but grader.protocol, and keeps its own references to
+the functions it needs, taken before student code can replace them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import itertools
+import linecache
+import os
+import sys
+import traceback
+import types
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn
+
+import numpy as np
+
+from grader.protocol import (
+    Decoder,
+    Encoder,
+    Frame,
+    FrameBuffer,
+    ProtocolError,
+    WireLimits,
+    pack,
+)
+
+MODULE_NAME = "submission"
+MAX_MESSAGE_CHARS = 2_000
+_os_read = os.read
+_os_write = os.write
+_os_exit = os._exit
+_tobytes = np.ndarray.tobytes
+
+
+class Channel:
+    """Frames over the two pipes the grader gave this process."""
+
+    def __init__(self, read_fd: int, write_fd: int) -> None:
+        self._read_fd = read_fd
+        self._write_fd = write_fd
+        # The grader is trusted, but its arrays may be large: allow more than the grader allows us.
+        self._frames = FrameBuffer(WireLimits(max_message_bytes=1 << 30))
+
+    def send(self, message: dict[str, Any], blobs: list[bytes] | None = None) -> None:
+        data = memoryview(pack(message, blobs or []))
+        while data:
+            written = _os_write(self._write_fd, data)
+            data = data[written:]
+
+    def receive(self) -> Frame:
+        while True:
+            frame = self._frames.next_frame()
+            if frame is not None:
+                return frame
+            chunk = _os_read(self._read_fd, 1 << 20)
+            if not chunk:  # the grader closed the pipe: nothing more to do
+                _os_exit(0)
+            self._frames.feed(chunk)
+
+
+class GraderCallbackError(Exception):
+    """The grader could not evaluate a function it passed in (for example: wrong argument type)."""
+
+
+class Worker:
+    """Loads one submission and serves the grader's requests against it."""
+
+    def __init__(self, channel: Channel) -> None:
+        self._channel = channel
+        self._module: types.ModuleType | None = None
+        self._filename = "submission.py"
+        self._objects: dict[int, Any] = {}
+        self._next_handle = itertools.count(1)
+        # A stub we were given and are asked to send back goes back as the grader's own function.
+        self._callback_ids: dict[int, int] = {}  # id(stub) -> callback id
+        self._stubs: list[Callable[..., Any]] = []  # keeps stubs alive so their id() stays unique
+
+    # ------------------------------------------------------------ serving
+
+    def serve(self) -> NoReturn:
+        while True:
+            self._handle(self._channel.receive())
+
+    def _handle(self, frame: Frame) -> None:
+        op = frame.op
+        if op == "load":
+            self._channel.send(self._load(frame.head))
+        elif op in ("call", "getattr"):
+            reply, blobs = self._answer(frame)
+            self._channel.send(reply, blobs)
+        elif op == "exit":
+            _os_exit(0)
+        else:
+            self._channel.send({"op": "raise", "kind": "protocol", "message": f"unknown op {op}"})
+
+    def _load(self, head: dict[str, Any]) -> dict[str, Any]:
+        self._filename = head["filename"]
+        source = head["source"]
+        # Tracebacks quote the offending line: let linecache find the source we were sent.
+        linecache.cache[self._filename] = (len(source), None, source.splitlines(True),
+                                           self._filename)
+        module = types.ModuleType(MODULE_NAME)
+        module.__file__ = self._filename
+        sys.modules[MODULE_NAME] = module
+        try:
+            code = compile(source, self._filename, "exec", dont_inherit=True)
+            exec(code, module.__dict__)
+        except SyntaxError as error:
+            return {"op": "loaded", "ok": False, "message": _describe_syntax_error(error)}
+        except SystemExit as error:
+            return {
+                "op": "loaded",
+                "ok": False,
+                "message": f"it calls sys.exit({_short(error.code)}) while loading{self._where()}",
+            }
+        except BaseException as error:
+            return {
+                "op": "loaded",
+                "ok": False,
+                "message": f"{_exception_text(error)}{self._where(error)}",
+            }
+        self._module = module
+        return {"op": "loaded", "ok": True}
+
+    def _answer(self, frame: Frame) -> tuple[dict[str, Any], list[bytes]]:
+        head = frame.head
+        try:
+            target = self._target(head["target"])
+            if frame.op == "getattr":
+                try:
+                    value = getattr(target, head["name"])
+                except Exception as error:
+                    return self._raised(error), []
+                return self._reply(value, [])
+            args = self._decode(frame, head["args"])
+            kwargs = self._decode(frame, head["kwargs"])
+        except _Refusal as refusal:
+            return refusal.reply, []
+        problem = _signature_problem(target, args, kwargs)
+        if problem:
+            return {"op": "raise", "kind": "signature", "message": problem}, []
+        before = list(_arrays_in(args, kwargs))
+        snapshots = [(path, _tobytes(array)) for path, array in before]
+        try:
+            value = target(*args, **kwargs)
+        except BaseException as error:
+            return self._raised(error), []
+        mutated = [
+            (path, array)
+            for (path, array), (_, old) in zip(before, snapshots, strict=True)
+            if _tobytes(array) != old
+        ]
+        return self._reply(value, mutated)
+
+    def _reply(
+        self, value: Any, mutated: list[tuple[list[Any], np.ndarray]]
+    ) -> tuple[dict[str, Any], list[bytes]]:
+        encoder = Encoder(self._keep)
+        try:
+            node = encoder.encode(value)
+            changes = [[path, encoder.encode(array)] for path, array in mutated]
+        except BaseException as error:  # a hostile __len__ or the like
+            return {"op": "raise", "kind": "bad_return", "message": _exception_text(error)}, []
+        return {"op": "return", "value": node, "mutated": changes}, encoder.blobs
+
+    # ------------------------------------------------------------ objects and callbacks
+
+    def _target(self, target: Any) -> Any:
+        if type(target) is dict and type(target.get("handle")) is int:
+            if target["handle"] not in self._objects:
+                raise _Refusal("stale_handle", "that object no longer exists in this worker")
+            return self._objects[target["handle"]]
+        name = target.get("name") if type(target) is dict else None
+        if self._module is None or type(name) is not str:
+            raise _Refusal("protocol", "no submission is loaded")
+        if name not in self._module.__dict__:
+            raise _Refusal("missing", self._missing_message(name))
+        value = self._module.__dict__[name]
+        if not callable(value):
+            raise _Refusal("not_callable", f"{name} is a {type(value).__name__}, not a function")
+        return value
+
+    def _missing_message(self, name: str) -> str:
+        assert self._module is not None
+        defined = [
+            key
+            for key, value in self._module.__dict__.items()
+            if callable(value) and not key.startswith("_")
+        ]
+        close = difflib.get_close_matches(name, defined, n=1, cutoff=0.6)
+        hint = f"; did you rename it to {close[0]}?" if close else ""
+        return f"your file has no function named {name}{hint}"
+
+    def _keep(self, value: Any) -> dict[str, Any]:
+        """The node for a value that is not plain data: a callback we got, or a new handle."""
+        callback_id = self._callback_ids.get(id(value))
+        if callback_id is not None:
+            return {"t": "callback", "id": callback_id}
+        handle = next(self._next_handle)
+        self._objects[handle] = value
+        kind = "function" if callable(value) else "object"
+        return {"t": "handle", "id": handle, "kind": kind, "type": _type_name(value)}
+
+    def _decode(self, frame: Frame, node: Any) -> Any:
+        try:
+            return Decoder(frame, self._handle_node, self._callback_stub).decode(node)
+        except ProtocolError as error:
+            raise _Refusal("protocol", str(error)) from None
+
+    def _handle_node(self, node: dict[str, Any]) -> Any:
+        if node["id"] not in self._objects:
+            raise _Refusal("stale_handle", "that object no longer exists in this worker")
+        return self._objects[node["id"]]
+
+    def _callback_stub(self, node: dict[str, Any]) -> Callable[..., Any]:
+        callback_id = node["id"]
+        label = node.get("name") if type(node.get("name")) is str else "f"
+
+        def grader_function(*args: Any, **kwargs: Any) -> Any:
+            return self._call_grader(callback_id, args, kwargs)
+
+        grader_function.__name__ = grader_function.__qualname__ = label
+        self._callback_ids[id(grader_function)] = callback_id
+        self._stubs.append(grader_function)
+        return grader_function
+
+    def _call_grader(self, callback_id: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        encoder = Encoder(self._keep)
+        message = {
+            "op": "callback",
+            "id": callback_id,
+            "args": encoder.encode(list(args)),
+            "kwargs": encoder.encode(dict(kwargs)),
+        }
+        self._channel.send(message, encoder.blobs)
+        while True:
+            frame = self._channel.receive()
+            if frame.op == "callback_return":
+                return self._decode(frame, frame.head["value"])
+            if frame.op == "callback_raise":
+                raise GraderCallbackError(str(frame.head.get("message", "")))
+            self._handle(frame)  # a nested request from the grader
+
+    # ------------------------------------------------------------ messages
+
+    def _raised(self, error: BaseException) -> dict[str, Any]:
+        reply = {
+            "op": "raise",
+            "kind": "exception",
+            "type": type(error).__name__,
+            "message": _exception_text(error),
+            "where": self._where(error).removeprefix(" "),
+        }
+        if isinstance(error, NotImplementedError):
+            reply["kind"] = "not_implemented"
+        return reply
+
+    def _where(self, error: BaseException | None = None) -> str:
+        """' (line 12: `code`)' for the deepest frame of the submission in a traceback."""
+        if error is None or error.__traceback__ is None:
+            return ""
+        frames = [
+            frame
+            for frame in traceback.extract_tb(error.__traceback__)
+            if frame.filename == self._filename
+        ]
+        if not frames:
+            return ""
+        frame = frames[-1]
+        code = f": `{frame.line.strip()}`" if frame.line else ""
+        return f" (line {frame.lineno}{code})"
+
+
+class _Refusal(Exception):
+    """A request the worker answers with a ``raise`` reply without calling student code."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.reply = {"op": "raise", "kind": kind, "message": message}
+
+
+def _signature_problem(target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """Why ``target`` cannot take these arguments, or "" if it can (or has no signature)."""
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):
+        return ""
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as error:
+        name = getattr(target, "__name__", "the function")
+        return f"{name}{signature} cannot be called this way: {error}"
+    return ""
+
+
+def _arrays_in(args: Any, kwargs: Any) -> Iterator[tuple[list[Any], np.ndarray]]:
+    """(path, array) for every array in the arguments, so in-place changes can be sent back."""
+    stack: list[tuple[list[Any], Any, int]] = [(["args"], args, 0), (["kwargs"], kwargs, 0)]
+    while stack:
+        path, value, depth = stack.pop()
+        if type(value) is np.ndarray:
+            yield path, value
+        elif depth < 8 and type(value) in (list, tuple):
+            stack.extend(([*path, i], item, depth + 1) for i, item in enumerate(value))
+        elif depth < 8 and type(value) is dict:
+            stack.extend(
+                ([*path, key], item, depth + 1)
+                for key, item in value.items()
+                if type(key) in (str, int)
+            )
+
+
+def _exception_text(error: BaseException) -> str:
+    try:
+        text = str(error)
+    except BaseException:
+        text = ""
+    name = type(error).__name__
+    return _short(f"{name}: {text}" if text else name)
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + "…"
+
+
+def _type_name(value: Any) -> str:
+    name = type(value).__qualname__
+    return name if isinstance(name, str) else "object"
+
+
+def _describe_syntax_error(error: SyntaxError) -> str:
+    where = f" (line {error.lineno}" if error.lineno else ""
+    if where and error.text:
+        where += f": `{error.text.strip()}`"
+    where += ")" if where else ""
+    return _short(f"{type(error).__name__}: {error.msg}{where}")
+
+
+def main() -> None:
+    read_fd, write_fd = int(sys.argv[1]), int(sys.argv[2])
+    channel = Channel(read_fd, write_fd)
+    channel.send({"op": "ready"})
+    Worker(channel).serve()
+
+
+if __name__ == "__main__":
+    main()
