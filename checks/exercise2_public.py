@@ -1,0 +1,155 @@
+"""Public checks for exercise 2, partial derivatives and gradients.
+
+Fixed values from the lesson, properties of the steepest-ascent direction, and finite differences
+computed by the grader; never the reference solution.
+"""
+
+import numpy as np
+
+from grader import finite_diff
+from grader.checks import (
+    Recorder,
+    check,
+    describe,
+    expect_array,
+    expect_close,
+    expect_number,
+    expect_unchanged,
+    fail,
+)
+
+
+def plane_of_vector(p):
+    """The lesson's z = 3x + 2y, with (x, y) = p."""
+    return 3 * p[0] + 2 * p[1]
+
+
+def bowl_of_vector(p):
+    """The lesson's z = x² + y², with (x, y) = p."""
+    return p[0] ** 2 + p[1] ** 2
+
+
+def cubic_of_vector(p):
+    """A function whose one-sided and central differences differ visibly for h = 1e-3."""
+    return p[0] ** 3 + p[0] * p[1] ** 2 - 2 * p[-1] ** 3
+
+
+def weighted_quartic(x):
+    """Σ w·x² + Σ x³ / 3 with fixed weights: a gradient that differs in every entry."""
+    weights = np.arange(1, x.size + 1, dtype=np.float64).reshape(x.shape)
+    return float(np.sum(weights * x**2) + np.sum(x**3) / 3)
+
+
+def one_sided(f, x, h):
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[index] = h
+        grad[index] = (f(x + step) - f(x)) / h
+    return grad
+
+
+ONE_SIDED_HINT = ("you took a one-sided difference; use the central difference "
+                  "(f(x + h·e) - f(x - h·e)) / (2h)")
+
+
+@check(points=2)
+def test_partial_derivative(student, rng):
+    """partial_derivative is the central difference along one axis, and leaves the point alone."""
+    point = np.array([1.0, 5.0])
+    for function, formula, expected in [(plane_of_vector, "z = 3x + 2y", [3.0, 2.0]),
+                                        (bowl_of_vector, "z = x² + y²", [2.0, 10.0])]:
+        for axis in (0, 1):
+            call = f"partial_derivative({formula}, point={describe(point)}, axis={axis})"
+            got = student.partial_derivative(function, point.copy(), axis)
+            expect_close(got, expected[axis], call, rtol=1e-6, atol=1e-6, mistakes={
+                f"this is the derivative along axis {1 - axis}; step along `axis` only":
+                    expected[1 - axis],
+            })
+    h = 1e-3
+    point = rng.uniform(-2, 2, size=3)
+    for axis in range(3):
+        before = point.copy()
+        call = f"partial_derivative(f(p) = p0³ + p0·p1² - 2·p2³, point={describe(before)}, " \
+               f"axis={axis}, h={h:g})"
+        got = student.partial_derivative(cubic_of_vector, point, axis, h=h)
+        expect_unchanged(point, before, call, "point")
+        step = np.zeros(3)
+        step[axis] = h
+        expected = (cubic_of_vector(point + step) - cubic_of_vector(point - step)) / (2 * h)
+        expect_close(expect_number(got, call), expected, call, rtol=1e-9, mistakes={
+            ONE_SIDED_HINT: (cubic_of_vector(point + step) - cubic_of_vector(point)) / h,
+        })
+
+
+@check(points=2)
+def test_numerical_gradient(student, rng):
+    """numerical_gradient differentiates along every entry, for inputs of any shape, unchanged."""
+    for shape in [(3,), (2, 4), (2, 2, 2)]:
+        x = rng.uniform(-2, 2, size=shape)
+        before = x.copy()
+        h = 1e-4
+        traced = Recorder(weighted_quartic, "f")
+        call = f"numerical_gradient(f(x) = Σ w·x² + Σ x³/3, x={describe(before)}, h={h:g})"
+        got = student.numerical_gradient(traced, x, h=h)
+        expect_unchanged(x, before, call, "x")
+        for evaluated in traced.inputs:
+            if not isinstance(evaluated, np.ndarray) or evaluated.shape != shape:
+                fail(f"{call} called f with {describe(evaluated)}; call it with arrays "
+                     f"shaped like x, {shape}")
+        expected, scale = finite_diff.gradient(weighted_quartic, before, h)
+        got = expect_array(got, call, shape)
+        expect_close(got, expected, call, rtol=1e-7, atol=1e-7, mistakes={
+            ONE_SIDED_HINT: one_sided(weighted_quartic, before, h),
+        })
+
+
+@check(points=1)
+def test_plane_and_bowl_gradients(student, rng):
+    """plane, bowl and their exact gradients match the lesson and their finite differences."""
+    for x, y in [(1.0, 1.0), (-2.0, 0.5), tuple(rng.uniform(-5, 5, size=2))]:
+        x, y = float(x), float(y)
+        point = np.array([x, y])
+        for name, function, value in [("plane", plane_of_vector, 3 * x + 2 * y),
+                                      ("bowl", bowl_of_vector, x**2 + y**2)]:
+            expect_close(getattr(student, name)(x, y), value, f"{name}({x:g}, {y:g})",
+                         rtol=1e-12)
+            call = f"{name}_gradient({x:g}, {y:g})"
+            got = expect_array(getattr(student, f"{name}_gradient")(x, y), call, (2,))
+            own, scale = finite_diff.gradient(
+                lambda p, name=name: expect_number(getattr(student, name)(float(p[0]),
+                                                                         float(p[1])),
+                                                   f"{name}({p[0]:g}, {p[1]:g})"), point)
+            expected = np.array([3.0, 2.0]) if name == "plane" else 2 * point
+            expect_close(got, expected, call, rtol=1e-12, mistakes={
+                "the entries are swapped: [∂z/∂x, ∂z/∂y] comes in that order": expected[::-1],
+            })
+            if not np.all(finite_diff.within_tolerance(got, own, scale)):
+                fail(f"{call} does not match finite differences of your {name}")
+
+
+@check(points=1)
+def test_steepest_ascent_direction(student, rng):
+    """steepest_ascent_direction is the unit gradient: no unit step increases f faster."""
+    point = np.zeros(2)
+    linear = lambda v: 3 * v[0] + 4 * v[1]  # noqa: E731
+    call = "steepest_ascent_direction(f(v) = 3·v0 + 4·v1, x=[0, 0])"
+    got = expect_array(student.steepest_ascent_direction(linear, point), call, (2,))
+    expect_close(got, [0.6, 0.8], call, rtol=1e-6, atol=1e-6, mistakes={
+        "this is the gradient itself; divide it by its length to get a unit vector":
+            [3.0, 4.0],
+        "this points downhill; the gradient points uphill": [-0.6, -0.8],
+    })
+    x = rng.uniform(-2, 2, size=3)
+    call = f"steepest_ascent_direction(f(p) = p0³ + p0·p1² - 2·p2³, x={describe(x)})"
+    got = expect_array(student.steepest_ascent_direction(cubic_of_vector, x.copy()), call, (3,))
+    if abs(np.linalg.norm(got) - 1) > 1e-6:
+        fail(f"{call} has length {np.linalg.norm(got):.6g}; a direction has length 1")
+    step = 1e-4
+    best = cubic_of_vector(x + step * got)
+    for _ in range(50):
+        other = rng.normal(size=3)
+        other /= np.linalg.norm(other)
+        if cubic_of_vector(x + step * other) > best + 1e-10:
+            fail(f"{call} gave {describe(got)}, but f rises faster along {describe(other)}; "
+                 "the steepest ascent is along the gradient")

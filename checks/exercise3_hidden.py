@@ -1,0 +1,61 @@
+"""Hidden checks for exercise 3, the chain rule: the reference solution on random chains, points
+and shapes, negative and large x."""
+
+import numpy as np
+
+from grader.checks import check, describe, expect_close, expect_derivative, expect_pair
+
+LINKS = {
+    "sin": (np.sin, np.cos),
+    "tanh": (np.tanh, lambda u: 1 - np.tanh(u) ** 2),
+    "x² - 1": (lambda u: u**2 - 1, lambda u: 2 * u),
+    "3x + 2": (lambda u: 3 * u + 2, lambda u: 3 + 0 * u),
+    "exp(-x²/4)": (lambda u: np.exp(-(u**2) / 4), lambda u: -u / 2 * np.exp(-(u**2) / 4)),
+}
+
+
+def random_chain(rng, length):
+    names = [str(name) for name in rng.choice(list(LINKS), size=length)]
+    return names, [LINKS[name] for name in names]
+
+
+@check(points=2)
+def test_compose_long_chain_matches_reference(student, solution, rng):
+    """compose agrees with the reference on random chains of 1 to 6 functions."""
+    for length in (1, 3, 6):
+        names, pairs = random_chain(rng, length)
+        chained = student.compose(pairs)
+        expected_chain = solution.compose(pairs)
+        for x in (float(rng.uniform(-1.5, 1.5)), rng.uniform(-1.5, 1.5, size=(2, 2))):
+            call = f"compose([{', '.join(names)}])({describe(x)})"
+            value, derivative = expect_pair(chained(x), call)
+            expected_value, expected_derivative = expected_chain(x)
+            expect_close(value, expected_value, call + " value", rtol=1e-10, atol=1e-12)
+            expect_close(derivative, expected_derivative, call + " derivative", rtol=1e-9,
+                         atol=1e-12)
+
+
+@check(points=1)
+def test_chain_rule_matches_reference(student, solution, rng):
+    """chain_rule agrees with the reference for other functions, points and shapes."""
+    for outer, inner in [("sin", "x² - 1"), ("tanh", "3x + 2"), ("exp(-x²/4)", "sin")]:
+        f_prime = LINKS[outer][1]
+        g, g_prime = LINKS[inner]
+        for x in (float(rng.uniform(-2, 2)), rng.uniform(-2, 2, size=(3,)),
+                  rng.uniform(-2, 2, size=(2, 1, 2))):
+            call = f"chain_rule(f = {outer}, g = {inner}, x={describe(x)})"
+            expect_close(student.chain_rule(f_prime, g, g_prime, x),
+                         solution.chain_rule(f_prime, g, g_prime, x), call, rtol=1e-10,
+                         atol=1e-12)
+
+
+@check(points=1)
+def test_lesson_derivative_at_edge_cases(student, solution, rng):
+    """The derivative of cos(x² - 1) holds at negative and large x and for arrays."""
+    for x in (-1.0, -4.2, 30.0, -1e3, rng.uniform(-10, 10, size=(4,)), rng.uniform(-1, 1, (2, 3))):
+        call = f"cos_of_square_minus_one_derivative({describe(x)})"
+        got = student.cos_of_square_minus_one_derivative(x)
+        expect_close(got, solution.cos_of_square_minus_one_derivative(x), call, rtol=1e-9,
+                     atol=1e-9)
+        if np.max(np.abs(x)) < 20:
+            expect_derivative(got, solution.cos_of_square_minus_one, x, call)

@@ -1,0 +1,134 @@
+"""The `grade` command.
+
+    grade EXERCISE [--submission PATH] [--format terminal|json] [--course PATH]
+    grade all      [--submission FOLDER] [--format terminal|json] [--course PATH]
+
+Exit status: 0 full marks; 1 graded, not full marks; 2 could not grade (a usage, course or file
+error), with one line on stderr saying what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from grader import __version__
+from grader.course import COURSE_FILE, Course, find_course, load_course
+from grader.errors import SubmissionNotFound, UsageError
+from grader.results import CourseResult, ExerciseResult
+
+EXIT_FULL_MARKS, EXIT_NOT_FULL_MARKS, EXIT_CANNOT_GRADE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line (raised as UsageError) instead of usage + message."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `grade --help`)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="grade",
+        description="Grade an exercise of the course: your code runs in a separate, limited "
+                    "process; the report says what passed, what failed and why.",
+        epilog="Exit status: 0 full marks, 1 not full marks, 2 could not grade.",
+    )
+    parser.add_argument("target", metavar="EXERCISE",
+                        help="an exercise id from course.yaml (e.g. exercise3), or `all`")
+    parser.add_argument("--submission", metavar="PATH", type=Path,
+                        help="the file to grade (.py or .ipynb), or a folder holding it; "
+                             "default: the exercise's file in this course")
+    parser.add_argument("--format", choices=("terminal", "json"), default="terminal",
+                        help="terminal (default) or json: one JSON object on stdout")
+    parser.add_argument("--course", metavar="PATH", type=Path,
+                        help=f"the course's {COURSE_FILE} or its folder; default: the nearest "
+                             f"{COURSE_FILE} in this folder or above")
+    parser.add_argument("--version", action="version", version=f"grade {__version__}")
+    return parser
+
+
+def _course(given: Path | None) -> Course:
+    if given is None:
+        return load_course(find_course(Path.cwd()))
+    return load_course(given / COURSE_FILE if given.is_dir() else given)
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the current folder when it lies below it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def _grade(course: Course, target: str, submission: Path | None
+           ) -> ExerciseResult | CourseResult:
+    from grader.runner import Grading, not_submitted  # numpy and friends: only once needed
+
+    if target != "all":
+        exercise = course.exercise(target)
+        from grader.submission import locate
+
+        path = locate(exercise, submission)
+        return Grading(course, exercise, path, _shown(path)).run()
+    if submission is not None and not submission.is_dir():
+        raise UsageError(f"{submission}: `grade all --submission` takes a folder holding the "
+                         "exercise files")
+    from grader.submission import locate
+
+    gradings: list[Grading | ExerciseResult] = []
+    try:
+        for exercise in course.exercises:
+            try:
+                path = locate(exercise, submission)
+            except SubmissionNotFound as missing:
+                gradings.append(not_submitted(course, exercise, str(missing)))
+                continue
+            gradings.append(Grading(course, exercise, path, _shown(path)))
+        if all(isinstance(item, ExerciseResult) for item in gradings):
+            folder = submission or course.root
+            raise UsageError(f"no exercise files found in {folder}; pass the folder holding "
+                             "them with --submission")
+        return CourseResult([item if isinstance(item, ExerciseResult) else item.run()
+                             for item in gradings])
+    finally:
+        for item in gradings:
+            if not isinstance(item, ExerciseResult):
+                item.close()
+
+
+def run(argv: Sequence[str]) -> int:
+    """Parse ``argv``, grade, print the report; the exit status."""
+    args = _parser().parse_args(list(argv))
+    course = _course(args.course)
+    result = _grade(course, args.target, args.submission)
+    if args.format == "json":
+        from grader.reports import json_report
+
+        print(json_report.render(result))
+    else:
+        from grader.reports import terminal
+
+        print(terminal.render(result, sys.stdout))
+    return EXIT_FULL_MARKS if result.full_marks else EXIT_NOT_FULL_MARKS
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except UsageError as error:
+        print(f"grade: {error}", file=sys.stderr)
+        return EXIT_CANNOT_GRADE
+    except KeyboardInterrupt:
+        print("grade: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,332 @@
+"""course.yaml: what the course is, validated on load into a Course.
+
+The schema is the msgspec structs below; msgspec checks types, ranges and unknown keys, and this
+module turns its findings into one line with the file, the line, the place and the fix::
+
+    course.yaml:14: exercises[1].points: expected a number, got text; write e.g. `points: 10`
+
+Paths in course.yaml are relative to the folder that holds it. `find_course` searches upward from a
+folder for course.yaml, as git does for .git.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+import yaml
+
+from grader.errors import CourseError
+from grader.sandbox import Limits
+
+COURSE_FILE = "course.yaml"
+COMMANDS = frozenset({"all", "batch", "doctor", "release", "export", "help"})
+ID_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
+
+# ---------------------------------------------------------------- the schema
+
+
+class LimitsSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Per-grading limits; every field optional so an exercise can override just one."""
+
+    wall_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] | None = None
+    call_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] | None = None
+    memory_mb: Annotated[int, msgspec.Meta(ge=128, le=65536)] | None = None
+    output_kb: Annotated[int, msgspec.Meta(ge=1, le=65536)] | None = None
+
+
+class ExerciseSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    id: Annotated[str, msgspec.Meta(pattern=ID_PATTERN)]
+    title: Annotated[str, msgspec.Meta(min_length=1)]
+    student_file: str
+    checks: str
+    points: Annotated[float, msgspec.Meta(gt=0)]
+    solution_file: str | None = None
+    hidden_checks: str | None = None
+    limits: LimitsSpec | None = None
+
+
+class CourseSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    title: Annotated[str, msgspec.Meta(min_length=1)]
+    seed: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+    exercises: Annotated[list[ExerciseSpec], msgspec.Meta(min_length=1)]
+    limits: LimitsSpec | None = None
+
+
+FIELD_EXAMPLES = {
+    "title": "title: Derivatives",
+    "seed": "seed: 20261128",
+    "exercises": "exercises: followed by a list of exercises",
+    "id": "id: exercise1",
+    "student_file": "student_file: exercises/exercise1_derivatives.py",
+    "solution_file": "solution_file: solutions/exercise1_derivatives.py",
+    "checks": "checks: checks/exercise1_public.py",
+    "hidden_checks": "hidden_checks: checks/exercise1_hidden.py",
+    "points": "points: 10",
+    "limits": "limits: {wall_seconds: 30}",
+    "wall_seconds": "wall_seconds: 30",
+    "call_seconds": "call_seconds: 5",
+    "memory_mb": "memory_mb: 1024",
+    "output_kb": "output_kb: 64",
+}
+
+# ---------------------------------------------------------------- the loaded course
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise, its paths absolute."""
+
+    id: str
+    title: str
+    student_file: Path
+    solution_file: Path | None
+    checks: Path
+    hidden_checks: Path | None
+    points: float
+    limits: Limits
+
+    @property
+    def file_name(self) -> str:
+        """The name of the file students edit, e.g. exercise1_derivatives.py."""
+        return self.student_file.name
+
+
+@dataclass(frozen=True)
+class Course:
+    path: Path  # course.yaml itself
+    title: str
+    seed: int
+    exercises: tuple[Exercise, ...]
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    @property
+    def max_score(self) -> float:
+        return sum(exercise.points for exercise in self.exercises)
+
+    def exercise(self, exercise_id: str) -> Exercise:
+        for exercise in self.exercises:
+            if exercise.id == exercise_id:
+                return exercise
+        ids = [exercise.id for exercise in self.exercises]
+        close = difflib.get_close_matches(exercise_id, ids, n=1)
+        suggestion = f"did you mean {close[0]}? " if close else ""
+        raise CourseError(
+            f"no exercise {exercise_id!r} in {self.path}: {suggestion}"
+            f"this course has {', '.join(ids)} (or `all`)"
+        )
+
+
+def find_course(start: Path) -> Path:
+    """The nearest course.yaml in ``start`` or a folder above it."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / COURSE_FILE
+        if candidate.is_file():
+            return candidate
+    raise CourseError(
+        f"no {COURSE_FILE} in {start} or any folder above it: run `grade` inside the course "
+        "folder, or pass --course PATH"
+    )
+
+
+def load_course(path: Path) -> Course:
+    """Read and validate course.yaml at ``path``; CourseError with one line if anything is off."""
+    path = path.resolve()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CourseError(f"{path}: no such file; pass the path of course.yaml") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CourseError(f"{path}: cannot be read as UTF-8 text ({error})") from None
+    data, lines = _parse_yaml(path, text)
+    try:
+        spec = msgspec.convert(data, CourseSpec)
+    except msgspec.ValidationError as error:
+        raise CourseError(_explain(path, lines, str(error))) from None
+    return _resolve(path, spec, lines)
+
+
+# ---------------------------------------------------------------- YAML with line numbers
+
+Place = tuple[Any, ...]  # ("exercises", 1, "points")
+
+
+def _parse_yaml(path: Path, text: str) -> tuple[Any, dict[Place, int]]:
+    """The YAML's data and the line of every place in it; duplicate keys are refused."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise CourseError(
+            f"{path}{where}: not valid YAML ({problem}); check the indentation and colons there"
+        ) from None
+    lines: dict[Place, int] = {}
+    if root is not None:
+        _record_lines(path, root, (), lines)
+    return data, lines
+
+
+def _record_lines(path: Path, node: yaml.Node, place: Place, lines: dict[Place, int]) -> None:
+    lines[place] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise CourseError(
+                    f"{path}:{line}: {_dotted((*place, key))}: the key appears twice (first at "
+                    f"line {seen[key]}); keep one"
+                )
+            seen[key] = line
+            _record_lines(path, value_node, (*place, key), lines)
+            lines[(*place, key)] = line
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(path, item, (*place, index), lines)
+
+
+def _dotted(place: Place) -> str:
+    text = ""
+    for step in place:
+        text += f"[{step}]" if isinstance(step, int) else f".{step}"
+    return text.lstrip(".") or "the top level"
+
+
+def _line_of(lines: dict[Place, int], place: Place) -> int:
+    while place not in lines and place:
+        place = place[:-1]
+    return lines.get(place, 1)
+
+
+# ---------------------------------------------------------------- messages
+
+
+_MSGSPEC_ERROR = re.compile(r"^(?P<what>.*?)(?: - at `\$(?P<at>[^`]*)`)?$", re.DOTALL)
+_PLACE_STEP = re.compile(r"\.(\w+)|\[(\d+)\]")
+_TYPE_NAMES = {"str": "text", "int": "a whole number", "float": "a number", "object": "a mapping",
+               "array": "a list", "bool": "true or false", "null": "nothing"}
+
+
+def _explain(path: Path, lines: dict[Place, int], error: str) -> str:
+    """One line from a msgspec validation error: file:line: place: what is wrong; the fix."""
+    match = _MSGSPEC_ERROR.match(error)
+    assert match is not None
+    what = match["what"]
+    place: Place = tuple(
+        int(index) if index else name for name, index in _PLACE_STEP.findall(match["at"] or "")
+    )
+    field = next((step for step in reversed(place) if isinstance(step, str)), "")
+    unknown = re.match(r"Object contains unknown field `(.+)`", what)
+    if unknown:
+        key = unknown[1]
+        allowed = _allowed_keys(place)
+        close = difflib.get_close_matches(key, allowed, n=1)
+        fix = f"did you mean `{close[0]}`?" if close else f"allowed keys: {', '.join(allowed)}"
+        place = (*place, key)
+        return f"{path}:{_line_of(lines, place)}: {_dotted(place)}: unknown key; {fix}"
+    missing = re.match(r"Object missing required field `(.+)`", what)
+    if missing:
+        key = missing[1]
+        example = FIELD_EXAMPLES.get(key, f"{key}: ...")
+        return (f"{path}:{_line_of(lines, place)}: {_dotted(place)}: the key `{key}` is missing; "
+                f"add e.g. `{example}`")
+    wrong_type = re.match(r"Expected `(\w+)`, got `(\w+)`", what)
+    example = FIELD_EXAMPLES.get(field, "")
+    fix = f"write e.g. `{example}`" if example else "see the README for the format"
+    line = _line_of(lines, place)
+    if wrong_type:
+        expected = _TYPE_NAMES.get(wrong_type[1], wrong_type[1])
+        got = _TYPE_NAMES.get(wrong_type[2], wrong_type[2])
+        return f"{path}:{line}: {_dotted(place)}: expected {expected}, got {got}; {fix}"
+    if "pattern" in what and field == "id":
+        return (f"{path}:{line}: {_dotted(place)}: an id is lowercase letters, digits, `_` or "
+                f"`-`, starting with a letter; write e.g. `id: exercise1`")
+    readable = what.replace("`array`", "a list").replace("`float`", "a number")
+    readable = readable.replace("`int`", "a whole number").replace("`str`", "text")
+    return f"{path}:{line}: {_dotted(place)}: expected {readable.removeprefix('Expected ')}; {fix}"
+
+
+def _allowed_keys(place: Place) -> list[str]:
+    if not place:
+        spec: type[msgspec.Struct] = CourseSpec
+    elif place[-1] == "limits":
+        spec = LimitsSpec
+    else:
+        spec = ExerciseSpec
+    return list(spec.__struct_fields__)
+
+
+# ---------------------------------------------------------------- resolving
+
+
+def _resolve(path: Path, spec: CourseSpec, lines: dict[Place, int]) -> Course:
+    root = path.parent
+    defaults = _merge_limits(Limits(), spec.limits)
+    exercises: list[Exercise] = []
+    first_line: dict[str, int] = {}
+    for index, item in enumerate(spec.exercises):
+        place: Place = ("exercises", index)
+        if item.id in first_line or item.id in COMMANDS:
+            reason = (f"is already used at line {first_line[item.id]}"
+                      if item.id in first_line else "is a command name")
+            raise CourseError(
+                f"{path}:{_line_of(lines, (*place, 'id'))}: {_dotted((*place, 'id'))}: "
+                f"{item.id!r} {reason}; give each exercise its own id"
+            )
+        first_line[item.id] = _line_of(lines, (*place, "id"))
+
+        def existing(key: str, value: str | None, place: Place = place) -> Path | None:
+            if value is None:
+                return None
+            resolved = (root / value).resolve()
+            if not resolved.is_file():
+                raise CourseError(
+                    f"{path}:{_line_of(lines, (*place, key))}: {_dotted((*place, key))}: "
+                    f"{value} does not exist; fix the path (relative to {root})"
+                )
+            return resolved
+
+        student_file = (root / item.student_file).resolve()
+        solution_file = existing("solution_file", item.solution_file)
+        if solution_file is not None and solution_file.name != student_file.name:
+            raise CourseError(
+                f"{path}:{_line_of(lines, (*place, 'solution_file'))}: "
+                f"{_dotted((*place, 'solution_file'))}: named {solution_file.name} but the "
+                f"student file is {student_file.name}; give both the same file name"
+            )
+        checks = existing("checks", item.checks)
+        assert checks is not None
+        exercises.append(Exercise(
+            id=item.id,
+            title=item.title,
+            student_file=student_file,
+            solution_file=solution_file,
+            checks=checks,
+            hidden_checks=existing("hidden_checks", item.hidden_checks),
+            points=item.points,
+            limits=_merge_limits(defaults, item.limits),
+        ))
+    return Course(path=path, title=spec.title, seed=spec.seed, exercises=tuple(exercises))
+
+
+def _merge_limits(base: Limits, override: LimitsSpec | None) -> Limits:
+    if override is None:
+        return base
+    changes = {
+        name: getattr(override, name)
+        for name in LimitsSpec.__struct_fields__
+        if getattr(override, name) is not None
+    }
+    return Limits(**{**base.__dict__, **changes})

@@ -1,0 +1,59 @@
+"""Recognising known mistakes from what a wrong answer looks like.
+
+A check compares the student's value with the expected one; when they differ, `hint_for` looks for a
+known relation between the two: the exact value a specific mistake would give (passed in by the
+check, e.g. the forward difference), or a generic one (the sign flipped, a factor of 2, transposed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+
+def _matches(got: np.ndarray, candidate: Any) -> bool:
+    try:
+        candidate = np.asarray(candidate, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if candidate.shape != got.shape or not np.all(np.isfinite(candidate)):
+        return False
+    return bool(np.allclose(got, candidate, rtol=1e-6, atol=1e-9))
+
+
+def generic_mistakes(expected: np.ndarray) -> dict[str, np.ndarray]:
+    """Hint -> the value that mistake gives, for mistakes any numeric answer can make."""
+    mistakes = {
+        "the sign is flipped": -expected,
+        "the result is twice what it should be (a factor of 2 too many)": 2 * expected,
+        "the result is half what it should be (a factor of 2 missing)": expected / 2,
+    }
+    if expected.ndim == 2 and expected.shape[0] > 1 and expected.shape[1] > 1:
+        mistakes["the result is transposed"] = expected.T
+    return mistakes
+
+
+def hint_for(got: Any, expected: Any, mistakes: Mapping[str, Any] | None = None) -> str | None:
+    """The first known mistake whose value equals ``got``, specific ones before generic ones.
+
+    got, expected: numbers or arrays (already known to differ). mistakes: hint text -> the value
+    that mistake would have produced.
+    """
+    try:
+        got_array = np.asarray(got, dtype=np.float64)
+        expected_array = np.asarray(expected, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if not np.all(np.isfinite(got_array)):
+        return None
+    for hint, candidate in (mistakes or {}).items():
+        if _matches(got_array, candidate):
+            return hint
+    if not np.any(expected_array):
+        return None  # every generic relation to zero is zero again
+    for hint, candidate in generic_mistakes(expected_array).items():
+        if candidate.shape == got_array.shape and _matches(got_array, candidate):
+            return hint
+    return None

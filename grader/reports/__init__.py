@@ -1,0 +1,1 @@
+"""Reports of a grading: terminal (for people) and JSON (for programs)."""

@@ -1,0 +1,59 @@
+"""The JSON report: one object per exercise, as the command line promises.
+
+Per exercise::
+
+    {"exercise": str, "title": str, "score": number, "max_score": number, "file": str | null,
+     "problem": str | null, "output": str,
+     "tests": [{"name": str, "id": str, "score": number, "max_score": number,
+                "status": "passed" | "failed" | "error", "hidden": bool, "message": str}]}
+
+``grade all`` wraps them: {"score": number, "max_score": number, "exercises": [...]}.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from grader.results import CourseResult, ExerciseResult
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else round(value, 6)
+
+
+def exercise_object(result: ExerciseResult) -> dict[str, Any]:
+    return {
+        "exercise": result.exercise,
+        "title": result.title,
+        "score": _number(result.score),
+        "max_score": _number(result.max_score),
+        "file": result.file,
+        "problem": result.problem,
+        "output": result.output,
+        "tests": [
+            {
+                "name": check.title,
+                "id": check.id,
+                "score": _number(check.score),
+                "max_score": _number(check.max_score),
+                "status": check.status,
+                "hidden": check.hidden,
+                "message": check.message,
+            }
+            for check in result.checks
+        ],
+    }
+
+
+def course_object(result: CourseResult) -> dict[str, Any]:
+    return {
+        "score": _number(result.score),
+        "max_score": _number(result.max_score),
+        "exercises": [exercise_object(item) for item in result.exercises],
+    }
+
+
+def render(result: ExerciseResult | CourseResult) -> str:
+    data = course_object(result) if isinstance(result, CourseResult) else exercise_object(result)
+    return json.dumps(data, indent=2, ensure_ascii=False)

@@ -1,0 +1,93 @@
+"""The terminal report: what a student reads after `grade exercise3`.
+
+Per check a mark, its title and points, and for anything not passed the message, wrapped under it;
+then the total and how much of it came from hidden checks. Colour only on a terminal that wants it
+(not with NO_COLOR set); plain words instead of marks where the output cannot encode them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import textwrap
+from typing import TextIO
+
+from grader.results import CheckResult, CourseResult, ExerciseResult
+
+COLOURS = {"passed": "32", "failed": "31", "error": "33", "dim": "2", "bold": "1"}
+
+
+class Style:
+    """Marks and colours suited to one output stream."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.colour = stream.isatty() and "NO_COLOR" not in os.environ
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        try:
+            "✓✗!·─".encode(encoding)
+            self.marks = {"passed": "✓", "failed": "✗", "error": "!"}
+            self.dot, self.rule = "·", "─"
+        except UnicodeEncodeError:
+            self.marks = {"passed": "ok", "failed": "FAIL", "error": "ERR"}
+            self.dot, self.rule = "-", "-"
+        self.width = min(shutil.get_terminal_size((100, 24)).columns, 100)
+
+    def paint(self, text: str, what: str) -> str:
+        return f"\033[{COLOURS[what]}m{text}\033[0m" if self.colour else text
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def _check_lines(check: CheckResult, style: Style) -> list[str]:
+    mark = style.paint(style.marks[check.status], check.status)
+    hidden = style.paint(" (hidden)", "dim") if check.hidden else ""
+    points = f"{_points(check.score)}/{_points(check.max_score)}"
+    title_room = style.width - 12 - len(points)
+    title = check.title if len(check.title) <= title_room else check.title[: title_room - 1] + "…"
+    lines = [f"  {mark} {title}{hidden}  {style.paint(points, 'dim')}"]
+    if check.status != "passed" and check.message:
+        for paragraph in check.message.splitlines():
+            lines += textwrap.wrap(paragraph, style.width - 6, initial_indent="      ",
+                                   subsequent_indent="      ", break_on_hyphens=False) or [""]
+    return lines
+
+
+def exercise_lines(result: ExerciseResult, style: Style) -> list[str]:
+    header = f"{result.exercise} {style.dot} {result.title}"
+    lines = [style.paint(header, "bold") + (f"  ({result.file})" if result.file else "")]
+    if result.problem:
+        lines += textwrap.wrap(result.problem, style.width - 2, initial_indent="  ",
+                               subsequent_indent="    ")
+    for check in result.checks:
+        lines += _check_lines(check, style)
+    if result.output.strip():
+        shown = result.output.strip().splitlines()
+        lines.append(style.paint("  your code printed:", "dim"))
+        lines += [f"    | {line}" for line in shown[:20]]
+        if len(shown) > 20:
+            lines.append(f"    | … {len(shown) - 20} more lines")
+    hidden = [check for check in result.checks if check.hidden]
+    passed = sum(check.status == "passed" for check in result.checks)
+    summary = (f"  Score {_points(result.score)}/{_points(result.max_score)} "
+               f"{style.dot} {passed} of {len(result.checks)} checks passed")
+    if hidden:
+        summary += (f" {style.dot} {len(hidden)} of them hidden, worth "
+                    f"{_points(sum(check.max_score for check in hidden))} points")
+    colour = "passed" if result.full_marks else "failed"
+    lines.append(style.paint(summary, colour))
+    return lines
+
+
+def render(result: ExerciseResult | CourseResult, stream: TextIO = sys.stdout) -> str:
+    style = Style(stream)
+    if isinstance(result, ExerciseResult):
+        return "\n".join(exercise_lines(result, style))
+    lines: list[str] = []
+    for item in result.exercises:
+        lines += [*exercise_lines(item, style), ""]
+    total = f"Total {_points(result.score)}/{_points(result.max_score)}"
+    lines.append(style.paint(total, "passed" if result.full_marks else "failed"))
+    return "\n".join(lines)

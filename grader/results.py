@@ -1,0 +1,77 @@
+"""What a grading produces: one CheckResult per check, grouped in an ExerciseResult.
+
+Points are floats (a course may give half points); a check scores all its points or none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Status = Literal["passed", "failed", "error"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's outcome.
+
+    id: the check function's name without ``test_`` (stable, for gradebooks);
+    title: its docstring's first line (for people); status: passed, failed (a wrong answer) or
+    error (the student's code raised, timed out, crashed, or could not be loaded);
+    seconds: wall time the check took.
+    """
+
+    id: str
+    title: str
+    score: float
+    max_score: float
+    status: Status
+    hidden: bool
+    message: str
+    seconds: float = 0.0
+
+
+@dataclass
+class ExerciseResult:
+    """The grading of one exercise's submission.
+
+    file: the graded file as the user named it (None if there was none);
+    problem: why the file could not be run at all, if so (every check then scores 0);
+    output: what the student's code printed (capped).
+    """
+
+    exercise: str
+    title: str
+    max_score: float
+    file: str | None
+    checks: list[CheckResult] = field(default_factory=list)
+    problem: str | None = None
+    output: str = ""
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(result.score for result in self.checks)
+
+    @property
+    def full_marks(self) -> bool:
+        return self.score >= self.max_score
+
+
+@dataclass
+class CourseResult:
+    """Several exercises graded in one run (``grade all``)."""
+
+    exercises: list[ExerciseResult]
+
+    @property
+    def score(self) -> float:
+        return sum(result.score for result in self.exercises)
+
+    @property
+    def max_score(self) -> float:
+        return sum(result.max_score for result in self.exercises)
+
+    @property
+    def full_marks(self) -> bool:
+        return all(result.full_marks for result in self.exercises)

@@ -1,0 +1,228 @@
+"""Running an exercise's checks against a submission: the grader's light check runner.
+
+Checks are pytest-style functions (see grader.checks) collected from the files course.yaml names.
+Each runs in the grader's process with its fixtures; it reaches the student's code only through
+the worker (grader.proxy). Its outcome becomes a CheckResult: passed, failed (CheckFailed or
+AssertionError: a wrong answer) or error (the student's code raised, timed out, crashed).
+
+The worker is started first, so it imports numpy while the grader imports the checks.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+import time
+import traceback
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from grader.checks import CheckInfo
+from grader.course import Course, Exercise
+from grader.errors import CourseError
+from grader.proxy import LoadFailed, StudentError, StudentModule, StudentSession
+from grader.results import CheckResult, ExerciseResult
+from grader.submission import SubmissionProblem, read_source
+
+PUBLIC_FIXTURES = frozenset({"student", "rng"})
+HIDDEN_FIXTURES = PUBLIC_FIXTURES | {"solution"}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check function and what the grader needs to run and score it."""
+
+    id: str
+    title: str
+    points: float
+    hidden: bool
+    function: Callable[..., None]
+    fixtures: tuple[str, ...]
+
+
+# ---------------------------------------------------------------- collecting checks
+
+
+def import_file(path: Path, module_name: str) -> ModuleType:
+    """Import a course file (checks or solution) by path; CourseError if it is broken."""
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        del sys.modules[module_name]
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+                  if frame.filename == str(path)]
+        line = getattr(error, "lineno", None) or (frames[-1].lineno if frames else "?")
+        raise CourseError(f"{path}:{line}: cannot be imported ({type(error).__name__}: "
+                          f"{error}); fix the course file") from None
+    return module
+
+
+def _collect(path: Path, module_name: str, hidden: bool) -> list[Check]:
+    module = import_file(path, module_name)
+    allowed = HIDDEN_FIXTURES if hidden else PUBLIC_FIXTURES
+    found = []
+    for name, function in vars(module).items():
+        info = getattr(function, "__check__", None)
+        if not isinstance(info, CheckInfo):
+            continue
+        fixtures = tuple(inspect.signature(function).parameters)
+        unknown = [fixture for fixture in fixtures if fixture not in allowed]
+        if unknown:
+            why = ("public checks must not use the solution: put this check in the hidden file"
+                   if unknown == ["solution"] else f"the fixtures are {', '.join(sorted(allowed))}")
+            raise CourseError(f"{path}:{function.__code__.co_firstlineno}: {name} asks for "
+                              f"{', '.join(unknown)}; {why}")
+        summary = (inspect.getdoc(function) or name).splitlines()[0]
+        found.append(Check(id=name.removeprefix("test_"), title=summary, points=info.points,
+                           hidden=hidden, function=function, fixtures=fixtures))
+    found.sort(key=lambda item: item.function.__code__.co_firstlineno)
+    return found
+
+
+def load_checks(course: Course, exercise: Exercise) -> list[Check]:
+    """The exercise's public then hidden checks; their points must add up to the exercise's."""
+    checks = _collect(exercise.checks, f"course_checks.{exercise.id}_public", hidden=False)
+    if exercise.hidden_checks is not None:
+        checks += _collect(exercise.hidden_checks, f"course_checks.{exercise.id}_hidden",
+                           hidden=True)
+    ids = [item.id for item in checks]
+    duplicates = sorted({name for name in ids if ids.count(name) > 1})
+    if duplicates:
+        raise CourseError(f"{exercise.checks}: check names used twice in {exercise.id}: "
+                          f"{', '.join(duplicates)}; rename one of each")
+    total = sum(item.points for item in checks)
+    if not checks or abs(total - exercise.points) > 1e-9:
+        raise CourseError(
+            f"{course.path}: {exercise.id} is worth {exercise.points:g} points but its "
+            f"{len(checks)} checks add up to {total:g}; make the two agree"
+        )
+    return checks
+
+
+def load_solution(exercise: Exercise) -> ModuleType:
+    if exercise.solution_file is None:
+        raise CourseError(f"{exercise.id} has hidden checks that use the solution but no "
+                          "solution_file in course.yaml; add one")
+    return import_file(exercise.solution_file, f"course_solutions.{exercise.id}")
+
+
+def check_rng(seed: int, exercise_id: str, check_id: str) -> np.random.Generator:
+    """The random generator a check gets: the same for the same course seed, exercise and check."""
+    return np.random.default_rng(
+        [seed, zlib.crc32(exercise_id.encode()), zlib.crc32(check_id.encode())]
+    )
+
+
+# ---------------------------------------------------------------- running
+
+
+class Grading:
+    """The grading of one submission for one exercise, prepared (worker started) then run."""
+
+    def __init__(self, course: Course, exercise: Exercise, path: Path, shown_path: str) -> None:
+        self.course = course
+        self.exercise = exercise
+        self.shown_path = shown_path
+        self.started = time.monotonic()
+        source = read_source(path)
+        self.problem = source if isinstance(source, SubmissionProblem) else None
+        self.session: StudentSession | None = None
+        if not isinstance(source, SubmissionProblem):
+            source = replace(source, path=shown_path)
+            self.session = StudentSession(source, exercise.limits,
+                                          self.started + exercise.limits.wall_seconds)
+            self.session.start()
+
+    def run(self) -> ExerciseResult:
+        try:
+            return self._run()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the worker; safe to call more than once."""
+        if self.session is not None:
+            self.session.close()
+
+    def _run(self) -> ExerciseResult:
+        checks = load_checks(self.course, self.exercise)
+        result = ExerciseResult(exercise=self.exercise.id, title=self.exercise.title,
+                                max_score=self.exercise.points, file=self.shown_path)
+        if self.problem is not None:
+            result.problem = self.problem.message
+        elif self.session is not None and not self.session.load():
+            result.problem = f"your file could not be loaded: {self.session.load_error}"
+        if result.problem is not None:
+            result.checks = [self._not_run(item, "not run: your file could not be loaded")
+                             for item in checks]
+        else:
+            assert self.session is not None
+            student = StudentModule(self.session)
+            result.checks = [self._run_check(item, student) for item in checks]
+        if self.session is not None:
+            result.output = self.session.output()
+        result.seconds = time.monotonic() - self.started
+        return result
+
+    def _run_check(self, item: Check, student: StudentModule) -> CheckResult:
+        assert self.session is not None
+        if time.monotonic() >= self.session.deadline:
+            return self._not_run(item, f"not run: the grading used up its "
+                                       f"{self.exercise.limits.wall_seconds:g} s")
+        fixtures: dict[str, Any] = {
+            "student": student,
+            "rng": check_rng(self.course.seed, self.exercise.id, item.id),
+        }
+        if "solution" in item.fixtures:
+            fixtures["solution"] = load_solution(self.exercise)
+        started = time.monotonic()
+        status, message = "passed", ""
+        try:
+            item.function(**{name: fixtures[name] for name in item.fixtures})
+        except AssertionError as failure:
+            status, message = "failed", str(failure) or f"{item.title}: not so"
+        except LoadFailed as error:
+            status, message = "error", f"not run: your file could not be loaded: {error}"
+        except StudentError as error:
+            status, message = "error", str(error)
+        except Exception as error:  # a bug in the check itself, or a value it did not expect
+            status = "error"
+            message = (f"the check itself failed ({type(error).__name__}: {error}); your "
+                       "instructor should look at this")
+        return CheckResult(id=item.id, title=item.title,
+                           score=item.points if status == "passed" else 0.0,
+                           max_score=item.points, status=status, hidden=item.hidden,  # type: ignore[arg-type]
+                           message=message, seconds=time.monotonic() - started)
+
+    @staticmethod
+    def _not_run(item: Check, message: str) -> CheckResult:
+        return CheckResult(id=item.id, title=item.title, score=0.0, max_score=item.points,
+                           status="error", hidden=item.hidden, message=message)
+
+
+def not_submitted(course: Course, exercise: Exercise, message: str) -> ExerciseResult:
+    """The result for an exercise with no file to grade: every check 0, ``message`` says why."""
+    result = ExerciseResult(exercise=exercise.id, title=exercise.title,
+                            max_score=exercise.points, file=None, problem=message)
+    result.checks = [Grading._not_run(item, "not run: nothing was submitted")
+                     for item in load_checks(course, exercise)]
+    return result
+
+
+def grade(course: Course, exercise: Exercise, path: Path, shown_path: str | None = None
+          ) -> ExerciseResult:
+    """Grade the file at ``path`` for ``exercise``: start its worker, run every check."""
+    return Grading(course, exercise, path, shown_path or str(path)).run()
