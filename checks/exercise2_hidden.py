@@ -12,9 +12,11 @@ def make_function(rng, shape):
     offset = rng.uniform(-1, 1, size=shape)
 
     def function(x):
-        return float(np.sum(weights * np.sin(x - offset)) + np.sum(weights * x**2) / 2)
+        coupling = 0.3 * np.sum(x) ** 2  # so a gradient taken at shifted points shows
+        return float(np.sum(weights * np.sin(x - offset)) + np.sum(weights * x**2) / 2
+                     + coupling)
 
-    return function, "Σ w·sin(x - c) + Σ w·x²/2"
+    return function, "Σ w·sin(x - c) + Σ w·x²/2 + 0.3·(Σ x)²"
 
 
 @check(points=2)
@@ -41,9 +43,12 @@ def test_steepest_ascent_matches_reference(student, solution, rng):
     for size in (2, 4):
         function, formula = make_function(rng, (size,))
         x = rng.uniform(-3, 3, size=size)
-        call = f"steepest_ascent_direction(f(x) = {formula}, x={describe(x)})"
-        got = expect_array(student.steepest_ascent_direction(function, x.copy()), call, (size,))
-        expected = solution.steepest_ascent_direction(function, x.copy())
+        before = x.copy()
+        call = f"steepest_ascent_direction(f(x) = {formula}, x={describe(before)})"
+        got = student.steepest_ascent_direction(function, x)
+        expect_unchanged(x, before, call, "x")
+        got = expect_array(got, call, (size,))
+        expected = solution.steepest_ascent_direction(function, before.copy())
         expect_close(got, expected, call, rtol=1e-6, atol=1e-7)
 
 

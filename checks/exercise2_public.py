@@ -141,8 +141,11 @@ def test_steepest_ascent_direction(student, rng):
         "this points downhill; the gradient points uphill": [-0.6, -0.8],
     })
     x = rng.uniform(-2, 2, size=3)
-    call = f"steepest_ascent_direction(f(p) = p0³ + p0·p1² - 2·p2³, x={describe(x)})"
-    got = expect_array(student.steepest_ascent_direction(cubic_of_vector, x.copy()), call, (3,))
+    before = x.copy()
+    call = f"steepest_ascent_direction(f(p) = p0³ + p0·p1² - 2·p2³, x={describe(before)})"
+    got = student.steepest_ascent_direction(cubic_of_vector, x)
+    expect_unchanged(x, before, call, "x")
+    got = expect_array(got, call, (3,))
     if abs(np.linalg.norm(got) - 1) > 1e-6:
         fail(f"{call} has length {np.linalg.norm(got):.6g}; a direction has length 1")
     step = 1e-4

@@ -309,10 +309,7 @@ class StudentSession:
         where = self._locate(str(head.get("where", ""))[:500])
         error_type = _KIND_ERRORS.get(kind) if type(kind) is str else None
         if error_type is NotImplementedYet:
-            return NotImplementedYet(
-                f"{label} is not implemented yet: replace `raise NotImplementedError` in "
-                f"{self.source.filename} with your code"
-            )
+            return NotImplementedYet(self._not_implemented_message(head, label))
         if error_type is StudentRaised:
             return StudentRaised(f"{label} raised {message}{' ' + where if where else ''}")
         if error_type is MissingFunction or error_type is WrongSignature:
@@ -320,6 +317,17 @@ class StudentSession:
         if error_type is WorkerCrashed:
             return WorkerCrashed(f"{label} returned a value the grader cannot send: {message}")
         return WorkerCrashed(f"{label}: {message}")
+
+    def _not_implemented_message(self, head: dict[str, Any], label: str) -> str:
+        function = str(head.get("function") or label)[:100]
+        line = head.get("line")
+        summary = str(head.get("summary") or "")[:300]
+        place = (f" ({self.source.filename}, {self.source.place(line)})"
+                 if type(line) is int else f" in {self.source.filename}")
+        opening = (f"{function} is not implemented yet" if function == label
+                   else f"{label} calls {function}, which is not implemented yet")
+        task = f" (its docstring: “{summary}”)" if summary else ""
+        return f"{opening}{task}. Replace `raise NotImplementedError`{place} with your code."
 
     def _worker_failure(self, error: WorkerError, label: str) -> StudentError:
         return (CallTimedOut if isinstance(error, WorkerTimedOut) else WorkerCrashed)(

@@ -270,7 +270,20 @@ class Worker:
         }
         if isinstance(error, NotImplementedError):
             reply["kind"] = "not_implemented"
+            reply.update(self._unfinished_function(error))
         return reply
+
+    def _unfinished_function(self, error: BaseException) -> dict[str, Any]:
+        """The submission's function that raised NotImplementedError, its line and summary."""
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+                  if frame.filename == self._filename]
+        if not frames:
+            return {}
+        name = frames[-1].name
+        function = self._module.__dict__.get(name) if self._module is not None else None
+        doc = getattr(function, "__doc__", None)
+        summary = doc.strip().splitlines()[0] if isinstance(doc, str) and doc.strip() else ""
+        return {"function": _short(name), "line": frames[-1].lineno, "summary": _short(summary)}
 
     def _where(self, error: BaseException | None = None) -> str:
         """' (line 12: `code`)' for the deepest frame of the submission in a traceback."""

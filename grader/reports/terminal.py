@@ -42,16 +42,19 @@ def _points(value: float) -> str:
 
 
 def _check_lines(check: CheckResult, style: Style) -> list[str]:
-    mark = style.paint(style.marks[check.status], check.status)
-    hidden = style.paint(" (hidden)", "dim") if check.hidden else ""
-    points = f"{_points(check.score)}/{_points(check.max_score)}"
-    title_room = style.width - 12 - len(points)
-    title = check.title if len(check.title) <= title_room else check.title[: title_room - 1] + "…"
-    lines = [f"  {mark} {title}{hidden}  {style.paint(points, 'dim')}"]
+    """The check's mark, points and title, then (unless it passed) its message, all wrapped."""
+    mark = style.paint(style.marks[check.status].ljust(2), check.status)
+    points = f"{_points(check.score)}/{_points(check.max_score)}".rjust(5)
+    title = check.title + (" (hidden)" if check.hidden else "")
+    indent = " " * 12
+    wrapped = textwrap.wrap(title, style.width - len(indent)) or [""]
+    lines = [f"  {mark} {points}  {wrapped[0]}", *(indent + line for line in wrapped[1:])]
     if check.status != "passed" and check.message:
-        for paragraph in check.message.splitlines():
-            lines += textwrap.wrap(paragraph, style.width - 6, initial_indent="      ",
-                                   subsequent_indent="      ", break_on_hyphens=False) or [""]
+        for number, paragraph in enumerate(check.message.splitlines()):
+            lines += textwrap.wrap(paragraph, style.width - len(indent) - 2,
+                                   initial_indent=indent + ("→ " if number == 0 else "  "),
+                                   subsequent_indent=indent + "  ",
+                                   break_on_hyphens=False) or [""]
     return lines
 
 

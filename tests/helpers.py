@@ -1,0 +1,65 @@
+"""Helpers for the tests: variants of the solutions, grading them, copies of course.yaml."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import yaml
+
+from grader.course import Course, load_course
+from grader.results import ExerciseResult
+from grader.runner import grade
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def solution_text(course: Course, exercise_id: str) -> str:
+    exercise = course.exercise(exercise_id)
+    assert exercise.solution_file is not None
+    return exercise.solution_file.read_text()
+
+
+def with_function(source: str, replacement: str) -> str:
+    """``source`` with the top-level function that ``replacement`` defines swapped for it."""
+    new = ast.parse(replacement).body[0]
+    assert isinstance(new, ast.FunctionDef)
+    lines = source.splitlines()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and node.name == new.name:
+            assert node.end_lineno is not None
+            lines[node.lineno - 1:node.end_lineno] = replacement.strip("\n").splitlines()
+            return "\n".join(lines) + "\n"
+    raise AssertionError(f"no function {new.name} to replace")
+
+
+def grade_text(course: Course, exercise_id: str, text: str, folder: Path,
+               file_name: str | None = None) -> ExerciseResult:
+    """Grade ``text`` as the submission for ``exercise_id``, written into ``folder``."""
+    exercise = course.exercise(exercise_id)
+    path = folder / (file_name or exercise.file_name)
+    path.write_text(text)
+    return grade(course, exercise, path)
+
+
+def failed(result: ExerciseResult) -> set[str]:
+    """Ids of the checks that did not pass."""
+    return {check.id for check in result.checks if check.status != "passed"}
+
+
+def message_of(result: ExerciseResult, check_id: str) -> str:
+    return next(check.message for check in result.checks if check.id == check_id)
+
+
+def write_course(folder: Path, course: Course, **limits: float) -> Path:
+    """A copy of the course's course.yaml in ``folder``, pointing at the repository's files by
+    absolute path, with ``limits`` changed (e.g. call_seconds=1)."""
+    data = yaml.safe_load(course.path.read_text())
+    data["limits"] = {**data.get("limits", {}), **limits}
+    for item in data["exercises"]:
+        for key in ("student_file", "solution_file", "checks", "hidden_checks"):
+            item[key] = str(REPO / item[key])
+    path = folder / "course.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return path
+
