@@ -129,8 +129,11 @@ class StudentSession:
 
     def load(self) -> bool:
         """Load the submission in the worker; False (and ``load_error`` set) if it cannot be."""
-        self._connected()
-        return self.load_error is None
+        try:
+            self._connected()
+        except LoadFailed:
+            return False
+        return True
 
     def close(self) -> None:
         if self._worker is not None:

@@ -50,10 +50,19 @@ class Check:
 # ---------------------------------------------------------------- collecting checks
 
 
-def import_file(path: Path, module_name: str) -> ModuleType:
-    """Import a course file (checks or solution) by path; CourseError if it is broken."""
-    if module_name in sys.modules:
-        return sys.modules[module_name]
+_imported: dict[Path, ModuleType] = {}
+
+
+def import_file(path: Path, kind: str) -> ModuleType:
+    """Import a course file (checks or solution) by path, once; CourseError if it is broken.
+
+    kind: "checks" or "solutions", the first part of the module's name.
+    """
+    path = path.resolve()
+    if path in _imported:
+        return _imported[path]
+    # Unique per path: two courses may both have a checks/exercise1_public.py.
+    module_name = f"course_{kind}.{path.stem}_{zlib.crc32(str(path).encode()):08x}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -67,11 +76,12 @@ def import_file(path: Path, module_name: str) -> ModuleType:
         line = getattr(error, "lineno", None) or (frames[-1].lineno if frames else "?")
         raise CourseError(f"{path}:{line}: cannot be imported ({type(error).__name__}: "
                           f"{error}); fix the course file") from None
+    _imported[path] = module
     return module
 
 
-def _collect(path: Path, module_name: str, hidden: bool) -> list[Check]:
-    module = import_file(path, module_name)
+def _collect(path: Path, hidden: bool) -> list[Check]:
+    module = import_file(path, "checks")
     allowed = HIDDEN_FIXTURES if hidden else PUBLIC_FIXTURES
     found = []
     for name, function in vars(module).items():
@@ -94,10 +104,9 @@ def _collect(path: Path, module_name: str, hidden: bool) -> list[Check]:
 
 def load_checks(course: Course, exercise: Exercise) -> list[Check]:
     """The exercise's public then hidden checks; their points must add up to the exercise's."""
-    checks = _collect(exercise.checks, f"course_checks.{exercise.id}_public", hidden=False)
+    checks = _collect(exercise.checks, hidden=False)
     if exercise.hidden_checks is not None:
-        checks += _collect(exercise.hidden_checks, f"course_checks.{exercise.id}_hidden",
-                           hidden=True)
+        checks += _collect(exercise.hidden_checks, hidden=True)
     ids = [item.id for item in checks]
     duplicates = sorted({name for name in ids if ids.count(name) > 1})
     if duplicates:
@@ -116,7 +125,7 @@ def load_solution(exercise: Exercise) -> ModuleType:
     if exercise.solution_file is None:
         raise CourseError(f"{exercise.id} has hidden checks that use the solution but no "
                           "solution_file in course.yaml; add one")
-    return import_file(exercise.solution_file, f"course_solutions.{exercise.id}")
+    return import_file(exercise.solution_file, "solutions")
 
 
 def check_rng(seed: int, exercise_id: str, check_id: str) -> np.random.Generator:

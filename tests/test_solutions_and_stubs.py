@@ -1,0 +1,46 @@
+"""The answer key scores full marks, the untouched stubs score 0, and stubs match solutions."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.course import Course
+from grader.runner import grade
+from grader.stubs import stub_source
+
+EXERCISES = ["exercise1", "exercise2", "exercise3"]
+
+
+@pytest.mark.parametrize("exercise_id", EXERCISES)
+def test_solution_scores_full_marks(course: Course, exercise_id: str) -> None:
+    exercise = course.exercise(exercise_id)
+    assert exercise.solution_file is not None
+    result = grade(course, exercise, exercise.solution_file)
+    assert [check.message for check in result.checks if check.status != "passed"] == []
+    assert result.score == result.max_score == exercise.points
+
+
+@pytest.mark.parametrize("exercise_id", EXERCISES)
+def test_untouched_stub_scores_zero_and_says_what_to_implement(course: Course,
+                                                               exercise_id: str) -> None:
+    exercise = course.exercise(exercise_id)
+    result = grade(course, exercise, exercise.student_file)
+    assert result.score == 0
+    assert result.problem is None
+    for check in result.checks:
+        assert check.status == "error"
+        assert "is not implemented yet" in check.message
+        assert "Replace `raise NotImplementedError`" in check.message
+
+
+@pytest.mark.parametrize("exercise_id", EXERCISES)
+def test_stub_is_the_solution_without_its_bodies(course: Course, exercise_id: str) -> None:
+    exercise = course.exercise(exercise_id)
+    assert exercise.solution_file is not None
+    expected = stub_source(exercise.solution_file.read_text(), exercise_id)
+    assert exercise.student_file.read_text() == expected, (
+        f"{exercise.student_file.name} is out of date: regenerate it with grader.stubs")
+
+
+def test_exercises_one_to_three_are_worth_thirty_points(course: Course) -> None:
+    assert sum(course.exercise(item).points for item in EXERCISES) == 30
