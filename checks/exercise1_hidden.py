@@ -21,23 +21,38 @@ def sample(rng, shape, low=-4.0, high=4.0):
 @check(points=1)
 def test_numerical_derivative_matches_reference(student, solution, rng):
     """numerical_derivative agrees with the reference on random functions, points and shapes."""
-    for (formula, function), shape in zip(FUNCTIONS.items(), SHAPES[1:] + SHAPES[:1]):
+    for (formula, function), shape in zip(FUNCTIONS.items(), SHAPES[1:] + SHAPES[:1], strict=False):
         x = sample(rng, shape)
         for h in (1e-3, 1e-5):
             call = f"numerical_derivative(f(x) = {formula}, x={describe(x)}, h={h:g})"
             expected = solution.numerical_derivative(function, x, h)
-            expect_close(student.numerical_derivative(function, x, h=h), expected, call,
-                         rtol=1e-8, atol=1e-9, mistakes={
-                             "you took a one-sided difference; use the central difference":
-                                 (function(x + h) - function(x)) / h,
-                         })
+            expect_close(
+                student.numerical_derivative(function, x, h=h),
+                expected,
+                call,
+                rtol=1e-8,
+                atol=1e-9,
+                mistakes={
+                    "you took a one-sided difference; use the central difference": (
+                        function(x + h) - function(x)
+                    )
+                    / h,
+                },
+            )
 
 
 @check(points=1)
 def test_exact_derivatives_at_edge_cases(student, solution, rng):
     """The exact derivatives hold at negative and large x and for arrays of several shapes."""
-    points = [-1e6, 2.5e8, -3.5, 0.0, sample(rng, (4,), -1e3, 1e3), sample(rng, (3, 2)),
-              sample(rng, (2, 2, 2), -50, 50)]
+    points = [
+        -1e6,
+        2.5e8,
+        -3.5,
+        0.0,
+        sample(rng, (4,), -1e3, 1e3),
+        sample(rng, (3, 2)),
+        sample(rng, (2, 2, 2), -50, 50),
+    ]
     for x in points:
         for name in ("two_x_squared_derivative", "three_x_derivative"):
             call = f"{name}({describe(x)})"
@@ -45,16 +60,24 @@ def test_exact_derivatives_at_edge_cases(student, solution, rng):
             expected = getattr(solution, name)(x)
             expect_close(got, expected, call, rtol=1e-12)
         small = np.asarray(x) / max(1.0, float(np.max(np.abs(x))))
-        expect_derivative(student.two_x_squared_derivative(small), solution.two_x_squared,
-                          small, f"two_x_squared_derivative({describe(small)})")
+        expect_derivative(
+            student.two_x_squared_derivative(small),
+            solution.two_x_squared,
+            small,
+            f"two_x_squared_derivative({describe(small)})",
+        )
 
 
 @check(points=1)
 def test_difference_quotient_matches_reference(student, solution, rng):
     """difference_quotient agrees with the reference for negative steps and arrays."""
-    for (formula, function), shape in zip(FUNCTIONS.items(), SHAPES):
+    for (formula, function), shape in zip(FUNCTIONS.items(), SHAPES, strict=False):
         x = sample(rng, shape)
         for dx in (0.3, -0.05, 1e-4):
             call = f"difference_quotient(f(x) = {formula}, x={describe(x)}, dx={dx:g})"
-            expect_close(student.difference_quotient(function, x, dx),
-                         solution.difference_quotient(function, x, dx), call, rtol=1e-9)
+            expect_close(
+                student.difference_quotient(function, x, dx),
+                solution.difference_quotient(function, x, dx),
+                call,
+                rtol=1e-9,
+            )

@@ -4,6 +4,8 @@ They use fixed values from the lesson, properties, and finite differences of the
 functions; never the reference solution.
 """
 
+import itertools
+
 import numpy as np
 
 from grader.checks import Recorder, check, describe, expect_close, expect_derivative, fail
@@ -23,15 +25,21 @@ def two_x_squared(x):
 
 
 def one_sided_hint(name: str) -> str:
-    return (f"{name} took a one-sided difference; use the central difference "
-            "(f(x + h) - f(x - h)) / (2h), which steps both ways")
+    return (
+        f"{name} took a one-sided difference; use the central difference "
+        "(f(x + h) - f(x - h)) / (2h), which steps both ways"
+    )
 
 
 @check(points=1)
 def test_difference_quotient(student, rng):
     """difference_quotient is the slope (F(x + dx) - F(x)) / dx of the lesson."""
-    cases = [(three_x, "F(x) = 3x", 3.0, 0.1), (two_x_squared, "F(x) = 2x²", 3.0, 0.5),
-             (two_x_squared, "F(x) = 2x²", -1.5, -0.25), (cubic, "F(x) = x³ - 2x", 0.7, 1e-3)]
+    cases = [
+        (three_x, "F(x) = 3x", 3.0, 0.1),
+        (two_x_squared, "F(x) = 2x²", 3.0, 0.5),
+        (two_x_squared, "F(x) = 2x²", -1.5, -0.25),
+        (cubic, "F(x) = x³ - 2x", 0.7, 1e-3),
+    ]
     x_array = rng.uniform(-4, 4, size=(2, 3))
     cases.append((two_x_squared, "F(x) = 2x²", x_array, 0.01))
     for function, formula, x, dx in cases:
@@ -39,10 +47,16 @@ def test_difference_quotient(student, rng):
         expected = (function(x + dx) - function(x)) / dx
         central = (function(x + dx) - function(x - dx)) / (2 * dx)
         got = student.difference_quotient(function, x, dx)
-        expect_close(got, expected, call, rtol=1e-9, mistakes={
-            "this is the central difference; difference_quotient is the lesson's one-sided "
-            "(F(x + dx) - F(x)) / dx": central,
-        })
+        expect_close(
+            got,
+            expected,
+            call,
+            rtol=1e-9,
+            mistakes={
+                "this is the central difference; difference_quotient is the lesson's one-sided "
+                "(F(x + dx) - F(x)) / dx": central,
+            },
+        )
 
 
 @check(points=1)
@@ -51,10 +65,11 @@ def test_difference_quotient_approaches_the_derivative(student):
     errors = []
     for dx in (1e-1, 1e-2, 1e-3, 1e-4):
         got = student.difference_quotient(two_x_squared, 3.0, dx)
-        expect_close(got, 12 + 2 * dx, f"difference_quotient(F(x) = 2x², x=3, dx={dx:g})",
-                     rtol=1e-6)
+        expect_close(
+            got, 12 + 2 * dx, f"difference_quotient(F(x) = 2x², x=3, dx={dx:g})", rtol=1e-6
+        )
         errors.append(abs(float(got) - 12))
-    if not all(later < earlier for earlier, later in zip(errors, errors[1:])):
+    if not all(later < earlier for earlier, later in itertools.pairwise(errors)):
         fail("the difference quotient of 2x² at x = 3 should get closer to 12 as dx shrinks")
 
 
@@ -69,15 +84,22 @@ def test_numerical_derivative_is_central(student, rng):
         expected = (cubic(x + h) - cubic(x - h)) / (2 * h)
         forward = (cubic(x + h) - cubic(x)) / h
         backward = (cubic(x) - cubic(x - h)) / h
-        expect_close(got, expected, call, rtol=1e-9, mistakes={
-            one_sided_hint("this"): forward,
-            one_sided_hint("this") + " (you stepped backwards only)": backward,
-            "you divided by h instead of 2h": 2 * expected,
-        })
+        expect_close(
+            got,
+            expected,
+            call,
+            rtol=1e-9,
+            mistakes={
+                one_sided_hint("this"): forward,
+                one_sided_hint("this") + " (you stepped backwards only)": backward,
+                "you divided by h instead of 2h": 2 * expected,
+            },
+        )
         points = sorted(float(np.asarray(p)) for p in traced.inputs)
         if points and min(points) > x - h / 2:
-            fail(f"{call} only evaluated f at {describe(np.array(points))}: "
-                 + one_sided_hint("it"))
+            fail(
+                f"{call} only evaluated f at {describe(np.array(points))}: " + one_sided_hint("it")
+            )
 
 
 @check(points=1)
@@ -85,8 +107,7 @@ def test_numerical_derivative_default_step(student, rng):
     """numerical_derivative with its default h gives F'(x) = 4x for the lesson's F = 2x²."""
     for x in (3.0, *rng.uniform(-10, 10, size=3)):
         got = student.numerical_derivative(two_x_squared, float(x))
-        expect_close(got, 4 * x, f"numerical_derivative(F(x) = 2x², x={x:g})", rtol=1e-6,
-                     atol=1e-6)
+        expect_close(got, 4 * x, f"numerical_derivative(F(x) = 2x², x={x:g})", rtol=1e-6, atol=1e-6)
 
 
 @check(points=1)
@@ -94,8 +115,12 @@ def test_two_x_squared(student, rng):
     """two_x_squared is 2x², and its derivative is 4x, as finite differences of it confirm."""
     points = [3.0, -2.0, 0.0, rng.uniform(-5, 5, size=4), rng.uniform(-5, 5, size=(2, 3))]
     for x in points:
-        expect_close(student.two_x_squared(x), 2 * np.asarray(x) ** 2,
-                     f"two_x_squared({describe(x)})", rtol=1e-12)
+        expect_close(
+            student.two_x_squared(x),
+            2 * np.asarray(x) ** 2,
+            f"two_x_squared({describe(x)})",
+            rtol=1e-12,
+        )
         got = student.two_x_squared_derivative(x)
         call = f"two_x_squared_derivative({describe(x)})"
         expect_derivative(got, student.two_x_squared, x, call)
@@ -106,12 +131,13 @@ def test_two_x_squared(student, rng):
 def test_three_x(student, rng):
     """three_x is 3x, and its derivative is 3 everywhere, an array of 3s for an array x."""
     for x in [3.0, -7.5, rng.uniform(-5, 5, size=5), rng.uniform(-5, 5, size=(3, 2))]:
-        expect_close(student.three_x(x), 3 * np.asarray(x), f"three_x({describe(x)})",
-                     rtol=1e-12)
+        expect_close(student.three_x(x), 3 * np.asarray(x), f"three_x({describe(x)})", rtol=1e-12)
         got = student.three_x_derivative(x)
         call = f"three_x_derivative({describe(x)})"
         if isinstance(x, np.ndarray) and not isinstance(got, np.ndarray):
-            fail(f"{call} returned {describe(got)}, not an array shaped like x; "
-                 "Hint: for an array x return an array of 3s, e.g. np.full_like(x, 3.0)")
+            fail(
+                f"{call} returned {describe(got)}, not an array shaped like x; "
+                "Hint: for an array x return an array of 3s, e.g. np.full_like(x, 3.0)"
+            )
         expect_derivative(got, student.three_x, x, call)
         expect_close(got, np.full_like(np.asarray(x, dtype=float), 3.0), call, rtol=1e-12)

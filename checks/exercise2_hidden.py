@@ -13,8 +13,7 @@ def make_function(rng, shape):
 
     def function(x):
         coupling = 0.3 * np.sum(x) ** 2  # so a gradient taken at shifted points shows
-        return float(np.sum(weights * np.sin(x - offset)) + np.sum(weights * x**2) / 2
-                     + coupling)
+        return float(np.sum(weights * np.sin(x - offset)) + np.sum(weights * x**2) / 2 + coupling)
 
     return function, "Σ w·sin(x - c) + Σ w·x²/2 + 0.3·(Σ x)²"
 

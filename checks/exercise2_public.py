@@ -49,37 +49,56 @@ def one_sided(f, x, h):
     return grad
 
 
-ONE_SIDED_HINT = ("you took a one-sided difference; use the central difference "
-                  "(f(x + h·e) - f(x - h·e)) / (2h)")
+def other_axis_hint(axis: int) -> str:
+    return f"this is the derivative along axis {1 - axis}; step along `axis` only"
+
+
+ONE_SIDED_HINT = (
+    "you took a one-sided difference; use the central difference (f(x + h·e) - f(x - h·e)) / (2h)"
+)
 
 
 @check(points=2)
 def test_partial_derivative(student, rng):
     """partial_derivative is the central difference along one axis, and leaves the point alone."""
     point = np.array([1.0, 5.0])
-    for function, formula, expected in [(plane_of_vector, "z = 3x + 2y", [3.0, 2.0]),
-                                        (bowl_of_vector, "z = x² + y²", [2.0, 10.0])]:
+    for function, formula, expected in [
+        (plane_of_vector, "z = 3x + 2y", [3.0, 2.0]),
+        (bowl_of_vector, "z = x² + y²", [2.0, 10.0]),
+    ]:
         for axis in (0, 1):
             call = f"partial_derivative({formula}, point={describe(point)}, axis={axis})"
             got = student.partial_derivative(function, point.copy(), axis)
-            expect_close(got, expected[axis], call, rtol=1e-6, atol=1e-6, mistakes={
-                f"this is the derivative along axis {1 - axis}; step along `axis` only":
-                    expected[1 - axis],
-            })
+            expect_close(
+                got,
+                expected[axis],
+                call,
+                rtol=1e-6,
+                atol=1e-6,
+                mistakes={other_axis_hint(axis): expected[1 - axis]},
+            )
     h = 1e-3
     point = rng.uniform(-2, 2, size=3)
     for axis in range(3):
         before = point.copy()
-        call = f"partial_derivative(f(p) = p0³ + p0·p1² - 2·p2³, point={describe(before)}, " \
-               f"axis={axis}, h={h:g})"
+        call = (
+            f"partial_derivative(f(p) = p0³ + p0·p1² - 2·p2³, point={describe(before)}, "
+            f"axis={axis}, h={h:g})"
+        )
         got = student.partial_derivative(cubic_of_vector, point, axis, h=h)
         expect_unchanged(point, before, call, "point")
         step = np.zeros(3)
         step[axis] = h
         expected = (cubic_of_vector(point + step) - cubic_of_vector(point - step)) / (2 * h)
-        expect_close(expect_number(got, call), expected, call, rtol=1e-9, mistakes={
-            ONE_SIDED_HINT: (cubic_of_vector(point + step) - cubic_of_vector(point)) / h,
-        })
+        expect_close(
+            expect_number(got, call),
+            expected,
+            call,
+            rtol=1e-9,
+            mistakes={
+                ONE_SIDED_HINT: (cubic_of_vector(point + step) - cubic_of_vector(point)) / h,
+            },
+        )
 
 
 @check(points=2)
@@ -95,13 +114,22 @@ def test_numerical_gradient(student, rng):
         expect_unchanged(x, before, call, "x")
         for evaluated in traced.inputs:
             if not isinstance(evaluated, np.ndarray) or evaluated.shape != shape:
-                fail(f"{call} called f with {describe(evaluated)}; call it with arrays "
-                     f"shaped like x, {shape}")
-        expected, scale = finite_diff.gradient(weighted_quartic, before, h)
+                fail(
+                    f"{call} called f with {describe(evaluated)}; call it with arrays "
+                    f"shaped like x, {shape}"
+                )
+        expected, _ = finite_diff.gradient(weighted_quartic, before, h)
         got = expect_array(got, call, shape)
-        expect_close(got, expected, call, rtol=1e-7, atol=1e-7, mistakes={
-            ONE_SIDED_HINT: one_sided(weighted_quartic, before, h),
-        })
+        expect_close(
+            got,
+            expected,
+            call,
+            rtol=1e-7,
+            atol=1e-7,
+            mistakes={
+                ONE_SIDED_HINT: one_sided(weighted_quartic, before, h),
+            },
+        )
 
 
 @check(points=1)
@@ -110,20 +138,26 @@ def test_plane_and_bowl_gradients(student, rng):
     for x, y in [(1.0, 1.0), (-2.0, 0.5), tuple(rng.uniform(-5, 5, size=2))]:
         x, y = float(x), float(y)
         point = np.array([x, y])
-        for name, function, value in [("plane", plane_of_vector, 3 * x + 2 * y),
-                                      ("bowl", bowl_of_vector, x**2 + y**2)]:
-            expect_close(getattr(student, name)(x, y), value, f"{name}({x:g}, {y:g})",
-                         rtol=1e-12)
+        for name, value in [("plane", 3 * x + 2 * y), ("bowl", x**2 + y**2)]:
+            expect_close(getattr(student, name)(x, y), value, f"{name}({x:g}, {y:g})", rtol=1e-12)
             call = f"{name}_gradient({x:g}, {y:g})"
             got = expect_array(getattr(student, f"{name}_gradient")(x, y), call, (2,))
             own, scale = finite_diff.gradient(
-                lambda p, name=name: expect_number(getattr(student, name)(float(p[0]),
-                                                                         float(p[1])),
-                                                   f"{name}({p[0]:g}, {p[1]:g})"), point)
+                lambda p, name=name: expect_number(
+                    getattr(student, name)(float(p[0]), float(p[1])), f"{name}({p[0]:g}, {p[1]:g})"
+                ),
+                point,
+            )
             expected = np.array([3.0, 2.0]) if name == "plane" else 2 * point
-            expect_close(got, expected, call, rtol=1e-12, mistakes={
-                "the entries are swapped: [∂z/∂x, ∂z/∂y] comes in that order": expected[::-1],
-            })
+            expect_close(
+                got,
+                expected,
+                call,
+                rtol=1e-12,
+                mistakes={
+                    "the entries are swapped: [∂z/∂x, ∂z/∂y] comes in that order": expected[::-1],
+                },
+            )
             if not np.all(finite_diff.within_tolerance(got, own, scale)):
                 fail(f"{call} does not match finite differences of your {name}")
 
@@ -135,11 +169,17 @@ def test_steepest_ascent_direction(student, rng):
     linear = lambda v: 3 * v[0] + 4 * v[1]  # noqa: E731
     call = "steepest_ascent_direction(f(v) = 3·v0 + 4·v1, x=[0, 0])"
     got = expect_array(student.steepest_ascent_direction(linear, point), call, (2,))
-    expect_close(got, [0.6, 0.8], call, rtol=1e-6, atol=1e-6, mistakes={
-        "this is the gradient itself; divide it by its length to get a unit vector":
-            [3.0, 4.0],
-        "this points downhill; the gradient points uphill": [-0.6, -0.8],
-    })
+    expect_close(
+        got,
+        [0.6, 0.8],
+        call,
+        rtol=1e-6,
+        atol=1e-6,
+        mistakes={
+            "this is the gradient itself; divide it by its length to get a unit vector": [3.0, 4.0],
+            "this points downhill; the gradient points uphill": [-0.6, -0.8],
+        },
+    )
     x = rng.uniform(-2, 2, size=3)
     before = x.copy()
     call = f"steepest_ascent_direction(f(p) = p0³ + p0·p1² - 2·p2³, x={describe(before)})"
@@ -154,5 +194,7 @@ def test_steepest_ascent_direction(student, rng):
         other = rng.normal(size=3)
         other /= np.linalg.norm(other)
         if cubic_of_vector(x + step * other) > best + 1e-10:
-            fail(f"{call} gave {describe(got)}, but f rises faster along {describe(other)}; "
-                 "the steepest ascent is along the gradient")
+            fail(
+                f"{call} gave {describe(got)}, but f rises faster along {describe(other)}; "
+                "the steepest ascent is along the gradient"
+            )

@@ -31,8 +31,9 @@ def test_compose_long_chain_matches_reference(student, solution, rng):
             value, derivative = expect_pair(chained(x), call)
             expected_value, expected_derivative = expected_chain(x)
             expect_close(value, expected_value, call + " value", rtol=1e-10, atol=1e-12)
-            expect_close(derivative, expected_derivative, call + " derivative", rtol=1e-9,
-                         atol=1e-12)
+            expect_close(
+                derivative, expected_derivative, call + " derivative", rtol=1e-9, atol=1e-12
+            )
 
 
 @check(points=1)
@@ -41,12 +42,19 @@ def test_chain_rule_matches_reference(student, solution, rng):
     for outer, inner in [("sin", "x² - 1"), ("tanh", "3x + 2"), ("exp(-x²/4)", "sin")]:
         f_prime = LINKS[outer][1]
         g, g_prime = LINKS[inner]
-        for x in (float(rng.uniform(-2, 2)), rng.uniform(-2, 2, size=(3,)),
-                  rng.uniform(-2, 2, size=(2, 1, 2))):
+        for x in (
+            float(rng.uniform(-2, 2)),
+            rng.uniform(-2, 2, size=(3,)),
+            rng.uniform(-2, 2, size=(2, 1, 2)),
+        ):
             call = f"chain_rule(f = {outer}, g = {inner}, x={describe(x)})"
-            expect_close(student.chain_rule(f_prime, g, g_prime, x),
-                         solution.chain_rule(f_prime, g, g_prime, x), call, rtol=1e-10,
-                         atol=1e-12)
+            expect_close(
+                student.chain_rule(f_prime, g, g_prime, x),
+                solution.chain_rule(f_prime, g, g_prime, x),
+                call,
+                rtol=1e-10,
+                atol=1e-12,
+            )
 
 
 @check(points=1)
@@ -55,7 +63,8 @@ def test_lesson_derivative_at_edge_cases(student, solution, rng):
     for x in (-1.0, -4.2, 30.0, -1e3, rng.uniform(-10, 10, size=(4,)), rng.uniform(-1, 1, (2, 3))):
         call = f"cos_of_square_minus_one_derivative({describe(x)})"
         got = student.cos_of_square_minus_one_derivative(x)
-        expect_close(got, solution.cos_of_square_minus_one_derivative(x), call, rtol=1e-9,
-                     atol=1e-9)
+        expect_close(
+            got, solution.cos_of_square_minus_one_derivative(x), call, rtol=1e-9, atol=1e-9
+        )
         if np.max(np.abs(x)) < 20:
             expect_derivative(got, solution.cos_of_square_minus_one, x, call)

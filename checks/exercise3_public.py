@@ -34,10 +34,10 @@ def lesson_derivative(x):
 
 
 CHAIN_MISTAKES = {
-    "the inner derivative g'(x) is missing: multiply f'(g(x)) by g'(x)":
-        lambda x: -np.sin(x**2 - 1),
-    "f' was evaluated at x; evaluate it at the inner value g(x)":
-        lambda x: -np.sin(x) * 2 * x,
+    "the inner derivative g'(x) is missing: multiply f'(g(x)) by g'(x)": lambda x: (
+        -np.sin(x**2 - 1)
+    ),
+    "f' was evaluated at x; evaluate it at the inner value g(x)": lambda x: -np.sin(x) * 2 * x,
     "only the inner derivative g'(x) is there: multiply it by f'(g(x))": twice,
 }
 
@@ -48,8 +48,14 @@ def test_chain_rule_on_lesson_example(student, rng):
     for x in (2.0, -1.5, 0.3, float(rng.uniform(-3, 3)), rng.uniform(-2, 2, size=(2, 3))):
         call = f"chain_rule(f' = -sin, g(x) = x² - 1, g'(x) = 2x, x={describe(x)})"
         got = student.chain_rule(minus_sin, square_minus_one, twice, x)
-        expect_close(got, lesson_derivative(x), call, rtol=1e-10, atol=1e-12,
-                     mistakes={hint: mistake(x) for hint, mistake in CHAIN_MISTAKES.items()})
+        expect_close(
+            got,
+            lesson_derivative(x),
+            call,
+            rtol=1e-10,
+            atol=1e-12,
+            mistakes={hint: mistake(x) for hint, mistake in CHAIN_MISTAKES.items()},
+        )
 
 
 @check(points=2)
@@ -62,16 +68,30 @@ def test_compose_two_functions(student, rng):
     for x in (2.0, -0.7, rng.uniform(-2, 2, size=4)):
         call = f"compose([(x² - 1, 2x), (cos, -sin)])({describe(x)})"
         value, derivative = expect_pair(chained(x), call)
-        expect_close(value, np.cos(x**2 - 1), call + " value", rtol=1e-10, atol=1e-12,
-                     mistakes={"the functions were applied in the wrong order: the first pair "
-                               "is the innermost, applied first": np.cos(x) ** 2 - 1})
-        expect_close(derivative, lesson_derivative(x), call + " derivative", rtol=1e-10,
-                     atol=1e-12, mistakes={
-                         "each derivative must be evaluated at its function's input, before "
-                         "the value moves on": -np.sin(np.cos(x**2 - 1)) * 2 * (x**2 - 1),
-                         "the functions were applied in the wrong order: the first pair is "
-                         "the innermost, applied first": 2 * np.cos(x) * -np.sin(x),
-                     })
+        expect_close(
+            value,
+            np.cos(x**2 - 1),
+            call + " value",
+            rtol=1e-10,
+            atol=1e-12,
+            mistakes={
+                "the functions were applied in the wrong order: the first pair "
+                "is the innermost, applied first": np.cos(x) ** 2 - 1
+            },
+        )
+        expect_close(
+            derivative,
+            lesson_derivative(x),
+            call + " derivative",
+            rtol=1e-10,
+            atol=1e-12,
+            mistakes={
+                "each derivative must be evaluated at its function's input, before "
+                "the value moves on": -np.sin(np.cos(x**2 - 1)) * 2 * (x**2 - 1),
+                "the functions were applied in the wrong order: the first pair is "
+                "the innermost, applied first": 2 * np.cos(x) * -np.sin(x),
+            },
+        )
 
 
 @check(points=1)
@@ -82,16 +102,25 @@ def test_compose_empty_list_is_identity(student, rng):
         call = f"compose([])({describe(x)})"
         value, derivative = expect_pair(chained(x), call)
         expect_close(value, x, call + " value", rtol=1e-15)
-        expect_close(derivative, 1.0 if np.ndim(derivative) == 0 else np.ones_like(x),
-                     call + " derivative", rtol=1e-15)
+        expect_close(
+            derivative,
+            1.0 if np.ndim(derivative) == 0 else np.ones_like(x),
+            call + " derivative",
+            rtol=1e-15,
+        )
 
 
 @check(points=1)
 def test_cos_of_square_minus_one(student, rng):
     """cos(x² - 1) and its derivative by hand: zero at x = 1, equal to finite differences."""
     for x in (1.0, 0.0, -2.0, float(rng.uniform(-3, 3)), rng.uniform(-2, 2, size=(3, 2))):
-        expect_close(student.cos_of_square_minus_one(x), np.cos(np.asarray(x) ** 2 - 1),
-                     f"cos_of_square_minus_one({describe(x)})", rtol=1e-12, atol=1e-15)
+        expect_close(
+            student.cos_of_square_minus_one(x),
+            np.cos(np.asarray(x) ** 2 - 1),
+            f"cos_of_square_minus_one({describe(x)})",
+            rtol=1e-12,
+            atol=1e-15,
+        )
         call = f"cos_of_square_minus_one_derivative({describe(x)})"
         got = student.cos_of_square_minus_one_derivative(x)
         mistakes = {hint: mistake(x) for hint, mistake in CHAIN_MISTAKES.items()}

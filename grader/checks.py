@@ -108,8 +108,9 @@ def expect_number(value: Any, call: str) -> float:
     """``value`` as a float; fails unless it is a real number (a 0-d array counts)."""
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
         value = value[()]
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
-                                                                     np.floating)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
         fail(f"{call} returned {_kind(value)}; expected a number")
     return float(value)
 
@@ -159,8 +160,12 @@ def expect_close(
     allowed = atol + rtol * np.abs(expected_array)
     wrong = ~(np.abs(got_array - expected_array) <= allowed)
     if np.any(wrong):
-        fail(_with_hint(_difference(call, got_array, expected_array, wrong),
-                        hint_for(got_array, expected_array, mistakes)))
+        fail(
+            _with_hint(
+                _difference(call, got_array, expected_array, wrong),
+                hint_for(got_array, expected_array, mistakes),
+            )
+        )
 
 
 def expect_derivative(
@@ -184,31 +189,42 @@ def expect_derivative(
     got_array = expect_like(got, numeric if x_array.ndim else np.float64(numeric), call)
     wrong = ~finite_diff.within_tolerance(got_array, numeric, scale, h)
     if np.any(wrong):
-        fail(_with_hint(
-            _difference(call, got_array, numeric, wrong, expected_name="central difference"),
-            hint_for(got_array, numeric, mistakes),
-        ))
+        fail(
+            _with_hint(
+                _difference(call, got_array, numeric, wrong, expected_name="central difference"),
+                hint_for(got_array, numeric, mistakes),
+            )
+        )
 
 
 def expect_unchanged(after: np.ndarray, before: np.ndarray, call: str, name: str) -> None:
     """Fail if the array ``after`` (an argument after the call) differs from its copy ``before``."""
     if not np.array_equal(after, before, equal_nan=True):
         index = tuple(int(i) for i in np.argwhere(after != before)[0])
-        fail(f"{call} changed its input {name} (entry {list(index)} was "
-             f"{before[index]:.6g}, is now {after[index]:.6g}); leave the input as it was: "
-             f"restore any entry you change, or work on a copy")
+        fail(
+            f"{call} changed its input {name} (entry {list(index)} was "
+            f"{before[index]:.6g}, is now {after[index]:.6g}); leave the input as it was: "
+            f"restore any entry you change, or work on a copy"
+        )
 
 
-def _difference(call: str, got: np.ndarray, expected: np.ndarray, wrong: np.ndarray,
-                expected_name: str = "expected") -> str:
+def _difference(
+    call: str,
+    got: np.ndarray,
+    expected: np.ndarray,
+    wrong: np.ndarray,
+    expected_name: str = "expected",
+) -> str:
     if got.ndim == 0:
         return f"{call}: {expected_name} {expected.item():.10g}, got {got.item():.10g}"
     error = np.where(wrong, np.abs(got - expected), -np.inf)
     error = np.where(np.isnan(error), np.inf, error)
     worst = np.unravel_index(int(np.argmax(error)), got.shape)
     index = list(int(i) for i in worst)
-    return (f"{call}: {int(wrong.sum())} of {wrong.size} entries differ; worst at {index}: "
-            f"{expected_name} {expected[worst]:.10g}, got {got[worst]:.10g}")
+    return (
+        f"{call}: {int(wrong.sum())} of {wrong.size} entries differ; worst at {index}: "
+        f"{expected_name} {expected[worst]:.10g}, got {got[worst]:.10g}"
+    )
 
 
 # ---------------------------------------------------------------- grader functions

@@ -35,19 +35,34 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="grade",
         description="Grade an exercise of the course: your code runs in a separate, limited "
-                    "process; the report says what passed, what failed and why.",
+        "process; the report says what passed, what failed and why.",
         epilog="Exit status: 0 full marks, 1 not full marks, 2 could not grade.",
     )
-    parser.add_argument("target", metavar="EXERCISE",
-                        help="an exercise id from course.yaml (e.g. exercise3), or `all`")
-    parser.add_argument("--submission", metavar="PATH", type=Path,
-                        help="the file to grade (.py or .ipynb), or a folder holding it; "
-                             "default: the exercise's file in this course")
-    parser.add_argument("--format", choices=("terminal", "json"), default="terminal",
-                        help="terminal (default) or json: one JSON object on stdout")
-    parser.add_argument("--course", metavar="PATH", type=Path,
-                        help=f"the course's {COURSE_FILE} or its folder; default: the nearest "
-                             f"{COURSE_FILE} in this folder or above")
+    parser.add_argument(
+        "target",
+        metavar="EXERCISE",
+        help="an exercise id from course.yaml (e.g. exercise3), or `all`",
+    )
+    parser.add_argument(
+        "--submission",
+        metavar="PATH",
+        type=Path,
+        help="the file to grade (.py or .ipynb), or a folder holding it; "
+        "default: the exercise's file in this course",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("terminal", "json"),
+        default="terminal",
+        help="terminal (default) or json: one JSON object on stdout",
+    )
+    parser.add_argument(
+        "--course",
+        metavar="PATH",
+        type=Path,
+        help=f"the course's {COURSE_FILE} or its folder; default: the nearest "
+        f"{COURSE_FILE} in this folder or above",
+    )
     parser.add_argument("--version", action="version", version=f"grade {__version__}")
     return parser
 
@@ -67,8 +82,7 @@ def _shown(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def _grade(course: Course, target: str, submission: Path | None
-           ) -> ExerciseResult | CourseResult:
+def _grade(course: Course, target: str, submission: Path | None) -> ExerciseResult | CourseResult:
     from grader.runner import Grading, not_submitted  # numpy and friends: only once needed
 
     if target != "all":
@@ -78,8 +92,9 @@ def _grade(course: Course, target: str, submission: Path | None
         path = locate(exercise, submission)
         return Grading(course, exercise, path, _shown(path)).run()
     if submission is not None and not submission.is_dir():
-        raise UsageError(f"{submission}: `grade all --submission` takes a folder holding the "
-                         "exercise files")
+        raise UsageError(
+            f"{submission}: `grade all --submission` takes a folder holding the exercise files"
+        )
     from grader.submission import locate
 
     gradings: list[Grading | ExerciseResult] = []
@@ -93,10 +108,13 @@ def _grade(course: Course, target: str, submission: Path | None
             gradings.append(Grading(course, exercise, path, _shown(path)))
         if all(isinstance(item, ExerciseResult) for item in gradings):
             folder = submission or course.root
-            raise UsageError(f"no exercise files found in {folder}; pass the folder holding "
-                             "them with --submission")
-        return CourseResult([item if isinstance(item, ExerciseResult) else item.run()
-                             for item in gradings])
+            raise UsageError(
+                f"no exercise files found in {folder}; pass the folder holding "
+                "them with --submission"
+            )
+        return CourseResult(
+            [item if isinstance(item, ExerciseResult) else item.run() for item in gradings]
+        )
     finally:
         for item in gradings:
             if not isinstance(item, ExerciseResult):

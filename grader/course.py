@@ -215,8 +215,15 @@ def _line_of(lines: dict[Place, int], place: Place) -> int:
 
 _MSGSPEC_ERROR = re.compile(r"^(?P<what>.*?)(?: - at `\$(?P<at>[^`]*)`)?$", re.DOTALL)
 _PLACE_STEP = re.compile(r"\.(\w+)|\[(\d+)\]")
-_TYPE_NAMES = {"str": "text", "int": "a whole number", "float": "a number", "object": "a mapping",
-               "array": "a list", "bool": "true or false", "null": "nothing"}
+_TYPE_NAMES = {
+    "str": "text",
+    "int": "a whole number",
+    "float": "a number",
+    "object": "a mapping",
+    "array": "a list",
+    "bool": "true or false",
+    "null": "nothing",
+}
 
 
 def _explain(path: Path, lines: dict[Place, int], error: str) -> str:
@@ -240,8 +247,10 @@ def _explain(path: Path, lines: dict[Place, int], error: str) -> str:
     if missing:
         key = missing[1]
         example = FIELD_EXAMPLES.get(key, f"{key}: ...")
-        return (f"{path}:{_line_of(lines, place)}: {_dotted(place)}: the key `{key}` is missing; "
-                f"add e.g. `{example}`")
+        return (
+            f"{path}:{_line_of(lines, place)}: {_dotted(place)}: the key `{key}` is missing; "
+            f"add e.g. `{example}`"
+        )
     wrong_type = re.match(r"Expected `(\w+)`, got `(\w+)`", what)
     example = FIELD_EXAMPLES.get(field, "")
     fix = f"write e.g. `{example}`" if example else "see the README for the format"
@@ -251,8 +260,10 @@ def _explain(path: Path, lines: dict[Place, int], error: str) -> str:
         got = _TYPE_NAMES.get(wrong_type[2], wrong_type[2])
         return f"{path}:{line}: {_dotted(place)}: expected {expected}, got {got}; {fix}"
     if "pattern" in what and field == "id":
-        return (f"{path}:{line}: {_dotted(place)}: an id is lowercase letters, digits, `_` or "
-                f"`-`, starting with a letter; write e.g. `id: exercise1`")
+        return (
+            f"{path}:{line}: {_dotted(place)}: an id is lowercase letters, digits, `_` or "
+            f"`-`, starting with a letter; write e.g. `id: exercise1`"
+        )
     readable = what.replace("`array`", "a list").replace("`float`", "a number")
     readable = readable.replace("`int`", "a whole number").replace("`str`", "text")
     return f"{path}:{line}: {_dotted(place)}: expected {readable.removeprefix('Expected ')}; {fix}"
@@ -279,8 +290,11 @@ def _resolve(path: Path, spec: CourseSpec, lines: dict[Place, int]) -> Course:
     for index, item in enumerate(spec.exercises):
         place: Place = ("exercises", index)
         if item.id in first_line or item.id in COMMANDS:
-            reason = (f"is already used at line {first_line[item.id]}"
-                      if item.id in first_line else "is a command name")
+            reason = (
+                f"is already used at line {first_line[item.id]}"
+                if item.id in first_line
+                else "is a command name"
+            )
             raise CourseError(
                 f"{path}:{_line_of(lines, (*place, 'id'))}: {_dotted((*place, 'id'))}: "
                 f"{item.id!r} {reason}; give each exercise its own id"
@@ -308,16 +322,18 @@ def _resolve(path: Path, spec: CourseSpec, lines: dict[Place, int]) -> Course:
             )
         checks = existing("checks", item.checks)
         assert checks is not None
-        exercises.append(Exercise(
-            id=item.id,
-            title=item.title,
-            student_file=student_file,
-            solution_file=solution_file,
-            checks=checks,
-            hidden_checks=existing("hidden_checks", item.hidden_checks),
-            points=item.points,
-            limits=_merge_limits(defaults, item.limits),
-        ))
+        exercises.append(
+            Exercise(
+                id=item.id,
+                title=item.title,
+                student_file=student_file,
+                solution_file=solution_file,
+                checks=checks,
+                hidden_checks=existing("hidden_checks", item.hidden_checks),
+                points=item.points,
+                limits=_merge_limits(defaults, item.limits),
+            )
+        )
     return Course(path=path, title=spec.title, seed=spec.seed, exercises=tuple(exercises))
 
 

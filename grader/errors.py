@@ -6,7 +6,7 @@ class UsageError(Exception):
 
 
 class CourseError(UsageError):
-    """course.yaml, or a file it names, is wrong; the message names the file, the place and the fix."""
+    """course.yaml, or a file it names, is wrong; the message names the file, place and fix."""
 
 
 class SubmissionNotFound(UsageError):

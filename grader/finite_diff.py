@@ -28,8 +28,7 @@ def tolerance(numeric: np.ndarray, value_scale: np.ndarray | float, h: float = S
     """
     numeric = np.asarray(numeric, dtype=np.float64)
     biggest = float(np.max(np.abs(numeric))) if numeric.size else 0.0
-    return (1e-12 + 1e-7 * biggest + 1e-6 * np.abs(numeric)
-            + 100 * EPS * np.abs(value_scale) / h)
+    return 1e-12 + 1e-7 * biggest + 1e-6 * np.abs(numeric) + 100 * EPS * np.abs(value_scale) / h
 
 
 def elementwise_derivative(

@@ -168,8 +168,10 @@ class StudentSession:
         try:
             worker.wait_ready()
             deadline = self._call_deadline()
-            worker.send(pack({"op": "load", "source": self.source.text,
-                              "filename": self.source.filename}), deadline)
+            worker.send(
+                pack({"op": "load", "source": self.source.text, "filename": self.source.filename}),
+                deadline,
+            )
             reply = worker.receive(deadline)
         except WorkerError as error:
             self._retire_worker()
@@ -187,8 +189,9 @@ class StudentSession:
 
     # ------------------------------------------------------------ calls
 
-    def call(self, target: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any],
-             label: str) -> Any:
+    def call(
+        self, target: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any], label: str
+    ) -> Any:
         """Call ``target`` ({"name": ...} or {"handle": id}) in the worker and return its value.
 
         ``label`` names the call in messages, e.g. "numerical_derivative".
@@ -196,17 +199,26 @@ class StudentSession:
         return self._request({"op": "call", "target": target}, args, kwargs, label)
 
     def get_attribute(self, handle: int, name: str, label: str) -> Any:
-        return self._request({"op": "getattr", "target": {"handle": handle}, "name": name},
-                             None, None, label)
+        return self._request(
+            {"op": "getattr", "target": {"handle": handle}, "name": name}, None, None, label
+        )
 
-    def _request(self, message: dict[str, Any], args: tuple[Any, ...] | None,
-                 kwargs: dict[str, Any] | None, label: str) -> Any:
+    def _request(
+        self,
+        message: dict[str, Any],
+        args: tuple[Any, ...] | None,
+        kwargs: dict[str, Any] | None,
+        label: str,
+    ) -> Any:
         worker = self._connected()
         generation = self._generation
         encoder = Encoder(self._grader_side_node)
         if args is not None and kwargs is not None:
-            message = {**message, "args": encoder.encode(list(args)),
-                       "kwargs": encoder.encode(dict(kwargs))}
+            message = {
+                **message,
+                "args": encoder.encode(list(args)),
+                "kwargs": encoder.encode(dict(kwargs)),
+            }
         try:
             worker.send(pack(message, encoder.blobs), self._call_deadline())
             reply = self._await_reply(worker, generation, label)
@@ -231,8 +243,9 @@ class StudentSession:
                 raise WorkerBrokeProtocol(f"unexpected message {frame.op[:40]!r}")
             self._answer_callback(worker, frame, generation, label, deadline)
 
-    def _answer_callback(self, worker: WorkerProcess, frame: Frame, generation: int, label: str,
-                         deadline: float) -> None:
+    def _answer_callback(
+        self, worker: WorkerProcess, frame: Frame, generation: int, label: str, deadline: float
+    ) -> None:
         function = self._callbacks.get(frame.head.get("id"))  # type: ignore[arg-type]
         if function is None:
             raise WorkerBrokeProtocol("a callback the grader never sent")
@@ -265,8 +278,11 @@ class StudentSession:
         if callable(value):
             callback_id = next(self._callback_ids)
             self._callbacks[callback_id] = value
-            return {"t": "callback", "id": callback_id,
-                    "name": getattr(value, "__name__", "f")[:60]}
+            return {
+                "t": "callback",
+                "id": callback_id,
+                "name": getattr(value, "__name__", "f")[:60],
+            }
         raise TypeError(f"cannot send a {type(value).__name__} to the student's code")
 
     def _decode(self, frame: Frame, node: Any, generation: int, label: str) -> Any:
@@ -287,8 +303,14 @@ class StudentSession:
                 f"{label} returned a value the grader cannot accept: {error}"
             ) from None
 
-    def _apply_mutations(self, reply: Frame, generation: int, label: str,
-                         args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def _apply_mutations(
+        self,
+        reply: Frame,
+        generation: int,
+        label: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
         """Copy arrays the student changed in place back into the grader's arguments."""
         changes = reply.head.get("mutated")
         if type(changes) is not list:
@@ -299,8 +321,12 @@ class StudentSession:
                 continue
             new_value = self._decode(reply, change[1], generation, label)
             original = _follow(roots, change[0])
-            if (type(original) is np.ndarray and type(new_value) is np.ndarray
-                    and original.shape == new_value.shape and original.flags.writeable):
+            if (
+                type(original) is np.ndarray
+                and type(new_value) is np.ndarray
+                and original.shape == new_value.shape
+                and original.flags.writeable
+            ):
                 with contextlib.suppress(TypeError, ValueError):
                     np.copyto(original, new_value, casting="unsafe")
 
@@ -325,10 +351,16 @@ class StudentSession:
         function = str(head.get("function") or label)[:100]
         line = head.get("line")
         summary = str(head.get("summary") or "")[:300]
-        place = (f" ({self.source.filename}, {self.source.place(line)})"
-                 if type(line) is int else f" in {self.source.filename}")
-        opening = (f"{function} is not implemented yet" if function == label
-                   else f"{label} calls {function}, which is not implemented yet")
+        place = (
+            f" ({self.source.filename}, {self.source.place(line)})"
+            if type(line) is int
+            else f" in {self.source.filename}"
+        )
+        opening = (
+            f"{function} is not implemented yet"
+            if function == label
+            else f"{label} calls {function}, which is not implemented yet"
+        )
         task = f" (its docstring: “{summary}”)" if summary else ""
         return f"{opening}{task}. Replace `raise NotImplementedError`{place} with your code."
 
@@ -340,10 +372,14 @@ class StudentSession:
     def _describe_worker_error(self, error: WorkerError, during: str) -> str:
         if isinstance(error, WorkerTimedOut):
             if time.monotonic() >= self.deadline:
-                return (f"the grading ran out of its {self.limits.wall_seconds:g} s {during}; "
-                        "look for a loop that never ends")
-            return (f"no answer within {self.limits.call_seconds:g} s {during}; "
-                    "look for a loop that never ends or a very slow computation")
+                return (
+                    f"the grading ran out of its {self.limits.wall_seconds:g} s {during}; "
+                    "look for a loop that never ends"
+                )
+            return (
+                f"no answer within {self.limits.call_seconds:g} s {during}; "
+                "look for a loop that never ends or a very slow computation"
+            )
         if isinstance(error, WorkerExited):
             return f"your code stopped the process {during}: {error}"
         return f"your code's process sent bytes the grader cannot read {during}: {error}"
@@ -356,7 +392,7 @@ class StudentSession:
         number = rest.split(":")[0].split(")")[0]
         if not sep or not number.isdigit():
             return text
-        return f"{head}({self.source.place(int(number))}{rest[len(number):]}"
+        return f"{head}({self.source.place(int(number))}{rest[len(number) :]}"
 
 
 def _follow(roots: dict[str, Any], path: list[Any]) -> Any:
@@ -365,20 +401,20 @@ def _follow(roots: dict[str, Any], path: list[Any]) -> Any:
         return None
     value = roots[path[0]]
     for step in path[1:]:
-        if type(value) in (list, tuple) and type(step) is int and 0 <= step < len(value):
-            value = value[step]
-        elif type(value) is dict and type(step) in (str, int) and step in value:
-            value = value[step]
-        else:
+        in_sequence = type(value) in (list, tuple) and type(step) is int and 0 <= step < len(value)
+        in_dict = type(value) is dict and type(step) in (str, int) and step in value
+        if not (in_sequence or in_dict):
             return None
+        value = value[step]
     return value
 
 
 class Handle:
     """An object that stays in the worker: call it, read its attributes, or pass it back."""
 
-    def __init__(self, session: StudentSession, generation: int, handle_id: int,
-                 label: str) -> None:
+    def __init__(
+        self, session: StudentSession, generation: int, handle_id: int, label: str
+    ) -> None:
         self._session = session
         self._generation = generation
         self._id = handle_id

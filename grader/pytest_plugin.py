@@ -1,4 +1,4 @@
-"""pytest runs a course's check files as ordinary tests: how instructors author and self-test checks.
+"""pytest runs a course's check files as ordinary tests: how instructors write and test checks.
 
 Installed with the package (entry point ``pytest11``), it gives check functions their fixtures:
 
@@ -29,9 +29,12 @@ from grader.submission import SubmissionProblem, locate, read_source
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--course-submission", metavar="PATH", default=None,
-                     help="grade this file or folder in course check files, instead of the "
-                          "reference solutions")
+    parser.addoption(
+        "--course-submission",
+        metavar="PATH",
+        default=None,
+        help="grade this file or folder in course check files, instead of the reference solutions",
+    )
 
 
 def _exercise_of(path: Path) -> tuple[Course, Exercise] | None:
@@ -55,8 +58,9 @@ def _course_exercise(request: pytest.FixtureRequest) -> tuple[Course, Exercise]:
 
 
 @pytest.fixture(scope="module")
-def student(request: pytest.FixtureRequest, _course_exercise: tuple[Course, Exercise]
-            ) -> Iterator[StudentModule]:
+def student(
+    request: pytest.FixtureRequest, _course_exercise: tuple[Course, Exercise]
+) -> Iterator[StudentModule]:
     """The submission under test (default: the reference solution), run in a worker."""
     _, exercise = _course_exercise
     given = request.config.getoption("--course-submission")
@@ -82,8 +86,9 @@ def solution(_course_exercise: tuple[Course, Exercise]) -> ModuleType:
 
 
 @pytest.fixture
-def rng(request: pytest.FixtureRequest, _course_exercise: tuple[Course, Exercise]
-        ) -> np.random.Generator:
+def rng(
+    request: pytest.FixtureRequest, _course_exercise: tuple[Course, Exercise]
+) -> np.random.Generator:
     """The seeded Generator the grader gives this check."""
     course, exercise = _course_exercise
     return check_rng(course.seed, exercise.id, request.function.__name__.removeprefix("test_"))

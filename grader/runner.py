@@ -71,11 +71,16 @@ def import_file(path: Path, kind: str) -> ModuleType:
         spec.loader.exec_module(module)
     except Exception as error:
         del sys.modules[module_name]
-        frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-                  if frame.filename == str(path)]
+        frames = [
+            frame
+            for frame in traceback.extract_tb(error.__traceback__)
+            if frame.filename == str(path)
+        ]
         line = getattr(error, "lineno", None) or (frames[-1].lineno if frames else "?")
-        raise CourseError(f"{path}:{line}: cannot be imported ({type(error).__name__}: "
-                          f"{error}); fix the course file") from None
+        raise CourseError(
+            f"{path}:{line}: cannot be imported ({type(error).__name__}: "
+            f"{error}); fix the course file"
+        ) from None
     _imported[path] = module
     return module
 
@@ -91,13 +96,26 @@ def _collect(path: Path, hidden: bool) -> list[Check]:
         fixtures = tuple(inspect.signature(function).parameters)
         unknown = [fixture for fixture in fixtures if fixture not in allowed]
         if unknown:
-            why = ("public checks must not use the solution: put this check in the hidden file"
-                   if unknown == ["solution"] else f"the fixtures are {', '.join(sorted(allowed))}")
-            raise CourseError(f"{path}:{function.__code__.co_firstlineno}: {name} asks for "
-                              f"{', '.join(unknown)}; {why}")
+            why = (
+                "public checks must not use the solution: put this check in the hidden file"
+                if unknown == ["solution"]
+                else f"the fixtures are {', '.join(sorted(allowed))}"
+            )
+            raise CourseError(
+                f"{path}:{function.__code__.co_firstlineno}: {name} asks for "
+                f"{', '.join(unknown)}; {why}"
+            )
         summary = (inspect.getdoc(function) or name).splitlines()[0]
-        found.append(Check(id=name.removeprefix("test_"), title=summary, points=info.points,
-                           hidden=hidden, function=function, fixtures=fixtures))
+        found.append(
+            Check(
+                id=name.removeprefix("test_"),
+                title=summary,
+                points=info.points,
+                hidden=hidden,
+                function=function,
+                fixtures=fixtures,
+            )
+        )
     found.sort(key=lambda item: item.function.__code__.co_firstlineno)
     return found
 
@@ -110,8 +128,10 @@ def load_checks(course: Course, exercise: Exercise) -> list[Check]:
     ids = [item.id for item in checks]
     duplicates = sorted({name for name in ids if ids.count(name) > 1})
     if duplicates:
-        raise CourseError(f"{exercise.checks}: check names used twice in {exercise.id}: "
-                          f"{', '.join(duplicates)}; rename one of each")
+        raise CourseError(
+            f"{exercise.checks}: check names used twice in {exercise.id}: "
+            f"{', '.join(duplicates)}; rename one of each"
+        )
     total = sum(item.points for item in checks)
     if not checks or abs(total - exercise.points) > 1e-9:
         raise CourseError(
@@ -123,8 +143,10 @@ def load_checks(course: Course, exercise: Exercise) -> list[Check]:
 
 def load_solution(exercise: Exercise) -> ModuleType:
     if exercise.solution_file is None:
-        raise CourseError(f"{exercise.id} has hidden checks that use the solution but no "
-                          "solution_file in course.yaml; add one")
+        raise CourseError(
+            f"{exercise.id} has hidden checks that use the solution but no "
+            "solution_file in course.yaml; add one"
+        )
     return import_file(exercise.solution_file, "solutions")
 
 
@@ -151,8 +173,9 @@ class Grading:
         self.session: StudentSession | None = None
         if not isinstance(source, SubmissionProblem):
             source = replace(source, path=shown_path)
-            self.session = StudentSession(source, exercise.limits,
-                                          self.started + exercise.limits.wall_seconds)
+            self.session = StudentSession(
+                source, exercise.limits, self.started + exercise.limits.wall_seconds
+            )
             self.session.start()
 
     def run(self) -> ExerciseResult:
@@ -168,15 +191,20 @@ class Grading:
 
     def _run(self) -> ExerciseResult:
         checks = load_checks(self.course, self.exercise)
-        result = ExerciseResult(exercise=self.exercise.id, title=self.exercise.title,
-                                max_score=self.exercise.points, file=self.shown_path)
+        result = ExerciseResult(
+            exercise=self.exercise.id,
+            title=self.exercise.title,
+            max_score=self.exercise.points,
+            file=self.shown_path,
+        )
         if self.problem is not None:
             result.problem = self.problem.message
         elif self.session is not None and not self.session.load():
             result.problem = f"your file could not be loaded: {self.session.load_error}"
         if result.problem is not None:
-            result.checks = [self._not_run(item, "not run: your file could not be loaded")
-                             for item in checks]
+            result.checks = [
+                self._not_run(item, "not run: your file could not be loaded") for item in checks
+            ]
         else:
             assert self.session is not None
             student = StudentModule(self.session)
@@ -189,8 +217,9 @@ class Grading:
     def _run_check(self, item: Check, student: StudentModule) -> CheckResult:
         assert self.session is not None
         if time.monotonic() >= self.session.deadline:
-            return self._not_run(item, f"not run: the grading used up its "
-                                       f"{self.exercise.limits.wall_seconds:g} s")
+            return self._not_run(
+                item, f"not run: the grading used up its {self.exercise.limits.wall_seconds:g} s"
+            )
         fixtures: dict[str, Any] = {
             "student": student,
             "rng": check_rng(self.course.seed, self.exercise.id, item.id),
@@ -209,29 +238,52 @@ class Grading:
             status, message = "error", str(error)
         except Exception as error:  # a bug in the check itself, or a value it did not expect
             status = "error"
-            message = (f"the check itself failed ({type(error).__name__}: {error}); your "
-                       "instructor should look at this")
-        return CheckResult(id=item.id, title=item.title,
-                           score=item.points if status == "passed" else 0.0,
-                           max_score=item.points, status=status, hidden=item.hidden,  # type: ignore[arg-type]
-                           message=message, seconds=time.monotonic() - started)
+            message = (
+                f"the check itself failed ({type(error).__name__}: {error}); your "
+                "instructor should look at this"
+            )
+        return CheckResult(
+            id=item.id,
+            title=item.title,
+            score=item.points if status == "passed" else 0.0,
+            max_score=item.points,
+            status=status,
+            hidden=item.hidden,  # type: ignore[arg-type]
+            message=message,
+            seconds=time.monotonic() - started,
+        )
 
     @staticmethod
     def _not_run(item: Check, message: str) -> CheckResult:
-        return CheckResult(id=item.id, title=item.title, score=0.0, max_score=item.points,
-                           status="error", hidden=item.hidden, message=message)
+        return CheckResult(
+            id=item.id,
+            title=item.title,
+            score=0.0,
+            max_score=item.points,
+            status="error",
+            hidden=item.hidden,
+            message=message,
+        )
 
 
 def not_submitted(course: Course, exercise: Exercise, message: str) -> ExerciseResult:
     """The result for an exercise with no file to grade: every check 0, ``message`` says why."""
-    result = ExerciseResult(exercise=exercise.id, title=exercise.title,
-                            max_score=exercise.points, file=None, problem=message)
-    result.checks = [Grading._not_run(item, "not run: nothing was submitted")
-                     for item in load_checks(course, exercise)]
+    result = ExerciseResult(
+        exercise=exercise.id,
+        title=exercise.title,
+        max_score=exercise.points,
+        file=None,
+        problem=message,
+    )
+    result.checks = [
+        Grading._not_run(item, "not run: nothing was submitted")
+        for item in load_checks(course, exercise)
+    ]
     return result
 
 
-def grade(course: Course, exercise: Exercise, path: Path, shown_path: str | None = None
-          ) -> ExerciseResult:
+def grade(
+    course: Course, exercise: Exercise, path: Path, shown_path: str | None = None
+) -> ExerciseResult:
     """Grade the file at ``path`` for ``exercise``: start its worker, run every check."""
     return Grading(course, exercise, path, shown_path or str(path)).run()

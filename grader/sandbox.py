@@ -24,7 +24,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from grader.protocol import FrameBuffer, Frame, ProtocolError, WireLimits
+from grader.protocol import Frame, FrameBuffer, ProtocolError, WireLimits
 
 STARTUP_SECONDS = 30.0  # to import numpy and say "ready": the grader's cost, not the student's
 READ_CHUNK = 1 << 20
@@ -120,8 +120,15 @@ class WorkerProcess:
         self._output_read, output_write = os.pipe()
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-I", "-u", "-m", "grader.worker", str(request_read),
-                 str(reply_write)],
+                [
+                    sys.executable,
+                    "-I",
+                    "-u",
+                    "-m",
+                    "grader.worker",
+                    str(request_read),
+                    str(reply_write),
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=output_write,
                 stderr=output_write,
@@ -165,7 +172,7 @@ class WorkerProcess:
                 for key, _ in self._select(deadline):
                     if key.fd == self._request_write:
                         try:
-                            view = view[os.write(self._request_write, view):]
+                            view = view[os.write(self._request_write, view) :]
                         except BrokenPipeError:
                             raise WorkerExited(self._exit_status()) from None
                     else:

@@ -20,24 +20,31 @@ def stub_source(solution: str, exercise_id: str) -> str:
     """The stub text for a solution file's text (top-level functions must have docstrings)."""
     tree = ast.parse(solution)
     lines = solution.splitlines()
-    replacements: list[tuple[int, int, list[str]]] = []  # (first line, last line, new lines), 1-based
+    # (first line, last line, new lines), 1-based
+    replacements: list[tuple[int, int, list[str]]] = []
     for node in tree.body:
         if not isinstance(node, ast.FunctionDef):
             continue
         docstring = node.body[0]
-        if not (isinstance(docstring, ast.Expr) and isinstance(docstring.value, ast.Constant)
-                and isinstance(docstring.value.value, str)):
+        if not (
+            isinstance(docstring, ast.Expr)
+            and isinstance(docstring.value, ast.Constant)
+            and isinstance(docstring.value.value, str)
+        ):
             raise ValueError(f"{node.name} has no docstring to keep in the stub")
         assert docstring.end_lineno is not None and node.end_lineno is not None
         indent = " " * node.body[0].col_offset
-        replacements.append((docstring.end_lineno + 1, node.end_lineno,
-                             [indent + line for line in STUB_BODY]))
+        replacements.append(
+            (docstring.end_lineno + 1, node.end_lineno, [indent + line for line in STUB_BODY])
+        )
     for first, last, new in reversed(replacements):
-        lines[first - 1:last] = new
+        lines[first - 1 : last] = new
     module_doc = ast.get_docstring(tree, clean=False)
     if module_doc is None:
         raise ValueError("the solution has no module docstring")
     text = "\n".join(lines) + "\n"
-    note = ("\n\nFill in each function below where it says `# YOUR CODE HERE`,\n"
-            f"then check your work with `grade {exercise_id}`.\n")
+    note = (
+        "\n\nFill in each function below where it says `# YOUR CODE HERE`,\n"
+        f"then check your work with `grade {exercise_id}`.\n"
+    )
     return text.replace(module_doc, module_doc.rstrip("\n") + note, 1)

@@ -35,26 +35,35 @@ def locate(exercise: Exercise, given: Path | None) -> Path:
     if given.is_dir():
         return _existing_variant(given, exercise)
     if not given.exists():
-        raise SubmissionNotFound(f"{given}: no such file or folder; pass the file to grade or "
-                                 f"a folder holding {exercise.file_name}")
+        raise SubmissionNotFound(
+            f"{given}: no such file or folder; pass the file to grade or "
+            f"a folder holding {exercise.file_name}"
+        )
     if given.suffix not in SUFFIXES:
-        raise UsageError(f"{given}: cannot grade a {given.suffix or 'suffix-less'} file; pass a "
-                         ".py file or a .ipynb notebook")
+        raise UsageError(
+            f"{given}: cannot grade a {given.suffix or 'suffix-less'} file; pass a "
+            ".py file or a .ipynb notebook"
+        )
     return given
 
 
 def _existing_variant(folder: Path, exercise: Exercise) -> Path:
     """exercise1_derivatives.py or .ipynb in ``folder``: exactly one of them must exist."""
     stem = Path(exercise.file_name).stem
-    found = [folder / (stem + suffix) for suffix in SUFFIXES if (folder / (stem + suffix)).is_file()]
+    candidates = [folder / (stem + suffix) for suffix in SUFFIXES]
+    found = [candidate for candidate in candidates if candidate.is_file()]
     if len(found) == 1:
         return found[0]
     if found:
-        raise UsageError(f"{folder} holds both {stem}.py and {stem}.ipynb; pass the one to grade "
-                         f"with --submission {folder / (stem + '.py')}")
-    raise SubmissionNotFound(f"{folder / exercise.file_name} not found: "
-                             f"{exercise.id} grades {exercise.file_name} (or {stem}.ipynb); "
-                             "pass another file or folder with --submission")
+        raise UsageError(
+            f"{folder} holds both {stem}.py and {stem}.ipynb; pass the one to grade "
+            f"with --submission {folder / (stem + '.py')}"
+        )
+    raise SubmissionNotFound(
+        f"{folder / exercise.file_name} not found: "
+        f"{exercise.id} grades {exercise.file_name} (or {stem}.ipynb); "
+        "pass another file or folder with --submission"
+    )
 
 
 def read_source(path: Path) -> Source | SubmissionProblem:
@@ -63,8 +72,11 @@ def read_source(path: Path) -> Source | SubmissionProblem:
     try:
         size = path.stat().st_size
         if size > MAX_SUBMISSION_BYTES:
-            return SubmissionProblem(shown, f"{path.name} is {size / 1e6:.1f} MB; a submission "
-                                            f"is at most {MAX_SUBMISSION_BYTES // 2**20} MB")
+            return SubmissionProblem(
+                shown,
+                f"{path.name} is {size / 1e6:.1f} MB; a submission "
+                f"is at most {MAX_SUBMISSION_BYTES // 2**20} MB",
+            )
         data = path.read_bytes()
     except OSError as error:
         return SubmissionProblem(shown, f"{path.name} cannot be read: {error.strerror}")
@@ -73,9 +85,12 @@ def read_source(path: Path) -> Source | SubmissionProblem:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        return SubmissionProblem(shown, f"{path.name} is not UTF-8 text (byte "
-                                        f"0x{data[error.start]:02x} at offset {error.start}); "
-                                        "save it with UTF-8 encoding")
+        return SubmissionProblem(
+            shown,
+            f"{path.name} is not UTF-8 text (byte "
+            f"0x{data[error.start]:02x} at offset {error.start}); "
+            "save it with UTF-8 encoding",
+        )
     if path.suffix == ".ipynb":
         return _notebook_source(path, text)
     return Source(path=shown, filename=path.name, text=text)
@@ -86,8 +101,9 @@ def _notebook_source(path: Path, text: str) -> Source | SubmissionProblem:
     try:
         json.loads(text)
     except ValueError as error:
-        return SubmissionProblem(str(path), f"{path.name} is not a notebook: not valid JSON "
-                                            f"({error})")
+        return SubmissionProblem(
+            str(path), f"{path.name} is not a notebook: not valid JSON ({error})"
+        )
     import nbformat  # only for notebooks: it costs ~80 ms to import
 
     try:
@@ -97,8 +113,9 @@ def _notebook_source(path: Path, text: str) -> Source | SubmissionProblem:
         if not all(isinstance(source, str) for source in sources):
             raise ValueError("a code cell's source is not text")
     except Exception as error:  # nbformat raises many types for malformed notebooks
-        return SubmissionProblem(str(path), f"{path.name} is not a valid notebook "
-                                            f"({type(error).__name__}: {error})")
+        return SubmissionProblem(
+            str(path), f"{path.name} is not a valid notebook ({type(error).__name__}: {error})"
+        )
     lines: list[str] = []
     cell_of_line: dict[int, tuple[int, int]] = {}
     for number, source in enumerate(sources, start=1):
@@ -108,5 +125,6 @@ def _notebook_source(path: Path, text: str) -> Source | SubmissionProblem:
             lines.append(line)
             cell_of_line[len(lines)] = (number, line_in_cell)
         lines.append("")
-    return Source(path=str(path), filename=path.name, text="\n".join(lines) + "\n",
-                  cell_of_line=cell_of_line)
+    return Source(
+        path=str(path), filename=path.name, text="\n".join(lines) + "\n", cell_of_line=cell_of_line
+    )

@@ -114,8 +114,12 @@ class Worker:
         self._filename = head["filename"]
         source = head["source"]
         # Tracebacks quote the offending line: let linecache find the source we were sent.
-        linecache.cache[self._filename] = (len(source), None, source.splitlines(True),
-                                           self._filename)
+        linecache.cache[self._filename] = (
+            len(source),
+            None,
+            source.splitlines(True),
+            self._filename,
+        )
         module = types.ModuleType(MODULE_NAME)
         module.__file__ = self._filename
         sys.modules[MODULE_NAME] = module
@@ -275,8 +279,11 @@ class Worker:
 
     def _unfinished_function(self, error: BaseException) -> dict[str, Any]:
         """The submission's function that raised NotImplementedError, its line and summary."""
-        frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-                  if frame.filename == self._filename]
+        frames = [
+            frame
+            for frame in traceback.extract_tb(error.__traceback__)
+            if frame.filename == self._filename
+        ]
         if not frames:
             return {}
         name = frames[-1].name

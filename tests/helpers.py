@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from grader.course import Course, load_course
+from grader.course import Course
 from grader.results import ExerciseResult
 from grader.runner import grade
 
@@ -28,13 +28,14 @@ def with_function(source: str, replacement: str) -> str:
     for node in ast.parse(source).body:
         if isinstance(node, ast.FunctionDef) and node.name == new.name:
             assert node.end_lineno is not None
-            lines[node.lineno - 1:node.end_lineno] = replacement.strip("\n").splitlines()
+            lines[node.lineno - 1 : node.end_lineno] = replacement.strip("\n").splitlines()
             return "\n".join(lines) + "\n"
     raise AssertionError(f"no function {new.name} to replace")
 
 
-def grade_text(course: Course, exercise_id: str, text: str, folder: Path,
-               file_name: str | None = None) -> ExerciseResult:
+def grade_text(
+    course: Course, exercise_id: str, text: str, folder: Path, file_name: str | None = None
+) -> ExerciseResult:
     """Grade ``text`` as the submission for ``exercise_id``, written into ``folder``."""
     exercise = course.exercise(exercise_id)
     path = folder / (file_name or exercise.file_name)
@@ -62,4 +63,3 @@ def write_course(folder: Path, course: Course, **limits: float) -> Path:
     path = folder / "course.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     return path
-

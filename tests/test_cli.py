@@ -40,8 +40,11 @@ EXERCISE = {
 COURSE = {
     "type": "object",
     "required": ["score", "max_score", "exercises"],
-    "properties": {"score": {"type": "number"}, "max_score": {"type": "number"},
-                   "exercises": {"type": "array", "items": EXERCISE}},
+    "properties": {
+        "score": {"type": "number"},
+        "max_score": {"type": "number"},
+        "exercises": {"type": "array", "items": EXERCISE},
+    },
 }
 
 
@@ -57,8 +60,7 @@ def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_json_report_has_the_promised_shape(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, err = run(["exercise3", "--submission", "solutions", "--format", "json"],
-                           capsys)
+    status, out, err = run(["exercise3", "--submission", "solutions", "--format", "json"], capsys)
     report = json.loads(out)
     jsonschema.validate(report, EXERCISE)
     assert (status, err) == (0, "")
@@ -68,15 +70,18 @@ def test_json_report_has_the_promised_shape(capsys: pytest.CaptureFixture[str]) 
     assert {test["hidden"] for test in report["tests"]} == {True, False}
 
 
-def test_json_report_of_a_wrong_answer(course, tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
-    wrong = with_function(solution_text(course, "exercise3"), """
+def test_json_report_of_a_wrong_answer(
+    course, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong = with_function(
+        solution_text(course, "exercise3"),
+        """
 def chain_rule(f_prime, g, g_prime, x):
     return f_prime(g(x))
-""")
+""",
+    )
     (tmp_path / "exercise3_chain_rule.py").write_text(wrong)
-    status, out, _ = run(["exercise3", "--submission", str(tmp_path), "--format", "json"],
-                         capsys)
+    status, out, _ = run(["exercise3", "--submission", str(tmp_path), "--format", "json"], capsys)
     report = json.loads(out)
     jsonschema.validate(report, EXERCISE)
     assert status == 1
@@ -91,8 +96,11 @@ def test_grade_all_json(capsys: pytest.CaptureFixture[str]) -> None:
     report = json.loads(out)
     jsonschema.validate(report, COURSE)
     assert status == 0
-    assert [item["exercise"] for item in report["exercises"]] == ["exercise1", "exercise2",
-                                                                  "exercise3"]
+    assert [item["exercise"] for item in report["exercises"]] == [
+        "exercise1",
+        "exercise2",
+        "exercise3",
+    ]
     assert report["score"] == report["max_score"] == 30
 
 
@@ -104,8 +112,9 @@ def test_stubs_exit_one_and_report_each_function(capsys: pytest.CaptureFixture[s
         assert f"{name} is not implemented yet" in out
 
 
-def test_course_found_from_a_subfolder(monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_course_found_from_a_subfolder(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(REPO / "exercises")
     status, out, _ = run(["exercise1", "--submission", "../solutions"], capsys)
     assert status == 0 and "Score 10/10" in out
@@ -116,32 +125,38 @@ def test_submission_as_a_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert status == 0
 
 
-@pytest.mark.parametrize(("args", "words"), [
-    (["exercise9"], "no exercise 'exercise9'"),
-    (["exercise3", "--submission", "nowhere/"], "nowhere: no such file or folder"),
-    (["exercise3", "--submission", "pyproject.toml"], "cannot grade a .toml file"),
-    (["exercise3", "--submission", "tests"], "exercise3_chain_rule.py not found"),
-    (["exercise3", "--format", "xml"], "invalid choice: 'xml'"),
-    (["all", "--submission", "solutions/exercise1_derivatives.py"], "takes a folder"),
-    ([], "the following arguments are required: EXERCISE"),
-])
-def test_usage_errors_exit_two_with_one_line(args: list[str], words: str,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["exercise9"], "no exercise 'exercise9'"),
+        (["exercise3", "--submission", "nowhere/"], "nowhere: no such file or folder"),
+        (["exercise3", "--submission", "pyproject.toml"], "cannot grade a .toml file"),
+        (["exercise3", "--submission", "tests"], "exercise3_chain_rule.py not found"),
+        (["exercise3", "--format", "xml"], "invalid choice: 'xml'"),
+        (["all", "--submission", "solutions/exercise1_derivatives.py"], "takes a folder"),
+        ([], "the following arguments are required: EXERCISE"),
+    ],
+)
+def test_usage_errors_exit_two_with_one_line(
+    args: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     status, out, err = run(args, capsys)
     assert status == 2 and out == ""
     assert err.startswith("grade: ") and words in err
     assert len(err.strip().splitlines()) == 1
 
 
-def test_no_course_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_course_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     status, _, err = run(["exercise1"], capsys)
     assert status == 2 and "no course.yaml in" in err and "--course" in err
 
 
-def test_grade_all_with_one_exercise_missing(tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_grade_all_with_one_exercise_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for name in ("exercise1_derivatives.py", "exercise3_chain_rule.py"):
         (tmp_path / name).write_text((REPO / "solutions" / name).read_text())
     status, out, _ = run(["all", "--submission", str(tmp_path), "--format", "json"], capsys)
@@ -158,41 +173,47 @@ def notebook_of(code_cells: list[str]) -> str:
     return nbformat.writes(notebook)
 
 
-def test_notebook_submission_is_graded(course, tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_notebook_submission_is_graded(
+    course, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = solution_text(course, "exercise3")
     (tmp_path / "exercise3_chain_rule.ipynb").write_text(
-        notebook_of(["%matplotlib inline", code, "!pip list"]))
+        notebook_of(["%matplotlib inline", code, "!pip list"])
+    )
     status, out, _ = run(["exercise3", "--submission", str(tmp_path)], capsys)
     assert status == 0, out
 
 
-def test_notebook_error_names_the_cell(tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_notebook_error_names_the_cell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "exercise3_chain_rule.ipynb").write_text(
-        notebook_of(["import numpy as np", "x = 1\ny = x / 0"]))
-    status, out, _ = run(["exercise3", "--submission", str(tmp_path), "--format", "json"],
-                         capsys)
+        notebook_of(["import numpy as np", "x = 1\ny = x / 0"])
+    )
+    status, out, _ = run(["exercise3", "--submission", str(tmp_path), "--format", "json"], capsys)
     report = json.loads(out)
     assert status == 1
     assert "ZeroDivisionError" in report["problem"] and "(cell 2, line 2" in report["problem"]
 
 
-def test_both_notebook_and_script_present(tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_both_notebook_and_script_present(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "exercise3_chain_rule.ipynb").write_text(notebook_of(["x = 1"]))
     (tmp_path / "exercise3_chain_rule.py").write_text("x = 1\n")
     status, _, err = run(["exercise3", "--submission", str(tmp_path)], capsys)
     assert status == 2 and "holds both" in err
 
 
-@pytest.mark.parametrize(("content", "words"), [
-    (b"", "no function named"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", "is a binary file"),
-    (b"x = '\xff\xfe'\n", "is not UTF-8 text"),
-])
-def test_unusable_file_scores_zero_with_a_reason(tmp_path: Path, content: bytes, words: str,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "no function named"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "is a binary file"),
+        (b"x = '\xff\xfe'\n", "is not UTF-8 text"),
+    ],
+)
+def test_unusable_file_scores_zero_with_a_reason(
+    tmp_path: Path, content: bytes, words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "exercise1_derivatives.py"
     path.write_bytes(content)
     status, out, _ = run(["exercise1", "--submission", str(path), "--format", "json"], capsys)
@@ -204,17 +225,36 @@ def test_unusable_file_scores_zero_with_a_reason(tmp_path: Path, content: bytes,
 
 def test_installed_command_end_to_end(tmp_path: Path) -> None:
     """The console script, as a user runs it: a fresh process, from the course folder."""
-    command = [sys.executable, "-m", "grader", "exercise3", "--submission", "solutions",
-               "--format", "json"]
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "NO_COLOR": "1"})
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        "exercise3",
+        "--submission",
+        "solutions",
+        "--format",
+        "json",
+    ]
+    done = subprocess.run(
+        command,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["score"] == 10
 
 
 def test_terminal_report_has_no_colour_when_piped() -> None:
-    done = subprocess.run([sys.executable, "-m", "grader", "exercise1"], cwd=REPO,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "exercise1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1
     assert "\033[" not in done.stdout
     assert "Score 0/10" in done.stdout and "3 of them hidden, worth 3 points" in done.stdout

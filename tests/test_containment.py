@@ -9,12 +9,20 @@ from pathlib import Path
 from grader.course import Course
 from tests.helpers import failed, grade_text, message_of, solution_text, with_function
 
-ALL_EXERCISE3 = {"chain_rule_on_lesson_example", "compose_two_functions",
-                 "compose_empty_list_is_identity", "cos_of_square_minus_one",
-                 "compose_long_chain_matches_reference", "chain_rule_matches_reference",
-                 "lesson_derivative_at_edge_cases"}
-COMPOSE_CHECKS = {"compose_two_functions", "compose_empty_list_is_identity",
-                  "compose_long_chain_matches_reference"}
+ALL_EXERCISE3 = {
+    "chain_rule_on_lesson_example",
+    "compose_two_functions",
+    "compose_empty_list_is_identity",
+    "cos_of_square_minus_one",
+    "compose_long_chain_matches_reference",
+    "chain_rule_matches_reference",
+    "lesson_derivative_at_edge_cases",
+}
+COMPOSE_CHECKS = {
+    "compose_two_functions",
+    "compose_empty_list_is_identity",
+    "compose_long_chain_matches_reference",
+}
 
 
 def graded_with(course: Course, tmp_path: Path, prefix: str = "", compose: str | None = None):
@@ -60,51 +68,70 @@ def test_os_exit_at_import(course: Course, tmp_path: Path) -> None:
     assert_whole_file_failed(result, "stopped the process")
 
 
-def test_infinite_loop_in_one_function_costs_only_its_checks(quick_course: Course,
-                                                             tmp_path: Path) -> None:
+def test_infinite_loop_in_one_function_costs_only_its_checks(
+    quick_course: Course, tmp_path: Path
+) -> None:
     started = time.monotonic()
-    result = graded_with(quick_course, tmp_path, compose="""
+    result = graded_with(
+        quick_course,
+        tmp_path,
+        compose="""
 def compose(pairs):
     while True:
         pass
-""")
+""",
+    )
     assert time.monotonic() - started < 7
     assert failed(result) == COMPOSE_CHECKS
     assert "no answer within 1 s while running compose" in message_of(
-        result, "compose_two_functions")
+        result, "compose_two_functions"
+    )
     assert result.score == result.max_score - 5
 
 
 def test_os_exit_inside_a_function_costs_only_its_checks(course: Course, tmp_path: Path) -> None:
-    result = graded_with(course, tmp_path, compose="""
+    result = graded_with(
+        course,
+        tmp_path,
+        compose="""
 def compose(pairs):
     import os
     os._exit(0)
-""")
+""",
+    )
     assert failed(result) == COMPOSE_CHECKS
     assert "stopped the process while running compose" in message_of(
-        result, "compose_two_functions")
+        result, "compose_two_functions"
+    )
     assert result.score == result.max_score - 5
 
 
 def test_exception_inside_a_function_names_its_line(course: Course, tmp_path: Path) -> None:
-    result = graded_with(course, tmp_path, compose="""
+    result = graded_with(
+        course,
+        tmp_path,
+        compose="""
 def compose(pairs):
     first = pairs[0]
     return first
-""")
+""",
+    )
     assert failed(result) == COMPOSE_CHECKS
     assert "compose raised IndexError" in message_of(result, "compose_empty_list_is_identity")
     assert "first = pairs[0]" in message_of(result, "compose_empty_list_is_identity")
 
 
 def test_memory_bomb_is_stopped(course: Course, tmp_path: Path) -> None:
-    result = graded_with(course, tmp_path, compose="""
+    result = graded_with(
+        course,
+        tmp_path,
+        compose="""
 def compose(pairs):
     hoard = []
     while True:
         hoard.append(bytearray(50_000_000))
-""")
+""",
+    )
     assert failed(result) == COMPOSE_CHECKS
     assert result.score == result.max_score - 5
 
@@ -114,21 +141,25 @@ def test_missing_function_is_named(course: Course, tmp_path: Path) -> None:
     result = grade_text(course, "exercise3", text, tmp_path)
     assert failed(result) == COMPOSE_CHECKS
     assert message_of(result, "compose_two_functions") == (
-        "your file has no function named compose; did you rename it to compose_chain?")
+        "your file has no function named compose; did you rename it to compose_chain?"
+    )
 
 
 def test_wrong_signature_is_explained(course: Course, tmp_path: Path) -> None:
     text = solution_text(course, "exercise3").replace(
-        "def chain_rule(f_prime, g, g_prime, x):", "def chain_rule(f_prime, g, x):")
+        "def chain_rule(f_prime, g, g_prime, x):", "def chain_rule(f_prime, g, x):"
+    )
     result = grade_text(course, "exercise3", text, tmp_path)
     assert {"chain_rule_on_lesson_example", "chain_rule_matches_reference"} <= failed(result)
     assert "chain_rule(f_prime, g, x) cannot be called this way" in message_of(
-        result, "chain_rule_on_lesson_example")
+        result, "chain_rule_on_lesson_example"
+    )
 
 
 def test_printed_output_is_kept_and_capped(course: Course, tmp_path: Path) -> None:
-    result = graded_with(course, tmp_path, "print('hello from the student')\n"
-                                           "print('x' * 10_000_000)\n")
+    result = graded_with(
+        course, tmp_path, "print('hello from the student')\nprint('x' * 10_000_000)\n"
+    )
     assert result.score == result.max_score
     assert result.output.startswith("hello from the student")
     assert len(result.output) < 70_000 and "more bytes of output not kept" in result.output

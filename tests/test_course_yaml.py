@@ -32,27 +32,34 @@ def error_of(path: Path) -> str:
 
 
 def line_of(path: Path, text: str) -> int:
-    return next(number for number, line in enumerate(path.read_text().splitlines(), start=1)
-                if text in line)
+    return next(
+        number for number, line in enumerate(path.read_text().splitlines(), start=1) if text in line
+    )
 
 
 def test_valid_copy_loads(course_file: Path) -> None:
     assert [exercise.id for exercise in load_course(course_file).exercises] == [
-        "exercise1", "exercise2", "exercise3"]
+        "exercise1",
+        "exercise2",
+        "exercise3",
+    ]
 
 
 def test_unknown_key_suggests_the_right_one(course_file: Path) -> None:
     edit(course_file, "  points: 10", "  pionts: 10")
     message = error_of(course_file)
-    assert message == (f"{course_file}:{line_of(course_file, 'pionts')}: exercises[0].pionts: "
-                       "unknown key; did you mean `points`?")
+    assert message == (
+        f"{course_file}:{line_of(course_file, 'pionts')}: exercises[0].pionts: "
+        "unknown key; did you mean `points`?"
+    )
 
 
 def test_missing_file_names_the_path(course_file: Path) -> None:
     edit(course_file, "exercise2_public.py", "exercise2_publik.py")
     message = error_of(course_file)
-    assert message.startswith(f"{course_file}:{line_of(course_file, 'publik')}: "
-                              "exercises[1].checks: ")
+    assert message.startswith(
+        f"{course_file}:{line_of(course_file, 'publik')}: exercises[1].checks: "
+    )
     assert "exercise2_publik.py does not exist; fix the path" in message
 
 
@@ -67,15 +74,18 @@ def test_duplicate_id_points_at_the_first(course_file: Path) -> None:
 def test_wrong_type_says_what_was_expected(course_file: Path) -> None:
     edit(course_file, "  points: 10", "  points: ten")
     message = error_of(course_file)
-    assert message == (f"{course_file}:{line_of(course_file, 'points: ten')}: "
-                       "exercises[0].points: expected a number, got text; write e.g. "
-                       "`points: 10`")
+    assert message == (
+        f"{course_file}:{line_of(course_file, 'points: ten')}: "
+        "exercises[0].points: expected a number, got text; write e.g. "
+        "`points: 10`"
+    )
 
 
 def test_missing_key_gives_an_example(course_file: Path) -> None:
     edit(course_file, "seed: 20261128\n", "")
-    assert error_of(course_file) == (f"{course_file}:1: the top level: the key `seed` is "
-                                     "missing; add e.g. `seed: 20261128`")
+    assert error_of(course_file) == (
+        f"{course_file}:1: the top level: the key `seed` is missing; add e.g. `seed: 20261128`"
+    )
 
 
 def test_limit_out_of_range(course_file: Path) -> None:
@@ -102,22 +112,29 @@ def test_id_that_is_a_command_is_refused(course_file: Path) -> None:
     assert "'all' is a command name" in error_of(course_file)
 
 
-def test_points_must_match_the_checks(course_file: Path, tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_points_must_match_the_checks(
+    course_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     edit(course_file, "  points: 10", "  points: 12")
-    status = main(["exercise1", "--course", str(course_file), "--submission",
-                   str(REPO / "solutions")])
+    status = main(
+        ["exercise1", "--course", str(course_file), "--submission", str(REPO / "solutions")]
+    )
     assert status == 2
     assert capsys.readouterr().err.strip() == (
         f"grade: {course_file}: exercise1 is worth 12 points but its 9 checks add up to 10; "
-        "make the two agree")
+        "make the two agree"
+    )
 
 
-def test_public_check_may_not_use_the_solution(course_file: Path, tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_public_check_may_not_use_the_solution(
+    course_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     checks = tmp_path / "exercise1_public.py"
-    checks.write_text((REPO / "checks/exercise1_public.py").read_text().replace(
-        "def test_three_x(student, rng):", "def test_three_x(student, solution, rng):"))
+    checks.write_text(
+        (REPO / "checks/exercise1_public.py")
+        .read_text()
+        .replace("def test_three_x(student, rng):", "def test_three_x(student, solution, rng):")
+    )
     edit(course_file, str(REPO / "checks/exercise1_public.py"), str(checks))
     status = main(["exercise1", "--course", str(course_file)])
     assert status == 2
@@ -126,8 +143,9 @@ def test_public_check_may_not_use_the_solution(course_file: Path, tmp_path: Path
     assert "put this check in the hidden file" in error
 
 
-def test_course_error_through_the_command_line(course_file: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_course_error_through_the_command_line(
+    course_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     edit(course_file, "  points: 10", "  pionts: 10")
     assert main(["exercise1", "--course", str(course_file)]) == 2
     captured = capsys.readouterr()

@@ -21,8 +21,9 @@ def test_solution_scores_full_marks(course: Course, exercise_id: str) -> None:
 
 
 @pytest.mark.parametrize("exercise_id", EXERCISES)
-def test_untouched_stub_scores_zero_and_says_what_to_implement(course: Course,
-                                                               exercise_id: str) -> None:
+def test_untouched_stub_scores_zero_and_says_what_to_implement(
+    course: Course, exercise_id: str
+) -> None:
     exercise = course.exercise(exercise_id)
     result = grade(course, exercise, exercise.student_file)
     assert result.score == 0
@@ -39,7 +40,8 @@ def test_stub_is_the_solution_without_its_bodies(course: Course, exercise_id: st
     assert exercise.solution_file is not None
     expected = stub_source(exercise.solution_file.read_text(), exercise_id)
     assert exercise.student_file.read_text() == expected, (
-        f"{exercise.student_file.name} is out of date: regenerate it with grader.stubs")
+        f"{exercise.student_file.name} is out of date: regenerate it with grader.stubs"
+    )
 
 
 def test_exercises_one_to_three_are_worth_thirty_points(course: Course) -> None:

@@ -23,47 +23,87 @@ class Mistake:
     hint: tuple[str, str] | None = None  # (check id, text its message must contain)
 
 
-def mistake(name: str, code: str, fails: set[str], hint: tuple[str, str] | None = None
-            ) -> Mistake:
+def mistake(name: str, code: str, fails: set[str], hint: tuple[str, str] | None = None) -> Mistake:
     return Mistake(name, code, frozenset(fails), hint)
 
 
 EXERCISE1 = [
-    mistake("forward difference", """
+    mistake(
+        "forward difference",
+        """
 def numerical_derivative(f, x, h=1e-5):
     return (f(x + h) - f(x)) / h
-""", {"numerical_derivative_is_central", "numerical_derivative_default_step",
-      "numerical_derivative_matches_reference"},
-        ("numerical_derivative_is_central", "one-sided difference")),
-    mistake("divides by h, not 2h", """
+""",
+        {
+            "numerical_derivative_is_central",
+            "numerical_derivative_default_step",
+            "numerical_derivative_matches_reference",
+        },
+        ("numerical_derivative_is_central", "one-sided difference"),
+    ),
+    mistake(
+        "divides by h, not 2h",
+        """
 def numerical_derivative(f, x, h=1e-5):
     return (f(x + h) - f(x - h)) / h
-""", {"numerical_derivative_is_central", "numerical_derivative_default_step",
-      "numerical_derivative_matches_reference"},
-        ("numerical_derivative_is_central", "divided by h instead of 2h")),
-    mistake("factor of 2 missing in F'", """
+""",
+        {
+            "numerical_derivative_is_central",
+            "numerical_derivative_default_step",
+            "numerical_derivative_matches_reference",
+        },
+        ("numerical_derivative_is_central", "divided by h instead of 2h"),
+    ),
+    mistake(
+        "factor of 2 missing in F'",
+        """
 def two_x_squared_derivative(x):
     return 2 * x
-""", {"two_x_squared", "exact_derivatives_at_edge_cases"},
-        ("two_x_squared", "half what it should be")),
-    mistake("constant derivative is a number for arrays", """
+""",
+        {"two_x_squared", "exact_derivatives_at_edge_cases"},
+        ("two_x_squared", "half what it should be"),
+    ),
+    mistake(
+        "constant derivative is a number for arrays",
+        """
 def three_x_derivative(x):
     return 3
-""", {"three_x", "exact_derivatives_at_edge_cases"}, ("three_x", "array of 3s")),
-    mistake("sign flipped in the difference quotient", """
+""",
+        {"three_x", "exact_derivatives_at_edge_cases"},
+        ("three_x", "array of 3s"),
+    ),
+    mistake(
+        "sign flipped in the difference quotient",
+        """
 def difference_quotient(f, x, dx):
     return (f(x) - f(x + dx)) / dx
-""", {"difference_quotient", "difference_quotient_approaches_the_derivative",
-      "difference_quotient_matches_reference"}, ("difference_quotient", "sign is flipped")),
-    mistake("central difference where the lesson's quotient was asked", """
+""",
+        {
+            "difference_quotient",
+            "difference_quotient_approaches_the_derivative",
+            "difference_quotient_matches_reference",
+        },
+        ("difference_quotient", "sign is flipped"),
+    ),
+    mistake(
+        "central difference where the lesson's quotient was asked",
+        """
 def difference_quotient(f, x, dx):
     return (f(x + dx) - f(x - dx)) / (2 * dx)
-""", {"difference_quotient", "difference_quotient_approaches_the_derivative",
-      "difference_quotient_matches_reference"}, ("difference_quotient", "one-sided")),
+""",
+        {
+            "difference_quotient",
+            "difference_quotient_approaches_the_derivative",
+            "difference_quotient_matches_reference",
+        },
+        ("difference_quotient", "one-sided"),
+    ),
 ]
 
 EXERCISE2 = [
-    mistake("input changed in place and not restored", """
+    mistake(
+        "input changed in place and not restored",
+        """
 def numerical_gradient(f, x, h=1e-5):
     grad = np.zeros_like(x, dtype=np.float64)
     for index in np.ndindex(x.shape):
@@ -74,9 +114,18 @@ def numerical_gradient(f, x, h=1e-5):
         below = f(x)
         grad[index] = (above - below) / (2 * h)
     return grad
-""", {"numerical_gradient", "numerical_gradient_matches_reference", "steepest_ascent_direction",
-      "steepest_ascent_matches_reference"}, ("numerical_gradient", "changed its input x")),
-    mistake("forward difference in the gradient", """
+""",
+        {
+            "numerical_gradient",
+            "numerical_gradient_matches_reference",
+            "steepest_ascent_direction",
+            "steepest_ascent_matches_reference",
+        },
+        ("numerical_gradient", "changed its input x"),
+    ),
+    mistake(
+        "forward difference in the gradient",
+        """
 def numerical_gradient(f, x, h=1e-5):
     grad = np.zeros_like(x, dtype=np.float64)
     for index in np.ndindex(x.shape):
@@ -84,9 +133,17 @@ def numerical_gradient(f, x, h=1e-5):
         step[index] = h
         grad[index] = (f(x + step) - f(x)) / h
     return grad
-""", {"numerical_gradient", "numerical_gradient_matches_reference",
-      "steepest_ascent_matches_reference"}, ("numerical_gradient", "one-sided")),
-    mistake("gradient only for 1-D inputs", """
+""",
+        {
+            "numerical_gradient",
+            "numerical_gradient_matches_reference",
+            "steepest_ascent_matches_reference",
+        },
+        ("numerical_gradient", "one-sided"),
+    ),
+    mistake(
+        "gradient only for 1-D inputs",
+        """
 def numerical_gradient(f, x, h=1e-5):
     grad = np.zeros_like(x, dtype=np.float64)
     for i in range(len(x)):
@@ -94,53 +151,90 @@ def numerical_gradient(f, x, h=1e-5):
         step[i] = h
         grad[i] = (f(x + step) - f(x - step)) / (2 * h)
     return grad
-""", {"numerical_gradient", "numerical_gradient_matches_reference"}),
-    mistake("partial derivative ignores the axis", """
+""",
+        {"numerical_gradient", "numerical_gradient_matches_reference"},
+    ),
+    mistake(
+        "partial derivative ignores the axis",
+        """
 def partial_derivative(f, point, axis, h=1e-5):
     step = np.zeros_like(point, dtype=np.float64)
     step[0] = h
     return (f(point + step) - f(point - step)) / (2 * h)
-""", {"partial_derivative"}, ("partial_derivative", "derivative along axis 0")),
-    mistake("bowl gradient without the 2", """
+""",
+        {"partial_derivative"},
+        ("partial_derivative", "derivative along axis 0"),
+    ),
+    mistake(
+        "bowl gradient without the 2",
+        """
 def bowl_gradient(x, y):
     return np.array([x, y])
-""", {"plane_and_bowl_gradients", "exact_gradients_at_edge_cases"},
-        ("plane_and_bowl_gradients", "half what it should be")),
-    mistake("direction not normalised", """
+""",
+        {"plane_and_bowl_gradients", "exact_gradients_at_edge_cases"},
+        ("plane_and_bowl_gradients", "half what it should be"),
+    ),
+    mistake(
+        "direction not normalised",
+        """
 def steepest_ascent_direction(f, x, h=1e-5):
     return numerical_gradient(f, x, h)
-""", {"steepest_ascent_direction", "steepest_ascent_matches_reference"},
-        ("steepest_ascent_direction", "divide it by its length")),
-    mistake("descent instead of ascent", """
+""",
+        {"steepest_ascent_direction", "steepest_ascent_matches_reference"},
+        ("steepest_ascent_direction", "divide it by its length"),
+    ),
+    mistake(
+        "descent instead of ascent",
+        """
 def steepest_ascent_direction(f, x, h=1e-5):
     grad = numerical_gradient(f, x, h)
     return -grad / np.linalg.norm(grad)
-""", {"steepest_ascent_direction", "steepest_ascent_matches_reference"},
-        ("steepest_ascent_direction", "points downhill")),
-    mistake("no guard for a zero gradient", """
+""",
+        {"steepest_ascent_direction", "steepest_ascent_matches_reference"},
+        ("steepest_ascent_direction", "points downhill"),
+    ),
+    mistake(
+        "no guard for a zero gradient",
+        """
 def steepest_ascent_direction(f, x, h=1e-5):
     grad = numerical_gradient(f, x, h)
     return grad / np.linalg.norm(grad)
-""", {"steepest_ascent_matches_reference"}),
+""",
+        {"steepest_ascent_matches_reference"},
+    ),
 ]
 
 EXERCISE3 = [
-    mistake("inner derivative forgotten", """
+    mistake(
+        "inner derivative forgotten",
+        """
 def chain_rule(f_prime, g, g_prime, x):
     return f_prime(g(x))
-""", {"chain_rule_on_lesson_example", "chain_rule_matches_reference"},
-        ("chain_rule_on_lesson_example", "inner derivative g'(x) is missing")),
-    mistake("outer derivative taken at x", """
+""",
+        {"chain_rule_on_lesson_example", "chain_rule_matches_reference"},
+        ("chain_rule_on_lesson_example", "inner derivative g'(x) is missing"),
+    ),
+    mistake(
+        "outer derivative taken at x",
+        """
 def chain_rule(f_prime, g, g_prime, x):
     return f_prime(x) * g_prime(x)
-""", {"chain_rule_on_lesson_example", "chain_rule_matches_reference"},
-        ("chain_rule_on_lesson_example", "evaluate it at the inner value")),
-    mistake("sign flipped", """
+""",
+        {"chain_rule_on_lesson_example", "chain_rule_matches_reference"},
+        ("chain_rule_on_lesson_example", "evaluate it at the inner value"),
+    ),
+    mistake(
+        "sign flipped",
+        """
 def chain_rule(f_prime, g, g_prime, x):
     return -f_prime(g(x)) * g_prime(x)
-""", {"chain_rule_on_lesson_example", "chain_rule_matches_reference"},
-        ("chain_rule_on_lesson_example", "sign is flipped")),
-    mistake("composition applied outermost first", """
+""",
+        {"chain_rule_on_lesson_example", "chain_rule_matches_reference"},
+        ("chain_rule_on_lesson_example", "sign is flipped"),
+    ),
+    mistake(
+        "composition applied outermost first",
+        """
 def compose(pairs):
     def chained(x):
         value, derivative = x, 1.0
@@ -149,9 +243,13 @@ def compose(pairs):
             value = function(value)
         return value, derivative
     return chained
-""", {"compose_two_functions", "compose_long_chain_matches_reference"},
-        ("compose_two_functions", "wrong order")),
-    mistake("derivative taken after the value moved on", """
+""",
+        {"compose_two_functions", "compose_long_chain_matches_reference"},
+        ("compose_two_functions", "wrong order"),
+    ),
+    mistake(
+        "derivative taken after the value moved on",
+        """
 def compose(pairs):
     def chained(x):
         value, derivative = x, 1.0
@@ -160,9 +258,13 @@ def compose(pairs):
             derivative = derivative * function_prime(value)
         return value, derivative
     return chained
-""", {"compose_two_functions", "compose_long_chain_matches_reference"},
-        ("compose_two_functions", "evaluated at its function's input")),
-    mistake("derivative starts at 0", """
+""",
+        {"compose_two_functions", "compose_long_chain_matches_reference"},
+        ("compose_two_functions", "evaluated at its function's input"),
+    ),
+    mistake(
+        "derivative starts at 0",
+        """
 def compose(pairs):
     def chained(x):
         value, derivative = x, 0.0
@@ -171,29 +273,46 @@ def compose(pairs):
             value = function(value)
         return value, derivative
     return chained
-""", {"compose_two_functions", "compose_empty_list_is_identity",
-      "compose_long_chain_matches_reference"}),
-    mistake("lesson derivative without the inner 2x", """
+""",
+        {
+            "compose_two_functions",
+            "compose_empty_list_is_identity",
+            "compose_long_chain_matches_reference",
+        },
+    ),
+    mistake(
+        "lesson derivative without the inner 2x",
+        """
 def cos_of_square_minus_one_derivative(x):
     return -np.sin(x**2 - 1)
-""", {"cos_of_square_minus_one", "lesson_derivative_at_edge_cases"},
-        ("cos_of_square_minus_one", "inner derivative g'(x) is missing")),
-    mistake("lesson derivative with the sign flipped", """
+""",
+        {"cos_of_square_minus_one", "lesson_derivative_at_edge_cases"},
+        ("cos_of_square_minus_one", "inner derivative g'(x) is missing"),
+    ),
+    mistake(
+        "lesson derivative with the sign flipped",
+        """
 def cos_of_square_minus_one_derivative(x):
     return np.sin(x**2 - 1) * 2 * x
-""", {"cos_of_square_minus_one", "lesson_derivative_at_edge_cases"},
-        ("cos_of_square_minus_one", "sign is flipped")),
+""",
+        {"cos_of_square_minus_one", "lesson_derivative_at_edge_cases"},
+        ("cos_of_square_minus_one", "sign is flipped"),
+    ),
 ]
 
-CASES = [("exercise1", case) for case in EXERCISE1] + \
-        [("exercise2", case) for case in EXERCISE2] + \
-        [("exercise3", case) for case in EXERCISE3]
+CASES = (
+    [("exercise1", case) for case in EXERCISE1]
+    + [("exercise2", case) for case in EXERCISE2]
+    + [("exercise3", case) for case in EXERCISE3]
+)
 
 
-@pytest.mark.parametrize(("exercise_id", "case"), CASES,
-                         ids=[f"{exercise}-{case.name}" for exercise, case in CASES])
-def test_mistake_loses_exactly_its_checks(course, tmp_path: Path, exercise_id: str,
-                                          case: Mistake) -> None:
+@pytest.mark.parametrize(
+    ("exercise_id", "case"), CASES, ids=[f"{exercise}-{case.name}" for exercise, case in CASES]
+)
+def test_mistake_loses_exactly_its_checks(
+    course, tmp_path: Path, exercise_id: str, case: Mistake
+) -> None:
     text = with_function(solution_text(course, exercise_id), case.code)
     result = grade_text(course, exercise_id, text, tmp_path)
     assert failed(result) == case.fails

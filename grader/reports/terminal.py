@@ -51,10 +51,13 @@ def _check_lines(check: CheckResult, style: Style) -> list[str]:
     lines = [f"  {mark} {points}  {wrapped[0]}", *(indent + line for line in wrapped[1:])]
     if check.status != "passed" and check.message:
         for number, paragraph in enumerate(check.message.splitlines()):
-            lines += textwrap.wrap(paragraph, style.width - len(indent) - 2,
-                                   initial_indent=indent + ("→ " if number == 0 else "  "),
-                                   subsequent_indent=indent + "  ",
-                                   break_on_hyphens=False) or [""]
+            lines += textwrap.wrap(
+                paragraph,
+                style.width - len(indent) - 2,
+                initial_indent=indent + ("→ " if number == 0 else "  "),
+                subsequent_indent=indent + "  ",
+                break_on_hyphens=False,
+            ) or [""]
     return lines
 
 
@@ -62,8 +65,9 @@ def exercise_lines(result: ExerciseResult, style: Style) -> list[str]:
     header = f"{result.exercise} {style.dot} {result.title}"
     lines = [style.paint(header, "bold") + (f"  ({result.file})" if result.file else "")]
     if result.problem:
-        lines += textwrap.wrap(result.problem, style.width - 2, initial_indent="  ",
-                               subsequent_indent="    ")
+        lines += textwrap.wrap(
+            result.problem, style.width - 2, initial_indent="  ", subsequent_indent="    "
+        )
     for check in result.checks:
         lines += _check_lines(check, style)
     if result.output.strip():
@@ -74,11 +78,15 @@ def exercise_lines(result: ExerciseResult, style: Style) -> list[str]:
             lines.append(f"    | … {len(shown) - 20} more lines")
     hidden = [check for check in result.checks if check.hidden]
     passed = sum(check.status == "passed" for check in result.checks)
-    summary = (f"  Score {_points(result.score)}/{_points(result.max_score)} "
-               f"{style.dot} {passed} of {len(result.checks)} checks passed")
+    summary = (
+        f"  Score {_points(result.score)}/{_points(result.max_score)} "
+        f"{style.dot} {passed} of {len(result.checks)} checks passed"
+    )
     if hidden:
-        summary += (f" {style.dot} {len(hidden)} of them hidden, worth "
-                    f"{_points(sum(check.max_score for check in hidden))} points")
+        summary += (
+            f" {style.dot} {len(hidden)} of them hidden, worth "
+            f"{_points(sum(check.max_score for check in hidden))} points"
+        )
     colour = "passed" if result.full_marks else "failed"
     lines.append(style.paint(summary, colour))
     return lines

@@ -1,0 +1,99 @@
+"""The assertions check authors use: what they accept, and the messages and hints they give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.checks import (
+    CheckFailed,
+    check,
+    describe,
+    expect_array,
+    expect_close,
+    expect_derivative,
+    expect_number,
+    expect_unchanged,
+)
+
+
+def message(function, *args, **kwargs) -> str:
+    with pytest.raises(CheckFailed) as caught:
+        function(*args, **kwargs)
+    return str(caught.value)
+
+
+def test_close_values_pass() -> None:
+    expect_close(1.0 + 1e-12, 1.0, "f(1)")
+    expect_close(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-10]), "f(x)")
+
+
+@pytest.mark.parametrize(
+    ("got", "hint"),
+    [
+        (-12.0, "the sign is flipped"),
+        (24.0, "the result is twice what it should be (a factor of 2 too many)"),
+        (6.0, "the result is half what it should be (a factor of 2 missing)"),
+    ],
+)
+def test_generic_hints_for_numbers(got: float, hint: str) -> None:
+    text = message(expect_close, got, 12.0, "g'(3)")
+    assert text == f"g'(3): expected 12, got {got:.10g}. Hint: {hint}."
+
+
+def test_specific_hint_comes_first() -> None:
+    text = message(expect_close, 24.0, 12.0, "d(3)", mistakes={"you divided by h": 24.0})
+    assert text.endswith("Hint: you divided by h.")
+
+
+def test_array_message_names_the_worst_entry_and_transposition() -> None:
+    expected = np.arange(6.0).reshape(2, 3) - 2.5
+    text = message(expect_close, expected.T.copy(), expected, "dW")
+    assert "returned an array of shape (3, 2); expected shape (2, 3)" in text
+    square = np.array([[1.0, 2.0], [3.0, 4.0]])
+    text = message(expect_close, square.T, square, "dW")
+    assert text == (
+        "dW: 2 of 4 entries differ; worst at [0, 1]: expected 2, got 3. "
+        "Hint: the result is transposed."
+    )
+
+
+def test_number_must_be_a_number() -> None:
+    assert expect_number(np.float64(2.5), "f()") == 2.5
+    assert expect_number(np.array(3.0), "f()") == 3.0
+    assert "None (is a `return` missing?)" in message(expect_number, None, "f()")
+    assert "the bool True" in message(expect_number, True, "f()")
+    assert "'3'" in message(expect_number, "3", "f()")
+
+
+def test_array_must_have_the_shape() -> None:
+    assert expect_array(np.zeros(3, dtype=np.int64), "f()", (3,)).dtype == np.float64
+    assert "expected shape (3,)" in message(expect_array, np.zeros(4), "f()", (3,))
+    assert "a list of 3 items" in message(expect_array, [1, 2, 3], "f()", (3,))
+
+
+def test_derivative_against_central_differences() -> None:
+    x = np.linspace(-2, 2, 5)
+    expect_derivative(3 * x**2, lambda v: v**3, x, "d(x³)")
+    text = message(expect_derivative, 3 * x, lambda v: v**3, x, "d(x³)")
+    assert "entries differ" in text and "central difference" in text
+
+
+def test_unchanged_reports_the_first_changed_entry() -> None:
+    before = np.zeros((2, 2))
+    after = before.copy()
+    after[1, 0] = 1e-5
+    assert "changed its input x (entry [1, 0] was 0, is now 1e-05)" in message(
+        expect_unchanged, after, before, "g(x)", "x"
+    )
+
+
+def test_describe() -> None:
+    assert describe(np.array([1.0, -2.0])) == "[1, -2]"
+    assert describe(np.zeros((3, 4))) == "an array of shape (3, 4)"
+    assert describe(2.0) == "2"
+
+
+def test_check_needs_positive_points() -> None:
+    with pytest.raises(ValueError):
+        check(points=0)

@@ -1,0 +1,257 @@
+"""The wire protocol: values survive the trip; anything malformed, oversized or executable is
+refused with a ProtocolError, never unpickled and never a crash of another kind."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grader.protocol import (
+    DEFAULT_LIMITS,
+    Decoder,
+    Encoder,
+    FrameBuffer,
+    ProtocolError,
+    WireLimits,
+    array_from_npy,
+    pack,
+    parse_body,
+    refuse,
+)
+
+
+def round_trip(value, limits: WireLimits = DEFAULT_LIMITS):
+    encoder = Encoder(refuse_encode)
+    node = encoder.encode(value)
+    buffer = FrameBuffer(limits)
+    buffer.feed(pack({"op": "return", "value": node}, encoder.blobs))
+    frame = buffer.next_frame()
+    assert frame is not None
+    return Decoder(frame, refuse("handle"), refuse("callback"), limits).decode(frame.head["value"])
+
+
+def refuse_encode(value):
+    raise AssertionError(f"not plain data: {value!r}")
+
+
+def frame_with(head: dict, blobs: list[bytes] = ()) -> bytes:
+    """A frame built by hand, as a hostile worker could."""
+    data = json.dumps({**head, "blobs": [len(blob) for blob in blobs]}).encode()
+    body = data + b"".join(blobs)
+    return struct.pack("!II", len(body), len(data)) + body
+
+
+def decode_frame(data: bytes, limits: WireLimits = DEFAULT_LIMITS):
+    buffer = FrameBuffer(limits)
+    buffer.feed(data)
+    frame = buffer.next_frame()
+    assert frame is not None
+    return Decoder(frame, refuse("handle"), refuse("callback"), limits).decode(
+        frame.head.get("value")
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        0,
+        -3,
+        2.5,
+        "text ✓",
+        float("inf"),
+        float("-inf"),
+        (1, [2.0, "three"], {"a": (None,)}),
+        {1: "one", (2, 3): [True]},
+        [],
+        (),
+        {},
+    ],
+)
+def test_plain_values_survive(value) -> None:
+    assert round_trip(value) == value
+
+
+def test_nan_survives_as_a_tagged_float() -> None:
+    assert np.isnan(round_trip(float("nan")))
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.arange(12.0).reshape(3, 4),
+        np.array([True, False]),
+        np.arange(6, dtype=np.int8).reshape(2, 3),
+        np.arange(4, dtype=np.uint16),
+        np.linspace(0, 1, 5, dtype=np.float32),
+        np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+        np.arange(3.0).astype(">f8"),
+        np.zeros((0, 3)),
+        np.array(7.5),
+    ],
+)
+def test_arrays_survive_as_plain_native_arrays(array: np.ndarray) -> None:
+    got = round_trip(array)
+    assert type(got) is np.ndarray and got.dtype.isnative and got.flags.writeable
+    assert got.shape == array.shape and np.array_equal(got, array)
+
+
+def test_numpy_scalars_keep_their_type() -> None:
+    got = round_trip((np.float32(1.5), np.int64(-2), np.bool_(True)))
+    assert [type(item) for item in got] == [np.float32, np.int64, np.bool_]
+
+
+def test_array_subclass_arrives_as_a_plain_array() -> None:
+    class Sneaky(np.ndarray):
+        def __eq__(self, other):
+            return True
+
+    got = round_trip(np.arange(3.0).view(Sneaky))
+    assert type(got) is np.ndarray and not np.array_equal(got, np.zeros(3))
+
+
+def npy_bytes(array: np.ndarray, allow_pickle: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("blob", "words"),
+    [
+        (npy_bytes(np.array([object()], dtype=object), allow_pickle=True), "not a plain numeric"),
+        (npy_bytes(np.zeros(2, dtype=[("a", "f8"), ("b", "i4")])), "not a plain numeric"),
+        (npy_bytes(np.zeros(2, dtype=complex)), "not a plain numeric"),
+        (npy_bytes(np.array(["text"])), "not a plain numeric"),
+        (npy_bytes(np.zeros(4))[:-8], "does not match the shape"),
+        (npy_bytes(np.zeros(4)) + b"\0" * 8, "does not match the shape"),
+        (b"not an npy file at all", "header is invalid"),
+    ],
+)
+def test_unsafe_or_broken_arrays_are_refused(blob: bytes, words: str) -> None:
+    with pytest.raises(ProtocolError, match=words):
+        array_from_npy(memoryview(blob))
+
+
+def test_array_over_the_element_limit_is_refused_from_its_header() -> None:
+    with pytest.raises(ProtocolError, match="over the limit"):
+        array_from_npy(memoryview(npy_bytes(np.zeros(1000))), WireLimits(max_array_elements=999))
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ({"t": "list", "v": [1, 2]}, None),
+        ([1, 2], "untagged list"),
+        ({"t": "pickle", "v": "gASV"}, "unknown value tag"),
+        ({"t": "array", "i": 5}, "blob the message does not have"),
+        ({"t": "handle", "id": 1}, "handle is not allowed"),
+        ({"t": "callback", "id": 1}, "callback is not allowed"),
+        ({"t": "dict", "v": [[{"t": "list", "v": []}, 1]]}, "dict key"),
+        ({"t": "float", "v": "1e400"}, "unknown value tag"),
+    ],
+)
+def test_hand_made_values(value, words: str | None) -> None:
+    data = frame_with({"op": "return", "value": value})
+    if words is None:
+        assert decode_frame(data) == [1, 2]
+    else:
+        with pytest.raises(ProtocolError, match=words):
+            decode_frame(data)
+
+
+def test_json_nan_constant_is_refused() -> None:
+    body = b'{"op":"return","value":NaN,"blobs":[]}'
+    with pytest.raises(ProtocolError, match="constant NaN"):
+        parse_body(body, len(body))
+
+
+def test_json_overflowing_number_is_refused() -> None:
+    body = b'{"op":"return","value":1e999,"blobs":[]}'
+    with pytest.raises(ProtocolError, match="overflows"):
+        parse_body(body, len(body))
+
+
+def test_oversized_frame_is_refused_before_it_is_buffered() -> None:
+    buffer = FrameBuffer(WireLimits(max_message_bytes=1000))
+    with pytest.raises(ProtocolError, match="over the limit"):
+        buffer.feed(struct.pack("!II", 10**9, 10))
+
+
+def test_deep_nesting_is_refused() -> None:
+    value: dict = {"t": "list", "v": []}
+    for _ in range(40):
+        value = {"t": "list", "v": [value]}
+    with pytest.raises(ProtocolError, match="nested deeper"):
+        decode_frame(frame_with({"op": "return", "value": value}))
+
+
+def test_too_many_values_are_refused() -> None:
+    value = {"t": "list", "v": list(range(2000))}
+    with pytest.raises(ProtocolError, match="more than 1000 values"):
+        decode_frame(frame_with({"op": "return", "value": value}), WireLimits(max_nodes=1000))
+
+
+def test_long_string_is_refused() -> None:
+    with pytest.raises(ProtocolError, match="characters is over the limit"):
+        decode_frame(
+            frame_with({"op": "return", "value": "x" * 101}), WireLimits(max_string_chars=100)
+        )
+
+
+def test_blob_lengths_must_add_up() -> None:
+    head = b'{"op":"return","value":1,"blobs":[10]}'
+    with pytest.raises(ProtocolError, match="do not add up"):
+        parse_body(head + b"\0" * 3, len(head))
+
+
+def test_frames_split_across_reads_are_reassembled() -> None:
+    data = pack({"op": "ready"}) * 3
+    buffer = FrameBuffer()
+    frames = []
+    for start in range(0, len(data), 5):
+        buffer.feed(data[start : start + 5])
+        while (frame := buffer.next_frame()) is not None:
+            frames.append(frame.op)
+    assert frames == ["ready"] * 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_only_ever_raise_protocol_error(data: bytes) -> None:
+    buffer = FrameBuffer(WireLimits(max_message_bytes=4096))
+    try:
+        buffer.feed(data)
+        while (frame := buffer.next_frame()) is not None:
+            Decoder(frame, refuse("handle"), refuse("callback")).decode(frame.head.get("value"))
+    except ProtocolError:
+        pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers(-(10**6), 10**6)
+        | st.text(max_size=20)
+        | st.floats(allow_nan=False),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(st.text(max_size=5), children, max_size=4)
+        ),
+        max_leaves=20,
+    )
+)
+def test_json_bodies_only_ever_raise_protocol_error(value) -> None:
+    data = frame_with({"op": "return", "value": value})
+    with contextlib.suppress(ProtocolError):
+        decode_frame(data)
