@@ -20,6 +20,8 @@ from grader import __version__
 from grader.course import COURSE_FILE, Course, find_course, load_course
 from grader.errors import SubmissionNotFound, UsageError
 from grader.results import CourseResult, ExerciseResult
+from grader.sandbox import discard_spare_workers, start_spare_worker
+from grader.submission import locate
 
 EXIT_FULL_MARKS, EXIT_NOT_FULL_MARKS, EXIT_CANNOT_GRADE = 0, 1, 2
 
@@ -82,43 +84,41 @@ def _shown(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def _grade(course: Course, target: str, submission: Path | None) -> ExerciseResult | CourseResult:
-    from grader.runner import Grading, not_submitted  # numpy and friends: only once needed
-
-    if target != "all":
-        exercise = course.exercise(target)
-        from grader.submission import locate
-
-        path = locate(exercise, submission)
-        return Grading(course, exercise, path, _shown(path)).run()
-    if submission is not None and not submission.is_dir():
-        raise UsageError(
-            f"{submission}: `grade all --submission` takes a folder holding the exercise files"
-        )
-    from grader.submission import locate
-
-    gradings: list[Grading | ExerciseResult] = []
+def _grade(course: Course, target: str, submission: Path | None
+           ) -> ExerciseResult | CourseResult:
+    exercises = course.exercises if target == "all" else (course.exercise(target),)
+    if target == "all" and submission is not None and not submission.is_dir():
+        raise UsageError(f"{submission}: `grade all --submission` takes a folder holding the "
+                         "exercise files")
+    # Workers first: they start Python and numpy while this process imports the checks.
+    for exercise in exercises:
+        start_spare_worker(exercise.limits)
     try:
-        for exercise in course.exercises:
-            try:
-                path = locate(exercise, submission)
-            except SubmissionNotFound as missing:
-                gradings.append(not_submitted(course, exercise, str(missing)))
-                continue
-            gradings.append(Grading(course, exercise, path, _shown(path)))
-        if all(isinstance(item, ExerciseResult) for item in gradings):
-            folder = submission or course.root
-            raise UsageError(
-                f"no exercise files found in {folder}; pass the folder holding "
-                "them with --submission"
-            )
-        return CourseResult(
-            [item if isinstance(item, ExerciseResult) else item.run() for item in gradings]
-        )
+        from grader.runner import Grading, not_submitted
+
+        if target != "all":
+            path = locate(exercises[0], submission)
+            return Grading(course, exercises[0], path, _shown(path)).run()
+        gradings: list[Grading | ExerciseResult] = []
+        try:
+            for exercise in exercises:
+                try:
+                    path = locate(exercise, submission)
+                except SubmissionNotFound as missing:
+                    gradings.append(not_submitted(course, exercise, str(missing)))
+                    continue
+                gradings.append(Grading(course, exercise, path, _shown(path)))
+            if all(isinstance(item, ExerciseResult) for item in gradings):
+                raise UsageError(f"no exercise files found in {submission or course.root}; "
+                                 "pass the folder holding them with --submission")
+            return CourseResult([item if isinstance(item, ExerciseResult) else item.run()
+                                 for item in gradings])
+        finally:
+            for item in gradings:
+                if not isinstance(item, ExerciseResult):
+                    item.close()
     finally:
-        for item in gradings:
-            if not isinstance(item, ExerciseResult):
-                item.close()
+        discard_spare_workers()
 
 
 def run(argv: Sequence[str]) -> int:

@@ -21,7 +21,7 @@ import msgspec
 import yaml
 
 from grader.errors import CourseError
-from grader.sandbox import Limits
+from grader.limits import Limits
 
 COURSE_FILE = "course.yaml"
 COMMANDS = frozenset({"all", "batch", "doctor", "release", "export", "help"})

@@ -17,41 +17,22 @@ import contextlib
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from grader.protocol import Decoder, Encoder, Frame, ProtocolError, pack
+from grader.framing import Frame, ProtocolError, pack
+from grader.limits import Limits
+from grader.protocol import Decoder, Encoder
 from grader.sandbox import (
-    Limits,
     WorkerBrokeProtocol,
     WorkerError,
     WorkerExited,
     WorkerProcess,
     WorkerTimedOut,
+    take_worker,
 )
-
-
-@dataclass(frozen=True)
-class Source:
-    """The code of one submission, ready to send to a worker.
-
-    path: the file as the user named it; filename: the name used in tracebacks and messages;
-    text: Python source; cell_of_line: for notebooks, line number -> (cell number, line in cell).
-    """
-
-    path: str
-    filename: str
-    text: str
-    cell_of_line: dict[int, tuple[int, int]] | None = None
-
-    def place(self, line: int) -> str:
-        """'line 12', or 'cell 3, line 2' for a notebook."""
-        if self.cell_of_line and line in self.cell_of_line:
-            cell, cell_line = self.cell_of_line[line]
-            return f"cell {cell}, line {cell_line}"
-        return f"line {line}"
+from grader.submission import Source
 
 
 class StudentError(Exception):
@@ -123,7 +104,7 @@ class StudentSession:
     def start(self) -> None:
         """Start the worker process now, so it imports numpy while the grader prepares."""
         if self._worker is None and self.load_error is None:
-            self._worker = WorkerProcess(self.limits)
+            self._worker = take_worker(self.limits)
             self._generation += 1
             self._loaded = False
 

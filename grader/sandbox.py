@@ -22,30 +22,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 
-from grader.protocol import Frame, FrameBuffer, ProtocolError, WireLimits
+from grader.framing import Frame, FrameBuffer, ProtocolError, WireLimits
+from grader.limits import Limits
 
 STARTUP_SECONDS = 30.0  # to import numpy and say "ready": the grader's cost, not the student's
 READ_CHUNK = 1 << 20
 # Machine settings that keep OpenBLAS correct on some processors; the worker must see them too.
 PASSED_THROUGH_ENVIRONMENT = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one grading may use.
-
-    wall_seconds: the whole grading of one exercise, every check included.
-    call_seconds: one call into student code (loading the file counts as a call).
-    memory_mb: address space of the worker process, in MiB.
-    output_kb: how much of what the student's code prints is kept, in KiB.
-    """
-
-    wall_seconds: float = 30.0
-    call_seconds: float = 5.0
-    memory_mb: int = 1024
-    output_kb: int = 64
 
 
 class WorkerError(Exception):
@@ -107,6 +91,32 @@ def _limit_resources(limits: Limits) -> None:
     ):
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(name, (value, value))
+
+
+_spares: list[WorkerProcess] = []
+
+
+def start_spare_worker(limits: Limits) -> None:
+    """Start a worker now, to be taken by the next grading with these limits.
+
+    The command line calls this before the grader imports numpy, so that the worker's own start
+    (interpreter and numpy, ~100 ms) runs alongside the grader's instead of after it.
+    """
+    _spares.append(WorkerProcess(limits))
+
+
+def take_worker(limits: Limits) -> WorkerProcess:
+    """A spare worker started with ``limits``, or a new one."""
+    for spare in _spares:
+        if spare.limits == limits:
+            _spares.remove(spare)
+            return spare
+    return WorkerProcess(limits)
+
+
+def discard_spare_workers() -> None:
+    while _spares:
+        _spares.pop().kill()
 
 
 class WorkerProcess:

@@ -13,10 +13,30 @@ from pathlib import Path
 
 from grader.course import Exercise
 from grader.errors import SubmissionNotFound, UsageError
-from grader.proxy import Source
 
 MAX_SUBMISSION_BYTES = 5 * 1024 * 1024
 SUFFIXES = (".py", ".ipynb")
+
+
+@dataclass(frozen=True)
+class Source:
+    """The code of one submission, ready to send to a worker.
+
+    path: the file as the user named it; filename: the name used in tracebacks and messages;
+    text: Python source; cell_of_line: for notebooks, line number -> (cell number, line in cell).
+    """
+
+    path: str
+    filename: str
+    text: str
+    cell_of_line: dict[int, tuple[int, int]] | None = None
+
+    def place(self, line: int) -> str:
+        """'line 12', or 'cell 3, line 2' for a notebook."""
+        if self.cell_of_line and line in self.cell_of_line:
+            cell, cell_line = self.cell_of_line[line]
+            return f"cell {cell}, line {cell_line}"
+        return f"line {line}"
 
 
 @dataclass(frozen=True)

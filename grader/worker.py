@@ -31,15 +31,8 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from grader.protocol import (
-    Decoder,
-    Encoder,
-    Frame,
-    FrameBuffer,
-    ProtocolError,
-    WireLimits,
-    pack,
-)
+from grader.framing import Frame, FrameBuffer, ProtocolError, WireLimits, pack
+from grader.protocol import Decoder, Encoder
 
 MODULE_NAME = "submission"
 MAX_MESSAGE_CHARS = 2_000

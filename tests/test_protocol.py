@@ -13,18 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.protocol import (
+from grader.framing import (
     DEFAULT_LIMITS,
-    Decoder,
-    Encoder,
     FrameBuffer,
     ProtocolError,
     WireLimits,
-    array_from_npy,
     pack,
     parse_body,
-    refuse,
 )
+from grader.protocol import Decoder, Encoder, array_from_npy, refuse
 
 
 def round_trip(value, limits: WireLimits = DEFAULT_LIMITS):
