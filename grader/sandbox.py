@@ -176,6 +176,14 @@ class WorkerProcess:
     def send(self, data: bytes, deadline: float) -> None:
         """Write one frame, reading the worker's output meanwhile so neither side blocks."""
         view = memoryview(data)
+        try:  # most frames fit in the pipe at once: no need to wait for it to be writable
+            view = view[os.write(self._request_write, view):]
+        except BlockingIOError:
+            pass
+        except BrokenPipeError:
+            raise WorkerExited(self._exit_status()) from None
+        if not view:
+            return
         self._selector.register(self._request_write, selectors.EVENT_WRITE)
         try:
             while view:

@@ -309,11 +309,21 @@ class _Refusal(Exception):
         self.reply = {"op": "raise", "kind": kind, "message": message}
 
 
+_signatures: dict[int, tuple[Any, inspect.Signature | None]] = {}  # id -> (target, signature)
+
+
 def _signature_problem(target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     """Why ``target`` cannot take these arguments, or "" if it can (or has no signature)."""
-    try:
-        signature = inspect.signature(target)
-    except (TypeError, ValueError):
+    cached = _signatures.get(id(target))
+    if cached is not None and cached[0] is target:
+        signature = cached[1]
+    else:
+        try:
+            signature = inspect.signature(target)
+        except (TypeError, ValueError):
+            signature = None
+        _signatures[id(target)] = (target, signature)  # the target is kept: its id stays its own
+    if signature is None:
         return ""
     try:
         signature.bind(*args, **kwargs)
