@@ -52,10 +52,12 @@ def message_of(result: ExerciseResult, check_id: str) -> str:
     return next(check.message for check in result.checks if check.id == check_id)
 
 
-def write_course(folder: Path, course: Course, **limits: float) -> Path:
+def write_course(folder: Path, course: Course, seed: int | None = None, **limits: float) -> Path:
     """A copy of the course's course.yaml in ``folder``, pointing at the repository's files by
-    absolute path, with ``limits`` changed (e.g. call_seconds=1)."""
+    absolute path, with another ``seed`` or ``limits`` (e.g. call_seconds=1) if given."""
     data = yaml.safe_load(course.path.read_text())
+    if seed is not None:
+        data["seed"] = seed
     data["limits"] = {**data.get("limits", {}), **limits}
     for item in data["exercises"]:
         for key in ("student_file", "solution_file", "checks", "hidden_checks"):

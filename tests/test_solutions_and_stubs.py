@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from grader.course import Course
+from grader.course import Course, load_course
 from grader.runner import grade
 from grader.stubs import stub_source
+from tests.helpers import write_course
 
 EXERCISES = ["exercise1", "exercise2", "exercise3"]
 
@@ -18,6 +21,17 @@ def test_solution_scores_full_marks(course: Course, exercise_id: str) -> None:
     result = grade(course, exercise, exercise.solution_file)
     assert [check.message for check in result.checks if check.status != "passed"] == []
     assert result.score == result.max_score == exercise.points
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 2**31 - 1, 2**63 - 1])
+def test_solutions_pass_under_other_course_seeds(course: Course, tmp_path: Path,
+                                                 seed: int) -> None:
+    """Random inputs never fail correct code: the checks hold for any seed, not just ours."""
+    reseeded = load_course(write_course(tmp_path, course, seed=seed))
+    for exercise in reseeded.exercises:
+        assert exercise.solution_file is not None
+        result = grade(reseeded, exercise, exercise.solution_file)
+        assert [check.message for check in result.checks if check.status != "passed"] == []
 
 
 @pytest.mark.parametrize("exercise_id", EXERCISES)
