@@ -45,8 +45,10 @@ def machine() -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    return (f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, numpy {np.__version__}")
+    return (
+        f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, numpy {np.__version__}"
+    )
 
 
 def main() -> None:
@@ -59,7 +61,11 @@ def main() -> None:
         "python -c pass": [sys.executable, "-c", "pass"],
         'python -c "import numpy"': [sys.executable, "-c", "import numpy"],
         "grade exercise3 --submission solutions": [
-            *grade_command, "exercise3", "--submission", "solutions"],
+            *grade_command,
+            "exercise3",
+            "--submission",
+            "solutions",
+        ],
     }
     results = {name: wall_times(command, runs) for name, command in commands.items()}
     print(f"Machine: {machine()}; {runs} runs each, {time.strftime('%Y-%m-%d')}\n")
@@ -69,8 +75,10 @@ def main() -> None:
         print(f"| `{name}` | {statistics.median(times) * 1000:.0f} | {min(times) * 1000:.0f} |")
     grading = statistics.median(results["grade exercise3 --submission solutions"])
     numpy_import = statistics.median(results['python -c "import numpy"'])
-    print(f"\nOne grading: {grading * 1000:.0f} ms (goal: at most 500 ms), "
-          f"{grading / numpy_import:.2f}x `import numpy` (goal: at most 4x).")
+    print(
+        f"\nOne grading: {grading * 1000:.0f} ms (goal: at most 500 ms), "
+        f"{grading / numpy_import:.2f}x `import numpy` (goal: at most 4x)."
+    )
 
 
 if __name__ == "__main__":

@@ -84,12 +84,12 @@ def _shown(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def _grade(course: Course, target: str, submission: Path | None
-           ) -> ExerciseResult | CourseResult:
+def _grade(course: Course, target: str, submission: Path | None) -> ExerciseResult | CourseResult:
     exercises = course.exercises if target == "all" else (course.exercise(target),)
     if target == "all" and submission is not None and not submission.is_dir():
-        raise UsageError(f"{submission}: `grade all --submission` takes a folder holding the "
-                         "exercise files")
+        raise UsageError(
+            f"{submission}: `grade all --submission` takes a folder holding the exercise files"
+        )
     # Workers first: they start Python and numpy while this process imports the checks.
     for exercise in exercises:
         start_spare_worker(exercise.limits)
@@ -109,10 +109,13 @@ def _grade(course: Course, target: str, submission: Path | None
                     continue
                 gradings.append(Grading(course, exercise, path, _shown(path)))
             if all(isinstance(item, ExerciseResult) for item in gradings):
-                raise UsageError(f"no exercise files found in {submission or course.root}; "
-                                 "pass the folder holding them with --submission")
-            return CourseResult([item if isinstance(item, ExerciseResult) else item.run()
-                                 for item in gradings])
+                raise UsageError(
+                    f"no exercise files found in {submission or course.root}; "
+                    "pass the folder holding them with --submission"
+                )
+            return CourseResult(
+                [item if isinstance(item, ExerciseResult) else item.run() for item in gradings]
+            )
         finally:
             for item in gradings:
                 if not isinstance(item, ExerciseResult):

@@ -68,7 +68,7 @@ def _npy_header(blob: memoryview) -> tuple[tuple[int, ...], bool, np.dtype[Any],
     offset = 0
     if prefix[:6] == b"\x93NUMPY" and len(prefix) == 12:
         length_bytes = 2 if prefix[6] == 1 else 4
-        offset = 8 + length_bytes + int.from_bytes(prefix[8:8 + length_bytes], "little")
+        offset = 8 + length_bytes + int.from_bytes(prefix[8 : 8 + length_bytes], "little")
         cached = _parsed_headers.get(bytes(blob[:offset]))
         if cached is not None:
             return (*cached, offset)

@@ -321,7 +321,12 @@ class StudentSession:
         if error_type is NotImplementedYet:
             return NotImplementedYet(self._not_implemented_message(head, label))
         if error_type is StudentRaised:
-            return StudentRaised(f"{label} raised {message}{' ' + where if where else ''}")
+            memory = (
+                f"; your code may use at most {self.limits.memory_mb} MB"
+                if head.get("type") == "MemoryError"
+                else ""
+            )
+            return StudentRaised(f"{label} raised {message}{' ' + where if where else ''}{memory}")
         if error_type is MissingFunction or error_type is WrongSignature:
             return error_type(message)
         if error_type is WorkerCrashed:

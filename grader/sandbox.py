@@ -177,7 +177,7 @@ class WorkerProcess:
         """Write one frame, reading the worker's output meanwhile so neither side blocks."""
         view = memoryview(data)
         try:  # most frames fit in the pipe at once: no need to wait for it to be writable
-            view = view[os.write(self._request_write, view):]
+            view = view[os.write(self._request_write, view) :]
         except BlockingIOError:
             pass
         except BrokenPipeError:

@@ -41,7 +41,7 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
-def _check_lines(check: CheckResult, style: Style) -> list[str]:
+def _check_lines(check: CheckResult, style: Style, with_message: bool = True) -> list[str]:
     """The check's mark, points and title, then (unless it passed) its message, all wrapped."""
     mark = style.paint(style.marks[check.status].ljust(2), check.status)
     points = f"{_points(check.score)}/{_points(check.max_score)}".rjust(5)
@@ -49,7 +49,7 @@ def _check_lines(check: CheckResult, style: Style) -> list[str]:
     indent = " " * 12
     wrapped = textwrap.wrap(title, style.width - len(indent)) or [""]
     lines = [f"  {mark} {points}  {wrapped[0]}", *(indent + line for line in wrapped[1:])]
-    if check.status != "passed" and check.message:
+    if with_message and check.status != "passed" and check.message:
         for number, paragraph in enumerate(check.message.splitlines()):
             lines += textwrap.wrap(
                 paragraph,
@@ -69,7 +69,8 @@ def exercise_lines(result: ExerciseResult, style: Style) -> list[str]:
             result.problem, style.width - 2, initial_indent="  ", subsequent_indent="    "
         )
     for check in result.checks:
-        lines += _check_lines(check, style)
+        # When the file could not run, the problem above is every check's reason: say it once.
+        lines += _check_lines(check, style, with_message=result.problem is None)
     if result.output.strip():
         shown = result.output.strip().splitlines()
         lines.append(style.paint("  your code printed:", "dim"))
