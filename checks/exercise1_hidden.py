@@ -3,7 +3,13 @@ on edge cases (negative and large x, arrays of several shapes)."""
 
 import numpy as np
 
-from grader.checks import check, describe, expect_close, expect_derivative
+from grader.checks import (
+    check,
+    describe,
+    expect_close,
+    expect_derivative,
+    expect_unchanged,
+)
 
 FUNCTIONS = {
     "sin(x)": np.sin,
@@ -26,8 +32,12 @@ def test_numerical_derivative_matches_reference(student, solution, rng):
         for h in (1e-3, 1e-5):
             call = f"numerical_derivative(f(x) = {formula}, x={describe(x)}, h={h:g})"
             expected = solution.numerical_derivative(function, x, h)
+            given = np.copy(x) if shape else x
+            got = student.numerical_derivative(function, given, h=h)
+            if shape:
+                expect_unchanged(given, x, call, "x")
             expect_close(
-                student.numerical_derivative(function, x, h=h),
+                got,
                 expected,
                 call,
                 rtol=1e-8,

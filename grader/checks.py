@@ -183,9 +183,14 @@ def expect_derivative(
     with the tolerance of grader.finite_diff.
     """
     x_array = np.asarray(x, dtype=np.float64)
-    numeric, scale = finite_diff.elementwise_derivative(
-        lambda points: np.asarray(f(points), dtype=np.float64), x_array, h
-    )
+    name = getattr(f, "__name__", "f")
+
+    def values(points: np.ndarray) -> np.ndarray:
+        # f may be the student's function: its answer is checked like any other.
+        argument = points if x_array.ndim else float(points)
+        return expect_like(f(argument), points, f"{name}({describe(argument)})")
+
+    numeric, scale = finite_diff.elementwise_derivative(values, x_array, h)
     got_array = expect_like(got, numeric if x_array.ndim else np.float64(numeric), call)
     wrong = ~finite_diff.within_tolerance(got_array, numeric, scale, h)
     if np.any(wrong):

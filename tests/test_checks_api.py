@@ -97,3 +97,12 @@ def test_describe() -> None:
 def test_check_needs_positive_points() -> None:
     with pytest.raises(ValueError):
         check(points=0)
+
+
+def test_derivative_blames_a_function_that_returns_no_number() -> None:
+    def two_x_squared(x):
+        return None
+
+    text = message(expect_derivative, np.zeros(3), two_x_squared, np.ones(3), "d(2x²)")
+    assert text.startswith("two_x_squared([1.00001, 1.00001, 1.00001]) returned None")
+    assert "returned None (is a `return` missing?)" in text
