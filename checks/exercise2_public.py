@@ -13,8 +13,8 @@ from grader.checks import (
     describe,
     expect_array,
     expect_close,
+    expect_inputs_unchanged,
     expect_number,
-    expect_unchanged,
     fail,
 )
 
@@ -80,13 +80,12 @@ def test_partial_derivative(student, rng):
     h = 1e-3
     point = rng.uniform(-2, 2, size=3)
     for axis in range(3):
-        before = point.copy()
         call = (
-            f"partial_derivative(f(p) = p0³ + p0·p1² - 2·p2³, point={describe(before)}, "
+            f"partial_derivative(f(p) = p0³ + p0·p1² - 2·p2³, point={describe(point)}, "
             f"axis={axis}, h={h:g})"
         )
         got = student.partial_derivative(cubic_of_vector, point, axis, h=h)
-        expect_unchanged(point, before, call, "point")
+        expect_inputs_unchanged(student, call)
         step = np.zeros(3)
         step[axis] = h
         expected = (cubic_of_vector(point + step) - cubic_of_vector(point - step)) / (2 * h)
@@ -106,19 +105,18 @@ def test_numerical_gradient(student, rng):
     """numerical_gradient differentiates along every entry, for inputs of any shape, unchanged."""
     for shape in [(3,), (2, 4), (2, 2, 2)]:
         x = rng.uniform(-2, 2, size=shape)
-        before = x.copy()
         h = 1e-4
         traced = Recorder(weighted_quartic, "f")
-        call = f"numerical_gradient(f(x) = Σ w·x² + Σ x³/3, x={describe(before)}, h={h:g})"
+        call = f"numerical_gradient(f(x) = Σ w·x² + Σ x³/3, x={describe(x)}, h={h:g})"
         got = student.numerical_gradient(traced, x, h=h)
-        expect_unchanged(x, before, call, "x")
+        expect_inputs_unchanged(student, call)
         for evaluated in traced.inputs:
             if not isinstance(evaluated, np.ndarray) or evaluated.shape != shape:
                 fail(
                     f"{call} called f with {describe(evaluated)}; call it with arrays "
                     f"shaped like x, {shape}"
                 )
-        expected, _ = finite_diff.gradient(weighted_quartic, before, h)
+        expected, _ = finite_diff.gradient(weighted_quartic, x, h)
         got = expect_array(got, call, shape)
         expect_close(
             got,
@@ -127,7 +125,7 @@ def test_numerical_gradient(student, rng):
             rtol=1e-7,
             atol=1e-7,
             mistakes={
-                ONE_SIDED_HINT: one_sided(weighted_quartic, before, h),
+                ONE_SIDED_HINT: one_sided(weighted_quartic, x, h),
             },
         )
 
@@ -181,10 +179,9 @@ def test_steepest_ascent_direction(student, rng):
         },
     )
     x = rng.uniform(-2, 2, size=3)
-    before = x.copy()
-    call = f"steepest_ascent_direction(f(p) = p0³ + p0·p1² - 2·p2³, x={describe(before)})"
+    call = f"steepest_ascent_direction(f(p) = p0³ + p0·p1² - 2·p2³, x={describe(x)})"
     got = student.steepest_ascent_direction(cubic_of_vector, x)
-    expect_unchanged(x, before, call, "x")
+    expect_inputs_unchanged(student, call)
     got = expect_array(got, call, (3,))
     if abs(np.linalg.norm(got) - 1) > 1e-6:
         fail(f"{call} has length {np.linalg.norm(got):.6g}; a direction has length 1")

@@ -27,6 +27,7 @@ import numpy as np
 
 from grader import finite_diff
 from grader.hints import hint_for
+from grader.proxy import Handle, StudentModule, changed_arguments
 
 CheckFunction = TypeVar("CheckFunction", bound=Callable[..., None])
 
@@ -202,14 +203,20 @@ def expect_derivative(
         )
 
 
-def expect_unchanged(after: np.ndarray, before: np.ndarray, call: str, name: str) -> None:
-    """Fail if the array ``after`` (an argument after the call) differs from its copy ``before``."""
-    if not np.array_equal(after, before, equal_nan=True):
-        index = tuple(int(i) for i in np.argwhere(after != before)[0])
+def expect_inputs_unchanged(student: StudentModule | Handle, call: str) -> None:
+    """Fail if the latest call through ``student`` changed one of its argument arrays in place."""
+    for change in changed_arguments(student):
+        before, after = change.before, change.after
+        unequal = np.asarray(after != before)
+        if after.dtype.kind == "f" and before.dtype.kind == "f":
+            unequal &= ~(np.isnan(after) & np.isnan(before))
+        if after.shape != before.shape or not unequal.any():
+            fail(f"{call} changed its input {change.name} in place; leave the input as it was")
+        index = tuple(int(i) for i in np.argwhere(unequal)[0])
         fail(
-            f"{call} changed its input {name} (entry {list(index)} was "
+            f"{call} changed its input {change.name} (entry {list(index)} was "
             f"{before[index]:.6g}, is now {after[index]:.6g}); leave the input as it was: "
-            f"restore any entry you change, or work on a copy"
+            "restore any entry you change, or work on a copy"
         )
 
 

@@ -4,7 +4,7 @@
 A grader function among the arguments (``f``) stays here: the worker asks for it to be evaluated.
 A reply that is not plain data arrives as a Handle, which can be called, passed back, or have its
 attributes read (``h = student.compose(pairs); value, slope = h(0.5)``). Arrays the student's code
-changed in place are changed here too, so a check can see that an input was modified.
+changed in place are reported as data (``changed_arguments``), never written into the grader's.
 
 Whatever goes wrong in the student's code becomes a StudentError with a message for the student.
 After a timeout, a crash or a protocol error the worker is killed; the next call starts a fresh one
@@ -13,10 +13,10 @@ and loads the submission again, so one bad call costs one check, not the whole g
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,19 @@ from grader.sandbox import (
     take_worker,
 )
 from grader.submission import Source
+
+
+@dataclass(frozen=True)
+class ArgumentChange:
+    """An argument array the student's code changed in place during a call.
+
+    name: as the student's code names it (x, params['W1']); before: the grader's array, as it was
+    passed and still is; after: the worker's array after the call, as data.
+    """
+
+    name: str
+    before: np.ndarray
+    after: np.ndarray
 
 
 class StudentError(Exception):
@@ -98,6 +111,7 @@ class StudentSession:
         self._callback_ids = itertools.count(1)
         self._output: list[str] = []
         self._loaded = False
+        self.last_changes: list[ArgumentChange] = []  # what the latest call changed in place
 
     # ------------------------------------------------------------ lifecycle
 
@@ -171,28 +185,36 @@ class StudentSession:
     # ------------------------------------------------------------ calls
 
     def call(
-        self, target: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any], label: str
+        self,
+        target: str | Handle,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        label: str,
     ) -> Any:
-        """Call ``target`` ({"name": ...} or {"handle": id}) in the worker and return its value.
+        """Call ``target`` (a function's name, or a handle) in the worker and return its value.
 
         ``label`` names the call in messages, e.g. "numerical_derivative".
         """
-        return self._request({"op": "call", "target": target}, args, kwargs, label)
+        return self._request({"op": "call"}, target, args, kwargs, label)
 
-    def get_attribute(self, handle: int, name: str, label: str) -> Any:
-        return self._request(
-            {"op": "getattr", "target": {"handle": handle}, "name": name}, None, None, label
-        )
+    def get_attribute(self, handle: Handle, name: str, label: str) -> Any:
+        return self._request({"op": "getattr", "name": name}, handle, None, None, label)
 
     def _request(
         self,
         message: dict[str, Any],
+        target: str | Handle,
         args: tuple[Any, ...] | None,
         kwargs: dict[str, Any] | None,
         label: str,
     ) -> Any:
+        self.last_changes = []
         worker = self._connected()
         generation = self._generation
+        if isinstance(target, Handle):
+            message = {**message, "target": {"handle": self._current_handle_id(target)}}
+        else:
+            message = {**message, "target": {"name": target}}
         encoder = Encoder(self._grader_side_node)
         if args is not None and kwargs is not None:
             message = {
@@ -208,9 +230,11 @@ class StudentSession:
             raise self._worker_failure(error, label) from None
         if reply.op == "raise":
             raise self._student_failure(reply.head, label)
-        value = self._decode(reply, reply.head.get("value"), generation, label)
+        # An attribute is named by its own label; what a call returns, after the call.
+        returned_by = None if message["op"] == "getattr" else label
+        value = self._decode(reply, reply.head.get("value"), generation, label, returned_by)
         if args is not None and kwargs is not None:
-            self._apply_mutations(reply, generation, label, args, kwargs)
+            self._record_changes(reply, generation, label, args, kwargs)
         return value
 
     def _await_reply(self, worker: WorkerProcess, generation: int, label: str) -> Frame:
@@ -251,11 +275,7 @@ class StudentSession:
     def _grader_side_node(self, value: Any) -> dict[str, Any]:
         """How a grader value that is not plain data crosses: a handle back, or a callback."""
         if isinstance(value, Handle):
-            if value._session is not self or value._generation != self._generation:
-                raise StudentError(
-                    f"{value._label} came from an earlier run of your code that had to be stopped"
-                )
-            return {"t": "handle", "id": value._id}
+            return {"t": "handle", "id": self._current_handle_id(value)}
         if callable(value):
             callback_id = next(self._callback_ids)
             self._callbacks[callback_id] = value
@@ -266,10 +286,29 @@ class StudentSession:
             }
         raise TypeError(f"cannot send a {type(value).__name__} to the student's code")
 
-    def _decode(self, frame: Frame, node: Any, generation: int, label: str) -> Any:
+    def _current_handle_id(self, handle: Handle) -> int:
+        """The handle's id in the running worker; it must come from that very worker."""
+        if handle._session is not self or handle._generation != self._generation:
+            raise StudentError(
+                f"{handle._label} came from an earlier run of your code that had to be stopped"
+            )
+        return handle._id
+
+    def _decode(
+        self,
+        frame: Frame,
+        node: Any,
+        generation: int,
+        label: str,
+        returned_by: str | None = None,
+    ) -> Any:
+        """Values from a frame; handles in them are labelled as returned by ``returned_by``."""
+
         def make_handle(handle: dict[str, Any]) -> Handle:
             type_name = handle.get("type") if type(handle.get("type")) is str else "object"
-            return Handle(self, generation, handle["id"], f"the {type_name[:60]} {label} returned")
+            short = type_name.rsplit(".", 1)[-1][:60]  # make_counter.<locals>.Counter -> Counter
+            name = f"the {short} that {returned_by} returned" if returned_by else label
+            return Handle(self, generation, handle["id"], name)
 
         def own_callback(callback: dict[str, Any]) -> Callable[..., Any]:
             if callback["id"] not in self._callbacks:
@@ -284,7 +323,7 @@ class StudentSession:
                 f"{label} returned a value the grader cannot accept: {error}"
             ) from None
 
-    def _apply_mutations(
+    def _record_changes(
         self,
         reply: Frame,
         generation: int,
@@ -292,24 +331,22 @@ class StudentSession:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> None:
-        """Copy arrays the student changed in place back into the grader's arguments."""
-        changes = reply.head.get("mutated")
+        """Keep, as data, which argument arrays the call changed in place.
+
+        The grader's own arrays are never written from the worker's bytes: a check that computes
+        its expected value from an argument after the call must not be fooled by a change to it.
+        """
+        changes = reply.head.get("changed")
         if type(changes) is not list:
             return
         roots = {"args": args, "kwargs": kwargs}
         for change in changes[:1000]:
-            if type(change) is not list or len(change) != 2 or type(change[0]) is not list:
-                continue
-            new_value = self._decode(reply, change[1], generation, label)
-            original = _follow(roots, change[0])
-            if (
-                type(original) is np.ndarray
-                and type(new_value) is np.ndarray
-                and original.shape == new_value.shape
-                and original.flags.writeable
-            ):
-                with contextlib.suppress(TypeError, ValueError):
-                    np.copyto(original, new_value, casting="unsafe")
+            if type(change) is not list or len(change) != 3 or type(change[0]) is not list:
+                raise WorkerCrashed(f"{label}: the worker reported a malformed change")
+            after = self._decode(reply, change[2], generation, label)
+            before = _follow(roots, change[0])
+            if type(before) is np.ndarray and type(after) is np.ndarray:
+                self.last_changes.append(ArgumentChange(str(change[1])[:200], before, after))
 
     # ------------------------------------------------------------ messages
 
@@ -407,12 +444,12 @@ class Handle:
         self._label = label
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._session.call({"handle": self._id}, args, kwargs, self._label)
+        return self._session.call(self, args, kwargs, self._label)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        return self._session.get_attribute(self._id, name, f"{self._label}.{name}")
+        return self._session.get_attribute(self, name, f"{name} of {self._label}")
 
     def __repr__(self) -> str:
         return f"<{self._label}>"
@@ -426,7 +463,7 @@ class StudentFunction:
         self.__name__ = name
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._session.call({"name": self.__name__}, args, kwargs, self.__name__)
+        return self._session.call(self.__name__, args, kwargs, self.__name__)
 
     def __repr__(self) -> str:
         return f"<student function {self.__name__}>"
@@ -445,3 +482,8 @@ class StudentModule:
 
     def __repr__(self) -> str:
         return f"<student submission {self._session.source.filename}>"
+
+
+def changed_arguments(student: StudentModule | Handle) -> list[ArgumentChange]:
+    """The argument arrays that the latest call made through ``student`` changed in place."""
+    return list(student._session.last_changes)

@@ -150,7 +150,8 @@ class Worker:
             kwargs = self._decode(frame, head["kwargs"])
         except _Refusal as refusal:
             return refusal.reply, []
-        problem = _signature_problem(target, args, kwargs)
+        signature = _signature(target)
+        problem = _binding_problem(target, signature, args, kwargs)
         if problem:
             return {"op": "raise", "kind": "signature", "message": problem}, []
         before = list(_arrays_in(args, kwargs))
@@ -159,23 +160,24 @@ class Worker:
             value = target(*args, **kwargs)
         except BaseException as error:
             return self._raised(error), []
-        mutated = [
-            (path, array)
+        changed = [
+            (path, _argument_name(signature, path), array)
             for (path, array), (_, old) in zip(before, snapshots, strict=True)
             if _tobytes(array) != old
         ]
-        return self._reply(value, mutated)
+        return self._reply(value, changed)
 
     def _reply(
-        self, value: Any, mutated: list[tuple[list[Any], np.ndarray]]
+        self, value: Any, changed: list[tuple[list[Any], str, np.ndarray]]
     ) -> tuple[dict[str, Any], list[bytes]]:
+        """A "return" with the value and every argument array the call changed in place."""
         encoder = Encoder(self._keep)
         try:
             node = encoder.encode(value)
-            changes = [[path, encoder.encode(array)] for path, array in mutated]
+            changes = [[path, name, encoder.encode(array)] for path, name, array in changed]
         except BaseException as error:  # a hostile __len__ or the like
             return {"op": "raise", "kind": "bad_return", "message": _exception_text(error)}, []
-        return {"op": "return", "value": node, "mutated": changes}, encoder.blobs
+        return {"op": "return", "value": node, "changed": changes}, encoder.blobs
 
     # ------------------------------------------------------------ objects and callbacks
 
@@ -312,17 +314,23 @@ class _Refusal(Exception):
 _signatures: dict[int, tuple[Any, inspect.Signature | None]] = {}  # id -> (target, signature)
 
 
-def _signature_problem(target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    """Why ``target`` cannot take these arguments, or "" if it can (or has no signature)."""
+def _signature(target: Any) -> inspect.Signature | None:
+    """``target``'s signature (None for builtins without one), computed once per target."""
     cached = _signatures.get(id(target))
     if cached is not None and cached[0] is target:
-        signature = cached[1]
-    else:
-        try:
-            signature = inspect.signature(target)
-        except (TypeError, ValueError):
-            signature = None
-        _signatures[id(target)] = (target, signature)  # the target is kept: its id stays its own
+        return cached[1]
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):
+        signature = None
+    _signatures[id(target)] = (target, signature)  # the target is kept: its id stays its own
+    return signature
+
+
+def _binding_problem(
+    target: Any, signature: inspect.Signature | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> str:
+    """Why ``target`` cannot take these arguments, or "" if it can (or has no signature)."""
     if signature is None:
         return ""
     try:
@@ -333,8 +341,22 @@ def _signature_problem(target: Any, args: tuple[Any, ...], kwargs: dict[str, Any
     return ""
 
 
+def _argument_name(signature: inspect.Signature | None, path: list[Any]) -> str:
+    """The argument at ``path`` (["args", 1, "W1"]) as the student's code names it: x['W1']."""
+    root, first, *rest = path
+    name = str(first)
+    if root == "args":
+        positional = [
+            parameter.name
+            for parameter in (signature.parameters.values() if signature else ())
+            if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
+        ]
+        name = positional[first] if first < len(positional) else f"argument {first + 1}"
+    return name + "".join(f"[{step!r}]" for step in rest)
+
+
 def _arrays_in(args: Any, kwargs: Any) -> Iterator[tuple[list[Any], np.ndarray]]:
-    """(path, array) for every array in the arguments, so in-place changes can be sent back."""
+    """(path, array) for every array in the arguments, so in-place changes can be reported."""
     stack: list[tuple[list[Any], Any, int]] = [(["args"], args, 0), (["kwargs"], kwargs, 0)]
     while stack:
         path, value, depth = stack.pop()

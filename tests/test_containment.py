@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import Course
-from tests.helpers import failed, grade_text, message_of, solution_text, with_function
+from grader.course import Course, load_course
+from tests.helpers import (
+    failed,
+    grade_text,
+    message_of,
+    solution_text,
+    with_function,
+    write_course,
+)
 
 ALL_EXERCISE3 = {
     "chain_rule_on_lesson_example",
@@ -127,3 +134,18 @@ def test_printed_output_is_kept_and_capped(course: Course, tmp_path: Path) -> No
     assert result.score == result.max_score
     assert result.output.startswith("hello from the student")
     assert len(result.output) < 70_000 and "more bytes of output not kept" in result.output
+
+
+def test_the_whole_grading_stops_at_its_wall_deadline(course: Course, tmp_path: Path) -> None:
+    short = load_course(write_course(tmp_path, course, call_seconds=1, wall_seconds=2.5))
+    started = time.monotonic()
+    result = graded_with(
+        short, tmp_path, compose="def compose(pairs):\n    while True:\n        pass\n"
+    )
+    assert time.monotonic() - started < 2.5 + 1.5
+    statuses = {check.id: (check.status, check.message) for check in result.checks}
+    assert statuses["chain_rule_on_lesson_example"][0] == "passed"
+    assert statuses["cos_of_square_minus_one"][0] == "passed"
+    assert "the grading ran out of its 2.5 s" in statuses["compose_long_chain_matches_reference"][1]
+    for late in ("chain_rule_matches_reference", "lesson_derivative_at_edge_cases"):
+        assert statuses[late] == ("error", "not run: the grading used up its 2.5 s")
