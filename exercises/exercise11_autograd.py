@@ -44,7 +44,7 @@ class Value:
         """self + other, where other is a Value or a number.
 
         Returns:
-        - a new Value; its _backward adds out.grad to the grad of both self and other (∂(a+b)/∂a = 1)
+        - a new Value; its _backward adds out.grad to both self.grad and other.grad (∂(a+b)/∂a = 1)
 
         Example: (Value(2.0) + 3).data == 5.0
         """

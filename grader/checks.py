@@ -19,6 +19,7 @@ the worst entry of an array, and a hint when the answer matches a known mistake.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
@@ -121,7 +122,18 @@ def expect_array(value: Any, call: str, shape: tuple[int, ...]) -> np.ndarray:
     if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
         fail(f"{call} returned {_kind(value)}; expected an array of shape {shape}")
     if value.shape != shape:
-        fail(f"{call} returned an array of shape {value.shape}; expected shape {shape}")
+        hint = None
+        if value.size == math.prod(shape) and tuple(n for n in value.shape if n != 1) == tuple(
+            n for n in shape if n != 1
+        ):
+            hint = "it has an extra dimension of size 1 (for a sum, leave out keepdims=True)"
+        elif value.ndim == 2 and value.shape == shape[::-1]:
+            hint = "it is transposed"
+        fail(
+            _with_hint(
+                f"{call} returned an array of shape {value.shape}; expected shape {shape}", hint
+            )
+        )
     return value.astype(np.float64)
 
 
@@ -201,6 +213,76 @@ def expect_derivative(
                 hint_for(got_array, numeric, mistakes),
             )
         )
+
+
+def expect_matches_reference(
+    got: Any, expected: Any, call: str, *, mistakes: Mapping[str, Any] | None = None
+) -> None:
+    """Fail unless ``got`` equals the reference's ``expected`` up to rounding.
+
+    The tolerance (relative 1e-7, absolute 1e-9 of the largest expected entry) allows sums taken in
+    another order, and nothing a real mistake produces.
+    """
+    expected_array = np.asarray(expected, dtype=np.float64)
+    largest = float(np.max(np.abs(expected_array))) if expected_array.size else 0.0
+    expect_close(
+        got, expected_array, call, rtol=1e-7, atol=1e-9 * largest + 1e-12, mistakes=mistakes
+    )
+
+
+def expect_gradient(
+    got: Any,
+    f: Callable[[np.ndarray], Any],
+    x: Any,
+    call: str,
+    *,
+    h: float = finite_diff.STEP,
+    mistakes: Mapping[str, Any] | Callable[[np.ndarray], Mapping[str, Any]] | None = None,
+) -> None:
+    """Fail unless ``got`` is the gradient of the scalar function ``f`` at the array ``x``.
+
+    f: maps an array shaped like x to a number, for example the sum of a forward pass's output
+    times a fixed upstream gradient (then the gradient is what the backward pass returns).
+    Up to 500 entries every one is checked by central differences (2·x.size calls of f); above
+    that, three random directions, and a full check only to locate a failure.
+    mistakes: as for expect_close, or a function of the true (numeric) gradient giving them, for
+    mistakes defined relative to it ("the 1/N is missing": N times the gradient).
+    """
+    x_array = np.asarray(x, dtype=np.float64)
+    got_array = expect_array(got, call, x_array.shape)
+
+    def value(point: np.ndarray) -> float:
+        return expect_number(f(point), call)
+
+    if x_array.size > 500:
+        directions = np.random.default_rng(0).normal(size=(3, *x_array.shape))
+        agree = all(
+            finite_diff.within_tolerance(
+                np.sum(got_array * direction),
+                *_directional(value, x_array, direction, h),
+                h,
+            ).all()
+            for direction in directions
+        )
+        if agree:
+            return
+    numeric, scale = finite_diff.gradient(value, x_array, h)
+    wrong = ~finite_diff.within_tolerance(got_array, numeric, scale, h)
+    if np.any(wrong):
+        fail(
+            _with_hint(
+                _difference(call, got_array, numeric, wrong, expected_name="central difference"),
+                hint_for(got_array, numeric, mistakes(numeric) if callable(mistakes) else mistakes),
+            )
+        )
+
+
+def _directional(
+    value: Callable[[np.ndarray], float], x: np.ndarray, direction: np.ndarray, h: float
+) -> tuple[np.ndarray, float]:
+    """(central difference along ``direction``, |L|) for a scalar function."""
+    above, below = value(x + h * direction), value(x - h * direction)
+    return np.asarray((above - below) / (2 * h)), max(abs(above), abs(below))
 
 
 def expect_inputs_unchanged(student: StudentModule | Handle, call: str) -> None:

@@ -200,10 +200,16 @@ class StudentSession:
     def get_attribute(self, handle: Handle, name: str, label: str) -> Any:
         return self._request({"op": "getattr", "name": name}, handle, None, None, label)
 
+    def apply_operator(self, name: str, operands: tuple[Any, ...], symbol: str) -> Any:
+        """operator.<name>(*operands) in the worker: arithmetic on handles (a + b, a ** 2)."""
+        return self._request(
+            {"op": "operator", "name": name}, None, operands, {}, f"the operator {symbol}"
+        )
+
     def _request(
         self,
         message: dict[str, Any],
-        target: str | Handle,
+        target: str | Handle | None,
         args: tuple[Any, ...] | None,
         kwargs: dict[str, Any] | None,
         label: str,
@@ -213,7 +219,7 @@ class StudentSession:
         generation = self._generation
         if isinstance(target, Handle):
             message = {**message, "target": {"handle": self._current_handle_id(target)}}
-        else:
+        elif target is not None:
             message = {**message, "target": {"name": target}}
         encoder = Encoder(self._grader_side_node)
         if args is not None and kwargs is not None:
@@ -453,6 +459,40 @@ class Handle:
 
     def __repr__(self) -> str:
         return f"<{self._label}>"
+
+    # Arithmetic runs in the worker, with Python's own rules (a + 2, 2 + a, a ** 2, -a).
+    def _apply(self, name: str, symbol: str, *operands: Any) -> Any:
+        return self._session.apply_operator(name, operands, symbol)
+
+    def __add__(self, other: Any) -> Any:
+        return self._apply("add", "+", self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return self._apply("add", "+", other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return self._apply("sub", "-", self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return self._apply("sub", "-", other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return self._apply("mul", "*", self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return self._apply("mul", "*", other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return self._apply("truediv", "/", self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return self._apply("truediv", "/", other, self)
+
+    def __pow__(self, other: Any) -> Any:
+        return self._apply("pow", "**", self, other)
+
+    def __neg__(self) -> Any:
+        return self._apply("neg", "-", self)
 
 
 class StudentFunction:

@@ -6,7 +6,9 @@ serves the grader's requests on its pipes:
 
 - ``load``: run the submission's source as the module ``submission``;
 - ``call``: call a function of that module (or a handle) with decoded arguments;
-- ``getattr``: read an attribute of a handle.
+- ``getattr``: read an attribute of a handle;
+- ``operator``: apply +, -, *, /, ** or unary - to handles and numbers (``a + b`` on the grader's
+  side of two objects kept here).
 
 Replies carry plain data only (see grader.protocol). Any other object is kept here in a table and
 sent as a handle id. A grader function passed as an argument arrives as a callback stub: calling it
@@ -22,6 +24,7 @@ import difflib
 import inspect
 import itertools
 import linecache
+import operator
 import os
 import sys
 import traceback
@@ -35,6 +38,10 @@ from grader.framing import Frame, FrameBuffer, ProtocolError, WireLimits, pack
 from grader.protocol import Decoder, Encoder
 
 MODULE_NAME = "submission"
+# Arithmetic the grader may apply to objects kept here (a Value in exercise 11: a + b, a ** 2).
+OPERATORS: dict[str, Callable[..., Any]] = {
+    name: getattr(operator, name) for name in ("add", "sub", "mul", "truediv", "pow", "neg")
+}
 MAX_MESSAGE_CHARS = 2_000
 _os_read = os.read
 _os_write = os.write
@@ -95,7 +102,7 @@ class Worker:
         op = frame.op
         if op == "load":
             self._channel.send(self._load(frame.head))
-        elif op in ("call", "getattr"):
+        elif op in ("call", "getattr", "operator"):
             reply, blobs = self._answer(frame)
             self._channel.send(reply, blobs)
         elif op == "exit":
@@ -139,7 +146,12 @@ class Worker:
     def _answer(self, frame: Frame) -> tuple[dict[str, Any], list[bytes]]:
         head = frame.head
         try:
-            target = self._target(head["target"])
+            if frame.op == "operator":
+                if head.get("name") not in OPERATORS:
+                    raise _Refusal("protocol", "unknown operator")
+                target = OPERATORS[head["name"]]
+            else:
+                target = self._target(head["target"])
             if frame.op == "getattr":
                 try:
                     value = getattr(target, head["name"])

@@ -90,8 +90,9 @@ def feedforward_layers(x, params, activation):
     count = count_layers(params)
     for k in range(1, count + 1):
         hidden_activation = activation if k < count else None
-        layers.append(layer_forward(layers[-1], params[f"W{k}"], params[f"b{k}"],
-                                    hidden_activation))
+        layers.append(
+            layer_forward(layers[-1], params[f"W{k}"], params[f"b{k}"], hidden_activation)
+        )
     return layers
 
 

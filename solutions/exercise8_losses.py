@@ -54,7 +54,7 @@ def softmax(scores):
 
 
 def softmax_cross_entropy(scores, labels):
-    """Softmax cross-entropy averaged over the batch, and its gradient; finite for scores ±1000.
+    """Softmax cross-entropy over the batch and its gradient, finite for scores of ±1000.
 
     Inputs:
     - scores: an array of shape (N, C)

@@ -82,7 +82,7 @@ def relu_backward(dout, cache):
 
 
 def softmax_cross_entropy(scores, labels):
-    """Given: Softmax cross-entropy averaged over the batch, and its gradient; finite for scores ±1000.
+    """Given: Softmax cross-entropy over the batch and its gradient, finite for scores of ±1000.
 
     Inputs:
     - scores: an array of shape (N, C)
@@ -159,7 +159,7 @@ def network_backward(dscores, caches):
 
 
 def loss_and_gradients(x, labels, params):
-    """The softmax cross-entropy of the network's scores, and the gradient of every parameter.
+    """The network's softmax cross-entropy loss, and the gradient of every parameter.
 
     Inputs:
     - x: input data of shape (N, n_0)

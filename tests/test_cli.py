@@ -97,11 +97,9 @@ def test_grade_all_json(capsys: pytest.CaptureFixture[str]) -> None:
     jsonschema.validate(report, COURSE)
     assert status == 0
     assert [item["exercise"] for item in report["exercises"]] == [
-        "exercise1",
-        "exercise2",
-        "exercise3",
+        f"exercise{n}" for n in range(1, 12)
     ]
-    assert report["score"] == report["max_score"] == 30
+    assert report["score"] == report["max_score"] == 100
 
 
 def test_stubs_exit_one_and_report_each_function(capsys: pytest.CaptureFixture[str]) -> None:
@@ -162,7 +160,7 @@ def test_grade_all_with_one_exercise_missing(
     status, out, _ = run(["all", "--submission", str(tmp_path), "--format", "json"], capsys)
     report = json.loads(out)
     assert status == 1
-    assert [item["score"] for item in report["exercises"]] == [10, 0, 10]
+    assert [item["score"] for item in report["exercises"]] == [10, 0, 10] + [0] * 8
     assert "exercise2_gradients.py not found" in report["exercises"][1]["problem"]
 
 

@@ -37,12 +37,12 @@ def line_of(path: Path, text: str) -> int:
     )
 
 
-def test_valid_copy_loads(course_file: Path) -> None:
-    assert [exercise.id for exercise in load_course(course_file).exercises] == [
-        "exercise1",
-        "exercise2",
-        "exercise3",
+def test_valid_copy_loads(course_file: Path, course) -> None:
+    copy = load_course(course_file)
+    assert [exercise.id for exercise in copy.exercises] == [
+        exercise.id for exercise in course.exercises
     ]
+    assert copy.max_score == course.max_score
 
 
 def test_unknown_key_suggests_the_right_one(course_file: Path) -> None:

@@ -11,7 +11,7 @@ from grader.runner import grade
 from grader.stubs import stub_source
 from tests.helpers import write_course
 
-EXERCISES = ["exercise1", "exercise2", "exercise3"]
+EXERCISES = [f"exercise{number}" for number in range(1, 12)]
 
 
 @pytest.mark.parametrize("exercise_id", EXERCISES)
@@ -57,5 +57,7 @@ def test_stub_is_the_solution_without_its_bodies(course: Course, exercise_id: st
     )
 
 
-def test_exercises_one_to_three_are_worth_thirty_points(course: Course) -> None:
-    assert sum(course.exercise(item).points for item in EXERCISES) == 30
+def test_the_course_is_worth_one_hundred_points(course: Course) -> None:
+    assert [exercise.id for exercise in course.exercises] == EXERCISES
+    assert course.max_score == 100
+    assert sum(course.exercise(item).points for item in EXERCISES[:3]) == 30

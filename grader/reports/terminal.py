@@ -45,7 +45,7 @@ def _check_lines(check: CheckResult, style: Style, with_message: bool = True) ->
     """The check's mark, points and title, then (unless it passed) its message, all wrapped."""
     mark = style.paint(style.marks[check.status].ljust(2), check.status)
     points = f"{_points(check.score)}/{_points(check.max_score)}".rjust(5)
-    title = check.title + (" (hidden)" if check.hidden else "")
+    title = ("(hidden) " if check.hidden else "") + check.title
     indent = " " * 12
     wrapped = textwrap.wrap(title, style.width - len(indent)) or [""]
     lines = [f"  {mark} {points}  {wrapped[0]}", *(indent + line for line in wrapped[1:])]

@@ -1,0 +1,128 @@
+"""Public checks for exercise 8, losses: values from the formulas, gradients against central
+differences of the student's own loss, and softmax at scores of ±1000."""
+
+import numpy as np
+
+from grader.checks import (
+    check,
+    expect_array,
+    expect_close,
+    expect_gradient,
+    expect_inputs_unchanged,
+    expect_number,
+    expect_pair,
+    fail,
+)
+
+
+def log_softmax(scores):
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def labels_for(rng, n, classes):
+    """Labels covering at least two classes (equal labels hide indexing bugs)."""
+    labels = rng.integers(0, classes, size=n)
+    labels[:2] = [0, 1]
+    return rng.permutation(labels)
+
+
+@check(points=2)
+def test_mse_loss(student, rng):
+    """mse_loss is mean((pred - target)²) with gradient 2(pred - target)/(N·M)."""
+    pred, target = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    call = "mse_loss(pred (4, 3), target (4, 3))"
+    loss, dpred = expect_pair(student.mse_loss(pred, target), call)
+    expect_inputs_unchanged(student, call)
+    expect_close(
+        expect_number(loss, call + " loss"),
+        np.mean((pred - target) ** 2),
+        call + " loss",
+        rtol=1e-12,
+        mistakes={
+            "the loss is summed over the outputs; take the mean over every entry": np.mean(
+                np.sum((pred - target) ** 2, axis=1)
+            ),
+        },
+    )
+
+    def own_loss(p):
+        return expect_pair(student.mse_loss(p, target), call)[0]
+
+    diff = pred - target
+    expect_gradient(
+        dpred,
+        own_loss,
+        pred,
+        call + ": dpred",
+        mistakes={
+            "divide by the number of entries, N·M = 12": 2 * diff,
+            "the gradient is divided by N only; the loss averages over all N·M entries": 2
+            * diff
+            / 4,
+        },
+    )
+
+
+@check(points=1)
+def test_softmax(student, rng):
+    """softmax gives positive rows summing to 1, also for scores of ±1000."""
+    scores = rng.normal(size=(3, 4))
+    call = "softmax(scores (3, 4))"
+    expect_close(
+        expect_array(student.softmax(scores), call, (3, 4)),
+        np.exp(log_softmax(scores)),
+        call,
+        rtol=1e-12,
+        mistakes={
+            "the probabilities are normalised down each column (axis 0); each row "
+            "is one example": np.exp(scores) / np.exp(scores).sum(axis=0),
+        },
+    )
+    extreme = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -999.0]])
+    call = "softmax([[1000, -1000, 0], [-1000, -1000, -999]])"
+    with np.errstate(all="ignore"):
+        got = expect_array(student.softmax(extreme), call, (2, 3))
+    if not np.all(np.isfinite(got)):
+        fail(f"{call} gave {got.tolist()}; subtract each row's maximum before exponentiating")
+    expect_close(got, np.exp(log_softmax(extreme)), call, rtol=1e-12, atol=1e-300)
+
+
+@check(points=3)
+def test_softmax_cross_entropy(student, rng):
+    """softmax_cross_entropy: -mean log p[y], and a gradient matching its central differences."""
+    n, classes = 5, 4
+    scores = rng.normal(size=(n, classes))
+    labels = labels_for(rng, n, classes)
+    call = f"softmax_cross_entropy(scores ({n}, {classes}), labels={labels.tolist()})"
+    loss, dscores = expect_pair(student.softmax_cross_entropy(scores, labels), call)
+    expect_inputs_unchanged(student, call)
+    log_probs = log_softmax(scores)
+    expected = -np.mean(log_probs[np.arange(n), labels])
+    expect_close(
+        expect_number(loss, call + " loss"),
+        expected,
+        call + " loss",
+        rtol=1e-10,
+        mistakes={f"the loss is summed; average it over the N = {n} examples": n * expected},
+    )
+    probs = np.exp(log_probs)
+    onehot = np.eye(classes)[labels]
+    column_bug = probs.copy()
+    column_bug[:, labels] -= 1  # subtracts in every row, for each label's column
+
+    def own_loss(s):
+        return expect_pair(student.softmax_cross_entropy(s, labels), call)[0]
+
+    expect_gradient(
+        dscores,
+        own_loss,
+        scores,
+        call + ": dscores",
+        mistakes={
+            f"the 1/N is missing: divide the gradient by N = {n}": probs - onehot,
+            f"the gradient is divided by N = {n} twice": (probs - onehot) / n**2,
+            "dscores[:, labels] -= 1 subtracts in every row; use dscores[np.arange(N), "
+            "labels]": column_bug / n,
+        },
+    )
