@@ -126,7 +126,7 @@ def test_submission_as_a_file(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["exercise9"], "no exercise 'exercise9'"),
+        (["exercise12"], "no exercise 'exercise12'"),
         (["exercise3", "--submission", "nowhere/"], "nowhere: no such file or folder"),
         (["exercise3", "--submission", "pyproject.toml"], "cannot grade a .toml file"),
         (["exercise3", "--submission", "tests"], "exercise3_chain_rule.py not found"),
