@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
 from grader.course import Course, load_course
 from grader.runner import grade
-from grader.stubs import stub_source
+from grader.stubs import GIVEN, stub_source
 from tests.helpers import write_course
 
 EXERCISES = [f"exercise{number}" for number in range(1, 12)]
@@ -61,3 +62,32 @@ def test_the_course_is_worth_one_hundred_points(course: Course) -> None:
     assert [exercise.id for exercise in course.exercises] == EXERCISES
     assert course.max_score == 100
     assert sum(course.exercise(item).points for item in EXERCISES[:3]) == 30
+
+
+def _functions(path: Path) -> dict[str, ast.FunctionDef]:
+    tree = ast.parse(path.read_text())
+    return {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+def _body_without_docstring(node: ast.FunctionDef) -> str:
+    return ast.dump(ast.Module(body=node.body[1:], type_ignores=[]))
+
+
+def test_given_helpers_are_the_earlier_solutions(course: Course) -> None:
+    """A helper given in a later exercise is exactly the earlier exercise's answer."""
+    solutions = {
+        name: node
+        for exercise in course.exercises
+        if exercise.solution_file is not None
+        for name, node in _functions(exercise.solution_file).items()
+        if not (ast.get_docstring(node) or "").startswith(GIVEN)
+    }
+    given_count = 0
+    for exercise in course.exercises:
+        assert exercise.solution_file is not None
+        for name, node in _functions(exercise.solution_file).items():
+            if (ast.get_docstring(node) or "").startswith(GIVEN):
+                given_count += 1
+                assert name in solutions, f"{name} is given but no exercise asks for it"
+                assert _body_without_docstring(node) == _body_without_docstring(solutions[name])
+    assert given_count >= 10
