@@ -14,14 +14,17 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from grader import __version__
-from grader.course import COURSE_FILE, Course, find_course, load_course
+from grader.course import COURSE_FILE, Course, Exercise, find_course, load_course
 from grader.errors import SubmissionNotFound, UsageError
 from grader.results import CourseResult, ExerciseResult
 from grader.sandbox import discard_spare_workers, start_spare_worker
-from grader.submission import locate
+from grader.submission import Located, locate
+
+if TYPE_CHECKING:
+    from grader.runner import Grading
 
 EXIT_FULL_MARKS, EXIT_NOT_FULL_MARKS, EXIT_CANNOT_GRADE = 0, 1, 2
 
@@ -65,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the course's {COURSE_FILE} or its folder; default: the nearest "
         f"{COURSE_FILE} in this folder or above",
     )
+    parser.add_argument(
+        "--run-all-cells",
+        action="store_true",
+        help="from a notebook, run every statement of its code cells (by default only imports, "
+        "definitions and constant assignments: a training loop or a plot left in the notebook "
+        "is not run)",
+    )
     parser.add_argument("--version", action="version", version=f"grade {__version__}")
     return parser
 
@@ -84,7 +94,16 @@ def _shown(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def _grade(course: Course, target: str, submission: Path | None) -> ExerciseResult | CourseResult:
+def _grading(course: Course, exercise: Exercise, found: Located, run_all_cells: bool) -> Grading:
+    from grader.runner import Grading
+
+    notes = (found.note,) if found.note else ()
+    return Grading(course, exercise, found.path, _shown(found.path), notes, run_all_cells)
+
+
+def _grade(
+    course: Course, target: str, submission: Path | None, run_all_cells: bool = False
+) -> ExerciseResult | CourseResult:
     exercises = course.exercises if target == "all" else (course.exercise(target),)
     if target == "all" and submission is not None and not submission.is_dir():
         raise UsageError(
@@ -94,20 +113,20 @@ def _grade(course: Course, target: str, submission: Path | None) -> ExerciseResu
     for exercise in exercises:
         start_spare_worker(exercise.limits)
     try:
-        from grader.runner import Grading, not_submitted
+        from grader.runner import not_submitted
 
         if target != "all":
-            path = locate(exercises[0], submission)
-            return Grading(course, exercises[0], path, _shown(path)).run()
+            found = locate(exercises[0], submission)
+            return _grading(course, exercises[0], found, run_all_cells).run()
         gradings: list[Grading | ExerciseResult] = []
         try:
             for exercise in exercises:
                 try:
-                    path = locate(exercise, submission)
+                    found = locate(exercise, submission)
                 except SubmissionNotFound as missing:
                     gradings.append(not_submitted(course, exercise, str(missing)))
                     continue
-                gradings.append(Grading(course, exercise, path, _shown(path)))
+                gradings.append(_grading(course, exercise, found, run_all_cells))
             if all(isinstance(item, ExerciseResult) for item in gradings):
                 raise UsageError(
                     f"no exercise files found in {submission or course.root}; "
@@ -128,7 +147,7 @@ def run(argv: Sequence[str]) -> int:
     """Parse ``argv``, grade, print the report; the exit status."""
     args = _parser().parse_args(list(argv))
     course = _course(args.course)
-    result = _grade(course, args.target, args.submission)
+    result = _grade(course, args.target, args.submission, args.run_all_cells)
     if args.format == "json":
         from grader.reports import json_report
 

@@ -65,7 +65,7 @@ def student(
     _, exercise = _course_exercise
     given = request.config.getoption("--course-submission")
     if given is not None:
-        path = locate(exercise, Path(given))
+        path = locate(exercise, Path(given)).path
     elif exercise.solution_file is not None:
         path = exercise.solution_file
     else:

@@ -37,7 +37,9 @@ class ExerciseResult:
 
     file: the graded file as the user named it (None if there was none);
     problem: why the file could not be run at all, if so (every check then scores 0);
-    output: what the student's code printed (capped).
+    output: what the student's code printed (capped);
+    notes: what the student should know that is not a check (which file was chosen, notebook code
+    left out).
     """
 
     exercise: str
@@ -47,6 +49,7 @@ class ExerciseResult:
     checks: list[CheckResult] = field(default_factory=list)
     problem: str | None = None
     output: str = ""
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property

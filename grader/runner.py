@@ -163,13 +163,25 @@ def check_rng(seed: int, exercise_id: str, check_id: str) -> np.random.Generator
 class Grading:
     """The grading of one submission for one exercise, prepared (worker started) then run."""
 
-    def __init__(self, course: Course, exercise: Exercise, path: Path, shown_path: str) -> None:
+    def __init__(
+        self,
+        course: Course,
+        exercise: Exercise,
+        path: Path,
+        shown_path: str,
+        notes: tuple[str, ...] = (),
+        run_all_cells: bool = False,
+    ) -> None:
+        """``notes`` go into the result as they are (why this file was chosen, say)."""
         self.course = course
         self.exercise = exercise
         self.shown_path = shown_path
         self.started = time.monotonic()
-        source = read_source(path)
+        source = read_source(path, run_all_cells)
         self.problem = source if isinstance(source, SubmissionProblem) else None
+        self.notes = [*notes]
+        if not isinstance(source, SubmissionProblem) and source.skipped:
+            self.notes.append(_skipped_note(source.skipped))
         self.session: StudentSession | None = None
         if not isinstance(source, SubmissionProblem):
             source = replace(source, path=shown_path)
@@ -196,6 +208,7 @@ class Grading:
             title=self.exercise.title,
             max_score=self.exercise.points,
             file=self.shown_path,
+            notes=self.notes,
         )
         if self.problem is not None:
             result.problem = self.problem.message
@@ -266,6 +279,14 @@ class Grading:
         )
 
 
+def _skipped_note(skipped: tuple[str, ...]) -> str:
+    shown = "; ".join(skipped[:5]) + (f"; and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+    return (
+        f"not run from your notebook, as only imports, definitions and constants are "
+        f"graded (--run-all-cells runs everything): {shown}"
+    )
+
+
 def not_submitted(course: Course, exercise: Exercise, message: str) -> ExerciseResult:
     """The result for an exercise with no file to grade: every check 0, ``message`` says why."""
     result = ExerciseResult(
@@ -283,7 +304,13 @@ def not_submitted(course: Course, exercise: Exercise, message: str) -> ExerciseR
 
 
 def grade(
-    course: Course, exercise: Exercise, path: Path, shown_path: str | None = None
+    course: Course,
+    exercise: Exercise,
+    path: Path,
+    shown_path: str | None = None,
+    run_all_cells: bool = False,
 ) -> ExerciseResult:
     """Grade the file at ``path`` for ``exercise``: start its worker, run every check."""
-    return Grading(course, exercise, path, shown_path or str(path)).run()
+    return Grading(
+        course, exercise, path, shown_path or str(path), run_all_cells=run_all_cells
+    ).run()

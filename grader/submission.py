@@ -7,6 +7,7 @@ UTF-8, binary, too large, a broken notebook): that is graded as 0 with the probl
 
 from __future__ import annotations
 
+import ast
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ class Source:
     filename: str
     text: str
     cell_of_line: dict[int, tuple[int, int]] | None = None
+    skipped: tuple[str, ...] = ()  # notebook code left out of grading, as "cell 4, line 1: `...`"
 
     def place(self, line: int) -> str:
         """'line 12', or 'cell 3, line 2' for a notebook."""
@@ -47,13 +49,21 @@ class SubmissionProblem:
     message: str
 
 
-def locate(exercise: Exercise, given: Path | None) -> Path:
+@dataclass(frozen=True)
+class Located:
+    """The file to grade, and why that one when the choice was not obvious."""
+
+    path: Path
+    note: str | None = None
+
+
+def locate(exercise: Exercise, given: Path | None) -> Located:
     """The file to grade: ``given`` (a file, or a folder holding the exercise's file) or the
     exercise's student file."""
     if given is None:
-        return _existing_variant(exercise.student_file.parent, exercise)
+        return _worked_in(exercise.student_file.parent, exercise)
     if given.is_dir():
-        return _existing_variant(given, exercise)
+        return _worked_in(given, exercise)
     if not given.exists():
         raise SubmissionNotFound(
             f"{given}: no such file or folder; pass the file to grade or "
@@ -64,30 +74,87 @@ def locate(exercise: Exercise, given: Path | None) -> Path:
             f"{given}: cannot grade a {given.suffix or 'suffix-less'} file; pass a "
             ".py file or a .ipynb notebook"
         )
-    return given
+    return Located(given)
 
 
-def _existing_variant(folder: Path, exercise: Exercise) -> Path:
-    """exercise1_derivatives.py or .ipynb in ``folder``: exactly one of them must exist."""
+def _worked_in(folder: Path, exercise: Exercise) -> Located:
+    """exercise1_derivatives.py or .ipynb in ``folder``; if both, the one the student worked in:
+    fewer functions left unfinished, else the one saved last, else the .py."""
     stem = Path(exercise.file_name).stem
-    candidates = [folder / (stem + suffix) for suffix in SUFFIXES]
-    found = [candidate for candidate in candidates if candidate.is_file()]
-    if len(found) == 1:
-        return found[0]
-    if found:
-        raise UsageError(
-            f"{folder} holds both {stem}.py and {stem}.ipynb; pass the one to grade "
-            f"with --submission {folder / (stem + '.py')}"
+    found = [
+        folder / (stem + suffix) for suffix in SUFFIXES if (folder / (stem + suffix)).is_file()
+    ]
+    if not found:
+        raise SubmissionNotFound(
+            f"{folder / exercise.file_name} not found: "
+            f"{exercise.id} grades {exercise.file_name} (or {stem}.ipynb); "
+            "pass another file or folder with --submission"
         )
-    raise SubmissionNotFound(
-        f"{folder / exercise.file_name} not found: "
-        f"{exercise.id} grades {exercise.file_name} (or {stem}.ipynb); "
-        "pass another file or folder with --submission"
+    if len(found) == 1:
+        return Located(found[0])
+    script, notebook = found
+    codes = {path: _code_of(path) for path in found}
+    if codes[script] is not None and _program(codes[script]) == _program(codes[notebook]):
+        return Located(script)  # the same program twice: nothing to choose
+    left = {
+        path: codes[path].count("raise NotImplementedError") if codes[path] else 10**6
+        for path in found
+    }
+    if left[script] != left[notebook]:
+        chosen = min(found, key=left.__getitem__)
+        why = (
+            f"{left[chosen]} of its functions are unfinished, against "
+            f"{left[notebook if chosen == script else script]}"
+        )
+    elif abs(script.stat().st_mtime - notebook.stat().st_mtime) > 1:
+        chosen = max(found, key=lambda path: path.stat().st_mtime)
+        why = "it was saved last"
+    else:
+        chosen, why = script, "neither is further along"
+    other = notebook if chosen == script else script
+    return Located(
+        chosen, f"graded {chosen.name}, not {other.name}: {why} (choose with --submission)"
     )
 
 
-def read_source(path: Path) -> Source | SubmissionProblem:
-    """The code in ``path``, or the reason it has none the worker could run."""
+def _code_of(path: Path) -> str | None:
+    """The Python code of a .py file or of a notebook's code cells; None if unreadable."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix != ".ipynb":
+            return text
+        cells = json.loads(text).get("cells", [])
+        return "\n".join(
+            "".join(cell.get("source", ""))
+            for cell in cells
+            if isinstance(cell, dict) and cell.get("cell_type") == "code"
+        )
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+
+
+def _program(code: str | None) -> str | None:
+    """The statements of ``code``, without bare strings (a notebook's docstring is Markdown)."""
+    if code is None:
+        return None
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    body = [
+        node
+        for node in tree.body
+        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+    ]
+    return ast.dump(ast.Module(body=body, type_ignores=[]))
+
+
+def read_source(path: Path, run_all_cells: bool = False) -> Source | SubmissionProblem:
+    """The code in ``path``, or the reason it has none the worker could run.
+
+    run_all_cells: for a notebook, run every statement of its code cells, not only imports,
+    definitions and constant assignments.
+    """
     shown = str(path)
     try:
         size = path.stat().st_size
@@ -112,12 +179,13 @@ def read_source(path: Path) -> Source | SubmissionProblem:
             "save it with UTF-8 encoding",
         )
     if path.suffix == ".ipynb":
-        return _notebook_source(path, text)
+        return _notebook_source(path, text, run_all_cells)
     return Source(path=shown, filename=path.name, text=text)
 
 
-def _notebook_source(path: Path, text: str) -> Source | SubmissionProblem:
-    """The notebook's code cells joined into one module, with IPython magics commented out."""
+def _notebook_source(path: Path, text: str, run_all_cells: bool) -> Source | SubmissionProblem:
+    """The notebook's code cells joined into one module, IPython magics commented out and, unless
+    ``run_all_cells``, only imports, definitions and constant assignments kept."""
     try:
         json.loads(text)
     except ValueError as error:
@@ -138,13 +206,68 @@ def _notebook_source(path: Path, text: str) -> Source | SubmissionProblem:
         )
     lines: list[str] = []
     cell_of_line: dict[int, tuple[int, int]] = {}
+    skipped: list[str] = []
     for number, source in enumerate(sources, start=1):
-        for line_in_cell, line in enumerate(source.splitlines(), start=1):
-            if line.lstrip().startswith(("%", "!")):  # IPython syntax: not Python
-                line = "# " + line
+        # IPython syntax is not Python: comment it out, keeping the line numbers.
+        cell_lines = [
+            "# " + line if line.lstrip().startswith(("%", "!")) else line
+            for line in source.splitlines()
+        ]
+        if not run_all_cells:
+            for line_in_cell, code in _leave_out_running_code(cell_lines):
+                skipped.append(f"cell {number}, line {line_in_cell}: `{code}`")
+        for line_in_cell, line in enumerate(cell_lines, start=1):
             lines.append(line)
             cell_of_line[len(lines)] = (number, line_in_cell)
         lines.append("")
     return Source(
-        path=str(path), filename=path.name, text="\n".join(lines) + "\n", cell_of_line=cell_of_line
+        path=str(path),
+        filename=path.name,
+        text="\n".join(lines) + "\n",
+        cell_of_line=cell_of_line,
+        skipped=tuple(skipped),
     )
+
+
+def _is_graded_statement(node: ast.stmt) -> bool:
+    """Imports, definitions, and assignments of constants: what grading runs from a notebook."""
+    if isinstance(
+        node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    ):
+        return True
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        try:
+            ast.literal_eval(node.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return False
+        return True
+    return False
+
+
+def _is_quiet_statement(node: ast.stmt) -> bool:
+    """Statements left out without a word: a bare string, or an `if __name__ == "__main__":`."""
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return True
+    return isinstance(node, ast.If) and "__name__" in ast.unparse(node.test)
+
+
+def _leave_out_running_code(cell_lines: list[str]) -> list[tuple[int, str]]:
+    """Blank the cell's top-level statements that would run code (a training loop, a plot),
+    keeping line numbers; return (line, first line of code) of each one worth reporting.
+
+    A cell that does not parse is kept whole, so loading reports its syntax error.
+    """
+    try:
+        tree = ast.parse("\n".join(cell_lines))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    reported = []
+    for node in tree.body:
+        if _is_graded_statement(node):
+            continue
+        if not _is_quiet_statement(node):
+            reported.append((node.lineno, cell_lines[node.lineno - 1].strip()[:80]))
+        assert node.end_lineno is not None
+        for index in range(node.lineno - 1, node.end_lineno):
+            cell_lines[index] = ""
+    return reported

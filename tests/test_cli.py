@@ -186,19 +186,11 @@ def test_notebook_error_names_the_cell(tmp_path: Path, capsys: pytest.CaptureFix
     (tmp_path / "exercise3_chain_rule.ipynb").write_text(
         notebook_of(["import numpy as np", "x = 1\ny = x / 0"])
     )
-    status, out, _ = run(["exercise3", "--submission", str(tmp_path), "--format", "json"], capsys)
+    args = ["exercise3", "--submission", str(tmp_path), "--format", "json", "--run-all-cells"]
+    status, out, _ = run(args, capsys)
     report = json.loads(out)
     assert status == 1
     assert "ZeroDivisionError" in report["problem"] and "(cell 2, line 2" in report["problem"]
-
-
-def test_both_notebook_and_script_present(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    (tmp_path / "exercise3_chain_rule.ipynb").write_text(notebook_of(["x = 1"]))
-    (tmp_path / "exercise3_chain_rule.py").write_text("x = 1\n")
-    status, _, err = run(["exercise3", "--submission", str(tmp_path)], capsys)
-    assert status == 2 and "holds both" in err
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 Per exercise::
 
     {"exercise": str, "title": str, "score": number, "max_score": number, "file": str | null,
-     "problem": str | null, "output": str,
+     "problem": str | null, "output": str, "notes": [str],
      "tests": [{"name": str, "id": str, "score": number, "max_score": number,
                 "status": "passed" | "failed" | "error", "hidden": bool, "message": str}]}
 
@@ -31,6 +31,7 @@ def exercise_object(result: ExerciseResult) -> dict[str, Any]:
         "file": result.file,
         "problem": result.problem,
         "output": result.output,
+        "notes": result.notes,
         "tests": [
             {
                 "name": check.title,

@@ -64,6 +64,13 @@ def _check_lines(check: CheckResult, style: Style, with_message: bool = True) ->
 def exercise_lines(result: ExerciseResult, style: Style) -> list[str]:
     header = f"{result.exercise} {style.dot} {result.title}"
     lines = [style.paint(header, "bold") + (f"  ({result.file})" if result.file else "")]
+    for note in result.notes:
+        lines += textwrap.wrap(
+            note,
+            style.width - 2,
+            initial_indent=style.paint("  note: ", "dim"),
+            subsequent_indent="    ",
+        )
     if result.problem:
         lines += textwrap.wrap(
             result.problem, style.width - 2, initial_indent="  ", subsequent_indent="    "
