@@ -233,38 +233,8 @@ class Grading:
             return self._not_run(
                 item, f"not run: the grading used up its {self.exercise.limits.wall_seconds:g} s"
             )
-        fixtures: dict[str, Any] = {
-            "student": student,
-            "rng": check_rng(self.course.seed, self.exercise.id, item.id),
-        }
-        if "solution" in item.fixtures:
-            fixtures["solution"] = load_solution(self.exercise)
-        started = time.monotonic()
-        status, message = "passed", ""
-        try:
-            item.function(**{name: fixtures[name] for name in item.fixtures})
-        except AssertionError as failure:
-            status, message = "failed", str(failure) or f"{item.title}: not so"
-        except LoadFailed as error:
-            status, message = "error", f"not run: your file could not be loaded: {error}"
-        except StudentError as error:
-            status, message = "error", str(error)
-        except Exception as error:  # a bug in the check itself, or a value it did not expect
-            status = "error"
-            message = (
-                f"the check itself failed ({type(error).__name__}: {error}); your "
-                "instructor should look at this"
-            )
-        return CheckResult(
-            id=item.id,
-            title=item.title,
-            score=item.points if status == "passed" else 0.0,
-            max_score=item.points,
-            status=status,
-            hidden=item.hidden,  # type: ignore[arg-type]
-            message=message,
-            seconds=time.monotonic() - started,
-        )
+        rng = check_rng(self.course.seed, self.exercise.id, item.id)
+        return run_check(item, student, rng, self.exercise)
 
     @staticmethod
     def _not_run(item: Check, message: str) -> CheckResult:
@@ -277,6 +247,41 @@ class Grading:
             hidden=item.hidden,
             message=message,
         )
+
+
+def run_check(
+    item: Check, student: StudentModule, rng: np.random.Generator, exercise: Exercise
+) -> CheckResult:
+    """Run one check with its fixtures and turn its outcome into a CheckResult."""
+    fixtures: dict[str, Any] = {"student": student, "rng": rng}
+    if "solution" in item.fixtures:
+        fixtures["solution"] = load_solution(exercise)
+    started = time.monotonic()
+    status, message = "passed", ""
+    try:
+        item.function(**{name: fixtures[name] for name in item.fixtures})
+    except AssertionError as failure:
+        status, message = "failed", str(failure) or f"{item.title}: not so"
+    except LoadFailed as error:
+        status, message = "error", f"not run: your file could not be loaded: {error}"
+    except StudentError as error:
+        status, message = "error", str(error)
+    except Exception as error:  # a bug in the check itself, or a value it did not expect
+        status = "error"
+        message = (
+            f"the check itself failed ({type(error).__name__}: {error}); your "
+            "instructor should look at this"
+        )
+    return CheckResult(
+        id=item.id,
+        title=item.title,
+        score=item.points if status == "passed" else 0.0,
+        max_score=item.points,
+        status=status,  # type: ignore[arg-type]
+        hidden=item.hidden,
+        message=message,
+        seconds=time.monotonic() - started,
+    )
 
 
 def _skipped_note(skipped: tuple[str, ...]) -> str:
