@@ -107,12 +107,12 @@ def test_numerical_derivative_default_step(student, rng):
     """numerical_derivative's default h is small: F' of 2x² is 4x, of sin(x) is cos(x)."""
     for x in (3.0, *rng.uniform(-10, 10, size=3)):
         got = student.numerical_derivative(two_x_squared, float(x))
-        expect_close(got, 4 * x, f"numerical_derivative(F(x) = 2x², x={x:g})", rtol=1e-6,
-                     atol=1e-6)
+        expect_close(got, 4 * x, f"numerical_derivative(F(x) = 2x², x={x:g})", rtol=1e-6, atol=1e-6)
     for x in rng.uniform(-3, 3, size=3):
         got = student.numerical_derivative(np.sin, float(x))
-        expect_close(got, np.cos(x), f"numerical_derivative(F(x) = sin(x), x={x:g})", rtol=1e-8,
-                     atol=1e-9)
+        expect_close(
+            got, np.cos(x), f"numerical_derivative(F(x) = sin(x), x={x:g})", rtol=1e-8, atol=1e-9
+        )
 
 
 @check(points=1)

@@ -34,6 +34,21 @@ def cubic_of_vector(p):
     return p[0] ** 3 + p[0] * p[1] ** 2 - 2 * p[-1] ** 3
 
 
+def wavy_of_vector(p):
+    """sin(p0)·cos(p1)·p2: no step is exact for it, so h must be small."""
+    return np.sin(p[0]) * np.cos(p[1]) * p[2]
+
+
+def wavy_partials(p):
+    return np.array(
+        [
+            np.cos(p[0]) * np.cos(p[1]) * p[2],
+            -np.sin(p[0]) * np.sin(p[1]) * p[2],
+            np.sin(p[0]) * np.cos(p[1]),
+        ]
+    )
+
+
 def weighted_quartic(x):
     """Σ w·x² + Σ x³ / 3 with fixed weights: a gradient that differs in every entry."""
     weights = np.arange(1, x.size + 1, dtype=np.float64).reshape(x.shape)
@@ -77,6 +92,14 @@ def test_partial_derivative(student, rng):
                 atol=1e-6,
                 mistakes={other_axis_hint(axis): expected[1 - axis]},
             )
+    point = rng.uniform(-2, 2, size=3)
+    for axis in range(3):
+        call = (
+            f"partial_derivative(f(p) = sin(p0)·cos(p1)·p2, point={describe(point)}, axis={axis})"
+        )
+        got = student.partial_derivative(wavy_of_vector, point, axis)
+        expected = wavy_partials(point)[axis]
+        expect_close(expect_number(got, call), expected, call, rtol=1e-8, atol=1e-9)
     h = 1e-3
     point = rng.uniform(-2, 2, size=3)
     for axis in range(3):
@@ -177,6 +200,16 @@ def test_steepest_ascent_direction(student, rng):
             "this is the gradient itself; divide it by its length to get a unit vector": [3.0, 4.0],
             "this points downhill; the gradient points uphill": [-0.6, -0.8],
         },
+    )
+    gentle = lambda v: 0.001 * (3 * v[0] + 4 * v[1])  # noqa: E731
+    call = "steepest_ascent_direction(f(v) = 0.001·(3·v0 + 4·v1), x=[0, 0])"
+    got = expect_array(student.steepest_ascent_direction(gentle, point), call, (2,))
+    expect_close(
+        got,
+        [0.6, 0.8],
+        call + " (a short gradient still gives a unit direction)",
+        rtol=1e-6,
+        atol=1e-6,
     )
     x = rng.uniform(-2, 2, size=3)
     call = f"steepest_ascent_direction(f(p) = p0³ + p0·p1² - 2·p2³, x={describe(x)})"
