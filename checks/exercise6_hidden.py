@@ -41,6 +41,11 @@ def test_activation_hygiene(student, rng):
         call = f"{kind}_forward(z of shape (3, 4))"
         first, cache = expect_pair(getattr(student, f"{kind}_forward")(z), call)
         expect_inputs_unchanged(student, call)
+        if isinstance(first, np.ndarray) and first.dtype != np.float64:
+            fail(
+                f"{call} returned dtype {first.dtype}; keep float64 for float64 input "
+                "(finite differences need its precision)"
+            )
         second, _ = expect_pair(getattr(student, f"{kind}_forward")(z), call)
         if not np.array_equal(expect_array(first, call, z.shape), second):
             fail(f"{call} gave a different result the second time")

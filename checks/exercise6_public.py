@@ -71,6 +71,8 @@ def test_sigmoid(student, rng):
             * (1 - z),
             "this is z·(1 - z): the derivative needs σ(z), not z": dout * z * (1 - z),
             "the upstream gradient dout is missing": s * (1 - s),
+            "the cached output σ(z) was used where the pre-activation z was needed (σ applied "
+            "twice)": dout * sigmoid(s) * (1 - sigmoid(s)),
         },
     )
 

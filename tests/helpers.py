@@ -21,16 +21,23 @@ def solution_text(course: Course, exercise_id: str) -> str:
 
 
 def with_function(source: str, replacement: str) -> str:
-    """``source`` with the top-level function that ``replacement`` defines swapped for it."""
-    new = ast.parse(replacement).body[0]
-    assert isinstance(new, ast.FunctionDef)
-    lines = source.splitlines()
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef) and node.name == new.name:
-            assert node.end_lineno is not None
-            lines[node.lineno - 1 : node.end_lineno] = replacement.strip("\n").splitlines()
-            return "\n".join(lines) + "\n"
-    raise AssertionError(f"no function {new.name} to replace")
+    """``source`` with each top-level function that ``replacement`` defines swapped for it."""
+    pieces = replacement.strip("\n").splitlines()
+    for new in ast.parse(replacement.strip("\n")).body:
+        assert isinstance(new, ast.FunctionDef) and new.end_lineno is not None
+        code = pieces[new.lineno - 1 : new.end_lineno]
+        lines = source.splitlines()
+        nodes = [
+            node
+            for node in ast.parse(source).body
+            if isinstance(node, ast.FunctionDef) and node.name == new.name
+        ]
+        assert nodes, f"no function {new.name} to replace"
+        old = nodes[0]
+        assert old.end_lineno is not None
+        lines[old.lineno - 1 : old.end_lineno] = code
+        source = "\n".join(lines) + "\n"
+    return source
 
 
 def grade_text(

@@ -223,6 +223,21 @@ def tanh_forward(z):
         {"tanh", "activations_match_reference", "extreme_inputs_stay_finite"},
     ),
     mistake(
+        "σ applied again to a cached output",
+        """
+def sigmoid_forward(z):
+    exp = np.exp(-np.abs(z))
+    out = np.where(z >= 0, 1 / (1 + exp), exp / (1 + exp))
+    return out, out
+
+def sigmoid_backward(dout, cache):
+    s, _ = sigmoid_forward(cache)
+    return dout * s * (1 - s)
+""",
+        {"sigmoid", "activations_match_reference", "extreme_inputs_stay_finite"},
+        ("sigmoid", "the cached output σ(z) was used where the pre-activation z was needed"),
+    ),
+    mistake(
         "ReLU'(0) = 1",
         """
 def relu_backward(dout, cache):
@@ -643,6 +658,16 @@ def train(x, labels, layer_sizes, rate, epochs, seed):
     return params, losses
 """,
         {"rate_zero_changes_nothing", "training_matches_reference"},
+    ),
+    mistake(
+        "predictions as floats",
+        """
+def predict(x, params):
+    scores, _ = network_forward(x, params)
+    return np.argmax(scores, axis=1).astype(float)
+""",
+        {"predict_and_accuracy"},
+        ("predict_and_accuracy", "classes are ints"),
     ),
     mistake(
         "prediction along the wrong axis",
