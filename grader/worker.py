@@ -285,19 +285,24 @@ class Worker:
         return reply
 
     def _unfinished_function(self, error: BaseException) -> dict[str, Any]:
-        """The submission's function that raised NotImplementedError, its line and summary."""
-        frames = [
-            frame
-            for frame in traceback.extract_tb(error.__traceback__)
-            if frame.filename == self._filename
-        ]
-        if not frames:
+        """The submission's function (or method) that raised NotImplementedError: its name, line
+        and docstring summary."""
+        code, line = None, 0
+        trace = error.__traceback__
+        while trace is not None:
+            if trace.tb_frame.f_code.co_filename == self._filename:
+                code, line = trace.tb_frame.f_code, trace.tb_lineno
+            trace = trace.tb_next
+        if code is None:
             return {}
-        name = frames[-1].name
-        function = self._module.__dict__.get(name) if self._module is not None else None
+        # Value.__mul__ on Python 3.11+, where code objects know their qualified name.
+        name = getattr(code, "co_qualname", code.co_name)
+        function: Any = self._module
+        for part in name.split("."):
+            function = getattr(function, part, None) if part != "<locals>" else None
         doc = getattr(function, "__doc__", None)
         summary = doc.strip().splitlines()[0] if isinstance(doc, str) and doc.strip() else ""
-        return {"function": _short(name), "line": frames[-1].lineno, "summary": _short(summary)}
+        return {"function": _short(name), "line": line, "summary": _short(summary)}
 
     def _where(self, error: BaseException | None = None) -> str:
         """' (line 12: `code`)' for the deepest frame of the submission in a traceback."""
