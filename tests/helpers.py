@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -72,3 +73,43 @@ def write_course(folder: Path, course: Course, seed: int | None = None, **limits
     path = folder / "course.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     return path
+
+
+@dataclass(frozen=True)
+class Mistake:
+    name: str
+    code: str
+    fails: frozenset[str]
+    hint: tuple[str, str] | None = None  # (check id, text its message must contain)
+
+
+def mistake(name: str, code: str, fails: set[str], hint: tuple[str, str] | None = None) -> Mistake:
+    return Mistake(name, code, frozenset(fails), hint)
+
+
+def with_method(source: str, replacement: str) -> str:
+    """``source`` with the method of its class that ``replacement`` defines swapped for it."""
+    name = replacement.strip().split("(")[0].removeprefix("def ").strip()
+    lines = source.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"    def {name}("))
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i].startswith("    def ")), len(lines)
+    )
+    lines[start:end] = [*replacement.strip("\n").splitlines(), ""]
+    return "\n".join(lines) + "\n"
+
+
+def assert_loses_exactly_its_checks(
+    course: Course, exercise_id: str, case: Mistake, folder: Path
+) -> None:
+    """Grade the solution with ``case``'s code swapped in: exactly its checks fail, the score
+    drops by exactly their points, and the hint (if any) is in the message."""
+    source = solution_text(course, exercise_id)
+    swap = with_method if case.code.startswith("\n    def ") else with_function
+    result = grade_text(course, exercise_id, swap(source, case.code), folder)
+    assert failed(result) == case.fails
+    lost = sum(check.max_score for check in result.checks if check.id in case.fails)
+    assert abs(result.score - (result.max_score - lost)) < 1e-9
+    if case.hint is not None:
+        check_id, text_in_message = case.hint
+        assert text_in_message in message_of(result, check_id)

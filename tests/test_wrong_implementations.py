@@ -7,25 +7,15 @@ of the failed checks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import failed, grade_text, message_of, solution_text, with_function
-
-
-@dataclass(frozen=True)
-class Mistake:
-    name: str
-    code: str
-    fails: frozenset[str]
-    hint: tuple[str, str] | None = None  # (check id, text its message must contain)
-
-
-def mistake(name: str, code: str, fails: set[str], hint: tuple[str, str] | None = None) -> Mistake:
-    return Mistake(name, code, frozenset(fails), hint)
-
+from tests.helpers import (
+    Mistake,
+    assert_loses_exactly_its_checks,
+    mistake,
+)
 
 EXERCISE1 = [
     mistake(
@@ -327,14 +317,7 @@ CASES = (
 def test_mistake_loses_exactly_its_checks(
     course, tmp_path: Path, exercise_id: str, case: Mistake
 ) -> None:
-    text = with_function(solution_text(course, exercise_id), case.code)
-    result = grade_text(course, exercise_id, text, tmp_path)
-    assert failed(result) == case.fails
-    lost = sum(check.max_score for check in result.checks if check.id in case.fails)
-    assert result.score == pytest.approx(result.max_score - lost)
-    if case.hint is not None:
-        check_id, text_in_message = case.hint
-        assert text_in_message in message_of(result, check_id)
+    assert_loses_exactly_its_checks(course, exercise_id, case, tmp_path)
 
 
 @pytest.mark.parametrize("exercise_id", ["exercise1", "exercise2", "exercise3"])

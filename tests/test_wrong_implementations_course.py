@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import failed, grade_text, message_of, solution_text, with_function
-from tests.test_wrong_implementations import Mistake, mistake
+from tests.helpers import (
+    Mistake,
+    assert_loses_exactly_its_checks,
+    mistake,
+)
 
 EXERCISE4 = [
     mistake(
@@ -805,36 +808,13 @@ CASES = [
 ]
 
 
-def with_method(source: str, replacement: str) -> str:
-    """``source`` with the method of class Value that ``replacement`` defines swapped for it."""
-    name = replacement.strip().split("(")[0].removeprefix("def ").strip()
-    lines = source.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"    def {name}("))
-    end = next(
-        (i for i in range(start + 1, len(lines)) if lines[i].startswith("    def ")), len(lines)
-    )
-    lines[start:end] = [*replacement.strip("\n").splitlines(), ""]
-    return "\n".join(lines) + "\n"
-
-
 @pytest.mark.parametrize(
     ("exercise_id", "case"), CASES, ids=[f"{exercise}-{case.name}" for exercise, case in CASES]
 )
 def test_mistake_loses_exactly_its_checks(
     course, tmp_path: Path, exercise_id: str, case: Mistake
 ) -> None:
-    source = solution_text(course, exercise_id)
-    if case.code.startswith("\n    def "):
-        text = with_method(source, case.code)
-    else:
-        text = with_function(source, case.code)
-    result = grade_text(course, exercise_id, text, tmp_path)
-    assert failed(result) == case.fails
-    lost = sum(check.max_score for check in result.checks if check.id in case.fails)
-    assert result.score == pytest.approx(result.max_score - lost)
-    if case.hint is not None:
-        check_id, text_in_message = case.hint
-        assert text_in_message in message_of(result, check_id)
+    assert_loses_exactly_its_checks(course, exercise_id, case, tmp_path)
 
 
 @pytest.mark.parametrize(
