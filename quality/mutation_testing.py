@@ -76,11 +76,21 @@ def run_cosmic_ray(exercise_id: str, solution: Path, folder: Path) -> list[Mutan
         "[cosmic-ray.distributor]\n"
         'name = "local"\n'
     )
+    # Baseline: the unmutated copy must score full marks, or every "kill" would mean nothing.
+    baseline = subprocess.run(
+        [*grade.split(), "--format", "json"], capture_output=True, text=True, cwd=folder
+    )
+    if baseline.returncode != 0:
+        raise SystemExit(
+            f"{exercise_id}: the unmutated solution does not score full marks "
+            f"(exit {baseline.returncode}); fix that first:\n{baseline.stderr}"
+        )
     session = folder / "session.sqlite"
     for step in (["init", str(config), str(session)], ["exec", str(config), str(session)]):
         subprocess.run(["cosmic-ray", *step], check=True, capture_output=True, cwd=folder)
-    dump = subprocess.run(["cosmic-ray", "dump", str(session)], check=True,
-                          capture_output=True, text=True, cwd=folder).stdout
+    dump = subprocess.run(
+        ["cosmic-ray", "dump", str(session)], check=True, capture_output=True, text=True, cwd=folder
+    ).stdout
     lines = solution.read_text().splitlines()
     mutants = []
     for row in dump.splitlines():
@@ -88,15 +98,17 @@ def run_cosmic_ray(exercise_id: str, solution: Path, folder: Path) -> list[Mutan
         [mutation] = item["mutations"]
         line = mutation["start_pos"][0]
         outcome = (result or {}).get("test_outcome", "pending")
-        mutants.append(Mutant(
-            function=mutation.get("definition_name") or "<module>",
-            operator=mutation["operator_name"],
-            occurrence=mutation["occurrence"],
-            line=line,
-            code=lines[line - 1].strip(),
-            killed=outcome != "survived",
-            outcome=outcome,
-        ))
+        mutants.append(
+            Mutant(
+                function=mutation.get("definition_name") or "<module>",
+                operator=mutation["operator_name"],
+                occurrence=mutation["occurrence"],
+                line=line,
+                code=lines[line - 1].strip(),
+                killed=outcome != "survived",
+                outcome=outcome,
+            )
+        )
     return mutants
 
 
@@ -106,8 +118,10 @@ def equivalent_mutants() -> dict[str, dict[tuple[str, str, int], str]]:
         return {}
     data = tomllib.loads(EQUIVALENT.read_text())
     return {
-        exercise: {(item["function"], item["operator"], item["occurrence"]): item["reason"]
-                   for item in items}
+        exercise: {
+            (item["function"], item["operator"], item["occurrence"]): item["reason"]
+            for item in items
+        }
         for exercise, items in data.items()
     }
 
@@ -132,19 +146,34 @@ def main() -> int:
         survivors = [m for m in counted if not m.killed]
         rate = 1 - len(survivors) / len(counted) if counted else 1.0
         all_met &= rate >= GOAL
-        rows.append((exercise.id, len(mutants), len(mutants) - len(students),
-                     len(students) - len(counted), len(counted) - len(survivors), len(counted),
-                     rate))
-        print(f"{exercise.id}: {len(counted) - len(survivors)} of {len(counted)} killed "
-              f"({rate:.1%})", flush=True)
+        rows.append(
+            (
+                exercise.id,
+                len(mutants),
+                len(mutants) - len(students),
+                len(students) - len(counted),
+                len(counted) - len(survivors),
+                len(counted),
+                rate,
+            )
+        )
+        print(
+            f"{exercise.id}: {len(counted) - len(survivors)} of {len(counted)} killed ({rate:.1%})",
+            flush=True,
+        )
         for mutant in survivors:
-            print(f"  survived: {mutant.function}, line {mutant.line}, {mutant.operator} "
-                  f"#{mutant.occurrence}: `{mutant.code}`", flush=True)
+            print(
+                f"  survived: {mutant.function}, line {mutant.line}, {mutant.operator} "
+                f"#{mutant.occurrence}: `{mutant.code}`",
+                flush=True,
+            )
     print("\n| exercise | mutants | in given helpers | equivalent | killed | counted | kill rate |")
     print("|---|---|---|---|---|---|---|")
     for exercise_id, total, in_given, equivalent, killed, counted, rate in rows:
-        print(f"| {exercise_id} | {total} | {in_given} | {equivalent} | {killed} | {counted} | "
-              f"{rate:.1%} |")
+        print(
+            f"| {exercise_id} | {total} | {in_given} | {equivalent} | {killed} | {counted} | "
+            f"{rate:.1%} |"
+        )
     return 0 if all_met else 1
 
 

@@ -41,8 +41,7 @@ def sweep(task: tuple[str, list[int]]) -> tuple[str, int, list[str]]:
     try:
         for seed in seeds:
             for check in checks:
-                result = run_check(check, student, check_rng(seed, exercise.id, check.id),
-                                   exercise)
+                result = run_check(check, student, check_rng(seed, exercise.id, check.id), exercise)
                 runs += 1
                 if result.status != "passed":
                     failures.append(f"seed {seed}: {exercise.id} {check.id}: {result.message}")
@@ -58,7 +57,7 @@ def main() -> int:
     args = parser.parse_args()
     course = load_course(REPO / "course.yaml")
     seeds = list(range(1, args.seeds + 1))
-    chunks = [seeds[start::args.jobs] for start in range(args.jobs)]
+    chunks = [seeds[start :: args.jobs] for start in range(args.jobs)]
     tasks = [(exercise.id, chunk) for exercise in course.exercises for chunk in chunks]
     started = time.monotonic()
     totals: dict[str, list[int]] = {exercise.id: [0, 0] for exercise in course.exercises}
