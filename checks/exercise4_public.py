@@ -118,8 +118,10 @@ def test_descend_until_flat(student):
     call = "descend_until_flat(∇ of x², x0=[1], rate=0.25, tolerance=0.125, max_steps=100)"
     x, steps = student.descend_until_flat(bowl_gradient, np.array([1.0]), 0.25, 0.125, 100)
     if expect_number(steps, call + " steps") != 5:
-        fail(f"{call}: expected 5 steps: the gradient 2x is 0.125 after 4, which is not below "
-             f"the tolerance; got {describe(steps)}")
+        fail(
+            f"{call}: expected 5 steps: the gradient 2x is 0.125 after 4, which is not below "
+            f"the tolerance; got {describe(steps)}"
+        )
     call = "descend_until_flat(∇ of x², x0=[1], rate=0.25, tolerance=0.1, max_steps=3)"
     x, steps = student.descend_until_flat(bowl_gradient, np.array([1.0]), 0.25, 0.1, 3)
     expect_close(expect_array(x, call + " x", (1,)), [1 / 8], call + " x", rtol=1e-12)

@@ -26,6 +26,7 @@ import time
 from grader.framing import Frame, FrameBuffer, ProtocolError, WireLimits
 from grader.limits import Limits
 
+FILE_SIZE_LIMIT = 16 * 1024 * 1024  # bytes any one file the worker writes may reach
 STARTUP_SECONDS = 30.0  # to import numpy and say "ready": the grader's cost, not the student's
 READ_CHUNK = 1 << 20
 # Machine settings that keep OpenBLAS correct on some processors; the worker must see them too.
@@ -43,18 +44,21 @@ class WorkerTimedOut(WorkerError):
 class WorkerExited(WorkerError):
     def __init__(self, status: int | None) -> None:
         self.status = status
-        super().__init__(_describe_status(status))
+        super().__init__(describe_status(status))
 
 
 class WorkerBrokeProtocol(WorkerError):
     pass
 
 
-def _describe_status(status: int | None) -> str:
+def describe_status(status: int | None) -> str:
+    """How a worker ended, in words for the student (status as Popen.returncode gives it)."""
     if status is None:
         return "the process closed its connection to the grader"
     if status < 0:
         name = signal.Signals(-status).name if -status in signal.valid_signals() else -status
+        if -status == signal.SIGXCPU:
+            return "the process used up its CPU time"
         if -status in (signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS):
             return f"the process was killed by {name} (often: out of memory)"
         return f"the process was killed by {name}"
@@ -80,17 +84,21 @@ def _worker_environment(home: str) -> dict[str, str]:
 
 
 def _limit_resources(limits: Limits) -> None:
-    """Runs in the child between fork and exec: nothing here may allocate much or take locks."""
+    """Runs in the child between fork and exec: nothing here may allocate much or take locks.
+
+    The CPU limit's soft value is one second below the hard one, so the kernel first sends
+    SIGXCPU, which the grader can name, rather than an anonymous SIGKILL.
+    """
     memory = limits.memory_mb * 1024 * 1024
     cpu_seconds = int(limits.wall_seconds) + 2  # a backstop; the wall deadline normally kills first
-    for name, value in (
-        (resource.RLIMIT_AS, memory),
-        (resource.RLIMIT_CPU, cpu_seconds),
-        (resource.RLIMIT_FSIZE, 16 * 1024 * 1024),
-        (resource.RLIMIT_CORE, 0),
+    for name, soft, hard in (
+        (resource.RLIMIT_AS, memory, memory),
+        (resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 1),
+        (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT, FILE_SIZE_LIMIT),  # Python turns it into OSError
+        (resource.RLIMIT_CORE, 0, 0),
     ):
         with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(name, (value, value))
+            resource.setrlimit(name, (soft, hard))
 
 
 _spares: list[WorkerProcess] = []

@@ -3,12 +3,14 @@ does not affect still run and score."""
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 
 import pytest
 
 from grader.course import Course, load_course
+from grader.sandbox import describe_status
 from tests.helpers import (
     failed,
     grade_text,
@@ -149,3 +151,10 @@ def test_the_whole_grading_stops_at_its_wall_deadline(course: Course, tmp_path: 
     assert "the grading ran out of its 2.5 s" in statuses["compose_long_chain_matches_reference"][1]
     for late in ("chain_rule_matches_reference", "lesson_derivative_at_edge_cases"):
         assert statuses[late] == ("error", "not run: the grading used up its 2.5 s")
+
+
+def test_exit_statuses_are_described() -> None:
+    """How a worker ended, in words: the CPU limit, a kill, an exit."""
+    assert describe_status(-signal.SIGXCPU) == "the process used up its CPU time"
+    assert "killed by SIGKILL (often: out of memory)" in describe_status(-signal.SIGKILL)
+    assert describe_status(3) == "the process exited with status 3"
