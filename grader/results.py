@@ -39,7 +39,8 @@ class ExerciseResult:
     problem: why the file could not be run at all, if so (every check then scores 0);
     output: what the student's code printed (capped);
     notes: what the student should know that is not a check (which file was chosen, notebook code
-    left out).
+    left out);
+    flags: for the instructor, suspicious imports and calls in the code (grader.flags).
     """
 
     exercise: str
@@ -50,6 +51,7 @@ class ExerciseResult:
     problem: str | None = None
     output: str = ""
     notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property

@@ -27,6 +27,7 @@ import numpy as np
 from grader.checks import CheckInfo
 from grader.course import Course, Exercise
 from grader.errors import CourseError
+from grader.flags import suspicious_uses
 from grader.proxy import LoadFailed, StudentError, StudentModule, StudentSession
 from grader.results import CheckResult, ExerciseResult
 from grader.submission import SubmissionProblem, read_source
@@ -180,6 +181,7 @@ class Grading:
         source = read_source(path, run_all_cells)
         self.problem = source if isinstance(source, SubmissionProblem) else None
         self.notes = [*notes]
+        self.flags = [] if isinstance(source, SubmissionProblem) else suspicious_uses(source.text)
         if not isinstance(source, SubmissionProblem) and source.skipped:
             self.notes.append(_skipped_note(source.skipped))
         self.session: StudentSession | None = None
@@ -209,6 +211,7 @@ class Grading:
             max_score=self.exercise.points,
             file=self.shown_path,
             notes=self.notes,
+            flags=self.flags,
         )
         if self.problem is not None:
             result.problem = self.problem.message

@@ -3,7 +3,7 @@
 Per exercise::
 
     {"exercise": str, "title": str, "score": number, "max_score": number, "file": str | null,
-     "problem": str | null, "output": str, "notes": [str],
+     "problem": str | null, "output": str, "notes": [str], "flags": [str],
      "tests": [{"name": str, "id": str, "score": number, "max_score": number,
                 "status": "passed" | "failed" | "error", "hidden": bool, "message": str}]}
 
@@ -32,6 +32,7 @@ def exercise_object(result: ExerciseResult) -> dict[str, Any]:
         "problem": result.problem,
         "output": result.output,
         "notes": result.notes,
+        "flags": result.flags,
         "tests": [
             {
                 "name": check.title,

@@ -1,0 +1,266 @@
+"""Hostile submissions cannot forge a score.
+
+Each attack is a wrong submission for exercise 6 (activations) plus a trick: patching numpy or
+the builtins, returning objects that claim to equal anything, printing protocol bytes, leaving
+threads and handlers behind, planting files next to the submission. Its score must be exactly the
+score of an honest submission with the same wrong answers, and grading must end within the time
+limits plus a small margin. A function that returns a cheating object has given no answer: its
+honest counterpart raises NotImplementedError. A trick that breaks the student's own process
+(patching the builtins the worker also uses) is a crash: its honest counterpart scores 0.
+"""
+
+from __future__ import annotations
+
+import ast
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.course import Course, load_course
+from grader.runner import grade
+from tests.helpers import write_course
+
+CALL_SECONDS, WALL_SECONDS = 1, 6
+
+# Wrong answers: every activation and gradient is zero.
+WRONG = '''
+import numpy as np
+
+
+def sigmoid_forward(z):
+    """Wrong."""
+    return np.zeros_like(z), z
+
+
+def sigmoid_backward(dout, cache):
+    """Wrong."""
+    return np.zeros_like(dout)
+
+
+def tanh_forward(z):
+    """Wrong."""
+    return np.zeros_like(z), z
+
+
+def tanh_backward(dout, cache):
+    """Wrong."""
+    return np.zeros_like(dout)
+
+
+def relu_forward(z):
+    """Wrong."""
+    return np.zeros_like(z), z
+
+
+def relu_backward(dout, cache):
+    """Wrong."""
+    return np.zeros_like(dout)
+'''
+
+# Tricks run before the wrong answers are defined (at import), or wrap them.
+PRELUDES = {
+    "numpy's comparisons patched": """
+import numpy
+numpy.allclose = numpy.isclose = numpy.array_equal = lambda *args, **kwargs: True
+numpy.testing.assert_allclose = lambda *args, **kwargs: None
+numpy.testing.assert_array_equal = lambda *args, **kwargs: None
+""",
+    "builtins patched": """
+import builtins
+builtins.isinstance = lambda *args: True
+builtins.abs = lambda value: 0
+builtins.all = builtins.any = lambda *args: True
+""",
+    "math patched": """
+import math
+math.isclose = lambda *args, **kwargs: True
+math.isfinite = lambda value: True
+""",
+    "the grader's own modules patched": """
+import grader.checks
+import grader.hints
+grader.checks.expect_close = lambda *args, **kwargs: None
+grader.checks.fail = lambda message: None
+grader.hints.hint_for = lambda *args, **kwargs: None
+""",
+    "protocol bytes printed": """
+import struct
+import sys
+head = b'{"op":"return","value":{"t":"list","v":[]},"blobs":[]}'
+sys.stdout.buffer.write(struct.pack("!II", len(head), len(head)) + head)
+print('{"op": "return", "value": 1.0, "blobs": []}')
+""",
+    "threads and exit handlers left behind": """
+import atexit
+import threading
+import time
+atexit.register(lambda: print("results rewritten"))
+threading.Thread(target=lambda: [time.sleep(0.01) for _ in iter(int, 1)], daemon=True).start()
+""",
+    "SIGTERM ignored": """
+import signal
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+""",
+    "random inputs reseeded": """
+import numpy as np
+np.random.seed(0)
+np.random.default_rng = lambda *args, **kwargs: np.random.Generator(np.random.PCG64(0))
+""",
+    "a long sleep at import": """
+import time
+time.sleep(1000)
+""",
+}
+
+# Functions that return objects pretending to be the right answer.
+CHEATS = {
+    "an object equal to everything": """
+class Anything:
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+    def __float__(self):
+        return 0.0
+    def __len__(self):
+        return 0
+    def __array__(self, dtype=None, copy=None):
+        return np.zeros(1)
+
+
+def sigmoid_forward(z):
+    return Anything(), z
+""",
+    "an ndarray subclass equal to everything": """
+class Agreeable(np.ndarray):
+    def __eq__(self, other):
+        return np.ones(self.shape, dtype=bool)
+    def __array_finalize__(self, obj):
+        pass
+
+
+def sigmoid_forward(z):
+    return np.zeros_like(z).view(Agreeable), z
+""",
+    "an object array": """
+def sigmoid_forward(z):
+    return np.array([1 / (1 + np.exp(-value)) for value in z.ravel()], dtype=object), z
+""",
+    "a structured array": """
+def sigmoid_forward(z):
+    out = np.zeros(z.shape, dtype=[("value", "f8"), ("extra", "i4")])
+    return out, z
+""",
+    "NaN and inf": """
+def sigmoid_forward(z):
+    return np.full_like(z, np.nan), z
+
+
+def tanh_forward(z):
+    return np.full_like(z, np.inf), z
+""",
+    "a deeply nested return value": """
+def sigmoid_forward(z):
+    value = []
+    for _ in range(5000):
+        value = [value]
+    return value, z
+""",
+    "a huge return value": """
+def sigmoid_forward(z):
+    return [0.5] * 5_000_000, z
+""",
+    "a long sleep in a function": """
+def sigmoid_forward(z):
+    import time
+    time.sleep(1000)
+""",
+}
+
+PLANTED = {
+    "conftest.py": "def pytest_collection_modifyitems(items):\n    items.clear()\n",
+    "sitecustomize.py": "import numpy\nnumpy.allclose = lambda *a, **k: True\n",
+    "numpy.py": "allclose = isclose = lambda *args, **kwargs: True\n",
+    "grader.py": "def expect_close(*args, **kwargs):\n    return None\n",
+}
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory, course: Course) -> Course:
+    folder = tmp_path_factory.mktemp("course")
+    return load_course(
+        write_course(folder, course, call_seconds=CALL_SECONDS, wall_seconds=WALL_SECONDS)
+    )
+
+
+@pytest.fixture(scope="module")
+def honest_score(limited: Course, tmp_path_factory: pytest.TempPathFactory) -> float:
+    path = tmp_path_factory.mktemp("honest") / "exercise6_activations.py"
+    path.write_text(WRONG)
+    result = grade(limited, limited.exercise("exercise6"), path)
+    assert result.score < result.max_score
+    return result.score
+
+
+def graded(limited: Course, folder: Path, text: str) -> tuple[float, float]:
+    """(score, seconds) of ``text`` as the exercise 6 submission in ``folder``."""
+    path = folder / "exercise6_activations.py"
+    path.write_text(text)
+    started = time.monotonic()
+    result = grade(limited, limited.exercise("exercise6"), path)
+    return result.score, time.monotonic() - started
+
+
+def within_limits(seconds: float) -> bool:
+    return seconds < WALL_SECONDS + 3
+
+
+CRASHES = {"builtins patched", "a long sleep at import"}  # the student's own process breaks
+
+
+@pytest.mark.parametrize("trick", PRELUDES, ids=list(PRELUDES))
+def test_trick_at_import_gains_nothing(
+    limited: Course, honest_score: float, tmp_path: Path, trick: str
+) -> None:
+    score, seconds = graded(limited, tmp_path, PRELUDES[trick] + WRONG)
+    assert within_limits(seconds)
+    assert score == (0 if trick in CRASHES else honest_score)
+
+
+def without_answers(cheat: str) -> str:
+    """The honest counterpart of a cheat: each function it defines gives no answer."""
+    names = [node.name for node in ast.parse(cheat).body if isinstance(node, ast.FunctionDef)]
+    return "".join(f"\n\ndef {name}(*args):\n    raise NotImplementedError\n" for name in names)
+
+
+# An ndarray subclass carries real data: it arrives as that plain array, the zeros of WRONG.
+CARRIES_ITS_DATA = {"an ndarray subclass equal to everything"}
+
+
+@pytest.mark.parametrize("trick", CHEATS, ids=list(CHEATS))
+def test_cheating_return_value_gains_nothing(
+    limited: Course, honest_score: float, tmp_path: Path, trick: str
+) -> None:
+    score, seconds = graded(limited, tmp_path, WRONG + CHEATS[trick])
+    assert within_limits(seconds)
+    if trick in CARRIES_ITS_DATA:
+        assert score == honest_score
+    else:
+        honest, _ = graded(limited, tmp_path, WRONG + without_answers(CHEATS[trick]))
+        assert score == honest
+
+
+@pytest.mark.parametrize("name", PLANTED, ids=list(PLANTED))
+def test_files_planted_beside_the_submission_are_not_loaded(
+    limited: Course, honest_score: float, tmp_path: Path, name: str
+) -> None:
+    (tmp_path / name).write_text(PLANTED[name])
+    score, seconds = graded(limited, tmp_path, WRONG)
+    assert within_limits(seconds)
+    assert score == honest_score
+
+
+def test_the_collection_is_large(limited: Course) -> None:
+    assert len(PRELUDES) + len(CHEATS) + len(PLANTED) >= 20
