@@ -1,4 +1,4 @@
-"""Suspicious imports and calls are flagged for the instructor in the JSON report; coursework is not."""
+"""Suspicious imports and calls are flagged for the instructor in the JSON report."""
 
 from __future__ import annotations
 
