@@ -2,6 +2,7 @@
 
     grade EXERCISE [--submission PATH] [--format terminal|json] [--course PATH]
     grade all      [--submission FOLDER] [--format terminal|json] [--course PATH]
+    grade doctor   [--format terminal|json]     which protection layers are active here
 
 Exit status: 0 full marks; 1 graded, not full marks; 2 could not grade (a usage, course or file
 error), with one line on stderr saying what is wrong and how to fix it.
@@ -10,6 +11,7 @@ error), with one line on stderr saying what is wrong and how to fix it.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -41,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="grade",
         description="Grade an exercise of the course: your code runs in a separate, limited "
         "process; the report says what passed, what failed and why.",
-        epilog="Exit status: 0 full marks, 1 not full marks, 2 could not grade.",
+        epilog="`grade doctor` lists the protection layers active on this machine. "
+        "Exit status: 0 full marks, 1 not full marks, 2 could not grade.",
     )
     parser.add_argument(
         "target",
@@ -143,8 +146,31 @@ def _grade(
         discard_spare_workers()
 
 
+def doctor(argv: Sequence[str]) -> int:
+    """`grade doctor [--format json]`: which protection layers are active on this machine."""
+    parser = _Parser(
+        prog="grade doctor", description="Which layers protect the grader from student code here."
+    )
+    parser.add_argument("--format", choices=("terminal", "json"), default="terminal")
+    args = parser.parse_args(list(argv))
+    from grader.isolation import protection_layers
+
+    layers = protection_layers()
+    if args.format == "json":
+        print(json.dumps([layer.__dict__ for layer in layers], indent=2))
+        return EXIT_FULL_MARKS
+    width = max(len(layer.name) for layer in layers)
+    print("Protection layers for student code on this machine:")
+    for layer in layers:
+        mark = "✓" if layer.active else "✗"
+        print(f"  {mark} {layer.name.ljust(width)}  {layer.detail}")
+    return EXIT_FULL_MARKS
+
+
 def run(argv: Sequence[str]) -> int:
     """Parse ``argv``, grade, print the report; the exit status."""
+    if argv and argv[0] == "doctor":
+        return doctor(argv[1:])
     args = _parser().parse_args(list(argv))
     course = _course(args.course)
     result = _grade(course, args.target, args.submission, args.run_all_cells)

@@ -24,6 +24,7 @@ import tempfile
 import time
 
 from grader.framing import Frame, FrameBuffer, ProtocolError, WireLimits
+from grader.isolation import enter_network_namespace, network_namespace_available
 from grader.limits import Limits
 
 FILE_SIZE_LIMIT = 16 * 1024 * 1024  # bytes any one file the worker writes may reach
@@ -83,6 +84,14 @@ def _worker_environment(home: str) -> dict[str, str]:
     return environment
 
 
+def _prepare_child(limits: Limits, without_network: bool) -> None:
+    """Runs in the child between fork and exec: the network namespace first (it needs the
+    privileges the grader has), then the resource limits."""
+    if without_network:
+        enter_network_namespace()
+    _limit_resources(limits)
+
+
 def _limit_resources(limits: Limits) -> None:
     """Runs in the child between fork and exec: nothing here may allocate much or take locks.
 
@@ -132,6 +141,7 @@ class WorkerProcess:
 
     def __init__(self, limits: Limits, wire_limits: WireLimits | None = None) -> None:
         self.limits = limits
+        self.without_network = network_namespace_available()
         self._home = tempfile.mkdtemp(prefix="grade-worker-")
         request_read, self._request_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
@@ -154,7 +164,7 @@ class WorkerProcess:
                 cwd=self._home,
                 env=_worker_environment(self._home),
                 start_new_session=True,
-                preexec_fn=lambda: _limit_resources(limits),
+                preexec_fn=lambda: _prepare_child(limits, self.without_network),
             )
         finally:
             for fd in (request_read, reply_write, output_write):

@@ -4,6 +4,7 @@ Per exercise::
 
     {"exercise": str, "title": str, "score": number, "max_score": number, "file": str | null,
      "problem": str | null, "output": str, "notes": [str], "flags": [str],
+     "sandbox": [names of the protection layers active, as `grade doctor` lists them],
      "tests": [{"name": str, "id": str, "score": number, "max_score": number,
                 "status": "passed" | "failed" | "error", "hidden": bool, "message": str}]}
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from grader.isolation import active_layer_names
 from grader.results import CourseResult, ExerciseResult
 
 
@@ -33,6 +35,7 @@ def exercise_object(result: ExerciseResult) -> dict[str, Any]:
         "output": result.output,
         "notes": result.notes,
         "flags": result.flags,
+        "sandbox": active_layer_names(),
         "tests": [
             {
                 "name": check.title,

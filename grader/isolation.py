@@ -1,0 +1,113 @@
+"""The layers that keep a worker from harming anything, and which of them this machine provides.
+
+Always active: a separate process; Python's isolated mode; a fresh temporary folder and a cleared
+environment; limits on memory, CPU time, file size and core dumps; deadlines with the process
+group killed. Active where the machine allows it: a network namespace with no working interface,
+so the worker can open no connection at all (needs root, or CAP_SYS_ADMIN). Not provided yet, and
+reported as such: an unprivileged user, and a file-system view without the answer key.
+
+`grade doctor` prints these; the JSON report lists the active ones for each grading.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CLONE_NEWNET = 0x40000000
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One protection layer: its name, whether it is active here, and what it stops or why not."""
+
+    name: str
+    active: bool
+    detail: str
+
+
+@functools.cache
+def _unshare_function() -> Callable[[int], None]:
+    """os.unshare where Python has it (3.12+), else the C library's unshare(2).
+
+    Looked up in the grader, never for the first time in a child after fork.
+    """
+    if hasattr(os, "unshare"):
+        return os.unshare
+    import ctypes  # only on Pythons without os.unshare
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def unshare(flags: int) -> None:
+        if libc.unshare(flags) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, os.strerror(error))
+
+    return unshare
+
+
+def enter_network_namespace() -> None:
+    """Move the calling process into a new network namespace (from a child, before exec)."""
+    _unshare_function()(CLONE_NEWNET)
+
+
+@functools.cache
+def network_namespace_available() -> bool:
+    """Whether a child process can enter a new network namespace here (probed once, by fork)."""
+    if not hasattr(os, "fork"):
+        return False
+    _unshare_function()  # loaded here, so the child only calls it
+    pid = os.fork()
+    if pid == 0:  # the probe child: never returns into the grader's code
+        try:
+            enter_network_namespace()
+        except OSError:
+            os._exit(1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+def protection_layers() -> list[Layer]:
+    """Every layer, active or not, on this machine, for this user."""
+    network = network_namespace_available()
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    return [
+        Layer(
+            "separate process",
+            True,
+            "student code runs only in a worker; the grader compares and scores",
+        ),
+        Layer(
+            "strict protocol",
+            True,
+            "the worker sends plain numbers and arrays, parsed under limits, never unpickled",
+        ),
+        Layer(
+            "isolated interpreter",
+            True,
+            "python -I in a fresh temporary folder with a cleared environment",
+        ),
+        Layer("resource limits", True, "memory, CPU time, file size and core dumps"),
+        Layer("deadlines", True, "per call and per grading; the worker's process group is killed"),
+        Layer(
+            "no network",
+            network,
+            "a network namespace with no working interface"
+            if network
+            else "needs root or CAP_SYS_ADMIN to create a network namespace",
+        ),
+        Layer(
+            "unprivileged user",
+            False,
+            "not provided yet"
+            + ("; running as root, so process-count limits do not bind" if root else ""),
+        ),
+        Layer("answer key hidden", False, "not provided yet: the worker can open files by path"),
+    ]
+
+
+def active_layer_names() -> list[str]:
+    return [layer.name for layer in protection_layers() if layer.active]

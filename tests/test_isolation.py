@@ -1,0 +1,82 @@
+"""The protection layers: what `grade doctor` reports, and the network layer doing its job."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from grader.cli import main
+from grader.isolation import network_namespace_available, protection_layers
+from grader.limits import Limits
+from grader.proxy import StudentModule, StudentSession
+from grader.submission import Source
+from tests.helpers import REPO
+
+PROBE = """
+import socket
+
+
+def connect(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return "connected"
+    except OSError as error:
+        return type(error).__name__
+
+"""
+
+
+@pytest.fixture
+def listening_port() -> Iterator[int]:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    yield server.getsockname()[1]
+    server.close()
+
+
+def test_doctor_lists_every_layer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    for layer in protection_layers():
+        assert layer.name in out and layer.detail in out
+    assert main(["doctor", "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [item["name"] for item in listed] == [layer.name for layer in protection_layers()]
+
+
+def test_json_report_names_the_active_layers(capsys: pytest.CaptureFixture[str]) -> None:
+    main(
+        [
+            "exercise3",
+            "--course",
+            str(REPO),
+            "--submission",
+            str(REPO / "solutions"),
+            "--format",
+            "json",
+        ]
+    )
+    report = json.loads(capsys.readouterr().out)
+    active = [layer.name for layer in protection_layers() if layer.active]
+    assert report["sandbox"] == active
+    assert "separate process" in active
+
+
+@pytest.mark.skipif(
+    not network_namespace_available(),
+    reason="no network namespace here (needs root or CAP_SYS_ADMIN)",
+)
+def test_student_code_opens_no_connection(listening_port: int) -> None:
+    session = StudentSession(Source("probe.py", "probe.py", PROBE), Limits(), time.monotonic() + 30)
+    try:
+        student = StudentModule(session)
+        assert student.connect(listening_port) == "OSError"
+    finally:
+        session.close()
+    with socket.create_connection(("127.0.0.1", listening_port), timeout=1):
+        pass  # the grader itself still can: the port was open all along
