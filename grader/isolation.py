@@ -3,7 +3,8 @@
 Always active: a separate process; Python's isolated mode; a fresh temporary folder and a cleared
 environment; limits on memory, CPU time, file size and core dumps; deadlines with the process
 group killed. Active where the machine allows it: a network namespace with no working interface,
-so the worker can open no connection at all (needs root, or CAP_SYS_ADMIN). Not provided yet, and
+so the worker can open no connection at all, and a PID namespace, so that no process the worker
+starts outlives it (both need root, or CAP_SYS_ADMIN). Not provided yet, and
 reported as such: an unprivileged user, and a file-system view without the answer key.
 
 `grade doctor` prints these; the JSON report lists the active ones for each grading.
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -70,9 +73,30 @@ def network_namespace_available() -> bool:
     return os.waitstatus_to_exitcode(status) == 0
 
 
+# Runs the worker as process 1 of a new PID namespace: when it dies, the kernel kills every
+# process left in the namespace, children that called setsid() included.
+PID_NAMESPACE_PREFIX = ("--pid", "--fork", "--kill-child=SIGKILL")
+
+
+@functools.cache
+def pid_namespace_command() -> tuple[str, ...]:
+    """The command prefix that starts a process in a new PID namespace, or () if there is none
+    here (util-linux's unshare is missing, or it may not create the namespace)."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return ()
+    command = (unshare, *PID_NAMESPACE_PREFIX)
+    try:
+        probe = subprocess.run([*command, "true"], capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return command if probe.returncode == 0 else ()
+
+
 def protection_layers() -> list[Layer]:
     """Every layer, active or not, on this machine, for this user."""
     network = network_namespace_available()
+    tree = bool(pid_namespace_command())
     root = hasattr(os, "geteuid") and os.geteuid() == 0
     return [
         Layer(
@@ -92,6 +116,14 @@ def protection_layers() -> list[Layer]:
         ),
         Layer("resource limits", True, "memory, CPU time, file size and core dumps"),
         Layer("deadlines", True, "per call and per grading; the worker's process group is killed"),
+        Layer(
+            "whole process tree killed",
+            tree,
+            "a PID namespace: children that left the process group die with the worker"
+            if tree
+            else "needs util-linux's unshare and the right to create a PID namespace; "
+            "a child that calls setsid() can outlive its grading",
+        ),
         Layer(
             "no network",
             network,

@@ -24,7 +24,11 @@ import tempfile
 import time
 
 from grader.framing import Frame, FrameBuffer, ProtocolError, WireLimits
-from grader.isolation import enter_network_namespace, network_namespace_available
+from grader.isolation import (
+    enter_network_namespace,
+    network_namespace_available,
+    pid_namespace_command,
+)
 from grader.limits import Limits
 
 FILE_SIZE_LIMIT = 16 * 1024 * 1024  # bytes any one file the worker writes may reach
@@ -149,6 +153,7 @@ class WorkerProcess:
         try:
             self._process = subprocess.Popen(
                 [
+                    *pid_namespace_command(),
                     sys.executable,
                     "-I",
                     "-u",

@@ -6,13 +6,19 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from grader.cli import main
-from grader.isolation import network_namespace_available, protection_layers
+from grader.isolation import (
+    network_namespace_available,
+    pid_namespace_command,
+    protection_layers,
+)
 from grader.limits import Limits
 from grader.proxy import StudentModule, StudentSession
+from grader.runner import grade
 from grader.submission import Source
 from tests.helpers import REPO
 
@@ -80,3 +86,34 @@ def test_student_code_opens_no_connection(listening_port: int) -> None:
         session.close()
     with socket.create_connection(("127.0.0.1", listening_port), timeout=1):
         pass  # the grader itself still can: the port was open all along
+
+
+def processes_with(marker: str) -> list[int]:
+    """Pids of live processes whose command line holds ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(
+    not pid_namespace_command(),
+    reason="no PID namespace here (needs util-linux's unshare and root or CAP_SYS_ADMIN)",
+)
+def test_no_process_outlives_its_grading(course, tmp_path: Path) -> None:
+    marker = f"{time.time() % 1000:.6f}"  # a unique sleep length to find the child by
+    escape = f"import subprocess\nsubprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
+    solution = (REPO / "solutions" / "exercise3_chain_rule.py").read_text()
+    path = tmp_path / "exercise3_chain_rule.py"
+    path.write_text(escape + solution)
+    result = grade(course, course.exercise("exercise3"), path)
+    assert result.score == result.max_score  # the child changed nothing
+    deadline = time.monotonic() + 2
+    while processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_with(marker) == []
