@@ -161,7 +161,7 @@ def read_source(path: Path, run_all_cells: bool = False) -> Source | SubmissionP
         if size > MAX_SUBMISSION_BYTES:
             return SubmissionProblem(
                 shown,
-                f"{path.name} is {size / 1e6:.1f} MB; a submission "
+                f"{path.name} is {size / 2**20:.1f} MB; a submission "
                 f"is at most {MAX_SUBMISSION_BYTES // 2**20} MB",
             )
         data = path.read_bytes()
@@ -187,10 +187,20 @@ def _notebook_source(path: Path, text: str, run_all_cells: bool) -> Source | Sub
     """The notebook's code cells joined into one module, IPython magics commented out and, unless
     ``run_all_cells``, only imports, definitions and constant assignments kept."""
     try:
-        json.loads(text)
-    except ValueError as error:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
         return SubmissionProblem(
             str(path), f"{path.name} is not a notebook: not valid JSON ({error})"
+        )
+    if not isinstance(data, dict):
+        return SubmissionProblem(
+            str(path),
+            f"{path.name} is not a notebook: its JSON is a {type(data).__name__}, not an "
+            "object with cells",
+        )
+    if not isinstance(data.get("nbformat"), int):
+        return SubmissionProblem(
+            str(path), f"{path.name} is not a notebook: it has no nbformat version number"
         )
     import nbformat  # only for notebooks: it costs ~80 ms to import
 
