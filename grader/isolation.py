@@ -4,8 +4,9 @@ Always active: a separate process; Python's isolated mode; a fresh temporary fol
 environment; limits on memory, CPU time, file size and core dumps; deadlines with the process
 group killed. Active where the machine allows it: a network namespace with no working interface,
 so the worker can open no connection at all, and a PID namespace, so that no process the worker
-starts outlives it (both need root, or CAP_SYS_ADMIN). Not provided yet, and
-reported as such: an unprivileged user, and a file-system view without the answer key.
+starts outlives it (both need root, or CAP_SYS_ADMIN); Landlock, so the worker can read no file
+but Python's, its packages' and the system's (Linux 5.13+, no privileges needed). Not provided
+yet, and reported as such: an unprivileged user.
 
 `grade doctor` prints these; the JSON report lists the active ones for each grading.
 """
@@ -18,6 +19,8 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from grader import landlock
 
 CLONE_NEWNET = 0x40000000
 
@@ -97,6 +100,7 @@ def protection_layers() -> list[Layer]:
     """Every layer, active or not, on this machine, for this user."""
     network = network_namespace_available()
     tree = bool(pid_namespace_command())
+    files = landlock.abi_version() >= 1
     root = hasattr(os, "geteuid") and os.geteuid() == 0
     return [
         Layer(
@@ -137,7 +141,14 @@ def protection_layers() -> list[Layer]:
             "not provided yet"
             + ("; running as root, so process-count limits do not bind" if root else ""),
         ),
-        Layer("answer key hidden", False, "not provided yet: the worker can open files by path"),
+        Layer(
+            "answer key hidden",
+            files,
+            "Landlock: the worker reads only Python, its packages and system folders, and "
+            "writes only its own folder"
+            if files
+            else "needs Linux 5.13+ with Landlock enabled: the worker can open files by path",
+        ),
     ]
 
 

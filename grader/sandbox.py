@@ -184,6 +184,7 @@ class WorkerProcess:
         self._output = bytearray()
         self._output_dropped = 0
         self._ready = False
+        self.files_restricted = False
         self.closed = False
 
     # ------------------------------------------------------------ exchanging frames
@@ -194,6 +195,8 @@ class WorkerProcess:
             frame = self.receive(time.monotonic() + STARTUP_SECONDS)
             if frame.op != "ready":
                 raise WorkerBrokeProtocol(f"expected 'ready', got {frame.op[:40]!r}")
+            # Said before any student code ran, so it can be believed.
+            self.files_restricted = frame.head.get("files_restricted") is True
             self._ready = True
 
     def send(self, data: bytes, deadline: float) -> None:

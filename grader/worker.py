@@ -416,10 +416,35 @@ def _describe_syntax_error(error: SyntaxError) -> str:
     return _short(f"{type(error).__name__}: {error.msg}{where}")
 
 
+def _give_up_files() -> bool:
+    """Keep read access to Python, its packages, the grader package and system folders, and
+    read-write access to this worker's own folder; lose every other file (grader.landlock).
+    True if the kernel applied it. Runs before any student code."""
+    import site
+    import sysconfig
+
+    from grader import landlock
+
+    python = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        *site.getsitepackages(),
+        *sysconfig.get_paths().values(),
+    }
+    grader_package = os.path.dirname(os.path.abspath(landlock.__file__))
+    system = {"/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/proc", "/sys", "/dev"}
+    return landlock.restrict_to(
+        read_only=sorted(python | system | {grader_package}),
+        read_write=[os.getcwd(), "/dev/null"],
+    )
+
+
 def main() -> None:
     read_fd, write_fd = int(sys.argv[1]), int(sys.argv[2])
     channel = Channel(read_fd, write_fd)
-    channel.send({"op": "ready"})
+    channel.send({"op": "ready", "files_restricted": _give_up_files()})
     Worker(channel).serve()
 
 

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from grader import landlock
 from grader.course import Course, load_course
 from grader.runner import grade
-from tests.helpers import write_course
+from tests.helpers import REPO, write_course
 
 CALL_SECONDS, WALL_SECONDS = 1, 6
 
@@ -264,3 +265,25 @@ def test_files_planted_beside_the_submission_are_not_loaded(
 
 def test_the_collection_is_large(limited: Course) -> None:
     assert len(PRELUDES) + len(CHEATS) + len(PLANTED) >= 20
+
+
+@pytest.mark.skipif(
+    landlock.abi_version() < 1,
+    reason="Landlock is not available here (Linux 5.13+ with it enabled)",
+)
+@pytest.mark.parametrize(
+    "target", ["solutions/exercise6_activations.py", "checks/exercise6_hidden.py"]
+)
+def test_answer_key_cannot_be_read(
+    limited: Course, honest_score: float, tmp_path: Path, target: str
+) -> None:
+    """Reading the reference solution (or the hidden checks) by path and running it fails."""
+    steal = (
+        f"try:\n    exec(open({str(REPO / target)!r}).read())\n"
+        "except OSError as error:\n    print('refused:', error)\n"
+    )
+    path = tmp_path / "exercise6_activations.py"
+    path.write_text(WRONG + steal)
+    result = grade(limited, limited.exercise("exercise6"), path)
+    assert result.score == honest_score
+    assert "refused: [Errno 13] Permission denied" in result.output

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import landlock
 from grader.cli import main
 from grader.isolation import (
     network_namespace_available,
@@ -117,3 +118,13 @@ def test_no_process_outlives_its_grading(course, tmp_path: Path) -> None:
     while processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert processes_with(marker) == []
+
+
+def test_worker_reports_whether_its_files_are_restricted() -> None:
+    session = StudentSession(Source("probe.py", "probe.py", PROBE), Limits(), time.monotonic() + 30)
+    try:
+        assert session.load()
+        assert session._worker is not None
+        assert session._worker.files_restricted == (landlock.abi_version() >= 1)
+    finally:
+        session.close()
