@@ -118,7 +118,7 @@ def protection_layers() -> list[Layer]:
             True,
             "python -I in a fresh temporary folder with a cleared environment",
         ),
-        Layer("resource limits", True, "memory, CPU time, file size and core dumps"),
+        Layer("resource limits", True, "memory, CPU time, file size, open files and core dumps"),
         Layer("deadlines", True, "per call and per grading; the worker's process group is killed"),
         Layer(
             "whole process tree killed",

@@ -32,6 +32,7 @@ from grader.isolation import (
 from grader.limits import Limits
 
 FILE_SIZE_LIMIT = 16 * 1024 * 1024  # bytes any one file the worker writes may reach
+OPEN_FILES_LIMIT = 256  # file descriptors; Python, numpy and the pipes use about 20
 STARTUP_SECONDS = 30.0  # to import numpy and say "ready": the grader's cost, not the student's
 READ_CHUNK = 1 << 20
 # Machine settings that keep OpenBLAS correct on some processors; the worker must see them too.
@@ -109,6 +110,7 @@ def _limit_resources(limits: Limits) -> None:
         (resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 1),
         (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT, FILE_SIZE_LIMIT),  # Python turns it into OSError
         (resource.RLIMIT_CORE, 0, 0),
+        (resource.RLIMIT_NOFILE, OPEN_FILES_LIMIT, OPEN_FILES_LIMIT),
     ):
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(name, (soft, hard))

@@ -113,6 +113,28 @@ np.random.default_rng = lambda *args, **kwargs: np.random.Generator(np.random.PC
 import time
 time.sleep(1000)
 """,
+    "os._exit(0) at import": """
+import os
+os._exit(0)
+""",
+    "sys.exit(0) at import": """
+import sys
+sys.exit(0)
+""",
+    "100 MB printed": """
+import sys
+chunk = "x" * (1 << 20)
+for _ in range(100):
+    sys.stdout.write(chunk)
+""",
+    "files opened without end": """
+handles = []
+try:
+    while True:
+        handles.append(open("/dev/null"))
+except OSError:
+    pass
+""",
 }
 
 # Functions that return objects pretending to be the right answer.
@@ -173,6 +195,19 @@ def sigmoid_forward(z):
 def sigmoid_forward(z):
     return [0.5] * 5_000_000, z
 """,
+    "a float subclass equal to everything": """
+class Sly(float):
+    def __eq__(self, other):
+        return True
+    def __sub__(self, other):
+        return 0.0
+    def __abs__(self):
+        return 0.0
+
+
+def sigmoid_forward(z):
+    return [Sly(0.5)] * z.size, z
+""",
     "a long sleep in a function": """
 def sigmoid_forward(z):
     import time
@@ -218,7 +253,13 @@ def within_limits(seconds: float) -> bool:
     return seconds < WALL_SECONDS + 3
 
 
-CRASHES = {"builtins patched", "a long sleep at import"}  # the student's own process breaks
+# The student's own process breaks: nothing of theirs can be graded.
+CRASHES = {
+    "builtins patched",
+    "a long sleep at import",
+    "os._exit(0) at import",
+    "sys.exit(0) at import",
+}
 
 
 @pytest.mark.parametrize("trick", PRELUDES, ids=list(PRELUDES))
@@ -264,7 +305,7 @@ def test_files_planted_beside_the_submission_are_not_loaded(
 
 
 def test_the_collection_is_large(limited: Course) -> None:
-    assert len(PRELUDES) + len(CHEATS) + len(PLANTED) >= 20
+    assert len(PRELUDES) + len(CHEATS) + len(PLANTED) >= 26
 
 
 @pytest.mark.skipif(
@@ -287,3 +328,22 @@ def test_answer_key_cannot_be_read(
     result = grade(limited, limited.exercise("exercise6"), path)
     assert result.score == honest_score
     assert "refused: [Errno 13] Permission denied" in result.output
+
+
+@pytest.mark.skipif(
+    landlock.abi_version() < 1,
+    reason="Landlock is not available here (Linux 5.13+ with it enabled)",
+)
+def test_course_folder_cannot_be_written(
+    limited: Course, honest_score: float, tmp_path: Path
+) -> None:
+    """Results, gradebooks and checks live outside the worker's folder: it cannot write there."""
+    target = tmp_path / "grades.csv"
+    target.write_text("student,total\n")
+    forge = (
+        f"try:\n    open({str(target)!r}, 'w').write('student,total\\nme,100\\n')\n"
+        "except OSError as error:\n    print('refused:', error)\n"
+    )
+    score, _ = graded(limited, tmp_path, WRONG + forge)
+    assert score == honest_score
+    assert target.read_text() == "student,total\n"
