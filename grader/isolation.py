@@ -17,8 +17,11 @@ import functools
 import os
 import shutil
 import subprocess
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from grader import landlock
 
@@ -96,11 +99,71 @@ def pid_namespace_command() -> tuple[str, ...]:
     return command if probe.returncode == 0 else ()
 
 
+PROCESS_LIMIT = 128  # processes and threads one worker may have at once
+
+
+def _pids_hierarchies() -> list[Path]:
+    """Where a pids cgroup for a worker could be made: cgroup v1's pids hierarchy, or a v2
+    hierarchy that already hands the pids controller to its children."""
+    candidates = [Path("/sys/fs/cgroup/pids")]
+    for v2 in (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/unified")):
+        try:
+            if "pids" in (v2 / "cgroup.subtree_control").read_text().split():
+                candidates.append(v2)
+        except OSError:
+            continue
+    return [path for path in candidates if path.is_dir()]
+
+
+def make_process_cgroup() -> Path | None:
+    """A new cgroup allowing PROCESS_LIMIT processes, or None where none can be made."""
+    for hierarchy in _pids_hierarchies():
+        group = hierarchy / f"grade-worker-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        try:
+            group.mkdir()
+        except OSError:
+            continue
+        try:
+            (group / "pids.max").write_text(str(PROCESS_LIMIT))
+            return group
+        except OSError:
+            remove_process_cgroup(group)
+    return None
+
+
+def enter_process_cgroup(group: Path) -> None:
+    """Move the calling process into ``group`` (from a child, before exec)."""
+    with open(group / "cgroup.procs", "w") as procs:
+        procs.write(str(os.getpid()))
+
+
+def remove_process_cgroup(group: Path) -> None:
+    """Remove an emptied cgroup; a few tries, as killed processes take a moment to go."""
+    for _ in range(20):
+        try:
+            group.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.01)
+
+
+@functools.cache
+def process_limit_available() -> bool:
+    group = make_process_cgroup()
+    if group is None:
+        return False
+    remove_process_cgroup(group)
+    return True
+
+
 def protection_layers() -> list[Layer]:
     """Every layer, active or not, on this machine, for this user."""
     network = network_namespace_available()
     tree = bool(pid_namespace_command())
     files = landlock.abi_version() >= 1
+    processes = process_limit_available()
     root = hasattr(os, "geteuid") and os.geteuid() == 0
     return [
         Layer(
@@ -138,8 +201,15 @@ def protection_layers() -> list[Layer]:
         Layer(
             "unprivileged user",
             False,
-            "not provided yet"
-            + ("; running as root, so process-count limits do not bind" if root else ""),
+            "not provided yet: the worker runs as the grader's user"
+            + ("; as root, only a pids cgroup can limit its processes" if root else ""),
+        ),
+        Layer(
+            "process count limited",
+            processes,
+            f"a pids cgroup: at most {PROCESS_LIMIT} processes, so a fork bomb stops there"
+            if processes
+            else "needs a writable pids cgroup (root, or a delegated cgroup v2)",
         ),
         Layer(
             "answer key hidden",

@@ -22,12 +22,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from grader.framing import Frame, FrameBuffer, ProtocolError, WireLimits
 from grader.isolation import (
     enter_network_namespace,
+    enter_process_cgroup,
+    make_process_cgroup,
     network_namespace_available,
     pid_namespace_command,
+    process_limit_available,
+    remove_process_cgroup,
 )
 from grader.limits import Limits
 
@@ -89,9 +94,11 @@ def _worker_environment(home: str) -> dict[str, str]:
     return environment
 
 
-def _prepare_child(limits: Limits, without_network: bool) -> None:
-    """Runs in the child between fork and exec: the network namespace first (it needs the
-    privileges the grader has), then the resource limits."""
+def _prepare_child(limits: Limits, without_network: bool, cgroup: Path | None) -> None:
+    """Runs in the child between fork and exec: into its process-count cgroup and network
+    namespace first (they need the privileges the grader has), then the resource limits."""
+    if cgroup is not None:
+        enter_process_cgroup(cgroup)
     if without_network:
         enter_network_namespace()
     _limit_resources(limits)
@@ -148,6 +155,7 @@ class WorkerProcess:
     def __init__(self, limits: Limits, wire_limits: WireLimits | None = None) -> None:
         self.limits = limits
         self.without_network = network_namespace_available()
+        self._cgroup = make_process_cgroup() if process_limit_available() else None
         self._home = tempfile.mkdtemp(prefix="grade-worker-")
         request_read, self._request_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
@@ -171,7 +179,7 @@ class WorkerProcess:
                 cwd=self._home,
                 env=_worker_environment(self._home),
                 start_new_session=True,
-                preexec_fn=lambda: _prepare_child(limits, self.without_network),
+                preexec_fn=lambda: _prepare_child(limits, self.without_network, self._cgroup),
             )
         finally:
             for fd in (request_read, reply_write, output_write):
@@ -298,6 +306,8 @@ class WorkerProcess:
             self._process.kill()
         self._drain_output()
         self._process.wait()
+        if self._cgroup is not None:
+            remove_process_cgroup(self._cgroup)
         self._selector.close()
         for fd in (self._request_write, self._reply_read, self._output_read):
             with contextlib.suppress(OSError):

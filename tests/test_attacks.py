@@ -19,6 +19,7 @@ import pytest
 
 from grader import landlock
 from grader.course import Course, load_course
+from grader.isolation import process_limit_available
 from grader.runner import grade
 from tests.helpers import REPO, write_course
 
@@ -347,3 +348,27 @@ def test_course_folder_cannot_be_written(
     score, _ = graded(limited, tmp_path, WRONG + forge)
     assert score == honest_score
     assert target.read_text() == "student,total\n"
+
+
+@pytest.mark.skipif(
+    not process_limit_available(),
+    reason="no pids cgroup can be made here (needs root or a delegated cgroup v2)",
+)
+def test_fork_bomb_is_contained(limited: Course, honest_score: float, tmp_path: Path) -> None:
+    """A fork bomb stops at the worker's process limit and dies with its grading."""
+    bomb = """
+
+def sigmoid_forward(z):
+    import os
+    while True:
+        try:
+            os.fork()
+        except OSError:
+            pass
+"""
+    honest, _ = graded(limited, tmp_path, WRONG + without_answers(bomb))
+    score, seconds = graded(limited, tmp_path, WRONG + bomb)
+    assert within_limits(seconds)
+    assert score == honest
+    leftovers = list(Path("/sys/fs/cgroup").glob("*/grade-worker-*"))
+    assert leftovers == []
