@@ -5,8 +5,8 @@ environment; limits on memory, CPU time, file size and core dumps; deadlines wit
 group killed. Active where the machine allows it: a network namespace with no working interface,
 so the worker can open no connection at all, and a PID namespace, so that no process the worker
 starts outlives it (both need root, or CAP_SYS_ADMIN); Landlock, so the worker can read no file
-but Python's, its packages' and the system's (Linux 5.13+, no privileges needed). Not provided
-yet, and reported as such: an unprivileged user.
+but Python's, its packages' and the system's (Linux 5.13+, no privileges needed), after which a
+worker started as root becomes `nobody` (grader.privileges).
 
 `grade doctor` prints these; the JSON report lists the active ones for each grading.
 """
@@ -200,9 +200,15 @@ def protection_layers() -> list[Layer]:
         ),
         Layer(
             "unprivileged user",
-            False,
-            "not provided yet: the worker runs as the grader's user"
-            + ("; as root, only a pids cgroup can limit its processes" if root else ""),
+            not root or files,
+            (
+                "the worker drops root for `nobody` after Landlock, keeping only the capability to "
+                "reach Python's files"
+                if root
+                else "the worker runs as the grader's own user"
+            )
+            if not root or files
+            else "the worker runs as root: dropping it needs Landlock first",
         ),
         Layer(
             "process count limited",

@@ -195,6 +195,7 @@ class WorkerProcess:
         self._output_dropped = 0
         self._ready = False
         self.files_restricted = False
+        self.unprivileged = False
         self.closed = False
 
     # ------------------------------------------------------------ exchanging frames
@@ -207,6 +208,7 @@ class WorkerProcess:
                 raise WorkerBrokeProtocol(f"expected 'ready', got {frame.op[:40]!r}")
             # Said before any student code ran, so it can be believed.
             self.files_restricted = frame.head.get("files_restricted") is True
+            self.unprivileged = frame.head.get("unprivileged") is True
             self._ready = True
 
     def send(self, data: bytes, deadline: float) -> None:

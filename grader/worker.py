@@ -416,10 +416,35 @@ def _describe_syntax_error(error: SyntaxError) -> str:
     return _short(f"{type(error).__name__}: {error.msg}{where}")
 
 
+# Whole system folders the worker may read: programs and libraries, and the kernel's views.
+SYSTEM_FOLDERS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/proc", "/sys")
+# From /etc and /dev only what Python and its libraries use: the worker may be able to read past
+# file permissions (grader.privileges), so nothing secret (/etc/shadow, a disk) may be on the list.
+SYSTEM_FILES = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/nsswitch.conf",
+    "/etc/hosts",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/alternatives",
+    "/etc/ssl",
+    "/etc/ca-certificates",
+    "/etc/os-release",
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+)
+
+
 def _give_up_files() -> bool:
-    """Keep read access to Python, its packages, the grader package and system folders, and
-    read-write access to this worker's own folder; lose every other file (grader.landlock).
-    True if the kernel applied it. Runs before any student code."""
+    """Keep read access to Python, its packages, the grader package and the system's programs
+    and libraries, and read-write access to this worker's own folder; lose every other file
+    (grader.landlock). True if the kernel applied it. Runs before any student code."""
     import site
     import sysconfig
 
@@ -434,9 +459,8 @@ def _give_up_files() -> bool:
         *sysconfig.get_paths().values(),
     }
     grader_package = os.path.dirname(os.path.abspath(landlock.__file__))
-    system = {"/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/proc", "/sys", "/dev"}
     return landlock.restrict_to(
-        read_only=sorted(python | system | {grader_package}),
+        read_only=sorted(python | {grader_package, *SYSTEM_FOLDERS, *SYSTEM_FILES}),
         read_write=[os.getcwd(), "/dev/null"],
     )
 
@@ -444,7 +468,13 @@ def _give_up_files() -> bool:
 def main() -> None:
     read_fd, write_fd = int(sys.argv[1]), int(sys.argv[2])
     channel = Channel(read_fd, write_fd)
-    channel.send({"op": "ready", "files_restricted": _give_up_files()})
+    from grader.privileges import become_nobody
+
+    files_restricted = _give_up_files()  # first: it needs the privileges dropped next
+    unprivileged = files_restricted and become_nobody(os.getcwd())
+    channel.send(
+        {"op": "ready", "files_restricted": files_restricted, "unprivileged": unprivileged}
+    )
     Worker(channel).serve()
 
 

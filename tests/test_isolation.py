@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -126,5 +127,39 @@ def test_worker_reports_whether_its_files_are_restricted() -> None:
         assert session.load()
         assert session._worker is not None
         assert session._worker.files_restricted == (landlock.abi_version() >= 1)
+    finally:
+        session.close()
+
+
+WHO = """
+import os
+
+
+def who():
+    return os.getuid(), os.getgid()
+
+
+def read(path):
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+        return "read"
+    except OSError as error:
+        return type(error).__name__
+"""
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or landlock.abi_version() < 1,
+    reason="dropping root is tested where the grader runs as root with Landlock",
+)
+def test_worker_started_as_root_becomes_nobody() -> None:
+    session = StudentSession(Source("who.py", "who.py", WHO), Limits(), time.monotonic() + 30)
+    try:
+        student = StudentModule(session)
+        assert student.who() == (65534, 65534)
+        assert session._worker is not None and session._worker.unprivileged
+        assert student.read("/etc/shadow") == "PermissionError"
+        assert student.read("/etc/passwd") == "read"
     finally:
         session.close()
