@@ -163,3 +163,16 @@ def test_worker_started_as_root_becomes_nobody() -> None:
         assert student.read("/etc/passwd") == "read"
     finally:
         session.close()
+
+
+def test_grading_works_without_the_optional_layers(monkeypatch: pytest.MonkeyPatch, course) -> None:
+    """As on a runner that forbids namespaces and cgroups: the remaining layers still grade."""
+    import grader.sandbox as sandbox
+
+    monkeypatch.setattr(sandbox, "network_namespace_available", lambda: False)
+    monkeypatch.setattr(sandbox, "pid_namespace_command", lambda: ())
+    monkeypatch.setattr(sandbox, "process_limit_available", lambda: False)
+    exercise = course.exercise("exercise3")
+    assert exercise.solution_file is not None
+    result = grade(course, exercise, exercise.solution_file)
+    assert result.score == result.max_score
