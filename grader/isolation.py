@@ -16,8 +16,8 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import itertools
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +100,7 @@ def pid_namespace_command() -> tuple[str, ...]:
 
 
 PROCESS_LIMIT = 128  # processes and threads one worker may have at once
+_cgroup_numbers = itertools.count(1)  # with the grader's pid, a name no other worker has
 
 
 def _pids_hierarchies() -> list[Path]:
@@ -118,7 +119,7 @@ def _pids_hierarchies() -> list[Path]:
 def make_process_cgroup() -> Path | None:
     """A new cgroup allowing PROCESS_LIMIT processes, or None where none can be made."""
     for hierarchy in _pids_hierarchies():
-        group = hierarchy / f"grade-worker-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        group = hierarchy / f"grade-worker-{os.getpid()}-{next(_cgroup_numbers)}"
         try:
             group.mkdir()
         except OSError:
