@@ -14,9 +14,9 @@ worker started as root becomes `nobody` (grader.privileges).
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import shutil
-import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
