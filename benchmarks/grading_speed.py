@@ -4,7 +4,8 @@
 
 Times, as wall clock over fresh processes (median and best of --runs):
 - ``python -c pass`` and ``python -c "import numpy"``: the floor any Python grader pays;
-- ``grade exercise3 --submission solutions``: one whole grading, as a user runs it.
+- ``grade exercise3 --submission solutions``: one whole grading, as a user runs it, with every
+  protection layer this machine allows, and again with the namespace layers switched off.
 
 The goal: a grading takes at most 0.5 s and at most 4x ``python -c "import numpy"``. Prints a
 Markdown table with the machine's description, ready to paste into benchmarks/RESULTS.md.
@@ -26,13 +27,16 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 
 
-def wall_times(command: list[str], runs: int) -> list[float]:
+def wall_times(
+    command: list[str], runs: int, environment: dict[str, str] | None = None
+) -> list[float]:
     """Seconds each of ``runs`` runs of ``command`` took, after one warm-up run."""
-    subprocess.run(command, cwd=REPO, capture_output=True, check=False)
+    env = {**os.environ, **(environment or {})}
+    subprocess.run(command, cwd=REPO, capture_output=True, check=False, env=env)
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(command, cwd=REPO, capture_output=True, check=False)
+        subprocess.run(command, cwd=REPO, capture_output=True, check=False, env=env)
         times.append(time.perf_counter() - started)
     return times
 
@@ -68,6 +72,11 @@ def main() -> None:
         ],
     }
     results = {name: wall_times(command, runs) for name, command in commands.items()}
+    # What the namespace layers (no network, whole process tree killed) cost: the same grading
+    # with them switched off, as on a machine that forbids them.
+    results["the same, GRADE_NO_NAMESPACES=1"] = wall_times(
+        commands["grade exercise3 --submission solutions"], runs, {"GRADE_NO_NAMESPACES": "1"}
+    )
     print(f"Machine: {machine()}; {runs} runs each, {time.strftime('%Y-%m-%d')}\n")
     print("| command | median (ms) | best (ms) |")
     print("|---|---|---|")

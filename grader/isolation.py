@@ -8,7 +8,9 @@ starts outlives it (both need root, or CAP_SYS_ADMIN); Landlock, so the worker c
 but Python's, its packages' and the system's (Linux 5.13+, no privileges needed), after which a
 worker started as root becomes `nobody` (grader.privileges).
 
-`grade doctor` prints these; the JSON report lists the active ones for each grading.
+`grade doctor` prints these; the JSON report lists the active ones for each grading. With
+GRADE_NO_NAMESPACES=1 in the environment the namespace layers are switched off, as on a machine
+that forbids them (to test and measure that case).
 """
 
 from __future__ import annotations
@@ -62,6 +64,13 @@ def enter_network_namespace() -> None:
     _unshare_function()(CLONE_NEWNET)
 
 
+NO_NAMESPACES = "GRADE_NO_NAMESPACES"  # set to 1: grade as where namespaces are forbidden
+
+
+def namespaces_switched_off() -> bool:
+    return os.environ.get(NO_NAMESPACES, "") not in ("", "0")
+
+
 @functools.cache
 def _can_unshare(flags: int) -> bool:
     """Whether a child process may create these namespaces here (probed once, by fork: ~2 ms)."""
@@ -81,7 +90,7 @@ def _can_unshare(flags: int) -> bool:
 
 def network_namespace_available() -> bool:
     """Whether the worker can be given a network namespace of its own."""
-    return _can_unshare(CLONE_NEWNET)
+    return not namespaces_switched_off() and _can_unshare(CLONE_NEWNET)
 
 
 # Runs the worker as process 1 of a new PID namespace: when it dies, the kernel kills every
@@ -89,14 +98,20 @@ def network_namespace_available() -> bool:
 PID_NAMESPACE_PREFIX = ("--pid", "--fork", "--kill-child=SIGKILL")
 
 
-@functools.cache
 def pid_namespace_command() -> tuple[str, ...]:
     """The command prefix that starts a process in a new PID namespace, or () if there is none
     here (util-linux's unshare is missing, or the namespace may not be created)."""
-    unshare = shutil.which("unshare")
+    if namespaces_switched_off():
+        return ()
+    unshare = _unshare_program()
     if unshare is None or not _can_unshare(CLONE_NEWPID):
         return ()
     return (unshare, *PID_NAMESPACE_PREFIX)
+
+
+@functools.cache
+def _unshare_program() -> str | None:
+    return shutil.which("unshare")
 
 
 PROCESS_LIMIT = 128  # processes and threads one worker may have at once
@@ -189,6 +204,8 @@ def protection_layers() -> list[Layer]:
             tree,
             "a PID namespace: children that left the process group die with the worker"
             if tree
+            else f"switched off by {NO_NAMESPACES}"
+            if namespaces_switched_off()
             else "needs util-linux's unshare and the right to create a PID namespace; "
             "a child that calls setsid() can outlive its grading",
         ),
@@ -197,6 +214,8 @@ def protection_layers() -> list[Layer]:
             network,
             "a network namespace with no working interface"
             if network
+            else f"switched off by {NO_NAMESPACES}"
+            if namespaces_switched_off()
             else "needs root or CAP_SYS_ADMIN to create a network namespace",
         ),
         Layer(

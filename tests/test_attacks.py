@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import ast
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from grader import landlock
 from grader.course import Course, load_course
-from grader.isolation import process_limit_available
+from grader.isolation import NO_NAMESPACES, process_limit_available
 from grader.runner import grade
 from tests.helpers import REPO, write_course
 
@@ -224,12 +225,20 @@ PLANTED = {
 }
 
 
-@pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory, course: Course) -> Course:
+@pytest.fixture(scope="module", params=["every layer", "namespaces off"])
+def limited(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, course: Course
+) -> Iterator[Course]:
+    """The course with short limits; every attack runs with every layer, and again without
+    the namespace layers, as on a machine that forbids them."""
     folder = tmp_path_factory.mktemp("course")
-    return load_course(
+    limited = load_course(
         write_course(folder, course, call_seconds=CALL_SECONDS, wall_seconds=WALL_SECONDS)
     )
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param == "namespaces off":
+            patch.setenv(NO_NAMESPACES, "1")
+        yield limited
 
 
 @pytest.fixture(scope="module")
