@@ -12,7 +12,6 @@ and ends the run with status 1.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -24,9 +23,12 @@ from hypothesis import strategies as st
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from grader.framing import FrameBuffer, ProtocolError, WireLimits  # noqa: E402
-from grader.protocol import Decoder, refuse  # noqa: E402
-from grader.submission import Source, SubmissionProblem, read_source  # noqa: E402
+from tests.fuzz_targets import (  # noqa: E402
+    load_file,
+    load_notebook_json,
+    notebook_json,
+    parse_frames,
+)
 
 ROUND = settings(
     max_examples=2000, deadline=None, database=None, suppress_health_check=list(HealthCheck)
@@ -38,52 +40,19 @@ counts = {"protocol frames": 0, "submission bytes": 0, "notebook JSON": 0}
 @given(st.binary(max_size=4000))
 def protocol_frames(data: bytes) -> None:
     counts["protocol frames"] += 1
-    buffer = FrameBuffer(WireLimits(max_message_bytes=8192))
-    try:
-        buffer.feed(data)
-        while (frame := buffer.next_frame()) is not None:
-            Decoder(frame, refuse("handle"), refuse("callback")).decode(frame.head.get("value"))
-    except ProtocolError:
-        pass
+    parse_frames(data)
 
 
 @given(st.binary(max_size=4000), st.sampled_from([".py", ".ipynb"]))
 def submission_bytes(data: bytes, suffix: str) -> None:
     counts["submission bytes"] += 1
-    path = FOLDER / f"submission{suffix}"
-    path.write_bytes(data)
-    assert isinstance(read_source(path), (Source, SubmissionProblem))
-
-
-NOTEBOOK_KEYS = [
-    "cells",
-    "nbformat",
-    "nbformat_minor",
-    "metadata",
-    "cell_type",
-    "source",
-    "outputs",
-    "id",
-    "worksheets",
-    "input",
-    "execution_count",
-]
-notebook_json = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 10) | st.text(max_size=40),
-    lambda children: (
-        st.lists(children, max_size=5)
-        | st.dictionaries(st.sampled_from(NOTEBOOK_KEYS), children, max_size=6)
-    ),
-    max_leaves=40,
-)
+    load_file(FOLDER, data, suffix)
 
 
 @given(notebook_json)
 def notebook_documents(data: object) -> None:
     counts["notebook JSON"] += 1
-    path = FOLDER / "submission.ipynb"
-    path.write_text(json.dumps(data))
-    assert isinstance(read_source(path), (Source, SubmissionProblem))
+    load_notebook_json(FOLDER, data)
 
 
 def main() -> int:

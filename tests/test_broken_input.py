@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grader.cli import main
-from grader.submission import Source, SubmissionProblem, read_source
+from grader.submission import Source, read_source
+from tests.fuzz_targets import load_file, load_notebook_json, notebook_json
 from tests.helpers import REPO
 
 NOTEBOOKS = {
@@ -94,35 +95,7 @@ def test_a_broken_file_does_not_stop_the_other_exercises(
 )
 @given(data=st.binary(max_size=2000), suffix=st.sampled_from([".py", ".ipynb"]))
 def test_any_bytes_load_or_are_refused(tmp_path: Path, data: bytes, suffix: str) -> None:
-    path = tmp_path / f"submission{suffix}"
-    path.write_bytes(data)
-    assert isinstance(read_source(path), (Source, SubmissionProblem))
-
-
-notebook_json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(
-            st.sampled_from(
-                [
-                    "cells",
-                    "nbformat",
-                    "nbformat_minor",
-                    "metadata",
-                    "cell_type",
-                    "source",
-                    "outputs",
-                    "id",
-                    "worksheets",
-                ]
-            ),
-            children,
-            max_size=5,
-        )
-    ),
-    max_leaves=25,
-)
+    load_file(tmp_path, data, suffix)
 
 
 @settings(
@@ -130,6 +103,4 @@ notebook_json = st.recursive(
 )
 @given(data=notebook_json)
 def test_any_notebook_shaped_json_loads_or_is_refused(tmp_path: Path, data: object) -> None:
-    path = tmp_path / "submission.ipynb"
-    path.write_text(json.dumps(data))
-    assert isinstance(read_source(path), (Source, SubmissionProblem))
+    load_notebook_json(tmp_path, data)
