@@ -15,6 +15,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, seed, settings
@@ -34,42 +35,42 @@ ROUND = settings(
     max_examples=2000, deadline=None, database=None, suppress_health_check=list(HealthCheck)
 )
 FOLDER = Path(tempfile.mkdtemp(prefix="fuzz-"))
-counts = {"protocol frames": 0, "submission bytes": 0, "notebook JSON": 0}
+# target name -> (the strategies of its arguments, what it does with them)
+TARGETS: dict[str, tuple[tuple[st.SearchStrategy, ...], Callable[..., None]]] = {
+    "protocol frames": ((st.binary(max_size=4000),), parse_frames),
+    "submission bytes": (
+        (st.binary(max_size=4000), st.sampled_from([".py", ".ipynb"])),
+        lambda data, suffix: load_file(FOLDER, data, suffix),
+    ),
+    "notebook JSON": ((notebook_json,), lambda data: load_notebook_json(FOLDER, data)),
+}
+counts = dict.fromkeys(TARGETS, 0)
 
 
-@given(st.binary(max_size=4000))
-def protocol_frames(data: bytes) -> None:
-    counts["protocol frames"] += 1
-    parse_frames(data)
+def run_round(name: str, number: int) -> None:
+    """One round of a target: a new hypothesis test (settings apply once per function)."""
+    strategies, body = TARGETS[name]
 
+    def counted(arguments: tuple[object, ...]) -> None:
+        counts[name] += 1
+        body(*arguments)
 
-@given(st.binary(max_size=4000), st.sampled_from([".py", ".ipynb"]))
-def submission_bytes(data: bytes, suffix: str) -> None:
-    counts["submission bytes"] += 1
-    load_file(FOLDER, data, suffix)
-
-
-@given(notebook_json)
-def notebook_documents(data: object) -> None:
-    counts["notebook JSON"] += 1
-    load_notebook_json(FOLDER, data)
+    seed(number)(ROUND(given(st.tuples(*strategies))(counted)))()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0)
     minutes = parser.parse_args().minutes
-    targets = [protocol_frames, submission_bytes, notebook_documents]
+    names = list(TARGETS)
     started = time.monotonic()
     round_number = 0
     while time.monotonic() - started < minutes * 60:
-        target = targets[round_number % len(targets)]
+        name = names[round_number % len(names)]
         try:
-            seed(round_number)(ROUND(target))()
+            run_round(name, round_number)
         except Exception as error:  # a finding: hypothesis has shrunk and printed the input
-            print(
-                f"FOUND in {target.__name__}, round {round_number}: {type(error).__name__}: {error}"
-            )
+            print(f"FOUND in {name}, round {round_number}: {type(error).__name__}: {error}")
             return 1
         round_number += 1
     elapsed = time.monotonic() - started
