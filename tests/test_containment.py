@@ -139,6 +139,11 @@ def test_printed_output_is_kept_and_capped(course: Course, tmp_path: Path) -> No
 
 
 def test_the_whole_grading_stops_at_its_wall_deadline(course: Course, tmp_path: Path) -> None:
+    """Endless calls use up the grading's wall time: it ends on time, and says so.
+
+    Which check meets the deadline depends on the machine's speed (a restarted worker takes
+    longer under load), so only what holds at any speed is asserted.
+    """
     short = load_course(write_course(tmp_path, course, call_seconds=1, wall_seconds=2.5))
     started = time.monotonic()
     result = graded_with(
@@ -146,11 +151,11 @@ def test_the_whole_grading_stops_at_its_wall_deadline(course: Course, tmp_path: 
     )
     assert time.monotonic() - started < 2.5 + 1.5
     statuses = {check.id: (check.status, check.message) for check in result.checks}
-    assert statuses["chain_rule_on_lesson_example"][0] == "passed"
-    assert statuses["cos_of_square_minus_one"][0] == "passed"
-    assert "the grading ran out of its 2.5 s" in statuses["compose_long_chain_matches_reference"][1]
+    assert statuses["chain_rule_on_lesson_example"][0] == "passed"  # before any timeout
+    assert all(statuses[check][0] == "error" for check in COMPOSE_CHECKS)
     for late in ("chain_rule_matches_reference", "lesson_derivative_at_edge_cases"):
-        assert statuses[late] == ("error", "not run: the grading used up its 2.5 s")
+        assert statuses[late][0] == "error"  # the wall time was gone before them
+    assert any("2.5 s" in message for _, message in statuses.values())
 
 
 def test_exit_statuses_are_described() -> None:
