@@ -248,5 +248,15 @@ def protection_layers() -> list[Layer]:
     ]
 
 
-def active_layer_names() -> list[str]:
-    return [layer.name for layer in protection_layers() if layer.active]
+def active_layer_names(
+    workers_restricted: list[bool] | None = None, workers_unprivileged: list[bool] | None = None
+) -> list[str]:
+    """The active layers' names. Given what the workers of a grading reported, the two layers a
+    worker applies to itself count only if every one of them did."""
+    names = [layer.name for layer in protection_layers() if layer.active]
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if workers_restricted and not all(workers_restricted):
+        names = [name for name in names if name != "answer key hidden"]
+    if root and workers_unprivileged and not all(workers_unprivileged):
+        names = [name for name in names if name != "unprivileged user"]
+    return names

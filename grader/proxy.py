@@ -112,6 +112,9 @@ class StudentSession:
         self._output: list[str] = []
         self._loaded = False
         self.last_changes: list[ArgumentChange] = []  # what the latest call changed in place
+        # What each worker said, before any student code ran, it had done to itself.
+        self.workers_restricted: list[bool] = []
+        self.workers_unprivileged: list[bool] = []
 
     # ------------------------------------------------------------ lifecycle
 
@@ -162,6 +165,8 @@ class StudentSession:
         assert worker is not None
         try:
             worker.wait_ready()
+            self.workers_restricted.append(worker.files_restricted)
+            self.workers_unprivileged.append(worker.unprivileged)
             deadline = self._call_deadline()
             worker.send(
                 pack({"op": "load", "source": self.source.text, "filename": self.source.filename}),

@@ -40,7 +40,8 @@ class ExerciseResult:
     output: what the student's code printed (capped);
     notes: what the student should know that is not a check (which file was chosen, notebook code
     left out);
-    flags: for the instructor, suspicious imports and calls in the code (grader.flags).
+    flags: for the instructor, suspicious imports and calls in the code (grader.flags);
+    sandbox: the protection layers that were active for this grading (grader.isolation).
     """
 
     exercise: str
@@ -52,6 +53,7 @@ class ExerciseResult:
     output: str = ""
     notes: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    sandbox: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property

@@ -28,6 +28,7 @@ from grader.checks import CheckInfo
 from grader.course import Course, Exercise
 from grader.errors import CourseError
 from grader.flags import suspicious_uses
+from grader.isolation import active_layer_names
 from grader.proxy import LoadFailed, StudentError, StudentModule, StudentSession
 from grader.results import CheckResult, ExerciseResult
 from grader.submission import SubmissionProblem, read_source
@@ -227,6 +228,10 @@ class Grading:
             result.checks = [self._run_check(item, student) for item in checks]
         if self.session is not None:
             result.output = self.session.output()
+        result.sandbox = active_layer_names(
+            self.session.workers_restricted if self.session else None,
+            self.session.workers_unprivileged if self.session else None,
+        )
         result.seconds = time.monotonic() - self.started
         return result
 

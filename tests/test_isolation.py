@@ -14,6 +14,7 @@ import pytest
 from grader import landlock
 from grader.cli import main
 from grader.isolation import (
+    active_layer_names,
     network_namespace_available,
     pid_namespace_command,
     protection_layers,
@@ -176,3 +177,12 @@ def test_grading_works_without_the_optional_layers(monkeypatch: pytest.MonkeyPat
     assert exercise.solution_file is not None
     result = grade(course, exercise, exercise.solution_file)
     assert result.score == result.max_score
+
+
+def test_a_worker_that_did_not_restrict_itself_is_reported_as_such() -> None:
+    """The report believes the workers, not the machine, for the layers they apply themselves."""
+    everything = active_layer_names()
+    assert active_layer_names([True, True], [True]) == everything
+    without = active_layer_names([True, False], [True])
+    assert "answer key hidden" not in without
+    assert [name for name in everything if name != "answer key hidden"] == without

@@ -4,7 +4,8 @@ Per exercise::
 
     {"exercise": str, "title": str, "score": number, "max_score": number, "file": str | null,
      "problem": str | null, "output": str, "notes": [str], "flags": [str],
-     "sandbox": [names of the protection layers active, as `grade doctor` lists them],
+     "sandbox": [names of the protection layers active for this grading, as `grade doctor` names
+                 them; the layers a worker applies to itself as that worker reported them],
      "tests": [{"name": str, "id": str, "score": number, "max_score": number,
                 "status": "passed" | "failed" | "error", "hidden": bool, "message": str}]}
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from grader.isolation import active_layer_names
 from grader.results import CourseResult, ExerciseResult
 
 
@@ -35,7 +35,7 @@ def exercise_object(result: ExerciseResult) -> dict[str, Any]:
         "output": result.output,
         "notes": result.notes,
         "flags": result.flags,
-        "sandbox": active_layer_names(),
+        "sandbox": result.sandbox,
         "tests": [
             {
                 "name": check.title,
