@@ -59,9 +59,14 @@ def _unshare_function() -> Callable[[int], None]:
     return unshare
 
 
+def unshare(flags: int) -> None:
+    """unshare(2): move the calling process into new namespaces (CLONE_* ``flags``)."""
+    _unshare_function()(flags)
+
+
 def enter_network_namespace() -> None:
     """Move the calling process into a new network namespace (from a child, before exec)."""
-    _unshare_function()(CLONE_NEWNET)
+    unshare(CLONE_NEWNET)
 
 
 NO_NAMESPACES = "GRADE_NO_NAMESPACES"  # set to 1: grade as where namespaces are forbidden
@@ -109,6 +114,11 @@ def pid_namespace_command() -> tuple[str, ...]:
     return (unshare, *PID_NAMESPACE_PREFIX)
 
 
+def pid_namespace_available() -> bool:
+    """Whether a forked worker can become process 1 of a PID namespace (grader.forkserver)."""
+    return not namespaces_switched_off() and _can_unshare(CLONE_NEWPID)
+
+
 @functools.cache
 def _unshare_program() -> str | None:
     return shutil.which("unshare")
@@ -131,16 +141,17 @@ def _pids_hierarchies() -> list[Path]:
     return [path for path in candidates if path.is_dir()]
 
 
-def make_process_cgroup() -> Path | None:
-    """A new cgroup allowing PROCESS_LIMIT processes, or None where none can be made."""
+def make_process_cgroup(limit: int = PROCESS_LIMIT, kind: str = "worker") -> Path | None:
+    """A new cgroup allowing ``limit`` processes, or None where none can be made; ``kind``
+    (worker, forkserver) goes into its name."""
     for hierarchy in _pids_hierarchies():
-        group = hierarchy / f"grade-worker-{os.getpid()}-{next(_cgroup_numbers)}"
+        group = hierarchy / f"grade-{kind}-{os.getpid()}-{next(_cgroup_numbers)}"
         try:
             group.mkdir()
         except OSError:
             continue
         try:
-            (group / "pids.max").write_text(str(PROCESS_LIMIT))
+            (group / "pids.max").write_text(str(limit))
             return group
         except OSError:
             remove_process_cgroup(group)

@@ -465,8 +465,12 @@ def _give_up_files() -> bool:
     )
 
 
-def main() -> None:
-    read_fd, write_fd = int(sys.argv[1]), int(sys.argv[2])
+def serve(read_fd: int, write_fd: int) -> NoReturn:
+    """Restrict this process, say "ready" on ``write_fd``, then serve requests from ``read_fd``.
+
+    Called in a fresh interpreter (``main``) or in a process forked by grader.forkserver, either
+    way after grader.sandbox's limits and before any student code.
+    """
     channel = Channel(read_fd, write_fd)
     from grader.privileges import become_nobody
 
@@ -476,6 +480,10 @@ def main() -> None:
         {"op": "ready", "files_restricted": files_restricted, "unprivileged": unprivileged}
     )
     Worker(channel).serve()
+
+
+def main() -> None:
+    serve(int(sys.argv[1]), int(sys.argv[2]))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import landlock
+from grader import landlock, sandbox
 from grader.course import Course, load_course
 from grader.isolation import NO_NAMESPACES, process_limit_available
 from grader.runner import grade
@@ -225,12 +225,13 @@ PLANTED = {
 }
 
 
-@pytest.fixture(scope="module", params=["every layer", "namespaces off"])
+@pytest.fixture(scope="module", params=["every layer", "namespaces off", "forked workers"])
 def limited(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, course: Course
 ) -> Iterator[Course]:
-    """The course with short limits; every attack runs with every layer, and again without
-    the namespace layers, as on a machine that forbids them."""
+    """The course with short limits; every attack runs with every layer, again without the
+    namespace layers, as on a machine that forbids them, and again with workers forked from a
+    warm process as batch grading starts them (grader.forkserver)."""
     folder = tmp_path_factory.mktemp("course")
     limited = load_course(
         write_course(folder, course, call_seconds=CALL_SECONDS, wall_seconds=WALL_SECONDS)
@@ -238,7 +239,12 @@ def limited(
     with pytest.MonkeyPatch.context() as patch:
         if request.param == "namespaces off":
             patch.setenv(NO_NAMESPACES, "1")
-        yield limited
+        if request.param == "forked workers":
+            sandbox.use_forkserver()
+        try:
+            yield limited
+        finally:
+            sandbox.stop_forkserver()
 
 
 @pytest.fixture(scope="module")
