@@ -3,6 +3,7 @@
     grade EXERCISE [--submission PATH] [--format terminal|json] [--course PATH]
     grade all      [--submission FOLDER] [--format terminal|json] [--course PATH]
     grade doctor   [--format terminal|json]     which protection layers are active here
+    grade batch    SUBMISSIONS --out OUT [...]  grade a whole class (grader.batch.command)
 
 Exit status: 0 full marks; 1 graded, not full marks; 2 could not grade (a usage, course or file
 error), with one line on stderr saying what is wrong and how to fix it.
@@ -171,6 +172,10 @@ def run(argv: Sequence[str]) -> int:
     """Parse ``argv``, grade, print the report; the exit status."""
     if argv and argv[0] == "doctor":
         return doctor(argv[1:])
+    if argv and argv[0] == "batch":
+        from grader.batch import command
+
+        return command.run(argv[1:], _Parser, _course)
     args = _parser().parse_args(list(argv))
     course = _course(args.course)
     result = _grade(course, args.target, args.submission, args.run_all_cells)

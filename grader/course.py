@@ -14,8 +14,9 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 import yaml
@@ -48,6 +49,24 @@ class ExerciseSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     solution_file: str | None = None
     hidden_checks: str | None = None
     limits: LimitsSpec | None = None
+    due: datetime | None = None
+
+
+Percent = Annotated[float, msgspec.Meta(ge=0, le=100)]
+
+
+class LateSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Late work: percent of the score taken per started day late, up to a cap."""
+
+    penalty_per_day: Percent
+    max_penalty: Percent = 100.0
+    grace_minutes: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+
+
+class FeedbackSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """What a student's feedback file says about hidden checks (see HiddenFeedback)."""
+
+    hidden: Literal["full", "status", "total", "none"] = "status"
 
 
 class CourseSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -55,6 +74,8 @@ class CourseSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     seed: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
     exercises: Annotated[list[ExerciseSpec], msgspec.Meta(min_length=1)]
     limits: LimitsSpec | None = None
+    late: LateSpec | None = None
+    feedback: FeedbackSpec | None = None
 
 
 FIELD_EXAMPLES = {
@@ -72,6 +93,13 @@ FIELD_EXAMPLES = {
     "call_seconds": "call_seconds: 5",
     "memory_mb": "memory_mb: 1024",
     "output_kb": "output_kb: 64",
+    "due": "due: 2026-12-01T23:59:00-05:00",
+    "late": "late: {penalty_per_day: 10, max_penalty: 50}",
+    "penalty_per_day": "penalty_per_day: 10",
+    "max_penalty": "max_penalty: 50",
+    "grace_minutes": "grace_minutes: 15",
+    "feedback": "feedback: {hidden: status}",
+    "hidden": "hidden: status",
 }
 
 # ---------------------------------------------------------------- the loaded course
@@ -89,6 +117,7 @@ class Exercise:
     hidden_checks: Path | None
     points: float
     limits: Limits
+    due: datetime | None = None  # timezone-aware; a due date written without a zone is UTC
 
     @property
     def file_name(self) -> str:
@@ -97,11 +126,28 @@ class Exercise:
 
 
 @dataclass(frozen=True)
+class LatePolicy:
+    """penalty_per_day and max_penalty in percent of the score earned; a submission up to
+    grace_minutes after the due date is on time."""
+
+    penalty_per_day: float
+    max_penalty: float = 100.0
+    grace_minutes: float = 0.0
+
+
+# What feedback files say about hidden checks: everything; each check's name and whether it
+# passed, without its message; only the points they gave in total; or nothing.
+HiddenFeedback = Literal["full", "status", "total", "none"]
+
+
+@dataclass(frozen=True)
 class Course:
     path: Path  # course.yaml itself
     title: str
     seed: int
     exercises: tuple[Exercise, ...]
+    late: LatePolicy | None = None
+    hidden_feedback: HiddenFeedback = "status"
 
     @property
     def root(self) -> Path:
@@ -270,12 +316,15 @@ def _explain(path: Path, lines: dict[Place, int], error: str) -> str:
 
 
 def _allowed_keys(place: Place) -> list[str]:
+    specs: dict[Any, type[msgspec.Struct]] = {
+        "limits": LimitsSpec,
+        "late": LateSpec,
+        "feedback": FeedbackSpec,
+    }
     if not place:
         spec: type[msgspec.Struct] = CourseSpec
-    elif place[-1] == "limits":
-        spec = LimitsSpec
     else:
-        spec = ExerciseSpec
+        spec = specs.get(place[-1], ExerciseSpec)
     return list(spec.__struct_fields__)
 
 
@@ -332,9 +381,27 @@ def _resolve(path: Path, spec: CourseSpec, lines: dict[Place, int]) -> Course:
                 hidden_checks=existing("hidden_checks", item.hidden_checks),
                 points=item.points,
                 limits=_merge_limits(defaults, item.limits),
+                due=_aware(item.due),
             )
         )
-    return Course(path=path, title=spec.title, seed=spec.seed, exercises=tuple(exercises))
+    late = spec.late
+    return Course(
+        path=path,
+        title=spec.title,
+        seed=spec.seed,
+        exercises=tuple(exercises),
+        late=None
+        if late is None
+        else LatePolicy(late.penalty_per_day, late.max_penalty, late.grace_minutes),
+        hidden_feedback=spec.feedback.hidden if spec.feedback else "status",
+    )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A due date with its time zone; one written without is taken as UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
 
 
 def _merge_limits(base: Limits, override: LimitsSpec | None) -> Limits:

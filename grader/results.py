@@ -9,6 +9,20 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Status = Literal["passed", "failed", "error"]
+# The kinds of error a check can end in: the student's function raised, was left unfinished, is
+# missing or takes other parameters; the call timed out; the worker crashed; the file could not
+# be loaded; the check was not run; the check itself failed.
+ERROR_KINDS = (
+    "raised",
+    "unfinished",
+    "missing",
+    "signature",
+    "timeout",
+    "crash",
+    "load",
+    "not run",
+    "check",
+)
 
 
 @dataclass(frozen=True)
@@ -18,7 +32,8 @@ class CheckResult:
     id: the check function's name without ``test_`` (stable, for gradebooks);
     title: its docstring's first line (for people); status: passed, failed (a wrong answer) or
     error (the student's code raised, timed out, crashed, or could not be loaded);
-    seconds: wall time the check took.
+    seconds: wall time the check took;
+    kind: for an error, what kind (ERROR_KINDS), so a class report can count timeouts and crashes.
     """
 
     id: str
@@ -29,6 +44,7 @@ class CheckResult:
     hidden: bool
     message: str
     seconds: float = 0.0
+    kind: str = ""
 
 
 @dataclass

@@ -29,11 +29,28 @@ from grader.course import Course, Exercise
 from grader.errors import CourseError
 from grader.flags import suspicious_uses
 from grader.isolation import active_layer_names
-from grader.proxy import LoadFailed, StudentError, StudentModule, StudentSession
+from grader.proxy import (
+    CallTimedOut,
+    LoadFailed,
+    MissingFunction,
+    NotImplementedYet,
+    StudentError,
+    StudentModule,
+    StudentSession,
+    WorkerCrashed,
+    WrongSignature,
+)
 from grader.results import CheckResult, ExerciseResult
 from grader.submission import SubmissionProblem, read_source
 
 PUBLIC_FIXTURES = frozenset({"student", "rng"})
+ERROR_KIND_OF: dict[type[StudentError], str] = {
+    CallTimedOut: "timeout",
+    WorkerCrashed: "crash",
+    NotImplementedYet: "unfinished",
+    MissingFunction: "missing",
+    WrongSignature: "signature",
+}
 HIDDEN_FIXTURES = PUBLIC_FIXTURES | {"solution"}
 
 
@@ -254,6 +271,7 @@ class Grading:
             status="error",
             hidden=item.hidden,
             message=message,
+            kind="not run",
         )
 
 
@@ -265,17 +283,19 @@ def run_check(
     if "solution" in item.fixtures:
         fixtures["solution"] = load_solution(exercise)
     started = time.monotonic()
-    status, message = "passed", ""
+    status, message, kind = "passed", "", ""
     try:
         item.function(**{name: fixtures[name] for name in item.fixtures})
     except AssertionError as failure:
         status, message = "failed", str(failure) or f"{item.title}: not so"
     except LoadFailed as error:
         status, message = "error", f"not run: your file could not be loaded: {error}"
+        kind = "load"
     except StudentError as error:
         status, message = "error", str(error)
+        kind = ERROR_KIND_OF.get(type(error), "raised")
     except Exception as error:  # a bug in the check itself, or a value it did not expect
-        status = "error"
+        status, kind = "error", "check"
         message = (
             f"the check itself failed ({type(error).__name__}: {error}); your "
             "instructor should look at this"
@@ -289,6 +309,7 @@ def run_check(
         hidden=item.hidden,
         message=message,
         seconds=time.monotonic() - started,
+        kind=kind,
     )
 
 

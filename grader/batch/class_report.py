@@ -1,0 +1,191 @@
+"""report.html: the class at a glance, one self-contained file that opens offline.
+
+It shows the distribution of total scores and each exercise's average (plots drawn by matplotlib,
+embedded as SVG), each check's pass rate with the messages of its failures grouped (hardest checks
+first: what most of the class gets wrong), the slowest gradings, and the flagged ones: timeouts,
+crashes, files that could not be loaded, suspicious code (grader.flags).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter, defaultdict
+from typing import Any
+
+import jinja2
+
+from grader.batch.exports import StudentGrades, number
+from grader.course import Course, Exercise
+
+SLOWEST = 10  # gradings listed as the slowest
+MESSAGES_PER_CHECK = 3  # failure messages shown per check, most common first
+MESSAGE_CHARS = 200  # a failure message is grouped by its first line, cut to this length
+
+
+def _svg(figure: Any) -> str:
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(figure)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]  # inline: without the XML prologue and doctype
+
+
+def _plots(
+    exercises: list[Exercise], students: list[StudentGrades], max_total: float
+) -> dict[str, str]:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: files only
+    import matplotlib.pyplot as plt
+
+    totals = [student.total() for student in students]
+    figure, axes = plt.subplots(figsize=(7, 3))
+    axes.hist(totals, bins=min(20, max(5, len(set(totals)))), range=(0, max_total), color="#4c72b0")
+    axes.set_xlabel(f"total score (of {number(max_total)})")
+    axes.set_ylabel("students")
+    axes.set_title("Score distribution")
+    distribution = _svg(figure)
+
+    averages = [
+        100 * sum(s.score(e.id) for s in students) / (e.points * len(students)) if students else 0
+        for e in exercises
+    ]
+    figure, axes = plt.subplots(figsize=(7, 3))
+    axes.bar([e.id for e in exercises], averages, color="#55a868")
+    axes.set_ylim(0, 100)
+    axes.set_ylabel("average, % of points")
+    axes.set_title("Average per exercise")
+    axes.tick_params(axis="x", rotation=45)
+    return {"distribution": distribution, "averages": _svg(figure)}
+
+
+def _first_line(message: str) -> str:
+    line = message.strip().splitlines()[0] if message.strip() else "(no message)"
+    return line if len(line) <= MESSAGE_CHARS else line[:MESSAGE_CHARS] + "…"
+
+
+def _check_rows(exercises: list[Exercise], students: list[StudentGrades]) -> list[dict]:
+    """Every check with its pass rate and its failures' messages, lowest pass rate first."""
+    counts: dict[tuple[str, str], dict[str, Any]] = {}
+    for exercise in exercises:
+        for student in students:
+            grading = student.gradings.get(exercise.id)
+            if grading is None:
+                continue
+            for test in grading.report["tests"]:
+                row = counts.setdefault(
+                    (exercise.id, test["id"]),
+                    {
+                        "exercise": exercise.id,
+                        "check": test["name"],
+                        "hidden": test["hidden"],
+                        "passed": 0,
+                        "graded": 0,
+                        "messages": Counter(),
+                    },
+                )
+                row["graded"] += 1
+                if test["status"] == "passed":
+                    row["passed"] += 1
+                elif test.get("kind") != "not run":
+                    row["messages"][_first_line(test["message"])] += 1
+    rows = []
+    for row in counts.values():
+        row["rate"] = 100 * row["passed"] / row["graded"] if row["graded"] else 0.0
+        row["messages"] = row["messages"].most_common(MESSAGES_PER_CHECK)
+        rows.append(row)
+    order = {exercise.id: index for index, exercise in enumerate(exercises)}
+    return sorted(rows, key=lambda row: (row["rate"], order[row["exercise"]], row["check"]))
+
+
+def _flagged(exercises: list[Exercise], students: list[StudentGrades]) -> list[dict]:
+    found = []
+    for student in students:
+        for exercise in exercises:
+            grading = student.gradings.get(exercise.id)
+            if grading is None:
+                continue
+            report = grading.report
+            kinds = Counter(test.get("kind") for test in report["tests"])
+            reasons = []
+            if kinds["timeout"]:
+                reasons.append(f"{kinds['timeout']} check(s) timed out")
+            if kinds["crash"]:
+                reasons.append(f"{kinds['crash']} check(s) crashed the process")
+            if report.get("problem") and report.get("file"):
+                reasons.append(f"not graded: {_first_line(report['problem'])}")
+            reasons += [f"suspicious: {flag}" for flag in report.get("flags") or []]
+            if reasons:
+                found.append(
+                    {"student": student.entry.name, "exercise": exercise.id, "reasons": reasons}
+                )
+    return found
+
+
+def render(
+    course: Course,
+    exercises: list[Exercise],
+    students: list[StudentGrades],
+    unmatched: list[str],
+    failures: list[str],
+) -> str:
+    """The report's HTML."""
+    max_total = sum(exercise.points for exercise in exercises)
+    gradings = [
+        (student.entry.name, grading)
+        for student in students
+        for grading in student.gradings.values()
+    ]
+    slowest = sorted(gradings, key=lambda item: item[1].seconds, reverse=True)[:SLOWEST]
+    totals = sorted(student.total() for student in students)
+    by_exercise = defaultdict(list)
+    for student in students:
+        for exercise in exercises:
+            by_exercise[exercise.id].append(student.score(exercise.id))
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("grader.batch", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return environment.get_template("report.html.j2").render(
+        course_title=course.title,
+        student_count=len(students),
+        grading_count=len(gradings),
+        max_total=number(max_total),
+        mean=number(sum(totals) / len(totals)) if totals else "–",
+        median=number(totals[len(totals) // 2]) if totals else "–",
+        full_marks=sum(1 for total in totals if total >= max_total - 1e-9),
+        plots=_plots(exercises, students, max_total),
+        exercises=[
+            {
+                "id": exercise.id,
+                "title": exercise.title,
+                "points": number(exercise.points),
+                "average": number(sum(scores) / len(scores)) if scores else "–",
+                "full": sum(1 for score in scores if score >= exercise.points - 1e-9),
+                "submitted": sum(
+                    1
+                    for student in students
+                    if exercise.id in student.gradings
+                    and student.gradings[exercise.id].file_hash != "none"
+                ),
+            }
+            for exercise in exercises
+            for scores in [by_exercise[exercise.id]]
+        ],
+        checks=_check_rows(exercises, students),
+        slowest=[
+            {
+                "student": name,
+                "exercise": grading.exercise,
+                "seconds": f"{grading.seconds:.2f}",
+                "score": number(grading.raw_score),
+            }
+            for name, grading in slowest
+        ],
+        flagged=_flagged(exercises, students),
+        unmatched=unmatched,
+        failures=failures,
+    )

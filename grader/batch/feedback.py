@@ -1,0 +1,102 @@
+"""Each student's feedback: feedback/<student>.md and .html, what that student may see.
+
+What a student sees of the hidden checks follows course.yaml's ``feedback: {hidden: ...}``:
+
+- ``full``: every hidden check with its message, like a public one;
+- ``status`` (the default): each hidden check's name and whether it passed, no message;
+- ``total``: only the points the hidden checks gave together;
+- ``none``: nothing; the scores shown are the public checks' alone.
+
+The instructor-only parts of a grading (suspicious-code flags, the sandbox layers) are left out.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jinja2
+
+from grader.batch.exports import StudentGrades, number
+from grader.course import Course, Exercise
+
+MAX_OUTPUT_CHARS = 4_000  # of what the student's code printed, per exercise
+
+
+@functools.cache
+def _environment(autoescape: bool) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("grader.batch", "templates"),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def _exercise_view(exercise: Exercise, student: StudentGrades, hidden: str) -> dict[str, Any]:
+    grading = student.gradings.get(exercise.id)
+    report = grading.report if grading is not None else {"tests": []}
+    tests = report["tests"]
+    public = [test for test in tests if not test["hidden"]]
+    secret = [test for test in tests if test["hidden"]]
+    shown = public if hidden in ("total", "none") else tests
+    checks = [
+        {
+            "title": test["name"],
+            "status": test["status"],
+            "hidden": test["hidden"],
+            "score": number(test["score"]),
+            "max_score": number(test["max_score"]),
+            "message": "" if test["hidden"] and hidden == "status" else test["message"],
+        }
+        for test in shown
+    ]
+    if hidden == "none":
+        score = sum(test["score"] for test in public)
+        max_score = sum(test["max_score"] for test in public)
+    else:
+        score = grading.score if grading is not None else 0.0
+        max_score = exercise.points
+    output = report.get("output") or ""
+    if len(output) > MAX_OUTPUT_CHARS:
+        output = output[:MAX_OUTPUT_CHARS] + "\n… (cut)"
+    return {
+        "id": exercise.id,
+        "title": exercise.title,
+        "score": number(score),
+        "max_score": number(max_score),
+        "raw_score": number(grading.raw_score if grading is not None else 0.0),
+        "late_days": grading.late_days if grading is not None and hidden != "none" else 0,
+        "penalty": number(grading.penalty if grading is not None else 0.0),
+        "file": report.get("file"),
+        "problem": report.get("problem") or student.entry.problem,
+        "notes": report.get("notes") or [],
+        "checks": checks,
+        "hidden_total": number(sum(test["score"] for test in secret))
+        if hidden == "total" and secret
+        else None,
+        "hidden_max": number(sum(test["max_score"] for test in secret)),
+        "output": output,
+        "_score": score,
+        "_max": max_score,
+    }
+
+
+def student_view(course: Course, exercises: list[Exercise], student: StudentGrades) -> dict:
+    """What the templates show for ``student`` (see the module's docstring)."""
+    hidden = course.hidden_feedback
+    views = [_exercise_view(exercise, student, hidden) for exercise in exercises]
+    return {
+        "course_title": course.title,
+        "name": student.entry.name,
+        "show_total": hidden != "none",
+        "total": number(sum(view["_score"] for view in views)),
+        "max_total": number(sum(view["_max"] for view in views)),
+        "exercises": views,
+    }
+
+
+def render(view: dict[str, Any], kind: str) -> str:
+    """The feedback as ``kind`` "md" or "html"."""
+    template = _environment(kind == "html").get_template(f"feedback.{kind}.j2")
+    return template.render(**view)

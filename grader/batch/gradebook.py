@@ -1,0 +1,214 @@
+"""The gradebook: an SQLite database in the batch's output folder recording every grading.
+
+A grading is known by (student, exercise, file hash, checks version): the same file graded by the
+same checks is never graded again, which is what makes `grade batch` resumable. Each grading is
+written in one transaction with its checks, so a run stopped at any moment (Ctrl-C, ``kill -9``,
+a power cut) leaves every grading either recorded whole or not at all; the next run grades what
+is missing.
+
+Tables (see SCHEMA): ``gradings``, one row per grading with its scores and the grading's JSON
+report; ``check_results``, one row per check of a grading; ``meta``, the schema version.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.errors import UsageError
+
+SCHEMA_VERSION = "1"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS gradings (
+    id INTEGER PRIMARY KEY,
+    student TEXT NOT NULL,          -- the student's key (unique in the class, a file-name part)
+    name TEXT NOT NULL,             -- the student's name as shown
+    exercise TEXT NOT NULL,         -- the exercise id from course.yaml
+    file_hash TEXT NOT NULL,        -- sha256 of the graded file; 'none' if nothing was handed in
+    checks_version TEXT NOT NULL,   -- sha256 of the checks, solution and settings that graded it
+    file TEXT,                      -- the graded file, as the student's feedback names it
+    submitted_at TEXT,              -- ISO 8601 with zone, when known
+    raw_score REAL NOT NULL,        -- points from the checks
+    max_score REAL NOT NULL,
+    late_days INTEGER NOT NULL DEFAULT 0,
+    penalty REAL NOT NULL DEFAULT 0,  -- percent of raw_score taken for lateness
+    score REAL NOT NULL,            -- raw_score less the penalty
+    seconds REAL NOT NULL,          -- wall time of the grading
+    graded_at TEXT NOT NULL,        -- ISO 8601, UTC
+    result TEXT NOT NULL,           -- the grading's JSON report (grader.reports.json_report)
+    UNIQUE (student, exercise, file_hash, checks_version)
+);
+CREATE TABLE IF NOT EXISTS check_results (
+    grading_id INTEGER NOT NULL REFERENCES gradings (id) ON DELETE CASCADE,
+    check_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL,           -- passed, failed or error
+    kind TEXT NOT NULL,             -- for an error: timeout, crash, raised... (results.ERROR_KINDS)
+    score REAL NOT NULL,
+    max_score REAL NOT NULL,
+    hidden INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (grading_id, check_id)
+);
+"""
+
+GradingKey = tuple[str, str, str, str]  # student, exercise, file hash, checks version
+
+
+@dataclass(frozen=True)
+class Grading:
+    """One recorded grading, as outputs read it back. ``report`` is its JSON report (a dict)."""
+
+    id: int
+    student: str
+    name: str
+    exercise: str
+    file_hash: str
+    submitted_at: str | None
+    raw_score: float
+    max_score: float
+    late_days: int
+    penalty: float
+    score: float
+    seconds: float
+    report: dict[str, Any]
+
+
+class Gradebook:
+    """The database at ``path``, created if missing."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            # isolation_level=None: transactions are opened explicitly, one per grading.
+            self._db = sqlite3.connect(path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, atomic
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(SCHEMA)
+            found = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise UsageError(
+                f"{path}: not a gradebook this grader can use ({error}); pass another --out "
+                "folder or move the file away"
+            ) from None
+        if found is None:
+            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        elif found[0] != SCHEMA_VERSION:
+            raise UsageError(
+                f"{path}: a gradebook of schema {found[0]}, this grader writes {SCHEMA_VERSION}; "
+                "pass another --out folder"
+            )
+
+    def keys(self) -> set[GradingKey]:
+        """Every grading recorded so far."""
+        rows = self._db.execute(
+            "SELECT student, exercise, file_hash, checks_version FROM gradings"
+        ).fetchall()
+        return {tuple(row) for row in rows}  # type: ignore[misc]
+
+    def record(
+        self,
+        key: GradingKey,
+        name: str,
+        submitted_at: str | None,
+        report: dict[str, Any],
+        seconds: float,
+        graded_at: str,
+    ) -> None:
+        """Record one grading and its checks in one transaction (nothing if it is known)."""
+        student, exercise, file_hash, version = key
+        score = float(report["score"])
+        with self._transaction():
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO gradings (student, name, exercise, file_hash, "
+                "checks_version, file, submitted_at, raw_score, max_score, score, seconds, "
+                "graded_at, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    student,
+                    name,
+                    exercise,
+                    file_hash,
+                    version,
+                    report.get("file"),
+                    submitted_at,
+                    score,
+                    float(report["max_score"]),
+                    score,
+                    seconds,
+                    graded_at,
+                    json.dumps(report, ensure_ascii=False),
+                ),
+            )
+            if cursor.rowcount == 0:
+                return
+            grading_id = cursor.lastrowid
+            self._db.executemany(
+                "INSERT INTO check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        grading_id,
+                        test["id"],
+                        test["name"],
+                        test["status"],
+                        test.get("kind", ""),
+                        float(test["score"]),
+                        float(test["max_score"]),
+                        int(bool(test["hidden"])),
+                        test["message"],
+                    )
+                    for test in report["tests"]
+                ],
+            )
+
+    def gradings(self, keys: Iterable[GradingKey]) -> list[Grading]:
+        """The recorded gradings with these keys, in the order given (missing ones left out)."""
+        found = []
+        for key in keys:
+            row = self._db.execute(
+                "SELECT id, student, name, exercise, file_hash, submitted_at, raw_score, "
+                "max_score, late_days, penalty, score, seconds, result FROM gradings WHERE "
+                "student = ? AND exercise = ? AND file_hash = ? AND checks_version = ?",
+                key,
+            ).fetchone()
+            if row is not None:
+                found.append(Grading(*row[:12], report=json.loads(row[12])))
+        return found
+
+    def set_lateness(self, updates: Iterable[tuple[int, int, float, float]]) -> None:
+        """Store (grading id, days late, penalty percent, score after it), in one transaction."""
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE gradings SET late_days = ?, penalty = ?, score = ? WHERE id = ?",
+                [
+                    (days, penalty, score, grading_id)
+                    for grading_id, days, penalty, score in updates
+                ],
+            )
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM gradings").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if the block raised."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
