@@ -24,6 +24,7 @@ from typing import Any
 
 from grader.course import Course, load_course
 
+PR_SET_PDEATHSIG = 1
 RETRIES = 1  # a grading whose grading process died is tried once more, in a new process
 
 
@@ -79,9 +80,17 @@ def grade_task(course_path: str, task: dict[str, Any]) -> dict[str, Any]:
     return {"report": report, "seconds": result.seconds}
 
 
-def _ignore_interrupts() -> None:
-    """Ctrl-C reaches the whole process group; the batch's main process decides what stops."""
+def _start_grading_process() -> None:
+    """In each local grading process: Ctrl-C reaches the whole process group, but the batch's
+    main process decides what stops; and if the main process dies (even by ``kill -9``), this one
+    dies too, closing its fork server's socket, which ends the server and its workers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() == 1:  # the main process died before the line above
+        os._exit(1)
 
 
 # ---------------------------------------------------------------- the pools
@@ -99,7 +108,7 @@ class LocalPool:
         return concurrent.futures.ProcessPoolExecutor(
             max_workers=self._jobs,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_ignore_interrupts,
+            initializer=_start_grading_process,
         )
 
     def run(self, tasks: list[Task]) -> Iterator[Outcome]:
