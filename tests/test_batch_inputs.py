@@ -1,0 +1,327 @@
+"""What `grade batch` reads: student folders, zips (safely), Gradescope exports, submission times,
+due dates with extensions, the roster; and what each student's feedback may show."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+import zipfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+
+from grader.batch import timing
+from grader.batch.discover import discover, last_commit_time
+from grader.batch.exports import StudentGrades, canvas_csv, read_roster
+from grader.batch.gradebook import Grading
+from grader.course import Course, load_course
+from grader.errors import UsageError
+from grader.submission import MAX_SUBMISSION_BYTES
+from tests.helpers import REPO, write_course
+
+SOLUTION1 = (REPO / "solutions" / "exercise1_derivatives.py").read_text()
+DUE = datetime(2026, 12, 1, 23, 59, tzinfo=timezone.utc)
+
+
+def make_zip(path: Path, members: dict[str, bytes], when: tuple = (2026, 11, 30, 12, 0, 0)) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, date_time=when)
+            archive.writestr(info, data)
+
+
+class TestFolders:
+    def test_layouts_a_student_may_hand_in(self, tmp_path: Path, course: Course) -> None:
+        submissions = tmp_path / "submissions"
+        for name, inner in (("ann", "exercises"), ("bo", ""), ("cy", "repo/exercises")):
+            folder = submissions / name / inner
+            folder.mkdir(parents=True)
+            (folder / "exercise1_derivatives.py").write_text(SOLUTION1)
+        entries = discover(course, submissions, tmp_path / "work")
+        assert [entry.name for entry in entries] == ["ann", "bo", "cy"]
+        for entry in entries:
+            assert entry.folder is not None
+            assert (entry.folder / "exercise1_derivatives.py").is_file()
+
+    def test_names_become_safe_unique_keys(self, tmp_path: Path, course: Course) -> None:
+        submissions = tmp_path / "submissions"
+        for name in ("Zoë Smith", "Zoë_Smith", "../x"):
+            (submissions / name.replace("/", "")).mkdir(parents=True, exist_ok=True)
+        keys = [entry.key for entry in discover(course, submissions, tmp_path / "work")]
+        assert len(set(keys)) == len(keys)
+        assert all(key.replace("-", "").replace("_", "").replace(".", "").isalnum() for key in keys)
+
+    def test_last_commit_time_of_a_clone(self, tmp_path: Path) -> None:
+        clone = tmp_path / "clone"
+        clone.mkdir()
+        environment = {
+            "PATH": "/usr/bin:/bin",
+            "GIT_AUTHOR_NAME": "s",
+            "GIT_AUTHOR_EMAIL": "s@x",
+            "GIT_COMMITTER_NAME": "s",
+            "GIT_COMMITTER_EMAIL": "s@x",
+            "GIT_COMMITTER_DATE": "2026-12-02T10:00:00+00:00",
+            "HOME": str(tmp_path),
+        }
+        for command in (
+            ["init", "-q"],
+            ["add", "-A"],
+            ["commit", "-q", "--allow-empty", "-m", "x"],
+        ):
+            subprocess.run(["git", *command], cwd=clone, env=environment, check=True)
+        assert last_commit_time(clone) == datetime(2026, 12, 2, 10, tzinfo=timezone.utc)
+        assert last_commit_time(tmp_path) is None
+
+
+class TestZips:
+    def test_a_zip_is_unpacked_with_its_time(self, tmp_path: Path, course: Course) -> None:
+        submissions = tmp_path / "submissions"
+        submissions.mkdir()
+        make_zip(
+            submissions / "dana.zip",
+            {"dana-repo/exercises/exercise1_derivatives.py": SOLUTION1.encode()},
+        )
+        (entry,) = discover(course, submissions, tmp_path / "work")
+        assert entry.name == "dana"
+        assert entry.folder is not None and entry.folder.name == "exercises"
+        assert (entry.folder / "exercise1_derivatives.py").read_text() == SOLUTION1
+        assert entry.submitted_at == datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
+
+    def test_nothing_leaves_the_folder_and_only_code_is_kept(
+        self, tmp_path: Path, course: Course
+    ) -> None:
+        submissions = tmp_path / "submissions"
+        submissions.mkdir()
+        make_zip(
+            submissions / "eve.zip",
+            {
+                "../escaped.py": b"x = 1\n",
+                "/absolute.py": b"x = 1\n",
+                "exercises/exercise1_derivatives.py": SOLUTION1.encode(),
+                "exercises/data.bin": b"\0" * 1000,
+            },
+        )
+        (_entry,) = discover(course, submissions, tmp_path / "work")
+        unpacked = sorted(
+            str(path.relative_to(tmp_path / "work")) for path in (tmp_path / "work").rglob("*.*")
+        )
+        assert unpacked == ["eve/exercises/exercise1_derivatives.py"]
+        assert not (tmp_path / "escaped.py").exists() and not Path("/absolute.py").exists()
+
+    def test_a_huge_file_is_cut_where_the_grader_refuses_it(
+        self, tmp_path: Path, course: Course
+    ) -> None:
+        submissions = tmp_path / "submissions"
+        submissions.mkdir()
+        with zipfile.ZipFile(submissions / "bomb.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("exercise1_derivatives.py", b"#" * (50 * MAX_SUBMISSION_BYTES))
+        (entry,) = discover(course, submissions, tmp_path / "work")
+        assert entry.folder is not None
+        size = (entry.folder / "exercise1_derivatives.py").stat().st_size
+        assert size == MAX_SUBMISSION_BYTES + 1
+
+    def test_a_broken_zip_is_a_problem_not_a_crash(self, tmp_path: Path, course: Course) -> None:
+        submissions = tmp_path / "submissions"
+        submissions.mkdir()
+        (submissions / "finn.zip").write_bytes(b"PK\x03\x04 not really")
+        (entry,) = discover(course, submissions, tmp_path / "work")
+        assert entry.folder is None
+        assert entry.problem is not None and "could not be unpacked" in entry.problem
+
+
+class TestGradescope:
+    def write_export(self, folder: Path) -> None:
+        metadata = {
+            "submission_101": {
+                ":submitters": [{":name": "Gina Park", ":sid": "1001", ":email": "gina@uni.edu"}],
+                ":created_at": "2026-12-02 09:30:00.123456789 -0800",
+                ":score": 0.0,
+            },
+            "submission_102": {
+                ":submitters": [
+                    {":name": "Hal Ito", ":sid": "1002", ":email": "hal@uni.edu"},
+                    {":name": "Ida Ng", ":sid": "1003", ":email": "ida@uni.edu"},
+                ],
+                ":created_at": datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc),
+            },
+        }
+        folder.mkdir()
+        (folder / "submission_metadata.yml").write_text(yaml.safe_dump(metadata))
+        for name in metadata:
+            (folder / name).mkdir()
+            (folder / name / "exercise1_derivatives.py").write_text(SOLUTION1)
+
+    def test_names_and_times_come_from_the_metadata(self, tmp_path: Path, course: Course) -> None:
+        export = tmp_path / "export"
+        self.write_export(export)
+        entries = discover(course, export, tmp_path / "work")
+        assert [entry.name for entry in entries] == ["Gina Park", "Hal Ito", "Ida Ng"]
+        gina, hal, ida = entries
+        assert gina.submitted_at == datetime(2026, 12, 2, 17, 30, 0, 123456, tzinfo=timezone.utc)
+        assert gina.details["sid"] == "1001" and gina.details["email"] == "gina@uni.edu"
+        assert hal.folder == ida.folder == export / "submission_102"
+        assert hal.submitted_at == datetime(2026, 11, 30, 8, tzinfo=timezone.utc)
+
+    def test_unreadable_metadata_is_one_line(self, tmp_path: Path, course: Course) -> None:
+        export = tmp_path / "export"
+        export.mkdir()
+        (export / "submission_metadata.yml").write_text("a: [unclosed\n")
+        with pytest.raises(UsageError, match=r"submission_metadata\.yml: cannot be read"):
+            discover(course, export, tmp_path / "work")
+
+
+@pytest.fixture
+def late_course(tmp_path: Path, course: Course) -> Course:
+    path = write_course(tmp_path, course)
+    data = yaml.safe_load(path.read_text())
+    data["late"] = {"penalty_per_day": 10, "max_penalty": 30, "grace_minutes": 15}
+    data["exercises"][0]["due"] = DUE.isoformat()
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return load_course(path)
+
+
+class TestLateWork:
+    @pytest.mark.parametrize(
+        ("after_due", "days", "penalty"),
+        [
+            (timedelta(hours=-1), 0, 0),
+            (timedelta(minutes=14), 0, 0),  # within the grace period
+            (timedelta(minutes=16), 1, 10),
+            (timedelta(days=1, minutes=1), 2, 20),
+            (timedelta(days=9), 9, 30),  # the cap
+        ],
+    )
+    def test_penalty_per_started_day_up_to_the_cap(
+        self, late_course: Course, after_due: timedelta, days: int, penalty: float
+    ) -> None:
+        exercise = late_course.exercises[0]
+        late = timing.lateness(late_course, exercise, "ann", DUE + after_due, {})
+        assert (late.days_late, late.penalty) == (days, penalty)
+        assert late.apply(10.0) == pytest.approx(10.0 * (1 - penalty / 100))
+
+    def test_an_extension_moves_the_due_date(self, late_course: Course, tmp_path: Path) -> None:
+        extensions_file = tmp_path / "extensions.csv"
+        extensions_file.write_text("student,exercise,days\nann,exercise1,2\nbo,,1\n")
+        extensions = timing.read_extensions(extensions_file, late_course)
+        exercise = late_course.exercises[0]
+        moment = DUE + timedelta(days=1, hours=12)
+        assert timing.lateness(late_course, exercise, "ann", moment, extensions).days_late == 0
+        assert timing.lateness(late_course, exercise, "bo", moment, extensions).days_late == 1
+        assert timing.lateness(late_course, exercise, "cy", moment, extensions).days_late == 2
+
+    def test_no_time_or_no_due_date_is_on_time(self, late_course: Course) -> None:
+        first, second = late_course.exercises[:2]
+        assert timing.lateness(late_course, first, "ann", None, {}) == timing.ON_TIME
+        assert timing.lateness(late_course, second, "ann", DUE + timedelta(days=99), {}) == (
+            timing.ON_TIME
+        )
+
+    def test_batch_keeps_raw_score_and_penalty(self, late_course: Course, tmp_path: Path) -> None:
+        export = tmp_path / "export"
+        TestGradescope().write_export(export)  # Gina: 17 h 31 min late; Hal and Ida on time
+        out = tmp_path / "out"
+        done = subprocess.run(
+            [
+                *(sys.executable, "-m", "grader", "batch", str(export), "--out", str(out)),
+                *("--exercise", "exercise1", "--course", str(late_course.path)),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        grades = {
+            row["student"]: row
+            for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))
+        }
+        assert grades["Gina Park"]["exercise1"] == "9"
+        assert grades["Hal Ito"]["exercise1"] == grades["Ida Ng"]["exercise1"] == "10"
+        import sqlite3
+
+        with sqlite3.connect(out / "gradebook.sqlite") as db:
+            row = db.execute(
+                "SELECT raw_score, late_days, penalty, score FROM gradings WHERE name = 'Gina Park'"
+            ).fetchone()
+        assert row == (10.0, 1, 10.0, 9.0)
+        assert "1 day late" in (out / "feedback" / "Gina_Park.md").read_text()
+
+
+def grading(exercise: str, score: float, tests: list[dict]) -> Grading:
+    report = {"exercise": exercise, "score": score, "max_score": 10, "file": "f.py",
+              "problem": None, "output": "", "notes": [], "flags": [], "sandbox": [],
+              "tests": tests}  # fmt: skip
+    return Grading(1, "s", "s", exercise, "h", None, score, 10, 0, 0, score, 0.1, report)
+
+
+def test_canvas_file_matches_the_roster(tmp_path: Path, course: Course) -> None:
+    from grader.batch.discover import StudentEntry
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "Student,ID,SIS User ID,SIS Login ID,Section,Quiz 1\n"
+        "    Points Possible,,,,,5\n"
+        '"Park, Gina",11,S1,gpark,A,4\n'
+        '"Ito, Hal",12,S2,hito,A,5\n'
+    )
+    rows = read_roster(roster)
+    students = [
+        StudentGrades(
+            StudentEntry(name, name, None, None), {"exercise1": grading("exercise1", s, [])}
+        )
+        for name, s in (("gpark", 7.5), ("zed", 3))
+    ]
+    text, unmatched = canvas_csv(rows, list(course.exercises[:2]), students)
+    lines = list(csv.reader(io.StringIO(text)))
+    assert lines[0] == [
+        "Student",
+        "ID",
+        "SIS User ID",
+        "SIS Login ID",
+        "Section",
+        "exercise1",
+        "exercise2",
+    ]
+    assert lines[1] == ["Points Possible", "", "", "", "", "10", "10"]
+    assert lines[2] == ["Park, Gina", "11", "S1", "gpark", "A", "7.5", ""]
+    assert lines[3] == ["Ito, Hal", "12", "S2", "hito", "A", "", ""]
+    assert unmatched == ["zed"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "shows_message", "shows_name"),
+    [
+        ("full", True, True),
+        ("status", False, True),
+        ("total", False, False),
+        ("none", False, False),
+    ],
+)
+def test_feedback_shows_hidden_checks_as_the_course_says(
+    tmp_path: Path, course: Course, mode: str, shows_message: bool, shows_name: bool
+) -> None:
+    from dataclasses import replace
+
+    from grader.batch import feedback
+    from grader.batch.discover import StudentEntry
+
+    tests = [
+        {"name": "public check", "id": "a", "score": 0, "max_score": 5, "status": "failed",
+         "hidden": False, "message": "PUBLIC-MESSAGE", "kind": ""},
+        {"name": "secret check", "id": "b", "score": 0, "max_score": 5, "status": "failed",
+         "hidden": True, "message": "SECRET-MESSAGE", "kind": ""},
+    ]  # fmt: skip
+    student = StudentGrades(
+        StudentEntry("ann", "ann", None, None), {"exercise1": grading("exercise1", 0, tests)}
+    )
+    shaped = replace(course, hidden_feedback=mode)
+    view = feedback.student_view(shaped, [shaped.exercises[0]], student)
+    for kind in ("md", "html"):
+        text = feedback.render(view, kind)
+        assert "PUBLIC-MESSAGE" in text
+        assert ("SECRET-MESSAGE" in text) == shows_message
+        assert ("secret check" in text) == shows_name
+        assert ("Hidden checks: 0 / 5" in text) == (mode == "total")
