@@ -106,9 +106,7 @@ def make_class(
         folder = dest / ("unzipped" if zipped else "submissions") / name / "exercises"
         folder.mkdir(parents=True)
         for index, exercise in enumerate(course.exercises):
-            kind = (
-                "loop" if (number, index) in looping else rng.choices(kinds, weights=weights)[0]
-            )
+            kind = "loop" if (number, index) in looping else rng.choices(kinds, weights=weights)[0]
             source, score = make_file(course, exercise, kind, rng, points[exercise.id])
             expected[(name, exercise.id)] = score
             if source is None:
@@ -143,7 +141,8 @@ def main() -> None:
     parser.add_argument("--course", type=Path, default=REPO / "course.yaml")
     args = parser.parse_args()
     expected = make_class(load_course(args.course), args.dest, args.students, args.loops, args.seed)
-    print(f"{args.students} students, {len(expected)} exercise files in {args.dest / 'submissions'}")
+    where = args.dest / "submissions"
+    print(f"{args.students} students, {len(expected)} exercise files in {where}")
 
 
 if __name__ == "__main__":
