@@ -50,15 +50,22 @@ def mistakes(exercise: Exercise) -> list[Mistake]:
     return []
 
 
-def _first_function(source: str) -> str:
-    """The name of the first function a student writes (not a given helper)."""
+def _looping(source: str) -> str:
+    """``source`` with its first student function (or, in a class, method) looping forever."""
     import ast
 
     for node in ast.parse(source).body:
         if isinstance(node, ast.FunctionDef):
-            doc = ast.get_docstring(node) or ""
-            if not doc.startswith("Given:"):
-                return node.name
+            if not (ast.get_docstring(node) or "").startswith("Given:"):
+                return source + LOOP.format(name=node.name)
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and not item.name.startswith("__"):
+                    return (
+                        source
+                        + LOOP.format(name="_forever")
+                        + (f"\n\n{node.name}.{item.name} = _forever\n")
+                    )
     raise ValueError("no student function")
 
 
@@ -77,7 +84,7 @@ def make_file(
     if kind == "missing":
         return None, 0.0
     if kind == "loop":
-        return solution + LOOP.format(name=_first_function(solution)), None
+        return _looping(solution), None
     case = rng.choice(mistakes(exercise))
     swap = with_method if case.code.startswith("\n    def ") else with_function
     lost = sum(points[check] for check in case.fails)
@@ -111,8 +118,8 @@ def make_class(
             expected[(name, exercise.id)] = score
             if source is None:
                 continue
-            # A notebook is graded without its top-level statements: no crash can be one.
-            if kind != "crash" and rng.random() < 0.1:
+            # A notebook is graded without its top-level statements: no crash or loop can be one.
+            if kind not in ("crash", "loop") and rng.random() < 0.1:
                 notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
                 path = folder / (exercise.student_file.stem + ".ipynb")
                 path.write_text(nbformat.writes(notebook))

@@ -67,13 +67,17 @@ def grade_task(course_path: str, task: dict[str, Any]) -> dict[str, Any]:
     if course_path not in _courses:
         _courses[course_path] = load_course(Path(course_path))
         sandbox.use_forkserver()
-        atexit.register(sandbox.stop_forkserver)
+        atexit.register(sandbox.stop_forkserver)  # atexit runs these last first
     course = _courses[course_path]
     item = Task(**task)
     notes = (item.note,) if item.note else ()
-    result = Grading(
-        course, course.exercise(item.exercise), Path(item.path), item.shown, notes
-    ).run()
+    exercise = course.exercise(item.exercise)
+    grading = Grading(course, exercise, Path(item.path), item.shown, notes)  # takes the spare
+    # The next task's worker starts (forks, restricts itself) while this grading runs; a spare
+    # left over because its limits did not fit is stopped first.
+    sandbox.discard_spare_workers()
+    sandbox.start_spare_worker(exercise.limits)
+    result = grading.run()
     report = exercise_object(result)
     for test, check in zip(report["tests"], result.checks, strict=True):
         test["kind"] = check.kind
