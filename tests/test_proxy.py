@@ -51,6 +51,19 @@ def identity(value):
 def spin():
     while True:
         pass
+
+class Number:
+    def __init__(self, value):
+        self.value = value
+    def __add__(self, other):
+        return Number(self.value + getattr(other, "value", other))
+    def __mul__(self, other):
+        if other == 0:
+            raise ValueError("times zero")
+        return Number(self.value * other)
+    def __sub__(self, other):
+        while True:
+            pass
 """
 
 
@@ -141,3 +154,27 @@ def chain_rule(f_prime, g, g_prime, x):
     )
     result = grade_text(course, "exercise3", cheat, tmp_path)
     assert {"chain_rule_on_lesson_example", "chain_rule_matches_reference"} <= failed(result)
+
+
+class TestOperatorsSentWithoutWaiting:
+    """Arithmetic on handles is sent without waiting for each answer (grader.proxy)."""
+
+    def test_a_long_chain_gives_the_right_value(self, student: StudentModule) -> None:
+        start = time.monotonic()
+        value = student.Number(1)
+        for _ in range(1000):
+            value = value + 1
+        assert value.value == 1001
+        assert time.monotonic() - start < 5  # not a round trip each: a slow machine passes too
+
+    def test_a_failure_is_raised_where_its_result_is_used(self, student: StudentModule) -> None:
+        broken = student.Number(2) * 0
+        then = broken + 1  # built on the failed result: still no answer awaited
+        with pytest.raises(StudentRaised, match=r"the operator \* raised ValueError: times zero"):
+            _ = then.value
+        assert student.Number(3).value == 3  # the worker goes on
+
+    def test_an_endless_operation_is_named_in_the_timeout(self, student: StudentModule) -> None:
+        endless = student.Number(2) - 1
+        with pytest.raises(CallTimedOut, match="or one of the 1 operations on your objects"):
+            _ = endless.value
