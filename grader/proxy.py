@@ -210,11 +210,11 @@ class StudentSession:
     def apply_operator(self, name: str, operands: tuple[Any, ...], symbol: str) -> Handle:
         """operator.<name>(*operands) in the worker: arithmetic on handles (a + b, a ** 2).
 
-        Sent without waiting for an answer: the result stays in the worker under an id chosen
-        here, and the handle returned refers to it. A chain of operations (a deep expression)
-        then costs one pipe write each instead of a round trip. Should an operation raise, the
-        next request that uses its result raises that error; should one never end, the next
-        request that waits for an answer times out, and its message says so.
+        Sent without waiting for an answer, with the next request that needs one: the result
+        stays in the worker under an id chosen here, and the handle returned refers to it. A
+        chain of operations (a deep expression) then costs no round trip at all. Should an
+        operation raise, the next request that uses its result raises that error; should one
+        never end, the next request that waits for an answer times out, and its message says so.
         """
         label = f"the operator {symbol}"
         worker = self._connected()
@@ -229,7 +229,7 @@ class StudentSession:
             "args": encoder.encode(list(operands)),
         }
         try:
-            worker.send(pack(message, encoder.blobs), self._call_deadline())
+            worker.queue(pack(message, encoder.blobs), self._call_deadline())
         except WorkerError as error:
             self._retire_worker()
             raise self._worker_failure(error, label) from None

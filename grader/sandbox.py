@@ -44,6 +44,7 @@ FILE_SIZE_LIMIT = 16 * 1024 * 1024  # bytes any one file the worker writes may r
 OPEN_FILES_LIMIT = 256  # file descriptors; Python, numpy and the pipes use about 20
 STARTUP_SECONDS = 30.0  # to import numpy and say "ready": the grader's cost, not the student's
 READ_CHUNK = 1 << 20
+MAX_QUEUED_BYTES = 1 << 20  # written at once with the next request; a long chain in parts
 # A fork server's pids cgroup holds the server, the worker grading now with its processes, and the
 # spare started for the next grading.
 FORKSERVER_PROCESS_LIMIT = PROCESS_LIMIT + 8
@@ -334,6 +335,8 @@ class WorkerProcess:
         self._selector.register(self._reply_read, selectors.EVENT_READ)
         self._selector.register(self._output_read, selectors.EVENT_READ)
         self._replies_closed = False
+        self._queued: list[bytes] = []
+        self._queued_bytes = 0
         self._output = bytearray()
         self._output_dropped = 0
         self._ready = False
@@ -354,8 +357,21 @@ class WorkerProcess:
             self.unprivileged = frame.head.get("unprivileged") is True
             self._ready = True
 
+    def queue(self, data: bytes, deadline: float) -> None:
+        """Keep a frame that needs no answer, to be written with the next one sent: each
+        write wakes the worker, which costs more than the frame itself."""
+        self._queued.append(data)
+        self._queued_bytes += len(data)
+        if self._queued_bytes > MAX_QUEUED_BYTES:
+            self.send(b"", deadline)
+
     def send(self, data: bytes, deadline: float) -> None:
-        """Write one frame, reading the worker's output meanwhile so neither side blocks."""
+        """Write one frame (after any queued ones), reading the worker's output meanwhile so
+        neither side blocks."""
+        if self._queued:
+            data = b"".join([*self._queued, data])
+            self._queued.clear()
+            self._queued_bytes = 0
         view = memoryview(data)
         try:  # most frames fit in the pipe at once: no need to wait for it to be writable
             view = view[os.write(self._request_write, view) :]
