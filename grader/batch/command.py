@@ -79,8 +79,9 @@ def parser(parent: type[argparse.ArgumentParser]) -> argparse.ArgumentParser:
         "--jobs",
         metavar="N",
         type=int,
-        default=cores,
-        help=f"grading processes (default: one per core, {cores} here)",
+        default=cores + 1,
+        help=f"grading processes (default: one per core and one more, {cores + 1} here: each "
+        "waits on its worker part of the time)",
     )
     result.add_argument(
         "--dask",
