@@ -116,7 +116,8 @@ def _check_installed() -> None:
     missing = [name for name in NEEDED if importlib.util.find_spec(name) is None]
     if missing:
         raise UsageError(
-            f"grade batch needs {', '.join(missing)}: pip install 'gradients-by-hand[batch]'"
+            f"grade batch needs {', '.join(missing)}: pip install 'gradients-by-hand[batch]' "
+            "(in a clone of the course: pip install -e '.[batch]')"
         )
 
 
