@@ -15,6 +15,7 @@ that forbids them (to test and measure that case).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import os
@@ -141,10 +142,26 @@ def _pids_hierarchies() -> list[Path]:
     return [path for path in candidates if path.is_dir()]
 
 
+def _remove_stale_cgroups(hierarchy: Path) -> None:
+    """Remove the empty cgroups left by graders that were killed (``kill -9``) before they could
+    remove their own: their names hold the pid of a grader that no longer runs."""
+    for group in hierarchy.glob("grade-*-*-*"):
+        owner = group.name.split("-")[-2]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            with contextlib.suppress(OSError):
+                group.rmdir()  # refused while processes remain in it
+
+
+_swept: set[Path] = set()
+
+
 def make_process_cgroup(limit: int = PROCESS_LIMIT, kind: str = "worker") -> Path | None:
     """A new cgroup allowing ``limit`` processes, or None where none can be made; ``kind``
     (worker, forkserver) goes into its name."""
     for hierarchy in _pids_hierarchies():
+        if hierarchy not in _swept:
+            _swept.add(hierarchy)
+            _remove_stale_cgroups(hierarchy)
         group = hierarchy / f"grade-{kind}-{os.getpid()}-{next(_cgroup_numbers)}"
         try:
             group.mkdir()

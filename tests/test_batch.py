@@ -63,6 +63,24 @@ def assert_scores_as_expected(grades: list[dict[str, str]], expected: dict) -> N
     assert checked > 0
 
 
+def descendants(root: int) -> set[int]:
+    """The processes below ``root`` now (from /proc), zombies left out."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z":
+            parents[int(stat.parent.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
 def gradebook_rows(out: Path) -> list[tuple]:
     with sqlite3.connect(out / "gradebook.sqlite") as db:
         return db.execute(
@@ -130,6 +148,12 @@ class TestOneRun:
         assert checks > len(rows)
         assert missing > 0  # the class has exercises handed in by no file
 
+    def test_outputs_are_readable_like_any_file_written_here(self, graded: Path) -> None:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        for path in [graded / "grades.csv", graded / "report.html", *graded.glob("feedback/*")]:
+            assert path.stat().st_mode & 0o777 == 0o666 & ~mask, path
+
     def test_feedback_for_every_student(self, graded: Path) -> None:
         for number in range(STUDENTS):
             for suffix in (".md", ".html"):
@@ -194,11 +218,17 @@ class TestResuming:
                 break
             time.sleep(0.05)
         assert process.poll() is None, "the batch ended before it could be stopped"
+        helpers = descendants(process.pid)  # grading processes, fork servers, workers
+        assert helpers
         if stop == signal.SIGINT:
             os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C does: the whole process group
         else:
             process.kill()
         _, errors = process.communicate(timeout=60)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in helpers):
+            time.sleep(0.1)
+        assert not [pid for pid in helpers if Path(f"/proc/{pid}").exists()], "processes left"
         if stop == signal.SIGINT:
             assert process.returncode == 130
             assert "Run the same command again" in errors

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import landlock
+from grader import isolation, landlock
 from grader.cli import main
 from grader.isolation import (
     active_layer_names,
@@ -186,3 +186,22 @@ def test_a_worker_that_did_not_restrict_itself_is_reported_as_such() -> None:
     without = active_layer_names([True, False], [True])
     assert "answer key hidden" not in without
     assert [name for name in everything if name != "answer key hidden"] == without
+
+
+@pytest.mark.skipif(
+    not isolation.process_limit_available(), reason="no pids cgroup can be made here"
+)
+def test_cgroups_left_by_a_killed_grader_are_removed() -> None:
+    """A grader killed by kill -9 leaves its empty cgroup; the next grader removes it."""
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    hierarchy = isolation._pids_hierarchies()[0]
+    stale = hierarchy / f"grade-forkserver-{dead.pid}-1"
+    stale.mkdir()
+    isolation._swept.discard(hierarchy)
+    group = isolation.make_process_cgroup()
+    assert group is not None
+    isolation.remove_process_cgroup(group)
+    assert not stale.exists()
