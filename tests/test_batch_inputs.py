@@ -224,10 +224,18 @@ class TestLateWork:
         export = tmp_path / "export"
         TestGradescope().write_export(export)  # Gina: 17 h 31 min late; Hal and Ida on time
         out = tmp_path / "out"
+        roster = tmp_path / "roster.csv"
+        roster.write_text(
+            "Student,ID,SIS User ID,SIS Login ID,Section\n"
+            '"Park, Gina",21,1001,gina,A\n'
+            '"Ng, Ida",23,1003,ida,B\n'
+            '"Oz, Jo",24,1004,jo,B\n'
+        )
         done = subprocess.run(
             [
                 *(sys.executable, "-m", "grader", "batch", str(export), "--out", str(out)),
                 *("--exercise", "exercise1", "--course", str(late_course.path)),
+                *("--roster", str(roster)),
             ],
             capture_output=True,
             text=True,
@@ -248,6 +256,16 @@ class TestLateWork:
             ).fetchone()
         assert row == (10.0, 1, 10.0, 9.0)
         assert "1 day late" in (out / "feedback" / "Gina_Park.md").read_text()
+        # Matched by SIS User ID (Gradescope's sid) and SIS Login ID (the email's user part).
+        canvas = list(csv.reader(io.StringIO((out / "canvas.csv").read_text())))
+        assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "exercise1"]
+        assert canvas[1][0] == "Points Possible" and canvas[1][5] == "10"
+        assert canvas[2:] == [
+            ["Park, Gina", "21", "1001", "gina", "A", "9"],
+            ["Ng, Ida", "23", "1003", "ida", "B", "10"],
+            ["Oz, Jo", "24", "1004", "jo", "B", ""],
+        ]
+        assert "Hal Ito" in (out / "report.html").read_text().split("Not in the roster")[1]
 
 
 def grading(exercise: str, score: float, tests: list[dict]) -> Grading:
