@@ -311,3 +311,42 @@ class TestBadInput:
             fcntl.flock(lock, fcntl.LOCK_EX)
             done = batch(quick, synthetic / "submissions", "--out", out, check=False)
         assert done.returncode == 2 and "another `grade batch`" in done.stderr
+
+
+def test_a_grading_process_that_dies_stops_only_its_grading(tmp_path: Path, course: Course) -> None:
+    """A check that kills its own grading process (a broken course file, say) costs that one
+    grading, tried twice: the batch goes on, names it, exits 1, and a later run tries it again."""
+    import yaml
+
+    checks = tmp_path / "exercise1_deadly.py"
+    checks.write_text(
+        "import os\n"
+        "from grader.checks import check\n\n\n"
+        "@check(points=10)\n"
+        "def test_survives(student):\n"
+        '    """Ends the grading process when the student defines victim()."""\n'
+        "    try:\n"
+        "        deadly = student.victim() == 1\n"
+        "    except Exception:\n"
+        "        deadly = False\n"
+        "    if deadly:\n"
+        "        os._exit(1)\n"
+    )
+    path = write_course(tmp_path, course)
+    data = yaml.safe_load(path.read_text())
+    data["exercises"] = [data["exercises"][0]]
+    data["exercises"][0].update(checks=str(checks), hidden_checks=None)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    deadly = load_course(path)
+    submissions = tmp_path / "submissions"
+    for name in ("ann", "bob", "cy"):
+        (submissions / name).mkdir(parents=True)
+        extra = "\n\ndef victim():\n    return 1\n" if name == "bob" else ""
+        (submissions / name / "exercise1_derivatives.py").write_text("x = 1\n" + extra)
+    out = tmp_path / "out"
+    done = batch(deadly, submissions, "--out", out, "--jobs", "2", check=False)
+    assert done.returncode == 1
+    assert "could not grade bob's exercise1: its grading process died" in done.stderr
+    grades = {row["student"]: row["exercise1"] for row in read_grades(out / "grades.csv")}
+    assert grades == {"ann": "10", "bob": "0", "cy": "10"}
+    assert sorted(student for student, *_ in gradebook_rows(out)) == ["ann", "cy"]

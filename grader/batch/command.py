@@ -19,7 +19,7 @@ import hashlib
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,7 +33,7 @@ from grader.errors import SubmissionNotFound, UsageError
 if TYPE_CHECKING:
     from grader.batch.discover import StudentEntry
     from grader.batch.gradebook import Gradebook, Grading, GradingKey
-    from grader.batch.pool import Outcome, Task
+    from grader.batch.pool import DaskPool, LocalPool, Outcome, Task
 
 GRADEBOOK_FILE = "gradebook.sqlite"
 NOT_SUBMITTED = "none"  # the file hash recorded when a student handed in nothing
@@ -192,13 +192,21 @@ def _submitted_at(entry: StudentEntry) -> str | None:
     return entry.submitted_at.isoformat() if entry.submitted_at else None
 
 
-def run(argv: Sequence[str], parent: type[argparse.ArgumentParser], load: object) -> int:
-    """`grade batch`: the exit status (0 done, 1 some gradings failed, 130 interrupted)."""
+def run(
+    argv: Sequence[str],
+    parent: type[argparse.ArgumentParser],
+    load: Callable[[Path | None], Course],
+) -> int:
+    """`grade batch`: the exit status (0 done, 1 some gradings failed, 130 interrupted).
+
+    parent: the command line's parser class (one-line errors); load: how the command line finds
+    and loads the course from --course.
+    """
     args = parser(parent).parse_args(list(argv))
     _check_installed()
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: give at least 1")
-    course: Course = load(args.course)  # type: ignore[operator]
+    course = load(args.course)
     exercises = (
         list(course.exercises)
         if not args.exercise
@@ -236,13 +244,14 @@ def _run_batch(
     try:
         planned = _plan(course, exercises, entries)
         known = book.keys()
-        for item in planned:
-            if item.task is None and item.key not in known:
-                _record_missing(course, book, item)
+        missing = [item for item in planned if item.task is None and item.key not in known]
+        for item in missing:
+            _record_missing(course, book, item)
         to_grade = [item for item in planned if item.task is not None and item.key not in known]
         print(
             f"{len(entries)} students, {len(exercises)} exercises: {len(to_grade)} to grade, "
-            f"{len(planned) - len(to_grade)} already in the gradebook",
+            f"{len(missing)} with nothing handed in, "
+            f"{len(planned) - len(to_grade) - len(missing)} already in the gradebook",
             file=sys.stderr,
         )
         failures: list[str] = []
@@ -276,7 +285,7 @@ def _run_batch(
     return 1 if failures else 0
 
 
-def _pool(args: argparse.Namespace, course: Course) -> object:
+def _pool(args: argparse.Namespace, course: Course) -> LocalPool | DaskPool:
     from grader.batch.pool import DaskPool, LocalPool
 
     if args.dask:

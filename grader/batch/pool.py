@@ -12,13 +12,14 @@ grader, never by student code) with its time.
 from __future__ import annotations
 
 import atexit
-import concurrent.futures
 import contextlib
 import multiprocessing
 import os
 import signal
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
@@ -100,60 +101,108 @@ def _start_grading_process() -> None:
 # ---------------------------------------------------------------- the pools
 
 
+class _Slot:
+    """One grading process, the pipe to it, and the task it is grading (None: idle)."""
+
+    def __init__(self, course_path: str) -> None:
+        context = multiprocessing.get_context("spawn")  # a clean interpreter, not a copy of this
+        self.connection, theirs = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(course_path, theirs), name="grade-batch-grader", daemon=True
+        )
+        self.process.start()
+        theirs.close()
+        self.task: Task | None = None
+
+    def stop(self, wait: bool) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            if wait:
+                self.connection.send(None)
+        self.process.join(timeout=10 if wait else 0)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.connection.close()
+
+
+def _serve(course_path: str, connection: Connection) -> None:
+    """A local grading process: grade each task the pipe brings until it brings None."""
+    _start_grading_process()
+    while True:
+        try:
+            task = connection.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        try:
+            answer: tuple[str, Any] = ("done", grade_task(course_path, task))
+        except Exception as error:  # a course or grader problem: say so, go on
+            answer = ("failed", f"{type(error).__name__}: {error}")
+        connection.send(answer)
+
+
 class LocalPool:
-    """``jobs`` grading processes on this machine."""
+    """``jobs`` grading processes on this machine, each given one task at a time, so that a
+    process that dies (a broken check file, the kernel's out-of-memory killer) costs only the
+    task it was grading; that task is tried once more in a new process."""
 
     def __init__(self, course: Course, jobs: int) -> None:
         self._course_path = str(course.path)
-        self._jobs = jobs
-        self._executor = self._new_executor()
-
-    def _new_executor(self) -> concurrent.futures.ProcessPoolExecutor:
-        return concurrent.futures.ProcessPoolExecutor(
-            max_workers=self._jobs,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_grading_process,
-        )
+        self._slots = [_Slot(self._course_path) for _ in range(jobs)]
 
     def run(self, tasks: list[Task]) -> Iterator[Outcome]:
         """Grade ``tasks``, yielding each outcome as it comes (in no set order)."""
-        pending = list(tasks)
-        tries = dict.fromkeys(tasks, 0)
-        while pending:
-            futures = {
-                self._executor.submit(grade_task, self._course_path, asdict(task)): task
-                for task in pending
-            }
-            pending = []
-            broken = False
-            for future in concurrent.futures.as_completed(futures):
-                task = futures[future]
-                try:
-                    answer = future.result()
-                except concurrent.futures.process.BrokenProcessPool:
-                    broken = True
-                    tries[task] += 1
-                    if tries[task] <= RETRIES:
-                        pending.append(task)
+        queue = deque(tasks)
+        deaths: Counter[Task] = Counter()
+        while queue or any(slot.task is not None for slot in self._slots):
+            for slot in self._slots:
+                if slot.task is None and queue:
+                    slot.task = queue.popleft()
+                    slot.connection.send(asdict(slot.task))
+            busy = [slot for slot in self._slots if slot.task is not None]
+            ready = wait(
+                [slot.connection for slot in busy] + [slot.process.sentinel for slot in busy]
+            )
+            for slot in busy:
+                if slot.connection not in ready and slot.process.sentinel not in ready:
+                    continue
+                task = slot.task
+                assert task is not None
+                answer = self._answer(slot)
+                if answer is None:  # the process died: replace it
+                    self._slots[self._slots.index(slot)] = _Slot(self._course_path)
+                    slot.stop(wait=False)
+                    deaths[task] += 1
+                    if deaths[task] <= RETRIES:
+                        queue.appendleft(task)
                     else:
                         yield Outcome(task, None, 0.0, "its grading process died")
                     continue
-                except Exception as error:  # a course or grader problem: say so, go on
-                    yield Outcome(task, None, 0.0, f"{type(error).__name__}: {error}")
-                    continue
-                yield Outcome(task, answer["report"], answer["seconds"])
-            if broken:
-                self._executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = self._new_executor()
+                slot.task = None
+                if not slot.process.is_alive():  # it answered, then died: replace it all the same
+                    self._slots[self._slots.index(slot)] = _Slot(self._course_path)
+                    slot.stop(wait=False)
+                kind, value = answer
+                if kind == "done":
+                    yield Outcome(task, value["report"], value["seconds"])
+                else:
+                    yield Outcome(task, None, 0.0, str(value))
+
+    @staticmethod
+    def _answer(slot: _Slot) -> tuple[str, Any] | None:
+        """What the slot's process sent, or None if it died without an answer."""
+        try:
+            if slot.connection.poll():
+                return slot.connection.recv()
+        except (EOFError, OSError):
+            pass
+        return None
 
     def close(self, wait: bool = True) -> None:
         """Stop the grading processes (their fork servers and workers go with them)."""
-        if not wait:
-            for process in list(getattr(self._executor, "_processes", {}).values()):
-                if process.pid is not None:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(process.pid, signal.SIGTERM)
-        self._executor.shutdown(wait=wait, cancel_futures=True)
+        for slot in self._slots:
+            slot.stop(wait)
 
 
 class DaskPool:
