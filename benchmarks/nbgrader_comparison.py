@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -148,7 +149,9 @@ def main() -> None:
         nbgrader_seconds = time.perf_counter() - started
         # A submission that kills its kernel (os._exit) is an error for nbgrader: it says so,
         # goes on with the others, and exits non-zero at the end.
-        failed = done.stderr.count("There was an error processing assignment")
+        failed = len(
+            set(re.findall(r"error processing assignment '\S+' for student '(\S+)'", done.stderr))
+        )
         graded = len(list((nb_course / "autograded").glob("*/ps1/exercise3.ipynb")))
 
         started = time.perf_counter()
