@@ -36,7 +36,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a mistake is one line (raised as UsageError) instead of usage + message."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see `grade --help`)")
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
 def _parser() -> argparse.ArgumentParser:

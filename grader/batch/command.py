@@ -86,7 +86,7 @@ def parser(parent: type[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     result.add_argument(
         "--dask",
         metavar="ADDRESS",
-        help="send the gradings to the Dask scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786) "
+        help="send the gradings to the Dask scheduler at ADDRESS (e.g. tcp://scheduler-host:8786) "
         "instead of local processes",
     )
     result.add_argument(
