@@ -107,7 +107,7 @@ def canvas_csv(
     writer.writerow([*CANVAS_COLUMNS, *(exercise.id for exercise in exercises)])
     writer.writerow(["Points Possible", "", "", "", "", *(number(e.points) for e in exercises)])
     for row in roster:
-        student = next(
+        match = next(
             (
                 by_identity[row[column].casefold()]
                 for column in MATCH_ORDER
@@ -115,12 +115,12 @@ def canvas_csv(
             ),
             None,
         )
-        if student is not None:
-            matched.add(student.entry.key)
+        if match is not None:
+            matched.add(match.entry.key)
         cells = [
             ""
-            if student is None or exercise.id not in student.gradings
-            else number(student.score(exercise.id))
+            if match is None or exercise.id not in match.gradings
+            else number(match.score(exercise.id))
             for exercise in exercises
         ]
         writer.writerow([*(row[column] for column in CANVAS_COLUMNS), *cells])

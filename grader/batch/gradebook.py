@@ -177,7 +177,25 @@ class Gradebook:
                 key,
             ).fetchone()
             if row is not None:
-                found.append(Grading(*row[:12], report=json.loads(row[12])))
+                grading_id, student, name, exercise, file_hash, submitted_at = row[:6]
+                raw_score, max_score, late_days, penalty, score, seconds, result = row[6:]
+                found.append(
+                    Grading(
+                        grading_id,
+                        student,
+                        name,
+                        exercise,
+                        file_hash,
+                        submitted_at,
+                        raw_score,
+                        max_score,
+                        late_days,
+                        penalty,
+                        score,
+                        seconds,
+                        json.loads(result),
+                    )
+                )
         return found
 
     def set_lateness(self, updates: Iterable[tuple[int, int, float, float]]) -> None:
