@@ -215,7 +215,7 @@ class _WarmStarter:
     """Starts workers by asking a fork server, with the settings a fresh worker would get."""
 
     def __init__(self) -> None:
-        self._home = tempfile.mkdtemp(prefix="grade-forkserver-")
+        self._home = tempfile.mkdtemp(prefix=f"grade-forkserver-{os.getpid()}-")
         self._cgroup = (
             make_process_cgroup(FORKSERVER_PROCESS_LIMIT, kind="forkserver")
             if process_limit_available()
@@ -256,7 +256,18 @@ def use_forkserver() -> None:
     instead of a fresh interpreter each; for batches, where the ~100 ms start adds up."""
     global _forkserver
     if _forkserver is None:
+        remove_stale_folders()
         _forkserver = _WarmStarter()
+
+
+def remove_stale_folders() -> None:
+    """Remove the temporary folders of graders that were killed (``kill -9``) before they could
+    remove their own: the folders' names hold the pid of a grader that no longer runs."""
+    for folder in Path(tempfile.gettempdir()).glob("grade-*-*-*"):
+        parts = folder.name.split("-")
+        owner_gone = parts[2].isdigit() and not Path(f"/proc/{parts[2]}").exists()
+        if parts[1] in ("worker", "forkserver") and owner_gone:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def stop_forkserver() -> None:
@@ -304,7 +315,7 @@ class WorkerProcess:
         self._cgroup = (
             make_process_cgroup() if process_limit_available() and _forkserver is None else None
         )
-        self._home = tempfile.mkdtemp(prefix="grade-worker-")
+        self._home = tempfile.mkdtemp(prefix=f"grade-worker-{os.getpid()}-")
         request_read, self._request_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
         self._output_read, output_write = os.pipe()

@@ -205,3 +205,23 @@ def test_cgroups_left_by_a_killed_grader_are_removed() -> None:
     assert group is not None
     isolation.remove_process_cgroup(group)
     assert not stale.exists()
+
+
+def test_folders_left_by_a_killed_grader_are_removed(tmp_path: Path, monkeypatch) -> None:
+    """A grader killed by kill -9 leaves its workers' folders; the next batch removes them,
+    and only those."""
+    import subprocess
+    import tempfile
+
+    from grader import sandbox
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f"grade-worker-{dead.pid}-x1"
+    live = tmp_path / f"grade-worker-{os.getpid()}-x2"
+    other = tmp_path / f"grade-notes-{dead.pid}-x3"
+    for folder in (stale, live, other):
+        folder.mkdir()
+    sandbox.remove_stale_folders()
+    assert not stale.exists() and live.exists() and other.exists()

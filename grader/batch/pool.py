@@ -68,7 +68,9 @@ def grade_task(course_path: str, task: dict[str, Any]) -> dict[str, Any]:
     if course_path not in _courses:
         _courses[course_path] = load_course(Path(course_path))
         sandbox.use_forkserver()
-        atexit.register(sandbox.stop_forkserver)  # atexit runs these last first
+        # At exit, last registered first: the spare worker (and its folder), then the server.
+        atexit.register(sandbox.stop_forkserver)
+        atexit.register(sandbox.discard_spare_workers)
     course = _courses[course_path]
     item = Task(**task)
     notes = (item.note,) if item.note else ()
