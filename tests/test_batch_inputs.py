@@ -55,8 +55,11 @@ class TestFolders:
         assert len(set(keys)) == len(keys)
         assert all(key.replace("-", "").replace("_", "").replace(".", "").isalnum() for key in keys)
 
-    def test_last_commit_time_of_a_clone(self, tmp_path: Path) -> None:
-        clone = tmp_path / "clone"
+    @staticmethod
+    def clone(folder: Path, *commands: list[str]) -> Path:
+        """A git clone at folder/clone with one commit made 2026-12-02 10:00 UTC, then
+        ``commands`` run in it."""
+        clone = folder / "clone"
         clone.mkdir()
         environment = {
             "PATH": "/usr/bin:/bin",
@@ -65,16 +68,54 @@ class TestFolders:
             "GIT_COMMITTER_NAME": "s",
             "GIT_COMMITTER_EMAIL": "s@x",
             "GIT_COMMITTER_DATE": "2026-12-02T10:00:00+00:00",
-            "HOME": str(tmp_path),
+            "HOME": str(folder),
         }
         for command in (
             ["init", "-q"],
-            ["add", "-A"],
             ["commit", "-q", "--allow-empty", "-m", "x"],
+            *commands,
         ):
             subprocess.run(["git", *command], cwd=clone, env=environment, check=True)
+        return clone
+
+    @pytest.mark.parametrize("packed", [False, True], ids=["loose", "packed"])
+    def test_last_commit_time_of_a_clone(self, tmp_path: Path, packed: bool) -> None:
+        clone = self.clone(tmp_path, *([["gc", "-q"]] if packed else []))
+        if packed:
+            assert (clone / ".git" / "packed-refs").is_file()
         assert last_commit_time(clone) == datetime(2026, 12, 2, 10, tzinfo=timezone.utc)
         assert last_commit_time(tmp_path) is None
+
+    def test_a_clone_cannot_make_git_run_a_program(self, tmp_path: Path) -> None:
+        """The clone's own configuration is the student's: it must not choose what runs."""
+        marker = tmp_path / "ran"
+        program = tmp_path / "program"
+        program.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+        program.chmod(0o755)
+        clone = self.clone(
+            tmp_path,
+            ["config", "log.showSignature", "true"],
+            ["config", "gpg.program", str(program)],
+            ["config", "core.fsmonitor", str(program)],
+        )
+        # A signed commit: reading it with signatures shown would run gpg.program.
+        tree = subprocess.run(
+            ["git", "rev-parse", "HEAD^{tree}"], cwd=clone, capture_output=True, text=True
+        ).stdout.strip()
+        signed = (
+            f"tree {tree}\nauthor s <s@x> 1795255200 +0000\ncommitter s <s@x> 1795255200 +0000\n"
+            "gpgsig -----BEGIN PGP SIGNATURE-----\n \n AAAA\n -----END PGP SIGNATURE-----\n\nx\n"
+        )
+        commit = subprocess.run(
+            ["git", "hash-object", "-t", "commit", "-w", "--stdin"],
+            cwd=clone,
+            input=signed,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        subprocess.run(["git", "update-ref", "HEAD", commit], cwd=clone, check=True)
+        assert last_commit_time(clone) == datetime.fromtimestamp(1795255200, tz=timezone.utc)
+        assert not marker.exists()
 
 
 class TestZips:

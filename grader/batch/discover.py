@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -195,35 +196,89 @@ def _unpack(path: Path, into: Path) -> datetime | None:
 
 
 def last_commit_time(folder: Path) -> datetime | None:
-    """The time of the last commit of the clone at ``folder``, None if it is no clone.
+    """The committer time of the last commit of the clone at ``folder``, None if it is no clone.
 
-    git runs without the user's or the system's configuration and with no pager: the clone is
-    the student's, and only its history is read.
+    The clone is the student's, and so is its configuration: a `.git/config` can make git run
+    programs of its choosing (``gpg.program`` with ``log.showSignature``, a promisor remote's
+    transport). So git never reads it: HEAD is resolved here from the clone's files, and the
+    commit is read by ``git cat-file`` in an empty repository of ours whose object store borrows
+    the clone's (``objects/info/alternates``), with no user or system configuration either.
     """
-    if not (folder / ".git").exists() or shutil.which("git") is None:
+    git_dir = _git_dir(folder)
+    commit = _head_commit(git_dir) if git_dir is not None else None
+    if git_dir is None or commit is None or shutil.which("git") is None:
         return None
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_TERMINAL_PROMPT": "0",
         "HOME": os.devnull,
     }
+    with tempfile.TemporaryDirectory(prefix="grade-git-") as scratch:
+        run = {
+            "cwd": scratch,
+            "env": environment,
+            "capture_output": True,
+            "text": True,
+            "timeout": GIT_SECONDS,
+            "stdin": subprocess.DEVNULL,
+        }
+        try:
+            subprocess.run([*GIT, "init", "--bare", "--quiet", scratch], check=True, **run)
+            alternates = Path(scratch, "objects", "info", "alternates")
+            alternates.write_text(f"{(git_dir / 'objects').resolve()}\n")
+            done = subprocess.run(
+                [*GIT, f"--git-dir={scratch}", "cat-file", "commit", commit], **run
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+    found = re.search(r"^committer .* (\d+) [+-]\d{4}$", done.stdout, re.MULTILINE)
+    if done.returncode != 0 or found is None:
+        return None
+    return datetime.fromtimestamp(int(found[1]), tz=timezone.utc)
+
+
+def _git_dir(folder: Path) -> Path | None:
+    """The clone's git folder: ``.git``, or where a ``.git`` file (a worktree) points."""
+    dot_git = folder / ".git"
+    if dot_git.is_dir():
+        return dot_git
     try:
-        done = subprocess.run(
-            [*GIT, "-c", f"safe.directory={folder.resolve()}", "log", "-1", "--format=%ct"],
-            cwd=folder,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=GIT_SECONDS,
-            stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        text = dot_git.read_text(encoding="utf-8", errors="replace")[:4096]
+    except OSError:
         return None
-    text = done.stdout.strip()
-    if done.returncode != 0 or not text.isdigit():
+    if not text.startswith("gitdir:"):
         return None
-    return datetime.fromtimestamp(int(text), tz=timezone.utc)
+    target = (folder / text.removeprefix("gitdir:").strip()).resolve()
+    return target if target.is_dir() else None
+
+
+def _head_commit(git_dir: Path) -> str | None:
+    """The commit id HEAD names, following one symbolic ref (loose or packed)."""
+    commit = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+    try:
+        head = (git_dir / "HEAD").read_text(encoding="utf-8", errors="replace")[:4096].strip()
+        if commit.match(head):
+            return head
+        if not head.startswith("ref: refs/"):
+            return None
+        ref = head.removeprefix("ref: ").strip()
+        if ".." in ref.split("/"):
+            return None
+        loose = git_dir / ref
+        if loose.is_file():
+            value = loose.read_text(encoding="utf-8", errors="replace")[:200].strip()
+            return value if commit.match(value) else None
+        packed = git_dir / "packed-refs"
+        lines = packed.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        value, _, name = line.partition(" ")
+        if name.strip() == ref and commit.match(value):
+            return value
+    return None
 
 
 # ---------------------------------------------------------------- Gradescope
