@@ -13,11 +13,12 @@ import nbformat
 import pytest
 
 from grader.cli import main
+from grader.results import ERROR_KINDS
 from tests.helpers import REPO, solution_text, with_function
 
 TEST = {
     "type": "object",
-    "required": ["name", "score", "max_score", "status", "hidden", "message"],
+    "required": ["name", "score", "max_score", "status", "hidden", "message", "kind"],
     "properties": {
         "name": {"type": "string", "minLength": 1},
         "score": {"type": "number", "minimum": 0},
@@ -25,6 +26,7 @@ TEST = {
         "status": {"enum": ["passed", "failed", "error"]},
         "hidden": {"type": "boolean"},
         "message": {"type": "string"},
+        "kind": {"enum": ["", *ERROR_KINDS]},
     },
 }
 EXERCISE = {

@@ -7,7 +7,8 @@ Per exercise::
      "sandbox": [names of the protection layers active for this grading, as `grade doctor` names
                  them; the layers a worker applies to itself as that worker reported them],
      "tests": [{"name": str, "id": str, "score": number, "max_score": number,
-                "status": "passed" | "failed" | "error", "hidden": bool, "message": str}]}
+                "status": "passed" | "failed" | "error", "hidden": bool, "message": str,
+                "kind": for an error, what kind (grader.results.ERROR_KINDS), else ""}]}
 
 ``grade all`` wraps them: {"score": number, "max_score": number, "exercises": [...]}.
 """
@@ -45,6 +46,7 @@ def exercise_object(result: ExerciseResult) -> dict[str, Any]:
                 "status": check.status,
                 "hidden": check.hidden,
                 "message": check.message,
+                "kind": check.kind,
             }
             for check in result.checks
         ],
