@@ -121,6 +121,9 @@ class Forkserver:
         reply = json.loads(data)
         return reply if isinstance(reply, dict) else {}
 
+    def running(self) -> bool:
+        return self._process.poll() is None
+
     def close(self) -> None:
         """End the server; it kills any worker still running first."""
         with contextlib.suppress(OSError):

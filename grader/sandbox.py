@@ -239,6 +239,11 @@ class _WarmStarter:
             "without_network": without_network,
             "pid_namespace": self._pid_namespace,
         }
+        if not self.server.running():
+            # Killed, by a worker that could signal its parent (no PID namespace, the same
+            # user): a new server, so that the gradings after this one still get workers.
+            self.server.close()
+            self.server = Forkserver(worker_environment(self._home), self._home, self._cgroup)
         return _Forked(self.server, self.server.fork(settings, fds))
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from grader import isolation, landlock
 from grader.cli import main
+from grader.course import Course
 from grader.isolation import (
     active_layer_names,
     network_namespace_available,
@@ -225,3 +226,25 @@ def test_folders_left_by_a_killed_grader_are_removed(tmp_path: Path, monkeypatch
         folder.mkdir()
     sandbox.remove_stale_folders()
     assert not stale.exists() and live.exists() and other.exists()
+
+
+def test_a_killed_fork_server_is_replaced(course: Course) -> None:
+    """Where a worker can signal its parent (no PID namespace, the grader's own user), it can
+    kill the fork server it came from; the next grading gets a new one."""
+    import signal
+
+    from grader import sandbox
+    from grader.runner import grade
+
+    exercise = course.exercise("exercise1")
+    sandbox.use_forkserver()
+    try:
+        assert sandbox._forkserver is not None
+        first = sandbox._forkserver.server
+        os.kill(first._process.pid, signal.SIGKILL)
+        first._process.wait()
+        result = grade(course, exercise, exercise.solution_file)
+        assert result.score == result.max_score
+        assert sandbox._forkserver.server is not first
+    finally:
+        sandbox.stop_forkserver()
