@@ -3,8 +3,9 @@
 Linux 5.13+ lets an unprivileged process restrict its own file access to an allow-list. The worker
 keeps read access to Python, its packages, the grader package and system folders, and read-write
 access to its own temporary folder; everything else becomes unreadable. The course's answer key
-(solutions, hidden checks) and other submissions are never on the list. The restriction holds for
-every process the student's code starts.
+(solutions, hidden checks) and other submissions are never on the list. Where the kernel has
+Landlock's scopes (ABI 6+), it also can no longer signal processes outside its restriction. The
+restriction holds for every process the student's code starts.
 
 Standard library only: the worker imports this. Linux system call numbers are the same on x86_64
 and aarch64 (the generic table), which is all this module supports; elsewhere it does nothing.
@@ -29,8 +30,19 @@ REFER, TRUNCATE = 1 << 13, 1 << 14
 READ_ONLY = EXECUTE | READ_FILE | READ_DIR
 
 
+# Scopes (ABI 6+): no signals to, and no connections to abstract Unix sockets of, processes
+# outside the restricted ones: a worker cannot signal its grader or its fork server even where
+# it runs as the same user.
+SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1
+SCOPES_ABI = 6
+
+
 class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64)]
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
 
 
 class _PathBeneathAttr(ctypes.Structure):
@@ -66,8 +78,11 @@ def restrict_to(read_only: Iterable[str], read_write: Iterable[str]) -> bool:
         return False
     libc, (create, add_rule, restrict_self) = found
     handled = ABI_1_RIGHTS | (REFER if version >= 2 else 0) | (TRUNCATE if version >= 3 else 0)
-    attr = _RulesetAttr(handled)
-    ruleset = libc.syscall(create, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)), 0)
+    scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if version >= SCOPES_ABI else 0
+    attr = _RulesetAttr(handled, 0, scoped)
+    # An older kernel reads only the fields it knows: give it just those (the first one).
+    size = ctypes.sizeof(attr) if scoped else ctypes.sizeof(ctypes.c_uint64)
+    ruleset = libc.syscall(create, ctypes.byref(attr), ctypes.c_size_t(size), 0)
     if ruleset < 0:
         return False
     try:

@@ -248,3 +248,23 @@ def test_a_killed_fork_server_is_replaced(course: Course) -> None:
         assert sandbox._forkserver.server is not first
     finally:
         sandbox.stop_forkserver()
+
+
+@pytest.mark.skipif(
+    landlock.abi_version() < landlock.SCOPES_ABI, reason="Landlock scopes need ABI 6 (Linux 6.12+)"
+)
+def test_a_restricted_process_cannot_signal_outside() -> None:
+    """Even as the grader's own user, a restricted worker cannot signal its parent."""
+    child = os.fork()
+    if child == 0:
+        try:
+            landlock.restrict_to([], [])
+            try:
+                os.kill(os.getppid(), 0)
+            except PermissionError:
+                os._exit(0)
+            os._exit(1)
+        finally:
+            os._exit(2)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
