@@ -350,3 +350,49 @@ def test_a_grading_process_that_dies_stops_only_its_grading(tmp_path: Path, cour
     grades = {row["student"]: row["exercise1"] for row in read_grades(out / "grades.csv")}
     assert grades == {"ann": "10", "bob": "0", "cy": "10"}
     assert sorted(student for student, *_ in gradebook_rows(out)) == ["ann", "cy"]
+
+
+def test_a_grading_process_that_stops_answering_is_replaced(tmp_path: Path, course: Course) -> None:
+    """A check that never ends (in the grader, where no worker limit applies) holds its grading
+    process only until the exercise's wall limit plus a margin; then the process is killed and
+    replaced, and the task is tried once more; the other tasks are graded meanwhile."""
+    import yaml
+
+    from grader.batch.pool import LocalPool, Task
+
+    checks = tmp_path / "exercise1_stuck.py"
+    checks.write_text(
+        "import time\n"
+        "from grader.checks import check\n\n\n"
+        "@check(points=10)\n"
+        "def test_survives(student):\n"
+        '    """Never ends when the student defines victim()."""\n'
+        "    try:\n"
+        "        stuck = student.victim() == 1\n"
+        "    except Exception:\n"
+        "        stuck = False\n"
+        "    while stuck:\n"
+        "        time.sleep(1)\n"
+    )
+    path = write_course(tmp_path, course, wall_seconds=2)
+    data = yaml.safe_load(path.read_text())
+    data["exercises"] = [data["exercises"][0]]
+    data["exercises"][0].update(checks=str(checks), hidden_checks=None)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    stuck_course = load_course(path)
+    tasks = []
+    for name in ("ann", "bob", "cy"):
+        extra = "\n\ndef victim():\n    return 1\n" if name == "bob" else ""
+        file = tmp_path / f"{name}.py"
+        file.write_text("x = 1\n" + extra)
+        tasks.append(Task(name, "exercise1", str(file), file.name))
+    pool = LocalPool(stuck_course, jobs=2, margin=2)
+    started = time.monotonic()
+    try:
+        outcomes = {outcome.task.student: outcome for outcome in pool.run(tasks)}
+    finally:
+        pool.close()
+    assert outcomes["bob"].failure == "its grading process stopped answering"
+    assert outcomes["ann"].report is not None and outcomes["ann"].report["score"] == 10
+    assert outcomes["cy"].report is not None and outcomes["cy"].report["score"] == 10
+    assert time.monotonic() - started < 60

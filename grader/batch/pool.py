@@ -16,6 +16,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import time
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -27,6 +28,7 @@ from grader.course import Course, load_course
 
 PR_SET_PDEATHSIG = 1
 RETRIES = 1  # a grading whose grading process died is tried once more, in a new process
+STUCK_MARGIN_SECONDS = 60.0  # past an exercise's wall limit, before its grader counts as stuck
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class _Slot:
         self.process.start()
         theirs.close()
         self.task: Task | None = None
+        self.deadline = 0.0  # time.monotonic() by which the task must be answered
 
     def stop(self, wait: bool) -> None:
         with contextlib.suppress(OSError, ValueError):
@@ -143,50 +146,64 @@ def _serve(course_path: str, connection: Connection) -> None:
 
 class LocalPool:
     """``jobs`` grading processes on this machine, each given one task at a time, so that a
-    process that dies (a broken check file, the kernel's out-of-memory killer) costs only the
-    task it was grading; that task is tried once more in a new process."""
+    process that dies (a broken check file, the kernel's out-of-memory killer) or stops answering
+    (a check that never ends) costs only the task it was grading; that task is tried once more
+    in a new process.
 
-    def __init__(self, course: Course, jobs: int) -> None:
+    A grading ends by its exercise's wall limit, the grader's own work included; a process still
+    busy ``margin`` seconds after that is taken to be stuck and is killed.
+    """
+
+    def __init__(self, course: Course, jobs: int, margin: float = STUCK_MARGIN_SECONDS) -> None:
         self._course_path = str(course.path)
+        self._allowed = {
+            exercise.id: exercise.limits.wall_seconds + margin for exercise in course.exercises
+        }
         self._slots = [_Slot(self._course_path) for _ in range(jobs)]
 
     def run(self, tasks: list[Task]) -> Iterator[Outcome]:
         """Grade ``tasks``, yielding each outcome as it comes (in no set order)."""
         queue = deque(tasks)
-        deaths: Counter[Task] = Counter()
+        tries: Counter[Task] = Counter()
         while queue or any(slot.task is not None for slot in self._slots):
             for slot in self._slots:
                 if slot.task is None and queue:
                     slot.task = queue.popleft()
+                    slot.deadline = time.monotonic() + self._allowed[slot.task.exercise]
                     slot.connection.send(asdict(slot.task))
             busy = [slot for slot in self._slots if slot.task is not None]
             ready = wait(
-                [slot.connection for slot in busy] + [slot.process.sentinel for slot in busy]
+                [slot.connection for slot in busy] + [slot.process.sentinel for slot in busy],
+                timeout=max(0.0, min(slot.deadline for slot in busy) - time.monotonic()),
             )
             for slot in busy:
-                if slot.connection not in ready and slot.process.sentinel not in ready:
-                    continue
                 task = slot.task
                 assert task is not None
-                answer = self._answer(slot)
-                if answer is None:  # the process died: replace it
-                    self._slots[self._slots.index(slot)] = _Slot(self._course_path)
-                    slot.stop(wait=False)
-                    deaths[task] += 1
-                    if deaths[task] <= RETRIES:
+                answered = slot.connection in ready or slot.process.sentinel in ready
+                if not answered and time.monotonic() < slot.deadline:
+                    continue
+                answer = self._answer(slot) if answered else None
+                if answer is None or not slot.process.is_alive():
+                    self._replace(slot)
+                if answer is None:  # it died, or is stuck: the task goes round once more
+                    tries[task] += 1
+                    if tries[task] <= RETRIES:
                         queue.appendleft(task)
                     else:
-                        yield Outcome(task, None, 0.0, "its grading process died")
+                        why = "died" if answered else "stopped answering"
+                        yield Outcome(task, None, 0.0, f"its grading process {why}")
                     continue
                 slot.task = None
-                if not slot.process.is_alive():  # it answered, then died: replace it all the same
-                    self._slots[self._slots.index(slot)] = _Slot(self._course_path)
-                    slot.stop(wait=False)
                 kind, value = answer
                 if kind == "done":
                     yield Outcome(task, value["report"], value["seconds"])
                 else:
                     yield Outcome(task, None, 0.0, str(value))
+
+    def _replace(self, slot: _Slot) -> None:
+        """A new grading process in ``slot``'s place; the old one is killed."""
+        self._slots[self._slots.index(slot)] = _Slot(self._course_path)
+        slot.stop(wait=False)
 
     @staticmethod
     def _answer(slot: _Slot) -> tuple[str, Any] | None:
