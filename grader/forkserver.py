@@ -22,7 +22,9 @@ descriptors alongside (SCM_RIGHTS), one JSON reply each. Requests:
   ``subprocess.Popen.returncode`` gives it (negative: killed by that signal), or null if the
   worker is still running after ``timeout``.
 
-When the grader closes its end, this process kills the workers it forked and exits.
+The server is its workers' subreaper: what a killed worker leaves (its PID namespace's process 1)
+is adopted and reaped here, not left to the machine's init. When the grader closes its end, this
+process kills the workers it forked and exits.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ STARTUP_SECONDS = 30.0  # to import numpy and say "ready"
 FORK_RETRY_SECONDS = 5.0  # how long a fork may be retried while the server's cgroup is full
 PR_SET_PDEATHSIG = 1
 PR_SET_NAME = 15
+PR_SET_CHILD_SUBREAPER = 36
 MAX_INHERITED_FD = 1 << 16  # above any descriptor this server can hold
 
 
@@ -146,8 +149,9 @@ def _enter_cgroup(cgroup: Path) -> None:
 
 def serve(control: socket.socket) -> NoReturn:
     """Answer fork and wait requests until the grader closes ``control``."""
-    forked: set[int] = set()
+    forked: dict[int, int | None] = {}  # each worker forked and not yet waited for: its status
     while True:
+        _reap_orphans(forked)
         try:
             data, fds, _, _ = socket.recv_fds(control, MAX_REQUEST_BYTES, 3)
         except OSError:
@@ -166,12 +170,12 @@ def serve(control: socket.socket) -> NoReturn:
             else:
                 if pid == 0:
                     _become_worker(control, request, (fds[0], fds[1], fds[2]))
-                forked.add(pid)
+                forked[pid] = None
                 reply = {"pid": pid}
         elif request.get("op") == "wait" and request.get("pid") in forked:
-            status = _wait(request["pid"], float(request.get("timeout", 0)))
+            status = _wait(request["pid"], float(request.get("timeout", 0)), forked)
             if status is not None:
-                forked.discard(request["pid"])
+                del forked[request["pid"]]
             reply = {"status": status}
         else:
             reply = {"error": f"bad request {str(request)[:80]}"}
@@ -180,7 +184,21 @@ def serve(control: socket.socket) -> NoReturn:
         control.send(json.dumps(reply).encode())
 
 
-def _wait(pid: int, timeout: float) -> int | None:
+def _reap_orphans(forked: dict[int, int | None]) -> None:
+    """Reap every child that has ended: a worker's status is kept in ``forked`` for its wait
+    request; anything else is an orphan this server adopted as subreaper, and is let go."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if not pid:
+            return
+        if pid in forked:
+            forked[pid] = os.waitstatus_to_exitcode(status)
+
+
+def _wait(pid: int, timeout: float, forked: dict[int, int | None]) -> int | None:
     """Reap ``pid`` within ``timeout`` seconds: its status as Popen gives it, or None."""
     deadline = time.monotonic() + timeout
     try:
@@ -189,9 +207,9 @@ def _wait(pid: int, timeout: float) -> int | None:
         descriptor = None
     try:
         while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return os.waitstatus_to_exitcode(status)
+            _reap_orphans(forked)
+            if forked[pid] is not None:
+                return forked[pid]
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
@@ -292,6 +310,14 @@ def main() -> None:
     _fresh_state()  # once here, so that its first-use costs (~13 ms) are not paid per worker
 
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    # A killed worker's own child (process 1 of its PID namespace) is orphaned, and would go to
+    # the machine's init. Where init is slow to reap (or never does: a container whose process 1
+    # is not an init), its zombies stay charged to this server's pids cgroup until the cgroup is
+    # full and no worker can fork. As subreaper this server adopts them, and reaps them itself.
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     control.send(json.dumps({"op": "ready"}).encode())
     serve(control)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -268,3 +269,42 @@ def test_a_restricted_process_cannot_signal_outside() -> None:
             os._exit(2)
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def _zombies(named: str, parents: set[int]) -> list[int]:
+    """Pids of ended, unreaped processes called ``named`` whose parent is in ``parents``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        state, parent = stat[stat.rindex(")") + 2 :].split()[:2]
+        if state == "Z" and name == named and int(parent) in parents:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_fork_server_reaps_what_its_killed_workers_leave() -> None:
+    """A killed worker's process 1 (of its PID namespace) is orphaned. Left to the machine's
+    init, which may reap late or never, its zombies stay charged to the server's pids cgroup
+    until no worker can fork; the server adopts and reaps them instead."""
+    from grader import sandbox
+
+    sandbox.use_forkserver()
+    try:
+        assert sandbox._forkserver is not None
+        server = sandbox._forkserver.server._process.pid
+        deadline = time.monotonic() + 10
+        for started in itertools.count(1):
+            worker = sandbox.WorkerProcess(Limits())
+            worker.wait_ready()  # each request to the server reaps what has ended by then
+            worker.kill()
+            lingering = _zombies("grade-worker", {1, server})
+            # The last worker's own leftover may not have been reaped yet: at most one.
+            if started >= 8 and (len(lingering) <= 1 or time.monotonic() > deadline):
+                break
+        assert len(lingering) <= 1, f"{len(lingering)} unreaped workers after {started}"
+    finally:
+        sandbox.stop_forkserver()
