@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 FRAME_HEADER = struct.Struct("!II")
-_json_dumps = json.dumps
-_json_loads = json.loads
 
 
 class ProtocolError(Exception):
@@ -53,12 +51,7 @@ DEFAULT_LIMITS = WireLimits()
 
 def pack(message: dict[str, Any], blobs: Sequence[bytes] = ()) -> bytes:
     """One frame holding ``message`` (a JSON-able dict with an "op") and its array blobs."""
-    head = _json_dumps(
-        {**message, "blobs": [len(blob) for blob in blobs]},
-        allow_nan=False,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode("utf-8")
+    head = _head_encoder.encode({**message, "blobs": [len(blob) for blob in blobs]}).encode("utf-8")
     body_length = len(head) + sum(len(blob) for blob in blobs)
     return FRAME_HEADER.pack(body_length, len(head)) + head + b"".join(blobs)
 
@@ -90,6 +83,14 @@ def _bounded_int(text: str) -> int:
     if len(text) > 400:
         raise ProtocolError("JSON integer with more than 400 digits")
     return int(text)
+
+
+# Built once: a frame is packed and parsed for every call and reply, and json.dumps/json.loads
+# with options build a new encoder or decoder each time.
+_head_encoder = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+_head_decoder = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_bounded_int
+)
 
 
 class FrameBuffer:
@@ -131,12 +132,7 @@ class FrameBuffer:
 def parse_body(body: bytes, head_length: int) -> Frame:
     """Split a frame body into its JSON head and blobs, checking that the lengths add up."""
     try:
-        head = _json_loads(
-            body[:head_length].decode("utf-8"),
-            parse_constant=_reject_constant,
-            parse_float=_finite_float,
-            parse_int=_bounded_int,
-        )
+        head = _head_decoder.decode(body[:head_length].decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise ProtocolError(f"a message head is not valid JSON: {error}") from None
     if not isinstance(head, dict) or not isinstance(head.get("op"), str):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import landlock
+from grader.libc import libc as loaded_libc
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWPID = 0x20000000
@@ -50,7 +51,7 @@ def _unshare_function() -> Callable[[int], None]:
         return os.unshare
     import ctypes  # only on Pythons without os.unshare
 
-    libc = ctypes.CDLL(None, use_errno=True)
+    libc = loaded_libc()
 
     def unshare(flags: int) -> None:
         if libc.unshare(flags) != 0:
@@ -63,6 +64,19 @@ def _unshare_function() -> Callable[[int], None]:
 def unshare(flags: int) -> None:
     """unshare(2): move the calling process into new namespaces (CLONE_* ``flags``)."""
     _unshare_function()(flags)
+
+
+def setns(fd: int, nstype: int) -> None:
+    """setns(2): join the namespace open at ``fd``; for CLONE_NEWPID, the one this process's
+    next children are created in."""
+    if hasattr(os, "setns"):
+        os.setns(fd, nstype)
+        return
+    import ctypes  # only on Pythons without os.setns (before 3.12)
+
+    if loaded_libc().setns(fd, nstype) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error))
 
 
 def enter_network_namespace() -> None:

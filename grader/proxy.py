@@ -14,6 +14,7 @@ and loads the submission again, so one bad call costs one check, not the whole g
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +47,10 @@ class ArgumentChange:
     name: str
     before: np.ndarray
     after: np.ndarray
+
+
+# Deferred operations written in one frame at most; a longer chain goes in several.
+OPERATIONS_PER_FRAME = 1000
 
 
 class StudentError(Exception):
@@ -111,6 +116,9 @@ class StudentSession:
         self._callback_ids = itertools.count(1)
         self._deferred_ids = itertools.count(-1, -1)  # ids of deferred operations' results
         self._deferred = 0  # deferred operations sent since the last answered request
+        # Deferred operations not yet written: one frame for many, sent with the next request.
+        self._operations: list[list[Any]] = []
+        self._operations_encoder = Encoder(self._grader_side_node)
         self._output: list[str] = []
         self._loaded = False
         self.last_changes: list[ArgumentChange] = []  # what the latest call changed in place
@@ -147,6 +155,8 @@ class StudentSession:
         return "".join(part for part in parts if part)
 
     def _retire_worker(self) -> None:
+        self._operations = []
+        self._operations_encoder = Encoder(self._grader_side_node)
         if self._worker is None:
             return
         self._worker.kill()
@@ -210,31 +220,52 @@ class StudentSession:
     def apply_operator(self, name: str, operands: tuple[Any, ...], symbol: str) -> Handle:
         """operator.<name>(*operands) in the worker: arithmetic on handles (a + b, a ** 2).
 
-        Sent without waiting for an answer, with the next request that needs one: the result
-        stays in the worker under an id chosen here, and the handle returned refers to it. A
-        chain of operations (a deep expression) then costs no round trip at all. Should an
-        operation raise, the next request that uses its result raises that error; should one
-        never end, the next request that waits for an answer times out, and its message says so.
+        Sent without waiting for an answer, with the next request that needs one, together
+        with the operations before it in one frame: the result stays in the worker under an id
+        chosen here, and the handle returned refers to it. A chain of operations (a deep
+        expression) then costs no round trip at all. Should an operation raise, the next request
+        that uses its result raises that error; should one never end, the next request that
+        waits for an answer times out, and its message says so.
         """
         label = f"the operator {symbol}"
         worker = self._connected()
         generation = self._generation
-        encoder = Encoder(self._grader_side_node)
         result_id = next(self._deferred_ids)
-        message = {
-            "op": "operator",
-            "name": name,
-            "defer": result_id,
-            "label": label,
-            "args": encoder.encode(list(operands)),
-        }
-        try:
-            worker.queue(pack(message, encoder.blobs), self._call_deadline())
-        except WorkerError as error:
-            self._retire_worker()
-            raise self._worker_failure(error, label) from None
+        operands_node = [self._operand_node(operand) for operand in operands]
+        self._operations.append([name, result_id, label, operands_node])
         self._deferred += 1
+        if len(self._operations) >= OPERATIONS_PER_FRAME:
+            try:
+                self._queue_operations(worker)
+            except WorkerError as error:
+                self._retire_worker()
+                raise self._worker_failure(error, label) from None
         return Handle(self, generation, result_id, f"the result of {symbol}")
+
+    def _operand_node(self, operand: Any) -> Any:
+        """An operand's node: handles and numbers directly (a chain has thousands), the rest
+        through the encoder."""
+        kind = type(operand)
+        if kind is Handle:
+            return {"t": "handle", "id": self._current_handle_id(operand)}
+        if (kind is float and math.isfinite(operand)) or kind is int:
+            return operand
+        return self._operations_encoder.encode(operand)
+
+    def _queue_operations(self, worker: WorkerProcess) -> None:
+        """Put the deferred operations not yet written into one frame, ahead of what comes next."""
+        if not self._operations:
+            return
+        message = {"op": "operators", "operations": self._operations}
+        frame = pack(message, self._operations_encoder.blobs)
+        self._operations = []
+        self._operations_encoder = Encoder(self._grader_side_node)
+        worker.queue(frame, self._call_deadline())
+
+    def _send(self, worker: WorkerProcess, data: bytes, deadline: float) -> None:
+        """Write one frame, after the deferred operations it may use."""
+        self._queue_operations(worker)
+        worker.send(data, deadline)
 
     def _request(
         self,
@@ -259,7 +290,7 @@ class StudentSession:
                 "kwargs": encoder.encode(dict(kwargs)),
             }
         try:
-            worker.send(pack(message, encoder.blobs), self._call_deadline())
+            self._send(worker, pack(message, encoder.blobs), self._call_deadline())
             reply = self._await_reply(worker, generation, label)
         except WorkerError as error:
             self._retire_worker()
@@ -305,7 +336,7 @@ class StudentSession:
         except Exception as error:  # the student passed the grader's function something odd
             reply = {"op": "callback_raise", "message": f"{type(error).__name__}: {error}"}
             encoder.blobs.clear()
-        worker.send(pack(reply, encoder.blobs), deadline)
+        self._send(worker, pack(reply, encoder.blobs), deadline)
 
     # ------------------------------------------------------------ values
 

@@ -8,10 +8,11 @@ serves the grader's requests on its pipes:
 - ``call``: call a function of that module (or a handle) with decoded arguments;
 - ``getattr``: read an attribute of a handle;
 - ``operator``: apply +, -, *, /, ** or unary - to handles and numbers (``a + b`` on the grader's
-  side of two objects kept here). With ``defer``, a handle id the grader chose (negative), there
-  is no reply: the result is kept under that id, or, if the operation raised, the failure is,
-  and every later request that uses that id is answered with it. The grader can then send a
-  chain of 1,000 operations without waiting for each (grader.proxy).
+  side of two objects kept here);
+- ``operators``: a list of such operations, each ``[name, id, label, [operand, ...]]``, no reply.
+  Each id is one the grader chose (negative): the result is kept under it, or, if the operation
+  raised, the failure is, and every later request that uses that id is answered with it. The
+  grader can then send a chain of 1,000 operations in one frame, without waiting (grader.proxy).
 
 Replies carry plain data only (see grader.protocol). Any other object is kept here in a table and
 sent as a handle id. A grader function passed as an argument arrives as a callback stub: calling it
@@ -24,6 +25,7 @@ the functions it needs, taken before student code can replace them.
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 import itertools
 import linecache
@@ -103,8 +105,11 @@ class Worker:
 
     def _handle(self, frame: Frame) -> None:
         op = frame.op
-        if op == "operator" and "defer" in frame.head:
-            self._defer(frame)
+        if op == "operators":
+            operations = frame.head.get("operations")
+            for operation in operations if type(operations) is list else ():
+                if type(operation) is list and len(operation) == 4:
+                    self._defer(frame, *operation)
         elif op == "load":
             self._channel.send(self._load(frame.head))
         elif op in ("call", "getattr", "operator"):
@@ -148,29 +153,34 @@ class Worker:
         self._module = module
         return {"op": "loaded", "ok": True}
 
-    def _defer(self, frame: Frame) -> None:
+    def _defer(self, frame: Frame, name: Any, result_id: Any, label: Any, operands: Any) -> None:
         """An operator whose result (or failure) is kept under the grader's id; no reply."""
-        head = frame.head
-        result_id = head["defer"]
         if type(result_id) is not int or result_id >= 0 or result_id in self._objects:
             return  # not an id the grader hands out: nothing can refer to it
         try:
-            if head.get("name") not in OPERATORS:
+            if type(name) is not str or name not in OPERATORS:
                 raise _Refusal("protocol", "unknown operator")
-            args = self._decode(frame, head["args"])
-            if type(args) is not list:
-                raise _Refusal("protocol", "an operator's operands are not a list")
-            value = OPERATORS[head["name"]](*args)
+            if type(operands) is not list or len(operands) > 2:
+                raise _Refusal("protocol", "an operator's operands are not a list of one or two")
+            value = OPERATORS[name](*[self._operand(frame, node) for node in operands])
         except _Refusal as refusal:
             self._objects[result_id] = _Failure(refusal.reply)
         except BaseException as error:
             reply = self._raised(error)
-            label = head.get("label")
             if type(label) is str:
                 reply["label"] = label[:100]
             self._objects[result_id] = _Failure(reply)
         else:
             self._objects[result_id] = value
+
+    def _operand(self, frame: Frame, node: Any) -> Any:
+        """One operand of a deferred operation: a handle or a number straight away (a chain has
+        thousands), anything else through the decoder."""
+        if type(node) is dict and node.get("t") == "handle" and type(node.get("id")) is int:
+            return self._kept(node["id"])
+        if type(node) is int or type(node) is float:
+            return node
+        return self._decode(frame, node)
 
     def _answer(self, frame: Frame) -> tuple[dict[str, Any], list[bytes]]:
         head = frame.head
@@ -377,6 +387,8 @@ class _Failure:
 
 
 _signatures: dict[int, tuple[Any, inspect.Signature | None]] = {}  # id -> (target, signature)
+# (id, positional count, keyword names) -> (target, why those arguments do not bind, or "")
+_bindings: dict[tuple[Any, ...], tuple[Any, str]] = {}
 
 
 def _signature(target: Any) -> inspect.Signature | None:
@@ -395,15 +407,26 @@ def _signature(target: Any) -> inspect.Signature | None:
 def _binding_problem(
     target: Any, signature: inspect.Signature | None, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> str:
-    """Why ``target`` cannot take these arguments, or "" if it can (or has no signature)."""
+    """Why ``target`` cannot take these arguments, or "" if it can (or has no signature).
+
+    Whether arguments bind depends only on how many are positional and which are named, so
+    the answer is kept for each such shape of call: a check calls the same function many times.
+    """
     if signature is None:
         return ""
+    shape = (id(target), len(args), *kwargs)
+    known = _bindings.get(shape)
+    if known is not None and known[0] is target:
+        return known[1]
     try:
         signature.bind(*args, **kwargs)
+        problem = ""
     except TypeError as error:
         name = getattr(target, "__name__", "the function")
-        return f"{name}{signature} cannot be called this way: {error}"
-    return ""
+        problem = f"{name}{signature} cannot be called this way: {error}"
+    if len(_bindings) < 10_000:
+        _bindings[shape] = (target, problem)  # the target is kept: its id stays its own
+    return problem
 
 
 def _argument_name(signature: inspect.Signature | None, path: list[Any]) -> str:
@@ -493,6 +516,15 @@ def _give_up_files() -> bool:
     """Keep read access to Python, its packages, the grader package and the system's programs
     and libraries, and read-write access to this worker's own folder; lose every other file
     (grader.landlock). True if the kernel applied it. Runs before any student code."""
+    from grader import landlock
+
+    return landlock.restrict_to(read_only=readable_paths(), read_write=[os.getcwd(), "/dev/null"])
+
+
+@functools.cache
+def readable_paths() -> list[str]:
+    """What a worker may read: Python, its packages, the grader package, the system's programs
+    and libraries. The same for every worker: a fork server works it out once for all of them."""
     import site
     import sysconfig
 
@@ -507,10 +539,7 @@ def _give_up_files() -> bool:
         *sysconfig.get_paths().values(),
     }
     grader_package = os.path.dirname(os.path.abspath(landlock.__file__))
-    return landlock.restrict_to(
-        read_only=sorted(python | {grader_package, *SYSTEM_FOLDERS, *SYSTEM_FILES}),
-        read_write=[os.getcwd(), "/dev/null"],
-    )
+    return sorted(python | {grader_package, *SYSTEM_FOLDERS, *SYSTEM_FILES})
 
 
 def serve(read_fd: int, write_fd: int) -> NoReturn:

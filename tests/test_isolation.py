@@ -110,7 +110,19 @@ def processes_with(marker: str) -> list[int]:
     not pid_namespace_command(),
     reason="no PID namespace here (needs util-linux's unshare and root or CAP_SYS_ADMIN)",
 )
-def test_no_process_outlives_its_grading(course, tmp_path: Path) -> None:
+@pytest.mark.parametrize("started", ["fresh", "forked"])
+def test_no_process_outlives_its_grading(course, tmp_path: Path, started: str) -> None:
+    from grader import sandbox
+
+    if started == "forked":
+        sandbox.use_forkserver()
+    try:
+        _grade_with_an_escaping_child(course, tmp_path)
+    finally:
+        sandbox.stop_forkserver()
+
+
+def _grade_with_an_escaping_child(course: Course, tmp_path: Path) -> None:
     marker = f"{time.time() % 1000:.6f}"  # a unique sleep length to find the child by
     escape = f"import subprocess\nsubprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
     solution = (REPO / "solutions" / "exercise3_chain_rule.py").read_text()
@@ -308,3 +320,37 @@ def test_a_fork_server_reaps_what_its_killed_workers_leave() -> None:
         assert len(lingering) <= 1, f"{len(lingering)} unreaped workers after {started}"
     finally:
         sandbox.stop_forkserver()
+
+
+NAMESPACE_PROBE = """
+import os
+
+
+def where():
+    return [os.getpid(), os.readlink("/proc/self/ns/pid")]
+"""
+
+
+@pytest.mark.skipif(
+    not isolation.pid_namespace_available(), reason="no PID namespace here (needs CAP_SYS_ADMIN)"
+)
+def test_each_forked_worker_is_process_1_of_its_own_pid_namespace() -> None:
+    from grader import sandbox
+
+    sandbox.use_forkserver()
+    seen = []
+    try:
+        for _ in range(2):
+            session = StudentSession(
+                Source("probe.py", "probe.py", NAMESPACE_PROBE), Limits(), time.monotonic() + 30
+            )
+            try:
+                assert session.load()
+                seen.append(StudentModule(session).where())
+            finally:
+                session.close()
+    finally:
+        sandbox.stop_forkserver()
+    assert [pid for pid, _ in seen] == [1, 1]
+    namespaces = {namespace for _, namespace in seen}
+    assert len(namespaces) == 2 and os.readlink("/proc/self/ns/pid") not in namespaces
