@@ -167,10 +167,7 @@ class LocalPool:
         tries: Counter[Task] = Counter()
         while queue or any(slot.task is not None for slot in self._slots):
             for slot in self._slots:
-                if slot.task is None and queue:
-                    slot.task = queue.popleft()
-                    slot.deadline = time.monotonic() + self._allowed[slot.task.exercise]
-                    slot.connection.send(asdict(slot.task))
+                self._give_next(slot, queue)
             busy = [slot for slot in self._slots if slot.task is not None]
             ready = wait(
                 [slot.connection for slot in busy] + [slot.process.sentinel for slot in busy],
@@ -184,7 +181,7 @@ class LocalPool:
                     continue
                 answer = self._answer(slot) if answered else None
                 if answer is None or not slot.process.is_alive():
-                    self._replace(slot)
+                    slot = self._replace(slot)
                 if answer is None:  # it died, or is stuck: the task goes round once more
                     tries[task] += 1
                     if tries[task] <= RETRIES:
@@ -194,16 +191,26 @@ class LocalPool:
                         yield Outcome(task, None, 0.0, f"its grading process {why}")
                     continue
                 slot.task = None
+                # The next task first: the slot grades it while the caller records this one.
+                self._give_next(slot, queue)
                 kind, value = answer
                 if kind == "done":
                     yield Outcome(task, value["report"], value["seconds"])
                 else:
                     yield Outcome(task, None, 0.0, str(value))
 
-    def _replace(self, slot: _Slot) -> None:
-        """A new grading process in ``slot``'s place; the old one is killed."""
-        self._slots[self._slots.index(slot)] = _Slot(self._course_path)
+    def _give_next(self, slot: _Slot, queue: deque[Task]) -> None:
+        """Send ``slot`` the next task, if it is idle and one is left."""
+        if slot.task is None and queue:
+            slot.task = queue.popleft()
+            slot.deadline = time.monotonic() + self._allowed[slot.task.exercise]
+            slot.connection.send(asdict(slot.task))
+
+    def _replace(self, slot: _Slot) -> _Slot:
+        """A new grading process in ``slot``'s place, returned; the old one is killed."""
+        new = self._slots[self._slots.index(slot)] = _Slot(self._course_path)
         slot.stop(wait=False)
+        return new
 
     @staticmethod
     def _answer(slot: _Slot) -> tuple[str, Any] | None:
