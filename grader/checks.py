@@ -28,6 +28,7 @@ import numpy as np
 
 from grader import finite_diff
 from grader.hints import hint_for
+from grader.later import Later, settle, then
 from grader.proxy import Handle, StudentModule, changed_arguments
 
 CheckFunction = TypeVar("CheckFunction", bound=Callable[..., None])
@@ -242,17 +243,19 @@ def expect_gradient(
     """Fail unless ``got`` is the gradient of the scalar function ``f`` at the array ``x``.
 
     f: maps an array shaped like x to a number, for example the sum of a forward pass's output
-    times a fixed upstream gradient (then the gradient is what the backward pass returns).
-    Up to 500 entries every one is checked by central differences (2·x.size calls of f); above
-    that, three random directions, and a full check only to locate a failure.
+    times a fixed upstream gradient (then the gradient is what the backward pass returns); or to
+    a Later of one (grader.later: ``then(student.forward.later(v), ...)``), so that all the calls
+    are sent before their answers are read. Up to 500 entries every one is checked by central
+    differences (2·x.size calls of f); above that, three random directions, and a full check
+    only to locate a failure.
     mistakes: as for expect_close, or a function of the true (numeric) gradient giving them, for
     mistakes defined relative to it ("the 1/N is missing": N times the gradient).
     """
     x_array = np.asarray(x, dtype=np.float64)
     got_array = expect_array(got, call, x_array.shape)
 
-    def value(point: np.ndarray) -> float:
-        return expect_number(f(point), call)
+    def value(point: np.ndarray) -> float | Later:
+        return then(f(point), lambda answer: expect_number(answer, call))
 
     if x_array.size > 500:
         directions = np.random.default_rng(0).normal(size=(3, *x_array.shape))
@@ -278,10 +281,11 @@ def expect_gradient(
 
 
 def _directional(
-    value: Callable[[np.ndarray], float], x: np.ndarray, direction: np.ndarray, h: float
+    value: Callable[[np.ndarray], float | Later], x: np.ndarray, direction: np.ndarray, h: float
 ) -> tuple[np.ndarray, float]:
     """(central difference along ``direction``, |L|) for a scalar function."""
-    above, below = value(x + h * direction), value(x - h * direction)
+    above_value, below_value = value(x + h * direction), value(x - h * direction)
+    above, below = settle(above_value), settle(below_value)
     return np.asarray((above - below) / (2 * h)), max(abs(above), abs(below))
 
 

@@ -16,13 +16,15 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
 from grader.framing import Frame, ProtocolError, pack
+from grader.later import Later
 from grader.limits import Limits
 from grader.protocol import Decoder, Encoder
 from grader.sandbox import (
@@ -51,6 +53,24 @@ class ArgumentChange:
 
 # Deferred operations written in one frame at most; a longer chain goes in several.
 OPERATIONS_PER_FRAME = 1000
+
+
+@dataclass
+class _PendingCall:
+    """A call sent by `StudentSession.call_later`: what the grader needs once it is answered."""
+
+    label: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    generation: int
+    size: int  # bytes of its request
+    reply: Frame | None = None
+    value: Any = None
+    error: StudentError | None = None
+
+
+def _raise(error: Exception) -> NoReturn:
+    raise error
 
 
 class StudentError(Exception):
@@ -120,6 +140,11 @@ class StudentSession:
         self._operations: list[list[Any]] = []
         self._operations_encoder = Encoder(self._grader_side_node)
         self._output: list[str] = []
+        # Calls sent with `call_later` whose answers are not read yet, oldest first, and the
+        # bytes they took on the request pipe.
+        self._pending: deque[_PendingCall] = deque()
+        self._pending_bytes = 0
+        self._callback_depth = 0  # > 0 while a grader function runs for the student's code
         self._loaded = False
         self.last_changes: list[ArgumentChange] = []  # what the latest call changed in place
         # What each worker said, before any student code ran, it had done to itself.
@@ -154,9 +179,16 @@ class StudentSession:
             parts.append(self._worker.output())
         return "".join(part for part in parts if part)
 
-    def _retire_worker(self) -> None:
+    def _retire_worker(self, failure: StudentError | None = None) -> None:
+        """Kill the worker; calls sent to it and not yet answered fail with ``failure``."""
         self._operations = []
         self._operations_encoder = Encoder(self._grader_side_node)
+        while self._pending:
+            pending = self._pending.popleft()
+            pending.error = failure or WorkerCrashed(
+                f"{pending.label}: your code's process was stopped before it answered"
+            )
+        self._pending_bytes = 0
         if self._worker is None:
             return
         self._worker.kill()
@@ -267,17 +299,82 @@ class StudentSession:
         self._queue_operations(worker)
         worker.send(data, deadline)
 
-    def _request(
+    def call_later(
+        self, target: str, args: tuple[Any, ...], kwargs: dict[str, Any], label: str
+    ) -> Later:
+        """Send a call of the function ``target`` now; read its answer when the Later is read.
+
+        Answers are read in the order the calls were sent, answering callbacks meanwhile, each
+        within the call limit from when it is waited for. Requests not yet answered stay within
+        half the request pipe, so that writing one never waits for the worker. A request that
+        must be answered first (any ordinary call) reads every answer still due.
+        """
+        if self._callback_depth:  # inside a grader function the worker waits on: no queueing
+            try:
+                value = self.call(target, args, kwargs, label)
+            except StudentError as error:
+                failure = error
+                return Later(lambda: _raise(failure))
+            return Later(lambda: value)
+        worker = self._connected()
+        generation = self._generation
+        data = self._request_bytes({"op": "call", "later": True}, target, args, kwargs)
+        while self._pending and self._pending_bytes + len(data) > worker.request_window:
+            self._settle_oldest()
+            if self._worker is not worker:  # it failed: this call goes to a fresh one
+                return self.call_later(target, args, kwargs, label)
+        pending = _PendingCall(label, args, kwargs, generation, len(data))
+        try:
+            self._send(worker, data, self._call_deadline())
+        except WorkerError as error:
+            self._retire_worker()
+            raise self._worker_failure(error, label) from None
+        self._pending.append(pending)
+        self._pending_bytes += len(data)
+        return Later(lambda: self._result(pending))
+
+    def _result(self, pending: _PendingCall) -> Any:
+        while pending.error is None and pending.reply is None:
+            self._settle_oldest()
+        if pending.error is not None:
+            raise pending.error
+        return pending.value
+
+    def _settle_oldest(self) -> None:
+        """Read the answer to the oldest call sent with `call_later`."""
+        pending = self._pending.popleft()
+        self._pending_bytes -= pending.size
+        worker = self._worker
+        assert worker is not None and pending.generation == self._generation
+        try:
+            reply = self._await_reply(worker, pending.generation, pending.label)
+        except WorkerError as error:
+            pending.error = self._worker_failure(error, pending.label)
+            self._retire_worker(pending.error)
+            return
+        except StudentError as error:  # a callback's arguments the grader cannot accept
+            pending.error = error
+            self._retire_worker(error)
+            return
+        self._deferred = 0
+        self.last_changes = []
+        pending.reply = reply
+        try:
+            pending.value = self._returned(reply, pending.generation, pending.label, "call")
+            self._record_changes(
+                reply, pending.generation, pending.label, pending.args, pending.kwargs
+            )
+        except StudentError as error:
+            pending.error = error
+
+    def _request_bytes(
         self,
         message: dict[str, Any],
         target: str | Handle | None,
         args: tuple[Any, ...] | None,
         kwargs: dict[str, Any] | None,
-        label: str,
-    ) -> Any:
-        self.last_changes = []
-        worker = self._connected()
-        generation = self._generation
+    ) -> bytes:
+        """The frame of a request: ``message`` with its target and encoded arguments."""
         if isinstance(target, Handle):
             message = {**message, "target": {"handle": self._current_handle_id(target)}}
         elif target is not None:
@@ -289,21 +386,42 @@ class StudentSession:
                 "args": encoder.encode(list(args)),
                 "kwargs": encoder.encode(dict(kwargs)),
             }
+        return pack(message, encoder.blobs)
+
+    def _request(
+        self,
+        message: dict[str, Any],
+        target: str | Handle | None,
+        args: tuple[Any, ...] | None,
+        kwargs: dict[str, Any] | None,
+        label: str,
+    ) -> Any:
+        # Answers still due come first; inside a callback they come after this one's.
+        while self._pending and not self._callback_depth:
+            self._settle_oldest()
+        self.last_changes = []
+        worker = self._connected()
+        generation = self._generation
+        data = self._request_bytes(message, target, args, kwargs)
         try:
-            self._send(worker, pack(message, encoder.blobs), self._call_deadline())
+            self._send(worker, data, self._call_deadline())
             reply = self._await_reply(worker, generation, label)
         except WorkerError as error:
             self._retire_worker()
             raise self._worker_failure(error, label) from None
         self._deferred = 0  # every operation sent before this request has run
-        if reply.op == "raise":
-            raise self._student_failure(reply.head, label)
-        # An attribute is named by its own label; what a call returns, after the call.
-        returned_by = None if message["op"] == "getattr" else label
-        value = self._decode(reply, reply.head.get("value"), generation, label, returned_by)
+        value = self._returned(reply, generation, label, message["op"])
         if args is not None and kwargs is not None:
             self._record_changes(reply, generation, label, args, kwargs)
         return value
+
+    def _returned(self, reply: Frame, generation: int, label: str, op: str) -> Any:
+        """The value a reply carries, or the StudentError it stands for, raised."""
+        if reply.op == "raise":
+            raise self._student_failure(reply.head, label)
+        # An attribute is named by its own label; what a call returns, after the call.
+        returned_by = None if op == "getattr" else label
+        return self._decode(reply, reply.head.get("value"), generation, label, returned_by)
 
     def _await_reply(self, worker: WorkerProcess, generation: int, label: str) -> Frame:
         """Read until the reply to our request, answering the worker's callbacks meanwhile."""
@@ -330,12 +448,15 @@ class StudentSession:
         except StudentError as error:
             raise WorkerBrokeProtocol(str(error)) from None
         encoder = Encoder(self._grader_side_node)
+        self._callback_depth += 1
         try:
             result = function(*args, **kwargs)
             reply = {"op": "callback_return", "value": encoder.encode(result)}
         except Exception as error:  # the student passed the grader's function something odd
             reply = {"op": "callback_raise", "message": f"{type(error).__name__}: {error}"}
             encoder.blobs.clear()
+        finally:
+            self._callback_depth -= 1
         self._send(worker, pack(reply, encoder.blobs), deadline)
 
     # ------------------------------------------------------------ values
@@ -572,6 +693,11 @@ class StudentFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._session.call(self.__name__, args, kwargs, self.__name__)
+
+    def later(self, *args: Any, **kwargs: Any) -> Later:
+        """The call sent now, its answer read when needed (grader.later): many such calls cost
+        about one wait instead of one each."""
+        return self._session.call_later(self.__name__, args, kwargs, self.__name__)
 
     def __repr__(self) -> str:
         return f"<student function {self.__name__}>"

@@ -5,7 +5,9 @@ directory with a cleared environment and resource limits. It imports numpy, says
 serves the grader's requests on its pipes:
 
 - ``load``: run the submission's source as the module ``submission``;
-- ``call``: call a function of that module (or a handle) with decoded arguments;
+- ``call``: call a function of that module (or a handle) with decoded arguments. A call marked
+  ``"later": true`` was sent ahead of its answer (grader.proxy's ``call_later``): should it
+  arrive while another call waits on a callback, it waits its turn instead of running inside;
 - ``getattr``: read an attribute of a handle;
 - ``operator``: apply +, -, *, /, ** or unary - to handles and numbers (``a + b`` on the grader's
   side of two objects kept here);
@@ -34,6 +36,7 @@ import os
 import sys
 import traceback
 import types
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
@@ -48,6 +51,7 @@ OPERATORS: dict[str, Callable[..., Any]] = {
     name: getattr(operator, name) for name in ("add", "sub", "mul", "truediv", "pow", "neg")
 }
 MAX_MESSAGE_CHARS = 2_000
+READ_CHUNK = 1 << 16  # what a pipe holds; a larger os.read only allocates more (grader.sandbox)
 _os_read = os.read
 _os_write = os.write
 _os_exit = os._exit
@@ -74,7 +78,7 @@ class Channel:
             frame = self._frames.next_frame()
             if frame is not None:
                 return frame
-            chunk = _os_read(self._read_fd, 1 << 20)
+            chunk = _os_read(self._read_fd, READ_CHUNK)
             if not chunk:  # the grader closed the pipe: nothing more to do
                 _os_exit(0)
             self._frames.feed(chunk)
@@ -96,12 +100,16 @@ class Worker:
         # A stub we were given and are asked to send back goes back as the grader's own function.
         self._callback_ids: dict[int, int] = {}  # id(stub) -> callback id
         self._stubs: list[Callable[..., Any]] = []  # keeps stubs alive so their id() stays unique
+        # Requests the grader sent ahead ("later") that arrived while a call waited on a callback:
+        # they run after that call, in order, not inside it.
+        self._backlog: deque[Frame] = deque()
 
     # ------------------------------------------------------------ serving
 
     def serve(self) -> NoReturn:
         while True:
-            self._handle(self._channel.receive())
+            frame = self._backlog.popleft() if self._backlog else self._channel.receive()
+            self._handle(frame)
 
     def _handle(self, frame: Frame) -> None:
         op = frame.op
@@ -311,7 +319,10 @@ class Worker:
                 return self._decode(frame, frame.head["value"])
             if frame.op == "callback_raise":
                 raise GraderCallbackError(str(frame.head.get("message", "")))
-            self._handle(frame)  # a nested request from the grader
+            if frame.head.get("later") is True or self._backlog:
+                self._backlog.append(frame)  # sent ahead, before the grader saw this callback
+            else:
+                self._handle(frame)  # a nested request from the grader
 
     # ------------------------------------------------------------ messages
 
