@@ -7,7 +7,9 @@
    reaped; medians of --runs, every protection layer this machine allows.
 2. A synthetic class (benchmarks/synthetic_class.py: solutions, stubs, wrong answers, crashing
    files, --loops looping ones) graded by `grade batch` into an empty folder, timed as a user runs
-   it, outputs included. Every score is compared with the one the class's maker expects.
+   it, outputs included. Every score is compared with the one the class's maker expects. Then a
+   class made the same way without looping files: a looping file spins a core until its timeout,
+   which slows the gradings beside it, so the rate without any is the plain measure.
 
 The goal is 50 gradings per second on 2 cores, not counting the time the looping files spend
 reaching their timeout: the rate is (gradings - loops) / (wall time - loop seconds / jobs). The
@@ -20,7 +22,6 @@ Prints a Markdown table with the machine's description, ready for benchmarks/RES
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import platform
 import sqlite3
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,18 +85,50 @@ def main() -> None:
     fresh = start_cost(args.runs, forked=False)
     forked = start_cost(args.runs, forked=True)
 
+    runs = [
+        grade_class(args.students, loops, args.jobs)
+        for loops in sorted({args.loops, 0}, reverse=True)
+    ]
+    print(f"Machine: {machine()}; `grade batch --jobs {args.jobs}`\n")
+    print("| measure | value |")
+    print("| --- | --- |")
+    for name, (start, kill) in (("fresh interpreter", fresh), ("fork server", forked)):
+        print(f"| worker start to ready, {name} (median of {args.runs}) | {start:.1f} ms |")
+        print(f"| worker kill and reap, {name} (median of {args.runs}) | {kill:.1f} ms |")
+    for run in runs:
+        which = f"with {run.loops} looping files" if run.loops else "without looping files"
+        print(f"| {which}: students / exercise files graded | {args.students} / {run.graded} |")
+        if run.loops:
+            print(f"| {which}: the loops' seconds to their timeouts | {run.loop_seconds:.1f} s |")
+        print(f"| {which}: wall time of `grade batch`, outputs included | {run.wall:.1f} s |")
+        print(f"| {which}: gradings per second, loops' timeouts left out | {run.rate:.1f} |")
+        print(f"| {which}: scores different from the expected ones | {run.wrong} |")
+
+
+@dataclass(frozen=True)
+class ClassRun:
+    loops: int
+    graded: int
+    loop_seconds: float
+    wall: float
+    rate: float
+    wrong: int
+
+
+def grade_class(students: int, loops: int, jobs: int) -> ClassRun:
+    """Make a class with ``loops`` looping files, grade it into an empty folder, and measure."""
     with tempfile.TemporaryDirectory(prefix="batch-speed-") as scratch:
         root = Path(scratch)
         course = load_course(
             write_course(root, load_course(REPO / "course.yaml"), call_seconds=2, wall_seconds=6)
         )
-        expected = make_class(course, root / "class", args.students, args.loops, seed=1)
+        expected = make_class(course, root / "class", students, loops, seed=1)
         out = root / "out"
         started = time.perf_counter()
         done = subprocess.run(
             [
                 *(sys.executable, "-m", "grader", "batch", str(root / "class" / "submissions")),
-                *("--out", str(out), "--course", str(course.path), "--jobs", str(args.jobs)),
+                *("--out", str(out), "--course", str(course.path), "--jobs", str(jobs)),
             ],
             capture_output=True,
             text=True,
@@ -106,30 +140,17 @@ def main() -> None:
             rows = db.execute(
                 "SELECT student, exercise, file_hash, raw_score, seconds FROM gradings"
             ).fetchall()
-        loops = {key for key, score in expected.items() if score is None}
-        graded = [row for row in rows if row[2] != "none"]
-        loop_seconds = sum(row[4] for row in graded if (row[0], row[1]) in loops)
-        wrong = sum(
-            1
-            for student, exercise, _, score, _ in rows
-            if expected[(student, exercise)] is not None
-            and abs(expected[(student, exercise)] - score) > 1e-9  # type: ignore[operator]
-        )
-        with (out / "grades.csv").open() as handle:
-            students = sum(1 for _ in csv.DictReader(handle))
-
-    rate = (len(graded) - len(loops)) / (wall - loop_seconds / args.jobs)
-    print(f"Machine: {machine()}; `grade batch --jobs {args.jobs}`\n")
-    print("| measure | value |")
-    print("| --- | --- |")
-    for name, (start, kill) in (("fresh interpreter", fresh), ("fork server", forked)):
-        print(f"| worker start to ready, {name} (median of {args.runs}) | {start:.1f} ms |")
-        print(f"| worker kill and reap, {name} (median of {args.runs}) | {kill:.1f} ms |")
-    print(f"| students / exercise files graded | {students} / {len(graded)} |")
-    print(f"| looping files / their seconds | {len(loops)} / {loop_seconds:.1f} s |")
-    print(f"| wall time of `grade batch`, outputs included | {wall:.1f} s |")
-    print(f"| gradings per second, loops' timeouts left out | {rate:.1f} |")
-    print(f"| scores different from the expected ones | {wrong} |")
+    looping = {key for key, score in expected.items() if score is None}
+    graded = [row for row in rows if row[2] != "none"]
+    loop_seconds = sum(row[4] for row in graded if (row[0], row[1]) in looping)
+    wrong = sum(
+        1
+        for student, exercise, _, score, _ in rows
+        if expected[(student, exercise)] is not None
+        and abs(expected[(student, exercise)] - score) > 1e-9  # type: ignore[operator]
+    )
+    rate = (len(graded) - len(looping)) / (wall - loop_seconds / jobs)
+    return ClassRun(loops, len(graded), loop_seconds, wall, rate, wrong)
 
 
 if __name__ == "__main__":

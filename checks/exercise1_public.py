@@ -8,20 +8,23 @@ import itertools
 
 import numpy as np
 
-from grader.checks import Recorder, check, describe, expect_close, expect_derivative, fail
+from grader.checks import (
+    Recorder,
+    check,
+    describe,
+    expect_close,
+    expect_derivative,
+    fail,
+    formula,
+)
 
-
-def cubic(x):
-    """x³ - 2x: its central and one-sided differences differ visibly for h = 1e-3."""
-    return x**3 - 2 * x
-
-
-def three_x(x):
-    return 3 * x
-
-
-def two_x_squared(x):
-    return 2 * x**2
+# The functions passed to the student's code, as formulas: evaluated where the student's code
+# calls them, every evaluation replayed here (grader.formula).
+# x³ - 2x: its central and one-sided differences differ visibly for h = 1e-3.
+cubic = formula("x**3 - 2 * x", "cubic")
+three_x = formula("3 * x", "three_x")
+two_x_squared = formula("2 * x**2", "two_x_squared")
+sine = formula("np.sin(x)", "sin")
 
 
 def one_sided_hint(name: str) -> str:
@@ -42,8 +45,8 @@ def test_difference_quotient(student, rng):
     ]
     x_array = rng.uniform(-4, 4, size=(2, 3))
     cases.append((two_x_squared, "F(x) = 2x²", x_array, 0.01))
-    for function, formula, x, dx in cases:
-        call = f"difference_quotient({formula}, x={describe(x)}, dx={dx:g})"
+    for function, written, x, dx in cases:
+        call = f"difference_quotient({written}, x={describe(x)}, dx={dx:g})"
         expected = (function(x + dx) - function(x)) / dx
         central = (function(x + dx) - function(x - dx)) / (2 * dx)
         got = student.difference_quotient(function, x, dx)
@@ -109,7 +112,7 @@ def test_numerical_derivative_default_step(student, rng):
         got = student.numerical_derivative(two_x_squared, float(x))
         expect_close(got, 4 * x, f"numerical_derivative(F(x) = 2x², x={x:g})", rtol=1e-6, atol=1e-6)
     for x in rng.uniform(-3, 3, size=3):
-        got = student.numerical_derivative(np.sin, float(x))
+        got = student.numerical_derivative(sine, float(x))
         expect_close(
             got, np.cos(x), f"numerical_derivative(F(x) = sin(x), x={x:g})", rtol=1e-8, atol=1e-9
         )

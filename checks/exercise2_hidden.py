@@ -3,7 +3,14 @@ seeded random inputs and edge cases (shapes with a 1 in them, a zero gradient, l
 
 import numpy as np
 
-from grader.checks import check, describe, expect_array, expect_close, expect_inputs_unchanged
+from grader.checks import (
+    check,
+    describe,
+    expect_array,
+    expect_close,
+    expect_inputs_unchanged,
+    formula,
+)
 
 
 def make_function(rng, shape):
@@ -11,10 +18,15 @@ def make_function(rng, shape):
     weights = rng.uniform(0.5, 2.0, size=shape)
     offset = rng.uniform(-1, 1, size=shape)
 
-    def function(x):
-        coupling = 0.3 * np.sum(x) ** 2  # so a gradient taken at shifted points shows
-        return float(np.sum(weights * np.sin(x - offset)) + np.sum(weights * x**2) / 2 + coupling)
-
+    # The coupling 0.3·(Σ x)² makes a gradient taken at shifted points show. A formula: the
+    # worker evaluates it where the student's code calls it (grader.formula).
+    function = formula(
+        "float(np.sum(weights * np.sin(x - offset)) + np.sum(weights * x**2) / 2"
+        " + 0.3 * np.sum(x) ** 2)",
+        "f",
+        weights=weights,
+        offset=offset,
+    )
     return function, "Σ w·sin(x - c) + Σ w·x²/2 + 0.3·(Σ x)²"
 
 
@@ -22,9 +34,9 @@ def make_function(rng, shape):
 def test_numerical_gradient_matches_reference(student, solution, rng):
     """numerical_gradient agrees with the reference on random functions and shapes."""
     for shape in [(1,), (5,), (3, 1), (2, 3), (1, 2, 3)]:
-        function, formula = make_function(rng, shape)
+        function, written = make_function(rng, shape)
         x = rng.uniform(-3, 3, size=shape)
-        call = f"numerical_gradient(f(x) = {formula}, x={describe(x)})"
+        call = f"numerical_gradient(f(x) = {written}, x={describe(x)})"
         got = student.numerical_gradient(function, x)
         expect_inputs_unchanged(student, call)
         expected = solution.numerical_gradient(function, x.copy())
@@ -34,14 +46,14 @@ def test_numerical_gradient_matches_reference(student, solution, rng):
 @check(points=1)
 def test_steepest_ascent_matches_reference(student, solution, rng):
     """steepest_ascent_direction agrees with the reference, and is zero where the gradient is."""
-    bowl = lambda p: float(np.sum(p**2))  # noqa: E731
+    bowl = formula("float(np.sum(x**2))", "f")
     call = "steepest_ascent_direction(f(p) = Σ p², x=[0, 0, 0])"
     got = expect_array(student.steepest_ascent_direction(bowl, np.zeros(3)), call, (3,))
     expect_close(got, np.zeros(3), call, atol=1e-9)
     for size in (2, 4):
-        function, formula = make_function(rng, (size,))
+        function, written = make_function(rng, (size,))
         x = rng.uniform(-3, 3, size=size)
-        call = f"steepest_ascent_direction(f(x) = {formula}, x={describe(x)})"
+        call = f"steepest_ascent_direction(f(x) = {written}, x={describe(x)})"
         got = student.steepest_ascent_direction(function, x)
         expect_inputs_unchanged(student, call)
         got = expect_array(got, call, (size,))

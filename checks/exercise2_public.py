@@ -16,27 +16,26 @@ from grader.checks import (
     expect_inputs_unchanged,
     expect_number,
     fail,
+    formula,
+    then,
 )
 
+# The functions passed to the student's code, as formulas of the point x: evaluated where the
+# student's code calls them, every evaluation replayed here (grader.formula).
 
-def plane_of_vector(p):
-    """The lesson's z = 3x + 2y, with (x, y) = p."""
-    return 3 * p[0] + 2 * p[1]
-
-
-def bowl_of_vector(p):
-    """The lesson's z = x² + y², with (x, y) = p."""
-    return p[0] ** 2 + p[1] ** 2
-
-
-def cubic_of_vector(p):
-    """A function whose one-sided and central differences differ visibly for h = 1e-3."""
-    return p[0] ** 3 + p[0] * p[1] ** 2 - 2 * p[-1] ** 3
-
-
-def wavy_of_vector(p):
-    """sin(p0)·cos(p1)·p2: no step is exact for it, so h must be small."""
-    return np.sin(p[0]) * np.cos(p[1]) * p[2]
+# The lesson's z = 3x + 2y and z = x² + y², with (x, y) a vector.
+plane_of_vector = formula("3 * x[0] + 2 * x[1]", "plane")
+bowl_of_vector = formula("x[0] ** 2 + x[1] ** 2", "bowl")
+# Its one-sided and central differences differ visibly for h = 1e-3.
+cubic_of_vector = formula("x[0] ** 3 + x[0] * x[1] ** 2 - 2 * x[-1] ** 3", "f")
+# sin(p0)·cos(p1)·p2: no step is exact for it, so h must be small.
+wavy_of_vector = formula("np.sin(x[0]) * np.cos(x[1]) * x[2]", "f")
+# Σ w·x² + Σ x³ / 3 with weights 1, 2, ...: a gradient that differs in every entry.
+weighted_quartic = formula(
+    "float(np.sum(np.arange(1, x.size + 1, dtype=np.float64).reshape(x.shape) * x**2)"
+    " + np.sum(x**3) / 3)",
+    "f",
+)
 
 
 def wavy_partials(p):
@@ -47,12 +46,6 @@ def wavy_partials(p):
             np.sin(p[0]) * np.cos(p[1]),
         ]
     )
-
-
-def weighted_quartic(x):
-    """Σ w·x² + Σ x³ / 3 with fixed weights: a gradient that differs in every entry."""
-    weights = np.arange(1, x.size + 1, dtype=np.float64).reshape(x.shape)
-    return float(np.sum(weights * x**2) + np.sum(x**3) / 3)
 
 
 def one_sided(f, x, h):
@@ -77,12 +70,12 @@ ONE_SIDED_HINT = (
 def test_partial_derivative(student, rng):
     """partial_derivative is the central difference along one axis, and leaves the point alone."""
     point = np.array([1.0, 5.0])
-    for function, formula, expected in [
+    for function, written, expected in [
         (plane_of_vector, "z = 3x + 2y", [3.0, 2.0]),
         (bowl_of_vector, "z = x² + y²", [2.0, 10.0]),
     ]:
         for axis in (0, 1):
-            call = f"partial_derivative({formula}, point={describe(point)}, axis={axis})"
+            call = f"partial_derivative({written}, point={describe(point)}, axis={axis})"
             got = student.partial_derivative(function, point.copy(), axis)
             expect_close(
                 got,
@@ -164,8 +157,11 @@ def test_plane_and_bowl_gradients(student, rng):
             call = f"{name}_gradient({x:g}, {y:g})"
             got = expect_array(getattr(student, f"{name}_gradient")(x, y), call, (2,))
             own, scale = finite_diff.gradient(
-                lambda p, name=name: expect_number(
-                    getattr(student, name)(float(p[0]), float(p[1])), f"{name}({p[0]:g}, {p[1]:g})"
+                lambda p, name=name: then(
+                    getattr(student, name).later(float(p[0]), float(p[1])),
+                    lambda answer, p=p, name=name: expect_number(
+                        answer, f"{name}({p[0]:g}, {p[1]:g})"
+                    ),
                 ),
                 point,
             )
@@ -187,7 +183,7 @@ def test_plane_and_bowl_gradients(student, rng):
 def test_steepest_ascent_direction(student, rng):
     """steepest_ascent_direction is the unit gradient: no unit step increases f faster."""
     point = np.zeros(2)
-    linear = lambda v: 3 * v[0] + 4 * v[1]  # noqa: E731
+    linear = formula("3 * x[0] + 4 * x[1]", "f")
     call = "steepest_ascent_direction(f(v) = 3·v0 + 4·v1, x=[0, 0])"
     got = expect_array(student.steepest_ascent_direction(linear, point), call, (2,))
     expect_close(
@@ -201,7 +197,7 @@ def test_steepest_ascent_direction(student, rng):
             "this points downhill; the gradient points uphill": [-0.6, -0.8],
         },
     )
-    gentle = lambda v: 0.001 * (3 * v[0] + 4 * v[1])  # noqa: E731
+    gentle = formula("0.001 * (3 * x[0] + 4 * x[1])", "f")
     call = "steepest_ascent_direction(f(v) = 0.001·(3·v0 + 4·v1), x=[0, 0])"
     got = expect_array(student.steepest_ascent_direction(gentle, point), call, (2,))
     expect_close(

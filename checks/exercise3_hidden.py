@@ -3,14 +3,26 @@ and shapes, negative and large x."""
 
 import numpy as np
 
-from grader.checks import check, describe, expect_close, expect_derivative, expect_pair
+from grader.checks import (
+    check,
+    describe,
+    expect_close,
+    expect_derivative,
+    expect_pair,
+    formula,
+)
 
+# Each function and its derivative, as formulas: evaluated where the student's code calls them,
+# every evaluation replayed here (grader.formula).
 LINKS = {
-    "sin": (np.sin, np.cos),
-    "tanh": (np.tanh, lambda u: 1 - np.tanh(u) ** 2),
-    "x² - 1": (lambda u: u**2 - 1, lambda u: 2 * u),
-    "3x + 2": (lambda u: 3 * u + 2, lambda u: 3 + 0 * u),
-    "exp(-x²/4)": (lambda u: np.exp(-(u**2) / 4), lambda u: -u / 2 * np.exp(-(u**2) / 4)),
+    "sin": (formula("np.sin(x)", "sin"), formula("np.cos(x)", "cos")),
+    "tanh": (formula("np.tanh(x)", "tanh"), formula("1 - np.tanh(x) ** 2", "tanh'")),
+    "x² - 1": (formula("x**2 - 1", "g"), formula("2 * x", "g'")),
+    "3x + 2": (formula("3 * x + 2", "g"), formula("3 + 0 * x", "g'")),
+    "exp(-x²/4)": (
+        formula("np.exp(-(x**2) / 4)", "g"),
+        formula("-x / 2 * np.exp(-(x**2) / 4)", "g'"),
+    ),
 }
 
 

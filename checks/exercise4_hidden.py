@@ -11,6 +11,7 @@ from grader.checks import (
     expect_matches_reference,
     expect_number,
     fail,
+    formula,
 )
 
 
@@ -19,7 +20,7 @@ def quadratic_gradient(rng, size):
     factor = rng.normal(size=(size, size))
     matrix = factor @ factor.T / size + np.eye(size)
     offset = rng.normal(size=size)
-    return lambda point: matrix @ point - offset
+    return formula("matrix @ x - offset", "∇f", matrix=matrix, offset=offset)
 
 
 @check(points=1)
@@ -49,7 +50,8 @@ def test_descend_until_flat_edge_cases(student, solution, rng):
         fail(f"{call}: expected {steps} steps, got {describe(got_steps)}")
     flat = np.zeros(2)
     call = "descend_until_flat(∇ of x² + y², x0=[0, 0], rate=0.1, tolerance=1e-3, max_steps=10)"
-    got_x, got_steps = student.descend_until_flat(lambda p: 2 * p, flat, 0.1, 1e-3, 10)
+    bowl = formula("2 * x", "∇ of x² + y²")
+    got_x, got_steps = student.descend_until_flat(bowl, flat, 0.1, 1e-3, 10)
     if expect_number(got_steps, call + " steps") != 0:
         fail(f"{call}: the start is already flat, so no step is taken; got {describe(got_steps)}")
     expect_matches_reference(expect_array(got_x, call + " x", (2,)), flat, call + " x")

@@ -27,6 +27,7 @@ from typing import Any, NoReturn, TypeVar
 import numpy as np
 
 from grader import finite_diff
+from grader.formula import Formula, formula  # noqa: F401  (for check files)
 from grader.hints import hint_for
 from grader.later import Later, settle, then
 from grader.proxy import Handle, StudentModule, changed_arguments
@@ -339,6 +340,9 @@ class Recorder:
         self._function = function
         self.__name__ = name
         self.inputs: list[Any] = []
+        # A formula is evaluated in the worker and replayed here, through this Recorder: the
+        # inputs are recorded all the same (grader.formula).
+        self.mirrors = function if isinstance(function, Formula) else None
 
     def __call__(self, x: Any) -> Any:
         self.inputs.append(np.array(x, dtype=np.float64) if isinstance(x, np.ndarray) else x)

@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from grader.formula import Formula, same_answer
 from grader.framing import Frame, ProtocolError, pack
 from grader.later import Later
 from grader.limits import Limits
@@ -138,7 +139,7 @@ class StudentSession:
         self._deferred = 0  # deferred operations sent since the last answered request
         # Deferred operations not yet written: one frame for many, sent with the next request.
         self._operations: list[list[Any]] = []
-        self._operations_encoder = Encoder(self._grader_side_node)
+        self._operations_encoder = self._encoder()
         self._output: list[str] = []
         # Calls sent with `call_later` whose answers are not read yet, oldest first, and the
         # bytes they took on the request pipe.
@@ -182,7 +183,7 @@ class StudentSession:
     def _retire_worker(self, failure: StudentError | None = None) -> None:
         """Kill the worker; calls sent to it and not yet answered fail with ``failure``."""
         self._operations = []
-        self._operations_encoder = Encoder(self._grader_side_node)
+        self._operations_encoder = self._encoder()
         while self._pending:
             pending = self._pending.popleft()
             pending.error = failure or WorkerCrashed(
@@ -291,7 +292,7 @@ class StudentSession:
         message = {"op": "operators", "operations": self._operations}
         frame = pack(message, self._operations_encoder.blobs)
         self._operations = []
-        self._operations_encoder = Encoder(self._grader_side_node)
+        self._operations_encoder = self._encoder()
         worker.queue(frame, self._call_deadline())
 
     def _send(self, worker: WorkerProcess, data: bytes, deadline: float) -> None:
@@ -379,7 +380,7 @@ class StudentSession:
             message = {**message, "target": {"handle": self._current_handle_id(target)}}
         elif target is not None:
             message = {**message, "target": {"name": target}}
-        encoder = Encoder(self._grader_side_node)
+        encoder = self._encoder()
         if args is not None and kwargs is not None:
             message = {
                 **message,
@@ -430,9 +431,44 @@ class StudentSession:
             frame = worker.receive(deadline)
             if frame.op in ("return", "raise"):
                 return frame
-            if frame.op != "callback":
+            if frame.op == "evaluated":
+                self._replay(frame, generation, label)
+            elif frame.op == "callback":
+                self._answer_callback(worker, frame, generation, label, deadline)
+            else:
                 raise WorkerBrokeProtocol(f"unexpected message {frame.op[:40]!r}")
-            self._answer_callback(worker, frame, generation, label, deadline)
+
+    def _replay(self, frame: Frame, generation: int, label: str) -> None:
+        """Evaluate here, in order, every formula the worker evaluated (grader.formula), through
+        the grader's own function (a Recorder records), and compare the answers."""
+        calls = frame.head.get("calls")
+        if type(calls) is not list:
+            raise WorkerBrokeProtocol("a log of evaluations that is not a list")
+        for entry in calls:
+            if type(entry) is not list or len(entry) != 3 or type(entry[0]) is not int:
+                raise WorkerBrokeProtocol("a malformed evaluation")
+            function = self._callbacks.get(entry[0])
+            if not isinstance(getattr(function, "mirrors", None), Formula):
+                raise WorkerBrokeProtocol("an evaluation of a function sent with no formula")
+            try:
+                argument = self._decode(frame, entry[1], generation, label)
+                answer = self._decode(frame, entry[2], generation, label)
+            except StudentError as error:
+                raise WorkerBrokeProtocol(str(error)) from None
+            name = getattr(function, "__name__", "f")
+            try:
+                expected = function(argument)  # type: ignore[misc]
+                agrees = same_answer(expected, answer)
+            except Exception:
+                agrees = False
+            if not agrees:
+                failure = WorkerCrashed(
+                    f"{label}: your code got {_short(answer)} from the grader's function {name} "
+                    f"at {_short(argument)}, which it does not give; leave the functions you are "
+                    "given, and numpy, as they are"
+                )
+                self._retire_worker(failure)
+                raise failure
 
     def _answer_callback(
         self, worker: WorkerProcess, frame: Frame, generation: int, label: str, deadline: float
@@ -447,7 +483,7 @@ class StudentSession:
                 raise WorkerBrokeProtocol("a callback's arguments are malformed")
         except StudentError as error:
             raise WorkerBrokeProtocol(str(error)) from None
-        encoder = Encoder(self._grader_side_node)
+        encoder = self._encoder()
         self._callback_depth += 1
         try:
             result = function(*args, **kwargs)
@@ -461,18 +497,29 @@ class StudentSession:
 
     # ------------------------------------------------------------ values
 
-    def _grader_side_node(self, value: Any) -> dict[str, Any]:
-        """How a grader value that is not plain data crosses: a handle back, or a callback."""
+    def _encoder(self) -> Encoder:
+        """An encoder for values the grader sends, grader functions and handles included."""
+        encoder = Encoder(lambda value: self._grader_side_node(value, encoder))
+        return encoder
+
+    def _grader_side_node(self, value: Any, encoder: Encoder) -> dict[str, Any]:
+        """How a grader value that is not plain data crosses: a handle back, or a callback,
+        with its formula if it has one (grader.formula: the worker evaluates it)."""
         if isinstance(value, Handle):
             return {"t": "handle", "id": self._current_handle_id(value)}
         if callable(value):
             callback_id = next(self._callback_ids)
             self._callbacks[callback_id] = value
-            return {
+            node = {
                 "t": "callback",
                 "id": callback_id,
                 "name": getattr(value, "__name__", "f")[:60],
             }
+            formula = getattr(value, "mirrors", None)
+            if isinstance(formula, Formula):
+                node["formula"] = formula.expression
+                node["constants"] = encoder.encode(dict(formula.constants))
+            return node
         raise TypeError(f"cannot send a {type(value).__name__} to the student's code")
 
     def _current_handle_id(self, handle: Handle) -> int:
@@ -611,6 +658,11 @@ class StudentSession:
         if not sep or not number.isdigit():
             return text
         return f"{head}({self.source.place(int(number))}{rest[len(number) :]}"
+
+
+def _short(value: Any) -> str:
+    text = np.array2string(value, threshold=6) if isinstance(value, np.ndarray) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _follow(roots: dict[str, Any], path: list[Any]) -> Any:

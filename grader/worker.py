@@ -5,7 +5,10 @@ directory with a cleared environment and resource limits. It imports numpy, says
 serves the grader's requests on its pipes:
 
 - ``load``: run the submission's source as the module ``submission``;
-- ``call``: call a function of that module (or a handle) with decoded arguments. A call marked
+- ``call``: call a function of that module (or a handle) with decoded arguments. A grader
+  function among them that comes with a formula (grader.formula) is evaluated here; each
+  evaluation is logged and sent, in an ``evaluated`` frame ahead of the next frame to the grader,
+  for the grader to replay. A call marked
   ``"later": true`` was sent ahead of its answer (grader.proxy's ``call_later``): should it
   arrive while another call waits on a callback, it waits its turn instead of running inside;
 - ``getattr``: read an attribute of a handle;
@@ -51,6 +54,10 @@ OPERATORS: dict[str, Callable[..., Any]] = {
     name: getattr(operator, name) for name in ("add", "sub", "mul", "truediv", "pow", "neg")
 }
 MAX_MESSAGE_CHARS = 2_000
+EVALUATIONS_PER_FRAME = 256  # formulas evaluated here, sent to the grader in frames of this many
+_compile = compile
+_eval = eval
+_UNEVALUATED = object()
 READ_CHUNK = 1 << 16  # what a pipe holds; a larger os.read only allocates more (grader.sandbox)
 _os_read = os.read
 _os_write = os.write
@@ -103,8 +110,24 @@ class Worker:
         # Requests the grader sent ahead ("later") that arrived while a call waited on a callback:
         # they run after that call, in order, not inside it.
         self._backlog: deque[Frame] = deque()
+        # Formulas evaluated here since the last frame to the grader: [callback id, x, answer]
+        # (grader.formula), sent ahead of that frame for the grader to replay.
+        self._evaluations: list[list[Any]] = []
+        self._evaluations_encoder = Encoder(_plain_only)
+        self._formulas: dict[tuple[str, str], Any] = {}  # (expression, name) -> compiled code
 
     # ------------------------------------------------------------ serving
+
+    def _send(self, message: dict[str, Any], blobs: list[bytes] | None = None) -> None:
+        """Send a frame to the grader, after the log of formulas evaluated before it."""
+        self._send_evaluations()
+        self._channel.send(message, blobs)
+
+    def _send_evaluations(self) -> None:
+        if self._evaluations:
+            calls, blobs = self._evaluations, self._evaluations_encoder.blobs
+            self._evaluations, self._evaluations_encoder = [], Encoder(_plain_only)
+            self._channel.send({"op": "evaluated", "calls": calls}, blobs)
 
     def serve(self) -> NoReturn:
         while True:
@@ -119,14 +142,14 @@ class Worker:
                 if type(operation) is list and len(operation) == 4:
                     self._defer(frame, *operation)
         elif op == "load":
-            self._channel.send(self._load(frame.head))
+            self._send(self._load(frame.head))
         elif op in ("call", "getattr", "operator"):
             reply, blobs = self._answer(frame)
-            self._channel.send(reply, blobs)
+            self._send(reply, blobs)
         elif op == "exit":
             _os_exit(0)
         else:
-            self._channel.send({"op": "raise", "kind": "protocol", "message": f"unknown op {op}"})
+            self._send({"op": "raise", "kind": "protocol", "message": f"unknown op {op}"})
 
     def _load(self, head: dict[str, Any]) -> dict[str, Any]:
         self._filename = head["filename"]
@@ -276,7 +299,9 @@ class Worker:
 
     def _decode(self, frame: Frame, node: Any) -> Any:
         try:
-            return Decoder(frame, self._handle_node, self._callback_stub).decode(node)
+            return Decoder(
+                frame, self._handle_node, lambda callback: self._callback_stub(callback, frame)
+            ).decode(node)
         except ProtocolError as error:
             raise _Refusal("protocol", str(error)) from None
 
@@ -292,17 +317,54 @@ class Worker:
             raise value.as_refusal()
         return value
 
-    def _callback_stub(self, node: dict[str, Any]) -> Callable[..., Any]:
+    def _callback_stub(self, node: dict[str, Any], frame: Frame) -> Callable[..., Any]:
         callback_id = node["id"]
         label = node.get("name") if type(node.get("name")) is str else "f"
+        formula = self._formula(node, frame, label)
 
         def grader_function(*args: Any, **kwargs: Any) -> Any:
+            if formula is not None and len(args) == 1 and not kwargs and _is_plain(args[0]):
+                try:
+                    with np.errstate(all="ignore"):  # as in the grader, where it would run
+                        value = formula(args[0])
+                except Exception:  # the grader's evaluation says what happens
+                    value = _UNEVALUATED
+                if value is not _UNEVALUATED and _is_plain(value):
+                    self._log_evaluation(callback_id, args[0], value)
+                    return value
             return self._call_grader(callback_id, args, kwargs)
 
         grader_function.__name__ = grader_function.__qualname__ = label
         self._callback_ids[id(grader_function)] = callback_id
         self._stubs.append(grader_function)
         return grader_function
+
+    def _formula(self, node: dict[str, Any], frame: Frame, label: str) -> Any:
+        """The function a callback node's formula gives (grader.formula), or None: then every
+        evaluation asks the grader."""
+        expression = node.get("formula")
+        if type(expression) is not str:
+            return None
+        try:
+            constants = self._decode(frame, node.get("constants"))
+            if type(constants) is not dict or not all(type(key) is str for key in constants):
+                return None
+            key = (expression, label)
+            if key not in self._formulas:
+                self._formulas[key] = _compile(
+                    f"lambda x: ({expression})", f"<formula {label}>", "eval", dont_inherit=True
+                )
+            return _eval(self._formulas[key], {"np": np, **constants})
+        except Exception:
+            return None
+
+    def _log_evaluation(self, callback_id: int, argument: Any, value: Any) -> None:
+        """Keep a formula's evaluation for the grader's replay, as data taken now (the student's
+        code may change the arrays afterwards)."""
+        encoder = self._evaluations_encoder
+        self._evaluations.append([callback_id, encoder.encode(argument), encoder.encode(value)])
+        if len(self._evaluations) >= EVALUATIONS_PER_FRAME:
+            self._send_evaluations()
 
     def _call_grader(self, callback_id: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         encoder = Encoder(self._keep)
@@ -312,7 +374,7 @@ class Worker:
             "args": encoder.encode(list(args)),
             "kwargs": encoder.encode(dict(kwargs)),
         }
-        self._channel.send(message, encoder.blobs)
+        self._send(message, encoder.blobs)
         while True:
             frame = self._channel.receive()
             if frame.op == "callback_return":
@@ -400,6 +462,20 @@ class _Failure:
 _signatures: dict[int, tuple[Any, inspect.Signature | None]] = {}  # id -> (target, signature)
 # (id, positional count, keyword names) -> (target, why those arguments do not bind, or "")
 _bindings: dict[tuple[Any, ...], tuple[Any, str]] = {}
+
+
+def _is_plain(value: Any) -> bool:
+    """A number or a numeric array: what a formula takes and gives (grader.formula)."""
+    kind = type(value)
+    if kind is float or kind is int:
+        return True
+    if kind is np.ndarray or isinstance(value, np.generic):
+        return value.dtype.kind in "biuf" and value.dtype.fields is None
+    return False
+
+
+def _plain_only(value: Any) -> dict[str, Any]:
+    raise TypeError(f"a formula's {type(value).__name__} is not plain data")
 
 
 def _signature(target: Any) -> inspect.Signature | None:

@@ -1,0 +1,106 @@
+"""Grader functions given as formulas (grader.formula): evaluated in the worker, replayed in the
+grader, with the same answers and the same records as functions that stay in the grader."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from grader.checks import Recorder, formula
+from grader.limits import Limits
+from grader.proxy import StudentModule, StudentSession, WorkerCrashed
+from grader.submission import Source
+
+CODE = """
+import numpy as np
+
+def descend(grad, x, rate, steps):
+    path = [x.copy()]
+    for _ in range(steps):
+        x -= rate * grad(x)  # in place: what the grader saw must not change with it
+        path.append(x.copy())
+    return np.array(path)
+
+def apply(f, x):
+    return f(x)
+
+def apply_to_text(f):
+    try:
+        return f("text")
+    except Exception as error:
+        return str(error)
+
+def change_numpy_then_apply(f, x):
+    np.sin = lambda value: 0.5
+    return f(x)
+"""
+
+
+@pytest.fixture
+def session() -> Iterator[StudentSession]:
+    session = StudentSession(
+        Source("code.py", "code.py", CODE), Limits(call_seconds=5), time.monotonic() + 60
+    )
+    session.start()
+    yield session
+    session.close()
+
+
+def count_callbacks(session: StudentSession, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one for each callback the worker asks the grader to answer."""
+    asked: list[int] = []
+    answer = session._answer_callback
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(1)
+        return answer(*args, **kwargs)
+
+    monkeypatch.setattr(session, "_answer_callback", counted)
+    return asked
+
+
+def test_a_formula_is_evaluated_in_the_worker_and_recorded_in_order(
+    session: StudentSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = count_callbacks(session, monkeypatch)
+    gradient = Recorder(formula("scale * x", "∇", scale=2.0), "∇")
+    x0 = np.array([1.0, -0.5])
+    path = StudentModule(session).descend(gradient, x0.copy(), 0.1, 600)  # several log frames
+    assert asked == []
+    expected = x0 * 0.8 ** np.arange(601)[:, None]
+    assert np.allclose(path, expected, rtol=1e-12, atol=0)
+    assert len(gradient.inputs) == 600
+    # Each input as it was when the student's code passed it, though it changed in place after.
+    assert all(np.array_equal(got, want) for got, want in zip(gradient.inputs, path, strict=False))
+
+
+def test_a_plain_function_still_calls_back(
+    session: StudentSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = count_callbacks(session, monkeypatch)
+    path = StudentModule(session).descend(lambda x: 2 * x, np.array([1.0]), 0.1, 5)
+    assert len(asked) == 5 and np.allclose(path[-1], 0.8**5)
+
+
+def test_a_changed_numpy_is_caught_by_the_replay(session: StudentSession) -> None:
+    with pytest.raises(WorkerCrashed, match=r"from the grader's function sin at 1\.0"):
+        StudentModule(session).change_numpy_then_apply(formula("np.sin(x)", "sin"), 1.0)
+
+
+def test_what_a_formula_cannot_take_goes_to_the_grader(session: StudentSession) -> None:
+    student = StudentModule(session)
+    as_formula = student.apply_to_text(formula("2 * x + 1", "f"))
+    as_function = student.apply_to_text(lambda x: 2 * x + 1)
+    assert as_formula == as_function and "str" in as_formula
+
+
+def test_a_formula_gives_what_the_grader_computes(session: StudentSession) -> None:
+    matrix = np.array([[2.0, 1.0], [1.0, 3.0]])
+    offset = np.array([0.5, -1.0])
+    slope = formula("matrix @ x - offset", "∇f", matrix=matrix, offset=offset)
+    x = np.array([0.3, 0.7])
+    assert np.array_equal(StudentModule(session).apply(slope, x), matrix @ x - offset)
+    assert np.array_equal(slope(x), matrix @ x - offset)
