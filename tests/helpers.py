@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from grader.course import Course
+from grader.limits import Limits
+from grader.proxy import StudentSession
 from grader.results import ExerciseResult
 from grader.runner import grade
+from grader.submission import Source
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def session_of(code: str, call_seconds: float = 1.0) -> Iterator[StudentSession]:
+    """A worker with ``code`` loaded as the submission code.py, closed afterwards."""
+    session = StudentSession(
+        Source("code.py", "code.py", code), Limits(call_seconds=call_seconds), time.monotonic() + 60
+    )
+    session.start()
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 def solution_text(course: Course, exercise_id: str) -> str:

@@ -3,16 +3,14 @@ grader, with the same answers and the same records as functions that stay in the
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
 from grader.checks import Recorder, formula
-from grader.limits import Limits
 from grader.proxy import StudentModule, StudentSession, WorkerCrashed
-from grader.submission import Source
+from tests.helpers import session_of
 
 CODE = """
 import numpy as np
@@ -41,12 +39,8 @@ def change_numpy_then_apply(f, x):
 
 @pytest.fixture
 def session() -> Iterator[StudentSession]:
-    session = StudentSession(
-        Source("code.py", "code.py", CODE), Limits(call_seconds=5), time.monotonic() + 60
-    )
-    session.start()
-    yield session
-    session.close()
+    with session_of(CODE, call_seconds=5) as session:
+        yield session
 
 
 def count_callbacks(session: StudentSession, monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -3,7 +3,6 @@ that stay with the call that failed."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -11,9 +10,8 @@ import pytest
 
 from grader import finite_diff
 from grader.later import Later, settle, then
-from grader.limits import Limits
-from grader.proxy import CallTimedOut, StudentModule, StudentRaised, StudentSession
-from grader.submission import Source
+from grader.proxy import CallTimedOut, StudentModule, StudentRaised
+from tests.helpers import session_of
 
 CODE = """
 import numpy as np
@@ -49,12 +47,8 @@ def double(x):
 
 @pytest.fixture
 def student() -> Iterator[StudentModule]:
-    session = StudentSession(
-        Source("code.py", "code.py", CODE), Limits(call_seconds=1), time.monotonic() + 60
-    )
-    session.start()
-    yield StudentModule(session)
-    session.close()
+    with session_of(CODE) as session:
+        yield StudentModule(session)
 
 
 def test_answers_come_back_in_order_past_the_pipe_window(student: StudentModule) -> None:

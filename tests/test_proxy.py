@@ -11,17 +11,14 @@ import pytest
 
 from grader.checks import CheckFailed, expect_inputs_unchanged
 from grader.course import Course
-from grader.limits import Limits
 from grader.proxy import (
     CallTimedOut,
     StudentError,
     StudentModule,
     StudentRaised,
-    StudentSession,
     changed_arguments,
 )
-from grader.submission import Source
-from tests.helpers import failed, grade_text, solution_text, with_function
+from tests.helpers import failed, grade_text, session_of, solution_text, with_function
 
 CODE = """
 import numpy as np
@@ -69,12 +66,8 @@ class Number:
 
 @pytest.fixture
 def student() -> Iterator[StudentModule]:
-    session = StudentSession(
-        Source("code.py", "code.py", CODE), Limits(call_seconds=1), time.monotonic() + 60
-    )
-    session.start()
-    yield StudentModule(session)
-    session.close()
+    with session_of(CODE) as session:
+        yield StudentModule(session)
 
 
 def test_in_place_change_is_reported_by_name_and_not_applied(student: StudentModule) -> None:
