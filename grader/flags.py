@@ -8,6 +8,7 @@ sockets or raw memory. Found by reading the code's syntax tree in the grader, ne
 from __future__ import annotations
 
 import ast
+import re
 
 SUSPICIOUS_MODULES = {
     "grader": "the grader itself",
@@ -43,9 +44,26 @@ SUSPICIOUS_CALLS = {
 }
 
 
+# Any of the names that can raise a flag, as a word. Code written in ASCII spells out every
+# identifier it uses, so where none of them appears there is nothing to find and no need to parse
+# (a grading saves about 2 ms). Python reads identifiers in other scripts after normalising them
+# (a fullwidth ｅｘｅｃ is exec), so code that is not ASCII is always parsed.
+_ANY_NAME = re.compile(
+    r"\b(?:"
+    + "|".join(
+        re.escape(name)
+        for name in sorted({*SUSPICIOUS_CALLS, *SUSPICIOUS_MODULES})
+        if (SUSPICIOUS_MODULES | SUSPICIOUS_CALLS)[name]
+    )
+    + r")\b"
+)
+
+
 def suspicious_uses(source: str) -> list[str]:
     """One line per suspicious import or call, with its line: "line 3: imports ctypes (raw
     memory and C calls)". Code that does not parse has nothing to report here."""
+    if source.isascii() and not _ANY_NAME.search(source):
+        return []
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -46,3 +46,10 @@ def test_flags_are_in_the_json_report(tmp_path: Path, capsys: pytest.CaptureFixt
     report = json.loads(capsys.readouterr().out)
     assert status == 0  # a flag is not a penalty
     assert report["flags"] == ["line 1: imports socket (network connections)"]
+
+
+def test_names_spelled_in_another_script_are_found() -> None:
+    """Python reads a fullwidth ｅｘｅｃ as exec: code that is not ASCII is always read."""
+    assert suspicious_uses('ｅｘｅｃ("print(1)")\n') == [
+        "line 1: calls exec (running code built at run time)"
+    ]
