@@ -38,6 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.synthetic_class import make_class  # noqa: E402
 from grader import sandbox  # noqa: E402
+from grader.batch.pool import usable_cpus  # noqa: E402
 from grader.course import load_course  # noqa: E402
 from grader.limits import Limits  # noqa: E402
 from tests.helpers import write_course  # noqa: E402
@@ -78,7 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--loops", type=int, default=4)
-    parser.add_argument("--jobs", type=int, default=(os.cpu_count() or 1) + 1)
+    parser.add_argument("--jobs", type=int, default=len(usable_cpus()))  # as grade batch
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
 

@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import fcntl
 import hashlib
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -53,7 +52,9 @@ class Planned:
 
 def parser(parent: type[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """The `grade batch` arguments; ``parent`` is the command line's parser class."""
-    cores = os.cpu_count() or 1
+    from grader.batch.pool import usable_cpus
+
+    cpus = len(usable_cpus())
     result = parent(
         prog="grade batch",
         description="Grade every student's submission, record each grading in a gradebook, "
@@ -79,9 +80,9 @@ def parser(parent: type[argparse.ArgumentParser]) -> argparse.ArgumentParser:
         "--jobs",
         metavar="N",
         type=int,
-        default=cores + 1,
-        help=f"grading processes (default: one per core and one more, {cores + 1} here: each "
-        "waits on its worker part of the time)",
+        default=cpus,
+        help=f"grading processes (default: one per CPU, {cpus} here, each kept to its CPU with "
+        "its workers)",
     )
     result.add_argument(
         "--dask",

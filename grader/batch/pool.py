@@ -86,6 +86,13 @@ def grade_task(course_path: str, task: dict[str, Any]) -> dict[str, Any]:
     return {"report": exercise_object(result), "seconds": result.seconds}
 
 
+def usable_cpus() -> set[int]:
+    """The CPUs this process may run on (a container or taskset may allow fewer than exist)."""
+    if hasattr(os, "sched_getaffinity"):
+        return os.sched_getaffinity(0)
+    return set(range(os.cpu_count() or 1))
+
+
 def _start_grading_process() -> None:
     """In each local grading process: Ctrl-C reaches the whole process group, but the batch's
     main process decides what stops; and if the main process dies (even by ``kill -9``), this one
@@ -105,11 +112,12 @@ def _start_grading_process() -> None:
 class _Slot:
     """One grading process, the pipe to it, and the task it is grading (None: idle)."""
 
-    def __init__(self, course_path: str) -> None:
+    def __init__(self, course_path: str, cpu: int | None) -> None:
         context = multiprocessing.get_context("spawn")  # a clean interpreter, not a copy of this
+        self.cpu = cpu
         self.connection, theirs = context.Pipe()
         self.process = context.Process(
-            target=_serve, args=(course_path, theirs), name="grade-batch-grader", daemon=True
+            target=_serve, args=(course_path, theirs, cpu), name="grade-batch-grader", daemon=True
         )
         self.process.start()
         theirs.close()
@@ -127,9 +135,13 @@ class _Slot:
         self.connection.close()
 
 
-def _serve(course_path: str, connection: Connection) -> None:
-    """A local grading process: grade each task the pipe brings until it brings None."""
+def _serve(course_path: str, connection: Connection, cpu: int | None) -> None:
+    """A local grading process: grade each task the pipe brings until it brings None; on CPU
+    ``cpu`` only, if given (its fork server and workers inherit that)."""
     _start_grading_process()
+    if cpu is not None:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, {cpu})
     while True:
         try:
             task = connection.recv()
@@ -152,6 +164,12 @@ class LocalPool:
 
     A grading ends by its exercise's wall limit, the grader's own work included; a process still
     busy ``margin`` seconds after that is taken to be stuck and is killed.
+
+    With no more processes than CPUs, each process keeps to a CPU of its own, and its fork server
+    and workers with it: a grading is a conversation between the grader and its worker, and on
+    one CPU each hands over to the other without waking another CPU or losing its caches. On
+    2 cores that graded about 5 % more per second than 3 processes left free (measured with
+    benchmarks/batch_speed.py).
     """
 
     def __init__(self, course: Course, jobs: int, margin: float = STUCK_MARGIN_SECONDS) -> None:
@@ -159,7 +177,11 @@ class LocalPool:
         self._allowed = {
             exercise.id: exercise.limits.wall_seconds + margin for exercise in course.exercises
         }
-        self._slots = [_Slot(self._course_path) for _ in range(jobs)]
+        cpus = sorted(usable_cpus())
+        self._slots = [
+            _Slot(self._course_path, cpus[index] if jobs <= len(cpus) else None)
+            for index in range(jobs)
+        ]
 
     def run(self, tasks: list[Task]) -> Iterator[Outcome]:
         """Grade ``tasks``, yielding each outcome as it comes (in no set order)."""
@@ -208,7 +230,7 @@ class LocalPool:
 
     def _replace(self, slot: _Slot) -> _Slot:
         """A new grading process in ``slot``'s place, returned; the old one is killed."""
-        new = self._slots[self._slots.index(slot)] = _Slot(self._course_path)
+        new = self._slots[self._slots.index(slot)] = _Slot(self._course_path, slot.cpu)
         slot.stop(wait=False)
         return new
 
