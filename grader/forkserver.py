@@ -7,9 +7,10 @@ the batch grader keeps one of these per grading process instead: started exactly
 worker per request in a few milliseconds. No student code ever runs in it, and it never loads a
 solution or a check: it holds nothing a worker may not see.
 
-Each forked worker then does to itself what grader.sandbox does to a fresh one between fork and
-exec, in the same order: its own session, a network namespace, process 1 of a new PID namespace
-(see `_enter_pid_namespace`), its own folder and environment, resource limits; then, as every
+Each worker is forked as process 1 of a new PID namespace (`_PidNamespaces`; where the server may
+not do that, the worker forks once more, `_enter_pid_namespace`). It then does to itself what
+grader.sandbox does to a fresh one between fork and exec, in the same order: its own session, a
+network namespace, its own folder and environment, resource limits; then, as every
 worker does, Landlock and `nobody` (grader.worker.serve) before it says "ready". The process-count
 limit is the server's: it runs in a pids cgroup that its workers are forked into, so the workers of
 one server (one at a time, and the spare started for the next grading) share it.
