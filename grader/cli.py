@@ -1,12 +1,14 @@
 """The `grade` command.
 
     grade EXERCISE [--submission PATH] [--format terminal|json] [--course PATH]
-    grade all      [--submission FOLDER] [--format terminal|json] [--course PATH]
+                   [--junit PATH] [--fail-under SCORE] [--github]
+    grade all      [--submission FOLDER] [same options]
     grade doctor   [--format terminal|json]     which protection layers are active here
     grade batch    SUBMISSIONS --out OUT [...]  grade a whole class (grader.batch.command)
 
 Exit status: 0 full marks; 1 graded, not full marks; 2 could not grade (a usage, course or file
-error), with one line on stderr saying what is wrong and how to fix it.
+error), with one line on stderr saying what is wrong and how to fix it. With --fail-under SCORE,
+1 below SCORE and 0 from it; in GitHub Actions without it, 0 for any grading that ran.
 """
 
 from __future__ import annotations
@@ -78,6 +80,26 @@ def _parser() -> argparse.ArgumentParser:
         help="from a notebook, run every statement of its code cells (by default only imports, "
         "definitions and constant assignments: a training loop or a plot left in the notebook "
         "is not run)",
+    )
+    parser.add_argument(
+        "--junit",
+        metavar="PATH",
+        type=Path,
+        help="also write a JUnit XML report to PATH (one testsuite per exercise, one testcase "
+        "per check), as GitLab and GitHub test-report actions read it",
+    )
+    parser.add_argument(
+        "--fail-under",
+        metavar="SCORE",
+        type=float,
+        help="exit 1 if the score is below SCORE, else 0 (default: 1 unless full marks; in "
+        "GitHub Actions 0 unless grading failed)",
+    )
+    parser.add_argument(
+        "--github",
+        action="store_true",
+        help="write GitHub Actions' annotations, step summary and Classroom result even when not "
+        "detected (GITHUB_ACTIONS=true)",
     )
     parser.add_argument("--version", action="version", version=f"grade {__version__}")
     return parser
@@ -177,16 +199,49 @@ def run(argv: Sequence[str]) -> int:
 
         return command.run(argv[1:], _Parser, _course)
     args = _parser().parse_args(list(argv))
+    if args.fail_under is not None and not args.fail_under >= 0:
+        raise UsageError(f"--fail-under {args.fail_under:g}: give a score of 0 or more")
     course = _course(args.course)
     result = _grade(course, args.target, args.submission, args.run_all_cells)
+    from grader.reports import github
+
+    in_github = args.github or github.in_github_actions(dict(os.environ))
     if args.format == "json":
         from grader.reports import json_report
 
-        print(json_report.render(result))
+        print(json_report.render(result))  # kept whole: annotations would break the JSON
     else:
         from grader.reports import terminal
 
-        print(terminal.render(result, sys.stdout))
+        report = terminal.render(result, sys.stdout)
+        # In a workflow, what the student's code printed must not be read as a command.
+        print(github.fenced(report) if in_github else report)
+        for command in github.annotations(result) if in_github else ():
+            print(command)
+    if args.junit is not None:
+        from grader.reports import junit
+
+        try:
+            junit.write(result, args.junit)
+        except OSError as error:
+            raise UsageError(
+                f"--junit {args.junit}: cannot be written ({error.strerror}); "
+                "give a file in a folder you can write"
+            ) from None
+    if in_github:
+        github.append(os.environ.get("GITHUB_STEP_SUMMARY"), github.summary(result))
+        github.append(os.environ.get("GITHUB_OUTPUT"), f"result={github.classroom_result(result)}")
+    return _exit_status(result, args.fail_under, in_github)
+
+
+def _exit_status(
+    result: ExerciseResult | CourseResult, fail_under: float | None, in_github: bool
+) -> int:
+    """0 or 1 for a grading that ran (could-not-grade is 2, raised as UsageError)."""
+    if fail_under is not None:
+        return EXIT_NOT_FULL_MARKS if result.score < fail_under else EXIT_FULL_MARKS
+    if in_github:  # a push with work still to do is not a broken build
+        return EXIT_FULL_MARKS
     return EXIT_FULL_MARKS if result.full_marks else EXIT_NOT_FULL_MARKS
 
 

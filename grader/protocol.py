@@ -32,6 +32,9 @@ import numpy as np
 from grader.framing import DEFAULT_LIMITS, Frame, ProtocolError, WireLimits
 
 ARRAY_KINDS = frozenset("biuf")
+# Formulas (grader.formula) the worker evaluated, logged to the grader at most this many a frame:
+# the grader replays each, and refuses a longer log, so one frame costs it little time.
+EVALUATIONS_PER_FRAME = 256
 _read_magic = np.lib.format.read_magic
 _read_header_1 = np.lib.format.read_array_header_1_0
 _read_header_2 = np.lib.format.read_array_header_2_0

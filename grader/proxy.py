@@ -27,7 +27,7 @@ from grader.formula import Formula, same_answer
 from grader.framing import Frame, ProtocolError, pack
 from grader.later import Later
 from grader.limits import Limits
-from grader.protocol import Decoder, Encoder
+from grader.protocol import EVALUATIONS_PER_FRAME, Decoder, Encoder
 from grader.sandbox import (
     WorkerBrokeProtocol,
     WorkerError,
@@ -442,8 +442,8 @@ class StudentSession:
         """Evaluate here, in order, every formula the worker evaluated (grader.formula), through
         the grader's own function (a Recorder records), and compare the answers."""
         calls = frame.head.get("calls")
-        if type(calls) is not list:
-            raise WorkerBrokeProtocol("a log of evaluations that is not a list")
+        if type(calls) is not list or len(calls) > EVALUATIONS_PER_FRAME:
+            raise WorkerBrokeProtocol("a log of evaluations that is not a list of at most 256")
         for entry in calls:
             if type(entry) is not list or len(entry) != 3 or type(entry[0]) is not int:
                 raise WorkerBrokeProtocol("a malformed evaluation")

@@ -46,7 +46,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from grader.framing import Frame, FrameBuffer, ProtocolError, WireLimits, pack
-from grader.protocol import Decoder, Encoder
+from grader.protocol import EVALUATIONS_PER_FRAME, Decoder, Encoder
 
 MODULE_NAME = "submission"
 # Arithmetic the grader may apply to objects kept here (a Value in exercise 11: a + b, a ** 2).
@@ -54,7 +54,6 @@ OPERATORS: dict[str, Callable[..., Any]] = {
     name: getattr(operator, name) for name in ("add", "sub", "mul", "truediv", "pow", "neg")
 }
 MAX_MESSAGE_CHARS = 2_000
-EVALUATIONS_PER_FRAME = 256  # formulas evaluated here, sent to the grader in frames of this many
 _compile = compile
 _eval = eval
 _UNEVALUATED = object()

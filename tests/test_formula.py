@@ -98,3 +98,19 @@ def test_a_formula_gives_what_the_grader_computes(session: StudentSession) -> No
     x = np.array([0.3, 0.7])
     assert np.array_equal(StudentModule(session).apply(slope, x), matrix @ x - offset)
     assert np.array_equal(slope(x), matrix @ x - offset)
+
+
+def test_a_log_longer_than_a_worker_sends_is_refused(session: StudentSession) -> None:
+    """The grader replays every logged evaluation: a frame may hold only as many as the worker
+    puts in one, so a hostile worker cannot make one frame cost the grader seconds."""
+    from grader.framing import pack, parse_body
+    from grader.protocol import EVALUATIONS_PER_FRAME
+    from grader.sandbox import WorkerBrokeProtocol
+
+    session._callbacks[1] = formula("2 * x", "f")
+    data = pack({"op": "evaluated", "calls": [[1, 1.0, 2.0]] * (EVALUATIONS_PER_FRAME + 1)})
+    frame = parse_body(data[8:], int.from_bytes(data[4:8], "big"))
+    with pytest.raises(WorkerBrokeProtocol, match="at most 256"):
+        session._replay(frame, session._generation, "f")
+    ok = pack({"op": "evaluated", "calls": [[1, 1.0, 2.0]] * EVALUATIONS_PER_FRAME})
+    session._replay(parse_body(ok[8:], int.from_bytes(ok[4:8], "big")), session._generation, "f")
