@@ -289,7 +289,11 @@ class StudentSession:
         """Put the deferred operations not yet written into one frame, ahead of what comes next."""
         if not self._operations:
             return
-        message = {"op": "operators", "operations": self._operations}
+        message: dict[str, Any] = {"op": "operators", "operations": self._operations}
+        if self._pending and not self._callback_depth:
+            # Sent ahead, after calls not yet answered: the worker runs them after those calls,
+            # not inside one of them that waits on a callback.
+            message["later"] = True
         frame = pack(message, self._operations_encoder.blobs)
         self._operations = []
         self._operations_encoder = self._encoder()
@@ -353,7 +357,7 @@ class StudentSession:
             pending.error = self._worker_failure(error, pending.label)
             self._retire_worker(pending.error)
             return
-        except StudentError as error:  # a callback's arguments the grader cannot accept
+        except StudentError as error:  # a callback the grader cannot take, a replay that failed
             pending.error = error
             self._retire_worker(error)
             return

@@ -9,8 +9,10 @@ serves the grader's requests on its pipes:
   function among them that comes with a formula (grader.formula) is evaluated here; each
   evaluation is logged and sent, in an ``evaluated`` frame ahead of the next frame to the grader,
   for the grader to replay. A call marked
-  ``"later": true`` was sent ahead of its answer (grader.proxy's ``call_later``): should it
-  arrive while another call waits on a callback, it waits its turn instead of running inside;
+  ``"later": true`` (or an ``operators`` frame so marked) was sent ahead of its answer
+  (grader.proxy's ``call_later``): should it arrive while another call waits on a callback, it
+  waits its turn instead of running inside; a request without the mark is the grader's own,
+  made from inside that callback, and runs at once;
 - ``getattr``: read an attribute of a handle;
 - ``operator``: apply +, -, *, /, ** or unary - to handles and numbers (``a + b`` on the grader's
   side of two objects kept here);
@@ -380,7 +382,7 @@ class Worker:
                 return self._decode(frame, frame.head["value"])
             if frame.op == "callback_raise":
                 raise GraderCallbackError(str(frame.head.get("message", "")))
-            if frame.head.get("later") is True or self._backlog:
+            if frame.head.get("later") is True:
                 self._backlog.append(frame)  # sent ahead, before the grader saw this callback
             else:
                 self._handle(frame)  # a nested request from the grader

@@ -112,3 +112,17 @@ def test_finite_differences_read_laters_like_numbers(student: StudentModule) -> 
     sent = finite_diff.gradient(lambda point: student.square_sum.later(point), x)
     plain = finite_diff.gradient(lambda point: float(np.sum(point**2)), x)
     assert np.array_equal(sent[0], plain[0]) and np.array_equal(sent[1], plain[1])
+
+
+def test_a_grader_function_may_call_the_student_while_calls_are_sent_ahead(
+    student: StudentModule,
+) -> None:
+    """A call sent ahead waits on a grader function that itself calls the student's code: that
+    nested call is answered at once, and the calls sent ahead after it still wait their turn."""
+
+    def grader_function(value: int) -> int:
+        return student.double(value) + 1  # a nested, ordinary call
+
+    student.keep(grader_function)
+    laters = [student.use_kept.later(x) for x in range(20)]
+    assert [settle(later) for later in laters] == [3 * x + 1 for x in range(20)]
