@@ -4,6 +4,7 @@
                    [--junit PATH] [--fail-under SCORE] [--github]
     grade all      [--submission FOLDER] [same options]
     grade doctor   [--format terminal|json]     which protection layers are active here
+    grade release  student DEST [--course PATH] the repository students receive (grader.release)
     grade batch    SUBMISSIONS --out OUT [...]  grade a whole class (grader.batch.command)
 
 Exit status: 0 full marks; 1 graded, not full marks; 2 could not grade (a usage, course or file
@@ -190,6 +191,25 @@ def doctor(argv: Sequence[str]) -> int:
     return EXIT_FULL_MARKS
 
 
+def release(argv: Sequence[str]) -> int:
+    """`grade release student DEST [--course PATH]`: the repository students receive."""
+    parser = _Parser(
+        prog="grade release",
+        description="Write the repository students receive: stubs, public checks, the grader, "
+        "a course.yaml without secrets, a README and a CI workflow (no solution, no hidden "
+        "check).",
+    )
+    parser.add_argument("kind", choices=("student",), help="what to release")
+    parser.add_argument("dest", metavar="DEST", type=Path, help="a new or empty folder")
+    parser.add_argument("--course", metavar="PATH", type=Path, help="the course (as for grade)")
+    args = parser.parse_args(list(argv))
+    from grader.release import write_student_release
+
+    count = write_student_release(_course(args.course), args.dest)
+    print(f"wrote the student release, {count} files, to {args.dest}")
+    return EXIT_FULL_MARKS
+
+
 def run(argv: Sequence[str]) -> int:
     """Parse ``argv``, grade, print the report; the exit status."""
     if argv and argv[0] == "doctor":
@@ -198,6 +218,8 @@ def run(argv: Sequence[str]) -> int:
         from grader.batch import command
 
         return command.run(argv[1:], _Parser, _course)
+    if argv and argv[0] == "release":
+        return release(argv[1:])
     args = _parser().parse_args(list(argv))
     if args.fail_under is not None and not args.fail_under >= 0:
         raise UsageError(f"--fail-under {args.fail_under:g}: give a score of 0 or more")

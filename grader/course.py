@@ -48,6 +48,9 @@ class ExerciseSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     points: Annotated[float, msgspec.Meta(gt=0)]
     solution_file: str | None = None
     hidden_checks: str | None = None
+    # In a student release (grader.release): the points of the hidden checks left out, graded
+    # after the student hands in. Never together with hidden_checks.
+    hidden_points: Annotated[float, msgspec.Meta(ge=0)] | None = None
     limits: LimitsSpec | None = None
     due: datetime | None = None
 
@@ -87,6 +90,7 @@ FIELD_EXAMPLES = {
     "solution_file": "solution_file: solutions/exercise1_derivatives.py",
     "checks": "checks: checks/exercise1_public.py",
     "hidden_checks": "hidden_checks: checks/exercise1_hidden.py",
+    "hidden_points": "hidden_points: 4",
     "points": "points: 10",
     "limits": "limits: {wall_seconds: 30}",
     "wall_seconds": "wall_seconds: 30",
@@ -118,6 +122,7 @@ class Exercise:
     points: float
     limits: Limits
     due: datetime | None = None  # timezone-aware; a due date written without a zone is UTC
+    hidden_points: float = 0.0  # hidden checks' points graded elsewhere (a student release)
 
     @property
     def file_name(self) -> str:
@@ -371,6 +376,12 @@ def _resolve(path: Path, spec: CourseSpec, lines: dict[Place, int]) -> Course:
             )
         checks = existing("checks", item.checks)
         assert checks is not None
+        if item.hidden_points is not None and item.hidden_checks is not None:
+            raise CourseError(
+                f"{path}:{_line_of(lines, (*place, 'hidden_points'))}: "
+                f"{_dotted((*place, 'hidden_points'))}: give hidden_points only where the hidden "
+                "checks are not in the course (a student release); remove one of the two"
+            )
         exercises.append(
             Exercise(
                 id=item.id,
@@ -382,6 +393,7 @@ def _resolve(path: Path, spec: CourseSpec, lines: dict[Place, int]) -> Course:
                 points=item.points,
                 limits=_merge_limits(defaults, item.limits),
                 due=_aware(item.due),
+                hidden_points=item.hidden_points or 0.0,
             )
         )
     late = spec.late

@@ -57,7 +57,8 @@ class ExerciseResult:
     notes: what the student should know that is not a check (which file was chosen, notebook code
     left out);
     flags: for the instructor, suspicious imports and calls in the code (grader.flags);
-    sandbox: the protection layers that were active for this grading (grader.isolation).
+    sandbox: the protection layers that were active for this grading (grader.isolation);
+    hidden_points: in a student release, the points of the hidden checks left out of it.
     """
 
     exercise: str
@@ -71,6 +72,7 @@ class ExerciseResult:
     flags: list[str] = field(default_factory=list)
     sandbox: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    hidden_points: float = 0.0  # points of hidden checks graded later, not here (a release)
 
     @property
     def score(self) -> float:

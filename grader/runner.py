@@ -230,6 +230,7 @@ class Grading:
             file=self.shown_path,
             notes=self.notes,
             flags=self.flags,
+            hidden_points=self.exercise.hidden_points,
         )
         if self.problem is not None:
             result.problem = self.problem.message
@@ -329,6 +330,7 @@ def not_submitted(course: Course, exercise: Exercise, message: str) -> ExerciseR
         max_score=exercise.points,
         file=None,
         problem=message,
+        hidden_points=exercise.hidden_points,
     )
     result.checks = [
         Grading._not_run(item, "not run: nothing was submitted")

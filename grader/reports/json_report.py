@@ -6,6 +6,7 @@ Per exercise::
      "problem": str | null, "output": str, "notes": [str], "flags": [str],
      "sandbox": [names of the protection layers active for this grading, as `grade doctor` names
                  them; the layers a worker applies to itself as that worker reported them],
+     "hidden_points": number (in a student release: the hidden checks' points, graded later),
      "tests": [{"name": str, "id": str, "score": number, "max_score": number,
                 "status": "passed" | "failed" | "error", "hidden": bool, "message": str,
                 "kind": for an error, what kind (grader.results.ERROR_KINDS), else ""}]}
@@ -37,6 +38,7 @@ def exercise_object(result: ExerciseResult) -> dict[str, Any]:
         "notes": result.notes,
         "flags": result.flags,
         "sandbox": result.sandbox,
+        "hidden_points": _number(result.hidden_points),
         "tests": [
             {
                 "name": check.title,

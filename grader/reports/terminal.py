@@ -97,6 +97,11 @@ def exercise_lines(result: ExerciseResult, style: Style) -> list[str]:
         )
     colour = "passed" if result.full_marks else "failed"
     lines.append(style.paint(summary, colour))
+    if result.hidden_points:
+        lines.append(
+            f"  + {_points(result.hidden_points)} more points from hidden checks, "
+            "graded after you hand in"
+        )
     return lines
 
 

@@ -1,0 +1,207 @@
+"""`grade release student DEST`: the repository students receive.
+
+It holds the stubs (``.py`` and notebooks), the public checks, the grader package, a course.yaml
+without anything secret, a README for students and a GitHub Actions workflow that grades every
+push (docs/ci.md). No solution and no hidden check goes in: each exercise says instead how many
+points its hidden checks are worth (``hidden_points``), and `grade` tells the student they are
+graded after they hand in. The public checks run exactly as in the full course: same checks,
+same seed, same limits.
+
+The release is reproducible: the same course gives the same files, byte for byte (nothing in it
+depends on the time, the machine or the order a folder lists its files in). It is written into a
+temporary folder beside DEST and renamed into place, so DEST is whole or absent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from grader.course import Course, Exercise
+from grader.errors import UsageError
+from grader.runner import load_checks
+
+PACKAGE = Path(__file__).resolve().parent
+PACKAGE_FILES = (".py", ".j2")  # the grader's code and the batch report's templates
+
+WORKFLOW = """\
+# Grades every push with the public checks; the points show in GitHub Classroom.
+name: Autograding Tests
+on: [push, workflow_dispatch]
+permissions:
+  checks: write
+  actions: read
+  contents: read
+jobs:
+  grade:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - run: pip install -e .
+      - id: grade
+        run: grade all --junit reports/grades.xml
+      - uses: classroom-resources/autograding-grading-reporter@v1
+        env:
+          GRADE_RESULTS: ${{ steps.grade.outputs.result }}
+        with:
+          runners: grade
+"""
+
+
+def _public_points(course: Course, exercise: Exercise) -> float:
+    return sum(check.points for check in load_checks(course, exercise) if not check.hidden)
+
+
+def _relative(course: Course, path: Path) -> str:
+    try:
+        return path.relative_to(course.root).as_posix()
+    except ValueError:
+        raise UsageError(
+            f"{path} is outside the course folder {course.root}; a release takes only the "
+            "course's own files"
+        ) from None
+
+
+def _course_yaml(course: Course) -> str:
+    exercises = []
+    for exercise in course.exercises:
+        public = _public_points(course, exercise)
+        entry: dict[str, object] = {
+            "id": exercise.id,
+            "title": exercise.title,
+            "student_file": _relative(course, exercise.student_file),
+            "checks": _relative(course, exercise.checks),
+            "points": public,
+        }
+        if exercise.points - public > 0:
+            entry["hidden_points"] = exercise.points - public
+        entry["limits"] = dataclasses.asdict(exercise.limits)
+        if exercise.due is not None:
+            entry["due"] = exercise.due.isoformat()
+        exercises.append(entry)
+    document: dict[str, object] = {"title": course.title, "seed": course.seed}
+    if course.late is not None:
+        document["late"] = dataclasses.asdict(course.late)
+    document["exercises"] = exercises
+    heading = (
+        "# The course as students receive it: the public checks only. The hidden checks'\n"
+        "# points (hidden_points) are graded after you hand in.\n"
+    )
+    return heading + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def _pyproject() -> str:
+    """The release's pyproject.toml: this grader's name, version and dependencies (from its
+    installed metadata), without the tests and extras the course repository has."""
+    from importlib import metadata
+
+    names = metadata.packages_distributions().get("grader", [])
+    if not names:
+        raise UsageError("the grader is not installed as a package; run `pip install -e .` first")
+    distribution = metadata.distribution(names[0])
+    requirements = [
+        requirement for requirement in distribution.requires or [] if "extra ==" not in requirement
+    ]
+    dependencies = "".join(f'    "{requirement}",\n' for requirement in requirements)
+    python = distribution.metadata.get("Requires-Python") or ">=3.10"
+    return (
+        "[build-system]\n"
+        'requires = ["setuptools>=68"]\n'
+        'build-backend = "setuptools.build_meta"\n\n'
+        "[project]\n"
+        f'name = "{distribution.metadata["Name"]}-student"\n'
+        f'version = "{distribution.version}"\n'
+        f'requires-python = "{python}"\n'
+        f"dependencies = [\n{dependencies}]\n\n"
+        "[project.scripts]\n"
+        'grade = "grader.cli:main"\n\n'
+        "[tool.setuptools]\n"
+        'packages = ["grader", "grader.reports", "grader.batch"]\n\n'
+        "[tool.setuptools.package-data]\n"
+        '"grader.batch" = ["templates/*.j2"]\n'
+    )
+
+
+def _readme(course: Course) -> str:
+    rows = []
+    for exercise in course.exercises:
+        public = _public_points(course, exercise)
+        rows.append(
+            f"| `{exercise.id}` | {exercise.title} | `{_relative(course, exercise.student_file)}` "
+            f"| {public:g} | {exercise.points - public:g} |"
+        )
+    return "\n".join(
+        [
+            f"# {course.title}",
+            "",
+            "Fill in the functions that raise `NotImplementedError` in `exercises/`, then grade"
+            " your work:",
+            "",
+            "```sh",
+            "python3 -m venv .venv && . .venv/bin/activate && pip install -e . && grade exercise1",
+            "```",
+            "",
+            "`grade all` grades every exercise. Your code runs in a separate, limited process;"
+            " the report says what passed, what failed and why. Each push is graded the same way"
+            " by GitHub Actions (`.github/workflows/classroom.yml`).",
+            "",
+            "| exercise | title | your file | points here | points from hidden checks |",
+            "| --- | --- | --- | --- | --- |",
+            *rows,
+            "",
+            "The hidden checks are graded after you hand in: passing every check here is a good"
+            " sign, not the final score.",
+            "",
+        ]
+    )
+
+
+def release_files(course: Course) -> dict[str, bytes]:
+    """Every file of the student release, by its path inside the release."""
+    files: dict[str, bytes] = {}
+    for path in sorted(PACKAGE.rglob("*")):
+        if path.is_file() and path.suffix in PACKAGE_FILES and "__pycache__" not in path.parts:
+            files[f"grader/{path.relative_to(PACKAGE).as_posix()}"] = path.read_bytes()
+    for exercise in course.exercises:
+        for path in (exercise.student_file, exercise.student_file.with_suffix(".ipynb")):
+            if path.is_file():
+                files[_relative(course, path)] = path.read_bytes()
+        files[_relative(course, exercise.checks)] = exercise.checks.read_bytes()
+    files["course.yaml"] = _course_yaml(course).encode("utf-8")
+    files["pyproject.toml"] = _pyproject().encode("utf-8")
+    files["README.md"] = _readme(course).encode("utf-8")
+    files[".github/workflows/classroom.yml"] = WORKFLOW.encode("utf-8")
+    return dict(sorted(files.items()))
+
+
+def write_student_release(course: Course, dest: Path) -> int:
+    """Write the release into ``dest`` (absent or empty); the number of files written."""
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise UsageError(f"{dest} exists and is not an empty folder; give a new folder")
+    files = release_files(course)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    except OSError as error:
+        raise UsageError(f"{dest}: cannot be written ({error.strerror})") from None
+    try:
+        for name, content in files.items():
+            target = staging / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        os.chmod(staging, 0o755)  # mkdtemp makes it private; a repository is not
+        if dest.exists():
+            dest.rmdir()
+        os.rename(staging, dest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return len(files)
