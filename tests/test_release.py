@@ -168,3 +168,40 @@ def test_hidden_points_and_hidden_checks_together_are_refused(tmp_path: Path) ->
         (tmp_path / folder).symlink_to(path.parent / folder)
     with pytest.raises(CourseError, match="give hidden_points only where"):
         load_course(copy)
+
+
+def test_the_workflow_grade_step_writes_what_github_reads(release: Path, tmp_path: Path) -> None:
+    """The workflow's grade step, run as GitHub runs it: the environment variables set."""
+    import base64
+    import json
+    import os
+    import shutil
+
+    import yaml
+
+    release = Path(shutil.copytree(release, tmp_path / "repository"))  # the shared one stays as is
+    workflow = yaml.safe_load((release / ".github" / "workflows" / "classroom.yml").read_text())
+    step = next(step for step in workflow["jobs"]["grade"]["steps"] if step.get("id") == "grade")
+    command = step["run"].split()
+    assert command[:2] == ["grade", "all"]
+    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
+    environment = {
+        **os.environ,
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_OUTPUT": str(output),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", *command[1:]],
+        cwd=release,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0  # the stubs: no points, but not a broken build
+    assert (release / "reports" / "grades.xml").read_text().startswith("<testsuites")
+    assert "**Total: 0 / 65**" in summary.read_text()
+    result = json.loads(base64.b64decode(output.read_text().strip().split("=", 1)[1]))
+    assert result["max_score"] == 65 and len(result["tests"]) > 30
+    assert done.stdout.count("::error file=exercises/") == len(result["tests"])
