@@ -65,7 +65,7 @@ class _PendingCall:
     kwargs: dict[str, Any]
     generation: int
     size: int  # bytes of its request
-    reply: Frame | None = None
+    answered: bool = False
     value: Any = None
     error: StudentError | None = None
 
@@ -339,7 +339,7 @@ class StudentSession:
         return Later(lambda: self._result(pending))
 
     def _result(self, pending: _PendingCall) -> Any:
-        while pending.error is None and pending.reply is None:
+        while pending.error is None and not pending.answered:
             self._settle_oldest()
         if pending.error is not None:
             raise pending.error
@@ -363,7 +363,7 @@ class StudentSession:
             return
         self._deferred = 0
         self.last_changes = []
-        pending.reply = reply
+        pending.answered = True
         try:
             pending.value = self._returned(reply, pending.generation, pending.label, "call")
             self._record_changes(
