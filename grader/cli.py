@@ -5,6 +5,7 @@
     grade all      [--submission FOLDER] [same options]
     grade doctor   [--format terminal|json]     which protection layers are active here
     grade release  student DEST [--course PATH] the repository students receive (grader.release)
+    grade release  gradescope ZIP [--exercise ID] the Gradescope autograder (grader.gradescope)
     grade batch    SUBMISSIONS --out OUT [...]  grade a whole class (grader.batch.command)
 
 Exit status: 0 full marks; 1 graded, not full marks; 2 could not grade (a usage, course or file
@@ -192,20 +193,41 @@ def doctor(argv: Sequence[str]) -> int:
 
 
 def release(argv: Sequence[str]) -> int:
-    """`grade release student DEST [--course PATH]`: the repository students receive."""
+    """`grade release student DEST` or `grade release gradescope ZIP`: what the course hands out."""
     parser = _Parser(
         prog="grade release",
-        description="Write the repository students receive: stubs, public checks, the grader, "
-        "a course.yaml without secrets, a README and a CI workflow (no solution, no hidden "
-        "check).",
+        description="student DEST: the repository students receive (stubs, public checks, the "
+        "grader, a course.yaml without secrets, a README and a CI workflow; no solution, no "
+        "hidden check). gradescope ZIP: the autograder zip to upload to Gradescope (setup.sh, "
+        "run_autograder, the grader, public and hidden checks, solutions).",
     )
-    parser.add_argument("kind", choices=("student",), help="what to release")
-    parser.add_argument("dest", metavar="DEST", type=Path, help="a new or empty folder")
+    parser.add_argument("kind", choices=("student", "gradescope"), help="what to release")
+    parser.add_argument(
+        "dest",
+        metavar="DEST",
+        type=Path,
+        help="student: a new or empty folder; gradescope: the .zip file to write",
+    )
     parser.add_argument("--course", metavar="PATH", type=Path, help="the course (as for grade)")
+    parser.add_argument(
+        "--exercise",
+        metavar="ID",
+        action="append",
+        help="gradescope: grade only this exercise (repeat for more; default: all)",
+    )
     args = parser.parse_args(list(argv))
+    course = _course(args.course)
+    if args.kind == "gradescope":
+        from grader.gradescope import write_autograder_zip
+
+        count = write_autograder_zip(course, args.dest, args.exercise)
+        print(f"wrote the Gradescope autograder, {count} files, to {args.dest}")
+        return EXIT_FULL_MARKS
+    if args.exercise:
+        raise UsageError("--exercise is for `grade release gradescope`; a student release has all")
     from grader.release import write_student_release
 
-    count = write_student_release(_course(args.course), args.dest)
+    count = write_student_release(course, args.dest)
     print(f"wrote the student release, {count} files, to {args.dest}")
     return EXIT_FULL_MARKS
 

@@ -67,9 +67,12 @@ class LateSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class FeedbackSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """What a student's feedback file says about hidden checks (see HiddenFeedback)."""
+    """What students see of hidden checks (see HiddenFeedback), and on Gradescope, from when."""
 
     hidden: Literal["full", "status", "total", "none"] = "status"
+    gradescope_visibility: Literal["visible", "after_due_date", "after_published"] = (
+        "after_due_date"
+    )
 
 
 class CourseSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -104,6 +107,7 @@ FIELD_EXAMPLES = {
     "grace_minutes": "grace_minutes: 15",
     "feedback": "feedback: {hidden: status}",
     "hidden": "hidden: status",
+    "gradescope_visibility": "gradescope_visibility: after_due_date",
 }
 
 # ---------------------------------------------------------------- the loaded course
@@ -143,6 +147,8 @@ class LatePolicy:
 # What feedback files say about hidden checks: everything; each check's name and whether it
 # passed, without its message; only the points they gave in total; or nothing.
 HiddenFeedback = Literal["full", "status", "total", "none"]
+# From when Gradescope shows students the hidden checks (its own visibility names).
+GradescopeVisibility = Literal["visible", "after_due_date", "after_published"]
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,7 @@ class Course:
     exercises: tuple[Exercise, ...]
     late: LatePolicy | None = None
     hidden_feedback: HiddenFeedback = "status"
+    gradescope_visibility: GradescopeVisibility = "after_due_date"
 
     @property
     def root(self) -> Path:
@@ -406,6 +413,9 @@ def _resolve(path: Path, spec: CourseSpec, lines: dict[Place, int]) -> Course:
         if late is None
         else LatePolicy(late.penalty_per_day, late.max_penalty, late.grace_minutes),
         hidden_feedback=spec.feedback.hidden if spec.feedback else "status",
+        gradescope_visibility=spec.feedback.gradescope_visibility
+        if spec.feedback
+        else "after_due_date",
     )
 
 

@@ -60,7 +60,8 @@ def _public_points(course: Course, exercise: Exercise) -> float:
     return sum(check.points for check in load_checks(course, exercise) if not check.hidden)
 
 
-def _relative(course: Course, path: Path) -> str:
+def relative(course: Course, path: Path) -> str:
+    """``path`` inside the course folder, as a release names it (POSIX, relative)."""
     try:
         return path.relative_to(course.root).as_posix()
     except ValueError:
@@ -77,8 +78,8 @@ def _course_yaml(course: Course) -> str:
         entry: dict[str, object] = {
             "id": exercise.id,
             "title": exercise.title,
-            "student_file": _relative(course, exercise.student_file),
-            "checks": _relative(course, exercise.checks),
+            "student_file": relative(course, exercise.student_file),
+            "checks": relative(course, exercise.checks),
             "points": public,
         }
         if exercise.points - public > 0:
@@ -98,9 +99,10 @@ def _course_yaml(course: Course) -> str:
     return heading + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
 
-def _pyproject() -> str:
-    """The release's pyproject.toml: this grader's name, version and dependencies (from its
-    installed metadata), without the tests and extras the course repository has."""
+def pyproject(suffix: str) -> str:
+    """A release's pyproject.toml: this grader's name (with ``suffix``), version and
+    dependencies (from its installed metadata), without the tests and extras the course
+    repository has."""
     from importlib import metadata
 
     names = metadata.packages_distributions().get("grader", [])
@@ -117,7 +119,7 @@ def _pyproject() -> str:
         'requires = ["setuptools>=68"]\n'
         'build-backend = "setuptools.build_meta"\n\n'
         "[project]\n"
-        f'name = "{distribution.metadata["Name"]}-student"\n'
+        f'name = "{distribution.metadata["Name"]}-{suffix}"\n'
         f'version = "{distribution.version}"\n'
         f'requires-python = "{python}"\n'
         f"dependencies = [\n{dependencies}]\n\n"
@@ -135,7 +137,7 @@ def _readme(course: Course) -> str:
     for exercise in course.exercises:
         public = _public_points(course, exercise)
         rows.append(
-            f"| `{exercise.id}` | {exercise.title} | `{_relative(course, exercise.student_file)}` "
+            f"| `{exercise.id}` | {exercise.title} | `{relative(course, exercise.student_file)}` "
             f"| {public:g} | {exercise.points - public:g} |"
         )
     return "\n".join(
@@ -164,19 +166,25 @@ def _readme(course: Course) -> str:
     )
 
 
+def package_files() -> dict[str, bytes]:
+    """The grader package's code and templates, by their paths in a release (grader/...)."""
+    return {
+        f"grader/{path.relative_to(PACKAGE).as_posix()}": path.read_bytes()
+        for path in sorted(PACKAGE.rglob("*"))
+        if path.is_file() and path.suffix in PACKAGE_FILES and "__pycache__" not in path.parts
+    }
+
+
 def release_files(course: Course) -> dict[str, bytes]:
     """Every file of the student release, by its path inside the release."""
-    files: dict[str, bytes] = {}
-    for path in sorted(PACKAGE.rglob("*")):
-        if path.is_file() and path.suffix in PACKAGE_FILES and "__pycache__" not in path.parts:
-            files[f"grader/{path.relative_to(PACKAGE).as_posix()}"] = path.read_bytes()
+    files = package_files()
     for exercise in course.exercises:
         for path in (exercise.student_file, exercise.student_file.with_suffix(".ipynb")):
             if path.is_file():
-                files[_relative(course, path)] = path.read_bytes()
-        files[_relative(course, exercise.checks)] = exercise.checks.read_bytes()
+                files[relative(course, path)] = path.read_bytes()
+        files[relative(course, exercise.checks)] = exercise.checks.read_bytes()
     files["course.yaml"] = _course_yaml(course).encode("utf-8")
-    files["pyproject.toml"] = _pyproject().encode("utf-8")
+    files["pyproject.toml"] = pyproject("student").encode("utf-8")
     files["README.md"] = _readme(course).encode("utf-8")
     files[".github/workflows/classroom.yml"] = WORKFLOW.encode("utf-8")
     return dict(sorted(files.items()))

@@ -1,0 +1,145 @@
+"""`grade release gradescope autograder.zip`: the autograder Gradescope builds and runs.
+
+The zip holds, at its root, what Gradescope asks for and what they need:
+
+- ``setup.sh``: run once, as root, when Gradescope builds the image. It makes a virtual
+  environment at ``$ROOT/venv`` and installs the grader there from ``$ROOT/source``, then prints
+  which protection layers are active (``grade doctor``) into the build log;
+- ``run_autograder``: run for every submission. It grades ``$ROOT/submission`` (``.py`` files
+  or notebooks, loose, in ``exercises/`` or in one folder) with the public and hidden checks,
+  and writes ``$ROOT/results/results.json`` (grader.reports.gradescope);
+- the grader package, a ``pyproject.toml`` that installs it, a ``course.yaml`` for the exercises
+  chosen (default: all), and the files it names: checks, hidden checks and solutions.
+
+``$ROOT`` is ``/autograder`` unless ``AUTOGRADER_ROOT`` says otherwise, so the same scripts run
+against a folder laid out like Gradescope's (docs/gradescope.md). The zip is reproducible: the
+same course gives the same bytes (entries sorted, timestamps fixed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import zipfile
+from pathlib import Path
+
+import yaml
+
+from grader.batch.files import write_atomically
+from grader.course import Course, Exercise
+from grader.errors import UsageError
+from grader.release import package_files, pyproject, relative
+
+SETUP_SH = """\
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder's image.
+set -euo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+    echo "setup.sh: the grader needs Python 3.10 or newer as python3;" \\
+        "choose Ubuntu 22.04 or newer as the autograder's base image" >&2
+    exit 1
+fi
+if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+fi
+python3 -m venv "$ROOT/venv"
+"$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$ROOT/source"
+"$ROOT/venv/bin/grade" doctor
+"""
+
+RUN_AUTOGRADER = """\
+#!/usr/bin/env bash
+# Gradescope runs this for every submission: it grades $ROOT/submission and writes
+# $ROOT/results/results.json.
+set -euo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+exec "$ROOT/venv/bin/python" -I -m grader.gradescope_autograder "$ROOT"
+"""
+
+EXECUTABLES = frozenset({"setup.sh", "run_autograder"})
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: the same bytes every time
+
+
+def _exercise_entry(course: Course, exercise: Exercise) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "id": exercise.id,
+        "title": exercise.title,
+        "student_file": relative(course, exercise.student_file),
+        "checks": relative(course, exercise.checks),
+        "points": exercise.points,
+    }
+    if exercise.solution_file is not None:
+        entry["solution_file"] = relative(course, exercise.solution_file)
+    if exercise.hidden_checks is not None:
+        entry["hidden_checks"] = relative(course, exercise.hidden_checks)
+    entry["limits"] = dataclasses.asdict(exercise.limits)
+    if exercise.due is not None:
+        entry["due"] = exercise.due.isoformat()
+    return entry
+
+
+def _course_yaml(course: Course, exercises: tuple[Exercise, ...]) -> str:
+    document: dict[str, object] = {"title": course.title, "seed": course.seed}
+    if course.late is not None:
+        document["late"] = dataclasses.asdict(course.late)
+    document["feedback"] = {
+        "hidden": course.hidden_feedback,
+        "gradescope_visibility": course.gradescope_visibility,
+    }
+    document["exercises"] = [_exercise_entry(course, exercise) for exercise in exercises]
+    heading = "# The course as the Gradescope autograder grades it: public and hidden checks.\n"
+    return heading + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def chosen_exercises(course: Course, ids: list[str] | None) -> tuple[Exercise, ...]:
+    """The exercises named by ``ids`` in the course's order (all of them if none are named)."""
+    if not ids:
+        return course.exercises
+    wanted = {course.exercise(exercise_id).id for exercise_id in ids}
+    return tuple(exercise for exercise in course.exercises if exercise.id in wanted)
+
+
+def autograder_files(course: Course, exercises: tuple[Exercise, ...]) -> dict[str, bytes]:
+    """Every file of the autograder zip, by its path inside the zip."""
+    files = package_files()
+    for exercise in exercises:
+        for path in (exercise.checks, exercise.hidden_checks, exercise.solution_file):
+            if path is not None:
+                files[relative(course, path)] = path.read_bytes()
+    files["course.yaml"] = _course_yaml(course, exercises).encode("utf-8")
+    files["pyproject.toml"] = pyproject("gradescope").encode("utf-8")
+    files["setup.sh"] = SETUP_SH.encode("utf-8")
+    files["run_autograder"] = RUN_AUTOGRADER.encode("utf-8")
+    return dict(sorted(files.items()))
+
+
+def zip_bytes(files: dict[str, bytes]) -> bytes:
+    """A zip of ``files`` with fixed timestamps; the two scripts executable."""
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            info = zipfile.ZipInfo(name, ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            mode = 0o755 if name in EXECUTABLES else 0o644
+            info.external_attr = (0o100000 | mode) << 16  # a regular file with these bits
+            archive.writestr(info, content)
+    return buffer.getvalue()
+
+
+def write_autograder_zip(course: Course, dest: Path, exercise_ids: list[str] | None) -> int:
+    """Write the autograder zip to ``dest`` (replaced whole if it exists); its file count."""
+    if dest.is_dir():
+        raise UsageError(f"{dest} is a folder; give the path of the zip to write, e.g. {dest}.zip")
+    if dest.suffix != ".zip":
+        raise UsageError(f"{dest}: Gradescope takes a .zip file; name it e.g. autograder.zip")
+    files = autograder_files(course, chosen_exercises(course, exercise_ids))
+    try:
+        write_atomically(dest, zip_bytes(files))
+    except OSError as error:
+        raise UsageError(
+            f"{dest}: cannot be written ({error.strerror}); give a path in a folder you can write"
+        ) from None
+    return len(files)
