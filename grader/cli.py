@@ -6,6 +6,7 @@
     grade doctor   [--format terminal|json]     which protection layers are active here
     grade release  student DEST [--course PATH] the repository students receive (grader.release)
     grade release  gradescope ZIP [--exercise ID] the Gradescope autograder (grader.gradescope)
+    grade export   otter DEST [--exercise ID]     the course for otter-grader (grader.otter_export)
     grade batch    SUBMISSIONS --out OUT [...]  grade a whole class (grader.batch.command)
 
 Exit status: 0 full marks; 1 graded, not full marks; 2 could not grade (a usage, course or file
@@ -232,6 +233,31 @@ def release(argv: Sequence[str]) -> int:
     return EXIT_FULL_MARKS
 
 
+def export(argv: Sequence[str]) -> int:
+    """`grade export otter DEST`: the course in another grader's format."""
+    parser = _Parser(
+        prog="grade export",
+        description="otter DEST: the course for otter-grader, a folder per exercise with its "
+        "notebook, an otter test file running the course's checks, and what they import. "
+        "otter runs the checks inside the student's kernel, without this grader's protection.",
+    )
+    parser.add_argument("kind", choices=("otter",), help="the format to export to")
+    parser.add_argument("dest", metavar="DEST", type=Path, help="a new or empty folder")
+    parser.add_argument("--course", metavar="PATH", type=Path, help="the course (as for grade)")
+    parser.add_argument(
+        "--exercise",
+        metavar="ID",
+        action="append",
+        help="export only this exercise (repeat for more; default: all)",
+    )
+    args = parser.parse_args(list(argv))
+    from grader.otter_export import write_otter_export
+
+    count = write_otter_export(_course(args.course), args.dest, args.exercise)
+    print(f"wrote the course for otter-grader, {count} files, to {args.dest}")
+    return EXIT_FULL_MARKS
+
+
 def run(argv: Sequence[str]) -> int:
     """Parse ``argv``, grade, print the report; the exit status."""
     if argv and argv[0] == "doctor":
@@ -242,6 +268,8 @@ def run(argv: Sequence[str]) -> int:
         return command.run(argv[1:], _Parser, _course)
     if argv and argv[0] == "release":
         return release(argv[1:])
+    if argv and argv[0] == "export":
+        return export(argv[1:])
     args = _parser().parse_args(list(argv))
     if args.fail_under is not None and not args.fail_under >= 0:
         raise UsageError(f"--fail-under {args.fail_under:g}: give a score of 0 or more")

@@ -79,7 +79,7 @@ def _exercise_entry(course: Course, exercise: Exercise) -> dict[str, object]:
     return entry
 
 
-def _course_yaml(course: Course, exercises: tuple[Exercise, ...]) -> str:
+def course_yaml(course: Course, exercises: tuple[Exercise, ...]) -> str:
     document: dict[str, object] = {"title": course.title, "seed": course.seed}
     if course.late is not None:
         document["late"] = dataclasses.asdict(course.late)
@@ -107,7 +107,7 @@ def autograder_files(course: Course, exercises: tuple[Exercise, ...]) -> dict[st
         for path in (exercise.checks, exercise.hidden_checks, exercise.solution_file):
             if path is not None:
                 files[relative(course, path)] = path.read_bytes()
-    files["course.yaml"] = _course_yaml(course, exercises).encode("utf-8")
+    files["course.yaml"] = course_yaml(course, exercises).encode("utf-8")
     files["pyproject.toml"] = pyproject("gradescope").encode("utf-8")
     files["setup.sh"] = SETUP_SH.encode("utf-8")
     files["run_autograder"] = RUN_AUTOGRADER.encode("utf-8")

@@ -32,7 +32,7 @@ from grader.sandbox import (
     WorkerBrokeProtocol,
     WorkerError,
     WorkerExited,
-    WorkerProcess,
+    WorkerPipes,
     WorkerTimedOut,
     take_worker,
 )
@@ -122,16 +122,25 @@ class StudentSession:
     """One submission loaded in a worker, restarted on demand; the grader's end of the RPC.
 
     ``deadline`` (time.monotonic seconds) ends the whole grading; each call also gets at most
-    ``limits.call_seconds``.
+    ``limits.call_seconds``. ``start_worker`` starts each worker: a sandboxed process by default
+    (grader.sandbox), a thread of the student's own kernel for otter-grader
+    (grader.kernel_worker).
     """
 
-    def __init__(self, source: Source, limits: Limits, deadline: float) -> None:
+    def __init__(
+        self,
+        source: Source,
+        limits: Limits,
+        deadline: float,
+        start_worker: Callable[[Limits], WorkerPipes] = take_worker,
+    ) -> None:
         self.source = source
+        self._start_worker = start_worker
         self.limits = limits
         self.deadline = deadline
         self.load_error: str | None = None
         self.restarts = 0
-        self._worker: WorkerProcess | None = None
+        self._worker: WorkerPipes | None = None
         self._generation = 0
         self._callbacks: dict[int, Callable[..., Any]] = {}
         self._callback_ids = itertools.count(1)
@@ -157,7 +166,7 @@ class StudentSession:
     def start(self) -> None:
         """Start the worker process now, so it imports numpy while the grader prepares."""
         if self._worker is None and self.load_error is None:
-            self._worker = take_worker(self.limits)
+            self._worker = self._start_worker(self.limits)
             self._generation += 1
             self._loaded = False
 
@@ -196,7 +205,7 @@ class StudentSession:
         self._output.append(self._worker.output())
         self._worker = None
 
-    def _connected(self) -> WorkerProcess:
+    def _connected(self) -> WorkerPipes:
         """A worker with the submission loaded, starting and loading one if needed."""
         if self.load_error is not None:
             raise LoadFailed(self.load_error)
@@ -285,7 +294,7 @@ class StudentSession:
             return operand
         return self._operations_encoder.encode(operand)
 
-    def _queue_operations(self, worker: WorkerProcess) -> None:
+    def _queue_operations(self, worker: WorkerPipes) -> None:
         """Put the deferred operations not yet written into one frame, ahead of what comes next."""
         if not self._operations:
             return
@@ -299,7 +308,7 @@ class StudentSession:
         self._operations_encoder = self._encoder()
         worker.queue(frame, self._call_deadline())
 
-    def _send(self, worker: WorkerProcess, data: bytes, deadline: float) -> None:
+    def _send(self, worker: WorkerPipes, data: bytes, deadline: float) -> None:
         """Write one frame, after the deferred operations it may use."""
         self._queue_operations(worker)
         worker.send(data, deadline)
@@ -428,7 +437,7 @@ class StudentSession:
         returned_by = None if op == "getattr" else label
         return self._decode(reply, reply.head.get("value"), generation, label, returned_by)
 
-    def _await_reply(self, worker: WorkerProcess, generation: int, label: str) -> Frame:
+    def _await_reply(self, worker: WorkerPipes, generation: int, label: str) -> Frame:
         """Read until the reply to our request, answering the worker's callbacks meanwhile."""
         deadline = self._call_deadline()
         while True:
@@ -475,7 +484,7 @@ class StudentSession:
                 raise failure
 
     def _answer_callback(
-        self, worker: WorkerProcess, frame: Frame, generation: int, label: str, deadline: float
+        self, worker: WorkerPipes, frame: Frame, generation: int, label: str, deadline: float
     ) -> None:
         function = self._callbacks.get(frame.head.get("id"))  # type: ignore[arg-type]
         if function is None:

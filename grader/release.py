@@ -18,6 +18,7 @@ import dataclasses
 import os
 import shutil
 import tempfile
+from importlib import metadata
 from pathlib import Path
 
 import yaml
@@ -99,20 +100,25 @@ def _course_yaml(course: Course) -> str:
     return heading + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
 
+def _distribution() -> metadata.Distribution:
+    names = metadata.packages_distributions().get("grader", [])
+    if not names:
+        raise UsageError("the grader is not installed as a package; run `pip install -e .` first")
+    return metadata.distribution(names[0])
+
+
+def dependencies() -> list[str]:
+    """The grader's own dependencies, as its installed metadata lists them (no extras)."""
+    requirements = _distribution().requires or []
+    return [requirement for requirement in requirements if "extra ==" not in requirement]
+
+
 def pyproject(suffix: str) -> str:
     """A release's pyproject.toml: this grader's name (with ``suffix``), version and
     dependencies (from its installed metadata), without the tests and extras the course
     repository has."""
-    from importlib import metadata
-
-    names = metadata.packages_distributions().get("grader", [])
-    if not names:
-        raise UsageError("the grader is not installed as a package; run `pip install -e .` first")
-    distribution = metadata.distribution(names[0])
-    requirements = [
-        requirement for requirement in distribution.requires or [] if "extra ==" not in requirement
-    ]
-    dependencies = "".join(f'    "{requirement}",\n' for requirement in requirements)
+    distribution = _distribution()
+    listed = "".join(f'    "{requirement}",\n' for requirement in dependencies())
     python = distribution.metadata.get("Requires-Python") or ">=3.10"
     return (
         "[build-system]\n"
@@ -122,7 +128,7 @@ def pyproject(suffix: str) -> str:
         f'name = "{distribution.metadata["Name"]}-{suffix}"\n'
         f'version = "{distribution.version}"\n'
         f'requires-python = "{python}"\n'
-        f"dependencies = [\n{dependencies}]\n\n"
+        f"dependencies = [\n{listed}]\n\n"
         "[project.scripts]\n"
         'grade = "grader.cli:main"\n\n'
         "[tool.setuptools]\n"
@@ -190,11 +196,11 @@ def release_files(course: Course) -> dict[str, bytes]:
     return dict(sorted(files.items()))
 
 
-def write_student_release(course: Course, dest: Path) -> int:
-    """Write the release into ``dest`` (absent or empty); the number of files written."""
+def write_folder(files: dict[str, bytes], dest: Path) -> int:
+    """Write ``files`` (path inside -> bytes) into ``dest``, absent or empty, whole or not at
+    all: into a temporary folder beside it, then renamed. The number of files written."""
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError(f"{dest} exists and is not an empty folder; give a new folder")
-    files = release_files(course)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
@@ -213,3 +219,10 @@ def write_student_release(course: Course, dest: Path) -> int:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return len(files)
+
+
+def write_student_release(course: Course, dest: Path) -> int:
+    """Write the release into ``dest`` (absent or empty); the number of files written."""
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise UsageError(f"{dest} exists and is not an empty folder; give a new folder")
+    return write_folder(release_files(course), dest)

@@ -312,38 +312,19 @@ def discard_spare_workers() -> None:
         _spares.pop().kill()
 
 
-class WorkerProcess:
-    """One started worker and the three pipes to it (requests, replies, printed output)."""
+class WorkerPipes:
+    """The grader's end of a worker's three pipes (requests, replies, printed output): frames
+    written and read under deadlines, output kept under its cap. How the worker at the far end
+    is started and stopped is a subclass's: WorkerProcess here, a thread of otter-grader's kernel
+    in grader.kernel_worker."""
 
     def __init__(self, limits: Limits, wire_limits: WireLimits | None = None) -> None:
         self.limits = limits
-        self.without_network = network_namespace_available()
-        # A forked worker is counted in its fork server's pids cgroup instead: moving a process
-        # into a cgroup of its own costs 1-15 ms, and forking into the server's costs nothing.
-        self._cgroup = (
-            make_process_cgroup() if process_limit_available() and _forkserver is None else None
-        )
-        self._home = tempfile.mkdtemp(prefix=f"grade-worker-{os.getpid()}-")
         request_read, self._request_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
         self._output_read, output_write = os.pipe()
         try:
-            if _forkserver is not None:
-                self._process: _Started = _forkserver.start_worker(
-                    limits,
-                    self._home,
-                    self.without_network,
-                    self._cgroup,
-                    (request_read, reply_write, output_write),
-                )
-            else:
-                self._process = _FreshInterpreter(
-                    limits,
-                    self._home,
-                    self.without_network,
-                    self._cgroup,
-                    (request_read, reply_write, output_write),
-                )
+            self._start_worker((request_read, reply_write, output_write))
         finally:
             for fd in (request_read, reply_write, output_write):
                 os.close(fd)
@@ -368,6 +349,25 @@ class WorkerProcess:
         self.files_restricted = False
         self.unprivileged = False
         self.closed = False
+
+    def _start_worker(self, fds: tuple[int, int, int]) -> None:
+        """Start the worker on the far ends of the pipes (request read, reply write, output
+        write). They are closed here when this returns: a worker in this process dups them."""
+        raise NotImplementedError
+
+    def _exit_status(self) -> int | None:
+        """The worker's exit status once it has ended; None for a worker that is no process."""
+        return None
+
+    def kill(self) -> None:
+        """Stop the worker and release the pipes."""
+        raise NotImplementedError
+
+    def _close_pipes(self) -> None:
+        self._selector.close()
+        for fd in (self._request_write, self._reply_read, self._output_read):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     # ------------------------------------------------------------ exchanging frames
 
@@ -473,7 +473,29 @@ class WorkerProcess:
             text += f"\n… {self._output_dropped} more bytes of output not kept"
         return text
 
-    # ------------------------------------------------------------ ending
+
+class WorkerProcess(WorkerPipes):
+    """One started worker process and the three pipes to it."""
+
+    def __init__(self, limits: Limits, wire_limits: WireLimits | None = None) -> None:
+        self.without_network = network_namespace_available()
+        # A forked worker is counted in its fork server's pids cgroup instead: moving a process
+        # into a cgroup of its own costs 1-15 ms, and forking into the server's costs nothing.
+        self._cgroup = (
+            make_process_cgroup() if process_limit_available() and _forkserver is None else None
+        )
+        self._home = tempfile.mkdtemp(prefix=f"grade-worker-{os.getpid()}-")
+        super().__init__(limits, wire_limits)
+
+    def _start_worker(self, fds: tuple[int, int, int]) -> None:
+        if _forkserver is not None:
+            self._process: _Started = _forkserver.start_worker(
+                self.limits, self._home, self.without_network, self._cgroup, fds
+            )
+        else:
+            self._process = _FreshInterpreter(
+                self.limits, self._home, self.without_network, self._cgroup, fds
+            )
 
     def _exit_status(self) -> int | None:
         return self._process.wait(0.5)
@@ -489,10 +511,7 @@ class WorkerProcess:
             self._process.kill()
         if self._cgroup is not None:
             remove_process_cgroup(self._cgroup)
-        self._selector.close()
-        for fd in (self._request_write, self._reply_read, self._output_read):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        self._close_pipes()
         shutil.rmtree(self._home, ignore_errors=True)
 
     def _drain_output(self) -> None:
