@@ -25,7 +25,6 @@ from tests.test_gradescope import WRONG_CHAIN_RULE
 from tests.test_wrong_implementations import EXERCISE1
 from tests.test_wrong_implementations_course import EXERCISE4, EXERCISE9, EXERCISE11
 
-
 # One realistic mistake per exercise graded by real otter: callbacks (3), formulas (4), calls
 # sent ahead (9), objects kept in the worker and their arithmetic (11).
 WRONG = {
