@@ -193,6 +193,17 @@ def doctor(argv: Sequence[str]) -> int:
     return EXIT_FULL_MARKS
 
 
+def _course_and_exercises(parser: argparse.ArgumentParser, what_exercise_does: str) -> None:
+    """--course PATH, and --exercise ID given any number of times (``args.exercise``)."""
+    parser.add_argument("--course", metavar="PATH", type=Path, help="the course (as for grade)")
+    parser.add_argument(
+        "--exercise",
+        metavar="ID",
+        action="append",
+        help=f"{what_exercise_does} (repeat for more; default: all)",
+    )
+
+
 def release(argv: Sequence[str]) -> int:
     """`grade release student DEST` or `grade release gradescope ZIP`: what the course hands out."""
     parser = _Parser(
@@ -209,13 +220,7 @@ def release(argv: Sequence[str]) -> int:
         type=Path,
         help="student: a new or empty folder; gradescope: the .zip file to write",
     )
-    parser.add_argument("--course", metavar="PATH", type=Path, help="the course (as for grade)")
-    parser.add_argument(
-        "--exercise",
-        metavar="ID",
-        action="append",
-        help="gradescope: grade only this exercise (repeat for more; default: all)",
-    )
+    _course_and_exercises(parser, "gradescope: grade only this exercise")
     args = parser.parse_args(list(argv))
     course = _course(args.course)
     if args.kind == "gradescope":
@@ -243,13 +248,7 @@ def export(argv: Sequence[str]) -> int:
     )
     parser.add_argument("kind", choices=("otter",), help="the format to export to")
     parser.add_argument("dest", metavar="DEST", type=Path, help="a new or empty folder")
-    parser.add_argument("--course", metavar="PATH", type=Path, help="the course (as for grade)")
-    parser.add_argument(
-        "--exercise",
-        metavar="ID",
-        action="append",
-        help="export only this exercise (repeat for more; default: all)",
-    )
+    _course_and_exercises(parser, "export only this exercise")
     args = parser.parse_args(list(argv))
     from grader.otter_export import write_otter_export
 
