@@ -63,7 +63,7 @@ TEST_CASE = '''
 
 @test_case(name={name!r}, points={points!r}, hidden={hidden!r})
 def {function}(env):
-    """{title}"""
+    {title!r}
     _run(env, {name!r})
 '''
 
@@ -97,6 +97,12 @@ a separate, limited process.
 """
 
 
+def _in_docstring(text: str) -> str:
+    """``text`` as it can stand inside a triple-quoted docstring: backslashes doubled, and
+    triple double quotes made single ones."""
+    return text.replace("\\", "\\\\").replace('"""', "'''")
+
+
 def _identifier(check_id: str) -> str:
     """A Python name for a check's test case function."""
     name = "".join(char if char.isalnum() or char == "_" else "_" for char in check_id)
@@ -105,14 +111,16 @@ def _identifier(check_id: str) -> str:
 
 def test_file(course: Course, exercise: Exercise) -> str:
     """The otter test file of ``exercise``: one test case per check, in the course's order."""
-    text = TEST_FILE_HEAD.format(exercise_id=exercise.id, title=exercise.title, support=SUPPORT)
+    text = TEST_FILE_HEAD.format(
+        exercise_id=exercise.id, title=_in_docstring(exercise.title), support=SUPPORT
+    )
     for check in load_checks(course, exercise):
         text += TEST_CASE.format(
             name=check.id,
             points=int(check.points) if float(check.points).is_integer() else check.points,
             hidden=check.hidden,
             function=_identifier(check.id),
-            title=check.title.replace('"""', "'''").replace("\\", "\\\\"),
+            title=check.title,
         )
     return text
 
