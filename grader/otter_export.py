@@ -59,13 +59,13 @@ def _run(env, check_id):
     run_check(env, support / "course.yaml", {exercise_id!r}, check_id)
 '''
 
-TEST_CASE = '''
+TEST_CASE = """
 
 @test_case(name={name!r}, points={points!r}, hidden={hidden!r})
 def {function}(env):
     {title!r}
     _run(env, {name!r})
-'''
+"""
 
 README = """\
 # {title}: the course for otter-grader
