@@ -227,7 +227,10 @@ def release(argv: Sequence[str]) -> int:
         from grader.gradescope import write_autograder_zip
 
         count = write_autograder_zip(course, args.dest, args.exercise)
-        print(f"wrote the Gradescope autograder, {count} files, to {args.dest}")
+        print(
+            f"wrote the Gradescope autograder, {count} files, to {args.dest}: upload it under "
+            "the assignment's Configure Autograder, with Ubuntu 22.04 or newer as the base image"
+        )
         return EXIT_FULL_MARKS
     if args.exercise:
         raise UsageError("--exercise is for `grade release gradescope`; a student release has all")
@@ -253,7 +256,11 @@ def export(argv: Sequence[str]) -> int:
     from grader.otter_export import write_otter_export
 
     count = write_otter_export(_course(args.course), args.dest, args.exercise)
-    print(f"wrote the course for otter-grader, {count} files, to {args.dest}")
+    print(
+        f"wrote the course for otter-grader, {count} files, to {args.dest}; build each "
+        f"exercise's autograder in its folder with `otter generate course_support` "
+        f"({args.dest / 'README.md'})"
+    )
     return EXIT_FULL_MARKS
 
 
