@@ -49,7 +49,10 @@ def _parser() -> argparse.ArgumentParser:
         prog="grade",
         description="Grade an exercise of the course: your code runs in a separate, limited "
         "process; the report says what passed, what failed and why.",
-        epilog="`grade doctor` lists the protection layers active on this machine. "
+        epilog="`grade doctor` lists the protection layers active on this machine. For "
+        "instructors: `grade batch` grades a class, `grade release student|gradescope` writes "
+        "what students receive or the Gradescope autograder, `grade export otter` the course "
+        "for otter-grader (each with --help). "
         "Exit status: 0 full marks, 1 not full marks, 2 could not grade.",
     )
     parser.add_argument(
