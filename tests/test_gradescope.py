@@ -260,6 +260,27 @@ class TestRunAutograder:
         assert document["score"] == 10
         assert "graded exercise3 (1).ipynb as exercise3_chain_rule.py" in document["output"]
 
+    def test_a_broken_autograder_fails_the_run_instead_of_scoring_zero(
+        self, installed: Path, tmp_path: Path
+    ) -> None:
+        root = autograder_root(
+            tmp_path / "autograder", build_zip(tmp_path / "a.zip"), venv=installed / "venv"
+        )
+        course_yaml = root / "source" / "course.yaml"
+        course_yaml.write_text(course_yaml.read_text().replace("points:", "pionts:", 1))
+        (root / "submission" / "exercise1_derivatives.py").write_text("x = 1\n")
+        run = subprocess.run(
+            [str(root / "run_autograder")],
+            cwd=root,
+            env={**os.environ, "AUTOGRADER_ROOT": str(root)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 2
+        assert "did you mean `points`?" in run.stderr and run.stderr.count("\n") == 1
+        assert not (root / "results" / "results.json").exists()
+
 
 def _graded(course: Course) -> CourseResult:
     """An exercise with one public and two hidden checks: one passed, two not."""
