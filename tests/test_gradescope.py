@@ -63,9 +63,21 @@ def autograder_root(folder: Path, archive: Path, venv: Path | None = None) -> Pa
     return folder
 
 
+def start_run_autograder(root: Path) -> subprocess.CompletedProcess[str]:
+    """run_autograder run as Gradescope runs it: from ROOT (moved by AUTOGRADER_ROOT)."""
+    return subprocess.run(
+        [str(root / "run_autograder")],
+        cwd=root,
+        env={**os.environ, "AUTOGRADER_ROOT": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def run_autograder(root: Path, files: dict[str, str]) -> tuple[dict, str]:
-    """Hand in ``files`` (path in the submission -> text), run run_autograder as Gradescope does
-    (from ROOT, with ROOT moved by AUTOGRADER_ROOT); results.json and stdout."""
+    """Hand in ``files`` (path in the submission -> text) and run run_autograder; results.json
+    and stdout."""
     shutil.rmtree(root / "submission")
     shutil.rmtree(root / "results")
     (root / "results").mkdir()
@@ -74,14 +86,7 @@ def run_autograder(root: Path, files: dict[str, str]) -> tuple[dict, str]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     (root / "submission").mkdir(exist_ok=True)
-    run = subprocess.run(
-        [str(root / "run_autograder")],
-        cwd=root,
-        env={**os.environ, "AUTOGRADER_ROOT": str(root)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = start_run_autograder(root)
     assert run.returncode == 0, run.stderr
     return json.loads((root / "results" / "results.json").read_text()), run.stdout
 
@@ -269,14 +274,7 @@ class TestRunAutograder:
         course_yaml = root / "source" / "course.yaml"
         course_yaml.write_text(course_yaml.read_text().replace("points:", "pionts:", 1))
         (root / "submission" / "exercise1_derivatives.py").write_text("x = 1\n")
-        run = subprocess.run(
-            [str(root / "run_autograder")],
-            cwd=root,
-            env={**os.environ, "AUTOGRADER_ROOT": str(root)},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        run = start_run_autograder(root)
         assert run.returncode == 2
         assert "did you mean `points`?" in run.stderr and run.stderr.count("\n") == 1
         assert not (root / "results" / "results.json").exists()
