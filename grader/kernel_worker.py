@@ -30,7 +30,9 @@ from grader.sandbox import WorkerPipes
 from grader.submission import Source
 from grader.worker import READ_CHUNK, Channel, Worker
 
-STOP_SECONDS = 0.05  # a thread waiting on its pipe sees them closed at once; one busy does not
+# A thread waiting on its pipe ends as soon as they close; one still running after this is busy
+# in the student's code (a loop that never returns) and is stopped.
+STOP_SECONDS = 0.5
 
 
 class _PipeClosed(Exception):
