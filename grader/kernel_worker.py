@@ -5,7 +5,7 @@ files (grader.otter_export) with the kernel's global variables. ``run_check`` ru
 course's checks there. The checks reach the student's functions exactly as they do in `grade`:
 through grader.proxy and the worker protocol (plain data, handles, callbacks, formulas, calls
 sent ahead, arrays changed in place reported). Only the worker is not a process: the worker code
-(grader.worker) serves the kernel's globals from a thread of the kernel, over a pair of pipes.
+(grader.worker) serves the kernel's globals from a thread of the kernel, over pipes.
 So scores match `grade`'s, but none of its protection holds: the checks share the kernel with the
 student's code, which ran there first and could have patched numpy or the grader. A student
 function that never returns fails its check after the call limit, and its thread is interrupted
