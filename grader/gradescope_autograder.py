@@ -45,7 +45,9 @@ def _located(course: Course, exercise: Exercise, submission: Path) -> Located:
     """The student's file for ``exercise``: by its name where the exercise files are; for a
     course of one exercise, else the one gradable file handed in, whatever its name."""
     try:
-        return locate(exercise, exercise_folder(course, submission))
+        return locate(
+            exercise, exercise_folder(course, submission), "hand in only the one to grade"
+        )
     except SubmissionNotFound:
         uploaded = _uploaded_files(submission)
         if len(course.exercises) == 1 and len(uploaded) == 1:

@@ -57,13 +57,16 @@ class Located:
     note: str | None = None
 
 
-def locate(exercise: Exercise, given: Path | None) -> Located:
+def locate(
+    exercise: Exercise, given: Path | None, how_to_choose: str = "choose with --submission"
+) -> Located:
     """The file to grade: ``given`` (a file, or a folder holding the exercise's file) or the
-    exercise's student file."""
+    exercise's student file. ``how_to_choose`` ends the note when both a .py and a notebook
+    were there: how the user picks the other one."""
     if given is None:
-        return _worked_in(exercise.student_file.parent, exercise)
+        return _worked_in(exercise.student_file.parent, exercise, how_to_choose)
     if given.is_dir():
-        return _worked_in(given, exercise)
+        return _worked_in(given, exercise, how_to_choose)
     if not given.exists():
         raise SubmissionNotFound(
             f"{given}: no such file or folder; pass the file to grade or "
@@ -77,7 +80,7 @@ def locate(exercise: Exercise, given: Path | None) -> Located:
     return Located(given)
 
 
-def _worked_in(folder: Path, exercise: Exercise) -> Located:
+def _worked_in(folder: Path, exercise: Exercise, how_to_choose: str) -> Located:
     """exercise1_derivatives.py or .ipynb in ``folder``; if both, the one the student worked in:
     fewer functions left unfinished, else the one saved last, else the .py."""
     stem = Path(exercise.file_name).stem
@@ -112,9 +115,7 @@ def _worked_in(folder: Path, exercise: Exercise) -> Located:
     else:
         chosen, why = script, "neither is further along"
     other = notebook if chosen == script else script
-    return Located(
-        chosen, f"graded {chosen.name}, not {other.name}: {why} (choose with --submission)"
-    )
+    return Located(chosen, f"graded {chosen.name}, not {other.name}: {why} ({how_to_choose})")
 
 
 def _code_of(path: Path) -> str | None:

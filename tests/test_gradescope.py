@@ -265,6 +265,25 @@ class TestRunAutograder:
         assert document["score"] == 10
         assert "graded exercise3 (1).ipynb as exercise3_chain_rule.py" in document["output"]
 
+    def test_of_a_script_and_a_notebook_the_one_worked_in_is_graded(self, installed: Path) -> None:
+        course = load_course(REPO / "course.yaml")
+        files = {
+            "exercise3_chain_rule.py": (REPO / "exercises/exercise3_chain_rule.py").read_text(),
+            "exercise3_chain_rule.ipynb": notebook_of(solution_text(course, "exercise3")),
+        }
+        document, _ = run_autograder(installed, files)
+        assert (
+            sum(
+                test["score"] for test in document["tests"] if test["name"].startswith("exercise3 ")
+            )
+            == 10
+        )
+        assert (
+            "graded exercise3_chain_rule.ipynb, not exercise3_chain_rule.py" in (document["output"])
+        )
+        assert "(hand in only the one to grade)" in document["output"]
+        assert "--submission" not in document["output"]
+
     def test_a_broken_autograder_fails_the_run_instead_of_scoring_zero(
         self, installed: Path, tmp_path: Path
     ) -> None:
