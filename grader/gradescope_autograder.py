@@ -17,6 +17,7 @@ no results.json is written, and Gradescope shows the run as failed instead of a 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -27,33 +28,35 @@ from grader.batch.files import write_atomically
 from grader.course import Course, Exercise, load_course
 from grader.errors import SubmissionNotFound, UsageError
 from grader.results import CourseResult, ExerciseResult
-from grader.submission import SUFFIXES, Located, locate
+from grader.submission import SUFFIXES, Located, leads_out, locate
 
 
 def _uploaded_files(folder: Path) -> list[Path]:
-    """The gradable files anywhere in the submission (hidden folders left out)."""
-    return sorted(
-        path
-        for path in folder.rglob("*")
-        if path.suffix in SUFFIXES
-        and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    )
+    """The gradable files anywhere in the submission; hidden folders left out, and linked
+    folders not followed (a link to its own parent would never end)."""
+    found = []
+    for top, folders, files in os.walk(folder):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        found += [Path(top, name) for name in files if Path(name).suffix in SUFFIXES]
+    return sorted(found)
 
 
-def _located(course: Course, exercise: Exercise, submission: Path) -> Located:
+def _located(course: Course, exercise: Exercise, submission: Path) -> Located | str:
     """The student's file for ``exercise``: by its name where the exercise files are; for a
-    course of one exercise, else the one gradable file handed in, whatever its name."""
+    course of one exercise, else the one gradable file handed in, whatever its name. Or why
+    there is none to grade."""
+    stem = Path(exercise.file_name).stem
     try:
-        return locate(
+        found = locate(
             exercise, exercise_folder(course, submission), "hand in only the one to grade"
         )
     except SubmissionNotFound:
         uploaded = _uploaded_files(submission)
-        if len(course.exercises) == 1 and len(uploaded) == 1:
-            shown = uploaded[0].relative_to(submission)
-            return Located(uploaded[0], f"graded {shown} as {exercise.file_name}")
-        raise
+        if len(course.exercises) != 1 or len(uploaded) != 1:
+            return f"not handed in: {exercise.file_name} (or {stem}.ipynb) was not found"
+        shown = uploaded[0].relative_to(submission)
+        found = Located(uploaded[0], f"graded {shown} as {exercise.file_name}")
+    return leads_out(found.path, submission) or found
 
 
 def handed_in(submission: Path) -> str:
@@ -73,12 +76,9 @@ def grade_submission(course: Course, submission: Path) -> CourseResult:
 
     results: list[ExerciseResult] = []
     for exercise in course.exercises:
-        try:
-            found = _located(course, exercise, submission)
-        except SubmissionNotFound:
-            stem = Path(exercise.file_name).stem
-            missing = f"not handed in: {exercise.file_name} (or {stem}.ipynb) was not found"
-            results.append(not_submitted(course, exercise, missing))
+        found = _located(course, exercise, submission)
+        if isinstance(found, str):
+            results.append(not_submitted(course, exercise, found))
             continue
         shown = str(found.path.relative_to(submission))
         notes = (found.note,) if found.note else ()

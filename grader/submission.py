@@ -80,6 +80,18 @@ def locate(
     return Located(given)
 
 
+def leads_out(path: Path, root: Path) -> str | None:
+    """Why ``path`` cannot be graded as part of the submission in ``root``, if it is, or lies
+    behind, a symbolic link out of ``root``: on a grading machine it could name the answer key
+    (``exercise3_chain_rule.py -> /autograder/source/solutions/...``). None if it stays inside."""
+    if path.resolve().is_relative_to(root.resolve()):
+        return None
+    return (
+        f"{path.relative_to(root)} is a symbolic link to a file outside what was handed in; "
+        "hand in the file itself"
+    )
+
+
 def _worked_in(folder: Path, exercise: Exercise, how_to_choose: str) -> Located:
     """exercise1_derivatives.py or .ipynb in ``folder``; if both, the one the student worked in:
     fewer functions left unfinished, else the one saved last, else the .py."""

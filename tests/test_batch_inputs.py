@@ -21,7 +21,7 @@ from grader.batch.gradebook import Grading
 from grader.course import Course, load_course
 from grader.errors import UsageError
 from grader.submission import MAX_SUBMISSION_BYTES
-from tests.helpers import REPO, write_course
+from tests.helpers import REPO, solution_text, write_course
 
 SOLUTION1 = (REPO / "solutions" / "exercise1_derivatives.py").read_text()
 DUE = datetime(2026, 12, 1, 23, 59, tzinfo=timezone.utc)
@@ -116,6 +116,36 @@ class TestFolders:
         subprocess.run(["git", "update-ref", "HEAD", commit], cwd=clone, check=True)
         assert last_commit_time(clone) == datetime.fromtimestamp(1795255200, tz=timezone.utc)
         assert not marker.exists()
+
+    def test_a_link_out_of_the_clone_is_not_graded(self, tmp_path: Path, course: Course) -> None:
+        """A clone whose exercise file links to the course's solution scores nothing: the
+        grader, which can read the answer key, would otherwise grade the key itself."""
+        folder = tmp_path / "submissions"
+        (folder / "ann" / "exercises").mkdir(parents=True)
+        (folder / "ann" / "exercises" / "exercise3_chain_rule.py").write_text(
+            solution_text(course, "exercise3")
+        )
+        (folder / "bob" / "exercises").mkdir(parents=True)
+        (folder / "bob" / "exercises" / "exercise3_chain_rule.py").symlink_to(
+            REPO / "solutions" / "exercise3_chain_rule.py"
+        )
+        out = tmp_path / "out"
+        done = subprocess.run(
+            [
+                *(sys.executable, "-m", "grader", "batch", str(folder), "--out", str(out)),
+                *("--exercise", "exercise3", "--course", str(course.path)),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        grades = {
+            row["student"]: row["exercise3"]
+            for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))
+        }
+        assert grades == {"ann": "10", "bob": "0"}
+        assert "symbolic link to a file outside" in (out / "feedback" / "bob.md").read_text()
 
 
 class TestZips:

@@ -75,9 +75,11 @@ def start_run_autograder(root: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def run_autograder(root: Path, files: dict[str, str]) -> tuple[dict, str]:
-    """Hand in ``files`` (path in the submission -> text) and run run_autograder; results.json
-    and stdout."""
+def run_autograder(
+    root: Path, files: dict[str, str], links: dict[str, Path] | None = None
+) -> tuple[dict, str]:
+    """Hand in ``files`` (path in the submission -> text) and ``links`` (path -> where the
+    symbolic link points) and run run_autograder; results.json and stdout."""
     shutil.rmtree(root / "submission")
     shutil.rmtree(root / "results")
     (root / "results").mkdir()
@@ -86,6 +88,8 @@ def run_autograder(root: Path, files: dict[str, str]) -> tuple[dict, str]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     (root / "submission").mkdir(exist_ok=True)
+    for name, target in (links or {}).items():
+        (root / "submission" / name).symlink_to(target)
     run = start_run_autograder(root)
     assert run.returncode == 0, run.stderr
     return json.loads((root / "results" / "results.json").read_text()), run.stdout
@@ -283,6 +287,19 @@ class TestRunAutograder:
         )
         assert "(hand in only the one to grade)" in document["output"]
         assert "--submission" not in document["output"]
+
+    def test_a_link_to_the_answer_key_is_not_graded(self, installed: Path) -> None:
+        """A symbolic link to the solution, the file or its folder, scores nothing: the grader,
+        which can read the answer key, would otherwise grade the key as the student's work."""
+        solutions = installed / "source" / "solutions"
+        for links in (
+            {"exercise3_chain_rule.py": solutions / "exercise3_chain_rule.py"},
+            {"exercises": solutions},
+        ):
+            document, _ = run_autograder(installed, {}, links)
+            validate(document)
+            assert document["score"] == 0
+            assert "is a symbolic link to a file outside what was handed in" in (document["output"])
 
     def test_a_broken_autograder_fails_the_run_instead_of_scoring_zero(
         self, installed: Path, tmp_path: Path

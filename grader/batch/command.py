@@ -148,7 +148,7 @@ def checks_version(course: Course, exercise: Exercise) -> str:
 
 def _plan(course: Course, exercises: list[Exercise], entries: list[StudentEntry]) -> list[Planned]:
     from grader.batch.pool import Task
-    from grader.submission import locate
+    from grader.submission import leads_out, locate
 
     versions = {exercise.id: checks_version(course, exercise) for exercise in exercises}
     planned = []
@@ -165,6 +165,11 @@ def _plan(course: Course, exercises: list[Exercise], entries: list[StudentEntry]
                 key = (entry.key, exercise.id, NOT_SUBMITTED, version)
                 missing = f"no {exercise.file_name} (or .ipynb) was handed in"
                 planned.append(Planned(entry, exercise, key, None, missing))
+                continue
+            link = leads_out(found.path, entry.root or entry.folder)
+            if link is not None:
+                key = (entry.key, exercise.id, NOT_SUBMITTED, version)
+                planned.append(Planned(entry, exercise, key, None, link))
                 continue
             file_hash = hashlib.sha256(found.path.read_bytes()).hexdigest()
             shown = f"{entry.name}/{found.path.relative_to(entry.root or entry.folder)}"
