@@ -29,7 +29,7 @@ from grader.course import COURSE_FILE, Course, Exercise, find_course, load_cours
 from grader.errors import SubmissionNotFound, UsageError
 from grader.results import CourseResult, ExerciseResult
 from grader.sandbox import discard_spare_workers, start_spare_worker
-from grader.submission import Located, locate
+from grader.submission import Located, leads_out, locate
 
 if TYPE_CHECKING:
     from grader.runner import Grading
@@ -133,6 +133,17 @@ def _grading(course: Course, exercise: Exercise, found: Located, run_all_cells: 
     return Grading(course, exercise, found.path, _shown(found.path), notes, run_all_cells)
 
 
+def _located(exercise: Exercise, submission: Path | None) -> Located:
+    """The file to grade (grader.submission.locate); from a folder given with --submission, not
+    one that links out of it (a student's clone linking to the answer key)."""
+    found = locate(exercise, submission)
+    if submission is not None and submission.is_dir():
+        link = leads_out(found.path, submission)
+        if link is not None:
+            raise SubmissionNotFound(f"{submission}: {link}")
+    return found
+
+
 def _grade(
     course: Course, target: str, submission: Path | None, run_all_cells: bool = False
 ) -> ExerciseResult | CourseResult:
@@ -148,20 +159,23 @@ def _grade(
         from grader.runner import not_submitted
 
         if target != "all":
-            found = locate(exercises[0], submission)
+            found = _located(exercises[0], submission)
             return _grading(course, exercises[0], found, run_all_cells).run()
         gradings: list[Grading | ExerciseResult] = []
         try:
             for exercise in exercises:
                 try:
-                    found = locate(exercise, submission)
+                    found = _located(exercise, submission)
                 except SubmissionNotFound as missing:
                     gradings.append(not_submitted(course, exercise, str(missing)))
                     continue
                 gradings.append(_grading(course, exercise, found, run_all_cells))
             if all(isinstance(item, ExerciseResult) for item in gradings):
+                links = [item.problem for item in gradings if "symbolic link" in str(item.problem)]
                 raise UsageError(
-                    f"no exercise files found in {submission or course.root}; "
+                    links[0]
+                    if links
+                    else f"no exercise files found in {submission or course.root}; "
                     "pass the folder holding them with --submission"
                 )
             return CourseResult(

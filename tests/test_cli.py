@@ -166,6 +166,22 @@ def test_grade_all_with_one_exercise_missing(
     assert "exercise2_gradients.py not found" in report["exercises"][1]["problem"]
 
 
+def test_a_link_out_of_the_submission_folder_is_not_graded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "exercise1_derivatives.py").write_text(
+        (REPO / "solutions" / "exercise1_derivatives.py").read_text()
+    )
+    (tmp_path / "exercise3_chain_rule.py").symlink_to(REPO / "solutions/exercise3_chain_rule.py")
+    status, _, err = run(["exercise3", "--submission", str(tmp_path)], capsys)
+    assert status == 2 and "is a symbolic link to a file outside" in err
+    assert err.count("\n") == 1
+    status, out, _ = run(["all", "--submission", str(tmp_path), "--format", "json"], capsys)
+    report = json.loads(out)
+    assert [item["score"] for item in report["exercises"]][:3] == [10, 0, 0]
+    assert "symbolic link" in report["exercises"][2]["problem"]
+
+
 def notebook_of(code_cells: list[str]) -> str:
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_markdown_cell("# Exercise 3")]
