@@ -199,6 +199,27 @@ class TestTheZip:
         assert "no exercise 'ex3'" in err and "\n" not in err and not archive.exists()
 
 
+def test_setup_refuses_a_python_older_than_3_10_in_one_line(tmp_path: Path) -> None:
+    """On an image whose python3 is older, setup.sh stops before it makes anything."""
+    root = autograder_root(tmp_path / "autograder", build_zip(tmp_path / "a.zip"))
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "python3").write_text(  # an old Python: has venv, fails the version test
+        '#!/bin/sh\ncase "$2" in *version_info*) exit 1;; esac\nexit 0\n'
+    )
+    (fake / "python3").chmod(0o755)
+    setup = subprocess.run(
+        ["bash", str(root / "source" / "setup.sh")],
+        env={**os.environ, "AUTOGRADER_ROOT": str(root), "PATH": f"{fake}:{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert setup.returncode == 1
+    assert "needs Python 3.10 or newer" in setup.stderr and setup.stderr.count("\n") == 1
+    assert not (root / "venv").exists()
+
+
 class TestRunAutograder:
     def test_the_solutions_get_full_marks_in_a_valid_results_json(
         self, installed: Path, tmp_path: Path
