@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from grader import __version__
 from grader.course import COURSE_FILE, Course, Exercise, find_course, load_course
-from grader.errors import SubmissionNotFound, UsageError
+from grader.errors import SubmissionLinksOut, SubmissionNotFound, UsageError
 from grader.results import CourseResult, ExerciseResult
 from grader.sandbox import discard_spare_workers, start_spare_worker
 from grader.submission import Located, leads_out, locate
@@ -140,7 +140,7 @@ def _located(exercise: Exercise, submission: Path | None) -> Located:
     if submission is not None and submission.is_dir():
         link = leads_out(found.path, submission)
         if link is not None:
-            raise SubmissionNotFound(f"{submission}: {link}")
+            raise SubmissionLinksOut(f"{submission}: {link}")
     return found
 
 
@@ -162,19 +162,21 @@ def _grade(
             found = _located(exercises[0], submission)
             return _grading(course, exercises[0], found, run_all_cells).run()
         gradings: list[Grading | ExerciseResult] = []
+        links_out: list[str] = []  # why files that were there are not graded
         try:
             for exercise in exercises:
                 try:
                     found = _located(exercise, submission)
                 except SubmissionNotFound as missing:
+                    if isinstance(missing, SubmissionLinksOut):
+                        links_out.append(str(missing))
                     gradings.append(not_submitted(course, exercise, str(missing)))
                     continue
                 gradings.append(_grading(course, exercise, found, run_all_cells))
             if all(isinstance(item, ExerciseResult) for item in gradings):
-                links = [item.problem for item in gradings if "symbolic link" in str(item.problem)]
                 raise UsageError(
-                    links[0]
-                    if links
+                    links_out[0]
+                    if links_out
                     else f"no exercise files found in {submission or course.root}; "
                     "pass the folder holding them with --submission"
                 )

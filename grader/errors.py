@@ -11,3 +11,7 @@ class CourseError(UsageError):
 
 class SubmissionNotFound(UsageError):
     """The file to grade does not exist where it was looked for."""
+
+
+class SubmissionLinksOut(SubmissionNotFound):
+    """The exercise's file is, or lies behind, a symbolic link out of the submission's folder."""

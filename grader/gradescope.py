@@ -19,6 +19,7 @@ same course gives the same bytes (entries sorted, timestamps fixed).
 from __future__ import annotations
 
 import dataclasses
+import io
 import zipfile
 from pathlib import Path
 
@@ -116,8 +117,6 @@ def autograder_files(course: Course, exercises: tuple[Exercise, ...]) -> dict[st
 
 def zip_bytes(files: dict[str, bytes]) -> bytes:
     """A zip of ``files`` with fixed timestamps; the two scripts executable."""
-    import io
-
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():

@@ -21,14 +21,14 @@ import threading
 import time
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from grader.course import load_course
 from grader.framing import Frame
 from grader.limits import Limits
 from grader.sandbox import WorkerPipes
 from grader.submission import Source
-from grader.worker import READ_CHUNK, Channel, Worker
+from grader.worker import Channel, Worker
 
 # A thread waiting on its pipe ends as soon as they close; one still running after this is busy
 # in the student's code (a loop that never returns) and is stopped.
@@ -42,15 +42,8 @@ class _PipeClosed(Exception):
 class _ThreadChannel(Channel):
     """Frames over pipes, for a worker thread: at their end the thread stops, not the process."""
 
-    def receive(self) -> Frame:
-        while True:
-            frame = self._frames.next_frame()
-            if frame is not None:
-                return frame
-            chunk = os.read(self._read_fd, READ_CHUNK)
-            if not chunk:
-                raise _PipeClosed()
-            self._frames.feed(chunk)
+    def closed(self) -> NoReturn:
+        raise _PipeClosed()
 
 
 class _KernelWorker(Worker):

@@ -22,7 +22,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.course import Course, Exercise
-from grader.errors import UsageError
 from grader.gradescope import chosen_exercises, course_yaml
 from grader.release import dependencies, package_files, relative, write_folder
 from grader.runner import load_checks
@@ -155,6 +154,4 @@ def otter_files(course: Course, exercise_ids: list[str] | None) -> dict[str, byt
 
 def write_otter_export(course: Course, dest: Path, exercise_ids: list[str] | None) -> int:
     """Write the export into ``dest`` (absent or empty); the number of files written."""
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise UsageError(f"{dest} exists and is not an empty folder; give a new folder")
-    return write_folder(otter_files(course, exercise_ids), dest)
+    return write_folder(lambda: otter_files(course, exercise_ids), dest)

@@ -18,6 +18,7 @@ import dataclasses
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -196,11 +197,13 @@ def release_files(course: Course) -> dict[str, bytes]:
     return dict(sorted(files.items()))
 
 
-def write_folder(files: dict[str, bytes], dest: Path) -> int:
-    """Write ``files`` (path inside -> bytes) into ``dest``, absent or empty, whole or not at
-    all: into a temporary folder beside it, then renamed. The number of files written."""
+def write_folder(make_files: Callable[[], dict[str, bytes]], dest: Path) -> int:
+    """Write the files ``make_files`` gives (path inside -> bytes) into ``dest``, absent or
+    empty, whole or not at all: into a temporary folder beside it, then renamed. A ``dest`` in
+    use is refused before anything is made. The number of files written."""
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError(f"{dest} exists and is not an empty folder; give a new folder")
+    files = make_files()
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
@@ -223,6 +226,4 @@ def write_folder(files: dict[str, bytes], dest: Path) -> int:
 
 def write_student_release(course: Course, dest: Path) -> int:
     """Write the release into ``dest`` (absent or empty); the number of files written."""
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise UsageError(f"{dest} exists and is not an empty folder; give a new folder")
-    return write_folder(release_files(course), dest)
+    return write_folder(lambda: release_files(course), dest)

@@ -88,8 +88,12 @@ class Channel:
                 return frame
             chunk = _os_read(self._read_fd, READ_CHUNK)
             if not chunk:  # the grader closed the pipe: nothing more to do
-                _os_exit(0)
+                self.closed()
             self._frames.feed(chunk)
+
+    def closed(self) -> NoReturn:
+        """The grader closed its end: the worker process ends."""
+        _os_exit(0)
 
 
 class GraderCallbackError(Exception):

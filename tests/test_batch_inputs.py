@@ -34,6 +34,17 @@ def make_zip(path: Path, members: dict[str, bytes], when: tuple = (2026, 11, 30,
             archive.writestr(info, data)
 
 
+def run_batch(submissions: Path, out: Path, *options: str) -> None:
+    """`grade batch SUBMISSIONS --out OUT OPTIONS...` as a command; it must succeed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "batch", str(submissions), "--out", str(out), *options],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+
+
 class TestFolders:
     def test_layouts_a_student_may_hand_in(self, tmp_path: Path, course: Course) -> None:
         submissions = tmp_path / "submissions"
@@ -130,16 +141,7 @@ class TestFolders:
             REPO / "solutions" / "exercise3_chain_rule.py"
         )
         out = tmp_path / "out"
-        done = subprocess.run(
-            [
-                *(sys.executable, "-m", "grader", "batch", str(folder), "--out", str(out)),
-                *("--exercise", "exercise3", "--course", str(course.path)),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr
+        run_batch(folder, out, "--exercise", "exercise3", "--course", str(course.path))
         grades = {
             row["student"]: row["exercise3"]
             for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))
@@ -302,17 +304,12 @@ class TestLateWork:
             '"Ng, Ida",23,1003,ida,B\n'
             '"Oz, Jo",24,1004,jo,B\n'
         )
-        done = subprocess.run(
-            [
-                *(sys.executable, "-m", "grader", "batch", str(export), "--out", str(out)),
-                *("--exercise", "exercise1", "--course", str(late_course.path)),
-                *("--roster", str(roster)),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
+        run_batch(
+            export,
+            out,
+            *("--exercise", "exercise1", "--course", str(late_course.path)),
+            *("--roster", str(roster)),
         )
-        assert done.returncode == 0, done.stderr
         grades = {
             row["student"]: row
             for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))

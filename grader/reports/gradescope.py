@@ -28,13 +28,10 @@ from typing import Any
 
 from grader import __version__
 from grader.course import Course
+from grader.reports.json_report import json_number
 from grader.results import CheckResult, CourseResult, ExerciseResult
 
 MAX_PRINTED_LINES = 40  # of what a student's code printed, per exercise, in the output
-
-
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else round(value, 6)
 
 
 def _status(passed: bool) -> str:
@@ -55,8 +52,8 @@ def _check_test(
     return {
         "name": title,
         "number": number,
-        "score": _number(check.score),
-        "max_score": _number(check.max_score),
+        "score": json_number(check.score),
+        "max_score": json_number(check.max_score),
         "status": _status(check.status == "passed"),
         "output": output,
         "output_format": "text",
@@ -73,8 +70,8 @@ def _hidden_total(
     return {
         "name": f"{exercise.exercise} · hidden checks",
         "number": number,
-        "score": _number(sum(check.score for check in hidden)),
-        "max_score": _number(sum(check.max_score for check in hidden)),
+        "score": json_number(sum(check.score for check in hidden)),
+        "max_score": json_number(sum(check.max_score for check in hidden)),
         "status": _status(passed == len(hidden)),
         "output": f"{passed} of {len(hidden)} hidden checks passed",
         "output_format": "text",
@@ -137,7 +134,7 @@ def results_json(
         tests += exercise_tests(exercise, index, course)
         output += _exercise_output(exercise)
     return {
-        "score": _number(result.score),
+        "score": json_number(result.score),
         "execution_time": max(math.ceil(seconds), 0),
         "output": "\n".join(output),
         "output_format": "text",

@@ -22,7 +22,8 @@ from typing import Any
 from grader.results import CourseResult, ExerciseResult
 
 
-def _number(value: float) -> int | float:
+def json_number(value: float) -> int | float:
+    """A score as JSON shows it: a whole number without .0, else at most 6 decimals."""
     return int(value) if float(value).is_integer() else round(value, 6)
 
 
@@ -30,21 +31,21 @@ def exercise_object(result: ExerciseResult) -> dict[str, Any]:
     return {
         "exercise": result.exercise,
         "title": result.title,
-        "score": _number(result.score),
-        "max_score": _number(result.max_score),
+        "score": json_number(result.score),
+        "max_score": json_number(result.max_score),
         "file": result.file,
         "problem": result.problem,
         "output": result.output,
         "notes": result.notes,
         "flags": result.flags,
         "sandbox": result.sandbox,
-        "hidden_points": _number(result.hidden_points),
+        "hidden_points": json_number(result.hidden_points),
         "tests": [
             {
                 "name": check.title,
                 "id": check.id,
-                "score": _number(check.score),
-                "max_score": _number(check.max_score),
+                "score": json_number(check.score),
+                "max_score": json_number(check.max_score),
                 "status": check.status,
                 "hidden": check.hidden,
                 "message": check.message,
@@ -57,8 +58,8 @@ def exercise_object(result: ExerciseResult) -> dict[str, Any]:
 
 def course_object(result: CourseResult) -> dict[str, Any]:
     return {
-        "score": _number(result.score),
-        "max_score": _number(result.max_score),
+        "score": json_number(result.score),
+        "max_score": json_number(result.max_score),
         "exercises": [exercise_object(item) for item in result.exercises],
     }
 
