@@ -2,9 +2,9 @@
 
     python benchmarks/batch_speed.py [--students 200] [--loops 4] [--jobs N] [--runs 20]
 
-1. Worker start: a fresh worker (``python -I -m grader.worker``, numpy imported) against one forked
-   from the warm fork server (grader.forkserver), each from creation to "ready", then killed and
-   reaped; medians of --runs, every protection layer this machine allows.
+1. Worker start: a fresh worker (``python -I -m grader.sandbox.start``, numpy imported) against
+   one forked from the warm fork server (grader.sandbox.forkserver), each from creation to
+   "ready", then killed and reaped; medians of --runs, every protection layer this machine allows.
 2. A synthetic class (benchmarks/synthetic_class.py: solutions, stubs, wrong answers, crashing
    files, --loops looping ones) graded by `grade batch` into an empty folder, timed as a user runs
    it, outputs included. Every score is compared with the one the class's maker expects. Then a
@@ -37,29 +37,30 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.synthetic_class import make_class  # noqa: E402
-from grader import sandbox  # noqa: E402
 from grader.batch.pool import usable_cpus  # noqa: E402
 from grader.course import load_course  # noqa: E402
 from grader.limits import Limits  # noqa: E402
+from grader.sandbox.launcher import Launcher  # noqa: E402
 from tests.helpers import write_course  # noqa: E402
 
 
 def start_cost(runs: int, forked: bool) -> tuple[float, float]:
     """Median milliseconds from asking for a worker to its "ready", and to kill it after."""
+    launcher = Launcher()
     if forked:
-        sandbox.use_forkserver()
+        launcher.use_forkserver()
     starts, kills = [], []
     try:
         for _ in range(runs):
             started = time.perf_counter()
-            worker = sandbox.WorkerProcess(Limits())
+            worker = launcher.take(Limits())
             worker.wait_ready()
             ready = time.perf_counter()
             worker.kill()
             starts.append(1000 * (ready - started))
             kills.append(1000 * (time.perf_counter() - ready))
     finally:
-        sandbox.stop_forkserver()
+        launcher.close()
     return statistics.median(starts), statistics.median(kills)
 
 

@@ -28,7 +28,7 @@ from grader import __version__
 from grader.course import COURSE_FILE, Course, Exercise, find_course, load_course
 from grader.errors import SubmissionLinksOut, SubmissionNotFound, UsageError
 from grader.results import CourseResult, ExerciseResult
-from grader.sandbox import discard_spare_workers, start_spare_worker
+from grader.sandbox.launcher import default_launcher
 from grader.submission import Located, leads_out, locate
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def _grade(
         )
     # Workers first: they start Python and numpy while this process imports the checks.
     for exercise in exercises:
-        start_spare_worker(exercise.limits)
+        default_launcher().start_spare(exercise.limits)
     try:
         from grader.runner import not_submitted
 
@@ -188,7 +188,7 @@ def _grade(
                 if not isinstance(item, ExerciseResult):
                     item.close()
     finally:
-        discard_spare_workers()
+        default_launcher().discard_spares()
 
 
 def doctor(argv: Sequence[str]) -> int:
@@ -198,9 +198,9 @@ def doctor(argv: Sequence[str]) -> int:
     )
     parser.add_argument("--format", choices=("terminal", "json"), default="terminal")
     args = parser.parse_args(list(argv))
-    from grader.isolation import protection_layers
+    from grader.sandbox.layers import layer_reports
 
-    layers = protection_layers()
+    layers = layer_reports()
     if args.format == "json":
         print(json.dumps([layer.__dict__ for layer in layers], indent=2))
         return EXIT_FULL_MARKS

@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 from grader.course import load_course
 from grader.framing import Frame
 from grader.limits import Limits
-from grader.sandbox import WorkerPipes
+from grader.sandbox.pipes import WorkerPipes
 from grader.submission import Source
 from grader.worker import Channel, Worker
 

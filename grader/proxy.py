@@ -28,13 +28,13 @@ from grader.framing import Frame, ProtocolError, pack
 from grader.later import Later
 from grader.limits import Limits
 from grader.protocol import EVALUATIONS_PER_FRAME, Decoder, Encoder
-from grader.sandbox import (
+from grader.sandbox.launcher import take_worker
+from grader.sandbox.pipes import (
     WorkerBrokeProtocol,
     WorkerError,
     WorkerExited,
     WorkerPipes,
     WorkerTimedOut,
-    take_worker,
 )
 from grader.submission import Source
 
@@ -123,7 +123,7 @@ class StudentSession:
 
     ``deadline`` (time.monotonic seconds) ends the whole grading; each call also gets at most
     ``limits.call_seconds``. ``start_worker`` starts each worker: a sandboxed process by default
-    (grader.sandbox), a thread of the student's own kernel for otter-grader
+    (grader.sandbox.launcher), a thread of the student's own kernel for otter-grader
     (grader.kernel_worker).
     """
 

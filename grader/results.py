@@ -57,7 +57,7 @@ class ExerciseResult:
     notes: what the student should know that is not a check (which file was chosen, notebook code
     left out);
     flags: for the instructor, suspicious imports and calls in the code (grader.flags);
-    sandbox: the protection layers that were active for this grading (grader.isolation);
+    sandbox: the protection layers that were active for this grading (grader.sandbox.layers);
     hidden_points: in a student release, the points of the hidden checks left out of it.
     """
 

@@ -28,7 +28,6 @@ from grader.checks import CheckInfo
 from grader.course import Course, Exercise
 from grader.errors import CourseError
 from grader.flags import suspicious_uses
-from grader.isolation import active_layer_names
 from grader.proxy import (
     CallTimedOut,
     LoadFailed,
@@ -41,6 +40,7 @@ from grader.proxy import (
     WrongSignature,
 )
 from grader.results import CheckResult, ExerciseResult
+from grader.sandbox.layers import active_layer_names
 from grader.submission import SubmissionProblem, read_source
 
 PUBLIC_FIXTURES = frozenset({"student", "rng"})

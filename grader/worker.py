@@ -1,8 +1,9 @@
 """The worker: the one process where student code runs.
 
-Started by grader.sandbox as ``python -I -u -m grader.worker READ_FD WRITE_FD`` in a fresh temporary
-directory with a cleared environment and resource limits. It imports numpy, says "ready", then
-serves the grader's requests on its pipes:
+Started by grader.sandbox.child.start, in a fresh interpreter or forked from a warm server, after
+the sandbox's layers: a fresh temporary directory, a cleared environment, resource limits, the
+grading's cgroup and namespaces. It imports numpy, restricts itself, says "ready", then serves
+the grader's requests on its pipes:
 
 - ``load``: run the submission's source as the module ``submission``;
 - ``call``: call a function of that module (or a handle) with decoded arguments. A grader
@@ -32,7 +33,6 @@ the functions it needs, taken before student code can replace them.
 from __future__ import annotations
 
 import difflib
-import functools
 import inspect
 import itertools
 import linecache
@@ -43,12 +43,15 @@ import traceback
 import types
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
 from grader.framing import Frame, FrameBuffer, ProtocolError, WireLimits, pack
 from grader.protocol import EVALUATIONS_PER_FRAME, Decoder, Encoder
+
+if TYPE_CHECKING:
+    from grader.sandbox.child import WorkerSettings
 
 MODULE_NAME = "submission"
 # Arithmetic the grader may apply to objects kept here (a Value in exercise 11: a + b, a ** 2).
@@ -579,81 +582,23 @@ def _describe_syntax_error(error: SyntaxError) -> str:
     return _short(f"{type(error).__name__}: {error.msg}{where}")
 
 
-# Whole system folders the worker may read: programs and libraries, and the kernel's views.
-SYSTEM_FOLDERS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/proc", "/sys")
-# From /etc and /dev only what Python and its libraries use: the worker may be able to read past
-# file permissions (grader.privileges), so nothing secret (/etc/shadow, a disk) may be on the list.
-SYSTEM_FILES = (
-    "/etc/ld.so.cache",
-    "/etc/ld.so.conf",
-    "/etc/ld.so.conf.d",
-    "/etc/localtime",
-    "/etc/nsswitch.conf",
-    "/etc/hosts",
-    "/etc/passwd",
-    "/etc/group",
-    "/etc/alternatives",
-    "/etc/ssl",
-    "/etc/ca-certificates",
-    "/etc/os-release",
-    "/dev/null",
-    "/dev/zero",
-    "/dev/full",
-    "/dev/random",
-    "/dev/urandom",
-)
-
-
-def _give_up_files() -> bool:
-    """Keep read access to Python, its packages, the grader package and the system's programs
-    and libraries, and read-write access to this worker's own folder; lose every other file
-    (grader.landlock). True if the kernel applied it. Runs before any student code."""
-    from grader import landlock
-
-    return landlock.restrict_to(read_only=readable_paths(), read_write=[os.getcwd(), "/dev/null"])
-
-
-@functools.cache
-def readable_paths() -> list[str]:
-    """What a worker may read: Python, its packages, the grader package, the system's programs
-    and libraries. The same for every worker: a fork server works it out once for all of them."""
-    import site
-    import sysconfig
-
-    from grader import landlock
-
-    python = {
-        sys.prefix,
-        sys.base_prefix,
-        sys.exec_prefix,
-        sys.base_exec_prefix,
-        *site.getsitepackages(),
-        *sysconfig.get_paths().values(),
-    }
-    grader_package = os.path.dirname(os.path.abspath(landlock.__file__))
-    return sorted(python | {grader_package, *SYSTEM_FOLDERS, *SYSTEM_FILES})
-
-
-def serve(read_fd: int, write_fd: int) -> NoReturn:
+def serve(read_fd: int, write_fd: int, settings: WorkerSettings) -> NoReturn:
     """Restrict this process, say "ready" on ``write_fd``, then serve requests from ``read_fd``.
 
-    Called in a fresh interpreter (``main``) or in a process forked by grader.forkserver, either
-    way after grader.sandbox's limits and before any student code.
+    Called by grader.sandbox.child.start, in a fresh interpreter or a process forked by the fork
+    server, after the child-stage layers and before any student code. Applies the worker-stage
+    layers (grader.sandbox.layers) to itself, and reports whether they took effect: said before
+    any student code runs, so the grader can believe it.
     """
     channel = Channel(read_fd, write_fd)
-    from grader.privileges import become_nobody
+    from grader.sandbox.layers import apply_worker_layers
 
-    files_restricted = _give_up_files()  # first: it needs the privileges dropped next
-    unprivileged = files_restricted and become_nobody(os.getcwd())
+    applied = apply_worker_layers(settings)
     channel.send(
-        {"op": "ready", "files_restricted": files_restricted, "unprivileged": unprivileged}
+        {
+            "op": "ready",
+            "files_restricted": applied.get("answer key hidden", False),
+            "unprivileged": applied.get("unprivileged user", False),
+        }
     )
     Worker(channel).serve()
-
-
-def main() -> None:
-    serve(int(sys.argv[1]), int(sys.argv[2]))
-
-
-if __name__ == "__main__":
-    main()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader.course import Course, load_course
-from grader.sandbox import describe_status
+from grader.sandbox.pipes import describe_status
 from tests.helpers import (
     failed,
     grade_text,

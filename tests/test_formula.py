@@ -105,7 +105,7 @@ def test_a_log_longer_than_a_worker_sends_is_refused(session: StudentSession) ->
     puts in one, so a hostile worker cannot make one frame cost the grader seconds."""
     from grader.framing import pack, parse_body
     from grader.protocol import EVALUATIONS_PER_FRAME
-    from grader.sandbox import WorkerBrokeProtocol
+    from grader.sandbox.pipes import WorkerBrokeProtocol
 
     session._callbacks[1] = formula("2 * x", "f")
     data = pack({"op": "evaluated", "calls": [[1, 1.0, 2.0]] * (EVALUATIONS_PER_FRAME + 1)})

@@ -2,8 +2,9 @@
 
 A grading process is a grader: it loads the course and its checks once, and grades one submission
 at a time the way `grade` does, with every check in the grader and the student's code in a fresh,
-limited worker. Its workers are forked from a warm fork server (grader.forkserver) of its own, so
-a worker starts in milliseconds instead of the ~100 ms of a fresh interpreter importing numpy.
+limited worker. Its workers are forked from a warm fork server of its own
+(grader.sandbox.forkserver), so a worker starts in milliseconds instead of the ~100 ms of a fresh
+interpreter importing numpy.
 
 What comes back from a grading process is the grading's JSON report (plain data, made by the
 grader, never by student code) with its time.
@@ -63,16 +64,16 @@ _courses: dict[str, Course] = {}
 
 def grade_task(course_path: str, task: dict[str, Any]) -> dict[str, Any]:
     """Grade one task in this process (a pool process or a Dask worker); its JSON report."""
-    from grader import sandbox
     from grader.reports.json_report import exercise_object
     from grader.runner import Grading
+    from grader.sandbox.launcher import default_launcher
 
     if course_path not in _courses:
         _courses[course_path] = load_course(Path(course_path))
-        sandbox.use_forkserver()
-        # At exit, last registered first: the spare worker (and its folder), then the server.
-        atexit.register(sandbox.stop_forkserver)
-        atexit.register(sandbox.discard_spare_workers)
+        launcher = default_launcher()
+        launcher.use_forkserver()
+        # At exit: the spare worker (and its folder and cgroup), then the server.
+        atexit.register(launcher.close)
     course = _courses[course_path]
     item = Task(**task)
     notes = (item.note,) if item.note else ()
@@ -80,8 +81,8 @@ def grade_task(course_path: str, task: dict[str, Any]) -> dict[str, Any]:
     grading = Grading(course, exercise, Path(item.path), item.shown, notes)  # takes the spare
     # The next task's worker starts (forks, restricts itself) while this grading runs; a spare
     # left over because its limits did not fit is stopped first.
-    sandbox.discard_spare_workers()
-    sandbox.start_spare_worker(exercise.limits)
+    default_launcher().discard_spares()
+    default_launcher().start_spare(exercise.limits)
     result = grading.run()
     return {"report": exercise_object(result), "seconds": result.seconds}
 

@@ -18,8 +18,13 @@ import functools
 import os
 import platform
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from grader.libc import libc
+from grader.sandbox.layers import Layer, Stage
+from grader.sandbox.libc import libc
+
+if TYPE_CHECKING:
+    from grader.sandbox.child import WorkerSettings
 
 SYSCALLS = {"x86_64": (444, 445, 446), "aarch64": (444, 445, 446)}
 CREATE_RULESET_VERSION = 1
@@ -115,3 +120,24 @@ def restrict_to(read_only: Iterable[str], read_write: Iterable[str]) -> bool:
         return libc.syscall(restrict_self, ruleset, 0) == 0
     finally:
         os.close(ruleset)
+
+
+class AnswerKeyHidden(Layer):
+    name = "answer key hidden"
+    stage = Stage.WORKER
+    stops = (
+        "Landlock: the worker reads only Python, its packages and system folders, and writes "
+        "only its own folder"
+    )
+
+    def missing(self) -> str | None:
+        if abi_version() >= 1:
+            return None
+        return "needs Linux 5.13+ with Landlock enabled: the worker can open files by path"
+
+    def apply_in_worker(self, settings: WorkerSettings, applied: dict[str, bool]) -> bool:
+        """Keep read access to what grader.sandbox.paths lists and read-write access to the
+        worker's own folder; lose every other file. True if the kernel applied it."""
+        from grader.sandbox.paths import readable_paths
+
+        return restrict_to(read_only=readable_paths(), read_write=[os.getcwd(), "/dev/null"])

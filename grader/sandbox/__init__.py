@@ -1,0 +1,20 @@
+"""The sandbox: everything between the grader and the process where student code runs.
+
+A grading's worker is started by a `Launcher` (grader.sandbox.launcher), fresh
+(``python -I -m grader.sandbox.start``) or forked from a warm fork server
+(grader.sandbox.forkserver), and then goes through one sequence of protection layers
+(grader.sandbox.child) before the first line of student code runs. Each layer is one class in
+one module; grader.sandbox.layers lists them in the order they apply and says which this machine
+has (`grade doctor`).
+
+- ``launcher``: starting workers; spares started ahead; the fork server, as one object.
+- ``process``: one worker process, its pipes, and how it ends.
+- ``pipes``: frames to and from a worker under deadlines and byte budgets.
+- ``child``: the settings a worker starts with, and the sequence that applies the layers.
+- ``layers``: the layer abstraction and the ordered list of layers.
+- ``cgroups``, ``namespaces``, ``resources``, ``landlock``, ``privileges``: the layers.
+- ``start``: the entry point of a fresh worker process.
+
+This package's ``__init__`` imports nothing: the worker imports some of its modules and must
+load as little as it can.
+"""

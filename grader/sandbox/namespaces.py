@@ -1,0 +1,253 @@
+"""Namespaces: a worker's own process tree, network and IPC, and the chain that ends them.
+
+The process tree. The worker is not process 1 of its PID namespace: an init of ours is
+(`run_init`). It never runs student code and never changes its credentials, so the parent-death
+signal it holds cannot be cleared, by the student's code or by the worker dropping root (which
+clears a process's own). When the init ends, the kernel kills every process left in the
+namespace: children that called setsid(), double forks, anything. The chain that ends it:
+
+    grader --(pdeathsig)--> keeper or fork server --(pdeathsig)--> init --(namespace)--> all
+
+so a grader killed by SIGKILL (the OOM killer) takes its gradings' processes with it at once.
+
+Network and IPC. A new network namespace has only a loopback that is down: no connection at all.
+A new IPC namespace (with a new UTS namespace) gives the worker its own SysV shared memory,
+semaphores and message queues, which die with it, and which no other grading can see.
+
+All of these need root or CAP_SYS_ADMIN. GRADE_NO_NAMESPACES=1 switches them off, as on a
+machine that forbids them. Standard library only: the worker's starting process imports this.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import select
+import signal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NoReturn
+
+from grader.sandbox.layers import NO_NAMESPACES, Layer, Stage, switched_off
+from grader.sandbox.libc import libc
+
+if TYPE_CHECKING:
+    from grader.sandbox.child import WorkerSettings
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
+PR_SET_CHILD_SUBREAPER = 36
+# An init reports a worker killed by signal S as exit status 128 + S: process 1 of a namespace
+# cannot kill itself with a signal to pass it on.
+SIGNAL_STATUS_BASE = 128
+INIT_FAILED = 71  # the init could not start the worker
+
+
+@functools.cache
+def _unshare_function() -> Callable[[int], None]:
+    """os.unshare where Python has it (3.12+), else the C library's unshare(2). Looked up in the
+    grader or the fork server, never for the first time in a child after fork."""
+    if hasattr(os, "unshare"):
+        return os.unshare  # type: ignore[no-any-return]
+    loaded = libc()
+
+    def unshare(flags: int) -> None:
+        if loaded.unshare(flags) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, os.strerror(error))
+
+    return unshare
+
+
+def unshare(flags: int) -> None:
+    """unshare(2): move the calling process into new namespaces (CLONE_* ``flags``)."""
+    _unshare_function()(flags)
+
+
+def setns(fd: int, nstype: int) -> None:
+    """setns(2): join the namespace open at ``fd``; for CLONE_NEWPID, the one this process's
+    next children are created in."""
+    if hasattr(os, "setns"):
+        os.setns(fd, nstype)
+        return
+    if libc().setns(fd, nstype) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error))
+
+
+def can_unshare(flags: int) -> bool:
+    """Whether a child process may create these namespaces here, and they are not switched off."""
+    return not switched_off(NO_NAMESPACES) and _probe(flags)
+
+
+@functools.cache
+def _probe(flags: int) -> bool:
+    """Whether a child process may create these namespaces here (probed once, by fork: ~2 ms)."""
+    if not hasattr(os, "fork"):
+        return False
+    _unshare_function()  # loaded here, so the child only calls it
+    pid = os.fork()
+    if pid == 0:  # the probe child: never returns into the grader's code
+        try:
+            _unshare_function()(flags)
+        except OSError:
+            os._exit(1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+def _why_no_namespace() -> str:
+    if switched_off(NO_NAMESPACES):
+        return f"switched off by {NO_NAMESPACES}"
+    return "needs root or CAP_SYS_ADMIN to create namespaces"
+
+
+# ---------------------------------------------------------------- dying with a parent
+
+
+def die_with_parent(lifeline: int | None = None, parent: int | None = None) -> None:
+    """SIGKILL this process when its parent dies, and end it now if the parent already has.
+
+    The parent is known to be alive after the prctl by ``parent`` (its pid: outside a new PID
+    namespace) or by ``lifeline``, the read end of a pipe whose write end only the parent holds
+    (inside one, where getppid() is 0).
+    """
+    libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if parent is not None and os.getppid() != parent:
+        os._exit(INIT_FAILED)
+    if lifeline is not None:
+        readable, _, _ = select.select([lifeline], [], [], 0)
+        if readable:  # end of file: the only writer is gone
+            os._exit(INIT_FAILED)
+
+
+def name_process(name: bytes) -> None:
+    """The name `ps -o comm` and `top` show (15 bytes at most)."""
+    libc().prctl(PR_SET_NAME, ctypes.c_char_p(name[:15]), 0, 0, 0)
+
+
+# ---------------------------------------------------------------- the process tree
+
+
+def enter_pid_namespace() -> None:
+    """Fork into a new PID namespace: the child returns as its process 1; this process stays
+    behind as the keeper, ends as the child ended, and takes it down if it is itself killed.
+
+    What util-linux's ``unshare --pid --fork --kill-child`` does, without its exec.
+    """
+    unshare(CLONE_NEWPID)
+    lifeline_read, lifeline_write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(lifeline_write)
+        die_with_parent(lifeline=lifeline_read)
+        os.close(lifeline_read)
+        return
+    os.close(lifeline_read)
+    name_process(b"grade-keeper")
+    _, status = os.waitpid(child, 0)
+    end_as(status_from_init(os.waitstatus_to_exitcode(status)))
+
+
+def status_from_init(code: int) -> int:
+    """An init's exit code as Popen would give the worker's own status: negative for a signal."""
+    number = code - SIGNAL_STATUS_BASE
+    if code > SIGNAL_STATUS_BASE and number in {int(s) for s in signal.valid_signals()}:
+        return -number
+    return code
+
+
+def end_as(status: int) -> NoReturn:
+    """End this process as one that ended with ``status`` (negative: killed by that signal)."""
+    if status < 0:
+        signal.signal(-status, signal.SIG_DFL)
+        os.kill(os.getpid(), -status)
+    os._exit(status if status >= 0 else INIT_FAILED)
+
+
+def run_init(start_worker: Callable[[], None]) -> NoReturn:
+    """As process 1 of a PID namespace: fork the worker (``start_worker`` runs in the child and
+    never returns), reap whatever ends in the namespace, and end when the worker ends, with the
+    worker's status. Ending kills everything else in the namespace."""
+    name_process(b"grade-init")
+    worker = os.fork()
+    if worker == 0:
+        try:
+            start_worker()
+        finally:
+            os._exit(INIT_FAILED)
+    # Signals meant for the worker's group must not end the init early: only its parent ends it.
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+        signal.signal(number, signal.SIG_IGN)
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(INIT_FAILED)
+        except InterruptedError:
+            continue
+        if pid == worker:
+            code = os.waitstatus_to_exitcode(status)
+            os._exit(code if code >= 0 else SIGNAL_STATUS_BASE - code)
+
+
+# ---------------------------------------------------------------- the layers
+
+
+class WholeTreeKilled(Layer):
+    name = "whole process tree killed"
+    stage = Stage.CHILD
+    stops = (
+        "a PID namespace under an init of ours: no process the worker starts outlives the "
+        "grading, not even if the grader is killed"
+    )
+
+    def missing(self) -> str | None:
+        if can_unshare(CLONE_NEWPID):
+            return None
+        return (
+            _why_no_namespace()
+            + "; a child that calls setsid() can outlive its grading where no cgroup kills it"
+        )
+
+    def apply(self, settings: WorkerSettings) -> None:
+        if os.getpid() != 1:  # the fork server may already have forked it into one
+            enter_pid_namespace()
+
+
+class NoNetwork(Layer):
+    name = "no network"
+    stage = Stage.CHILD
+    stops = "a network namespace with no working interface: no connection, loopback included"
+
+    def missing(self) -> str | None:
+        return None if can_unshare(CLONE_NEWNET) else _why_no_namespace()
+
+    def apply(self, settings: WorkerSettings) -> None:
+        unshare(CLONE_NEWNET)
+
+
+class PrivateIpc(Layer):
+    name = "private IPC"
+    stage = Stage.CHILD
+    stops = (
+        "IPC and UTS namespaces: shared memory, semaphores and message queues of its own, "
+        "gone with the grading"
+    )
+
+    def missing(self) -> str | None:
+        if can_unshare(CLONE_NEWIPC | CLONE_NEWUTS):
+            return None
+        return (
+            _why_no_namespace()
+            + "; SysV shared memory can outlive a grading and be read by the next"
+        )
+
+    def apply(self, settings: WorkerSettings) -> None:
+        unshare(CLONE_NEWIPC | CLONE_NEWUTS)
