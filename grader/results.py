@@ -58,6 +58,7 @@ class ExerciseResult:
     left out);
     flags: for the instructor, suspicious imports and calls in the code (grader.flags);
     sandbox: the protection layers that were active for this grading (grader.sandbox.layers);
+    sandbox_off: the others, each {"name", "why"}: why it was off and what follows;
     hidden_points: in a student release, the points of the hidden checks left out of it.
     """
 
@@ -71,6 +72,7 @@ class ExerciseResult:
     notes: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     sandbox: list[str] = field(default_factory=list)
+    sandbox_off: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     hidden_points: float = 0.0  # points of hidden checks graded later, not here (a release)
 

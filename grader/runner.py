@@ -40,7 +40,7 @@ from grader.proxy import (
     WrongSignature,
 )
 from grader.results import CheckResult, ExerciseResult
-from grader.sandbox.layers import active_layer_names
+from grader.sandbox.layers import active_layer_names, inactive_layers
 from grader.submission import SubmissionProblem, read_source
 
 PUBLIC_FIXTURES = frozenset({"student", "rng"})
@@ -250,6 +250,7 @@ class Grading:
             self.session.workers_restricted if self.session else None,
             self.session.workers_unprivileged if self.session else None,
         )
+        result.sandbox_off = inactive_layers(result.sandbox)
         result.seconds = time.monotonic() - self.started
         return result
 

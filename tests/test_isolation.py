@@ -73,6 +73,49 @@ def test_json_report_names_the_active_layers(capsys: pytest.CaptureFixture[str])
     active = [layer.name for layer in layer_reports() if layer.active]
     assert report["sandbox"] == active
     assert "separate process" in active
+    assert report["sandbox_off"] == [
+        {"name": layer.name, "why": layer.detail} for layer in layer_reports() if not layer.active
+    ]
+
+
+@pytest.mark.parametrize(
+    ("switch", "layers"),
+    [
+        (
+            "GRADE_NO_NAMESPACES",
+            ["whole process tree killed", "no network", "private IPC", "private view"],
+        ),
+        ("GRADE_NO_CGROUPS", ["grading cgroup"]),
+    ],
+)
+def test_layers_switched_off_are_reported_off_with_what_follows(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    switch: str,
+    layers: list[str],
+) -> None:
+    """Where a layer is off, grade doctor and every JSON report say so, and why."""
+    monkeypatch.setenv(switch, "1")
+    assert main(["doctor", "--format", "json"]) == 0
+    doctor = {item["name"]: item for item in json.loads(capsys.readouterr().out)}
+    for name in layers:
+        assert doctor[name]["active"] is False and switch in doctor[name]["detail"]
+    main(
+        [
+            "exercise3",
+            "--course",
+            str(REPO),
+            "--submission",
+            str(REPO / "solutions"),
+            "--format",
+            "json",
+        ]
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert report["score"] == report["max_score"]  # grading still works
+    off = {item["name"]: item["why"] for item in report["sandbox_off"]}
+    for name in layers:
+        assert name not in report["sandbox"] and switch in off[name]
 
 
 @pytest.mark.skipif(

@@ -146,6 +146,11 @@ def results_json(
                 for exercise in result.exercises
                 if exercise.sandbox
             },
+            "sandbox_off": {
+                exercise.exercise: exercise.sandbox_off
+                for exercise in result.exercises
+                if exercise.sandbox_off
+            },
             "flags": {
                 exercise.exercise: exercise.flags for exercise in result.exercises if exercise.flags
             },

@@ -6,6 +6,7 @@ Per exercise::
      "problem": str | null, "output": str, "notes": [str], "flags": [str],
      "sandbox": [names of the protection layers active for this grading, as `grade doctor` names
                  them; the layers a worker applies to itself as that worker reported them],
+     "sandbox_off": [{"name": str, "why": why that layer was off here, and what follows}],
      "hidden_points": number (in a student release: the hidden checks' points, graded later),
      "tests": [{"name": str, "id": str, "score": number, "max_score": number,
                 "status": "passed" | "failed" | "error", "hidden": bool, "message": str,
@@ -39,6 +40,7 @@ def exercise_object(result: ExerciseResult) -> dict[str, Any]:
         "notes": result.notes,
         "flags": result.flags,
         "sandbox": result.sandbox,
+        "sandbox_off": result.sandbox_off,
         "hidden_points": json_number(result.hidden_points),
         "tests": [
             {

@@ -163,6 +163,16 @@ def active_layer_names(
     return names
 
 
-def inactive_layers() -> list[LayerReport]:
-    """The layers this machine lacks, each with what follows: for reports that must say so."""
-    return [report for report in layer_reports() if not report.active]
+def inactive_layers(active: list[str]) -> list[dict[str, str]]:
+    """The layers not among ``active`` (a grading's active layers), each as ``{"name", "why"}``:
+    why it is off, and what follows. For the reports, which must say so."""
+    return [
+        {
+            "name": report.name,
+            "why": report.detail
+            if not report.active
+            else "a worker of the grading did not apply it",
+        }
+        for report in layer_reports()
+        if report.name not in active
+    ]

@@ -102,7 +102,7 @@ def _probe(flags: int) -> bool:
     return os.waitstatus_to_exitcode(status) == 0
 
 
-def _why_no_namespace() -> str:
+def why_no_namespace() -> str:
     if switched_off(NO_NAMESPACES):
         return f"switched off by {NO_NAMESPACES}"
     return "needs root or CAP_SYS_ADMIN to create namespaces"
@@ -212,8 +212,8 @@ class WholeTreeKilled(Layer):
         if can_unshare(CLONE_NEWPID):
             return None
         return (
-            _why_no_namespace()
-            + "; a child that calls setsid() can outlive its grading where no cgroup kills it"
+            why_no_namespace() + "; a process the worker starts can outlive a grader that is "
+            "killed, and, where no cgroup ends it, its grading"
         )
 
     def apply(self, settings: WorkerSettings) -> None:
@@ -227,7 +227,7 @@ class NoNetwork(Layer):
     stops = "a network namespace with no working interface: no connection, loopback included"
 
     def missing(self) -> str | None:
-        return None if can_unshare(CLONE_NEWNET) else _why_no_namespace()
+        return None if can_unshare(CLONE_NEWNET) else why_no_namespace()
 
     def apply(self, settings: WorkerSettings) -> None:
         unshare(CLONE_NEWNET)
@@ -245,7 +245,7 @@ class PrivateIpc(Layer):
         if can_unshare(CLONE_NEWIPC | CLONE_NEWUTS):
             return None
         return (
-            _why_no_namespace()
+            why_no_namespace()
             + "; SysV shared memory can outlive a grading and be read by the next"
         )
 

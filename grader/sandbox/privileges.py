@@ -90,8 +90,8 @@ class UnprivilegedUser(Layer):
     name = "unprivileged user"
     stage = Stage.WORKER
     stops = (
-        "a worker started as root becomes `nobody` after Landlock, keeping only the capability "
-        "to reach Python's files"
+        "a worker started as root becomes `nobody` once its files are limited: with no "
+        "capability in the private view, else keeping only the one to reach Python's files"
     )
 
     def missing(self) -> str | None:

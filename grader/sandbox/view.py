@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING
 
 from grader.sandbox.layers import Layer, Stage
 from grader.sandbox.libc import libc
-from grader.sandbox.namespaces import CLONE_NEWNS, CLONE_NEWPID, can_unshare, unshare
+from grader.sandbox.namespaces import (
+    CLONE_NEWNS,
+    CLONE_NEWPID,
+    can_unshare,
+    unshare,
+    why_no_namespace,
+)
 from grader.sandbox.paths import SYSTEM_FILES, SYSTEM_FOLDERS, grader_package, python_paths
 
 if TYPE_CHECKING:
@@ -182,8 +188,8 @@ class PrivateView(Layer):
         if can_unshare(CLONE_NEWNS | CLONE_NEWPID):
             return None
         return (
-            "needs root or CAP_SYS_ADMIN and a PID namespace: the worker sees the machine's "
-            "files and /proc, as far as Landlock and file permissions allow"
+            why_no_namespace() + ": the worker sees the machine's files and /proc, as far as "
+            "Landlock and file permissions allow"
         )
 
     def apply(self, settings: WorkerSettings) -> None:
