@@ -47,7 +47,9 @@ class WorkerSettings:
     limits: the exercise's limits;
     parent: the pid of the process whose death must end it (the grader, or the fork server);
     cgroups: the folders of the grading's cgroup (grader.sandbox.cgroups), or none;
-    layers: the names of the child-stage layers the grader asks for (those this machine has).
+    layers: the names of the child-stage layers the grader asks for (those this machine has);
+    view_template: where a fork server built the private view for its workers (in its own mount
+    namespace, grader.sandbox.view), or "" for a worker that builds its own.
     """
 
     home: str
@@ -56,6 +58,7 @@ class WorkerSettings:
     parent: int
     cgroups: tuple[str, ...] = ()
     layers: tuple[str, ...] = field(default=())
+    view_template: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -70,6 +73,7 @@ class WorkerSettings:
             parent=int(data["parent"]),
             cgroups=tuple(str(folder) for folder in data["cgroups"]),
             layers=tuple(str(name) for name in data["layers"]),
+            view_template=str(data.get("view_template", "")),
         )
 
 

@@ -10,7 +10,10 @@ nothing a worker may not see.
 Each forked child becomes a process of its own (`_become_process`: its session, folder,
 environment and file descriptors) and then goes through the same sequence of layers as a fresh
 worker (grader.sandbox.child.start). Where it can, the server forks it straight into a new PID
-namespace as its process 1 (`_PidNamespaces`), saving the keeper a fresh worker needs.
+namespace as its process 1 (`_PidNamespaces`), saving the keeper a fresh worker needs; and it
+builds the part of the private view that is the same for every worker once, in a mount
+namespace of its own (grader.sandbox.view.build_template), so that a worker only adds its
+folder, /proc and /dev/shm.
 
 The server dies with its grader (a parent-death signal), and its workers' inits die with it;
 when the grader closes its end of the socket, the server kills its workers and exits.
@@ -47,6 +50,7 @@ from typing import Any, NoReturn
 
 from grader.sandbox import namespaces
 from grader.sandbox.child import WorkerSettings, worker_environment
+from grader.sandbox.layers import available_child_layers
 from grader.sandbox.libc import libc
 from grader.sandbox.process import Started
 
@@ -82,6 +86,8 @@ class Forkserver:
                     "grader.sandbox.forkserver",
                     str(theirs.fileno()),
                     str(os.getpid()),
+                    # The private view is built once, in the server, for all its workers.
+                    "view" if "private view" in available_child_layers() else "",
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -191,8 +197,9 @@ class ForkserverStarter:
 class _Server:
     """The server's state: its socket to the grader, its lifeline, the workers it forked."""
 
-    def __init__(self, control: socket.socket) -> None:
+    def __init__(self, control: socket.socket, view_template: str) -> None:
         self.control = control
+        self.view_template = view_template
         # Only this process holds the write end: a child forked into a PID namespace (where
         # getppid() says 0) learns from it whether this server still lives.
         self.lifeline_read, self.lifeline_write = os.pipe()
@@ -235,6 +242,7 @@ class _Server:
 
     def _fork(self, request: dict[str, Any], fds: tuple[int, int, int]) -> dict[str, Any]:
         settings = WorkerSettings.from_json(json.dumps(request["settings"]))
+        settings = dataclasses.replace(settings, view_template=self.view_template)
         direct = WHOLE_TREE in settings.layers and self.pid_namespaces.available
         try:
             pid = self.pid_namespaces.fork() if direct else os.fork()
@@ -410,7 +418,13 @@ def main() -> None:
     _fresh_state()  # once here, so that its first-use costs (~13 ms) are not paid per worker
     landlock.abi_version()  # and what every worker asks the same way, answered once for all
     paths.readable_paths()
-    server = _Server(control)
+    template = ""
+    if sys.argv[3:4] == ["view"]:
+        # Built in a mount namespace of the server's own: the machine never sees it.
+        template = os.path.join(os.getcwd(), "view")
+        view.private_mounts()
+        view.build_template(template)
+    server = _Server(control, template)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     # A killed worker's keeper or init may leave processes behind for a moment. Left to the
     # machine's init, which may reap late or never (a container whose process 1 is not an init),

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import os
 import platform
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,10 +47,18 @@ MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
 PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
-SHARED_MEMORY_BYTES = 16 * 1024 * 1024  # /dev/shm: Python's semaphores need a little
+# /dev/shm: Python's semaphores need a little; what is there counts in the grading's memory.
+SHARED_MEMORY = "mode=1777,size=16m"
+STANDARD_LINKS = (
+    ("fd", "/proc/self/fd"),
+    ("stdin", "/proc/self/fd/0"),
+    ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+)
+VIEW_HOME = "/grading"  # where the worker's own folder is in the view: its HOME and TMPDIR
 KERNEL_FOLDERS = ("/proc", "/sys")  # mounted anew (/proc) or in part (/sys), never bound whole
 CPU_FOLDER = "/sys/devices/system/cpu"
-ROOT_FOLDER = "root"  # beside the worker's folder: where the view is built, then entered
+ROOT_FOLDER = "root"  # beside a fresh worker's folder: where its view is built, then entered
 
 
 def _mount(source: str | None, target: str, kind: str | None, flags: int, data: str = "") -> None:
@@ -81,11 +90,11 @@ def _pivot_root(new_root: str) -> None:
 
 
 class _Builder:
-    """Builds the view under ``root``, a fresh tmpfs: folders, links and bind mounts."""
+    """Builds a view under ``root``, a fresh tmpfs: folders, links and bind mounts."""
 
     def __init__(self, root: str) -> None:
         self.root = root
-        self.bound: list[str] = []  # paths bound so far: what lies beneath them is there too
+        self.bound: list[str] = []  # real paths bound so far: what lies beneath is there too
 
     def inside(self, path: str) -> str:
         return self.root + path
@@ -93,85 +102,106 @@ class _Builder:
     def covered(self, path: str) -> bool:
         return any(path == done or path.startswith(done.rstrip("/") + "/") for done in self.bound)
 
-    def expose(self, path: str, writable: bool = False) -> None:
-        """Make ``path`` of the machine appear at the same place in the view, read-only unless
-        ``writable``. A symbolic link is made again as a link, and what it points to is exposed
-        in turn where it is a system path."""
-        path = os.path.normpath(path)
-        if self.covered(path) or not os.path.lexists(path):
+    def expose(self, path: str) -> None:
+        """Make ``path`` of the machine resolve in the view as it does here: each symbolic link
+        on the way is made again as a link, and the real file or folder is bound read-only."""
+        path = os.path.abspath(path)
+        real = os.path.realpath(path)
+        if not os.path.exists(real):
             return
-        self._folders_to(os.path.dirname(path))
-        if os.path.islink(path):
-            target = os.readlink(path)
-            if not os.path.lexists(self.inside(path)):
-                os.symlink(target, self.inside(path))
-            return
-        if os.path.isdir(path):
-            os.makedirs(self.inside(path), mode=0o755, exist_ok=True)
-        else:
-            with open(self.inside(path), "a"):
+        if real != path:
+            self._links_to(path)
+        if not self.covered(real):
+            self._folders_to(os.path.dirname(real))
+            self.bind(real, self.inside(real), writable=False)
+            self.bound.append(real)
+
+    def bind(self, source: str, target: str, writable: bool) -> None:
+        """Bind ``source`` at ``target`` (made here), without set-user-ID and, but for a device,
+        without devices; keeping what the source's own mount forbids (a remount may only add)."""
+        if os.path.isdir(source):
+            os.makedirs(target, mode=0o755, exist_ok=True)
+        elif not os.path.exists(target):
+            with open(target, "a"):
                 pass
-        flags = MS_BIND | MS_REC
-        _mount(path, self.inside(path), None, flags)
-        extra = 0 if writable else MS_RDONLY
-        device = path in DEVICES
-        _mount(
-            None,
-            self.inside(path),
-            None,
-            MS_REMOUNT | MS_BIND | MS_NOSUID | extra | (0 if device else MS_NODEV),
-        )
-        self.bound.append(path)
+        _mount(source, target, None, MS_BIND | MS_REC)
+        kept = os.statvfs(source).f_flag & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        flags = kept | MS_NOSUID | (0 if writable else MS_RDONLY)
+        flags |= 0 if source in DEVICES else MS_NODEV
+        _mount(None, target, None, MS_REMOUNT | MS_BIND | flags)
 
     def _folders_to(self, folder: str) -> None:
-        """The view's own folders down to ``folder``, each readable by anyone; a link on the way
-        is made again as a link."""
+        """The view's own folders down to ``folder`` (which has no link on the way), each
+        readable by anyone, up to where a bound folder already holds the rest."""
         here = ""
         for part in Path(folder).parts[1:]:
             here += "/" + part
             if self.covered(here):
                 return
-            if os.path.islink(here):
-                if not os.path.lexists(self.inside(here)):
-                    os.symlink(os.readlink(here), self.inside(here))
-                return
             os.makedirs(self.inside(here), mode=0o755, exist_ok=True)
 
+    def _links_to(self, path: str) -> None:
+        """Each symbolic link met while resolving ``path``, made again in the view, with the
+        folders between them."""
+        pending = list(Path(path).parts[1:])
+        current = "/"
+        for _ in range(256):  # more than any chain of links the kernel itself follows
+            if not pending:
+                return
+            candidate = os.path.join(current, pending.pop(0))
+            if self.covered(candidate):
+                return  # a bound folder resolves the rest as the machine does
+            if os.path.islink(candidate):
+                target = os.readlink(candidate)
+                self._folders_to(current)
+                if not os.path.lexists(self.inside(candidate)):
+                    os.symlink(target, self.inside(candidate))
+                resolved = os.path.normpath(os.path.join(current, target))
+                pending = list(Path(resolved).parts[1:]) + pending
+                current = "/"
+            else:
+                current = candidate
+        raise OSError(40, f"too many links on the way to {path}")
 
-def build_view(home: str) -> None:
-    """Build the view for a worker whose folder is ``home`` and move this process into it (in a
-    new mount namespace, as process 1 of a new PID namespace)."""
-    unshare(CLONE_NEWNS)
-    # Nothing mounted from here on reaches the machine's namespace, nor the other way round.
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    root = os.path.join(os.path.dirname(home), ROOT_FOLDER)
+
+def build_template(root: str) -> None:
+    """Build, at ``root`` (an empty folder), all of a view that is the same for every worker:
+    Python, its packages, the grader, the system's files; empty mount points for the worker's
+    folder, /proc and /dev/shm. Read-only once built. The fork server builds one for all its
+    workers; a fresh worker builds its own."""
     os.makedirs(root, mode=0o755, exist_ok=True)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
     view = _Builder(root)
     system = [path for path in SYSTEM_FOLDERS if path not in KERNEL_FOLDERS]
-    for path in [*system, *python_paths(), grader_package()]:
+    for path in [*system, *python_paths(), grader_package(), *SYSTEM_FILES, CPU_FOLDER]:
         view.expose(path)
-    for path in SYSTEM_FILES:
-        if not path.startswith("/dev/"):
-            view.expose(path)
-    for device in DEVICES:
-        view.expose(device)
-    shm = view.inside("/dev/shm")
-    os.makedirs(shm, mode=0o755, exist_ok=True)
-    _mount("tmpfs", shm, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={SHARED_MEMORY_BYTES}")
-    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0")):
-        os.symlink(target, view.inside(f"/dev/{name}"))
-    os.symlink("/proc/self/fd/1", view.inside("/dev/stdout"))
-    os.symlink("/proc/self/fd/2", view.inside("/dev/stderr"))
-    view.expose(CPU_FOLDER)
+    for path in (VIEW_HOME, "/dev/shm"):
+        os.makedirs(view.inside(path), mode=0o755, exist_ok=True)
     os.makedirs(view.inside("/proc"), mode=0o555, exist_ok=True)
-    _mount("proc", view.inside("/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    view.expose(home, writable=True)
     os.makedirs(view.inside("/tmp"), mode=0o755, exist_ok=True)
+    for name, target in STANDARD_LINKS:
+        os.symlink(target, view.inside(f"/dev/{name}"))
     # The view's own folders are done: nothing more may be made in them.
     _mount(None, root, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def private_mounts() -> None:
+    """A mount namespace of this process's own, from which nothing reaches the machine's."""
+    unshare(CLONE_NEWNS)
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+
+
+def enter(root: str, home: str) -> None:
+    """Move this process (process 1 of a new PID namespace, in a mount namespace of its own)
+    into the view built at ``root``, with the worker's folder ``home`` at `VIEW_HOME`, a
+    /dev/shm and a /proc of its own."""
+    _Builder(root).bind(home, root + VIEW_HOME, writable=True)
+    _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, SHARED_MEMORY)
+    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _pivot_root(root)
-    os.chdir(home)
+    os.chdir(VIEW_HOME)
+    os.environ["HOME"] = os.environ["TMPDIR"] = VIEW_HOME
+    tempfile.tempdir = None  # found again from TMPDIR
 
 
 class PrivateView(Layer):
@@ -193,4 +223,10 @@ class PrivateView(Layer):
         )
 
     def apply(self, settings: WorkerSettings) -> None:
-        build_view(settings.home)
+        private_mounts()
+        if settings.view_template:
+            root = settings.view_template
+        else:
+            root = os.path.join(os.path.dirname(settings.home), ROOT_FOLDER)
+            build_template(root)
+        enter(root, settings.home)
