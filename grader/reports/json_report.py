@@ -15,7 +15,8 @@ Per exercise::
 
 The strings are the submission's as they are (a program reading the report gets what the code
 printed); the printed text is made safe by grader.safe_text.json_text: the control characters
-JSON leaves raw are written as ``\\u`` escapes, which parse to the same strings.
+JSON leaves raw, and the ``#`` of a ``##[`` GitHub Actions would obey, are written as ``\\u``
+escapes, which parse to the same strings.
 """
 
 from __future__ import annotations
