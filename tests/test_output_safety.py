@@ -327,6 +327,8 @@ def batch(tmp_path_factory: pytest.TempPathFactory, course: Course) -> Path:
             text = f"print({HONEST_PRINTED!r})\n{text}"
         with open(folder + b"/exercise1_derivatives.py", "w", encoding="utf-8") as handle:
             handle.write(text)
+    with open(submissions + b"/" + NOT_UTF8 + b" broken.zip", "wb") as handle:
+        handle.write(b"not a zip")  # named in the problem its feedback states
     roster = root / "roster.csv"
     roster.write_text(
         "Student,ID,SIS User ID,SIS Login ID,Section\n"
@@ -381,8 +383,11 @@ def read_csv_text(text: str) -> list[list[str]]:
 
 
 def test_a_name_that_is_not_utf8_is_graded_and_shown_escaped(batch: Path) -> None:
-    names = [row[0] for row in read_csv(batch / "grades.csv")[1:]]
-    assert "Zo\\xeb" in names and HONEST in names
+    rows = {row[0]: row[1:] for row in read_csv(batch / "grades.csv")[1:]}
+    assert rows["Zo\\xeb"] == ["10", "10"] and rows["Zo\\xeb broken"] == ["0", "0"]
+    assert HONEST in rows
+    broken = (batch / "feedback" / "Zo_broken.md").read_text(encoding="utf-8")
+    assert "Zo\\\\xeb broken.zip could not be unpacked" in broken
     feedback = (batch / "feedback" / "Zo.md").read_text(encoding="utf-8")
     assert "feedback for Zo\\\\xeb" in feedback  # \x escaped once more, as Markdown needs
 
@@ -412,7 +417,7 @@ def test_markdown_feedback_keeps_output_and_messages_inside_their_fences(batch: 
 
 def test_no_name_or_text_adds_markup_to_markdown_feedback(batch: Path) -> None:
     files = sorted((batch / "feedback").glob("*.md"))
-    assert len(files) == 9
+    assert len(files) == 10
     names = []
     for path in files:
         tokens = markdown_tokens(path.read_text(encoding="utf-8"))
@@ -420,8 +425,9 @@ def test_no_name_or_text_adds_markup_to_markdown_feedback(batch: Path) -> None:
         assert not [token for token in tokens if token.type.startswith("html")]
         inline = [child for token in tokens for child in token.children or []]
         assert not [child for child in inline if child.type in ("html_inline", "link_open")]
-        strong = [child for child in inline if child.type in ("em_open", "strong_open")]
-        assert len(strong) == 1  # the total's own **bold**
+        assert "em_open" not in [child.type for child in inline]
+        bold = [inline[i + 1].content for i, t in enumerate(inline) if t.type == "strong_open"]
+        assert all(text.startswith(("Total:", "Could not be graded:")) for text in bold)
         names.append(rendered(tokens[1]).rsplit("feedback for ", 1)[1])
     assert HTML in names and FORMULA_NAMES[0] in names
 

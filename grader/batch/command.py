@@ -169,7 +169,7 @@ def _plan(course: Course, exercises: list[Exercise], entries: list[StudentEntry]
             link = leads_out(found.path, entry.root or entry.folder)
             if link is not None:
                 key = (entry.key, exercise.id, NOT_SUBMITTED, version)
-                planned.append(Planned(entry, exercise, key, None, safe_text.terminal(link)))
+                planned.append(Planned(entry, exercise, key, None, link))
                 continue
             file_hash = hashlib.sha256(found.path.read_bytes()).hexdigest()
             inside = found.path.relative_to(entry.root or entry.folder)
@@ -189,7 +189,8 @@ def _record_missing(course: Course, book: Gradebook, item: Planned) -> None:
     from grader.reports.json_report import exercise_object
     from grader.runner import not_submitted
 
-    report = exercise_object(not_submitted(course, item.exercise, item.missing))
+    # Why nothing was graded may name the student's files (a zip, a link): shown escaped.
+    report = exercise_object(not_submitted(course, item.exercise, safe_text.terminal(item.missing)))
     book.record(item.key, item.entry.name, None, report, 0.0, _now())
 
 
