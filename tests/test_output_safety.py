@@ -455,7 +455,11 @@ def test_html_outputs_escape_every_student_string(batch: Path) -> None:
 # ---------------------------------------------------------------- the functions themselves
 
 
-@given(st.text())
+# Any text, with lone surrogates (from names that were not UTF-8) among it.
+ANY_TEXT = st.text(st.one_of(st.characters(), st.sampled_from("\ud800\udc80\udcff\x1b\x9b\r")))
+
+
+@given(ANY_TEXT)
 def test_terminal_leaves_nothing_to_obey_and_is_stable(text: str) -> None:
     shown = safe_text.terminal(text)
     assert not OBEYED.search(shown) and "\r" not in shown
@@ -463,6 +467,9 @@ def test_terminal_leaves_nothing_to_obey_and_is_stable(text: str) -> None:
     assert safe_text.terminal(shown) == shown
     line = safe_text.filename(text)
     assert "\n" not in line and safe_text.filename(line) == line
+    for function in (safe_text.xml, safe_text.json_text, safe_text.github_log, safe_text.csv_cell):
+        once = function(text)
+        assert function(once) == once
 
 
 def test_honest_text_is_unchanged() -> None:
