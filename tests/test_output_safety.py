@@ -218,6 +218,15 @@ def test_json_report_parses_to_the_same_strings_but_prints_nothing_obeyed(
     assert not OBEYED.search(out) and "##[" not in out
 
 
+def strings(value: object) -> list[str]:
+    """Every string in a JSON document."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [text for item in value for text in strings(item)] if isinstance(value, list) else []
+
+
 def test_gradescope_results_show_the_attack_as_text(
     hostile: ExerciseResult, course: Course
 ) -> None:
@@ -227,15 +236,6 @@ def test_gradescope_results_show_the_attack_as_text(
     assert not any(OBEYED.search(text) for text in strings(document))
     assert SHOWN_CLEAR in document["output"] and "\\xffx.py" in document["output"]
     assert any("\\x1b[2J\\x00" in test["output"] for test in document["tests"])
-
-
-def strings(value: object) -> list[str]:
-    """Every string in a JSON document."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        value = list(value.values())
-    return [text for item in value for text in strings(item)] if isinstance(value, list) else []
 
 
 # ---------------------------------------------------------------- GitHub Actions
