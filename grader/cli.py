@@ -12,6 +12,10 @@
 Exit status: 0 full marks; 1 graded, not full marks; 2 could not grade (a usage, course or file
 error), with one line on stderr saying what is wrong and how to fix it. With --fail-under SCORE,
 1 below SCORE and 0 from it; in GitHub Actions without it, 0 for any grading that ran.
+
+What the submission controls is printed as grader.safe_text makes it safe: the reports do it for
+what they show, file names are shown by safe_text.filename, and the one error line on stderr is
+kept to one line with nothing a terminal or GitHub Actions would obey.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from grader import __version__
+from grader import __version__, safe_text
 from grader.course import COURSE_FILE, Course, Exercise, find_course, load_course
 from grader.errors import SubmissionLinksOut, SubmissionNotFound, UsageError
 from grader.results import CourseResult, ExerciseResult
@@ -118,12 +122,13 @@ def _course(given: Path | None) -> Course:
 
 
 def _shown(path: Path) -> str:
-    """``path`` relative to the current folder when it lies below it."""
+    """``path`` as reports name it: relative to the current folder when it lies below it, on one
+    line, a name that is not UTF-8 with its bytes escaped (safe_text.filename)."""
     try:
         relative = os.path.relpath(path)
     except ValueError:
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
+        relative = ".."
+    return safe_text.filename(path if relative.startswith("..") else relative)
 
 
 def _grading(course: Course, exercise: Exercise, found: Located, run_all_cells: bool) -> Grading:
@@ -342,11 +347,17 @@ def _exit_status(
     return EXIT_FULL_MARKS if result.full_marks else EXIT_NOT_FULL_MARKS
 
 
+def _error_line(error: Exception) -> str:
+    """The error's message on one line, as a terminal or a CI log shows it without obeying it:
+    it may quote a file name or folder the student chose."""
+    return safe_text.github_log(safe_text.terminal(str(error), one_line=True))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(sys.argv[1:] if argv is None else argv)
     except UsageError as error:
-        print(f"grade: {error}", file=sys.stderr)
+        print(f"grade: {_error_line(error)}", file=sys.stderr)
         return EXIT_CANNOT_GRADE
     except KeyboardInterrupt:
         print("grade: interrupted", file=sys.stderr)

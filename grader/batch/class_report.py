@@ -4,6 +4,11 @@ It shows the distribution of total scores and each exercise's average (plots dra
 embedded as SVG), each check's pass rate with the messages of its failures grouped (hardest checks
 first: what most of the class gets wrong), the slowest gradings, and the flagged ones: timeouts,
 crashes, files that could not be loaded, suspicious code (grader.flags).
+
+Students' names, messages and problems are written as feedback's HTML templates write every value
+(grader.batch.feedback.template_environment): through grader.safe_text.terminal, then escaped by
+jinja2's autoescape. The plots are the one markup inserted as it is (``|safe``): matplotlib's SVG,
+whose text is the course's exercise ids and the grader's labels, escaped by matplotlib.
 """
 
 from __future__ import annotations
@@ -12,9 +17,8 @@ import io
 from collections import Counter, defaultdict
 from typing import Any
 
-import jinja2
-
 from grader.batch.exports import StudentGrades, number
+from grader.batch.feedback import template_environment
 from grader.course import Course, Exercise
 
 SLOWEST = 10  # gradings listed as the slowest
@@ -144,12 +148,8 @@ def render(
     for student in students:
         for exercise in exercises:
             by_exercise[exercise.id].append(student.score(exercise.id))
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("grader.batch", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    return environment.get_template("report.html.j2").render(
+    template = template_environment("html").get_template("report.html.j2")
+    return template.render(
         course_title=course.title,
         student_count=len(students),
         grading_count=len(gradings),

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader import __version__
+from grader import __version__, safe_text
 from grader.batch import timing
 from grader.course import COURSE_FILE, Course, Exercise
 from grader.errors import SubmissionNotFound, UsageError
@@ -172,7 +172,8 @@ def _plan(course: Course, exercises: list[Exercise], entries: list[StudentEntry]
                 planned.append(Planned(entry, exercise, key, None, link))
                 continue
             file_hash = hashlib.sha256(found.path.read_bytes()).hexdigest()
-            shown = f"{entry.name}/{found.path.relative_to(entry.root or entry.folder)}"
+            inside = found.path.relative_to(entry.root or entry.folder)
+            shown = safe_text.filename(f"{entry.name}/{inside}")
             task = Task(entry.key, exercise.id, str(found.path), shown, found.note)
             planned.append(
                 Planned(entry, exercise, (entry.key, exercise.id, file_hash, version), task)
@@ -188,7 +189,8 @@ def _record_missing(course: Course, book: Gradebook, item: Planned) -> None:
     from grader.reports.json_report import exercise_object
     from grader.runner import not_submitted
 
-    report = exercise_object(not_submitted(course, item.exercise, item.missing))
+    # Why nothing was graded may name the student's files (a zip, a link): shown escaped.
+    report = exercise_object(not_submitted(course, item.exercise, safe_text.terminal(item.missing)))
     book.record(item.key, item.entry.name, None, report, 0.0, _now())
 
 
@@ -243,7 +245,12 @@ def _run_batch(
     from grader.batch.progress import Progress
 
     started = time.monotonic()
-    entries = discover(course, args.submissions, out / ".work" / "unpacked")
+    # Names come from folder and zip names: shown escaped when not UTF-8 (the gradebook, every
+    # output and every encoder needs text it can write).
+    entries = [
+        replace(entry, name=safe_text.filename(entry.name))
+        for entry in discover(course, args.submissions, out / ".work" / "unpacked")
+    ]
     book = Gradebook(out / GRADEBOOK_FILE)
     try:
         planned = _plan(course, exercises, entries)
@@ -285,7 +292,8 @@ def _run_batch(
         f"gradebook, grades.csv, feedback/ and report.html are in {out}"
     )
     for failure in failures:
-        print(f"grade: could not grade {failure}", file=sys.stderr)
+        shown = safe_text.terminal(failure, one_line=True)  # it names the student
+        print(f"grade: could not grade {shown}", file=sys.stderr)
     return 1 if failures else 0
 
 

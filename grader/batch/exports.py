@@ -9,6 +9,11 @@ column per exercise, then a ``Points Possible`` row under the header. A roster r
 submission by SIS Login ID, then ID, then SIS User ID, then the student's name (any case), against
 the submission's name and, for a Gradescope export, its sid and email. A student in the roster
 with no submission gets empty cells (Canvas leaves those grades as they are).
+
+Text cells (a student's name, the roster's columns) are written through grader.safe_text.csv_cell:
+one a spreadsheet would run as a formula (``=HYPERLINK(...)``, ``@SUM(...)``) starts with a single
+quote, and control characters are shown as escapes. Scores are numbers the grader wrote, and are
+written as they are.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader import safe_text
 from grader.batch.discover import StudentEntry
 from grader.batch.gradebook import Grading
 from grader.course import Exercise
@@ -55,7 +61,7 @@ def grades_csv(exercises: list[Exercise], students: list[StudentGrades]) -> str:
     for student in students:
         writer.writerow(
             [
-                student.entry.name,
+                safe_text.csv_cell(student.entry.name),
                 *(number(student.score(exercise.id)) for exercise in exercises),
                 number(student.total()),
             ]
@@ -123,6 +129,6 @@ def canvas_csv(
             else number(match.score(exercise.id))
             for exercise in exercises
         ]
-        writer.writerow([*(row[column] for column in CANVAS_COLUMNS), *cells])
+        writer.writerow([*(safe_text.csv_cell(row[column]) for column in CANVAS_COLUMNS), *cells])
     unmatched = [student.entry.name for student in students if student.entry.key not in matched]
     return out.getvalue(), unmatched

@@ -8,6 +8,13 @@ What a student sees of the hidden checks follows course.yaml's ``feedback: {hidd
 - ``none``: nothing; the scores shown are the public checks' alone.
 
 The instructor-only parts of a grading (suspicious-code flags, the sandbox layers) are left out.
+
+Every value a template writes passes one function of grader.safe_text first, as the template
+environment's ``finalize`` (template_environment): in HTML, terminal() and then jinja2's
+autoescape; in Markdown, markdown_inline(), or, where the template asks for it, a code span
+(``md_code``) or a fenced block whose fence is longer than any backtick run in the text
+(``md_block``: what the code printed, each message). A student's name, file, message or output
+cannot add markup, a link, a script or a heading, nor close the block it is shown in.
 """
 
 from __future__ import annotations
@@ -16,21 +23,42 @@ import functools
 from typing import Any
 
 import jinja2
+import markupsafe
 
+from grader import safe_text
 from grader.batch.exports import StudentGrades, number
 from grader.course import Course, Exercise
 
 MAX_OUTPUT_CHARS = 4_000  # of what the student's code printed, per exercise
 
 
+def _in_html(value: object) -> str:
+    """A value an HTML template writes, shown as safe_text.terminal shows it; autoescape then
+    escapes it. Markup the template made (``|safe``, ``join``) keeps its tags."""
+    if isinstance(value, markupsafe.Markup):
+        return markupsafe.Markup(safe_text.terminal(str(value)))
+    return safe_text.terminal(str(value))
+
+
+def _in_markdown(value: object) -> str:
+    """A value a Markdown template writes: inline text, unless a filter made it a span or block."""
+    return safe_text.markdown_inline(value if isinstance(value, str) else str(value))
+
+
 @functools.cache
-def _environment(autoescape: bool) -> jinja2.Environment:
-    return jinja2.Environment(
+def template_environment(kind: str) -> jinja2.Environment:
+    """The templates for ``kind`` "html" (autoescaped) or "md", each value made safe for it."""
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("grader.batch", "templates"),
-        autoescape=autoescape,
+        autoescape=kind == "html",
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        finalize=_in_html if kind == "html" else _in_markdown,
     )
+    if kind == "md":
+        environment.filters["md_code"] = safe_text.markdown_code
+        environment.filters["md_block"] = safe_text.markdown_block
+    return environment
 
 
 def _exercise_view(exercise: Exercise, student: StudentGrades, hidden: str) -> dict[str, Any]:
@@ -98,5 +126,5 @@ def student_view(course: Course, exercises: list[Exercise], student: StudentGrad
 
 def render(view: dict[str, Any], kind: str) -> str:
     """The feedback as ``kind`` "md" or "html"."""
-    template = _environment(kind == "html").get_template(f"feedback.{kind}.j2")
+    template = template_environment(kind).get_template(f"feedback.{kind}.j2")
     return template.render(**view)

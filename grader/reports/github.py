@@ -2,15 +2,18 @@
 
 - **Annotations**: an ``::error`` workflow command per failing check, on the line of the student's
   function the check's message names (else line 1 of the file), so the failure shows on the
-  student's code in the pull request and the run's summary. Values are escaped as GitHub requires.
+  student's code in the pull request and the run's summary. Values are made terminal-safe
+  (grader.safe_text.terminal), then escaped as GitHub requires, so a message is one line.
 - **Fencing**: everything else `grade` prints (the report, with whatever the student's code
   printed) goes between ``::stop-commands::TOKEN`` and ``::TOKEN::``, with a token nobody can
-  guess, so that printed output cannot forge an annotation or set a variable.
+  guess, so that printed output cannot forge an annotation, mask a value or set a variable.
 - **Step summary**: a Markdown table of the scores, appended to the file ``$GITHUB_STEP_SUMMARY``
   names.
 - **Classroom result**: the ``result`` step output that GitHub Classroom's
   autograding-grading-reporter reads: base64 of ``{"version": 1, "status", "max_score",
   "tests": [{"name", "status", "score", "message", ...}]}``, appended to ``$GITHUB_OUTPUT``.
+  The reporter prints each message into the log unfenced, so messages pass
+  grader.safe_text.github_log: no line of them can be read as a workflow command.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import re
 import secrets
 from pathlib import Path
 
+from grader import safe_text
 from grader.results import CheckResult, CourseResult, ExerciseResult
 
 
@@ -75,7 +79,7 @@ def _line_of(check: CheckResult, lines: dict[str, int]) -> int:
 def annotations(result: ExerciseResult | CourseResult) -> list[str]:
     """One ``::error`` command per check that did not pass, on the student's file."""
     commands = []
-    for exercise in _exercises(result):
+    for exercise in _exercises(safe_text.each_text(result, safe_text.terminal)):
         if exercise.file is None:
             continue
         lines = _function_lines(Path(exercise.file))
@@ -93,7 +97,8 @@ def annotations(result: ExerciseResult | CourseResult) -> list[str]:
 
 def fenced(text: str) -> str:
     """``text`` between stop-commands markers with a fresh random token: no line of it is read
-    as a workflow command."""
+    as a workflow command (``::error::``, ``::add-mask::``, ``##[set-output]``, even a
+    ``::stop-commands::`` of its own: only the token resumes them)."""
     token = secrets.token_hex(16)
     return f"::stop-commands::{token}\n{text}\n::{token}::"
 
@@ -115,7 +120,7 @@ def summary(result: ExerciseResult | CourseResult) -> str:
 def classroom_result(result: ExerciseResult | CourseResult) -> str:
     """The base64 JSON that GitHub Classroom's grading reporter reads from a step's ``result``."""
     tests = []
-    for exercise in _exercises(result):
+    for exercise in _exercises(safe_text.each_text(result, safe_text.github_log)):
         for check in exercise.checks:
             tests.append(
                 {

@@ -19,6 +19,10 @@ message), ``tags`` (the exercise id, and the kind of error) and ``visibility``. 
 each shown from ``feedback: {gradescope_visibility: ...}`` on: ``after_due_date`` (the default),
 ``after_published`` or ``visible``. Gradescope hides a student's total while any test is not yet
 visible to them.
+
+Every text from the submission (its output, messages, file names) is shown as
+grader.safe_text.terminal shows it: control characters as escapes, and names that are not UTF-8
+with their bytes escaped, so results.json can always be written.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from grader import __version__
+from grader import __version__, safe_text
 from grader.course import Course
 from grader.reports.json_report import json_number
 from grader.results import CheckResult, CourseResult, ExerciseResult
@@ -128,8 +132,9 @@ def results_json(
 ) -> dict[str, Any]:
     """The results.json object for one submission graded in ``seconds``; ``notes`` open the
     output (say, which uploaded file was taken for which exercise)."""
+    result = safe_text.each_text(result, safe_text.terminal)  # what the submission controls
     tests = []
-    output = [*(notes or [])]
+    output = [safe_text.terminal(note) for note in notes or []]
     for index, exercise in enumerate(result.exercises, start=1):
         tests += exercise_tests(exercise, index, course)
         output += _exercise_output(exercise)

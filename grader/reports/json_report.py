@@ -13,6 +13,11 @@ Per exercise::
                 "kind": for an error, what kind (grader.results.ERROR_KINDS), else ""}]}
 
 ``grade all`` wraps them: {"score": number, "max_score": number, "exercises": [...]}.
+
+The strings are the submission's as they are (a program reading the report gets what the code
+printed); the printed text is made safe by grader.safe_text.json_text: the control characters
+JSON leaves raw, and the ``#`` of a ``##[`` GitHub Actions would obey, are written as ``\\u``
+escapes, which parse to the same strings.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from grader import safe_text
 from grader.results import CourseResult, ExerciseResult
 
 
@@ -68,4 +74,4 @@ def course_object(result: CourseResult) -> dict[str, Any]:
 
 def render(result: ExerciseResult | CourseResult) -> str:
     data = course_object(result) if isinstance(result, CourseResult) else exercise_object(result)
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return safe_text.json_text(json.dumps(data, indent=2, ensure_ascii=False))

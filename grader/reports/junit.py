@@ -5,7 +5,9 @@ classname the exercise), a ``failure`` for a wrong answer and an ``error`` for c
 timed out, crashed or could not be loaded, each with the check's message. Points travel as
 properties: ``score`` and ``max_score`` on each testsuite and testcase, and ``hidden`` on each
 testcase. GitLab's test reports and the common GitHub test-report actions read this format.
-Written with junitparser.
+Written with junitparser; every text in it passes grader.safe_text.xml first, so a control
+character in a student's message (``raise ValueError("\\x1b\\x00")``) is shown as an escape
+instead of making the file invalid XML.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from junitparser import Error, Failure, JUnitXml, Properties, Property, TestCase, TestSuite
 
+from grader import safe_text
 from grader.results import CheckResult, CourseResult, ExerciseResult
 
 
@@ -57,6 +60,7 @@ def _suite(exercise: ExerciseResult) -> TestSuite:
 
 def render(result: ExerciseResult | CourseResult) -> str:
     """The report as XML text."""
+    result = safe_text.each_text(result, safe_text.xml)  # what the submission controls
     exercises = result.exercises if isinstance(result, CourseResult) else [result]
     document = JUnitXml("grade")
     for exercise in exercises:

@@ -3,6 +3,10 @@
 Per check a mark, its title and points, and for anything not passed the message, wrapped under it;
 then the total and how much of it came from hidden checks. Colour only on a terminal that wants it
 (not with NO_COLOR set); plain words instead of marks where the output cannot encode them.
+
+Everything a submission controls (what it printed, its exceptions' messages, file names) is shown
+as grader.safe_text.terminal shows it: escape sequences and control characters are printed as
+``\\x1b[2J``, never obeyed, so a submission cannot redraw the report.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import sys
 import textwrap
 from typing import TextIO
 
+from grader import safe_text
 from grader.results import CheckResult, CourseResult, ExerciseResult
 
 COLOURS = {"passed": "32", "failed": "31", "error": "33", "dim": "2", "bold": "1"}
@@ -107,6 +112,7 @@ def exercise_lines(result: ExerciseResult, style: Style) -> list[str]:
 
 def render(result: ExerciseResult | CourseResult, stream: TextIO = sys.stdout) -> str:
     style = Style(stream)
+    result = safe_text.each_text(result, safe_text.terminal)  # what the submission controls
     if isinstance(result, ExerciseResult):
         return "\n".join(exercise_lines(result, style))
     lines: list[str] = []
