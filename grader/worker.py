@@ -129,7 +129,10 @@ class Worker:
     def _send(self, message: dict[str, Any], blobs: list[bytes] | None = None) -> None:
         """Send a frame to the grader, after the log of formulas evaluated before it."""
         self._send_evaluations()
-        self._channel.send(message, blobs)
+        try:
+            self._channel.send(message, blobs)
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800") in a message or a string
+            self._channel.send(_valid_text(message), blobs)
 
     def _send_evaluations(self) -> None:
         if self._evaluations:
@@ -567,6 +570,17 @@ def _exception_text(error: BaseException) -> str:
 def _short(value: Any) -> str:
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + "…"
+
+
+def _valid_text(node: Any) -> Any:
+    """``node`` with every string made encodable: a lone surrogate shown as its escape."""
+    if isinstance(node, str):
+        return node.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(node, list):
+        return [_valid_text(item) for item in node]
+    if isinstance(node, dict):
+        return {key: _valid_text(value) for key, value in node.items()}
+    return node
 
 
 def _type_name(value: Any) -> str:

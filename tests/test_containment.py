@@ -164,3 +164,21 @@ def test_exit_statuses_are_described() -> None:
     assert describe_status(-signal.SIGXCPU) == "the process used up its CPU time"
     assert "killed by SIGKILL (often: out of memory)" in describe_status(-signal.SIGKILL)
     assert describe_status(3) == "the process exited with status 3"
+
+
+def test_text_that_is_not_valid_unicode_is_shown_not_fatal() -> None:
+    """A lone surrogate in an exception's message or a returned string is shown escaped; the
+    worker does not crash on it."""
+    from grader.proxy import StudentModule, StudentRaised
+    from tests.helpers import session_of
+
+    code = (
+        'def raises():\n    raise ValueError("bad \\ud800")\n\n\n'
+        'def returns():\n    return "\\udfff"\n'
+    )
+    with session_of(code) as session:
+        student = StudentModule(session)
+        with pytest.raises(StudentRaised) as raised:
+            student.raises()
+        assert "ValueError: bad \\ud800" in str(raised.value)
+        assert student.returns() == "\\udfff"
