@@ -31,7 +31,6 @@ sys.path.insert(0, str(REPO))
 from benchmarks.grading_speed import machine  # noqa: E402
 from grader.limits import Limits  # noqa: E402
 from grader.sandbox.cgroups import GradingCgroups  # noqa: E402
-from grader.sandbox.child import WorkerSettings, worker_environment  # noqa: E402
 from grader.sandbox.launcher import Launcher  # noqa: E402
 from grader.sandbox.layers import (  # noqa: E402
     Stage,
@@ -40,6 +39,7 @@ from grader.sandbox.layers import (  # noqa: E402
     layer_reports,
 )
 from grader.sandbox.paths import readable_paths  # noqa: E402
+from grader.sandbox.settings import WorkerSettings, worker_environment  # noqa: E402
 
 
 def one_run() -> dict[str, float]:

@@ -51,7 +51,7 @@ from grader.framing import Frame, FrameBuffer, ProtocolError, WireLimits, pack
 from grader.protocol import EVALUATIONS_PER_FRAME, Decoder, Encoder
 
 if TYPE_CHECKING:
-    from grader.sandbox.child import WorkerSettings
+    from grader.sandbox.settings import WorkerSettings
 
 MODULE_NAME = "submission"
 # Arithmetic the grader may apply to objects kept here (a Value in exercise 11: a + b, a ** 2).

@@ -24,7 +24,8 @@ from grader.runner import grade
 from grader.sandbox import landlock
 from grader.sandbox.cgroups import cgroups_available
 from grader.sandbox.launcher import default_launcher
-from grader.sandbox.layers import NO_NAMESPACES, available_child_layers
+from grader.sandbox.layer import NO_NAMESPACES
+from grader.sandbox.layers import available_child_layers
 from tests.helpers import REPO, write_course
 
 CALL_SECONDS, WALL_SECONDS = 1, 6

@@ -224,7 +224,7 @@ def test_worker_started_as_root_becomes_nobody() -> None:
 
 def test_grading_works_without_the_optional_layers(monkeypatch: pytest.MonkeyPatch, course) -> None:
     """As on a runner that forbids namespaces and cgroups: the remaining layers still grade."""
-    from grader.sandbox.layers import NO_CGROUPS, NO_NAMESPACES
+    from grader.sandbox.layer import NO_CGROUPS, NO_NAMESPACES
 
     monkeypatch.setenv(NO_NAMESPACES, "1")
     monkeypatch.setenv(NO_CGROUPS, "1")

@@ -28,12 +28,9 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from grader.sandbox.layers import NO_CGROUPS, Layer, Stage, switched_off
-
-if TYPE_CHECKING:
-    from grader.sandbox.child import WorkerSettings
+from grader.sandbox.layer import NO_CGROUPS, Layer, Stage, switched_off
+from grader.sandbox.settings import WorkerSettings
 
 PROCESS_LIMIT = 128  # processes and threads one grading may have at once
 CPU_PERIOD_MICROSECONDS = 100_000

@@ -24,76 +24,14 @@ worker itself.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from dataclasses import asdict, dataclass, field
 from typing import NoReturn
 
-from grader.limits import Limits
-from grader.sandbox.layers import Layer, child_layers
+from grader.sandbox.layer import Layer
+from grader.sandbox.layers import child_layers
 from grader.sandbox.namespaces import INIT_FAILED, die_with_parent, run_init
-
-# Machine settings that keep OpenBLAS correct on some processors; the worker must see them too.
-PASSED_THROUGH_ENVIRONMENT = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-
-
-@dataclass(frozen=True)
-class WorkerSettings:
-    """What a starting worker needs to know, as plain data (JSON on the way to it).
-
-    home: the worker's own folder, its working directory, HOME and TMPDIR;
-    environment: its whole environment;
-    limits: the exercise's limits;
-    parent: the pid of the process whose death must end it (the grader, or the fork server);
-    cgroups: the folders of the grading's cgroup (grader.sandbox.cgroups), or none;
-    layers: the names of the child-stage layers the grader asks for (those this machine has);
-    view_template: where a fork server built the private view for its workers (in its own mount
-    namespace, grader.sandbox.view), or "" for a worker that builds its own.
-    """
-
-    home: str
-    environment: dict[str, str]
-    limits: Limits
-    parent: int
-    cgroups: tuple[str, ...] = ()
-    layers: tuple[str, ...] = field(default=())
-    view_template: str = ""
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str | bytes) -> WorkerSettings:
-        data = json.loads(text)
-        return cls(
-            home=str(data["home"]),
-            environment={str(k): str(v) for k, v in data["environment"].items()},
-            limits=Limits(**data["limits"]),
-            parent=int(data["parent"]),
-            cgroups=tuple(str(folder) for folder in data["cgroups"]),
-            layers=tuple(str(name) for name in data["layers"]),
-            view_template=str(data.get("view_template", "")),
-        )
-
-
-def worker_environment(home: str) -> dict[str, str]:
-    """A worker's whole environment: its folder, a UTF-8 locale, one BLAS thread."""
-    environment = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": home,
-        "TMPDIR": home,
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        # One BLAS thread: a grading is small, and threads multiply the address space numpy needs.
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }
-    for name in PASSED_THROUGH_ENVIRONMENT:
-        if name in os.environ:
-            environment[name] = os.environ[name]
-    return environment
+from grader.sandbox.settings import WorkerSettings
 
 
 def start(settings: WorkerSettings, request_fd: int, reply_fd: int) -> NoReturn:

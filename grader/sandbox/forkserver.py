@@ -49,10 +49,10 @@ import time
 from typing import Any, NoReturn
 
 from grader.sandbox import namespaces
-from grader.sandbox.child import WorkerSettings, worker_environment
 from grader.sandbox.layers import available_child_layers
 from grader.sandbox.libc import libc
 from grader.sandbox.process import Started
+from grader.sandbox.settings import WorkerSettings, worker_environment
 
 MAX_REQUEST_BYTES = 1 << 16
 STARTUP_SECONDS = 30.0  # to import numpy and say "ready"

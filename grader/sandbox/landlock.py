@@ -18,13 +18,10 @@ import functools
 import os
 import platform
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-from grader.sandbox.layers import Layer, Stage
+from grader.sandbox.layer import Layer, Stage
 from grader.sandbox.libc import libc
-
-if TYPE_CHECKING:
-    from grader.sandbox.child import WorkerSettings
+from grader.sandbox.settings import WorkerSettings
 
 SYSCALLS = {"x86_64": (444, 445, 446), "aarch64": (444, 445, 446)}
 CREATE_RULESET_VERSION = 1

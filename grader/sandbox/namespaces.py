@@ -26,13 +26,11 @@ import os
 import select
 import signal
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
-from grader.sandbox.layers import NO_NAMESPACES, Layer, Stage, switched_off
+from grader.sandbox.layer import NO_NAMESPACES, Layer, Stage, switched_off
 from grader.sandbox.libc import libc
-
-if TYPE_CHECKING:
-    from grader.sandbox.child import WorkerSettings
+from grader.sandbox.settings import WorkerSettings
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000

@@ -15,13 +15,10 @@ from __future__ import annotations
 import ctypes
 import os
 import resource
-from typing import TYPE_CHECKING
 
-from grader.sandbox.layers import Layer, Stage, available_child_layers
+from grader.sandbox.layer import Layer, Stage
 from grader.sandbox.libc import libc as loaded_libc
-
-if TYPE_CHECKING:
-    from grader.sandbox.child import WorkerSettings
+from grader.sandbox.settings import WorkerSettings
 
 PRIVATE_VIEW = "private view"
 
@@ -96,8 +93,9 @@ class UnprivilegedUser(Layer):
 
     def missing(self) -> str | None:
         from grader.sandbox.landlock import abi_version
+        from grader.sandbox.view import PrivateView
 
-        if _root() and abi_version() < 1 and PRIVATE_VIEW not in available_child_layers():
+        if _root() and abi_version() < 1 and PrivateView().missing() is not None:
             return "the worker runs as root: dropping it needs Landlock or the private view first"
         return None
 

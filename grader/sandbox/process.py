@@ -24,9 +24,9 @@ from typing import Protocol
 from grader.framing import WireLimits
 from grader.limits import Limits
 from grader.sandbox.cgroups import GradingCgroups
-from grader.sandbox.child import WorkerSettings, worker_environment
 from grader.sandbox.layers import available_child_layers
 from grader.sandbox.pipes import READ_CHUNK, WorkerPipes
+from grader.sandbox.settings import WorkerSettings, worker_environment
 
 FOLDER_PREFIX = "grade-worker"
 

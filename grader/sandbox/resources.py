@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import resource
-from typing import TYPE_CHECKING
 
-from grader.sandbox.layers import Layer, Stage
-
-if TYPE_CHECKING:
-    from grader.limits import Limits
-    from grader.sandbox.child import WorkerSettings
+from grader.limits import Limits
+from grader.sandbox.layer import Layer, Stage
+from grader.sandbox.settings import WorkerSettings
 
 FILE_SIZE_LIMIT = 16 * 1024 * 1024  # bytes any one file the worker writes may reach
 OPEN_FILES_LIMIT = 256  # file descriptors; Python, numpy and the pipes use about 20

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sys
 
-from grader.sandbox.child import WorkerSettings, start
+from grader.sandbox.child import start
+from grader.sandbox.settings import WorkerSettings
 
 
 def main() -> None:

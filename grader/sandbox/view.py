@@ -26,9 +26,8 @@ import os
 import platform
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from grader.sandbox.layers import Layer, Stage
+from grader.sandbox.layer import Layer, Stage
 from grader.sandbox.libc import libc
 from grader.sandbox.namespaces import (
     CLONE_NEWNS,
@@ -38,9 +37,7 @@ from grader.sandbox.namespaces import (
     why_no_namespace,
 )
 from grader.sandbox.paths import SYSTEM_FILES, SYSTEM_FOLDERS, grader_package, python_paths
-
-if TYPE_CHECKING:
-    from grader.sandbox.child import WorkerSettings
+from grader.sandbox.settings import WorkerSettings
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
