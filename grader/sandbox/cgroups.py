@@ -253,7 +253,8 @@ class GradingCgroup(Layer):
             return f"switched off by {NO_CGROUPS}"
         return (
             "needs a writable cgroup hierarchy with memory and pids (root, or a delegated "
-            "cgroup v2): memory is limited per process only, and processes by RLIMIT_NPROC"
+            "cgroup v2): memory is limited per process only, and the number of processes only "
+            "where the worker drops root (RLIMIT_NPROC)"
         )
 
     def apply(self, settings: WorkerSettings) -> None:

@@ -6,11 +6,12 @@ and in a process the fork server just forked (grader.sandbox.forkserver): the ch
 of grader.sandbox.layers, in their order, each applied by this process to itself:
 
 1. the grading's cgroup: joined first, so everything after it is counted there;
-2. the PID namespace: where the fork server has not forked this process into one already, it
+2. for an ordinary user, a user namespace of its own, in which it may make the others;
+3. the PID namespace: where the fork server has not forked this process into one already, it
    forks once more and stays behind as the keeper; the child goes on as process 1;
-3. the network, IPC and UTS namespaces;
-4. the private view: a mount namespace holding only what the worker needs, with its own /proc;
-5. the resource limits.
+4. the network, IPC and UTS namespaces;
+5. the private view: a mount namespace holding only what the worker needs, with its own /proc;
+6. the resource limits.
 
 Then, as process 1 of its namespace, this process becomes the namespace's init and forks the
 worker; without a PID namespace it is the worker itself. The worker imports numpy and

@@ -51,6 +51,7 @@ from typing import Any, NoReturn
 from grader.sandbox import namespaces
 from grader.sandbox.layers import available_child_layers
 from grader.sandbox.libc import libc
+from grader.sandbox.namespaces import running_as_root
 from grader.sandbox.process import Started
 from grader.sandbox.settings import WorkerSettings, worker_environment
 
@@ -87,7 +88,9 @@ class Forkserver:
                     str(theirs.fileno()),
                     str(os.getpid()),
                     # The private view is built once, in the server, for all its workers.
-                    "view" if "private view" in available_child_layers() else "",
+                    "view"
+                    if "private view" in available_child_layers() and running_as_root()
+                    else "",
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from grader.sandbox.cgroups import GradingCgroup
 from grader.sandbox.landlock import AnswerKeyHidden
 from grader.sandbox.layer import BuiltIn, Layer, Stage
-from grader.sandbox.namespaces import NoNetwork, PrivateIpc, WholeTreeKilled
+from grader.sandbox.namespaces import NoNetwork, PrivateIpc, UserNamespace, WholeTreeKilled
 from grader.sandbox.privileges import UnprivilegedUser
 from grader.sandbox.resources import ResourceLimits
 from grader.sandbox.settings import WorkerSettings
@@ -49,6 +49,7 @@ def all_layers() -> tuple[Layer, ...]:
             "deadlines", "per call and per grading; then every process of the grading is killed"
         ),
         GradingCgroup(),
+        UserNamespace(),
         WholeTreeKilled(),
         NoNetwork(),
         PrivateIpc(),

@@ -35,6 +35,7 @@ from grader.sandbox.settings import WorkerSettings
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 PR_SET_PDEATHSIG = 1
@@ -85,13 +86,16 @@ def can_unshare(flags: int) -> bool:
 
 @functools.cache
 def _probe(flags: int) -> bool:
-    """Whether a child process may create these namespaces here (probed once, by fork: ~2 ms)."""
+    """Whether a child process may create these namespaces here, as a worker would: as an
+    ordinary user, inside a user namespace of its own (probed once, by fork: ~2 ms)."""
     if not hasattr(os, "fork"):
         return False
     _unshare_function()  # loaded here, so the child only calls it
     pid = os.fork()
     if pid == 0:  # the probe child: never returns into the grader's code
         try:
+            if not running_as_root():
+                enter_user_namespace()
             _unshare_function()(flags)
         except OSError:
             os._exit(1)
@@ -100,10 +104,34 @@ def _probe(flags: int) -> bool:
     return os.waitstatus_to_exitcode(status) == 0
 
 
+def running_as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def enter_user_namespace() -> None:
+    """Move this process into a user namespace of its own, where its user and group are
+    themselves: it then holds every capability there and none outside, enough to make the other
+    namespaces and the private view (an ordinary user's way to them)."""
+    uid, gid = os.getuid(), os.getgid()
+    unshare(CLONE_NEWUSER)
+    for name, text in (
+        ("setgroups", "deny"),
+        ("uid_map", f"{uid} {uid} 1"),
+        ("gid_map", f"{gid} {gid} 1"),
+    ):
+        with open(f"/proc/self/{name}", "w") as handle:
+            handle.write(text)
+
+
 def why_no_namespace() -> str:
     if switched_off(NO_NAMESPACES):
         return f"switched off by {NO_NAMESPACES}"
-    return "needs root or CAP_SYS_ADMIN to create namespaces"
+    if running_as_root():
+        return "needs CAP_SYS_ADMIN to create namespaces"
+    return (
+        "needs root, or user namespaces that an ordinary user may create (the kernel or "
+        "AppArmor forbids them here)"
+    )
 
 
 # ---------------------------------------------------------------- dying with a parent
@@ -196,6 +224,29 @@ def run_init(start_worker: Callable[[], None]) -> NoReturn:
 
 
 # ---------------------------------------------------------------- the layers
+
+
+class UserNamespace(Layer):
+    name = "user namespace"
+    stage = Stage.CHILD
+
+    @property
+    def stops(self) -> str:  # type: ignore[override]
+        if running_as_root():
+            return "not needed: the grader runs as root, which makes the namespaces itself"
+        return (
+            "the namespaces and the private view are made in a user namespace of the worker's "
+            "own, which gives it no right outside"
+        )
+
+    def missing(self) -> str | None:
+        if running_as_root() or can_unshare(CLONE_NEWUSER):
+            return None
+        return why_no_namespace() + ": the namespace layers and the private view are off"
+
+    def apply(self, settings: WorkerSettings) -> None:
+        if not running_as_root():
+            enter_user_namespace()
 
 
 class WholeTreeKilled(Layer):

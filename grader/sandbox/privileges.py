@@ -21,6 +21,8 @@ from grader.sandbox.libc import libc as loaded_libc
 from grader.sandbox.settings import WorkerSettings
 
 PRIVATE_VIEW = "private view"
+USER_NAMESPACE = "user namespace"
+PR_CAP_AMBIENT_CLEAR_ALL = 4
 
 NOBODY = 65534
 NOBODY_PROCESS_LIMIT = 1024
@@ -79,6 +81,22 @@ def become_nobody(home: str, keep_read_capability: bool) -> bool:
     return os.getuid() == NOBODY and os.geteuid() == NOBODY
 
 
+def drop_capabilities() -> None:
+    """Give up every capability (an ordinary user's worker holds them all in its own user
+    namespace, where it made its namespaces and view); raises SystemExit if it cannot, so that no
+    student code runs with them."""
+    libc = loaded_libc()
+    header = _CapHeader(CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)(_CapData(0, 0, 0), _CapData(0, 0, 0))
+    if (
+        libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0
+        or libc.capset(ctypes.byref(header), data) != 0
+    ):
+        raise SystemExit(
+            f"the worker could not give up its capabilities (errno {ctypes.get_errno()})"
+        )
+
+
 def _root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -103,6 +121,8 @@ class UnprivilegedUser(Layer):
         """Become `nobody` where this worker runs as root and its files are already limited (by
         Landlock, or the private view); True if the worker now runs unprivileged."""
         if not _root():
+            if USER_NAMESPACE in settings.layers:
+                drop_capabilities()  # those it held in its own user namespace
             return True
         view = PRIVATE_VIEW in settings.layers
         if not (applied.get("answer key hidden") or view):

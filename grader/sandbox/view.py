@@ -22,6 +22,7 @@ Standard library only.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import platform
 import tempfile
@@ -33,6 +34,8 @@ from grader.sandbox.namespaces import (
     CLONE_NEWNS,
     CLONE_NEWPID,
     can_unshare,
+    enter_user_namespace,
+    running_as_root,
     unshare,
     why_no_namespace,
 )
@@ -201,6 +204,35 @@ def enter(root: str, home: str) -> None:
     tempfile.tempdir = None  # found again from TMPDIR
 
 
+@functools.cache
+def _can_mount_a_view() -> bool:
+    """Whether a worker could mount its view here: a tmpfs and a /proc of a new PID namespace,
+    in a mount namespace of its own (a container may allow the namespaces and refuse these).
+    Tried once, in a child, and its child as process 1 (~3 ms)."""
+    probe = os.fork()
+    if probe == 0:
+        try:
+            if not running_as_root():
+                enter_user_namespace()
+            unshare(CLONE_NEWPID)
+            init = os.fork()
+            if init == 0:
+                try:
+                    private_mounts()  # so the tmpfs on /tmp is this probe's alone
+                    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=64k")
+                    os.mkdir("/tmp/proc")
+                    _mount("proc", "/tmp/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+                    os._exit(0)
+                except BaseException:
+                    os._exit(1)
+            _, status = os.waitpid(init, 0)
+            os._exit(os.waitstatus_to_exitcode(status))
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(probe, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
 class PrivateView(Layer):
     name = "private view"
     stage = Stage.CHILD
@@ -212,7 +244,7 @@ class PrivateView(Layer):
     def missing(self) -> str | None:
         if platform.machine() not in PIVOT_ROOT:
             return f"not known on {platform.machine()}"
-        if can_unshare(CLONE_NEWNS | CLONE_NEWPID):
+        if can_unshare(CLONE_NEWNS | CLONE_NEWPID) and _can_mount_a_view():
             return None
         return (
             why_no_namespace() + ": the worker sees the machine's files and /proc, as far as "
