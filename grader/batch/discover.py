@@ -68,10 +68,10 @@ MAX_UNPACKED_PER_STUDENT = 64 * 2**20
 # SUBMISSIONS are not unpacked and do not count.
 MAX_UNPACKED_PER_BATCH = 4 * 2**30
 # The most zipfile may read from a zip at once. It reads a zip's table of contents (the central
-# directory) whole and makes an object of each entry, about ten times its bytes in memory: a
-# submission's table takes a few KB, a repository zipped with its virtual environment a few MB,
-# and a crafted one of 45 MB, a million entries with one-letter names, takes 400 MB. 16 MB of table
-# make at most some 160 MB of objects.
+# directory) whole and makes an object of each entry, some 250 bytes each: a submission's table
+# takes a few KB, a repository zipped with its virtual environment a few MB, and a crafted one of
+# 45 MB, a million entries with one-letter names, 300 MB of memory. 16 MB of table make at most
+# some 100 MB of objects.
 MAX_ZIP_READ = 16 * 2**20
 # Folders above a file kept from a zip: exercise files are looked for three folders deep at most,
 # and a deeper path (thousands of folders) would only cost time and risk the name-length limit.
