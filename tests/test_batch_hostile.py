@@ -600,3 +600,45 @@ def test_the_gradebook_and_outputs_take_any_name(tmp_path: Path) -> None:
     assert grading.report["tests"][0]["name"] == "t\\ud800"
     write_atomically(tmp_path / "grades.csv", "student\nstud\udcff\n")
     assert (tmp_path / "grades.csv").read_bytes() == b"student\nstud\\xff\n"
+
+
+def test_a_reason_for_nothing_graded_follows_the_submission(tmp_path: Path) -> None:
+    """Refused one run (carl.zip a FIFO), a zip with no exercise file the next: the feedback
+    gives the reason of now, not the one recorded then."""
+    submissions = honest_class(tmp_path)
+    out = tmp_path / "out"
+    with fifo_at(submissions / "carl.zip"):
+        run_batch(submissions, out)
+    assert "is a FIFO" in (out / "feedback" / "carl.md").read_text()
+    make_zip(submissions / "carl.zip", [("notes.py", b"x = 1\n")])
+    run_batch(submissions, out)
+    feedback = (out / "feedback" / "carl.md").read_text()
+    assert "FIFO" not in feedback and f"no {EXERCISE1} (or .ipynb) was handed in" in feedback
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM gradings WHERE name = 'carl'").fetchone() == (1,)
+
+
+def test_a_gradescope_export_is_read_as_defensively(tmp_path: Path) -> None:
+    """A FIFO as a submitter's exercise file, and metadata naming a folder outside the export."""
+    import yaml
+
+    export = tmp_path / "export"
+    metadata = {
+        "submission_1": {":submitters": [{":name": "ann"}]},
+        "submission_2": {":submitters": [{":name": "bob"}]},
+        "submission_3": {":submitters": [{":name": "carl"}]},
+        "../outside": {":submitters": [{":name": "dana"}]},
+    }
+    for folder in ("submission_1", "submission_2", "submission_3"):
+        (export / folder).mkdir(parents=True)
+    export.joinpath("submission_metadata.yml").write_text(yaml.safe_dump(metadata))
+    for folder in ("submission_1", "submission_2"):
+        (export / folder / EXERCISE1).write_bytes(SOLUTION1)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / EXERCISE1).write_bytes(SOLUTION1)
+    out = tmp_path / "out"
+    with fifo_at(export / "submission_3" / EXERCISE1):
+        done = run_batch(export, out)
+    assert grades(out) == {"ann": "10", "bob": "10", "carl": "0", "dana": "0"}
+    assert f"grade: carl: {EXERCISE1} is a FIFO, not a file" in done.stderr
+    assert "../outside is not in the export" in (out / "feedback" / "dana.md").read_text()
