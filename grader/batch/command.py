@@ -188,6 +188,7 @@ def _plan_one(entry: StudentEntry, exercise: Exercise, version: str) -> Planned:
     root = entry.root or entry.folder
     shown = f"{entry.name}/{shown_name(str(found.path.relative_to(root)))}"
     problem = not_gradable(found.path, root)
+    data = b""
     if problem is None:
         try:
             # Past the size the grader accepts, the hash is of what it reads: it refuses the file.
