@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import fcntl
 import hashlib
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -41,13 +42,18 @@ NEEDED = ("jinja2", "matplotlib", "tqdm")
 
 @dataclass(frozen=True)
 class Planned:
-    """One student's exercise: its gradebook key, and the task if it must be graded now."""
+    """One student's exercise: its gradebook key, and the task if it must be graded now.
+
+    refused: what was handed in cannot be graded (a FIFO, a link out, a zip bomb): ``missing``
+    says why in one line, and ``shown`` names what was refused, for the report."""
 
     entry: StudentEntry
     exercise: Exercise
     key: GradingKey
     task: Task | None  # None: nothing handed in (graded 0 without a worker)
     missing: str = ""  # why nothing was found, for the student's feedback
+    refused: bool = False
+    shown: str | None = None
 
 
 def parser(parent: type[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -147,51 +153,95 @@ def checks_version(course: Course, exercise: Exercise) -> str:
 
 
 def _plan(course: Course, exercises: list[Exercise], entries: list[StudentEntry]) -> list[Planned]:
-    from grader.batch.pool import Task
-    from grader.submission import leads_out, locate
-
+    """Each student's exercise: the file to grade and its hash, or why there is none. Files are
+    only looked at here until they are known to be regular files inside the student's folder
+    (grader.submission.not_gradable), then read with a cap to be hashed."""
     versions = {exercise.id: checks_version(course, exercise) for exercise in exercises}
-    planned = []
-    for entry in entries:
-        for exercise in exercises:
-            version = versions[exercise.id]
-            if entry.folder is None:
-                key = (entry.key, exercise.id, NOT_SUBMITTED, version)
-                planned.append(Planned(entry, exercise, key, None, entry.problem or ""))
-                continue
-            try:
-                found = locate(exercise, entry.folder)
-            except (SubmissionNotFound, UsageError):
-                key = (entry.key, exercise.id, NOT_SUBMITTED, version)
-                missing = f"no {exercise.file_name} (or .ipynb) was handed in"
-                planned.append(Planned(entry, exercise, key, None, missing))
-                continue
-            link = leads_out(found.path, entry.root or entry.folder)
-            if link is not None:
-                key = (entry.key, exercise.id, NOT_SUBMITTED, version)
-                planned.append(Planned(entry, exercise, key, None, link))
-                continue
-            file_hash = hashlib.sha256(found.path.read_bytes()).hexdigest()
-            inside = found.path.relative_to(entry.root or entry.folder)
-            shown = safe_text.filename(f"{entry.name}/{inside}")
-            task = Task(entry.key, exercise.id, str(found.path), shown, found.note)
-            planned.append(
-                Planned(entry, exercise, (entry.key, exercise.id, file_hash, version), task)
-            )
-    return planned
+    return [
+        _plan_one(entry, exercise, versions[exercise.id])
+        for entry in entries
+        for exercise in exercises
+    ]
+
+
+def _plan_one(entry: StudentEntry, exercise: Exercise, version: str) -> Planned:
+    from grader.batch.pool import Task
+    from grader.submission import (
+        MAX_SUBMISSION_BYTES,
+        NotAFile,
+        locate,
+        not_gradable,
+        read_capped,
+    )
+
+    none = (entry.key, exercise.id, NOT_SUBMITTED, version)
+    if entry.folder is None:
+        shown = safe_text.filename(entry.root.name) if entry.root is not None else None
+        return Planned(entry, exercise, none, None, entry.problem or "", True, shown)
+    try:
+        found = locate(exercise, entry.folder)
+    except (SubmissionNotFound, UsageError):
+        return Planned(
+            entry, exercise, none, None, f"no {exercise.file_name} (or .ipynb) was handed in"
+        )
+    root = entry.root or entry.folder
+    shown = safe_text.filename(f"{entry.name}/{found.path.relative_to(root)}")
+    problem = not_gradable(found.path, root)
+    data = b""
+    if problem is None:
+        try:
+            # Past the size the grader accepts, the hash is of what it reads: it refuses the file.
+            data = read_capped(found.path, MAX_SUBMISSION_BYTES + 1)
+        except NotAFile as refused:
+            problem = f"{found.path.name} is {refused}, not a file; hand in the file itself"
+        except (OSError, ValueError) as error:
+            why = getattr(error, "strerror", None) or str(error)
+            problem = f"{found.path.name} cannot be read ({why}); hand in the file itself"
+    if problem is not None:
+        return Planned(entry, exercise, none, None, problem, True, shown)
+    task = Task(entry.key, exercise.id, str(found.path), shown, found.note)
+    file_hash = hashlib.sha256(data).hexdigest()
+    return Planned(entry, exercise, (entry.key, exercise.id, file_hash, version), task)
+
+
+def refusals(planned: list[Planned]) -> list[str]:
+    """One line per refusal, "alice: exercise3_chain_rule.py is a FIFO, not a file; ...": once
+    per student for what refused all of their work (a zip bomb), once per file otherwise."""
+    lines = [f"{item.entry.name}: {item.missing}" for item in planned if item.refused]
+    return list(dict.fromkeys(lines))
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _record_missing(course: Course, book: Gradebook, item: Planned) -> None:
+def _record_missing(
+    course: Course, book: Gradebook, item: Planned, failures: list[str], replace: bool = False
+) -> None:
+    """Record ``item``, graded 0 for having nothing to grade (``replace``: over the recorded
+    grading of its key, whose reason was another); a gradebook that cannot be written (a full
+    disk) costs a line in ``failures``, and the next run records it."""
     from grader.reports.json_report import exercise_object
     from grader.runner import not_submitted
 
     # Why nothing was graded may name the student's files (a zip, a link): shown escaped.
-    report = exercise_object(not_submitted(course, item.exercise, safe_text.terminal(item.missing)))
-    book.record(item.key, item.entry.name, None, report, 0.0, _now())
+    result = not_submitted(course, item.exercise, safe_text.terminal(item.missing))
+    result.file = item.shown  # a refused file is named, so the report lists it as not graded
+    report = exercise_object(result)
+    try:
+        book.record(item.key, item.entry.name, None, report, 0.0, _now(), replace=replace)
+    except sqlite3.Error as error:
+        failures.append(f"{item.entry.name}'s {item.exercise.id}: not recorded ({error})")
+
+
+def _reason_changed(book: Gradebook, item: Planned) -> bool:
+    """Whether the gradebook gives another reason for ``item``'s nothing-to-grade than it has
+    now: a zip refused on a full disk last time, with no exercise file in it this time."""
+    recorded = book.gradings([item.key])
+    if not recorded:
+        return False
+    report = recorded[0].report
+    return (report.get("problem"), report.get("file")) != (item.missing, item.shown)
 
 
 def _submitted_at(entry: StudentEntry) -> str | None:
@@ -254,10 +304,16 @@ def _run_batch(
     book = Gradebook(out / GRADEBOOK_FILE)
     try:
         planned = _plan(course, exercises, entries)
+        for line in refusals(planned):
+            print(f"grade: {line}", file=sys.stderr)
         known = book.keys()
+        failures: list[str] = []
         missing = [item for item in planned if item.task is None and item.key not in known]
         for item in missing:
-            _record_missing(course, book, item)
+            _record_missing(course, book, item, failures)
+        for item in planned:
+            if item.task is None and item.key in known and _reason_changed(book, item):
+                _record_missing(course, book, item, failures, replace=True)
         to_grade = [item for item in planned if item.task is not None and item.key not in known]
         print(
             f"{len(entries)} students, {len(exercises)} exercises: {len(to_grade)} to grade, "
@@ -265,7 +321,6 @@ def _run_batch(
             f"{len(planned) - len(to_grade) - len(missing)} already in the gradebook",
             file=sys.stderr,
         )
-        failures: list[str] = []
         progress = Progress(len(to_grade))
         by_task = {item.task: item for item in to_grade}
         pool = _pool(args, course)
@@ -284,7 +339,9 @@ def _run_batch(
             return 130
         progress.close()
         pool.close()
-        _write_outputs(course, exercises, entries, planned, book, extensions, roster, failures, out)
+        unwritten = _write_outputs(
+            course, exercises, entries, planned, book, extensions, roster, failures, out
+        )
     finally:
         book.close()
     print(
@@ -292,9 +349,10 @@ def _run_batch(
         f"gradebook, grades.csv, feedback/ and report.html are in {out}"
     )
     for failure in failures:
-        shown = safe_text.terminal(failure, one_line=True)  # it names the student
-        print(f"grade: could not grade {shown}", file=sys.stderr)
-    return 1 if failures else 0
+        print(f"grade: could not grade {failure}", file=sys.stderr)
+    for line in unwritten:
+        print(f"grade: {line}; free some space and run grade batch again", file=sys.stderr)
+    return 1 if failures or unwritten else 0
 
 
 def _pool(args: argparse.Namespace, course: Course) -> LocalPool | DaskPool:
@@ -309,14 +367,17 @@ def _keep(book: Gradebook, item: Planned, outcome: Outcome, failures: list[str])
     if outcome.report is None:
         failures.append(f"{item.entry.name}'s {item.exercise.id}: {outcome.failure}")
         return
-    book.record(
-        item.key,
-        item.entry.name,
-        _submitted_at(item.entry),
-        outcome.report,
-        outcome.seconds,
-        _now(),
-    )
+    try:
+        book.record(
+            item.key,
+            item.entry.name,
+            _submitted_at(item.entry),
+            outcome.report,
+            outcome.seconds,
+            _now(),
+        )
+    except sqlite3.Error as error:  # a full disk: the next run grades it again
+        failures.append(f"{item.entry.name}'s {item.exercise.id}: not recorded ({error})")
 
 
 def _write_outputs(
@@ -329,7 +390,9 @@ def _write_outputs(
     roster: list[dict[str, str]] | None,
     failures: list[str],
     out: Path,
-) -> None:
+) -> list[str]:
+    """Write every output from the gradebook; what could not be written (a full disk), one line
+    each, which the report lists with ``failures``: the rest is written all the same."""
     from grader.batch import class_report, feedback
     from grader.batch.exports import StudentGrades, canvas_csv, grades_csv
     from grader.batch.files import write_atomically
@@ -347,22 +410,35 @@ def _write_outputs(
         score = late.apply(grading.raw_score)
         updates.append((grading.id, late.days_late, late.penalty, score))
         student.gradings[exercise.id] = _with_lateness(grading, late.days_late, late.penalty, score)
-    book.set_lateness(updates)
+    unwritten: list[str] = []
+    try:
+        book.set_lateness(updates)
+    except sqlite3.Error as error:  # the outputs below still show them
+        unwritten.append(f"the late penalties: not stored in the gradebook ({error})")
     ordered = list(students.values())
-    write_atomically(out / "grades.csv", grades_csv(exercises, ordered))
+
+    def write(path: Path, content: str, what: str) -> None:
+        try:
+            write_atomically(path, content)
+        except OSError as error:
+            unwritten.append(f"{what}: not written ({error.strerror or error})")
+
+    write(out / "grades.csv", grades_csv(exercises, ordered), "grades.csv")
     unmatched: list[str] = []
     if roster is not None:
         text, unmatched = canvas_csv(roster, exercises, ordered)
-        write_atomically(out / "canvas.csv", text)
+        write(out / "canvas.csv", text, "canvas.csv")
     for student in ordered:
         view = feedback.student_view(course, exercises, student)
         for kind in ("md", "html"):
-            write_atomically(
-                out / "feedback" / f"{student.entry.key}.{kind}", feedback.render(view, kind)
+            write(
+                out / "feedback" / f"{student.entry.key}.{kind}",
+                feedback.render(view, kind),
+                f"{student.entry.name}'s feedback/{student.entry.key}.{kind}",
             )
-    write_atomically(
-        out / "report.html", class_report.render(course, exercises, ordered, unmatched, failures)
-    )
+    report = class_report.render(course, exercises, ordered, unmatched, failures + unwritten)
+    write(out / "report.html", report, "report.html")
+    return unwritten
 
 
 def _with_lateness(grading: Grading, days: int, penalty: float, score: float) -> Grading:

@@ -6,20 +6,33 @@ SUBMISSIONS holds one entry per student, named after the student:
 - a folder: a clone of the student's repository (with ``exercises/`` inside, or the files at its
   top, or one folder holding either); its submission time is its last commit's;
 - a ``.zip`` of the same: unpacked (only .py and .ipynb files, each capped in size, no path
-  leaving the folder) into the batch's work folder; its submission time is its newest entry's.
+  leaving the folder, so many bytes per student and per batch) into the batch's work folder; its
+  submission time is its newest entry's.
 
 Or SUBMISSIONS is a Gradescope "export submissions" folder: a ``submission_metadata.yml`` naming,
 for each ``submission_<id>`` folder, its submitters and the time it was made.
+
+Everything a student handed in is read defensively (grader.submission.read_capped): looked at
+before it is opened, opened only if it is a regular file, read up to a size. A student whose zip or
+clone cannot be read gets one line saying why (``StudentEntry.problem``), and the rest of the class
+is graded: a FIFO, socket or device (or a link to one) where a zip or a clone's git files should
+be, a zip that unpacks past its cap, that uses a compression other than deflate, or that holds a
+name that is not UTF-8 though it says so, a disk that fills while unpacking. A name that is not
+UTF-8 (a student's folder, say) is shown and stored escaped (grader.submission.shown_name).
 """
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,24 +42,66 @@ import yaml
 
 from grader.course import Course
 from grader.errors import UsageError
-from grader.submission import MAX_SUBMISSION_BYTES, SUFFIXES
+from grader.submission import (
+    MAX_SUBMISSION_BYTES,
+    SUFFIXES,
+    NotAFile,
+    file_kind,
+    handed_in,
+    open_regular,
+    read_capped,
+    shown_name,
+)
 
 GRADESCOPE_METADATA = "submission_metadata.yml"
+MAX_METADATA_BYTES = 64 * 2**20  # Gradescope writes about half a KB per submission
 MAX_ZIP_MEMBERS = 10_000  # entries looked at in one zip; a real submission has a few dozen
+# What one student's zip may unpack to, counted as it is written, never taken from the sizes the
+# zip declares (they are the zip's word, and its entries may share their data: the overlapping
+# zip bomb). Only .py and .ipynb files are unpacked, each cut at MAX_SUBMISSION_BYTES + 1; a
+# course's dozen exercises take a few MB as scripts or notebooks, so 64 MB leaves room for large
+# notebooks with their pictures and stops a bomb before it costs the disk anything.
+MAX_UNPACKED_PER_STUDENT = 64 * 2**20
+# What the zips of one run may unpack to together, so that a class of bombs just under the cap
+# above cannot fill the disk OUT is on either: 4 GB is 64 students at that cap, or a class of a
+# thousand at 4 MB each. Past it each remaining zip is refused with one line. Folders in
+# SUBMISSIONS are not unpacked and do not count.
+MAX_UNPACKED_PER_BATCH = 4 * 2**30
+# The most zipfile may read from a zip at once. It reads a zip's table of contents (the central
+# directory) whole and makes an object of each entry, some 250 bytes each: a submission's table
+# takes a few KB, a repository zipped with its virtual environment a few MB, and a crafted one of
+# 45 MB, a million entries with one-letter names, 300 MB of memory. 16 MB of table make at most
+# some 100 MB of objects.
+MAX_ZIP_READ = 16 * 2**20
+# Folders above a file kept from a zip: exercise files are looked for three folders deep at most,
+# and a deeper path (thousands of folders) would only cost time and risk the name-length limit.
+MAX_ZIP_DEPTH = 8
+MAX_NAME_BYTES = 255  # a file name's limit on Linux and macOS
+# Compression methods unpacked: what every zip tool writes. zipfile decompresses bzip2 and LZMA
+# without a bound on what one read makes (and LZMA takes the memory its header asks for).
+ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA", 9: "Deflate64"}
+COPY_CHUNK = 1 << 20
 GIT_SECONDS = 10.0
 GIT = ("git", "--no-pager")
+GIT_FILE_BYTES = 4096  # a .git file (worktree pointer), HEAD or a loose ref: one line
+MAX_PACKED_REFS = 4 * 2**20  # a student's clone packs a few refs; the Linux kernel's: 200 KB
+MAX_COMMIT_BYTES = 1 << 20  # a commit object: a few headers and a message
 
 
 @dataclass(frozen=True)
 class StudentEntry:
     """One student's submission.
 
-    name: as the gradebook and grades.csv show it (the entry's name, or Gradescope's);
+    name: as the gradebook and grades.csv show it (the entry's name, or Gradescope's; escaped if
+    it is not UTF-8);
     key: unique in the class and safe as a file name (feedback/<key>.md);
     folder: where the exercise files are (a zip's unpacked copy), None if nothing is readable;
-    root: the entry's own folder (a zip's unpacked copy), which file names are shown from;
+    root: the entry's own folder (a zip's unpacked copy), which file names are shown from; for
+    a submission that could not be read (folder None), the zip or folder handed in;
     submitted_at: when it was handed in (timezone-aware), None if unknown;
-    problem: why nothing could be read (a broken zip), for the student's feedback;
+    problem: why nothing could be read (a broken zip, a FIFO for a .git), one line for the
+    student's feedback;
     details: what else is known (Gradescope's sid and email, where the time came from).
     """
 
@@ -59,8 +114,19 @@ class StudentEntry:
     details: dict[str, str] = field(default_factory=dict)
 
 
-def discover(course: Course, submissions: Path, unpack_to: Path) -> list[StudentEntry]:
-    """Every student in ``submissions``, sorted by name; zips are unpacked below ``unpack_to``."""
+@dataclass(frozen=True)
+class UnpackCaps:
+    """Bytes that zips may unpack to: one student's, and all of one run's together."""
+
+    per_student: int
+    per_batch: int
+
+
+def discover(
+    course: Course, submissions: Path, unpack_to: Path, caps: UnpackCaps | None = None
+) -> list[StudentEntry]:
+    """Every student in ``submissions``, sorted by name; zips are unpacked below ``unpack_to``,
+    within ``caps`` (by default MAX_UNPACKED_PER_STUDENT and MAX_UNPACKED_PER_BATCH)."""
     if not submissions.is_dir():
         raise UsageError(
             f"{submissions}: not a folder; pass the folder holding one folder or .zip per student"
@@ -70,30 +136,61 @@ def discover(course: Course, submissions: Path, unpack_to: Path) -> list[Student
         entries = _gradescope(course, submissions, keys)
     else:
         entries = []
+        budget = _Budget(caps or UnpackCaps(MAX_UNPACKED_PER_STUDENT, MAX_UNPACKED_PER_BATCH))
         for path in sorted(submissions.iterdir()):
             if path.name.startswith("."):
                 continue
-            if path.is_dir():
-                key = keys.new(path.name)
-                entries.append(
-                    StudentEntry(
-                        name=path.name,
-                        key=key,
-                        folder=exercise_folder(course, path),
-                        root=path,
-                        submitted_at=last_commit_time(path),
-                        details={"time from": "last commit"} if (path / ".git").exists() else {},
-                    )
-                )
-            elif path.suffix.lower() == ".zip":
-                key = keys.new(path.stem)
-                entries.append(_unzipped(course, path, path.stem, key, unpack_to / key))
+            entry = _entry(course, path, keys, unpack_to, budget)
+            if entry is not None:
+                entries.append(entry)
     if not entries:
         raise UsageError(
             f"{submissions}: no student folders or .zip files in it; each student's work goes "
             "in a folder or .zip named after the student"
         )
     return sorted(entries, key=lambda entry: entry.name.casefold())
+
+
+def _entry(
+    course: Course, path: Path, keys: _Keys, unpack_to: Path, budget: _Budget
+) -> StudentEntry | None:
+    """The student whose folder or zip ``path`` is; None for a file of another kind (notes.txt).
+    Only looked at (lstat, stat) here: a FIFO named ``alice.zip`` is never opened."""
+    try:
+        refused = file_kind(path)
+    except (OSError, ValueError):
+        return None  # gone since the folder was listed
+    is_folder = refused is not None and _is_folder(path)
+    is_zip = not is_folder and path.suffix.lower() == ".zip"
+    name = shown_name(path.stem if is_zip else path.name)
+    if refused is None:
+        return _unzipped(course, path, name, keys.new(name), unpack_to, budget) if is_zip else None
+    if is_folder:
+        key = keys.new(name)
+        try:
+            moment = last_commit_time(path)
+        except CloneRefused as error:
+            problem = f"{error}; hand in the repository as git made it, or without its .git"
+            return StudentEntry(name, key, None, None, root=path, problem=problem)
+        return StudentEntry(
+            name=name,
+            key=key,
+            folder=exercise_folder(course, path),
+            root=path,
+            submitted_at=moment,
+            details={"time from": "last commit"} if moment is not None else {},
+        )
+    if not (is_zip or refused.special):
+        return None
+    what = "a .zip file; hand in the .zip itself" if is_zip else "a folder or a .zip file"
+    return StudentEntry(
+        name=name,
+        key=keys.new(name),
+        folder=None,
+        submitted_at=None,
+        root=path,
+        problem=f"{shown_name(path.name)} is {refused}, not {what}",
+    )
 
 
 class _Keys:
@@ -114,7 +211,8 @@ class _Keys:
 def exercise_folder(course: Course, root: Path) -> Path:
     """The folder in ``root`` holding the exercise files: ``exercises/`` or ``root`` itself,
     whichever holds any, else the same inside ``root``'s only subfolder (a zip made of the
-    repository's folder); ``exercises/`` or ``root`` if none holds any."""
+    repository's folder); ``exercises/`` or ``root`` if none holds any. Links to folders are not
+    followed into, and nothing found is opened."""
     names = {
         Path(exercise.file_name).stem + suffix
         for exercise in course.exercises
@@ -122,38 +220,94 @@ def exercise_folder(course: Course, root: Path) -> Path:
     }
 
     def holds_any(folder: Path) -> bool:
-        return any((folder / name).is_file() for name in names)
+        return any(handed_in(folder / name) for name in names)
 
     folder = root
     for _ in range(2):
         for candidate in (folder / "exercises", folder):
-            if holds_any(candidate):
+            if _is_folder(candidate) and holds_any(candidate):
                 return candidate
-        inside = [
-            path for path in folder.iterdir() if path.is_dir() and not path.name.startswith(".")
-        ]
-        if len(inside) != 1:
+        inside = _only_subfolder(folder)
+        if inside is None:
             break
-        folder = inside[0]
-    return root / "exercises" if (root / "exercises").is_dir() else root
+        folder = inside
+    return root / "exercises" if _is_folder(root / "exercises") else root
+
+
+def _is_folder(path: Path) -> bool:
+    """A folder, or a link to one (a link to a FIFO is neither, and is not followed)."""
+    return os.path.isdir(path)
+
+
+def _only_subfolder(folder: Path) -> Path | None:
+    """``folder``'s one subfolder (not a link, not hidden), None if it has none or several; the
+    listing stops at the second, however many it holds."""
+    found: Path | None = None
+    try:
+        with os.scandir(folder) as listing:
+            for item in listing:
+                if item.name.startswith(".") or not item.is_dir(follow_symlinks=False):
+                    continue
+                if found is not None:
+                    return None
+                found = folder / item.name
+    except OSError:
+        return None
+    return found
 
 
 # ---------------------------------------------------------------- zips
 
 
-def _unzipped(course: Course, path: Path, name: str, key: str, into: Path) -> StudentEntry:
-    """Unpack the .py and .ipynb files of the zip at ``path`` into ``into`` (emptied first)."""
-    shutil.rmtree(into, ignore_errors=True)
-    into.mkdir(parents=True)
+class _Budget:
+    """The bytes the zips of one run have unpacked so far, against its caps."""
+
+    def __init__(self, caps: UnpackCaps) -> None:
+        self.caps = caps
+        self.used = 0
+
+
+class _Refused(Exception):
+    """Why a zip is not unpacked; str() ends the student's line (after the zip's name)."""
+
+
+class _ZipReads(io.FileIO):
+    """A zip as zipfile reads it, each read at most MAX_ZIP_READ bytes: zipfile reads a zip's
+    table of contents in one read, of the size the zip gives."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        wanted = -1 if size is None else size
+        if wanted < 0 or wanted > MAX_ZIP_READ:
+            left = os.fstat(self.fileno()).st_size - self.tell()
+            if (left if wanted < 0 else min(left, wanted)) > MAX_ZIP_READ:
+                raise _Refused(
+                    f"lists more files than a submission holds (a table of contents over "
+                    f"{_size(MAX_ZIP_READ)}); hand in a zip of your exercise files only"
+                )
+        return super().read(size)
+
+
+def _unzipped(
+    course: Course, path: Path, name: str, key: str, unpack_to: Path, budget: _Budget
+) -> StudentEntry:
+    """Unpack the .py and .ipynb files of the zip at ``path`` into ``unpack_to / key`` (emptied
+    first); a refusal (a broken zip, a bomb, a full disk) leaves that folder empty."""
+    into = unpack_to / key
+    zip_name = shown_name(path.name)
     try:
-        newest = _unpack(path, into)
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as error:
+        shutil.rmtree(into, ignore_errors=True)
+        into.mkdir(parents=True)
+        newest = _unpack(path, into, zip_name, budget)
+    except (_Refused, zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError,
+            NotImplementedError, RuntimeError, NotAFile) as error:  # fmt: skip
+        shutil.rmtree(into, ignore_errors=True)
         return StudentEntry(
             name=name,
             key=key,
             folder=None,
             submitted_at=None,
-            problem=f"{path.name} could not be unpacked ({error}); hand in a .zip file",
+            root=path,
+            problem=f"{zip_name} {_zip_problem(error, unpack_to)}",
         )
     return StudentEntry(
         name=name,
@@ -161,51 +315,145 @@ def _unzipped(course: Course, path: Path, name: str, key: str, into: Path) -> St
         folder=exercise_folder(course, into),
         root=into,
         submitted_at=newest,
-        details={"time from": "newest file in the zip"},
+        details={"time from": "newest file in the zip"} if newest is not None else {},
     )
 
 
-def _unpack(path: Path, into: Path) -> datetime | None:
+def _zip_problem(error: BaseException, unpack_to: Path) -> str:
+    """The end of the student's line for a zip that was not unpacked (after the zip's name)."""
+    if isinstance(error, _Refused):
+        return str(error)
+    if isinstance(error, NotAFile):
+        return f"is {error}, not a .zip file; hand in the .zip itself"
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (
+            f"could not be unpacked: no space left on the disk of {shown_name(str(unpack_to))}; "
+            "free some space and run grade batch again"
+        )
+    if isinstance(error, UnicodeDecodeError):
+        return (
+            "could not be unpacked: a file name in it is not UTF-8, though the zip says it is; "
+            "make the zip again with your system's zip tool"
+        )
+    why = getattr(error, "strerror", None) if isinstance(error, OSError) else None
+    return f"could not be unpacked ({shown_name(why or str(error))}); hand in a .zip file"
+
+
+def _unpack(path: Path, into: Path, zip_name: str, budget: _Budget) -> datetime | None:
     """Extract the graded kinds of file, each at most one byte over the size the grader accepts
-    (so that it is refused with its size, not cut silently); the newest entry's time (a zip keeps
-    no time zone: taken as UTC)."""
+    (so that it is refused with its size, not cut silently), counting the bytes as they are
+    written against the student's and the run's caps; the newest entry's time (a zip keeps no
+    time zone: taken as UTC)."""
     newest: datetime | None = None
-    with zipfile.ZipFile(path) as archive:
+    caps = budget.caps
+    written = 0
+    with _ZipReads(open_regular(path), "rb") as handle, zipfile.ZipFile(handle) as archive:
         for number, info in enumerate(archive.infolist()):
             if number >= MAX_ZIP_MEMBERS:
                 break
-            if info.is_dir() or Path(info.filename).suffix not in SUFFIXES:
+            target = _target(info, into)
+            if target is None:
                 continue
-            parts = Path(info.filename.replace("\\", "/")).parts
-            if info.filename.startswith(("/", "\\")) or ".." in parts or ":" in info.filename:
-                continue  # would land outside the folder
-            if (info.external_attr >> 16) & 0o170000 == 0o120000:
-                continue  # a symbolic link
-            target = into.joinpath(*parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(info) as source:
-                data = source.read(MAX_SUBMISSION_BYTES + 1)
-            target.write_bytes(data)
-            moment = datetime(*info.date_time, tzinfo=timezone.utc)
-            os.utime(target, (moment.timestamp(), moment.timestamp()))
-            newest = moment if newest is None else max(newest, moment)
+            if info.compress_type not in ZIP_METHODS:
+                method = METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
+                raise _Refused(
+                    f"holds {shown_name(info.filename)} compressed with {method}; make the zip "
+                    "again with ordinary (deflate) compression"
+                )
+            if info.flag_bits & 0x1:
+                raise _Refused(
+                    f"holds {shown_name(info.filename)} encrypted; hand in a zip without a password"
+                )
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                sink = open(target, "wb")  # noqa: SIM115 (closed below, after the copy)
+            except (FileExistsError, NotADirectoryError, IsADirectoryError):
+                continue  # a file where a folder should be: two entries disagree
+            with sink, archive.open(info) as source:
+                left = MAX_SUBMISSION_BYTES + 1
+                while left > 0:
+                    chunk = source.read(min(left, COPY_CHUNK))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+                    written += len(chunk)
+                    if written > caps.per_student:
+                        raise _Refused(
+                            f"unpacks to more than {_size(caps.per_student)} of .py and .ipynb "
+                            "files, more than any submission; hand in a zip of your exercise "
+                            "files only"
+                        )
+                    if budget.used + written > caps.per_batch:
+                        raise _Refused(
+                            f"was not unpacked: the zips of this run came to "
+                            f"{_size(caps.per_batch)}, the most grade batch unpacks in one run; "
+                            "unzip it into a folder in SUBMISSIONS and run grade batch again"
+                        )
+                    sink.write(chunk)
+            moment = _zip_time(info)
+            if moment is not None:
+                os.utime(target, (moment.timestamp(), moment.timestamp()))
+                newest = moment if newest is None else max(newest, moment)
+    budget.used += written
     return newest
+
+
+def _size(count: int) -> str:
+    """A number of bytes as "4 GB", "64 MB", "1.5 MB"."""
+    if count >= 2**30:
+        return f"{count / 2**30:.3g} GB"
+    return f"{count / 2**20:.3g} MB"
+
+
+def _target(info: zipfile.ZipInfo, into: Path) -> Path | None:
+    """Where the entry ``info`` is unpacked to below ``into``; None for an entry not kept: not a
+    .py or .ipynb file, a path that would land outside ``into`` (``..``, absolute, a drive), a
+    link, or a path too deep or too long to be a submission's."""
+    name = info.filename.replace("\\", "/")
+    if info.is_dir() or Path(name).suffix not in SUFFIXES:
+        return None
+    parts = Path(name).parts
+    if name.startswith("/") or ".." in parts or ":" in name:
+        return None  # would land outside the folder
+    if (info.external_attr >> 16) & 0o170000 == stat.S_IFLNK:
+        return None  # a symbolic link
+    if len(parts) > MAX_ZIP_DEPTH + 1:
+        return None
+    if any(len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for part in parts):
+        return None
+    return into.joinpath(*parts)
+
+
+def _zip_time(info: zipfile.ZipInfo) -> datetime | None:
+    """The entry's time as UTC; None if the zip holds no valid date (month 0, say)."""
+    try:
+        return datetime(*info.date_time, tzinfo=timezone.utc)
+    except (ValueError, OverflowError):
+        return None
 
 
 # ---------------------------------------------------------------- git
 
 
+class CloneRefused(Exception):
+    """A file of a clone that git reads is a FIFO, a socket or a device, or a link to one.
+    str() says which, e.g. ".git/HEAD is a FIFO, not a file"."""
+
+
 def last_commit_time(folder: Path) -> datetime | None:
-    """The committer time of the last commit of the clone at ``folder``, None if it is no clone.
+    """The committer time of the last commit of the clone at ``folder``, None if it is no clone
+    (or a broken one); CloneRefused if a file of it to read is a FIFO, socket or device.
 
     The clone is the student's, and so is its configuration: a `.git/config` can make git run
     programs of its choosing (``gpg.program`` with ``log.showSignature``, a promisor remote's
-    transport). So git never reads it: HEAD is resolved here from the clone's files, and the
-    commit is read by ``git cat-file`` in an empty repository of ours whose object store borrows
-    the clone's (``objects/info/alternates``), with no user or system configuration either.
+    transport). So git never reads it: HEAD is resolved here from the clone's files (each read
+    with read_capped: a ``.git`` linked to ``/dev/zero`` or made a FIFO is refused, never read),
+    and the commit is read by ``git cat-file`` in an empty repository of ours whose object store
+    borrows the clone's (``objects/info/alternates``), with no user or system configuration
+    either, after ``git cat-file -s`` says it is of a commit's size.
     """
     git_dir = _git_dir(folder)
-    commit = _head_commit(git_dir) if git_dir is not None else None
+    commit = _head_commit(git_dir, folder) if git_dir is not None else None
     if git_dir is None or commit is None or shutil.which("git") is None:
         return None
     environment = {
@@ -215,66 +463,98 @@ def last_commit_time(folder: Path) -> datetime | None:
         "GIT_TERMINAL_PROMPT": "0",
         "HOME": os.devnull,
     }
-    with tempfile.TemporaryDirectory(prefix="grade-git-") as scratch:
-        run = {
-            "cwd": scratch,
-            "env": environment,
-            "capture_output": True,
-            "text": True,
-            "timeout": GIT_SECONDS,
-            "stdin": subprocess.DEVNULL,
-        }
-        try:
+    try:
+        with tempfile.TemporaryDirectory(prefix="grade-git-") as scratch:
+            run: dict[str, Any] = {
+                "cwd": scratch,
+                "env": environment,
+                "capture_output": True,
+                "timeout": GIT_SECONDS,
+                "stdin": subprocess.DEVNULL,
+            }
             subprocess.run([*GIT, "init", "--bare", "--quiet", scratch], check=True, **run)
             alternates = Path(scratch, "objects", "info", "alternates")
-            alternates.write_text(f"{(git_dir / 'objects').resolve()}\n")
-            done = subprocess.run(
-                [*GIT, f"--git-dir={scratch}", "cat-file", "commit", commit], **run
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-    found = re.search(r"^committer .* (\d+) [+-]\d{4}$", done.stdout, re.MULTILINE)
+            alternates.write_text(f"{os.path.realpath(git_dir / 'objects')}\n")
+            asked = [*GIT, f"--git-dir={scratch}", "cat-file"]
+            size = subprocess.run([*asked, "-s", commit], **run)
+            if size.returncode != 0 or not size.stdout.strip().isdigit():
+                return None
+            if int(size.stdout) > MAX_COMMIT_BYTES:
+                return None
+            done = subprocess.run([*asked, "commit", commit], **run)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = re.search(rb"^committer .* (\d{1,18}) [+-]\d{4}$", done.stdout, re.MULTILINE)
     if done.returncode != 0 or found is None:
         return None
-    return datetime.fromtimestamp(int(found[1]), tz=timezone.utc)
+    try:
+        return datetime.fromtimestamp(int(found[1]), tz=timezone.utc)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _git_read(path: Path, folder: Path, limit: int) -> bytes | None:
+    """At most ``limit`` bytes of a file of the clone at ``folder``; None if there is none, or it
+    cannot be read; CloneRefused if it is a FIFO, socket or device, or a link to one."""
+    try:
+        return read_capped(path, limit)
+    except NotAFile as refused:
+        if refused.special:
+            try:
+                shown = str(path.relative_to(folder))
+            except ValueError:
+                shown = str(path)
+            raise CloneRefused(f"{shown_name(shown)} is {refused}, not a file") from None
+        return None
+    except (OSError, ValueError):
+        return None
 
 
 def _git_dir(folder: Path) -> Path | None:
     """The clone's git folder: ``.git``, or where a ``.git`` file (a worktree) points."""
     dot_git = folder / ".git"
-    if dot_git.is_dir():
+    if _is_folder(dot_git):
         return dot_git
     try:
-        text = dot_git.read_text(encoding="utf-8", errors="replace")[:4096]
-    except OSError:
+        refused = file_kind(dot_git)
+    except (OSError, ValueError):
         return None
+    if refused is not None:
+        if refused.special:
+            raise CloneRefused(f".git is {refused}, not a folder")
+        return None
+    data = _git_read(dot_git, folder, GIT_FILE_BYTES)
+    text = (data or b"").decode("utf-8", errors="replace")
     if not text.startswith("gitdir:"):
         return None
-    target = (folder / text.removeprefix("gitdir:").strip()).resolve()
-    return target if target.is_dir() else None
+    target = Path(os.path.realpath(folder / text.removeprefix("gitdir:").strip()))
+    return target if _is_folder(target) else None
 
 
-def _head_commit(git_dir: Path) -> str | None:
+def _head_commit(git_dir: Path, folder: Path) -> str | None:
     """The commit id HEAD names, following one symbolic ref (loose or packed)."""
     commit = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
-    try:
-        head = (git_dir / "HEAD").read_text(encoding="utf-8", errors="replace")[:4096].strip()
-        if commit.match(head):
-            return head
-        if not head.startswith("ref: refs/"):
-            return None
-        ref = head.removeprefix("ref: ").strip()
-        if ".." in ref.split("/"):
-            return None
-        loose = git_dir / ref
-        if loose.is_file():
-            value = loose.read_text(encoding="utf-8", errors="replace")[:200].strip()
-            return value if commit.match(value) else None
-        packed = git_dir / "packed-refs"
-        lines = packed.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+
+    def text(name: str, limit: int) -> str | None:
+        data = _git_read(git_dir / name, folder, limit)
+        return None if data is None else data.decode("utf-8", errors="replace")
+
+    head = (text("HEAD", GIT_FILE_BYTES) or "").strip()
+    if commit.match(head):
+        return head
+    if not head.startswith("ref: refs/"):
         return None
-    for line in lines:
+    ref = head.removeprefix("ref: ").strip()
+    if ".." in ref.split("/") or "\0" in ref:
+        return None
+    loose = text(ref, GIT_FILE_BYTES)
+    if loose is not None:
+        value = loose.strip()
+        return value if commit.match(value) else None
+    packed = text("packed-refs", MAX_PACKED_REFS + 1)
+    if packed is None or len(packed) > MAX_PACKED_REFS:
+        return None
+    for line in packed.splitlines():
         value, _, name = line.partition(" ")
         if name.strip() == ref and commit.match(value):
             return value
@@ -288,11 +568,14 @@ def _gradescope(course: Course, submissions: Path, keys: _Keys) -> list[StudentE
     """One entry per submitter of each submission folder the metadata names."""
     metadata_path = submissions / GRADESCOPE_METADATA
     try:
-        metadata = yaml.safe_load(metadata_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        data = read_capped(metadata_path, MAX_METADATA_BYTES + 1)
+        if len(data) > MAX_METADATA_BYTES:
+            raise ValueError(f"larger than {MAX_METADATA_BYTES // 2**20} MB")
+        metadata = yaml.safe_load(data.decode("utf-8"))
+    except (OSError, ValueError, NotAFile, yaml.YAMLError, RecursionError) as error:
+        why = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise UsageError(
-            f"{metadata_path}: cannot be read ({str(error).splitlines()[0]}); download the "
-            "export from Gradescope again"
+            f"{metadata_path}: cannot be read ({why}); download the export from Gradescope again"
         ) from None
     if not isinstance(metadata, dict):
         raise UsageError(
@@ -304,27 +587,29 @@ def _gradescope(course: Course, submissions: Path, keys: _Keys) -> list[StudentE
         if not isinstance(record, dict):
             continue
         folder = submissions / str(folder_name)
+        plain = re.fullmatch(r"[^/\\\0]+", str(folder_name)) and str(folder_name) not in (".", "..")
+        found = bool(plain) and _is_folder(folder)
         moment = _moment(record.get(":created_at"))
         submitters = record.get(":submitters") or []
         for submitter in submitters if isinstance(submitters, list) else []:
             if not isinstance(submitter, dict):
                 continue
-            name = str(submitter.get(":name") or submitter.get(":email") or folder_name)
+            name = shown_name(str(submitter.get(":name") or submitter.get(":email") or folder_name))
             details = {
-                label: str(submitter[key])
+                label: shown_name(str(submitter[key]))
                 for label, key in (("sid", ":sid"), ("email", ":email"))
                 if submitter.get(key)
             }
             details["time from"] = "Gradescope"
-            details["submission"] = str(folder_name)
+            details["submission"] = shown_name(str(folder_name))
             entries.append(
                 StudentEntry(
                     name=name,
                     key=keys.new(name),
-                    folder=exercise_folder(course, folder) if folder.is_dir() else None,
+                    folder=exercise_folder(course, folder) if found else None,
                     root=folder,
                     submitted_at=moment,
-                    problem=None if folder.is_dir() else f"{folder_name} is not in the export",
+                    problem=None if found else f"{details['submission']} is not in the export",
                     details=details,
                 )
             )

@@ -8,10 +8,14 @@ import os
 import tempfile
 from pathlib import Path
 
+from grader.submission import shown_name
+
 
 def write_atomically(path: Path, content: str | bytes) -> None:
-    """Replace ``path`` with ``content`` (text is written as UTF-8)."""
-    data = content.encode("utf-8") if isinstance(content, str) else content
+    """Replace ``path`` with ``content`` (text is written as UTF-8, any byte of a name that was
+    not UTF-8 escaped: see shown_name). On an error (a full disk) the temporary file is removed
+    and the old file, if any, is left as it was."""
+    data = shown_name(content).encode("utf-8") if isinstance(content, str) else content
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

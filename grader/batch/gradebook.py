@@ -8,10 +8,16 @@ is missing.
 
 Tables (see SCHEMA): ``gradings``, one row per grading with its scores and the grading's JSON
 report; ``check_results``, one row per check of a grading; ``meta``, the schema version.
+
+Text is stored as UTF-8. A name read from the disk that is not UTF-8 (a student's folder named
+``stud\\xff``) reaches Python with lone surrogates, which SQLite cannot take: every text is stored
+with such characters escaped (grader.submission.shown_name), so that one name cannot stop the
+gradebook, and the same name gives the same key on every run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable
@@ -20,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import UsageError
+from grader.submission import shown_name
 
 SCHEMA_VERSION = "1"
 SCHEMA = """
@@ -93,6 +100,11 @@ class Gradebook:
             self._db.executescript(SCHEMA)
             found = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         except sqlite3.DatabaseError as error:
+            if "full" in str(error):
+                raise UsageError(
+                    f"{path}: cannot be written, the disk is full; free some space and run "
+                    "grade batch again"
+                ) from None
             raise UsageError(
                 f"{path}: not a gradebook this grader can use ({error}); pass another --out "
                 "folder or move the file away"
@@ -120,11 +132,21 @@ class Gradebook:
         report: dict[str, Any],
         seconds: float,
         graded_at: str,
+        replace: bool = False,
     ) -> None:
-        """Record one grading and its checks in one transaction (nothing if it is known)."""
-        student, exercise, file_hash, version = key
+        """Record one grading and its checks in one transaction: nothing if its key is known, or
+        with ``replace``, in place of the grading recorded with its key."""
+        student, exercise, file_hash, version = (storable(part) for part in key)
+        name = storable(name)
+        report = storable(report)
         score = float(report["score"])
         with self._transaction():
+            if replace:
+                self._db.execute(  # its check_results go with it (ON DELETE CASCADE)
+                    "DELETE FROM gradings WHERE student = ? AND exercise = ? AND file_hash = ? "
+                    "AND checks_version = ?",
+                    (student, exercise, file_hash, version),
+                )
             cursor = self._db.execute(
                 "INSERT OR IGNORE INTO gradings (student, name, exercise, file_hash, "
                 "checks_version, file, submitted_at, raw_score, max_score, score, seconds, "
@@ -229,4 +251,21 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
-        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
+        if kind is None:
+            self._db.execute("COMMIT")
+            return
+        # SQLite may have rolled back itself (a full disk, say): then there is nothing to end.
+        with contextlib.suppress(sqlite3.OperationalError):
+            self._db.execute("ROLLBACK")
+
+
+def storable(value: Any) -> Any:
+    """``value`` (text, or JSON-like data holding text) with every text as SQLite and UTF-8 files
+    take it: see shown_name."""
+    if isinstance(value, str):
+        return shown_name(value)
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable(item) for item in value]
+    return value

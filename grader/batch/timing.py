@@ -22,6 +22,7 @@ both kept in the gradebook.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,8 +30,10 @@ from pathlib import Path
 
 from grader.course import Course, Exercise
 from grader.errors import UsageError
+from grader.submission import NotAFile, read_capped
 
 EXTENSION_COLUMNS = ("student", "exercise", "days")
+MAX_EXTENSIONS_BYTES = 16 * 2**20  # a line per student and exercise: a few MB for a large class
 
 Extensions = dict[tuple[str, str], float]  # (student, exercise id or "all") -> extra days
 
@@ -73,9 +76,13 @@ def read_extensions(path: Path, course: Course) -> Extensions:
     """The extensions file at ``path``; UsageError naming the line of any mistake."""
     ids = {exercise.id for exercise in course.exercises}
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        data = read_capped(path, MAX_EXTENSIONS_BYTES + 1)
+        if len(data) > MAX_EXTENSIONS_BYTES:
+            raise ValueError(f"larger than {MAX_EXTENSIONS_BYTES // 2**20} MB")
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    except NotAFile as refused:
+        raise UsageError(f"{path}: is {refused}, not a CSV file") from None
+    except (OSError, ValueError, csv.Error) as error:
         raise UsageError(f"{path}: cannot be read as a CSV file ({error})") from None
     if not rows or tuple(cell.strip().lower() for cell in rows[0]) != EXTENSION_COLUMNS:
         raise UsageError(
