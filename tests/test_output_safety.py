@@ -386,9 +386,9 @@ def test_a_name_that_is_not_utf8_is_graded_and_shown_escaped(batch: Path) -> Non
     rows = {row[0]: row[1:] for row in read_csv(batch / "grades.csv")[1:]}
     assert rows["Zo\\xeb"] == ["10", "10"] and rows["Zo\\xeb broken"] == ["0", "0"]
     assert HONEST in rows
-    broken = (batch / "feedback" / "Zo_broken.md").read_text(encoding="utf-8")
+    broken = (batch / "feedback" / "Zo_xeb_broken.md").read_text(encoding="utf-8")
     assert "Zo\\\\xeb broken.zip could not be unpacked" in broken
-    feedback = (batch / "feedback" / "Zo.md").read_text(encoding="utf-8")
+    feedback = (batch / "feedback" / "Zo_xeb.md").read_text(encoding="utf-8")
     assert "feedback for Zo\\\\xeb" in feedback  # \x escaped once more, as Markdown needs
 
 
