@@ -5,7 +5,8 @@
 Times, as wall clock over fresh processes (median and best of --runs):
 - ``python -c pass`` and ``python -c "import numpy"``: the floor any Python grader pays;
 - ``grade exercise3 --submission solutions``: one whole grading, as a user runs it, with every
-  protection layer this machine allows, and again with the namespace layers switched off.
+  protection layer this machine allows, again without the grading's cgroup, and again without
+  the namespace layers and the private view as well.
 
 The goal: a grading takes at most 0.5 s and at most 4x ``python -c "import numpy"``. Prints a
 Markdown table with the machine's description, ready to paste into benchmarks/RESULTS.md.
@@ -72,10 +73,13 @@ def main() -> None:
         ],
     }
     results = {name: wall_times(command, runs) for name, command in commands.items()}
-    # What the namespace layers (no network, whole process tree killed) cost: the same grading
-    # with them switched off, as on a machine that forbids them.
-    results["the same, GRADE_NO_NAMESPACES=1"] = wall_times(
-        commands["grade exercise3 --submission solutions"], runs, {"GRADE_NO_NAMESPACES": "1"}
+    # What the grading's container costs: the same grading with its cgroup switched off, then
+    # with the namespace layers and the private view switched off too, as on a machine that
+    # forbids them.
+    grading = commands["grade exercise3 --submission solutions"]
+    results["the same, GRADE_NO_CGROUPS=1"] = wall_times(grading, runs, {"GRADE_NO_CGROUPS": "1"})
+    results["the same, and GRADE_NO_NAMESPACES=1"] = wall_times(
+        grading, runs, {"GRADE_NO_CGROUPS": "1", "GRADE_NO_NAMESPACES": "1"}
     )
     print(f"Machine: {machine()}; {runs} runs each, {time.strftime('%Y-%m-%d')}\n")
     print("| command | median (ms) | best (ms) |")
