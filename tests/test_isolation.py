@@ -384,25 +384,27 @@ def where():
 )
 @pytest.mark.parametrize("started", ["fresh", "forked"])
 def test_each_worker_has_a_pid_namespace_of_its_own(started: str) -> None:
-    """The worker is process 2 of its own namespace, under an init of ours (process 1)."""
+    """The worker is process 2 of its own namespace, under an init of ours (process 1); two
+    workers alive at once are in two namespaces (a namespace's number is reused once it is gone,
+    so they are compared while both live)."""
     launcher = Launcher()
     if started == "forked":
         launcher.use_forkserver()
-    seen = []
+    sessions = [
+        StudentSession(
+            Source("probe.py", "probe.py", NAMESPACE_PROBE),
+            Limits(),
+            time.monotonic() + 30,
+            start_worker=launcher.take,
+        )
+        for _ in range(2)
+    ]
     try:
-        for _ in range(2):
-            session = StudentSession(
-                Source("probe.py", "probe.py", NAMESPACE_PROBE),
-                Limits(),
-                time.monotonic() + 30,
-                start_worker=launcher.take,
-            )
-            try:
-                assert session.load()
-                seen.append(StudentModule(session).where())
-            finally:
-                session.close()
+        assert all(session.load() for session in sessions)
+        seen = [StudentModule(session).where() for session in sessions]
     finally:
+        for session in sessions:
+            session.close()
         launcher.close()
     assert [(pid, parent) for pid, parent, _ in seen] == [(2, 1), (2, 1)]
     spaces = {space for _, _, space in seen}

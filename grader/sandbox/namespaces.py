@@ -79,29 +79,88 @@ def setns(fd: int, nstype: int) -> None:
         raise OSError(error, os.strerror(error))
 
 
+# The namespace kinds probed, each one flag, and what the probe's exit status says of each.
+PROBED_KINDS = (CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNS, CLONE_NEWUSER)
+VIEW_MOUNTS = 1 << len(PROBED_KINDS)  # the probe's bit for "a view's mounts can be made"
+
+
 def can_unshare(flags: int) -> bool:
     """Whether a child process may create these namespaces here, and they are not switched off."""
-    return not switched_off(NO_NAMESPACES) and _probe(flags)
+    allowed = _probe()
+    kinds = [kind for kind in PROBED_KINDS if flags & kind]
+    return not switched_off(NO_NAMESPACES) and all(allowed & kind for kind in kinds)
+
+
+def can_mount_view() -> bool:
+    """Whether a worker could mount its private view here: a tmpfs, and a /proc of a new PID
+    namespace, in a mount namespace of its own (a container may allow the namespaces and refuse
+    these)."""
+    return not switched_off(NO_NAMESPACES) and bool(_probe() & VIEW_MOUNTS)
 
 
 @functools.cache
-def _probe(flags: int) -> bool:
-    """Whether a child process may create these namespaces here, as a worker would: as an
-    ordinary user, inside a user namespace of its own (probed once, by fork: ~2 ms)."""
+def _probe() -> int:
+    """What a child process may do here, as a worker would (as an ordinary user, inside a user
+    namespace of its own): each namespace kind of `PROBED_KINDS` it may create, and
+    `VIEW_MOUNTS`, as bits. Probed once for all, by one child and its child (~3 ms), whose exit
+    statuses carry the bits."""
     if not hasattr(os, "fork"):
-        return False
+        return 0
     _unshare_function()  # loaded here, so the child only calls it
-    pid = os.fork()
-    if pid == 0:  # the probe child: never returns into the grader's code
+    import grader.sandbox.mounts  # noqa: F401  (and this, which the probe's child uses)
+
+    probe = os.fork()
+    if probe == 0:  # the probe child: never returns into the grader's code
+        allowed = 0
         try:
             if not running_as_root():
                 enter_user_namespace()
-            _unshare_function()(flags)
-        except OSError:
+            # A new user namespace last: after it, this process has no right over the mount
+            # namespace it made before, where the view's mounts are tried.
+            for kind in (*[kind for kind in PROBED_KINDS if kind != CLONE_NEWUSER], CLONE_NEWUSER):
+                if kind == CLONE_NEWUSER and allowed & CLONE_NEWPID and allowed & CLONE_NEWNS:
+                    allowed |= _view_mounts_allowed()
+                try:
+                    _unshare_function()(kind)
+                    allowed |= kind
+                except OSError:
+                    pass
+        finally:
+            _report_bits(allowed)
+    _, status = os.waitpid(probe, 0)
+    return _bits_of(os.waitstatus_to_exitcode(status))
+
+
+def _view_mounts_allowed() -> int:
+    """`VIEW_MOUNTS` if a child (process 1 of the PID namespace the caller made) may make a
+    view's mounts in the caller's new mount namespace, else 0."""
+    from grader.sandbox.mounts import MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, mount
+
+    init = os.fork()
+    if init == 0:
+        try:
+            mount(None, "/", None, MS_REC | MS_PRIVATE)  # the tmpfs is the probe's alone
+            mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=64k")
+            os.mkdir("/tmp/proc")
+            mount("proc", "/tmp/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        except BaseException:
             os._exit(1)
         os._exit(0)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0
+    _, status = os.waitpid(init, 0)
+    return VIEW_MOUNTS if os.waitstatus_to_exitcode(status) == 0 else 0
+
+
+def _report_bits(allowed: int) -> NoReturn:
+    """End the probe child with ``allowed`` as its exit status: one bit per kind, in order."""
+    code = sum(1 << index for index, kind in enumerate(PROBED_KINDS) if allowed & kind)
+    os._exit(code | (1 << len(PROBED_KINDS) if allowed & VIEW_MOUNTS else 0))
+
+
+def _bits_of(code: int) -> int:
+    if code < 0:
+        return 0
+    allowed = sum(kind for index, kind in enumerate(PROBED_KINDS) if code & (1 << index))
+    return allowed | (VIEW_MOUNTS if code & (1 << len(PROBED_KINDS)) else 0)
 
 
 def running_as_root() -> bool:

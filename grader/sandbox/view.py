@@ -22,7 +22,6 @@ Standard library only.
 from __future__ import annotations
 
 import ctypes
-import functools
 import os
 import platform
 import tempfile
@@ -30,21 +29,29 @@ from pathlib import Path
 
 from grader.sandbox.layer import Layer, Stage
 from grader.sandbox.libc import libc
+from grader.sandbox.mounts import (
+    MNT_DETACH,
+    MS_BIND,
+    MS_NODEV,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_RDONLY,
+    MS_REC,
+    MS_REMOUNT,
+    mount,
+)
 from grader.sandbox.namespaces import (
     CLONE_NEWNS,
     CLONE_NEWPID,
+    can_mount_view,
     can_unshare,
-    enter_user_namespace,
-    running_as_root,
     unshare,
     why_no_namespace,
 )
 from grader.sandbox.paths import SYSTEM_FILES, SYSTEM_FOLDERS, grader_package, python_paths
 from grader.sandbox.settings import WorkerSettings
 
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-MNT_DETACH = 2
 PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 # /dev/shm: Python's semaphores need a little; what is there counts in the grading's memory.
@@ -59,19 +66,6 @@ VIEW_HOME = "/grading"  # where the worker's own folder is in the view: its HOME
 KERNEL_FOLDERS = ("/proc", "/sys")  # mounted anew (/proc) or in part (/sys), never bound whole
 CPU_FOLDER = "/sys/devices/system/cpu"
 ROOT_FOLDER = "root"  # beside a fresh worker's folder: where its view is built, then entered
-
-
-def _mount(source: str | None, target: str, kind: str | None, flags: int, data: str = "") -> None:
-    result = libc().mount(
-        None if source is None else os.fsencode(source),
-        os.fsencode(target),
-        None if kind is None else kind.encode(),
-        ctypes.c_ulong(flags),
-        data.encode() if data else None,
-    )
-    if result != 0:
-        error = ctypes.get_errno()
-        raise OSError(error, f"mount {source or kind} on {target}: {os.strerror(error)}")
 
 
 def _pivot_root(new_root: str) -> None:
@@ -124,11 +118,11 @@ class _Builder:
         elif not os.path.exists(target):
             with open(target, "a"):
                 pass
-        _mount(source, target, None, MS_BIND | MS_REC)
+        mount(source, target, None, MS_BIND | MS_REC)
         kept = os.statvfs(source).f_flag & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
         flags = kept | MS_NOSUID | (0 if writable else MS_RDONLY)
         flags |= 0 if source in DEVICES else MS_NODEV
-        _mount(None, target, None, MS_REMOUNT | MS_BIND | flags)
+        mount(None, target, None, MS_REMOUNT | MS_BIND | flags)
 
     def _folders_to(self, folder: str) -> None:
         """The view's own folders down to ``folder`` (which has no link on the way), each
@@ -170,7 +164,7 @@ def build_template(root: str) -> None:
     folder, /proc and /dev/shm. Read-only once built. The fork server builds one for all its
     workers; a fresh worker builds its own."""
     os.makedirs(root, mode=0o755, exist_ok=True)
-    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
+    mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
     view = _Builder(root)
     system = [path for path in SYSTEM_FOLDERS if path not in KERNEL_FOLDERS]
     for path in [*system, *python_paths(), grader_package(), *SYSTEM_FILES, CPU_FOLDER]:
@@ -182,13 +176,13 @@ def build_template(root: str) -> None:
     for name, target in STANDARD_LINKS:
         os.symlink(target, view.inside(f"/dev/{name}"))
     # The view's own folders are done: nothing more may be made in them.
-    _mount(None, root, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    mount(None, root, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
 def private_mounts() -> None:
     """A mount namespace of this process's own, from which nothing reaches the machine's."""
     unshare(CLONE_NEWNS)
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
 
 
 def enter(root: str, home: str) -> None:
@@ -196,41 +190,12 @@ def enter(root: str, home: str) -> None:
     into the view built at ``root``, with the worker's folder ``home`` at `VIEW_HOME`, a
     /dev/shm and a /proc of its own."""
     _Builder(root).bind(home, root + VIEW_HOME, writable=True)
-    _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, SHARED_MEMORY)
-    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, SHARED_MEMORY)
+    mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _pivot_root(root)
     os.chdir(VIEW_HOME)
     os.environ["HOME"] = os.environ["TMPDIR"] = VIEW_HOME
     tempfile.tempdir = None  # found again from TMPDIR
-
-
-@functools.cache
-def _can_mount_a_view() -> bool:
-    """Whether a worker could mount its view here: a tmpfs and a /proc of a new PID namespace,
-    in a mount namespace of its own (a container may allow the namespaces and refuse these).
-    Tried once, in a child, and its child as process 1 (~3 ms)."""
-    probe = os.fork()
-    if probe == 0:
-        try:
-            if not running_as_root():
-                enter_user_namespace()
-            unshare(CLONE_NEWPID)
-            init = os.fork()
-            if init == 0:
-                try:
-                    private_mounts()  # so the tmpfs on /tmp is this probe's alone
-                    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=64k")
-                    os.mkdir("/tmp/proc")
-                    _mount("proc", "/tmp/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-                    os._exit(0)
-                except BaseException:
-                    os._exit(1)
-            _, status = os.waitpid(init, 0)
-            os._exit(os.waitstatus_to_exitcode(status))
-        except BaseException:
-            os._exit(1)
-    _, status = os.waitpid(probe, 0)
-    return os.waitstatus_to_exitcode(status) == 0
 
 
 class PrivateView(Layer):
@@ -244,7 +209,7 @@ class PrivateView(Layer):
     def missing(self) -> str | None:
         if platform.machine() not in PIVOT_ROOT:
             return f"not known on {platform.machine()}"
-        if can_unshare(CLONE_NEWNS | CLONE_NEWPID) and _can_mount_a_view():
+        if can_unshare(CLONE_NEWNS | CLONE_NEWPID) and can_mount_view():
             return None
         return (
             why_no_namespace() + ": the worker sees the machine's files and /proc, as far as "
