@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -511,8 +512,19 @@ class StudentSession:
     # ------------------------------------------------------------ values
 
     def _encoder(self) -> Encoder:
-        """An encoder for values the grader sends, grader functions and handles included."""
-        encoder = Encoder(lambda value: self._grader_side_node(value, encoder))
+        """An encoder for values the grader sends, grader functions and handles included.
+
+        It refers to itself weakly: in a reference cycle, its blobs (a request's arrays) would
+        stay in memory after it is dropped, until the garbage collector next ran.
+        """
+
+        def other(value: Any) -> dict[str, Any]:
+            encoder = itself()
+            assert encoder is not None  # it is encoding
+            return self._grader_side_node(value, encoder)
+
+        encoder = Encoder(other)
+        itself = weakref.ref(encoder)
         return encoder
 
     def _grader_side_node(self, value: Any, encoder: Encoder) -> dict[str, Any]:
