@@ -61,12 +61,14 @@ class WireLimits:
     """Caps on what a worker may send the grader, checked before the bytes are kept or built into
     values: per message, per worker, and per call (each call's messages together).
 
-    Measured on `pytest checks/` (every check against the reference solutions, 2026-11-30): the
-    largest message a worker sent was 24 KB, one call's messages 25 KB in all with 21 KB of arrays
-    in them, one call's evaluations 70. Each budget is thousands of times that (the evaluations
-    hundreds), and fits the largest array a message may hold (``max_array_elements`` of float64,
-    32 MB), so correct code never comes near one. The grader's peak memory against the known
-    attacks, with and without the budgets, is in benchmarks/RESULTS.md ("Budgets").
+    Measured on `pytest checks/` (every check against the reference solutions, 2026-12-02): the
+    largest message a worker sent was 24 KB (the largest head 4 KB), one call's messages 25 KB in
+    all with 21 KB of arrays in them, one call's evaluations 70. Each budget is hundreds to
+    thousands of times that, and fits the largest array a message may hold
+    (``max_array_elements`` of float64, 32 MB), so correct code never comes near one. Against the
+    known attacks (tests/test_budgets.py) the grader's peak memory grew by 68 to 116 MB with the
+    budgets, by 776 MB to 1.9 GB without (2026-12-02, Intel Xeon, 2 cores, Python 3.11.7;
+    benchmarks/RESULTS.md, "Budgets").
 
     Per message:
 
@@ -97,9 +99,15 @@ class WireLimits:
       times costs 256 arrays, and is counted so.
     max_call_evaluations: formulas replayed (grader.formula), 100,000: about 1.5 s of the
       grader's time (15 µs each with small arrays, measured); the course's checks replay 70 at
-      most, its tests 600.
+      most.
     max_call_evaluation_bytes: the arguments of the evaluations replayed, in bytes, counted as
       arrays are (32 MB: the largest array): a Recorder keeps a float64 copy of each.
+
+    Where: FrameBuffer checks the budgets per message and per worker, a CallBudget
+    (grader.protocol) those per call, for grader.proxy. Past one it raises OverBudget; the grader
+    stops the worker (grader.sandbox.pipes.WorkerOverBudget) and the call fails with one line.
+    A worker reads the grader's messages with no budget on heads or buffering (the two None
+    defaults): the grader's own, a submission's source among them, are trusted.
     """
 
     max_message_bytes: int = 64 * MB
