@@ -7,6 +7,8 @@ A message is one frame::
 The head is a JSON object with an ``op`` and a ``blobs`` list giving each blob's length in bytes.
 Values inside it are decoded by grader.protocol. Every length is checked against WireLimits before
 the bytes are kept, and the JSON parser (msgspec's) refuses NaN constants and overflowing numbers.
+WireLimits also holds the grader's budgets on what a worker sends, per message, per worker and per
+call; past one, an OverBudget says what the worker did, and the worker is stopped.
 """
 
 from __future__ import annotations
@@ -19,31 +21,127 @@ from typing import Any
 import msgspec
 
 FRAME_HEADER = struct.Struct("!II")
+# The most one read of a pipe returns, what a pipe holds: grader.sandbox.pipes reads this much.
+READ_SIZE = 1 << 16
 
 
 class ProtocolError(Exception):
     """Bytes that do not form a valid message, or a message over one of the limits."""
 
 
+MB = 1 << 20
+# What to do about most budgets, for the student: honest code never comes near one.
+SEND_LESS = "Return smaller results and do not write to the grader's pipes."
+
+
+class OverBudget(ProtocolError):
+    """What a worker sent is past one of the budgets of WireLimits: the worker is stopped.
+
+    what: what the worker did, completing "your code's process ..." ("sent more than 256 MB to
+    the grader"); advice: what the student should do instead, one sentence.
+    """
+
+    def __init__(self, what: str, advice: str = SEND_LESS) -> None:
+        super().__init__(what)
+        self.what = what
+        self.advice = advice
+
+
+def describe_bytes(count: int) -> str:
+    """A size for a student: "64 MB", "1.5 KB", "900 bytes" (MB and KB of 2**20 and 2**10)."""
+    if count >= MB:
+        return f"{count / MB:.4g} MB"
+    if count >= 1024:
+        return f"{count / 1024:.4g} KB"
+    return f"{count} bytes"
+
+
 @dataclass(frozen=True)
 class WireLimits:
-    """Caps on what one message may hold; checked before the bytes are read or built into values.
+    """Caps on what a worker may send the grader, checked before the bytes are kept or built into
+    values: per message, per worker, and per call (each call's messages together).
 
-    max_message_bytes: one frame's body, in bytes.
+    Measured on `pytest checks/` (every check against the reference solutions, 2026-12-02): the
+    largest message a worker sent was 24 KB (the largest head 4 KB), one call's messages 25 KB in
+    all with 21 KB of arrays in them, one call's evaluations 70. Each budget is hundreds to
+    thousands of times that, and fits the largest array a message may hold
+    (``max_array_elements`` of float64, 32 MB), so correct code never comes near one. Against the
+    known attacks (tests/test_budgets.py) the grader's peak memory grew by 68 to 116 MB with the
+    budgets, by 776 MB to 1.9 GB without (2026-12-02, Intel Xeon, 2 cores, Python 3.11.7;
+    benchmarks/RESULTS.md, "Budgets").
+
+    Per message:
+
+    max_message_bytes: one frame's body, in bytes (64 MB): two of the largest arrays.
+    max_head_bytes: one frame's JSON head, in bytes; None: as much as the frame may hold. Python's
+      objects for a head take up to 30 times its size (1 MB of ``[[], ...]`` became 31 MB,
+      measured), so the grader keeps it to 1 MB (DEFAULT_LIMITS): 50,000 floats written in full.
     max_depth: nesting of tuples, lists and dicts.
     max_nodes: values in one message, counting every element of every container.
     max_string_chars: characters in one string.
     max_array_elements: elements in one array.
+
+    Per worker:
+
+    max_buffered_bytes: bytes read from the worker and not yet taken as frames, in bytes; None:
+      one largest frame and a read more. The grader reads what the worker sends while it writes
+      a request the worker does not read, so this is what a worker that writes without being
+      asked can make it hold: 80 MB in DEFAULT_LIMITS, one largest message and 16 MB more for
+      the answers of calls sent ahead (grader.later), a few KB each in the course.
+
+    Per call (grader.proxy; every message from the request to its reply, the logs of
+    evaluations and the callbacks included):
+
+    max_call_bytes: frames received, in bytes (256 MB: four of the largest messages).
+    max_call_array_bytes: arrays built from them, in bytes (64 MB: two of the largest arrays),
+      each reference to a blob counted, and each element as 8 bytes at least, as the float64
+      copies the grader's checks and Recorders make of it take. A message naming one blob 256
+      times costs 256 arrays, and is counted so.
+    max_call_evaluations: formulas replayed (grader.formula), 100,000: about 1.5 s of the
+      grader's time (15 µs each with small arrays, measured); the course's checks replay 70 at
+      most.
+    max_call_evaluation_bytes: the arguments of the evaluations replayed, in bytes, counted as
+      arrays are (32 MB: the largest array): a Recorder keeps a float64 copy of each.
+
+    Where: FrameBuffer checks the budgets per message and per worker, a CallBudget
+    (grader.protocol) those per call, for grader.proxy. Past one it raises OverBudget; the grader
+    stops the worker (grader.sandbox.pipes.WorkerOverBudget) and the call fails with one line.
+    A worker reads the grader's messages with no budget on heads or buffering (the two None
+    defaults): the grader's own, a submission's source among them, are trusted.
     """
 
-    max_message_bytes: int = 64 * 1024 * 1024
+    max_message_bytes: int = 64 * MB
+    max_head_bytes: int | None = None
     max_depth: int = 32
     max_nodes: int = 100_000
     max_string_chars: int = 100_000
     max_array_elements: int = 4_000_000
+    max_buffered_bytes: int | None = None
+    max_call_bytes: int = 256 * MB
+    max_call_array_bytes: int = 64 * MB
+    max_call_evaluations: int = 100_000
+    max_call_evaluation_bytes: int = 32 * MB
+
+    def __post_init__(self) -> None:
+        if self.max_buffered_bytes is not None and self.max_buffered_bytes < self.buffer_floor:
+            raise ValueError(
+                "max_buffered_bytes must hold one largest frame and a read more: at least "
+                f"{self.buffer_floor} bytes"
+            )
+
+    @property
+    def buffer_floor(self) -> int:
+        """The least a FrameBuffer must hold: one largest frame and one read of a pipe."""
+        return FRAME_HEADER.size + self.max_message_bytes + READ_SIZE
+
+    @property
+    def buffered_bytes(self) -> int:
+        """max_buffered_bytes, or the least it may be."""
+        return self.max_buffered_bytes or self.buffer_floor
 
 
-DEFAULT_LIMITS = WireLimits()
+# What the grader accepts from a worker.
+DEFAULT_LIMITS = WireLimits(max_head_bytes=1 * MB, max_buffered_bytes=80 * MB)
 
 
 # ---------------------------------------------------------------- frames
@@ -53,15 +151,17 @@ def pack(message: dict[str, Any], blobs: Sequence[bytes] = ()) -> bytes:
     """One frame holding ``message`` (a JSON-able dict with an "op") and its array blobs."""
     head = _head_encoder.encode({**message, "blobs": [len(blob) for blob in blobs]})
     body_length = len(head) + sum(len(blob) for blob in blobs)
-    return FRAME_HEADER.pack(body_length, len(head)) + head + b"".join(blobs)
+    return b"".join((FRAME_HEADER.pack(body_length, len(head)), head, *blobs))  # one copy
 
 
 @dataclass
 class Frame:
-    """A parsed message: its JSON head and the raw blobs its array nodes refer to."""
+    """A parsed message: its JSON head, the raw blobs its array nodes refer to, and its size on
+    the pipe in bytes (the 8-byte header included)."""
 
     head: dict[str, Any]
     blobs: list[memoryview]
+    size: int = 0
 
     @property
     def op(self) -> str:
@@ -78,42 +178,76 @@ _head_decoder = msgspec.json.Decoder()
 
 
 class FrameBuffer:
-    """Collects bytes read from a pipe and cuts them into frames, refusing oversized ones early."""
+    """Collects bytes read from a pipe and cuts them into frames, refusing early what is over the
+    limits: a frame as soon as its 8-byte header arrives, and more bytes waiting to be taken than
+    ``limits.buffered_bytes`` (a worker writing what the grader is not reading yet).
+
+    A frame's bytes are copied once at most: a frame that ends the buffer, or most of it, keeps
+    the buffer's own memory, and what follows it moves instead. So one largest message costs about
+    its size, not twice that, and many small ones cost no more than their total.
+    """
 
     def __init__(self, limits: WireLimits = DEFAULT_LIMITS) -> None:
         self._limits = limits
+        self._budget = limits.buffered_bytes
         self._data = bytearray()
+
+    @property
+    def buffered(self) -> int:
+        """Bytes fed and not yet taken as frames."""
+        return len(self._data)
 
     def feed(self, data: bytes) -> None:
         self._data += data
         if len(self._data) >= FRAME_HEADER.size:
             self._check_header()
+        if len(self._data) > self._budget:
+            raise OverBudget(  # the grader reads ahead only while it writes a request
+                f"sent more than {describe_bytes(self._budget)} the grader had not asked for yet"
+            )
 
     def _check_header(self) -> tuple[int, int]:
         body_length, head_length = FRAME_HEADER.unpack_from(self._data)
-        if body_length > self._limits.max_message_bytes:
-            raise ProtocolError(
-                f"a message of {body_length} bytes is over the limit of "
-                f"{self._limits.max_message_bytes} bytes"
+        limits = self._limits
+        if body_length > limits.max_message_bytes:
+            raise OverBudget(
+                f"sent a message of {describe_bytes(body_length)} (over the limit of "
+                f"{describe_bytes(limits.max_message_bytes)} for one)"
             )
         if head_length > body_length:
             raise ProtocolError("a message's head is longer than the message")
+        if limits.max_head_bytes is not None and head_length > limits.max_head_bytes:
+            raise OverBudget(
+                f"sent a message with {describe_bytes(head_length)} of values outside arrays "
+                f"(over the limit of {describe_bytes(limits.max_head_bytes)} for one)",
+                "Return numbers in arrays rather than in long lists, and do not write to the "
+                "grader's pipes.",
+            )
         return body_length, head_length
 
     def next_frame(self) -> Frame | None:
         """The next complete frame, or None until more bytes arrive."""
-        if len(self._data) < FRAME_HEADER.size:
+        data = self._data
+        if len(data) < FRAME_HEADER.size:
             return None
         body_length, head_length = self._check_header()
         end = FRAME_HEADER.size + body_length
-        if len(self._data) < end:
+        if len(data) < end:
             return None
-        body = bytes(self._data[FRAME_HEADER.size : end])
-        del self._data[:end]
-        return parse_body(body, head_length)
+        body: bytes | memoryview
+        if len(data) - end < body_length:  # less follows than the frame holds: move that
+            self._data = data[end:]
+            body = memoryview(data)[FRAME_HEADER.size : end]
+        else:
+            with memoryview(data) as view:
+                body = bytes(view[FRAME_HEADER.size : end])
+            del data[:end]  # cheap: a bytearray drops its start without moving the rest
+        return parse_body(body, head_length, self._limits)
 
 
-def parse_body(body: bytes, head_length: int) -> Frame:
+def parse_body(
+    body: bytes | memoryview, head_length: int, limits: WireLimits = DEFAULT_LIMITS
+) -> Frame:
     """Split a frame body into its JSON head and blobs, checking that the lengths add up."""
     try:
         head = _head_decoder.decode(body[:head_length])
@@ -128,6 +262,9 @@ def parse_body(body: bytes, head_length: int) -> Frame:
         type(length) is int and length >= 0 for length in lengths
     ):
         raise ProtocolError("a message's blob lengths are not a list of sizes")
+    # Each blob is an array node's (a value), and costs a memoryview of ~200 bytes here.
+    if len(lengths) > limits.max_nodes:
+        raise ProtocolError(f"a message holds more than {limits.max_nodes} blobs")
     if head_length + sum(lengths) != len(body):
         raise ProtocolError("a message's blob lengths do not add up to its size")
     view = memoryview(body)
@@ -135,4 +272,4 @@ def parse_body(body: bytes, head_length: int) -> Frame:
     for length in lengths:
         blobs.append(view[offset : offset + length])
         offset += length
-    return Frame(head, blobs)
+    return Frame(head, blobs, FRAME_HEADER.size + len(body))

@@ -29,7 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from grader.framing import DEFAULT_LIMITS, Frame, ProtocolError, WireLimits
+from grader.framing import (
+    DEFAULT_LIMITS,
+    Frame,
+    OverBudget,
+    ProtocolError,
+    WireLimits,
+    describe_bytes,
+)
 
 ARRAY_KINDS = frozenset("biuf")
 # Formulas (grader.formula) the worker evaluated, logged to the grader at most this many a frame:
@@ -62,7 +69,7 @@ def array_to_npy(array: np.ndarray) -> bytes:
         header = data[: len(data) - array.nbytes]
         if len(_built_headers) < _CACHE_SIZE:
             _built_headers[key] = header
-    return header + array.tobytes()
+    return b"".join((header, array))  # the array's bytes copied once, not twice
 
 
 def _npy_header(blob: memoryview) -> tuple[tuple[int, ...], bool, np.dtype[Any], int]:
@@ -91,11 +98,17 @@ def _npy_header(blob: memoryview) -> tuple[tuple[int, ...], bool, np.dtype[Any],
     return shape, fortran_order, dtype, stream.tell()
 
 
-def array_from_npy(blob: memoryview, limits: WireLimits = DEFAULT_LIMITS) -> np.ndarray:
+def array_from_npy(
+    blob: memoryview,
+    limits: WireLimits = DEFAULT_LIMITS,
+    on_size: Callable[[int], None] | None = None,
+) -> np.ndarray:
     """A fresh, writable, plain ``np.ndarray`` from ``.npy`` bytes, checked header first.
 
     The dtype must be a plain number or bool (kind b, i, u, f; no fields, no objects) and the
-    byte count must match the header's shape exactly; nothing is unpickled.
+    byte count must match the header's shape exactly; nothing is unpickled. ``on_size`` is told
+    what the array will count against a budget (`counted_bytes`) before it is built, and may
+    refuse it by raising.
     """
     shape, fortran_order, dtype, offset = _npy_header(blob)
     if dtype.kind not in ARRAY_KINDS or dtype.fields is not None or dtype.subdtype is not None:
@@ -109,11 +122,81 @@ def array_from_npy(blob: memoryview, limits: WireLimits = DEFAULT_LIMITS) -> np.
         )
     if len(blob) - offset != count * dtype.itemsize:
         raise ProtocolError("an array's data does not match the shape in its header")
+    if on_size is not None:
+        on_size(counted_bytes(count, dtype.itemsize))
     flat = np.frombuffer(blob, dtype=dtype, count=count, offset=offset)
     array = np.array(flat.reshape(shape, order="F" if fortran_order else "C"), order="C")
     if not array.dtype.isnative:
         array = array.astype(array.dtype.newbyteorder("="))
     return array
+
+
+def counted_bytes(elements: int, itemsize: int) -> int:
+    """What an array counts against a budget: its bytes, and at least 8 for each element, as the
+    grader's float64 copies of it take (a Recorder's, a check's ``np.asarray(x, float)``)."""
+    return elements * max(itemsize, 8)
+
+
+# ---------------------------------------------------------------- budgets
+
+
+class CallBudget:
+    """What the messages of one call have used of the per-call budgets of ``limits``
+    (grader.framing.WireLimits); each ``take_`` raises OverBudget past one.
+
+    The grader (grader.proxy) makes one for each call into the worker, and counts against it
+    every frame received until the reply, every array built from them, and every evaluation it
+    replays.
+    """
+
+    def __init__(self, limits: WireLimits = DEFAULT_LIMITS) -> None:
+        self.limits = limits
+        self.frame_bytes = 0
+        self.array_bytes = 0
+        self.evaluations = 0
+        self.evaluation_bytes = 0
+
+    def take_frame(self, frame: Frame) -> None:
+        self.frame_bytes += frame.size
+        if self.frame_bytes > self.limits.max_call_bytes:
+            raise OverBudget(
+                f"sent more than {describe_bytes(self.limits.max_call_bytes)} to the grader"
+            )
+
+    def take_array(self, counted: int) -> None:
+        """An array about to be built, counting ``counted`` bytes (`counted_bytes`)."""
+        self.array_bytes += counted
+        if self.array_bytes > self.limits.max_call_array_bytes:
+            raise OverBudget(
+                "sent the grader arrays of more than "
+                f"{describe_bytes(self.limits.max_call_array_bytes)} in all (8 bytes a number)",
+                "Return smaller arrays and do not write to the grader's pipes.",
+            )
+
+    def take_evaluations(self, count: int) -> None:
+        """Evaluations of formulas about to be replayed."""
+        self.evaluations += count
+        if self.evaluations > self.limits.max_call_evaluations:
+            raise OverBudget(
+                f"evaluated the grader's functions more than "
+                f"{self.limits.max_call_evaluations:,} times",
+                "Look for a loop that runs far more often than it should, and do not write to "
+                "the grader's pipes.",
+            )
+
+    def take_evaluation_argument(self, counted: int) -> None:
+        """An array in the argument of a replayed evaluation, about to be built: what a
+        Recorder keeps a copy of. It counts as an array too."""
+        self.evaluation_bytes += counted
+        if self.evaluation_bytes > self.limits.max_call_evaluation_bytes:
+            raise OverBudget(
+                "evaluated the grader's functions at arrays of more than "
+                f"{describe_bytes(self.limits.max_call_evaluation_bytes)} in all (8 bytes a "
+                "number)",
+                "Pass them smaller arrays, or call them less often, and do not write to the "
+                "grader's pipes.",
+            )
+        self.take_array(counted)
 
 
 # ---------------------------------------------------------------- values
@@ -174,7 +257,9 @@ class Decoder:
     """Builds values from the JSON nodes of one frame, under ``limits``.
 
     ``on_handle(node)`` and ``on_callback(node)`` turn those two tags into objects; a side that
-    must not receive one of them passes a function that raises ProtocolError.
+    must not receive one of them passes a function that raises ProtocolError. ``on_array`` (a
+    CallBudget's ``take_array``, say) is told what each array counts (`counted_bytes`) before it
+    is built: every reference to a blob is a fresh array, and each is counted.
     """
 
     def __init__(
@@ -183,11 +268,13 @@ class Decoder:
         on_handle: Callable[[dict[str, Any]], Any],
         on_callback: Callable[[dict[str, Any]], Any],
         limits: WireLimits = DEFAULT_LIMITS,
+        on_array: Callable[[int], None] | None = None,
     ) -> None:
         self._blobs = frame.blobs
         self._on_handle = on_handle
         self._on_callback = on_callback
         self._limits = limits
+        self._on_array = on_array
         self._nodes = 0
 
     def decode(self, node: Any, depth: int = 0) -> Any:
@@ -216,7 +303,7 @@ class Decoder:
         if tag == "dict" and type(node.get("v")) is list:
             return self._decode_dict(node["v"], depth)
         if tag in ("array", "scalar"):
-            array = array_from_npy(self._blob(node), self._limits)
+            array = array_from_npy(self._blob(node), self._limits, self._on_array)
             if tag == "scalar":
                 if array.ndim != 0:
                     raise ProtocolError("a scalar's blob is not a 0-d array")

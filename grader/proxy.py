@@ -9,6 +9,11 @@ changed in place are reported as data (``changed_arguments``), never written int
 Whatever goes wrong in the student's code becomes a StudentError with a message for the student.
 After a timeout, a crash or a protocol error the worker is killed; the next call starts a fresh one
 and loads the submission again, so one bad call costs one check, not the whole grading.
+
+What a worker sends is held to budgets (grader.framing.WireLimits): per message and per worker
+by grader.sandbox.pipes, per call here (a CallBudget for each call: the bytes of every frame
+until the reply, the arrays built from them, the evaluations replayed). A worker past one is
+killed like one that broke the protocol, and the call fails with one line saying which budget.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,15 +30,16 @@ from typing import Any, NoReturn
 import numpy as np
 
 from grader.formula import Formula, same_answer
-from grader.framing import Frame, ProtocolError, pack
+from grader.framing import DEFAULT_LIMITS, Frame, OverBudget, ProtocolError, pack
 from grader.later import Later
 from grader.limits import Limits
-from grader.protocol import EVALUATIONS_PER_FRAME, Decoder, Encoder
+from grader.protocol import EVALUATIONS_PER_FRAME, CallBudget, Decoder, Encoder
 from grader.sandbox.launcher import take_worker
 from grader.sandbox.pipes import (
     WorkerBrokeProtocol,
     WorkerError,
     WorkerExited,
+    WorkerOverBudget,
     WorkerPipes,
     WorkerTimedOut,
 )
@@ -155,6 +162,9 @@ class StudentSession:
         self._pending: deque[_PendingCall] = deque()
         self._pending_bytes = 0
         self._callback_depth = 0  # > 0 while a grader function runs for the student's code
+        # What the call being answered has used of the per-call budgets; a call made from a
+        # grader function the worker waits on counts against the call that waits.
+        self._budget: CallBudget | None = None
         self._loaded = False
         self.last_changes: list[ArgumentChange] = []  # what the latest call changed in place
         # What each worker said, before any student code ran, it had done to itself.
@@ -438,10 +448,18 @@ class StudentSession:
         return self._decode(reply, reply.head.get("value"), generation, label, returned_by)
 
     def _await_reply(self, worker: WorkerPipes, generation: int, label: str) -> Frame:
-        """Read until the reply to our request, answering the worker's callbacks meanwhile."""
+        """Read until the reply to our request, answering the worker's callbacks meanwhile,
+        every frame counted against the call's budget."""
         deadline = self._call_deadline()
+        if not self._callback_depth or self._budget is None:
+            self._budget = CallBudget(worker.wire_limits)
+        budget = self._budget
         while True:
             frame = worker.receive(deadline)
+            try:
+                budget.take_frame(frame)
+            except OverBudget as over:
+                raise WorkerOverBudget(over) from None
             if frame.op in ("return", "raise"):
                 return frame
             if frame.op == "evaluated":
@@ -455,19 +473,27 @@ class StudentSession:
         """Evaluate here, in order, every formula the worker evaluated (grader.formula), through
         the grader's own function (a Recorder records), and compare the answers."""
         calls = frame.head.get("calls")
-        if type(calls) is not list or len(calls) > EVALUATIONS_PER_FRAME:
-            raise WorkerBrokeProtocol("a log of evaluations that is not a list of at most 256")
+        if type(calls) is not list or not 0 < len(calls) <= EVALUATIONS_PER_FRAME:
+            # A worker logs one evaluation at least: an empty log would cost the grader for
+            # nothing, and it counts against no budget but the call's bytes.
+            raise WorkerBrokeProtocol(
+                "a log of evaluations that is empty or not a list of at most 256"
+            )
+        budget = self._call_budget()
+        try:
+            budget.take_evaluations(len(calls))
+        except OverBudget as over:
+            raise WorkerOverBudget(over) from None
         for entry in calls:
             if type(entry) is not list or len(entry) != 3 or type(entry[0]) is not int:
                 raise WorkerBrokeProtocol("a malformed evaluation")
             function = self._callbacks.get(entry[0])
             if not isinstance(getattr(function, "mirrors", None), Formula):
                 raise WorkerBrokeProtocol("an evaluation of a function sent with no formula")
-            try:
-                argument = self._decode(frame, entry[1], generation, label)
-                answer = self._decode(frame, entry[2], generation, label)
-            except StudentError as error:
-                raise WorkerBrokeProtocol(str(error)) from None
+            argument = self._values(
+                frame, entry[1], generation, label, on_array=budget.take_evaluation_argument
+            )
+            answer = self._values(frame, entry[2], generation, label)
             name = getattr(function, "__name__", "f")
             try:
                 expected = function(argument)  # type: ignore[misc]
@@ -489,13 +515,10 @@ class StudentSession:
         function = self._callbacks.get(frame.head.get("id"))  # type: ignore[arg-type]
         if function is None:
             raise WorkerBrokeProtocol("a callback the grader never sent")
-        try:
-            args = self._decode(frame, frame.head.get("args"), generation, label)
-            kwargs = self._decode(frame, frame.head.get("kwargs"), generation, label)
-            if type(args) is not list or type(kwargs) is not dict:
-                raise WorkerBrokeProtocol("a callback's arguments are malformed")
-        except StudentError as error:
-            raise WorkerBrokeProtocol(str(error)) from None
+        args = self._values(frame, frame.head.get("args"), generation, label)
+        kwargs = self._values(frame, frame.head.get("kwargs"), generation, label)
+        if type(args) is not list or type(kwargs) is not dict:
+            raise WorkerBrokeProtocol("a callback's arguments are malformed")
         encoder = self._encoder()
         self._callback_depth += 1
         try:
@@ -511,8 +534,19 @@ class StudentSession:
     # ------------------------------------------------------------ values
 
     def _encoder(self) -> Encoder:
-        """An encoder for values the grader sends, grader functions and handles included."""
-        encoder = Encoder(lambda value: self._grader_side_node(value, encoder))
+        """An encoder for values the grader sends, grader functions and handles included.
+
+        It refers to itself weakly: in a reference cycle, its blobs (a request's arrays) would
+        stay in memory after it is dropped, until the garbage collector next ran.
+        """
+
+        def other(value: Any) -> dict[str, Any]:
+            encoder = itself()
+            assert encoder is not None  # it is encoding
+            return self._grader_side_node(value, encoder)
+
+        encoder = Encoder(other)
+        itself = weakref.ref(encoder)
         return encoder
 
     def _grader_side_node(self, value: Any, encoder: Encoder) -> dict[str, Any]:
@@ -543,6 +577,13 @@ class StudentSession:
             )
         return handle._id
 
+    def _call_budget(self) -> CallBudget:
+        """The budget of the call being answered (a fresh one if none is)."""
+        if self._budget is None:
+            limits = self._worker.wire_limits if self._worker is not None else DEFAULT_LIMITS
+            self._budget = CallBudget(limits)
+        return self._budget
+
     def _decode(
         self,
         frame: Frame,
@@ -551,7 +592,34 @@ class StudentSession:
         label: str,
         returned_by: str | None = None,
     ) -> Any:
-        """Values from a frame; handles in them are labelled as returned by ``returned_by``."""
+        """Values from a reply, as `_values` builds them; a StudentError, with the worker
+        stopped, if they cannot be accepted."""
+        try:
+            return self._values(frame, node, generation, label, returned_by)
+        except WorkerOverBudget as error:
+            self._retire_worker()
+            raise WorkerCrashed(
+                self._describe_worker_error(error, f"while running {label}")
+            ) from None
+        except WorkerBrokeProtocol as error:
+            self._retire_worker()
+            raise WorkerCrashed(str(error)) from None
+
+    def _values(
+        self,
+        frame: Frame,
+        node: Any,
+        generation: int,
+        label: str,
+        returned_by: str | None = None,
+        on_array: Callable[[int], None] | None = None,
+    ) -> Any:
+        """Values from a frame; handles in them are labelled as returned by ``returned_by``.
+
+        Every array is counted against the call's budget (``on_array``, else its
+        ``take_array``) before it is built. Raises WorkerBrokeProtocol if the values cannot be
+        accepted, WorkerOverBudget past a budget.
+        """
 
         def make_handle(handle: dict[str, Any]) -> Handle:
             type_name = handle.get("type") if type(handle.get("type")) is str else "object"
@@ -564,11 +632,16 @@ class StudentSession:
                 raise ProtocolError("a callback the grader never sent")
             return self._callbacks[callback["id"]]
 
+        budget = self._call_budget()
+        decoder = Decoder(
+            frame, make_handle, own_callback, budget.limits, on_array or budget.take_array
+        )
         try:
-            return Decoder(frame, make_handle, own_callback).decode(node)
+            return decoder.decode(node)
+        except OverBudget as over:
+            raise WorkerOverBudget(over) from None
         except ProtocolError as error:
-            self._retire_worker()
-            raise WorkerCrashed(
+            raise WorkerBrokeProtocol(
                 f"{label} returned a value the grader cannot accept: {error}"
             ) from None
 
@@ -648,6 +721,9 @@ class StudentSession:
         )
 
     def _describe_worker_error(self, error: WorkerError, during: str) -> str:
+        if isinstance(error, WorkerOverBudget):
+            stopped = "the grader stopped it"
+            return f"your code's process {error.what} {during}; {stopped}. {error.advice}"
         if isinstance(error, WorkerTimedOut):
             if time.monotonic() >= self.deadline:
                 return (

@@ -15,13 +15,15 @@ from hypothesis import strategies as st
 
 from grader.framing import (
     DEFAULT_LIMITS,
+    READ_SIZE,
     FrameBuffer,
+    OverBudget,
     ProtocolError,
     WireLimits,
     pack,
     parse_body,
 )
-from grader.protocol import Decoder, Encoder, array_from_npy, refuse
+from grader.protocol import CallBudget, Decoder, Encoder, array_from_npy, counted_bytes, refuse
 from tests.fuzz_targets import parse_frames
 
 
@@ -253,3 +255,137 @@ def test_json_bodies_only_ever_raise_protocol_error(value) -> None:
     data = frame_with({"op": "return", "value": value})
     with contextlib.suppress(ProtocolError):
         decode_frame(data)
+
+
+# ---------------------------------------------------------------- budgets
+
+
+def small_budgets(**fields: int) -> WireLimits:
+    return WireLimits(max_message_bytes=1000, max_head_bytes=200, **fields)
+
+
+def test_bytes_waiting_past_the_buffer_budget_are_refused() -> None:
+    limits = small_budgets(max_buffered_bytes=1000 + 8 + READ_SIZE)
+    buffer = FrameBuffer(limits)
+    frame = pack({"op": "return", "value": None}, [bytes(900)])
+    for _ in range((limits.buffered_bytes - 1) // len(frame)):
+        buffer.feed(frame)  # whole frames, none taken yet: as while the grader writes
+    with pytest.raises(OverBudget, match="had not asked for yet") as caught:
+        buffer.feed(frame)
+    assert caught.value.advice == "Return smaller results and do not write to the grader's pipes."
+
+
+def test_the_buffer_budget_holds_one_largest_frame_and_a_read() -> None:
+    with pytest.raises(ValueError, match="one largest frame"):
+        WireLimits(max_message_bytes=1000, max_buffered_bytes=1000)
+    assert WireLimits(max_message_bytes=1000).buffered_bytes == 1000 + 8 + READ_SIZE
+    buffer = FrameBuffer(WireLimits(max_message_bytes=1000))
+    data = pack({"op": "return", "value": None}, [bytes(900)])
+    buffer.feed(data[:-1] + bytes(READ_SIZE))  # a largest frame, nearly whole, and a read
+    assert buffer.buffered == len(data) - 1 + READ_SIZE
+
+
+def test_a_head_over_its_budget_is_refused_from_the_header() -> None:
+    buffer = FrameBuffer(small_budgets())
+    with pytest.raises(OverBudget, match=r"values outside arrays \(over the limit of 200 bytes"):
+        buffer.feed(struct.pack("!II", 900, 300))
+
+
+def test_the_grader_keeps_heads_small_and_the_worker_does_not() -> None:
+    """A worker reads the grader's heads, a submission's source among them, unlimited."""
+    assert DEFAULT_LIMITS.max_head_bytes == 1 << 20
+    assert WireLimits(max_message_bytes=1 << 30).max_head_bytes is None
+
+
+def test_more_blobs_than_values_are_refused() -> None:
+    with pytest.raises(ProtocolError, match="more than 10 blobs"):
+        decode_frame(frame_with({"op": "return", "value": 1}, [b""] * 11), WireLimits(max_nodes=10))
+
+
+@pytest.mark.parametrize("sizes", [[5000, 10], [10, 5000], [3000, 3000, 1], [1, 1, 1]])
+def test_frames_back_to_back_come_out_whole(sizes: list[int]) -> None:
+    """A frame is cut from the buffer by moving what follows it or by copying it out, whichever
+    is smaller: either way each frame comes out as it went in."""
+    frames = [pack({"op": "return", "n": n}, [bytes([n % 256]) * n]) for n in sizes]
+    buffer = FrameBuffer()
+    buffer.feed(b"".join(frames))
+    for n in sizes:
+        frame = buffer.next_frame()
+        assert frame is not None and frame.head["n"] == n
+        assert bytes(frame.blobs[0]) == bytes([n % 256]) * n
+        assert frame.size == len(pack({"op": "return", "n": n}, [bytes(n)]))
+    assert buffer.next_frame() is None and buffer.buffered == 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.integers(0, 3000), min_size=1, max_size=6),
+    st.lists(st.integers(1, 4000), min_size=1, max_size=12),
+)
+def test_frames_survive_any_split_into_reads(sizes: list[int], reads: list[int]) -> None:
+    data = b"".join(pack({"op": "return", "n": n}, [bytes([n % 256]) * n]) for n in sizes)
+    buffer = FrameBuffer()
+    got, start, turn = [], 0, 0
+    while start < len(data):
+        size = reads[turn % len(reads)]
+        buffer.feed(data[start : start + size])
+        start, turn = start + size, turn + 1
+        while (frame := buffer.next_frame()) is not None:
+            got.append((frame.head["n"], bytes(frame.blobs[0])))
+    assert got == [(n, bytes([n % 256]) * n) for n in sizes]
+
+
+def array_frame(node, blobs: list[bytes]):
+    buffer = FrameBuffer()
+    buffer.feed(frame_with({"op": "return", "value": node}, blobs))
+    frame = buffer.next_frame()
+    assert frame is not None
+    return frame
+
+
+def test_every_reference_to_a_blob_counts_against_the_call() -> None:
+    """One blob named 100 times is 100 arrays: each counted, and refused once past the budget,
+    before the array that would pass it is built."""
+    blob = npy_bytes(np.zeros(1000))  # 8,000 bytes
+    frame = array_frame({"t": "list", "v": [{"t": "array", "i": 0}] * 100}, [blob])
+    budget = CallBudget(WireLimits(max_call_array_bytes=80_000))
+    built = []
+
+    def counted(size: int) -> None:
+        budget.take_array(size)
+        built.append(size)
+
+    decoder = Decoder(frame, refuse("handle"), refuse("callback"), DEFAULT_LIMITS, counted)
+    with pytest.raises(OverBudget, match=r"arrays of more than 78.12 KB in all \(8 bytes a"):
+        decoder.decode(frame.head["value"])
+    assert len(built) == 10 and budget.array_bytes == 88_000
+
+
+def test_small_numbers_count_as_eight_bytes() -> None:
+    """A check makes float64 copies: a bool counts as much as a float64."""
+    assert counted_bytes(1000, 1) == counted_bytes(1000, 8) == 8000
+    assert counted_bytes(1000, 16) == 16_000
+    sizes: list[int] = []
+    frame = array_frame({"t": "array", "i": 0}, [npy_bytes(np.zeros(1000, dtype=bool))])
+    Decoder(frame, refuse("handle"), refuse("callback"), DEFAULT_LIMITS, sizes.append).decode(
+        frame.head["value"]
+    )
+    assert sizes == [8000]
+
+
+def test_a_call_budget_counts_frames_evaluations_and_their_arguments() -> None:
+    budget = CallBudget(
+        WireLimits(max_call_bytes=100, max_call_evaluations=3, max_call_evaluation_bytes=16)
+    )
+    frame = array_frame(None, [])
+    budget.take_frame(frame)
+    with pytest.raises(OverBudget, match="sent more than 100 bytes to the grader"):
+        for _ in range(100 // frame.size):
+            budget.take_frame(frame)
+    budget.take_evaluations(3)
+    with pytest.raises(OverBudget, match="more than 3 times"):
+        budget.take_evaluations(1)
+    budget.take_evaluation_argument(16)
+    assert budget.array_bytes == 16
+    with pytest.raises(OverBudget, match="at arrays of more than 16 bytes in all"):
+        budget.take_evaluation_argument(8)

@@ -1,5 +1,5 @@
-"""The grader's end of a worker's three pipes: frames written and read under deadlines, and what
-the worker prints, kept under its cap.
+"""The grader's end of a worker's three pipes: frames written and read under deadlines and byte
+budgets, and what the worker prints, kept under its cap.
 
 This module knows bytes and deadlines; what the bytes mean is grader.protocol's and grader.proxy's;
 how the worker at the far end is started and stopped is grader.sandbox.process's (a process) or
@@ -15,13 +15,21 @@ import selectors
 import signal
 import time
 
-from grader.framing import Frame, FrameBuffer, ProtocolError, WireLimits
+from grader.framing import (
+    DEFAULT_LIMITS,
+    READ_SIZE,
+    Frame,
+    FrameBuffer,
+    OverBudget,
+    ProtocolError,
+    WireLimits,
+)
 from grader.limits import Limits
 
 STARTUP_SECONDS = 30.0  # to import numpy and say "ready": the grader's cost, not the student's
 # A pipe holds 64 KB: a larger read gets no more, and os.read allocates its whole size first
 # (a 1 MB read costs ~18 µs more than a 64 KB one, measured; two or more per call).
-READ_CHUNK = 1 << 16
+READ_CHUNK = READ_SIZE
 MAX_QUEUED_BYTES = 1 << 20  # written at once with the next request; a long chain in parts
 
 
@@ -43,6 +51,18 @@ class WorkerExited(WorkerError):
 
 class WorkerBrokeProtocol(WorkerError):
     pass
+
+
+class WorkerOverBudget(WorkerBrokeProtocol):
+    """The worker sent more than one of the budgets of grader.framing.WireLimits allows.
+
+    what: what it did, completing "your code's process ..."; advice: what to do instead.
+    """
+
+    def __init__(self, over: OverBudget) -> None:
+        super().__init__(over.what)
+        self.what = over.what
+        self.advice = over.advice
 
 
 def describe_status(status: int | None) -> str:
@@ -83,7 +103,9 @@ class WorkerPipes:
             self.request_window = fcntl.fcntl(self._request_write, fcntl.F_GETPIPE_SZ) // 2
         except (OSError, AttributeError):
             self.request_window = 4096 // 2
-        self._frames = FrameBuffer(wire_limits or WireLimits())
+        # The budgets on what the worker sends (per message, per worker, per call: grader.proxy).
+        self.wire_limits = wire_limits or DEFAULT_LIMITS
+        self._frames = FrameBuffer(self.wire_limits)
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._reply_read, selectors.EVENT_READ)
         self._selector.register(self._output_read, selectors.EVENT_READ)
@@ -182,6 +204,8 @@ class WorkerPipes:
         while True:
             try:
                 frame = self._frames.next_frame()
+            except OverBudget as over:
+                raise WorkerOverBudget(over) from None
             except ProtocolError as error:
                 raise WorkerBrokeProtocol(str(error)) from None
             if frame is not None:
@@ -212,7 +236,9 @@ class WorkerPipes:
             self._selector.unregister(fd)
             return
         try:
-            self._frames.feed(chunk)
+            self._frames.feed(chunk)  # past a budget while we send: the worker is not reading
+        except OverBudget as over:
+            raise WorkerOverBudget(over) from None
         except ProtocolError as error:
             raise WorkerBrokeProtocol(str(error)) from None
 
