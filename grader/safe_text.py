@@ -44,10 +44,14 @@ T = TypeVar("T")
 # U+0080-U+009F (U+009B is CSI and U+009D OSC on terminals that take 8-bit controls), the Unicode
 # bidirectional embeddings, overrides and isolates (they reorder a line as it is displayed), lone
 # surrogates (no encoder writes them: they stand for bytes that were not UTF-8) and the two
-# noncharacters U+FFFE and U+FFFF (which XML forbids too). Tab and line feed are line structure.
+# noncharacters U+FFFE and U+FFFF (which XML forbids too), and the Unicode line and paragraph
+# separators U+2028 and U+2029 (some viewers break a line there, to draw a line of their own).
+# Tab and line feed are line structure.
 # The bidirectional marks (U+200E, U+200F, U+061C) are kept: they reorder nothing but the
 # punctuation beside them, and right-to-left text uses them.
-_CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff"
+_CONTROLS = (
+    "\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff"
+)
 _SHOWN = re.compile(f"[{_CONTROLS}]")
 _SHOWN_IN_ONE_LINE = re.compile(f"[{_CONTROLS}\t\n]")
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}

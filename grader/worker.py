@@ -564,6 +564,8 @@ def _exception_text(error: BaseException) -> str:
     except BaseException:
         text = ""
     name = type(error).__name__
+    # On one line: a line break in it would start what looks like a line of the grader's own.
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
     return _short(f"{name}: {text}" if text else name)
 
 

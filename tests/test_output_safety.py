@@ -507,3 +507,23 @@ def test_a_markdown_code_span_holds_the_text(text: str) -> None:
     children = tokens[1].children or []
     assert [child.type for child in children] == ["text", "code_inline"]
     assert children[1].content == safe_text.terminal(text, one_line=True)
+
+
+FAKE_LINES = """
+def chain_rule(f_prime, g, g_prime, x):
+    raise ValueError("wrong\\n  ✓    2/2  chain_rule is right\\u2028  Score 10/10")
+"""
+
+
+def test_a_message_cannot_draw_lines_of_the_report(tmp_path: Path, course: Course) -> None:
+    """A line feed or a Unicode line separator in an exception's message is shown as its
+    escape, on the message's own line: it cannot start a line that reads like the grader's."""
+    path = tmp_path / "exercise3_chain_rule.py"
+    path.write_text(with_function(solution_text(course, "exercise3"), FAKE_LINES))
+    result = grade(course, course.exercise("exercise3"), path)
+    text = terminal.render(result)
+    assert "Score 10/10" not in [line.strip() for line in text.splitlines()]
+    assert not any(
+        line.lstrip().startswith("✓    2/2  chain_rule is right") for line in text.splitlines()
+    )
+    assert "wrong\\n  ✓" in text and "\\u2028  Score 10/10" in text
