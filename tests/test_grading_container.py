@@ -398,3 +398,61 @@ def test_a_submission_graded_in_the_view_scores_as_before(tmp_path: Path) -> Non
         assert exercise.solution_file is not None
         result = grade(course, exercise, exercise.solution_file)
         assert result.score == result.max_score, exercise.id
+
+
+FILL = """
+import os
+
+
+def fill(megabytes):
+    written = 0
+    block = b"x" * (1 << 20)
+    try:
+        for number in range(megabytes):
+            with open(f"part{number}", "wb") as handle:
+                handle.write(block)
+            written += 1
+    except OSError as error:
+        return [written, error.errno]
+    return [written, 0]
+
+
+def look():
+    with open("/proc/1/cmdline", "rb") as handle:
+        command = handle.read().decode(errors="replace")
+    try:
+        with open("/proc/1/environ", "rb") as handle:
+            environment = handle.read().decode(errors="replace")
+    except OSError as error:
+        environment = type(error).__name__
+    return [command, environment, os.getcwd()]
+"""
+
+
+@layer("private view")
+def test_the_worker_s_folder_cannot_fill_the_disk(launcher: Launcher) -> None:
+    """Its folder is a tmpfs of the grading's memory: writing stops there (no space, or the
+    grading's memory), never on the machine's disk."""
+    limits = Limits(call_seconds=20, wall_seconds=40, memory_mb=128)
+    probe = session(FILL, launcher, limits)
+    try:
+        written, errno = StudentModule(probe).fill(400)
+        assert written < 128 and errno == 28  # ENOSPC
+    except Exception as error:  # the grading's memory ran out first
+        assert "memory" in str(error)
+    finally:
+        probe.close()
+
+
+@layer("private view")
+def test_the_worker_reads_none_of_the_grader_s_settings(launcher: Launcher) -> None:
+    """The init's command line holds no folder or cgroup of the grader's, and its environment
+    (where a fresh worker's settings came) is not the worker's to read."""
+    probe = session(FILL, launcher)
+    try:
+        command, environment, folder = StudentModule(probe).look()
+    finally:
+        probe.close()
+    assert folder == "/grading"
+    assert "grade-worker" not in command and "cgroup" not in command
+    assert "GRADE_WORKER_SETTINGS" not in environment

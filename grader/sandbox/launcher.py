@@ -75,6 +75,8 @@ def default_launcher() -> Launcher:
     """This process's launcher (a new one in a process forked from its owner)."""
     global _launcher
     if _launcher is None or _launcher.owner != os.getpid():
+        if _launcher is None:
+            remove_stale_folders()  # what graders killed by kill -9 left, once per process
         _launcher = Launcher()
     return _launcher
 

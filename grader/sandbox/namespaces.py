@@ -39,6 +39,7 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_SET_NAME = 15
 PR_SET_CHILD_SUBREAPER = 36
 # An init reports a worker killed by signal S as exit status 128 + S: process 1 of a namespace
@@ -236,6 +237,7 @@ def enter_pid_namespace() -> None:
         return
     os.close(lifeline_read)
     name_process(b"grade-keeper")
+    private_process()
     _, status = os.waitpid(child, 0)
     end_as(status_from_init(os.waitstatus_to_exitcode(status)))
 
@@ -256,14 +258,22 @@ def end_as(status: int) -> NoReturn:
     os._exit(status if status >= 0 else INIT_FAILED)
 
 
+def private_process() -> None:
+    """Keep this process's memory, environment and file descriptors out of /proc for every other
+    process of the same user (a worker that shares its user, as an ordinary user's does)."""
+    libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
 def run_init(start_worker: Callable[[], None]) -> NoReturn:
     """As process 1 of a PID namespace: fork the worker (``start_worker`` runs in the child and
     never returns), reap whatever ends in the namespace, and end when the worker ends, with the
     worker's status. Ending kills everything else in the namespace."""
     name_process(b"grade-init")
+    private_process()
     worker = os.fork()
     if worker == 0:
         try:
+            libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # the worker's own /proc stays its own
             start_worker()
         finally:
             os._exit(INIT_FAILED)

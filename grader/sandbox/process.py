@@ -26,7 +26,7 @@ from grader.limits import Limits
 from grader.sandbox.cgroups import GradingCgroups
 from grader.sandbox.layers import available_child_layers
 from grader.sandbox.pipes import READ_CHUNK, WorkerPipes
-from grader.sandbox.settings import WorkerSettings, worker_environment
+from grader.sandbox.settings import SETTINGS_VARIABLE, WorkerSettings, worker_environment
 
 FOLDER_PREFIX = "grade-worker"
 
@@ -73,7 +73,6 @@ class FreshInterpreter(Started):
                 "-u",
                 "-m",
                 "grader.sandbox.start",
-                settings.to_json(),
                 str(request_read),
                 str(reply_write),
             ],
@@ -82,7 +81,7 @@ class FreshInterpreter(Started):
             stderr=output_write,
             pass_fds=(request_read, reply_write),
             cwd=settings.home,
-            env=settings.environment,
+            env={**settings.environment, SETTINGS_VARIABLE: settings.to_json()},
             start_new_session=True,
         )
         self.pid = self._popen.pid

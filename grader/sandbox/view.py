@@ -8,7 +8,8 @@ worker) and moves into it with pivot_root, so the worker and everything it start
 - /dev with null, zero, full, random and urandom, and a small /dev/shm of its own;
 - a /proc of its own PID namespace: the grading's processes, none of the machine's;
 - /sys/devices/system/cpu only (numpy's BLAS counts processors there);
-- its own folder, read-write: the only place it can write.
+- its own folder, /grading, read-write: the only place it can write; a tmpfs of the grading's
+  memory_mb and 10,000 files, counted in its memory, so a submission cannot fill the disk.
 
 The answer key, the course, other gradings' folders, the grader's sockets: none of it exists in
 the view, so nothing there can be opened, listed, stat-ed or watched. The folders leading to
@@ -63,6 +64,7 @@ STANDARD_LINKS = (
     ("stderr", "/proc/self/fd/2"),
 )
 VIEW_HOME = "/grading"  # where the worker's own folder is in the view: its HOME and TMPDIR
+FOLDER_FILES = 10_000  # files and folders the worker may make there
 KERNEL_FOLDERS = ("/proc", "/sys")  # mounted anew (/proc) or in part (/sys), never bound whole
 CPU_FOLDER = "/sys/devices/system/cpu"
 ROOT_FOLDER = "root"  # beside a fresh worker's folder: where its view is built, then entered
@@ -179,17 +181,26 @@ def build_template(root: str) -> None:
     mount(None, root, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
+def folder_options(size_mb: int) -> str:
+    return f"mode=0700,size={size_mb}m,nr_inodes={FOLDER_FILES}"
+
+
 def private_mounts() -> None:
     """A mount namespace of this process's own, from which nothing reaches the machine's."""
     unshare(CLONE_NEWNS)
     mount(None, "/", None, MS_REC | MS_PRIVATE)
 
 
-def enter(root: str, home: str) -> None:
+def enter(root: str, folder_mb: int) -> None:
     """Move this process (process 1 of a new PID namespace, in a mount namespace of its own)
-    into the view built at ``root``, with the worker's folder ``home`` at `VIEW_HOME`, a
-    /dev/shm and a /proc of its own."""
-    _Builder(root).bind(home, root + VIEW_HOME, writable=True)
+    into the view built at ``root``, with a folder of its own at `VIEW_HOME`, a /dev/shm and a
+    /proc of its own.
+
+    The worker's folder is a tmpfs of ``folder_mb`` MiB and `FOLDER_FILES` files, not a folder
+    on the disk: what the worker writes there counts in its grading's memory, and is gone with
+    it, so a submission cannot fill the machine's disk.
+    """
+    mount("tmpfs", root + VIEW_HOME, "tmpfs", MS_NOSUID | MS_NODEV, folder_options(folder_mb))
     mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, SHARED_MEMORY)
     mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _pivot_root(root)
@@ -213,7 +224,8 @@ class PrivateView(Layer):
             return None
         return (
             why_no_namespace() + ": the worker sees the machine's files and /proc, as far as "
-            "Landlock and file permissions allow"
+            "Landlock and file permissions allow, and its folder is on the disk, with no limit "
+            "but 16 MB a file"
         )
 
     def apply(self, settings: WorkerSettings) -> None:
@@ -223,4 +235,4 @@ class PrivateView(Layer):
         else:
             root = os.path.join(os.path.dirname(settings.home), ROOT_FOLDER)
             build_template(root)
-        enter(root, settings.home)
+        enter(root, settings.limits.memory_mb)
