@@ -71,7 +71,7 @@ def _serve(read_fd: int, write_fd: int, namespace: dict[str, Any]) -> None:
     try:
         try:
             channel = _ThreadChannel(read_fd, write_fd)
-            channel.send({"op": "ready", "files_restricted": False, "unprivileged": False})
+            channel.send({"op": "ready", "applied": {}})  # the kernel's thread: no layer
             _KernelWorker(channel, namespace).serve()
         finally:
             for fd in (read_fd, write_fd):

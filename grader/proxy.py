@@ -168,8 +168,8 @@ class StudentSession:
         self._loaded = False
         self.last_changes: list[ArgumentChange] = []  # what the latest call changed in place
         # What each worker said, before any student code ran, it had done to itself.
-        self.workers_restricted: list[bool] = []
-        self.workers_unprivileged: list[bool] = []
+        # What each worker of this session applied to itself (grader.sandbox.layers).
+        self.workers_applied: list[dict[str, bool]] = []
 
     # ------------------------------------------------------------ lifecycle
 
@@ -229,8 +229,7 @@ class StudentSession:
         assert worker is not None
         try:
             worker.wait_ready()
-            self.workers_restricted.append(worker.files_restricted)
-            self.workers_unprivileged.append(worker.unprivileged)
+            self.workers_applied.append(worker.applied)
             deadline = self._call_deadline()
             worker.send(
                 pack({"op": "load", "source": self.source.text, "filename": self.source.filename}),

@@ -246,10 +246,7 @@ class Grading:
             result.checks = [self._run_check(item, student) for item in checks]
         if self.session is not None:
             result.output = self.session.output()
-        result.sandbox = active_layer_names(
-            self.session.workers_restricted if self.session else None,
-            self.session.workers_unprivileged if self.session else None,
-        )
+        result.sandbox = active_layer_names(self.session.workers_applied if self.session else None)
         result.sandbox_off = inactive_layers(result.sandbox)
         result.seconds = time.monotonic() - self.started
         return result

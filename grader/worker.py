@@ -610,11 +610,5 @@ def serve(read_fd: int, write_fd: int, settings: WorkerSettings) -> NoReturn:
     from grader.sandbox.layers import apply_worker_layers
 
     applied = apply_worker_layers(settings)
-    channel.send(
-        {
-            "op": "ready",
-            "files_restricted": applied.get("answer key hidden", False),
-            "unprivileged": applied.get("unprivileged user", False),
-        }
-    )
+    channel.send({"op": "ready", "applied": applied})
     Worker(channel).serve()

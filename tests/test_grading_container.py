@@ -12,6 +12,7 @@ this process's own cgroups only: other gradings may run on the machine meanwhile
 from __future__ import annotations
 
 import os
+import platform
 import signal
 import socket
 import subprocess
@@ -29,7 +30,7 @@ from grader.proxy import StudentModule, StudentSession
 from grader.runner import grade
 from grader.sandbox import cgroups
 from grader.sandbox.launcher import Launcher
-from grader.sandbox.layers import available_child_layers
+from grader.sandbox.layers import available_child_layers, requested_layers
 from grader.submission import Source
 from tests.helpers import REPO, write_course
 
@@ -456,3 +457,106 @@ def test_the_worker_reads_none_of_the_grader_s_settings(launcher: Launcher) -> N
     assert folder == "/grading"
     assert "grade-worker" not in command and "cgroup" not in command
     assert "GRADE_WORKER_SETTINGS" not in environment
+
+
+KEYRINGS = """
+import ctypes
+
+libc = ctypes.CDLL(None, use_errno=True)
+USER_KEYRING = -4  # KEY_SPEC_USER_KEYRING: shared by every process of the user
+
+
+def leave(add_key, description):
+    added = libc.syscall(add_key, b"user", description.encode(), b"note", 4, USER_KEYRING)
+    return [added, ctypes.get_errno()]
+
+
+def find(keyctl, description):
+    return libc.syscall(keyctl, 10, USER_KEYRING, b"user", description.encode(), 0)  # SEARCH
+
+
+def clear(keyctl):
+    return libc.syscall(keyctl, 7, USER_KEYRING)  # CLEAR
+"""
+
+
+def numbers() -> dict[str, int]:
+    from grader.sandbox.seccomp import ARCHITECTURES
+
+    return ARCHITECTURES[platform.machine()][1]
+
+
+@layer("private view")
+@pytest.mark.skipif(
+    "system calls filtered" not in requested_layers(), reason="no seccomp filter here"
+)
+def test_the_kernel_s_keyrings_carry_nothing_between_gradings(launcher: Launcher) -> None:
+    """Every `nobody` worker shares one user keyring, which outlives them: the filter refuses
+    it, so a note left by one grading never reaches the next."""
+    description = marker()
+    first = session(KEYRINGS, launcher)
+    try:
+        added, errno = StudentModule(first).leave(numbers()["add_key"], description)
+    finally:
+        first.close()
+    second = session(KEYRINGS, launcher)
+    try:
+        found = StudentModule(second).find(numbers()["keyctl"], description)
+        if added >= 0:  # the filter is not doing its job: leave nobody's keyring as it was
+            StudentModule(second).clear(numbers()["keyctl"])
+    finally:
+        second.close()
+    assert (added, errno) == (-1, 1)  # EPERM
+    assert found == -1
+
+
+SYSTEM_CALLS = """
+import ctypes
+import os
+import subprocess
+import threading
+
+import numpy as np
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def refused(calls):
+    results = {}
+    for name, (number, arguments) in calls.items():
+        results[name] = [libc.syscall(number, *arguments), ctypes.get_errno()]
+    return results
+
+
+def ordinary_work():
+    thread = threading.Thread(target=lambda: None)
+    thread.start()
+    thread.join()
+    child = os.fork()
+    if child == 0:
+        os._exit(3)
+    forked = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
+    ran = subprocess.run(["true"]).returncode
+    return [forked, ran, float(np.linalg.norm(np.ones(4)))]
+"""
+
+
+@pytest.mark.skipif(
+    "system calls filtered" not in requested_layers(), reason="no seccomp filter here"
+)
+def test_calls_a_grading_never_needs_are_refused_and_ordinary_work_is_not(
+    launcher: Launcher,
+) -> None:
+    calls = {
+        "unshare": (numbers()["unshare"], [0x10000000]),  # a new user namespace
+        "io_uring_setup": (numbers()["io_uring_setup"], [8, 0]),
+        "bpf": (numbers()["bpf"], [0, 0, 0]),
+        "ptrace": (numbers()["ptrace"], [0, 0, 0, 0]),  # PTRACE_TRACEME
+    }
+    probe = session(SYSTEM_CALLS, launcher)
+    try:
+        student = StudentModule(probe)
+        assert student.refused(calls) == {name: [-1, 1] for name in calls}
+        assert student.ordinary_work() == [3, 0, 2.0]  # threads, fork, subprocess, numpy
+    finally:
+        probe.close()

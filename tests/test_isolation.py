@@ -86,6 +86,7 @@ def test_json_report_names_the_active_layers(capsys: pytest.CaptureFixture[str])
             ["whole process tree killed", "no network", "private IPC", "private view"],
         ),
         ("GRADE_NO_CGROUPS", ["grading cgroup"]),
+        ("GRADE_NO_SECCOMP", ["system calls filtered"]),
     ],
 )
 def test_layers_switched_off_are_reported_off_with_what_follows(
@@ -237,10 +238,13 @@ def test_grading_works_without_the_optional_layers(monkeypatch: pytest.MonkeyPat
 def test_a_worker_that_did_not_restrict_itself_is_reported_as_such() -> None:
     """The report believes the workers, not the machine, for the layers they apply themselves."""
     everything = active_layer_names()
-    assert active_layer_names([True, True], [True]) == everything
-    without = active_layer_names([True, False], [True])
-    assert "answer key hidden" not in without
-    assert [name for name in everything if name != "answer key hidden"] == without
+    own = ["answer key hidden", "unprivileged user", "system calls filtered"]
+    all_applied = {name: True for name in own}
+    assert active_layer_names([all_applied, all_applied]) == everything
+    for name in own:
+        if name in everything:
+            without = active_layer_names([all_applied, {**all_applied, name: False}])
+            assert [other for other in everything if other != name] == without
 
 
 @pytest.mark.skipif(not cgroups.cgroups_available(), reason="no cgroup can be made here")

@@ -17,6 +17,7 @@ from grader.sandbox.layer import BuiltIn, Layer, Stage
 from grader.sandbox.namespaces import NoNetwork, PrivateIpc, UserNamespace, WholeTreeKilled
 from grader.sandbox.privileges import UnprivilegedUser
 from grader.sandbox.resources import ResourceLimits
+from grader.sandbox.seccomp import SystemCallFilter
 from grader.sandbox.settings import WorkerSettings
 from grader.sandbox.view import PrivateView
 
@@ -57,6 +58,7 @@ def all_layers() -> tuple[Layer, ...]:
         ResourceLimits(),
         AnswerKeyHidden(),
         UnprivilegedUser(),
+        SystemCallFilter(),
     )
 
 
@@ -65,8 +67,18 @@ def child_layers() -> list[Layer]:
 
 
 def available_child_layers() -> tuple[str, ...]:
-    """The names of the child-stage layers this machine has: what the grader asks for."""
+    """The names of the child-stage layers this machine has."""
     return tuple(layer.name for layer in child_layers() if layer.missing() is None)
+
+
+def requested_layers() -> tuple[str, ...]:
+    """The names of the layers the grader asks a worker for (in its settings): every child- and
+    worker-stage layer this machine has, as the grader sees it (its switches included)."""
+    return tuple(
+        layer.name
+        for layer in all_layers()
+        if layer.stage is not Stage.BUILT_IN and layer.missing() is None
+    )
 
 
 def apply_worker_layers(settings: WorkerSettings) -> dict[str, bool]:
@@ -87,17 +99,19 @@ def layer_reports() -> list[LayerReport]:
     return reports
 
 
-def active_layer_names(
-    workers_restricted: list[bool] | None = None, workers_unprivileged: list[bool] | None = None
-) -> list[str]:
-    """The active layers' names. Given what the workers of a grading reported, the two layers a
-    worker applies to itself count only if every one of them did."""
+def active_layer_names(workers_applied: list[dict[str, bool]] | None = None) -> list[str]:
+    """The active layers' names. Given what the workers of a grading reported (each a dict of
+    the worker-stage layers it applied to itself), such a layer counts only if every one of
+    them applied it."""
     names = [report.name for report in layer_reports() if report.active]
-    if workers_restricted and not all(workers_restricted):
-        names = [name for name in names if name != "answer key hidden"]
-    if workers_unprivileged and not all(workers_unprivileged):
-        names = [name for name in names if name != "unprivileged user"]
-    return names
+    if not workers_applied:
+        return names
+    own = {layer.name for layer in all_layers() if layer.stage is Stage.WORKER}
+    return [
+        name
+        for name in names
+        if name not in own or all(applied.get(name, False) for applied in workers_applied)
+    ]
 
 
 def inactive_layers(active: list[str]) -> list[dict[str, str]]:

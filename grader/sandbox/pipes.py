@@ -115,8 +115,8 @@ class WorkerPipes:
         self._output = bytearray()
         self._output_dropped = 0
         self._ready = False
-        self.files_restricted = False
-        self.unprivileged = False
+        # The worker-stage layers (grader.sandbox.layers) the worker applied to itself, by name.
+        self.applied: dict[str, bool] = {}
         self.closed = False
 
     def _start_worker(self, fds: tuple[int, int, int]) -> None:
@@ -155,9 +155,20 @@ class WorkerPipes:
             if frame.op != "ready":
                 raise WorkerBrokeProtocol(f"expected 'ready', got {frame.op[:40]!r}")
             # Said before any student code ran, so it can be believed.
-            self.files_restricted = frame.head.get("files_restricted") is True
-            self.unprivileged = frame.head.get("unprivileged") is True
+            applied = frame.head.get("applied")
+            if isinstance(applied, dict):
+                self.applied = {
+                    str(name): value is True for name, value in applied.items() if len(name) < 64
+                }
             self._ready = True
+
+    @property
+    def files_restricted(self) -> bool:
+        return self.applied.get("answer key hidden", False)
+
+    @property
+    def unprivileged(self) -> bool:
+        return self.applied.get("unprivileged user", False)
 
     def queue(self, data: bytes, deadline: float) -> None:
         """Keep a frame that needs no answer, to be written with the next one sent: each

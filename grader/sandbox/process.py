@@ -24,7 +24,7 @@ from typing import Protocol
 from grader.framing import WireLimits
 from grader.limits import Limits
 from grader.sandbox.cgroups import GradingCgroups
-from grader.sandbox.layers import available_child_layers
+from grader.sandbox.layers import requested_layers
 from grader.sandbox.pipes import READ_CHUNK, WorkerPipes
 from grader.sandbox.settings import SETTINGS_VARIABLE, WorkerSettings, worker_environment
 
@@ -108,7 +108,7 @@ class WorkerProcess(WorkerPipes):
         self, limits: Limits, starter: Starter | None = None, wire_limits: WireLimits | None = None
     ) -> None:
         self._starter = starter or FreshStarter()
-        layers = available_child_layers()
+        layers = requested_layers()
         self._cgroup = GradingCgroups.make(limits.memory_mb) if "grading cgroup" in layers else None
         # The grading's folder holds the worker's own (``work``) and, in the private view, the
         # mount point its view is built on (grader.sandbox.view).

@@ -25,7 +25,7 @@ class WorkerSettings:
     limits: the exercise's limits;
     parent: the pid of the process whose death must end it (the grader, or the fork server);
     cgroups: the folders of the grading's cgroup (grader.sandbox.cgroups), or none;
-    layers: the names of the child-stage layers the grader asks for (those this machine has);
+    layers: the names of the layers the grader asks for (those this machine has);
     view_template: where a fork server built the private view for its workers (in its own mount
     namespace, grader.sandbox.view), or "" for a worker that builds its own.
     """
