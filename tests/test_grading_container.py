@@ -1,7 +1,7 @@
 """One grading, one container: nothing a submission does outlives its grading or reaches another.
 
 Each attack is a real submission, graded as `grade` and `grade batch` grade it, with the harm it
-did before the grading's cgroup, the init, the IPC namespace and the private view: processes that
+did before the grading's cgroup, the PID and IPC namespaces and the private view: processes that
 outlive the grading (setsid, double forks, a cleared parent-death signal, a grader killed by
 SIGKILL), SysV and POSIX shared memory left for the next student, memory taken by several
 processes each under the per-process limit, the machine's /proc, and the answer key stat-ed,
@@ -43,12 +43,14 @@ def layer(name: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(name not in available_child_layers(), reason=f"no {name} here")
 
 
-# A process that leaves the worker's session and process group, clears its parent-death signal,
-# names itself MARKER and spins: it must die with the grading anyway.
+# The worker tries to clear its own parent-death signal; then a process leaves the worker's
+# session and process group, clears its parent-death signal, names itself MARKER and spins: it
+# must die with the grading anyway, and with a grader killed by SIGKILL.
 ESCAPE = """
 import ctypes as _ctypes
 import os as _os
 
+_ctypes.CDLL(None).prctl(1, 0, 0, 0, 0)
 if _os.fork() == 0:
     _os.setsid()
     if _os.fork() == 0:
@@ -324,7 +326,7 @@ def test_the_worker_sees_only_its_grading_s_processes(launcher: Launcher) -> Non
     probe = session(PROC, launcher)
     try:
         student = StudentModule(probe)
-        assert student.processes() == [1, 2]  # the init and the worker
+        assert student.processes() == [1]  # the worker, process 1 of its namespace
         # The grader's own command line is not there to read (the pid is the machine's).
         assert student.read(f"/proc/{os.getpid()}/cmdline") in ("FileNotFoundError", "")
     finally:
@@ -447,8 +449,8 @@ def test_the_worker_s_folder_cannot_fill_the_disk(launcher: Launcher) -> None:
 
 @layer("private view")
 def test_the_worker_reads_none_of_the_grader_s_settings(launcher: Launcher) -> None:
-    """The init's command line holds no folder or cgroup of the grader's, and its environment
-    (where a fresh worker's settings came) is not the worker's to read."""
+    """The worker's command line and the environment it started with (both readable in its
+    /proc) hold none of the grader's settings, folders or cgroups."""
     probe = session(FILL, launcher)
     try:
         command, environment, folder = StudentModule(probe).look()
@@ -456,7 +458,8 @@ def test_the_worker_reads_none_of_the_grader_s_settings(launcher: Launcher) -> N
         probe.close()
     assert folder == "/grading"
     assert "grade-worker" not in command and "cgroup" not in command
-    assert "GRADE_WORKER_SETTINGS" not in environment
+    for secret in ("grade-worker", "cgroup", '"layers"'):
+        assert secret not in environment, secret
 
 
 KEYRINGS = """

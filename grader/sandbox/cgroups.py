@@ -1,6 +1,6 @@
 """One cgroup per grading: its memory, processes and CPU counted together, and killed together.
 
-Every process of a grading (the keeper, the init, the worker, and whatever the student's code
+Every process of a grading (the keeper, the worker, and whatever the student's code
 starts) is in the grading's cgroup, which holds:
 
 - memory: the course's ``memory_mb`` for the grading as a whole, swap included, so that a

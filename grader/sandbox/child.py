@@ -13,10 +13,9 @@ of grader.sandbox.layers, in their order, each applied by this process to itself
 5. the private view: a mount namespace holding only what the worker needs, with its own /proc;
 6. the resource limits.
 
-Then, as process 1 of its namespace, this process becomes the namespace's init and forks the
-worker; without a PID namespace it is the worker itself. The worker imports numpy and
-grader.worker, applies the worker-stage layers to itself (Landlock, then `nobody`), says
-"ready", and serves.
+Then this process, process 1 of its namespace, is the worker: it imports numpy and
+grader.worker, applies the worker-stage layers to itself (Landlock; `nobody`, with its
+parent-death signal set again; the system-call filter), says "ready", and serves.
 
 A layer that fails here ends the process before any student code runs, with its reason on the
 output pipe: never a worker with a layer silently missing. Standard library only until the
@@ -31,21 +30,19 @@ from typing import NoReturn
 
 from grader.sandbox.layer import Layer
 from grader.sandbox.layers import child_layers
-from grader.sandbox.namespaces import INIT_FAILED, die_with_parent, run_init
+from grader.sandbox.namespaces import INIT_FAILED, die_with_parent
 from grader.sandbox.settings import WorkerSettings
 
 
 def start(settings: WorkerSettings, request_fd: int, reply_fd: int) -> NoReturn:
-    """Apply the child-stage layers to this process, then serve as the worker (or as the init
-    that forks it). Never returns; ends the process if a layer cannot be applied."""
+    """Apply the child-stage layers to this process, then serve as the worker. Never returns;
+    ends the process if a layer cannot be applied."""
     try:
         if os.getpid() != 1:  # as process 1, its parent-death signal is already set
             die_with_parent(parent=settings.parent)
         for layer in child_layers():
             if layer.applies_to(settings):
                 _apply(layer, settings)
-        if os.getpid() == 1:
-            run_init(lambda: _serve(settings, request_fd, reply_fd))
         _serve(settings, request_fd, reply_fd)
     finally:
         os._exit(INIT_FAILED)
@@ -61,6 +58,6 @@ def _apply(layer: Layer, settings: WorkerSettings) -> None:
 
 
 def _serve(settings: WorkerSettings, request_fd: int, reply_fd: int) -> NoReturn:
-    from grader import worker  # numpy: in the worker alone, never in the keeper or the init
+    from grader import worker  # numpy: in the worker alone, never in the keeper
 
     worker.serve(request_fd, reply_fd, settings)

@@ -15,7 +15,7 @@ builds the part of the private view that is the same for every worker once, in a
 namespace of its own (grader.sandbox.view.build_template), so that a worker only adds its
 folder, /proc and /dev/shm.
 
-The server dies with its grader (a parent-death signal), and its workers' inits die with it;
+The server dies with its grader (a parent-death signal), and its workers die with it;
 when the grader closes its end of the socket, the server kills its workers and exits.
 
 The grader talks to this process over a Unix seqpacket socket: one JSON request per packet, file
@@ -207,7 +207,6 @@ class _Server:
         # getppid() says 0) learns from it whether this server still lives.
         self.lifeline_read, self.lifeline_write = os.pipe()
         self.forked: dict[int, int | None] = {}  # forked and not yet waited for: its status
-        self.direct: set[int] = set()  # forked as process 1 of a namespace: an init's status
         self.pid_namespaces = _PidNamespaces()
 
     def serve(self) -> NoReturn:
@@ -228,7 +227,6 @@ class _Server:
                 status = self._wait(pid, float(request.get("timeout", 0)))
                 if status is not None:
                     del self.forked[pid]
-                    self.direct.discard(pid)
                 reply = {"status": status}
             else:
                 reply = {"error": f"bad request {str(request)[:80]}"}
@@ -254,8 +252,6 @@ class _Server:
         if pid == 0:
             self._become_worker(settings, fds)
         self.forked[pid] = None
-        if direct:
-            self.direct.add(pid)
         return {"pid": pid}
 
     def _become_worker(self, settings: WorkerSettings, fds: tuple[int, int, int]) -> NoReturn:
@@ -264,7 +260,7 @@ class _Server:
             os.close(self.lifeline_write)
             if os.getpid() == 1:
                 namespaces.die_with_parent(lifeline=self.lifeline_read)
-            _become_process(self.control, settings, fds)
+            _become_process(self.control, settings, fds, self.lifeline_read)
             namespaces.name_process(b"grade-worker")
             from grader.sandbox.child import start
 
@@ -284,7 +280,7 @@ class _Server:
                 return
             if pid in self.forked:
                 code = os.waitstatus_to_exitcode(status)
-                self.forked[pid] = namespaces.status_from_init(code) if pid in self.direct else code
+                self.forked[pid] = code
 
     def _wait(self, pid: int, timeout: float) -> int | None:
         """Reap ``pid`` within ``timeout`` seconds: its status as Popen gives it, or None. Ends
@@ -370,10 +366,11 @@ class _PidNamespaces:
 
 
 def _become_process(
-    control: socket.socket, settings: WorkerSettings, fds: tuple[int, int, int]
+    control: socket.socket, settings: WorkerSettings, fds: tuple[int, int, int], lifeline: int
 ) -> None:
     """What a fresh interpreter gets from subprocess: its own session, standard streams on the
-    worker's pipes, its folder and environment, no other descriptor of the server's."""
+    worker's pipes, its folder and environment, no other descriptor of the server's but the
+    lifeline (grader.sandbox.namespaces.die_with_parent)."""
     control.close()
     request_fd, reply_fd, output_fd = fds
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -385,10 +382,11 @@ def _become_process(
     os.environ.clear()
     os.environ.update(settings.environment)
     _fresh_state()
-    low, high = sorted((request_fd, reply_fd))
-    os.closerange(3, low)
-    os.closerange(low + 1, high)
-    os.closerange(high + 1, MAX_INHERITED_FD)
+    start = 3
+    for kept in sorted({request_fd, reply_fd, lifeline}):
+        os.closerange(start, kept)
+        start = kept + 1
+    os.closerange(start, MAX_INHERITED_FD)
     sys.argv = ["-m", "grader.worker"]
 
 
@@ -429,7 +427,7 @@ def main() -> None:
         view.build_template(template)
     server = _Server(control, template)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    # A killed worker's keeper or init may leave processes behind for a moment. Left to the
+    # A killed worker's keeper may leave processes behind for a moment. Left to the
     # machine's init, which may reap late or never (a container whose process 1 is not an init),
     # their zombies would stay charged to the machine's process count; as subreaper this server
     # adopts them, and reaps them itself.

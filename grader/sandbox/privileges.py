@@ -18,6 +18,7 @@ import resource
 
 from grader.sandbox.layer import Layer, Stage
 from grader.sandbox.libc import libc as loaded_libc
+from grader.sandbox.namespaces import rearm_parent_death
 from grader.sandbox.settings import WorkerSettings
 
 PRIVATE_VIEW = "private view"
@@ -123,10 +124,12 @@ class UnprivilegedUser(Layer):
         if not _root():
             if USER_NAMESPACE in settings.layers:
                 drop_capabilities()  # those it held in its own user namespace
+                rearm_parent_death()  # which entering it cleared
             return True
         view = PRIVATE_VIEW in settings.layers
         if not (applied.get("answer key hidden") or view):
             return False
         # In the private view the folders above Python's are ours and readable: no capability.
         become_nobody(os.getcwd(), keep_read_capability=not view)
+        rearm_parent_death()  # the change of user cleared it
         return not _root()

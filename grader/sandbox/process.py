@@ -3,7 +3,7 @@ with every process it made.
 
 A `WorkerProcess` makes the grading's folder and cgroup, hands the worker's settings to a
 `Starter` (a fresh interpreter here, or a fork server: grader.sandbox.forkserver), and on `kill`
-ends the whole grading: the worker's init (which takes its PID namespace down), then the cgroup,
+ends the whole grading: the worker (which takes its PID namespace down), then the cgroup,
 then the folder.
 """
 
@@ -26,7 +26,10 @@ from grader.limits import Limits
 from grader.sandbox.cgroups import GradingCgroups
 from grader.sandbox.layers import requested_layers
 from grader.sandbox.pipes import READ_CHUNK, WorkerPipes
-from grader.sandbox.settings import SETTINGS_VARIABLE, WorkerSettings, worker_environment
+from grader.sandbox.settings import WorkerSettings, worker_environment
+from grader.sandbox.view import VIEW_HOME
+
+PRIVATE_VIEW = "private view"
 
 FOLDER_PREFIX = "grade-worker"
 
@@ -66,24 +69,32 @@ class FreshInterpreter(Started):
     def __init__(self, settings: WorkerSettings, fds: tuple[int, int, int]) -> None:
         request_read, reply_write, output_write = fds
         settings = dataclasses.replace(settings, parent=os.getpid())
-        self._popen = subprocess.Popen(
-            [
-                sys.executable,
-                "-I",
-                "-u",
-                "-m",
-                "grader.sandbox.start",
-                str(request_read),
-                str(reply_write),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=output_write,
-            stderr=output_write,
-            pass_fds=(request_read, reply_write),
-            cwd=settings.home,
-            env={**settings.environment, SETTINGS_VARIABLE: settings.to_json()},
-            start_new_session=True,
-        )
+        # The settings go on a pipe: what a pipe holds (64 KB) takes them whole before the start.
+        settings_read, settings_write = os.pipe()
+        try:
+            os.write(settings_write, settings.to_json().encode())
+            os.close(settings_write)
+            self._popen = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-I",
+                    "-u",
+                    "-m",
+                    "grader.sandbox.start",
+                    str(settings_read),
+                    str(request_read),
+                    str(reply_write),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=output_write,
+                stderr=output_write,
+                pass_fds=(settings_read, request_read, reply_write),
+                cwd=settings.home,
+                env=settings.environment,
+                start_new_session=True,
+            )
+        finally:
+            os.close(settings_read)
         self.pid = self._popen.pid
 
     def wait(self, timeout: float) -> int | None:
@@ -115,9 +126,12 @@ class WorkerProcess(WorkerPipes):
         self._folder = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}-{os.getpid()}-")
         self._home = os.path.join(self._folder, "work")
         os.mkdir(self._home, 0o700)
+        # In the private view the folder is at /grading: the worker's environment, which stays
+        # readable in its /proc, names no folder of the machine's.
+        seen_home = VIEW_HOME if PRIVATE_VIEW in layers else self._home
         self._settings = WorkerSettings(
             home=self._home,
-            environment=worker_environment(self._home),
+            environment=worker_environment(seen_home),
             limits=limits,
             parent=os.getpid(),
             cgroups=tuple(str(folder) for folder in self._cgroup.folders) if self._cgroup else (),
@@ -145,11 +159,13 @@ class WorkerProcess(WorkerPipes):
             return
         self.closed = True
         self._process.kill()
+        # Reaped, the worker has taken its PID namespace down with it: the cgroup is then
+        # empty, and killing it costs one look. Without a PID namespace, it kills what escaped.
+        while self._process.wait(5.0) is None:
+            self._process.kill()
         if self._cgroup is not None:
             self._cgroup.kill()
         self._drain_output()
-        while self._process.wait(5.0) is None:
-            self._process.kill()
         if self._cgroup is not None:
             self._cgroup.remove()
         self._close_pipes()

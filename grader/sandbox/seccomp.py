@@ -14,7 +14,9 @@ everything it starts. Each call listed in `DENIED` fails with EPERM:
   personality).
 
 clone3 fails with ENOSYS instead, whose flags the filter cannot read: the C library then falls
-back to clone, which the filter reads. A call made through another architecture's numbers (the
+back to clone, which the filter reads. prctl may do all but set the parent-death signal, which
+ends the worker with its grader (grader.sandbox.namespaces): it was set before student code ran,
+and it stays. A call made through another architecture's numbers (the
 32-bit int 0x80 on x86_64, or x32) fails with EPERM too.
 
 The filter is a classic BPF program built here (no library); Linux 3.17+ on x86_64 and aarch64.
@@ -32,7 +34,7 @@ from grader.sandbox.libc import libc
 from grader.sandbox.settings import WorkerSettings
 
 NO_SECCOMP = "GRADE_NO_SECCOMP"
-PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 1, 38, 22, 2
 SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
 # Classic BPF opcodes: load a word of seccomp_data, compare, test bits, return.
 LOAD_WORD, JUMP_EQUAL, JUMP_AT_LEAST, JUMP_BITS, RETURN = 0x20, 0x15, 0x35, 0x45, 0x06
@@ -90,6 +92,7 @@ ARCHITECTURES: dict[str, tuple[int, dict[str, int]]] = {
             "personality": 135,
             "clone": 56,
             "clone3": 435,
+            "prctl": 157,
         },
     ),
     "aarch64": (
@@ -138,11 +141,14 @@ ARCHITECTURES: dict[str, tuple[int, dict[str, int]]] = {
             "personality": 92,
             "clone": 220,
             "clone3": 435,
+            "prctl": 167,
         },
     ),
 }
 # Every call in the tables above but the two clones, which are handled apart.
-DENIED = tuple(name for name in ARCHITECTURES["x86_64"][1] if name not in ("clone", "clone3"))
+DENIED = tuple(
+    name for name in ARCHITECTURES["x86_64"][1] if name not in ("clone", "clone3", "prctl")
+)
 
 
 class _Instruction(ctypes.Structure):
@@ -177,6 +183,11 @@ def program(machine: str) -> list[Instruction]:
     steps += [
         (JUMP_EQUAL, 0, 1, numbers["clone3"]),
         (RETURN, 0, 0, SECCOMP_RET_ERRNO | errno.ENOSYS),  # falls back to clone
+        (JUMP_EQUAL, 0, 4, numbers["prctl"]),
+        (LOAD_WORD, 0, 0, FIRST_ARGUMENT_OFFSET),  # the option
+        (JUMP_EQUAL, 0, 1, PR_SET_PDEATHSIG),
+        deny,  # the signal that ends the worker with its grader stays set
+        (RETURN, 0, 0, SECCOMP_RET_ALLOW),
         (JUMP_EQUAL, 0, 4, numbers["clone"]),
         (LOAD_WORD, 0, 0, FIRST_ARGUMENT_OFFSET),  # clone's flags (their low 32 bits)
         (JUMP_BITS, 0, 1, NAMESPACE_FLAGS),

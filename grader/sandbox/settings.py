@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, field
 
 from grader.limits import Limits
 
-SETTINGS_VARIABLE = "GRADE_WORKER_SETTINGS"  # how a fresh worker gets them (grader.sandbox.start)
 # Machine settings that keep OpenBLAS correct on some processors; the worker must see them too.
 PASSED_THROUGH_ENVIRONMENT = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 

@@ -1,7 +1,7 @@
 """The private view: a mount namespace in which only what the worker needs exists.
 
-The worker's init builds it (as process 1 of the worker's PID namespace, before it forks the
-worker) and moves into it with pivot_root, so the worker and everything it starts see:
+The worker builds it (as process 1 of its PID namespace, before its code is loaded) and moves
+into it with pivot_root, so the worker and everything it starts see:
 
 - read-only, and without set-user-ID: Python and its packages, the grader package, the system's
   programs and libraries, and from /etc only the few files Python uses (grader.sandbox.paths);
