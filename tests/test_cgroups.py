@@ -15,6 +15,7 @@ from grader.sandbox.cgroups import GradingCgroups, Hierarchy
 
 @pytest.fixture(autouse=True)
 def fresh_lookup() -> Iterator[None]:
+    cgroups.remove_released()  # the real ones earlier gradings of this process kept
     cgroups.hierarchies.cache_clear()
     yield
     cgroups.hierarchies.cache_clear()
@@ -93,3 +94,30 @@ def test_v1_cgroups_get_the_grading_s_limits(
     assert (cpu / "cpu.cfs_quota_us").read_text() == (cpu / "cpu.cfs_period_us").read_text()
     (memory / "memory.oom_control").write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 2\n")
     assert group.ran_out_of_memory()
+
+
+@pytest.mark.skipif(not cgroups.cgroups_available(), reason="no cgroup can be made here")
+def test_a_released_cgroup_is_taken_again_only_empty_and_with_the_new_limit() -> None:
+    first = GradingCgroups.make(256)
+    assert first is not None
+    first.release()
+    again = GradingCgroups.make(128)
+    assert again is first and not again.ran_out_of_memory()
+    memory = next(folder for folder in again.folders if "memory" in str(folder))
+    assert int((memory / "memory.limit_in_bytes").read_text()) == 128 * 1024 * 1024
+    # A zombie still counts in the pids controller: such a cgroup is not kept.
+    import os
+    import time
+
+    child = os.fork()
+    if child == 0:
+        again.join()
+        os._exit(0)
+    time.sleep(0.2)  # ended, not reaped: a zombie in the cgroup
+    again.release()
+    os.waitpid(child, 0)
+    taken = GradingCgroups.make(128)
+    assert taken is not None and taken is not again
+    taken.remove()
+    again.remove()
+    cgroups.remove_released()

@@ -20,6 +20,7 @@ GRADE_NO_CGROUPS=1 switches the layer off. Standard library only.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import itertools
@@ -94,14 +95,20 @@ class GradingCgroups:
     def __init__(self, folders: list[Path], memory_bytes: int) -> None:
         self.folders = folders
         self.memory_bytes = memory_bytes
+        self._oom_kills_before = 0  # what the counter said when this grading took the cgroup
+        self._hierarchies: tuple[Hierarchy, ...] = ()
 
     @classmethod
     def make(cls, memory_mb: int) -> GradingCgroups | None:
-        """A new cgroup limited as the module says, or None where none can be made."""
+        """A cgroup limited as the module says, or None where none can be made: one a grading of
+        this process released empty, or a new one."""
         found = hierarchies()
         if not found:
             return None
         _sweep_once(found)
+        reused = _take_released(memory_mb * 1024 * 1024)
+        if reused is not None:
+            return reused
         name = f"{NAME_PREFIX}-{os.getpid()}-{next(_numbers)}"
         group = cls([], memory_mb * 1024 * 1024)
         try:
@@ -113,7 +120,18 @@ class GradingCgroups:
         except OSError:
             group.remove()
             return None
+        group._hierarchies = found
         return group
+
+    def _limit_memory(self, memory_bytes: int) -> None:
+        """Another grading's memory limit, for a cgroup taken again."""
+        self.memory_bytes = memory_bytes
+        for hierarchy, folder in zip(self._hierarchies, self.folders, strict=True):
+            if "memory" in hierarchy.controllers:
+                self._limit(
+                    Hierarchy(hierarchy.root, hierarchy.version, frozenset({"memory"})), folder
+                )
+        self._oom_kills_before = self._oom_kills()
 
     def _limit(self, hierarchy: Hierarchy, folder: Path) -> None:
         memory, controllers = str(self.memory_bytes), hierarchy.controllers
@@ -177,15 +195,42 @@ class GradingCgroups:
             time.sleep(0.002)
 
     def ran_out_of_memory(self) -> bool:
-        """Whether the kernel killed a process of this cgroup for its memory limit."""
+        """Whether the kernel killed a process of this grading for the cgroup's memory limit."""
+        return self._oom_kills() > self._oom_kills_before
+
+    def _tasks_counted(self) -> int:
+        """The tasks the pids controller still counts here: killed processes that nobody has
+        reaped yet count until they are (a reused cgroup would start short of them)."""
+        for folder in self.folders:
+            with contextlib.suppress(OSError, ValueError):
+                return int((folder / "pids.current").read_text())
+        return 1  # unknown: not kept
+
+    def _oom_kills(self) -> int:
+        """How many processes the kernel killed in this cgroup, ever, for its memory limit."""
         for folder in self.folders:
             for file in ("memory.events", "memory.oom_control"):
                 with contextlib.suppress(OSError, ValueError):
                     for line in (folder / file).read_text().splitlines():
                         key, _, value = line.partition(" ")
-                        if key == "oom_kill" and int(value) > 0:
-                            return True
-        return False
+                        if key == "oom_kill":
+                            return int(value)
+        return 0
+
+    def release(self) -> None:
+        """The grading is over: kill what is left, and keep the cgroup, emptied, for this
+        process's next grading (making and removing one costs more than the grading's whole
+        start, measured), or remove it if it will not empty."""
+        self.kill()
+        reusable = bool(self.folders and self._hierarchies)  # made here, limits known
+        if reusable and not self.processes() and not self._tasks_counted():
+            owner, released = _released
+            if owner == os.getpid() and len(released) < RELEASED_KEPT:
+                if not _removed_at_exit:
+                    _removed_at_exit.append(atexit.register(remove_released))
+                released.append(self)
+                return
+        self.remove()
 
     def remove(self) -> None:
         """Kill what is left and remove the cgroup; a few tries, as killed processes take a
@@ -204,6 +249,33 @@ class GradingCgroups:
 
 
 _swept: set[Path] = set()
+_removed_at_exit: list[object] = []
+RELEASED_KEPT = 4  # emptied cgroups a process keeps for its next gradings (one grades, one waits)
+_released: tuple[int, list[GradingCgroups]] = (os.getpid(), [])
+
+
+def _take_released(memory_bytes: int) -> GradingCgroups | None:
+    """A cgroup a grading of this process released, limited for ``memory_bytes``, or None."""
+    global _released
+    owner, released = _released
+    if owner != os.getpid():  # a forked child: its parent's cgroups are not its own
+        _released = (os.getpid(), [])
+        return None
+    while released:
+        group = released.pop()
+        try:
+            group._limit_memory(memory_bytes)
+            return group
+        except OSError:  # still charged above the new limit, say: a new one instead
+            group.remove()
+    return None
+
+
+def remove_released() -> None:
+    """Remove the cgroups this process kept for gradings that will not come."""
+    owner, released = _released
+    while owner == os.getpid() and released:
+        released.pop().remove()
 
 
 def _sweep_once(found: tuple[Hierarchy, ...]) -> None:

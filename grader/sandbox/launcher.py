@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from grader.limits import Limits
+from grader.sandbox.cgroups import remove_released
 from grader.sandbox.process import FreshStarter, Starter, WorkerProcess, remove_stale_folders
 
 
@@ -63,9 +64,10 @@ class Launcher:
             self._spares.pop().kill()
 
     def close(self) -> None:
-        """Kill the spares, then end the fork server."""
+        """Kill the spares, end the fork server, and remove the cgroups kept for gradings."""
         self.discard_spares()
         self.stop_forkserver()
+        remove_released()
 
 
 _launcher: Launcher | None = None

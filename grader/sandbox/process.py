@@ -167,7 +167,7 @@ class WorkerProcess(WorkerPipes):
             self._cgroup.kill()
         self._drain_output()
         if self._cgroup is not None:
-            self._cgroup.remove()
+            self._cgroup.release()
         self._close_pipes()
         shutil.rmtree(self._folder, ignore_errors=True)
 
