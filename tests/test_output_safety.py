@@ -58,6 +58,8 @@ MESSAGE = (
     "```\n# fake heading\n<script>alert(1)</script>\n"
     "::error::forged from a message\n##[add-mask]masked"
 )
+# What the worker sends of MESSAGE: one line, its line breaks shown as \n (grader.worker).
+SENT = MESSAGE.replace("\r", "\\r").replace("\n", "\\n")
 HONEST = "Grüße, 你好, مرحبا, Zoë 🎉"  # a name, and with a tab what an honest student prints
 HONEST_PRINTED = f"{HONEST}\tx = 1.5"
 # What a terminal or log would obey, in what any report writes.
@@ -95,7 +97,7 @@ def not_in_github(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_grading_holds_the_attack(hostile: ExerciseResult) -> None:
     """The attack reaches the result as it was sent: it is the outputs that must defuse it."""
     assert "\x1b[2J" in hostile.output and "\r" in hostile.output
-    assert any(MESSAGE in check.message for check in hostile.checks)
+    assert any(SENT in check.message for check in hostile.checks)
     assert hostile.score == 7
 
 
@@ -214,7 +216,7 @@ def test_json_report_parses_to_the_same_strings_but_prints_nothing_obeyed(
     out = capsys.readouterr().out
     report = json.loads(out)
     assert PRINTED in report["output"]  # the data is the submission's, for programs
-    assert any(MESSAGE in test["message"] for test in report["tests"])
+    assert any(SENT in test["message"] for test in report["tests"])
     assert not OBEYED.search(out) and "##[" not in out
 
 
@@ -290,7 +292,9 @@ def test_the_classroom_reporter_prints_messages_with_no_command_in_them(
     log = "\n".join(f"❌ {test['name']}\n\nError: {test['message']}\n" for test in tests)
     assert commands_obeyed(log) == []
     assert not OBEYED.search(log)
-    assert any("\\::error::forged from a message" in test["message"] for test in tests)
+    messages = [test["message"] for test in tests if "forged from a message" in test["message"]]
+    assert messages  # on the message's one line: no line of it starts a command
+    assert not any(line.lstrip().startswith("::") for m in messages for line in m.splitlines())
 
 
 def test_json_in_github_actions_cannot_start_a_command(
@@ -410,7 +414,7 @@ def test_markdown_feedback_keeps_output_and_messages_inside_their_fences(batch: 
     tokens = markdown_tokens(feedback_of(batch, "md"))
     fences = [token.content for token in tokens if token.type == "fence"]
     assert safe_text.terminal(PRINTED) + "\n\n" in fences  # what the code printed, whole
-    assert sum(safe_text.terminal(MESSAGE) in fence for fence in fences) == 2  # public checks
+    assert sum(safe_text.terminal(SENT) in fence for fence in fences) == 2  # public checks
     headings = [rendered(tokens[i + 1]) for i, t in enumerate(tokens) if t.type == "heading_open"]
     assert len(headings) == 2 and headings[0].endswith("feedback for \\x1b[2J10 of 10")
 
