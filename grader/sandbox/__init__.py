@@ -13,8 +13,9 @@ has (`grade doctor`). No module of the package imports one that imports it back.
 - ``settings``: what a worker starts with, as plain data.
 - ``child``: the one sequence that applies the layers, fresh or forked.
 - ``layer``: what a protection layer is; ``layers``: the layers in order, and which are on here.
-- ``cgroups``, ``namespaces``, ``view``, ``resources``, ``landlock``, ``privileges``: the layers
-  (``paths``: what the view holds and Landlock allows).
+- ``cgroups``, ``namespaces``, ``view``, ``resources``, ``landlock``, ``privileges``,
+  ``seccomp``: the layers (``paths``: what the view holds and Landlock allows; ``mounts``: the
+  mount call the view and its probe make).
 - ``start``: the entry point of a fresh worker process.
 
 This package's ``__init__`` imports nothing: the worker imports some of its modules and must
