@@ -57,7 +57,8 @@ def test_doctor_lists_every_layer(capsys: pytest.CaptureFixture[str]) -> None:
     assert [item["name"] for item in listed] == [layer.name for layer in layer_reports()]
 
 
-def test_json_report_names_the_active_layers(capsys: pytest.CaptureFixture[str]) -> None:
+def solutions_graded_as_json(capsys: pytest.CaptureFixture[str]) -> dict:
+    """`grade exercise3 --format json` of the reference solution, as its report."""
     main(
         [
             "exercise3",
@@ -69,7 +70,11 @@ def test_json_report_names_the_active_layers(capsys: pytest.CaptureFixture[str])
             "json",
         ]
     )
-    report = json.loads(capsys.readouterr().out)
+    return json.loads(capsys.readouterr().out)
+
+
+def test_json_report_names_the_active_layers(capsys: pytest.CaptureFixture[str]) -> None:
+    report = solutions_graded_as_json(capsys)
     active = [layer.name for layer in layer_reports() if layer.active]
     assert report["sandbox"] == active
     assert "separate process" in active
@@ -101,18 +106,7 @@ def test_layers_switched_off_are_reported_off_with_what_follows(
     doctor = {item["name"]: item for item in json.loads(capsys.readouterr().out)}
     for name in layers:
         assert doctor[name]["active"] is False and switch in doctor[name]["detail"]
-    main(
-        [
-            "exercise3",
-            "--course",
-            str(REPO),
-            "--submission",
-            str(REPO / "solutions"),
-            "--format",
-            "json",
-        ]
-    )
-    report = json.loads(capsys.readouterr().out)
+    report = solutions_graded_as_json(capsys)
     assert report["score"] == report["max_score"]  # grading still works
     off = {item["name"]: item["why"] for item in report["sandbox_off"]}
     for name in layers:

@@ -124,14 +124,17 @@ class GradingCgroups:
         return group
 
     def _limit_memory(self, memory_bytes: int) -> None:
-        """Another grading's memory limit, for a cgroup taken again."""
+        """Another grading's memory limit, for a cgroup taken again (written only if it
+        differs), and the count of its OOM kills from here on."""
+        self._oom_kills_before = self._oom_kills()
+        if memory_bytes == self.memory_bytes:
+            return
         self.memory_bytes = memory_bytes
         for hierarchy, folder in zip(self._hierarchies, self.folders, strict=True):
             if "memory" in hierarchy.controllers:
                 self._limit(
                     Hierarchy(hierarchy.root, hierarchy.version, frozenset({"memory"})), folder
                 )
-        self._oom_kills_before = self._oom_kills()
 
     def _limit(self, hierarchy: Hierarchy, folder: Path) -> None:
         memory, controllers = str(self.memory_bytes), hierarchy.controllers

@@ -51,15 +51,15 @@ from typing import Any, NoReturn
 from grader.sandbox import namespaces
 from grader.sandbox.layers import available_child_layers
 from grader.sandbox.libc import libc
-from grader.sandbox.namespaces import running_as_root
+from grader.sandbox.namespaces import WholeTreeKilled, running_as_root
 from grader.sandbox.process import Started
 from grader.sandbox.settings import WorkerSettings, worker_environment
+from grader.sandbox.view import PrivateView
 
 MAX_REQUEST_BYTES = 1 << 16
 STARTUP_SECONDS = 30.0  # to import numpy and say "ready"
 FORK_RETRY_SECONDS = 5.0  # how long a fork may be retried while the machine is out of processes
 MAX_INHERITED_FD = 1 << 16  # above any descriptor this server can hold
-WHOLE_TREE = "whole process tree killed"
 
 
 # ---------------------------------------------------------------- the grader's side
@@ -89,7 +89,7 @@ class Forkserver:
                     str(os.getpid()),
                     # The private view is built once, in the server, for all its workers.
                     "view"
-                    if "private view" in available_child_layers() and running_as_root()
+                    if PrivateView.name in available_child_layers() and running_as_root()
                     else "",
                 ],
                 stdin=subprocess.DEVNULL,
@@ -244,7 +244,7 @@ class _Server:
     def _fork(self, request: dict[str, Any], fds: tuple[int, int, int]) -> dict[str, Any]:
         settings = WorkerSettings.from_json(json.dumps(request["settings"]))
         settings = dataclasses.replace(settings, view_template=self.view_template)
-        direct = WHOLE_TREE in settings.layers and self.pid_namespaces.available
+        direct = WholeTreeKilled.name in settings.layers and self.pid_namespaces.available
         try:
             pid = self.pid_namespaces.fork() if direct else os.fork()
         except OSError as error:  # out of processes: a killed worker's processes linger

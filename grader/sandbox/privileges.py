@@ -18,11 +18,10 @@ import resource
 
 from grader.sandbox.layer import Layer, Stage
 from grader.sandbox.libc import libc as loaded_libc
-from grader.sandbox.namespaces import rearm_parent_death
+from grader.sandbox.namespaces import UserNamespace, rearm_parent_death
 from grader.sandbox.settings import WorkerSettings
+from grader.sandbox.view import PrivateView
 
-PRIVATE_VIEW = "private view"
-USER_NAMESPACE = "user namespace"
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 
 NOBODY = 65534
@@ -112,7 +111,6 @@ class UnprivilegedUser(Layer):
 
     def missing(self) -> str | None:
         from grader.sandbox.landlock import abi_version
-        from grader.sandbox.view import PrivateView
 
         if _root() and abi_version() < 1 and PrivateView().missing() is not None:
             return "the worker runs as root: dropping it needs Landlock or the private view first"
@@ -122,11 +120,11 @@ class UnprivilegedUser(Layer):
         """Become `nobody` where this worker runs as root and its files are already limited (by
         Landlock, or the private view); True if the worker now runs unprivileged."""
         if not _root():
-            if USER_NAMESPACE in settings.layers:
+            if UserNamespace.name in settings.layers:
                 drop_capabilities()  # those it held in its own user namespace
                 rearm_parent_death()  # which entering it cleared
             return True
-        view = PRIVATE_VIEW in settings.layers
+        view = PrivateView.name in settings.layers
         if not (applied.get("answer key hidden") or view):
             return False
         # In the private view the folders above Python's are ours and readable: no capability.

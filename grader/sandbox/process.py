@@ -23,13 +23,11 @@ from typing import Protocol
 
 from grader.framing import WireLimits
 from grader.limits import Limits
-from grader.sandbox.cgroups import GradingCgroups
+from grader.sandbox.cgroups import GradingCgroup, GradingCgroups
 from grader.sandbox.layers import requested_layers
 from grader.sandbox.pipes import READ_CHUNK, WorkerPipes
 from grader.sandbox.settings import WorkerSettings, worker_environment
-from grader.sandbox.view import VIEW_HOME
-
-PRIVATE_VIEW = "private view"
+from grader.sandbox.view import VIEW_HOME, PrivateView
 
 FOLDER_PREFIX = "grade-worker"
 
@@ -120,7 +118,8 @@ class WorkerProcess(WorkerPipes):
     ) -> None:
         self._starter = starter or FreshStarter()
         layers = requested_layers()
-        self._cgroup = GradingCgroups.make(limits.memory_mb) if "grading cgroup" in layers else None
+        wanted = GradingCgroup.name in layers
+        self._cgroup = GradingCgroups.make(limits.memory_mb) if wanted else None
         # The grading's folder holds the worker's own (``work``) and, in the private view, the
         # mount point its view is built on (grader.sandbox.view).
         self._folder = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}-{os.getpid()}-")
@@ -128,7 +127,7 @@ class WorkerProcess(WorkerPipes):
         os.mkdir(self._home, 0o700)
         # In the private view the folder is at /grading: the worker's environment, which stays
         # readable in its /proc, names no folder of the machine's.
-        seen_home = VIEW_HOME if PRIVATE_VIEW in layers else self._home
+        seen_home = VIEW_HOME if PrivateView.name in layers else self._home
         self._settings = WorkerSettings(
             home=self._home,
             environment=worker_environment(seen_home),

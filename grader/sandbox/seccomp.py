@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import platform
 
 from grader.sandbox.layer import Layer, Stage, switched_off
@@ -213,6 +214,7 @@ def install(machine: str) -> bool:
     )
 
 
+@functools.cache
 def _kernel_has_seccomp() -> bool:
     try:
         with open("/proc/self/status") as status:
