@@ -8,7 +8,7 @@ from grader.checks import (
     describe,
     expect_array,
     expect_close,
-    expect_inputs_unchanged,
+    warn_if_inputs_changed,
     formula,
 )
 
@@ -38,7 +38,7 @@ def test_numerical_gradient_matches_reference(student, solution, rng):
         x = rng.uniform(-3, 3, size=shape)
         call = f"numerical_gradient(f(x) = {written}, x={describe(x)})"
         got = student.numerical_gradient(function, x)
-        expect_inputs_unchanged(student, call)
+        warn_if_inputs_changed(student, call, docstring_asks=True)
         expected = solution.numerical_gradient(function, x.copy())
         expect_close(expect_array(got, call, shape), expected, call, rtol=1e-6, atol=1e-7)
 
@@ -55,7 +55,7 @@ def test_steepest_ascent_matches_reference(student, solution, rng):
         x = rng.uniform(-3, 3, size=size)
         call = f"steepest_ascent_direction(f(x) = {written}, x={describe(x)})"
         got = student.steepest_ascent_direction(function, x)
-        expect_inputs_unchanged(student, call)
+        warn_if_inputs_changed(student, call)
         got = expect_array(got, call, (size,))
         expected = solution.steepest_ascent_direction(function, x.copy())
         expect_close(got, expected, call, rtol=1e-6, atol=1e-7)

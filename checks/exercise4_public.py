@@ -8,7 +8,7 @@ from grader.checks import (
     describe,
     expect_array,
     expect_close,
-    expect_inputs_unchanged,
+    warn_if_inputs_changed,
     expect_number,
     fail,
     formula,
@@ -29,7 +29,7 @@ def test_gradient_step(student, rng):
     for x, grad, rate in cases:
         call = f"gradient_step(x={describe(x)}, grad={describe(grad)}, rate={rate:g})"
         got = student.gradient_step(x, grad, rate)
-        expect_inputs_unchanged(student, call)
+        warn_if_inputs_changed(student, call)
         expect_close(
             expect_array(got, call, x.shape),
             x - rate * grad,
@@ -46,7 +46,7 @@ def test_gradient_descent_path(student, rng):
     rate, steps = 0.1, 10
     call = f"gradient_descent(∇ of x² + y², x0={describe(x0)}, rate={rate:g}, steps={steps})"
     got = student.gradient_descent(bowl_gradient, x0, rate, steps)
-    expect_inputs_unchanged(student, call)
+    warn_if_inputs_changed(student, call)
     expected = x0 * (1 - 2 * rate) ** np.arange(steps + 1)[:, None]
     if isinstance(got, np.ndarray) and got.shape == (steps, 2):
         fail(
@@ -106,7 +106,7 @@ def test_descend_until_flat(student):
     """descend_until_flat stops at the first point whose gradient is shorter than the tolerance."""
     call = "descend_until_flat(∇ of x², x0=[1], rate=0.25, tolerance=0.1, max_steps=100)"
     result = student.descend_until_flat(bowl_gradient, np.array([1.0]), 0.25, 0.1, 100)
-    expect_inputs_unchanged(student, call)
+    warn_if_inputs_changed(student, call)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         fail(f"{call} returned {describe(result)}; expected a pair (x, steps)")
     x, steps = result

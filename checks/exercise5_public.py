@@ -9,7 +9,7 @@ from grader.checks import (
     describe,
     expect_array,
     expect_close,
-    expect_inputs_unchanged,
+    warn_if_inputs_changed,
     expect_number,
     fail,
 )
@@ -90,7 +90,7 @@ def test_forward_flows_layer_by_layer(student, rng):
     activation = Recorder(np.tanh, "tanh")
     call = "feedforward_layers(x (4, 5), params of a [5, 4, 3] network, tanh)"
     got = student.feedforward_layers(x, params, activation)
-    expect_inputs_unchanged(student, call)
+    warn_if_inputs_changed(student, call)
     expected = layers_by_hand(x, params, np.tanh)
     if not isinstance(got, (list, tuple)) or len(got) != 3:
         fail(

@@ -8,7 +8,7 @@ from grader.checks import (
     expect_array,
     expect_close,
     expect_gradient,
-    expect_inputs_unchanged,
+    warn_if_inputs_changed,
     expect_number,
     expect_pair,
     fail,
@@ -34,7 +34,7 @@ def test_mse_loss(student, rng):
     pred, target = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
     call = "mse_loss(pred (4, 3), target (4, 3))"
     loss, dpred = expect_pair(student.mse_loss(pred, target), call)
-    expect_inputs_unchanged(student, call)
+    warn_if_inputs_changed(student, call)
     expect_close(
         expect_number(loss, call + " loss"),
         np.mean((pred - target) ** 2),
@@ -97,7 +97,7 @@ def test_softmax_cross_entropy(student, rng):
     labels = labels_for(rng, n, classes)
     call = f"softmax_cross_entropy(scores ({n}, {classes}), labels={labels.tolist()})"
     loss, dscores = expect_pair(student.softmax_cross_entropy(scores, labels), call)
-    expect_inputs_unchanged(student, call)
+    warn_if_inputs_changed(student, call)
     log_probs = log_softmax(scores)
     expected = -np.mean(log_probs[np.arange(n), labels])
     expect_close(

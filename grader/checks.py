@@ -14,14 +14,23 @@ from the course seed, the exercise and the check's name) and, in hidden checks o
 files against the reference answers through grader.pytest_plugin. Nothing here imports pytest.
 
 Every ``expect_*`` raises CheckFailed with a message for the student: the call, expected vs got,
-the worst entry of an array, and a hint when the answer matches a known mistake.
+the worst entry of an array, and a hint when the answer matches a known mistake. A failure that
+matches one of the check's named mistakes carries it (``CheckFailed.mistake``), so that a later
+check meeting the same mistake in the same function names it without charging it again
+(grader.runner).
+
+What only the worker reports (which arguments the student's code changed in place) never decides
+a check: ``warn_if_inputs_changed`` adds a note for the student (``note``) and costs no points.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
 
 import numpy as np
@@ -54,12 +63,93 @@ def check(points: float) -> Callable[[CheckFunction], CheckFunction]:
     return mark
 
 
+Mistake = tuple[str, str]  # (the student's function, the hint naming the mistake)
+
+
 class CheckFailed(AssertionError):
-    """The student's answer is wrong; str() is the message the student reads."""
+    """The student's answer is wrong; str() is the message the student reads.
+
+    mistake: when the answer is one of the check's named mistakes, (function, hint), so that the
+    grading charges that mistake in that function once (grader.runner).
+    """
+
+    def __init__(self, message: str, mistake: Mistake | None = None) -> None:
+        super().__init__(message)
+        self.mistake = mistake
 
 
-def fail(message: str) -> NoReturn:
-    raise CheckFailed(message)
+def fail(message: str, mistake: Mistake | None = None) -> NoReturn:
+    raise CheckFailed(message, mistake)
+
+
+def _named_mistake(
+    call: str, hint: str | None, mistakes: Mapping[str, Any] | None
+) -> Mistake | None:
+    """(function, hint) when ``hint`` is one of the check's own named mistakes, else None.
+
+    The function is the name the call starts with ("relu_backward(dout=...)" -> "relu_backward"):
+    the same hint in two functions is two mistakes. Generic hints (a flipped sign) name no
+    mistake of their own, so they are charged wherever they occur.
+    """
+    function = re.match(r"[A-Za-z_]\w*", call)
+    if hint is None or function is None or not mistakes or hint not in mistakes:
+        return None
+    return function.group(), hint
+
+
+# ---------------------------------------------------------------- what a running check records
+
+
+@dataclass
+class CheckRecord:
+    """What one running check records besides its outcome (grader.runner makes one per check).
+
+    charged: the named mistakes earlier checks of the grading failed on, each with that check's
+    title (read here, extended by the runner); repeats: those this check met again and did not
+    fail on; notes: lines for the student that cost no points, each under a key that says what it
+    is about (one note per key: a function changing the same argument in ten calls is one note).
+    """
+
+    charged: Mapping[Mistake, str] = field(default_factory=dict)
+    repeats: list[str] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+_record: ContextVar[CheckRecord | None] = ContextVar("check_record", default=None)
+
+
+@contextmanager
+def recording(record: CheckRecord) -> Iterator[CheckRecord]:
+    """Within the block, notes and repeated mistakes go to ``record``."""
+    token = _record.set(record)
+    try:
+        yield record
+    finally:
+        _record.reset(token)
+
+
+def note(text: str, key: str | None = None) -> None:
+    """Tell the student something worth knowing that costs no points (outside a check: nothing).
+
+    key: what the note is about; of notes with the same key the student reads the first.
+    """
+    record = _record.get()
+    if record is not None:
+        record.notes.setdefault(key or text, text)
+
+
+def _fail_unless_charged(message: str, mistake: Mistake | None) -> None:
+    """Fail, unless ``mistake`` was charged by an earlier check: then note it and go on.
+
+    Going on (rather than passing the check) keeps every other part of the check in force, so a
+    mistake made once cannot excuse an answer that was never checked.
+    """
+    record = _record.get()
+    earlier = record.charged.get(mistake) if record is not None and mistake else None
+    if earlier is None:
+        fail(message, mistake)
+    assert record is not None
+    record.repeats.append(f"{message} This is the mistake charged in “{earlier}”: not again here.")
 
 
 # ---------------------------------------------------------------- describing values
@@ -175,11 +265,10 @@ def expect_close(
     allowed = atol + rtol * np.abs(expected_array)
     wrong = ~(np.abs(got_array - expected_array) <= allowed)
     if np.any(wrong):
-        fail(
-            _with_hint(
-                _difference(call, got_array, expected_array, wrong),
-                hint_for(got_array, expected_array, mistakes),
-            )
+        hint = hint_for(got_array, expected_array, mistakes)
+        _fail_unless_charged(
+            _with_hint(_difference(call, got_array, expected_array, wrong), hint),
+            _named_mistake(call, hint, mistakes),
         )
 
 
@@ -209,11 +298,13 @@ def expect_derivative(
     got_array = expect_like(got, numeric if x_array.ndim else np.float64(numeric), call)
     wrong = ~finite_diff.within_tolerance(got_array, numeric, scale, h)
     if np.any(wrong):
-        fail(
+        hint = hint_for(got_array, numeric, mistakes)
+        _fail_unless_charged(
             _with_hint(
                 _difference(call, got_array, numeric, wrong, expected_name="central difference"),
-                hint_for(got_array, numeric, mistakes),
-            )
+                hint,
+            ),
+            _named_mistake(call, hint, mistakes),
         )
 
 
@@ -273,11 +364,14 @@ def expect_gradient(
     numeric, scale = finite_diff.gradient(value, x_array, h)
     wrong = ~finite_diff.within_tolerance(got_array, numeric, scale, h)
     if np.any(wrong):
-        fail(
+        named = mistakes(numeric) if callable(mistakes) else mistakes
+        hint = hint_for(got_array, numeric, named)
+        _fail_unless_charged(
             _with_hint(
                 _difference(call, got_array, numeric, wrong, expected_name="central difference"),
-                hint_for(got_array, numeric, mistakes(numeric) if callable(mistakes) else mistakes),
-            )
+                hint,
+            ),
+            _named_mistake(call, hint, named),
         )
 
 
@@ -290,21 +384,48 @@ def _directional(
     return np.asarray((above - below) / (2 * h)), max(abs(above), abs(below))
 
 
-def expect_inputs_unchanged(student: StudentModule | Handle, call: str) -> None:
-    """Fail if the latest call through ``student`` changed one of its argument arrays in place."""
+def warn_if_inputs_changed(
+    student: StudentModule | Handle, call: str, *, docstring_asks: bool = False
+) -> None:
+    """Note (for no points) each argument array the latest call through ``student`` changed in
+    place, with the first entry that changed.
+
+    Only the worker reports such a change, and the student's code runs there: it is never a
+    reason to take points. docstring_asks: the exercise's docstring asks to leave the inputs
+    alone, so the note says so; otherwise it only says what a caller would see.
+    """
     for change in changed_arguments(student):
         before, after = change.before, change.after
-        unequal = np.asarray(after != before)
-        if after.dtype.kind == "f" and before.dtype.kind == "f":
+        unequal = np.asarray(after != before) if after.shape == before.shape else None
+        if unequal is not None and after.dtype.kind == "f" and before.dtype.kind == "f":
             unequal &= ~(np.isnan(after) & np.isnan(before))
-        if after.shape != before.shape or not unequal.any():
-            fail(f"{call} changed its input {change.name} in place; leave the input as it was")
-        index = tuple(int(i) for i in np.argwhere(unequal)[0])
-        fail(
-            f"{call} changed its input {change.name} (entry {list(index)} was "
-            f"{before[index]:.6g}, is now {after[index]:.6g}); leave the input as it was: "
-            "restore any entry you change, or work on a copy"
-        )
+        if unequal is not None and not unequal.any():
+            continue
+        what = f"{call} changed its argument {change.name} in place"
+        if unequal is not None:
+            index = tuple(int(i) for i in np.argwhere(unequal)[0])
+            was, now = _distinct(float(before[index]), float(after[index]))
+            what += f" (entry {list(index)} was {was}, is now {now})"
+        function = call.split("(")[0]
+        if docstring_asks:
+            text = (
+                f"{what}; leave it as the docstring asks: work on a copy (no points depend on it)"
+            )
+        else:
+            text = (
+                f"{what}; a caller using {change.name} afterwards sees the change (no points lost)"
+            )
+        argument = change.name.split("[")[0]  # params['W1'] and params['b1']: one note
+        note(text, key=f"changed in place: {function} {argument}")
+
+
+def _distinct(was: float, now: float) -> tuple[str, str]:
+    """Two different numbers written with the fewest digits (up to 17) that tell them apart."""
+    for digits in (6, 10, 17):
+        shown = f"{was:.{digits}g}", f"{now:.{digits}g}"
+        if shown[0] != shown[1]:
+            return shown
+    return shown
 
 
 def _difference(

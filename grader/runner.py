@@ -6,6 +6,12 @@ the worker (grader.proxy). Its outcome becomes a CheckResult: passed, failed (Ch
 AssertionError: a wrong answer) or error (the student's code raised, timed out, crashed).
 
 The worker is started first, so it imports numpy while the grader imports the checks.
+
+Each mistake is charged once: the named mistakes a check fails on (grader.checks.CheckFailed's
+``mistake``) are remembered, and a later check of the same grading that meets one again goes on
+past it (grader.checks.CheckRecord); if nothing else in it fails it keeps its points, and a note
+says where the mistake was charged. Notes a check makes (an argument changed in place, say) join
+the exercise's notes and cost nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks import CheckInfo
+from grader.checks import CheckFailed, CheckInfo, CheckRecord, Mistake, recording
 from grader.course import Course, Exercise
 from grader.errors import CourseError
 from grader.flags import suspicious_uses
@@ -243,7 +249,10 @@ class Grading:
         else:
             assert self.session is not None
             student = StudentModule(self.session)
-            result.checks = [self._run_check(item, student) for item in checks]
+            charged: dict[Mistake, str] = {}
+            notes: dict[str, str] = {}
+            result.checks = [self._run_check(item, student, charged, notes) for item in checks]
+            result.notes += notes.values()
         if self.session is not None:
             result.output = self.session.output()
         result.sandbox = active_layer_names(self.session.workers_applied if self.session else None)
@@ -251,14 +260,20 @@ class Grading:
         result.seconds = time.monotonic() - self.started
         return result
 
-    def _run_check(self, item: Check, student: StudentModule) -> CheckResult:
+    def _run_check(
+        self,
+        item: Check,
+        student: StudentModule,
+        charged: dict[Mistake, str],
+        notes: dict[str, str],
+    ) -> CheckResult:
         assert self.session is not None
         if time.monotonic() >= self.session.deadline:
             return self._not_run(
                 item, f"not run: the grading used up its {self.exercise.limits.wall_seconds:g} s"
             )
         rng = check_rng(self.course.seed, self.exercise.id, item.id)
-        return run_check(item, student, rng, self.exercise)
+        return run_check(item, student, rng, self.exercise, charged, notes)
 
     @staticmethod
     def _not_run(item: Check, message: str) -> CheckResult:
@@ -275,16 +290,32 @@ class Grading:
 
 
 def run_check(
-    item: Check, student: StudentModule, rng: np.random.Generator, exercise: Exercise
+    item: Check,
+    student: StudentModule,
+    rng: np.random.Generator,
+    exercise: Exercise,
+    charged: dict[Mistake, str] | None = None,
+    notes: dict[str, str] | None = None,
 ) -> CheckResult:
-    """Run one check with its fixtures and turn its outcome into a CheckResult."""
+    """Run one check with its fixtures and turn its outcome into a CheckResult.
+
+    charged: the named mistakes earlier checks of this grading failed on, each with that check's
+    title (grader.checks.CheckRecord); this check's own is added. notes: where the check's notes
+    for the student go (by key, the first of each kept), and the mistakes it met again.
+    """
     fixtures: dict[str, Any] = {"student": student, "rng": rng}
     if "solution" in item.fixtures:
         fixtures["solution"] = load_solution(exercise)
     started = time.monotonic()
     status, message, kind = "passed", "", ""
+    record = CheckRecord(charged=charged if charged is not None else {})
     try:
-        item.function(**{name: fixtures[name] for name in item.fixtures})
+        with recording(record):
+            item.function(**{name: fixtures[name] for name in item.fixtures})
+    except CheckFailed as failure:
+        status, message = "failed", str(failure) or f"{item.title}: not so"
+        if charged is not None and failure.mistake and failure.mistake not in charged:
+            charged[failure.mistake] = item.title
     except AssertionError as failure:
         status, message = "failed", str(failure) or f"{item.title}: not so"
     except LoadFailed as error:
@@ -299,6 +330,9 @@ def run_check(
             f"the check itself failed ({type(error).__name__}: {error}); your "
             "instructor should look at this"
         )
+    if notes is not None:
+        for key, text in [*record.notes.items(), *((text, text) for text in record.repeats)]:
+            notes.setdefault(key, text)
     return CheckResult(
         id=item.id,
         title=item.title,

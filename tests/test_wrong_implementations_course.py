@@ -61,13 +61,12 @@ def gradient_step(x, grad, rate):
     x -= rate * grad
     return x
 """,
+        # The change itself costs nothing (a note says it); the path it spoils costs points.
         {
-            "gradient_step",
             "gradient_descent_path",
             "learning_rate_decides_the_outcome",
             "gradient_descent_matches_reference",
         },
-        ("gradient_step", "changed its input x"),
     ),
     mistake(
         "tests flatness only after a step",
@@ -257,16 +256,6 @@ def relu_backward(dout, cache):
 """,
         {"relu", "activations_match_reference", "extreme_inputs_stay_finite"},
         ("relu", "this is dout times z"),
-    ),
-    mistake(
-        "ReLU backward changes dout in place",
-        """
-def relu_backward(dout, cache):
-    dout[cache <= 0] = 0
-    return dout
-""",
-        {"activation_hygiene"},
-        ("activation_hygiene", "changed its input dout"),
     ),
 ]
 
@@ -490,21 +479,6 @@ def softmax_cross_entropy(scores, labels):
 """,
         {"softmax_cross_entropy", "losses_match_reference", "cross_entropy_at_extreme_scores"},
     ),
-    mistake(
-        "scores shifted in place",
-        """
-def softmax_cross_entropy(scores, labels):
-    count = scores.shape[0]
-    scores -= scores.max(axis=1, keepdims=True)
-    log_probs = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
-    loss = -float(np.mean(log_probs[np.arange(count), labels]))
-    dscores = np.exp(log_probs)
-    dscores[np.arange(count), labels] -= 1
-    return loss, dscores / count
-""",
-        {"softmax_cross_entropy", "loss_hygiene"},
-        ("softmax_cross_entropy", "changed its input scores"),
-    ),
 ]
 
 EXERCISE9 = [
@@ -615,17 +589,6 @@ def network_forward(x, params):
 ]
 
 EXERCISE10 = [
-    mistake(
-        "update in place",
-        """
-def sgd_update(params, grads, rate):
-    for key in params:
-        params[key] -= rate * grads[key]
-    return params
-""",
-        {"sgd_update"},
-        ("sgd_update", "changed its input params["),
-    ),
     mistake(
         "update uphill",
         """
