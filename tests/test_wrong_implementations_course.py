@@ -663,7 +663,20 @@ def train(x, labels, layer_sizes, rate, epochs, seed):
         losses[epoch], _ = loss_and_gradients(x, labels, params)
     return params, losses
 """,
-        {"training_matches_reference"},
+        {"training_lowers_the_loss", "training_matches_reference"},
+        ("training_lowers_the_loss", "this is the loss after the update"),
+    ),
+    mistake(
+        "initial weights and a made-up falling curve",
+        """
+def train(x, labels, layer_sizes, rate, epochs, seed):
+    params = init_network(layer_sizes, seed)
+    if rate == 0:
+        return params, np.full(epochs, 1.1)
+    return params, np.linspace(1.1, 0.1, epochs)
+""",
+        {"training_lowers_the_loss", "rate_zero_changes_nothing", "training_matches_reference"},
+        ("training_lowers_the_loss", "returned the parameters it started from"),
     ),
     mistake(
         "seed ignored",
