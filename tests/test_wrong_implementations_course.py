@@ -714,6 +714,44 @@ def predict(x, params):
 
 EXERCISE11 = [
     mistake(
+        "breadth-first backward",
+        """
+    def backward(self):
+        self.grad = 1.0
+        queue = [self]
+        seen = {self}
+        while queue:
+            node = queue.pop(0)
+            node._backward()
+            for child in node._prev:
+                if child not in seen:
+                    seen.add(child)
+                    queue.append(child)
+""",
+        {"gradients_accumulate"},
+        ("gradients_accumulate", "breadth-first"),
+    ),
+    mistake(
+        "topological order without a visited set",
+        """
+    def backward(self):
+        order = []
+        stack = [(self, False)]
+        while stack:
+            node, children_done = stack.pop()
+            if children_done:
+                order.append(node)
+                continue
+            stack.append((node, True))
+            stack.extend((child, False) for child in node._prev)
+        self.grad = 1.0
+        for node in reversed(order):
+            node._backward()
+""",
+        {"gradients_accumulate", "random_expressions_match_reference"},
+        ("gradients_accumulate", "keep a set of visited nodes"),
+    ),
+    mistake(
         "grad overwritten instead of accumulated",
         """
     def __add__(self, other):
