@@ -1,7 +1,9 @@
 """Public checks for exercise 11, a scalar autograd Value: the lesson's small examples, gradients
-that accumulate, and backward() against central differences of the same expression on floats."""
+that accumulate along every path in the order backward() must keep, and backward() against central
+differences of the same expression on floats."""
 
 import math
+from collections import deque
 
 from grader.checks import check, expect_close, expect_number, fail
 
@@ -40,9 +42,187 @@ def test_add_and_multiply(student):
     expect_close(expect_number(b.grad, "b.grad"), 2.0, "after c.backward(), b.grad", rtol=1e-12)
 
 
+# The graphs below use + between Values only, so that a mistake in another operation costs the
+# points of its own check, not these: their grads count the paths from each leaf to the output.
+
+
+class Node:
+    """A Value of the lesson built here, for + only: what backward() gives for a graph, and what
+    the known mistakes give, computed without the student's code."""
+
+    def __init__(self, data, children=()):
+        self.data = float(data)
+        self.children = children
+
+    def __add__(self, other):
+        return Node(self.data + other.data, (self, other))
+
+
+def post_order(out, reverse, visited=True):
+    """Every node after its children, by depth-first search (children in their order, or in
+    reverse); with ``visited=False`` a node enters once per path to it."""
+    order, seen, stack = [], set(), [(out, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+        elif not visited or id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            children = node.children if reverse else node.children[::-1]
+            stack.extend((child, False) for child in children)
+    return order
+
+
+def breadth_first(out, reverse, visited=True):
+    order, seen, queue = [], {id(out)}, deque([out])
+    while queue:
+        node = queue.popleft()
+        order.append(node)
+        for child in node.children[::-1] if reverse else node.children:
+            if not visited or id(child) not in seen:
+                seen.add(id(child))
+                queue.append(child)
+    return order
+
+
+def run(out, order, leaves, overwrite=False):
+    """The leaves' grads after out.grad = 1 and each node's _backward called in ``order``;
+    ``overwrite``: _backward assigns each child's grad with = instead of adding with +=."""
+    grads = {id(out): 1.0}
+    for node in order:
+        for child in node.children:
+            share = grads.get(id(node), 0.0)
+            grads[id(child)] = share if overwrite else grads.get(id(child), 0.0) + share
+    return [grads.get(id(leaf), 0.0) for leaf in leaves]
+
+
+BREADTH_FIRST = (
+    "a node's _backward ran before every node built from it had added its share, as in a "
+    "breadth-first walk: call the _backward of each node in reverse topological order, built "
+    "by a depth-first search that appends a node after its children"
+)
+RAN_AGAIN = (
+    "a node's _backward ran more than once, once for each path to it: keep a set of visited "
+    "nodes, so that each node enters the order once"
+)
+OVERWRITE = "a Value used more than once kept the grad of one use only: use +=, not ="
+
+
+def known_mistakes(out, leaves):
+    """Hint -> the leaves' grads that mistake gives, for children visited in either order."""
+    orders = (False, True)
+    return {
+        BREADTH_FIRST: [run(out, breadth_first(out, reverse), leaves) for reverse in orders],
+        RAN_AGAIN: [
+            run(out, order, leaves)
+            for reverse in orders
+            for order in (
+                post_order(out, reverse, visited=False)[::-1],
+                breadth_first(out, reverse, visited=False),
+            )
+        ],
+        OVERWRITE: [
+            run(out, post_order(out, reverse)[::-1], leaves, overwrite=True) for reverse in orders
+        ],
+    }
+
+
+def shorter_path_first(make, swap):
+    """a reached from the output directly and through b."""
+    x, y = make(0.5), make(2.0)
+    a = x + y
+    b = a + y
+    written = "a = x + y; b = a + y; out = " + ("a + b" if swap else "b + a")
+    return (a + b if swap else b + a), [x, y], written
+
+
+def paths_of_one_and_three(make, swap):
+    x, y = make(1.5), make(-0.75)
+    a = x + y
+    c = (a + x) + y
+    written = "a = x + y; c = (a + x) + y; out = " + ("a + c" if swap else "c + a")
+    return (a + c if swap else c + a), [x, y], written
+
+
+def used_three_times(make):
+    x, y = make(0.8), make(-1.25)
+    s = x + y
+    return (s + s) + (s + x), [x, y], "s = x + y; out = (s + s) + (s + x)"
+
+
+CHAIN = 200
+
+
+def deep_chain_with_a_skip(make):
+    """200 additions of y in a chain, whose first link also feeds the output directly."""
+    x, y = make(0.5), make(0.25)
+    first = x + y
+    link = first
+    for _ in range(CHAIN - 1):
+        link = link + y
+    written = f"first = x + y; a chain of {CHAIN - 1} more + y from it; out = chain + first"
+    return link + first, [x, y], written
+
+
+TERMS = 40
+
+
+def wide_sum(make):
+    """A sum of 40 terms sharing two subexpressions."""
+    x, y = make(0.3), make(-0.6)
+    s = x + y
+    u = s + y
+    total = u
+    for _ in range(TERMS - 1):
+        total = total + (u + s)
+    return total, [x, y], f"s = x + y; u = s + y; out = u + {TERMS - 1} terms (u + s)"
+
+
+GRAPHS = [
+    lambda make: shorter_path_first(make, swap=True),
+    lambda make: shorter_path_first(make, swap=False),
+    lambda make: paths_of_one_and_three(make, swap=True),
+    lambda make: paths_of_one_and_three(make, swap=False),
+    used_three_times,
+    deep_chain_with_a_skip,
+    wide_sum,
+]
+
+
+def close(got, want):
+    return all(abs(g - w) <= 1e-9 * max(1.0, abs(w)) for g, w in zip(got, want, strict=True))
+
+
+def graph_failure(student, build):
+    """(message, hint) when backward() on the graph ``build`` makes gives wrong grads, else None."""
+    out, leaves, written = build(student.Value)
+    out.backward()
+    names = "xy"[: len(leaves)]
+    got = [
+        expect_number(leaf.grad, f"{written}; out.backward(); {name}.grad")
+        for name, leaf in zip(names, leaves, strict=True)
+    ]
+    model, model_leaves, _ = build(Node)
+    expected = run(model, post_order(model, reverse=False)[::-1], model_leaves)
+    if close(got, expected):
+        return None
+    message = f"{written}; out.backward(): " + ", ".join(
+        f"{name}.grad should be {want:.10g}, got {value:.10g}"
+        for name, want, value in zip(names, expected, got, strict=True)
+    )
+    matching = [
+        hint
+        for hint, candidates in known_mistakes(model, model_leaves).items()
+        if any(close(got, candidate) for candidate in candidates)
+    ]
+    return message, matching[0] if len(matching) == 1 else None
+
+
 @check(points=1)
 def test_gradients_accumulate(student):
-    """a = Value(1); b = a + a; c = b + b; c.backward() gives a.grad == 4."""
+    """Each grad sums every path to it, each _backward running once after every node built from
+    it: a = Value(1); b = a + a; c = b + b gives a.grad == 4, and so do larger graphs."""
     a = student.Value(1.0)
     b = a + a
     c = b + b
@@ -55,8 +235,14 @@ def test_gradients_accumulate(student):
         mistakes={
             "each use of a Value adds to its grad: use +=, not =": 1.0,
             "each node's _backward must run once, after every node built from it": 2.0,
+            RAN_AGAIN: 8.0,
         },
     )
+    # Every graph is tried, and the first failure that shows which mistake it is reported.
+    failures = [failure for build in GRAPHS if (failure := graph_failure(student, build))]
+    if failures:
+        message, hint = next((item for item in failures if item[1]), failures[0])
+        fail(f"{message}. Hint: {hint}." if hint else f"{message}.")
 
 
 @check(points=1)

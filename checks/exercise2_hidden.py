@@ -1,5 +1,5 @@
 """Hidden checks for exercise 2, partial derivatives and gradients: the reference solution on
-seeded random inputs and edge cases (shapes with a 1 in them, a zero gradient, large points)."""
+seeded random inputs and edge cases (shapes with a 1 in them, flat points, large points)."""
 
 import numpy as np
 
@@ -8,8 +8,9 @@ from grader.checks import (
     describe,
     expect_array,
     expect_close,
-    warn_if_inputs_changed,
+    fail,
     formula,
+    warn_if_inputs_changed,
 )
 
 
@@ -43,13 +44,80 @@ def test_numerical_gradient_matches_reference(student, solution, rng):
         expect_close(expect_array(got, call, shape), expected, call, rtol=1e-6, atol=1e-7)
 
 
+def flat_points(rng):
+    """(function, its formula in words, a point where it is flat, what that point is).
+
+    Away from the origin a numerical gradient at a flat point is rarely exactly 0: the two values
+    of a central difference differ by rounding, and the difference quotient is noise of length
+    1e-14 or less (far below the docstring's 1e-12, so the reference returns zeros); or the
+    gradient is real but tiny. Only a comparison of its length with a tolerance sees it as zero.
+    """
+    centre = rng.uniform(-1, 1, size=3)
+    # 1e-4·|p - c|² and a saddle around c, written out so that rounding does not cancel.
+    bowl = formula("1e-4 * float(np.sum(x**2) - 2 * np.sum(c * x))", "f", c=centre)
+    saddle = formula(
+        "1e-4 * float(x[0] ** 2 - 2 * c[0] * x[0] - x[1] ** 2 + 2 * c[1] * x[1] + x[2] ** 2"
+        " - 2 * c[2] * x[2])",
+        "f",
+        c=centre,
+    )
+    # 1e-4 · 3 everywhere, up to rounding.
+    plateau = formula("1e-4 * float(np.sum((x + 1) ** 2 - x**2 - 2 * x))", "f")
+    tail = formula("float(np.exp(-np.sum(x**2)))", "f")
+    noise = "where f is flat and the numerical gradient is rounding noise, far shorter than 1e-12"
+    return [
+        (bowl, "1e-4·(Σ p² - 2 c·p), c = x", centre, f"the minimum of this bowl, {noise}"),
+        (
+            saddle,
+            "1e-4·(p0² - 2c0·p0 - p1² + 2c1·p1 + p2² - 2c2·p2), c = x",
+            centre,
+            f"the saddle point, {noise}",
+        ),
+        (
+            plateau,
+            "1e-4·Σ ((p + 1)² - p² - 2p)",
+            rng.uniform(-3, 3, size=3),
+            f"a plateau (f is 3e-4 everywhere), {noise}",
+        ),
+        (
+            tail,
+            "exp(-Σ p²)",
+            np.array([4.0, -3.0, 4.0]),
+            "the flat tail of a bump, where the gradient's length is 2e-17, below 1e-12",
+        ),
+    ]
+
+
+def expect_flat(got, call, size, where):
+    """Fail unless ``got`` is all zeros, naming the mistake that gives what it is instead."""
+    got = expect_array(got, call, (size,))
+    if np.allclose(got, 0.0, rtol=0.0, atol=1e-9):
+        return
+    if not np.all(np.isfinite(got)):
+        fail(
+            f"{call} returned {describe(got)} at {where}; a gradient of (almost) no length "
+            "cannot be divided by its length: return all zeros when the length is below 1e-12"
+        )
+    if abs(np.linalg.norm(got) - 1.0) < 1e-6:
+        fail(
+            f"{call} returned the unit vector {describe(got)} at {where}; a gradient shorter "
+            "than 1e-12 counts as zero, and the direction is then all zeros. Compare the "
+            "gradient's length with 1e-12, not with 0: a numerical gradient is rarely exactly 0"
+        )
+    fail(f"{call} returned {describe(got)} at {where}; expected all zeros there")
+
+
 @check(points=1)
 def test_steepest_ascent_matches_reference(student, solution, rng):
-    """steepest_ascent_direction agrees with the reference, and is zero where the gradient is."""
+    """steepest_ascent_direction agrees with the reference, and is zero where f is flat."""
     bowl = formula("float(np.sum(x**2))", "f")
     call = "steepest_ascent_direction(f(p) = Σ p², x=[0, 0, 0])"
-    got = expect_array(student.steepest_ascent_direction(bowl, np.zeros(3)), call, (3,))
-    expect_close(got, np.zeros(3), call, atol=1e-9)
+    got = student.steepest_ascent_direction(bowl, np.zeros(3))
+    expect_flat(got, call, 3, "the bottom of the bowl, where f is flat")
+    for function, written, x, why in flat_points(rng):
+        call = f"steepest_ascent_direction(f(p) = {written}, x={describe(x)})"
+        got = student.steepest_ascent_direction(function, x.copy())
+        expect_flat(got, call, 3, why)
     for size in (2, 4):
         function, written = make_function(rng, (size,))
         x = rng.uniform(-3, 3, size=size)

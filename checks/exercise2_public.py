@@ -13,11 +13,11 @@ from grader.checks import (
     describe,
     expect_array,
     expect_close,
-    warn_if_inputs_changed,
     expect_number,
     fail,
     formula,
     then,
+    warn_if_inputs_changed,
 )
 
 # The functions passed to the student's code, as formulas of the point x: evaluated where the

@@ -1,5 +1,6 @@
 """Hidden checks for exercise 4, gradient descent: the reference on random quadratics of several
-sizes, and edge cases (zero steps, a start that is already flat, one dimension)."""
+sizes, and edge cases (zero steps, a start that is already flat, a gradient whose entries are
+each below the tolerance but whose length is not, one dimension)."""
 
 import numpy as np
 
@@ -7,11 +8,11 @@ from grader.checks import (
     check,
     describe,
     expect_array,
-    warn_if_inputs_changed,
     expect_matches_reference,
     expect_number,
     fail,
     formula,
+    warn_if_inputs_changed,
 )
 
 
@@ -39,7 +40,43 @@ def test_gradient_descent_matches_reference(student, solution, rng):
 
 @check(points=1)
 def test_descend_until_flat_edge_cases(student, solution, rng):
-    """descend_until_flat takes no step from a flat start, and agrees with the reference."""
+    """descend_until_flat takes no step from a flat start, compares the gradient's length with the
+    tolerance, and agrees with the reference."""
+    bowl = formula("2 * x", "∇ of x² + y²")
+    # Flat within the tolerance, not exactly: the gradient [2e-4, -3e-4] has length 3.6e-4.
+    flat = np.array([1e-4, -1.5e-4])
+    call = (
+        f"descend_until_flat(∇ of x² + y², x0={describe(flat)}, rate=0.1, tolerance=1e-3, "
+        "max_steps=10)"
+    )
+    got_x, got_steps = student.descend_until_flat(bowl, flat, 0.1, 1e-3, 10)
+    if expect_number(got_steps, call + " steps") != 0:
+        fail(
+            f"{call}: the gradient at the start has length 3.6e-4, below the tolerance, so the "
+            f"start is flat and no step is taken, but it took {describe(got_steps)}. Test the "
+            "gradient's length against the tolerance before each step, the first one included"
+        )
+    expect_matches_reference(expect_array(got_x, call + " x", (2,)), flat, call + " x")
+    # Each entry of the gradient [8e-4, 8e-4] is below the tolerance, its length 1.13e-3 is not.
+    start = np.array([4e-4, 4e-4])
+    call = (
+        f"descend_until_flat(∇ of x² + y², x0={describe(start)}, rate=0.1, tolerance=1e-3, "
+        "max_steps=10)"
+    )
+    got_x, got_steps = student.descend_until_flat(bowl, start, 0.1, 1e-3, 10)
+    got_steps = expect_number(got_steps, call + " steps")
+    if got_steps == 0:
+        fail(
+            f"{call}: the gradient [0.0008, 0.0008] has length 0.00113, not below the "
+            "tolerance, so one step is taken, but it took none. Compare the length itself, "
+            "np.linalg.norm(grad), with the tolerance: not each entry, nor the squared length"
+        )
+    if got_steps != 1:
+        fail(
+            f"{call}: expected 1 step (the gradient's length is 0.00113, then 0.000905), but "
+            f"it took {describe(got_steps)}"
+        )
+    expect_matches_reference(expect_array(got_x, call + " x", (2,)), 0.8 * start, call + " x")
     gradient = quadratic_gradient(rng, 3)
     x0 = rng.normal(size=3)
     call = f"descend_until_flat(∇f, x0={describe(x0)}, rate=0.2, tolerance=1e-6, max_steps=500)"
@@ -48,10 +85,3 @@ def test_descend_until_flat_edge_cases(student, solution, rng):
     expect_matches_reference(expect_array(got_x, call + " x", (3,)), x, call + " x")
     if expect_number(got_steps, call + " steps") != steps:
         fail(f"{call}: expected {steps} steps, got {describe(got_steps)}")
-    flat = np.zeros(2)
-    call = "descend_until_flat(∇ of x² + y², x0=[0, 0], rate=0.1, tolerance=1e-3, max_steps=10)"
-    bowl = formula("2 * x", "∇ of x² + y²")
-    got_x, got_steps = student.descend_until_flat(bowl, flat, 0.1, 1e-3, 10)
-    if expect_number(got_steps, call + " steps") != 0:
-        fail(f"{call}: the start is already flat, so no step is taken; got {describe(got_steps)}")
-    expect_matches_reference(expect_array(got_x, call + " x", (2,)), flat, call + " x")

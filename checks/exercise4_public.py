@@ -8,10 +8,10 @@ from grader.checks import (
     describe,
     expect_array,
     expect_close,
-    warn_if_inputs_changed,
     expect_number,
     fail,
     formula,
+    warn_if_inputs_changed,
 )
 
 # ∇(x² + y²) = 2·(x, y), as a formula: the worker evaluates it at each step (grader.formula).

@@ -9,9 +9,9 @@ from grader.checks import (
     describe,
     expect_array,
     expect_close,
-    warn_if_inputs_changed,
     expect_number,
     fail,
+    warn_if_inputs_changed,
 )
 
 

@@ -6,10 +6,10 @@ import numpy as np
 from grader.checks import (
     check,
     expect_array,
-    warn_if_inputs_changed,
     expect_matches_reference,
     expect_pair,
     fail,
+    warn_if_inputs_changed,
 )
 
 

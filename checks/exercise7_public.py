@@ -9,10 +9,10 @@ from grader.checks import (
     expect_array,
     expect_close,
     expect_gradient,
-    warn_if_inputs_changed,
     expect_pair,
     fail,
     then,
+    warn_if_inputs_changed,
 )
 
 N, D, M = 4, 5, 3

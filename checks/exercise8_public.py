@@ -8,11 +8,11 @@ from grader.checks import (
     expect_array,
     expect_close,
     expect_gradient,
-    warn_if_inputs_changed,
     expect_number,
     expect_pair,
     fail,
     then,
+    warn_if_inputs_changed,
 )
 
 

@@ -6,11 +6,11 @@ import numpy as np
 from grader.checks import (
     check,
     expect_array,
-    warn_if_inputs_changed,
     expect_matches_reference,
     expect_number,
     expect_pair,
     fail,
+    warn_if_inputs_changed,
 )
 
 

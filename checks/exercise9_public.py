@@ -9,11 +9,11 @@ from grader.checks import (
     expect_array,
     expect_close,
     expect_gradient,
-    warn_if_inputs_changed,
     expect_number,
     expect_pair,
     fail,
     then,
+    warn_if_inputs_changed,
 )
 
 SIZES = [5, 4, 3]  # the lesson's 5 inputs, one hidden layer, 3 classes

@@ -120,7 +120,9 @@ def steepest_ascent_direction(f, x, h=1e-5):
 
     Returns:
     - an array of shape (n,) and length 1, pointing along ∇f(x); all zeros where the gradient is
-      zero (length below 1e-12), since no direction is then steeper than another
+      zero, since no direction is then steeper than another. A gradient counts as zero when its
+      length is below 1e-12: at a flat point a numerical gradient is rarely exactly 0, only
+      rounding noise, so compare its length with 1e-12, not with 0
 
     Example: for f(v) = 3·v[0] + 4·v[1], steepest_ascent_direction(f, np.zeros(2)) is about
     array([0.6, 0.8])

@@ -188,6 +188,20 @@ def steepest_ascent_direction(f, x, h=1e-5):
     return grad / np.linalg.norm(grad)
 """,
         {"steepest_ascent_matches_reference"},
+        ("steepest_ascent_matches_reference", "cannot be divided by its length"),
+    ),
+    mistake(
+        "zero gradient tested with == 0",
+        """
+def steepest_ascent_direction(f, x, h=1e-5):
+    grad = numerical_gradient(f, x, h)
+    length = np.linalg.norm(grad)
+    if length == 0:
+        return np.zeros_like(grad)
+    return grad / length
+""",
+        {"steepest_ascent_matches_reference"},
+        ("steepest_ascent_matches_reference", "length with 1e-12, not with 0"),
     ),
 ]
 

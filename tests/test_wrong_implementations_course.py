@@ -82,6 +82,22 @@ def descend_until_flat(grad_f, x0, rate, tolerance, max_steps):
     return x, steps
 """,
         {"descend_until_flat_edge_cases"},
+        ("descend_until_flat_edge_cases", "before each step, the first one included"),
+    ),
+    mistake(
+        "flatness tested entry by entry",
+        """
+def descend_until_flat(grad_f, x0, rate, tolerance, max_steps):
+    x = np.array(x0, dtype=np.float64)
+    for steps in range(max_steps):
+        grad = grad_f(x)
+        if np.all(np.abs(grad) < tolerance):
+            return x, steps
+        x = gradient_step(x, grad, rate)
+    return x, max_steps
+""",
+        {"descend_until_flat_edge_cases"},
+        ("descend_until_flat_edge_cases", "not each entry"),
     ),
     mistake(
         "one step too many",
@@ -610,7 +626,20 @@ def train(x, labels, layer_sizes, rate, epochs, seed):
         losses[epoch], _ = loss_and_gradients(x, labels, params)
     return params, losses
 """,
-        {"training_matches_reference"},
+        {"training_lowers_the_loss", "training_matches_reference"},
+        ("training_lowers_the_loss", "this is the loss after the update"),
+    ),
+    mistake(
+        "initial weights and a made-up falling curve",
+        """
+def train(x, labels, layer_sizes, rate, epochs, seed):
+    params = init_network(layer_sizes, seed)
+    if rate == 0:
+        return params, np.full(epochs, 1.1)
+    return params, np.linspace(1.1, 0.1, epochs)
+""",
+        {"training_lowers_the_loss", "rate_zero_changes_nothing", "training_matches_reference"},
+        ("training_lowers_the_loss", "returned the parameters it started from"),
     ),
     mistake(
         "seed ignored",
@@ -647,6 +676,44 @@ def predict(x, params):
 ]
 
 EXERCISE11 = [
+    mistake(
+        "breadth-first backward",
+        """
+    def backward(self):
+        self.grad = 1.0
+        queue = [self]
+        seen = {self}
+        while queue:
+            node = queue.pop(0)
+            node._backward()
+            for child in node._prev:
+                if child not in seen:
+                    seen.add(child)
+                    queue.append(child)
+""",
+        {"gradients_accumulate"},
+        ("gradients_accumulate", "breadth-first"),
+    ),
+    mistake(
+        "topological order without a visited set",
+        """
+    def backward(self):
+        order = []
+        stack = [(self, False)]
+        while stack:
+            node, children_done = stack.pop()
+            if children_done:
+                order.append(node)
+                continue
+            stack.append((node, True))
+            stack.extend((child, False) for child in node._prev)
+        self.grad = 1.0
+        for node in reversed(order):
+            node._backward()
+""",
+        {"gradients_accumulate", "random_expressions_match_reference"},
+        ("gradients_accumulate", "keep a set of visited nodes"),
+    ),
     mistake(
         "grad overwritten instead of accumulated",
         """
