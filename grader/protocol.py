@@ -233,17 +233,22 @@ class Encoder:
             return {"t": "scalar", "i": self._add_blob(np.asarray(value))}
         if _is_plain_array(value):
             return {"t": "array", "i": self._add_blob(np.asarray(value))}
-        if depth < self._max_depth and kind in (tuple, list):
+        # A subclass (a namedtuple, an OrderedDict, a defaultdict) is sent as its base type, read
+        # through the base type's own methods: what arrives is the data it holds, never what an
+        # overridden __eq__ or __iter__ would claim.
+        plain = next((base for base in (tuple, list, dict) if isinstance(value, base)), None)
+        if depth < self._max_depth and plain in (tuple, list):
+            items = tuple.__iter__(value) if plain is tuple else list.__iter__(value)
             return {
-                "t": kind.__name__,
-                "v": [self.encode(item, depth + 1) for item in value],
+                "t": plain.__name__,  # type: ignore[union-attr]
+                "v": [self.encode(item, depth + 1) for item in items],
             }
-        if depth < self._max_depth and kind is dict:
+        if depth < self._max_depth and plain is dict:
             return {
                 "t": "dict",
                 "v": [
                     [self.encode(key, depth + 1), self.encode(item, depth + 1)]
-                    for key, item in value.items()
+                    for key, item in dict.items(value)
                 ],
             }
         return self._on_other(value)
