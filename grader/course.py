@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -423,7 +423,7 @@ def _aware(moment: datetime | None) -> datetime | None:
     """A due date with its time zone; one written without is taken as UTC."""
     if moment is None or moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=timezone.utc)
+    return moment.replace(tzinfo=UTC)
 
 
 def _merge_limits(base: Limits, override: LimitsSpec | None) -> Limits:

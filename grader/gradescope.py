@@ -39,9 +39,9 @@ if ! command -v python3 >/dev/null || ! python3 -c 'import ensurepip, venv' 2>/d
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv
 fi
-if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
-    echo "setup.sh: the grader needs Python 3.10 or newer as python3;" \\
-        "choose Ubuntu 22.04 or newer as the autograder's base image" >&2
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "setup.sh: the grader needs Python 3.11 or newer as python3;" \\
+        "choose Ubuntu 24.04 or newer as the autograder's base image" >&2
     exit 1
 fi
 python3 -m venv "$ROOT/venv"

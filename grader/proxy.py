@@ -29,6 +29,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from grader import numpy_changes
 from grader.formula import Formula, same_answer
 from grader.framing import DEFAULT_LIMITS, Frame, OverBudget, ProtocolError, pack
 from grader.later import Later
@@ -243,6 +244,9 @@ class StudentSession:
         if reply.op != "loaded" or reply.head.get("ok") is not True:
             self._retire_worker()
             self.load_error = self._locate(str(reply.head.get("message", "it could not be loaded")))
+            removed = numpy_changes.explain(self.load_error)
+            if removed:
+                self.load_error += f". {removed}"
             raise LoadFailed(self.load_error)
         self._loaded = True
         return worker
@@ -686,7 +690,11 @@ class StudentSession:
                 if head.get("type") == "MemoryError"
                 else ""
             )
-            return StudentRaised(f"{label} raised {message}{' ' + where if where else ''}{memory}")
+            removed = numpy_changes.explain(message)
+            return StudentRaised(
+                f"{label} raised {message}{' ' + where if where else ''}{memory}"
+                + (f". {removed}" if removed else "")
+            )
         if error_type is MissingFunction or error_type is WrongSignature:
             return error_type(message)
         if error_type is WorkerCrashed:

@@ -120,7 +120,7 @@ def pyproject(suffix: str) -> str:
     repository has."""
     distribution = _distribution()
     listed = "".join(f'    "{requirement}",\n' for requirement in dependencies())
-    python = distribution.metadata.get("Requires-Python") or ">=3.10"
+    python = distribution.metadata.get("Requires-Python") or ">=3.11"
     return (
         "[build-system]\n"
         'requires = ["setuptools>=68"]\n'

@@ -5,8 +5,11 @@ Points are floats (a course may give half points); a check scores all its points
 
 from __future__ import annotations
 
+import platform
 from dataclasses import dataclass, field
 from typing import Literal
+
+import numpy as np
 
 Status = Literal["passed", "failed", "error"]
 # The kinds of error a check can end in: the student's function raised, was left unfinished, is
@@ -23,6 +26,15 @@ ERROR_KINDS = (
     "not run",
     "check",
 )
+
+
+def grading_environment() -> dict[str, str]:
+    """The Python and numpy versions a grading runs with, {"python": "3.11.7", "numpy": ...}.
+
+    The worker runs the grader's own interpreter, so these are the grader's: never what a
+    worker says about itself.
+    """
+    return {"python": platform.python_version(), "numpy": np.__version__}
 
 
 @dataclass(frozen=True)
@@ -59,7 +71,8 @@ class ExerciseResult:
     flags: for the instructor, suspicious imports and calls in the code (grader.flags);
     sandbox: the protection layers that were active for this grading (grader.sandbox.layers);
     sandbox_off: the others, each {"name", "why"}: why it was off and what follows;
-    hidden_points: in a student release, the points of the hidden checks left out of it.
+    hidden_points: in a student release, the points of the hidden checks left out of it;
+    environment: the Python and numpy versions it was graded with (grading_environment).
     """
 
     exercise: str
@@ -75,6 +88,7 @@ class ExerciseResult:
     sandbox_off: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     hidden_points: float = 0.0  # points of hidden checks graded later, not here (a release)
+    environment: dict[str, str] = field(default_factory=grading_environment)
 
     @property
     def score(self) -> float:

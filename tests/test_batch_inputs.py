@@ -8,7 +8,7 @@ import io
 import subprocess
 import sys
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from grader.submission import MAX_SUBMISSION_BYTES
 from tests.helpers import REPO, solution_text, write_course
 
 SOLUTION1 = (REPO / "solutions" / "exercise1_derivatives.py").read_text()
-DUE = datetime(2026, 12, 1, 23, 59, tzinfo=timezone.utc)
+DUE = datetime(2026, 12, 1, 23, 59, tzinfo=UTC)
 
 
 def make_zip(path: Path, members: dict[str, bytes], when: tuple = (2026, 11, 30, 12, 0, 0)) -> None:
@@ -94,7 +94,7 @@ class TestFolders:
         clone = self.clone(tmp_path, *([["gc", "-q"]] if packed else []))
         if packed:
             assert (clone / ".git" / "packed-refs").is_file()
-        assert last_commit_time(clone) == datetime(2026, 12, 2, 10, tzinfo=timezone.utc)
+        assert last_commit_time(clone) == datetime(2026, 12, 2, 10, tzinfo=UTC)
         assert last_commit_time(tmp_path) is None
 
     def test_a_clone_cannot_make_git_run_a_program(self, tmp_path: Path) -> None:
@@ -125,7 +125,7 @@ class TestFolders:
             text=True,
         ).stdout.strip()
         subprocess.run(["git", "update-ref", "HEAD", commit], cwd=clone, check=True)
-        assert last_commit_time(clone) == datetime.fromtimestamp(1795255200, tz=timezone.utc)
+        assert last_commit_time(clone) == datetime.fromtimestamp(1795255200, tz=UTC)
         assert not marker.exists()
 
     def test_a_link_out_of_the_clone_is_not_graded(self, tmp_path: Path, course: Course) -> None:
@@ -162,7 +162,7 @@ class TestZips:
         assert entry.name == "dana"
         assert entry.folder is not None and entry.folder.name == "exercises"
         assert (entry.folder / "exercise1_derivatives.py").read_text() == SOLUTION1
-        assert entry.submitted_at == datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
+        assert entry.submitted_at == datetime(2026, 11, 30, 12, tzinfo=UTC)
 
     def test_nothing_leaves_the_folder_and_only_code_is_kept(
         self, tmp_path: Path, course: Course
@@ -219,7 +219,7 @@ class TestGradescope:
                     {":name": "Hal Ito", ":sid": "1002", ":email": "hal@uni.edu"},
                     {":name": "Ida Ng", ":sid": "1003", ":email": "ida@uni.edu"},
                 ],
-                ":created_at": datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc),
+                ":created_at": datetime(2026, 11, 30, 8, 0, tzinfo=UTC),
             },
         }
         folder.mkdir()
@@ -234,10 +234,10 @@ class TestGradescope:
         entries = discover(course, export, tmp_path / "work")
         assert [entry.name for entry in entries] == ["Gina Park", "Hal Ito", "Ida Ng"]
         gina, hal, ida = entries
-        assert gina.submitted_at == datetime(2026, 12, 2, 17, 30, 0, 123456, tzinfo=timezone.utc)
+        assert gina.submitted_at == datetime(2026, 12, 2, 17, 30, 0, 123456, tzinfo=UTC)
         assert gina.details["sid"] == "1001" and gina.details["email"] == "gina@uni.edu"
         assert hal.folder == ida.folder == export / "submission_102"
-        assert hal.submitted_at == datetime(2026, 11, 30, 8, tzinfo=timezone.utc)
+        assert hal.submitted_at == datetime(2026, 11, 30, 8, tzinfo=UTC)
 
     def test_unreadable_metadata_is_one_line(self, tmp_path: Path, course: Course) -> None:
         export = tmp_path / "export"

@@ -199,7 +199,7 @@ class TestTheZip:
         assert "no exercise 'ex3'" in err and "\n" not in err and not archive.exists()
 
 
-def test_setup_refuses_a_python_older_than_3_10_in_one_line(tmp_path: Path) -> None:
+def test_setup_refuses_a_python_older_than_3_11_in_one_line(tmp_path: Path) -> None:
     """On an image whose python3 is older, setup.sh stops before it makes anything."""
     root = autograder_root(tmp_path / "autograder", build_zip(tmp_path / "a.zip"))
     fake = tmp_path / "bin"
@@ -216,7 +216,7 @@ def test_setup_refuses_a_python_older_than_3_10_in_one_line(tmp_path: Path) -> N
         timeout=60,
     )
     assert setup.returncode == 1
-    assert "needs Python 3.10 or newer" in setup.stderr and setup.stderr.count("\n") == 1
+    assert "needs Python 3.11 or newer" in setup.stderr and setup.stderr.count("\n") == 1
     assert not (root / "venv").exists()
 
 

@@ -34,7 +34,7 @@ import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -427,7 +427,7 @@ def _target(info: zipfile.ZipInfo, into: Path) -> Path | None:
 def _zip_time(info: zipfile.ZipInfo) -> datetime | None:
     """The entry's time as UTC; None if the zip holds no valid date (month 0, say)."""
     try:
-        return datetime(*info.date_time, tzinfo=timezone.utc)
+        return datetime(*info.date_time, tzinfo=UTC)
     except (ValueError, OverflowError):
         return None
 
@@ -488,7 +488,7 @@ def last_commit_time(folder: Path) -> datetime | None:
     if done.returncode != 0 or found is None:
         return None
     try:
-        return datetime.fromtimestamp(int(found[1]), tz=timezone.utc)
+        return datetime.fromtimestamp(int(found[1]), tz=UTC)
     except (OverflowError, ValueError, OSError):
         return None
 
@@ -627,4 +627,4 @@ def _moment(value: Any) -> datetime | None:
             return None
     if not isinstance(value, datetime):
         return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -146,6 +146,7 @@ def results_json(
         "stdout_visibility": "hidden",
         "extra_data": {
             "grader_version": __version__,
+            "environment": result.exercises[0].environment if result.exercises else {},
             "sandbox": {
                 exercise.exercise: exercise.sandbox
                 for exercise in result.exercises

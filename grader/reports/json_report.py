@@ -8,6 +8,7 @@ Per exercise::
                  them; the layers a worker applies to itself as that worker reported them],
      "sandbox_off": [{"name": str, "why": why that layer was off here, and what follows}],
      "hidden_points": number (in a student release: the hidden checks' points, graded later),
+     "environment": {"python": str, "numpy": str} (the versions it was graded with),
      "tests": [{"name": str, "id": str, "score": number, "max_score": number,
                 "status": "passed" | "failed" | "error", "hidden": bool, "message": str,
                 "kind": for an error, what kind (grader.results.ERROR_KINDS), else ""}]}
@@ -48,6 +49,7 @@ def exercise_object(result: ExerciseResult) -> dict[str, Any]:
         "sandbox": result.sandbox,
         "sandbox_off": result.sandbox_off,
         "hidden_points": json_number(result.hidden_points),
+        "environment": result.environment,
         "tests": [
             {
                 "name": check.title,

@@ -42,6 +42,9 @@ class Style:
         return f"\033[{COLOURS[what]}m{text}\033[0m" if self.colour else text
 
 
+SHOWN_NAMES = {"python": "Python"}  # grading_environment's keys as people write them
+
+
 def _points(value: float) -> str:
     return f"{value:g}"
 
@@ -102,6 +105,12 @@ def exercise_lines(result: ExerciseResult, style: Style) -> list[str]:
         )
     colour = "passed" if result.full_marks else "failed"
     lines.append(style.paint(summary, colour))
+    if result.environment:
+        versions = ", ".join(
+            f"{SHOWN_NAMES.get(name, name)} {version}"
+            for name, version in result.environment.items()
+        )
+        lines.append(style.paint(f"  graded with {versions}", "dim"))
     if result.hidden_points:
         lines.append(
             f"  + {_points(result.hidden_points)} more points from hidden checks, "
