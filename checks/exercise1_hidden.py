@@ -8,8 +8,8 @@ from grader.checks import (
     describe,
     expect_close,
     expect_derivative,
-    warn_if_inputs_changed,
     formula,
+    warn_if_inputs_changed,
 )
 
 # As formulas, evaluated where the student's code calls them (grader.formula).

@@ -91,9 +91,12 @@ def fail(message: str, mistake: Mistake | None = None) -> NoReturn:
 Mistakes = Mapping[str | Mistake, Any]  # hint, or (function, hint) -> the value it would give
 
 
-def follows(mistake: Mistake) -> str:
-    """The hint for an answer that follows ``mistake`` of another function (its forward pass)."""
+def follows(mistake: Mistake, call: str = "") -> str:
+    """The hint for an answer of ``call`` that follows ``mistake``: its hint, said to be another
+    function's where the call is not that function's (a backward following its forward)."""
     function, hint = mistake
+    if re.match(rf"{re.escape(function)}\b", call):
+        return hint
     return f"this follows the mistake in {function}: {hint}"
 
 
@@ -111,7 +114,7 @@ def _hint(
     texts: dict[str, Any] = {}
     named: dict[str, Mistake] = {}
     for key, value in (mistakes or {}).items():
-        text = follows(key) if isinstance(key, tuple) else key
+        text = follows(key, call) if isinstance(key, tuple) else key
         texts.setdefault(text, value)
         if isinstance(key, tuple):
             named.setdefault(text, key)
@@ -347,7 +350,7 @@ def expect_derivative(
         message = _difference(call, got_array, numeric, wrong, expected_name="central difference")
         for mistake, mistaken in (mistaken_forwards or {}).items():
             if finite_diff.within_tolerance(got_array, *differences(mistaken), h).all():
-                _fail_unless_charged(_with_hint(message, follows(mistake)), mistake)
+                _fail_unless_charged(_with_hint(message, follows(mistake, call)), mistake)
                 return
         hint, mistake = _hint(call, got_array, numeric, mistakes)
         _fail_unless_charged(_with_hint(message, hint), mistake)
@@ -421,7 +424,7 @@ def expect_gradient(
         for mistake, mistaken in (mistaken_forwards or {}).items():
             other, other_scale = finite_diff.gradient(scalar(mistaken), x_array, h)
             if finite_diff.within_tolerance(got_array, other, other_scale, h).all():
-                _fail_unless_charged(_with_hint(message, follows(mistake)), mistake)
+                _fail_unless_charged(_with_hint(message, follows(mistake, call)), mistake)
                 return
         named = mistakes(numeric) if callable(mistakes) else mistakes
         hint, mistake = _hint(call, got_array, numeric, named)
