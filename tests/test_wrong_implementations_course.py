@@ -382,7 +382,7 @@ def mse_loss(pred, target):
     diff = pred - target
     return float(np.mean(diff**2)), diff / diff.size
 """,
-        {"mse_loss", "losses_match_reference"},
+        {"mse_loss", "mse_loss_matches_reference"},
         ("mse_loss", "half what it should be"),
     ),
     mistake(
@@ -392,7 +392,7 @@ def mse_loss(pred, target):
     diff = pred - target
     return float(np.mean(diff**2)), 2 * diff / pred.shape[0]
 """,
-        {"mse_loss", "losses_match_reference"},
+        {"mse_loss", "mse_loss_matches_reference"},
         ("mse_loss", "divided by N only"),
     ),
     mistake(
@@ -402,7 +402,8 @@ def mse_loss(pred, target):
     diff = pred - target
     return float(np.mean(np.sum(diff**2, axis=1))), 2 * diff / pred.shape[0]
 """,
-        {"mse_loss", "losses_match_reference"},
+        # The loss is charged in mse_loss; its gradient 2(pred - target)/N follows it.
+        {"mse_loss"},
         ("mse_loss", "summed over the outputs"),
     ),
     mistake(
@@ -427,7 +428,11 @@ def softmax_cross_entropy(scores, labels):
     dscores[np.arange(count), labels] -= 1
     return loss, dscores
 """,
-        {"softmax_cross_entropy", "losses_match_reference", "cross_entropy_at_extreme_scores"},
+        {
+            "softmax_cross_entropy",
+            "softmax_cross_entropy_matches_reference",
+            "cross_entropy_at_extreme_scores",
+        },
         ("softmax_cross_entropy", "the 1/N is missing"),
     ),
     mistake(
@@ -442,7 +447,11 @@ def softmax_cross_entropy(scores, labels):
     dscores[:, labels] -= 1
     return loss, dscores / count
 """,
-        {"softmax_cross_entropy", "losses_match_reference", "cross_entropy_at_extreme_scores"},
+        {
+            "softmax_cross_entropy",
+            "softmax_cross_entropy_matches_reference",
+            "cross_entropy_at_extreme_scores",
+        },
         ("softmax_cross_entropy", "subtracts in every row"),
     ),
     mistake(
@@ -473,7 +482,11 @@ def softmax_cross_entropy(scores, labels):
     dscores = probs * onehot.sum(axis=0, keepdims=True) - onehot
     return loss, dscores / count
 """,
-        {"softmax_cross_entropy", "losses_match_reference", "cross_entropy_at_extreme_scores"},
+        {
+            "softmax_cross_entropy",
+            "softmax_cross_entropy_matches_reference",
+            "cross_entropy_at_extreme_scores",
+        },
     ),
 ]
 
