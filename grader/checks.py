@@ -143,13 +143,16 @@ class CheckRecord:
 
     charged: the named mistakes earlier checks of the grading failed on, each with that check's
     title (read here, extended by the runner); repeats: those this check met again and did not
-    fail on; notes: lines for the student that cost no points, each under a key that says what it
-    is about (one note per key: a function changing the same argument in ten calls is one note).
+    fail on, the first time each showed in it (a mistake seen in ten calls is one line; met_again
+    holds which); notes: lines for the student that cost no points, each under a key that says
+    what it is about (one note per key: a function changing the same argument in ten calls is one
+    note).
     """
 
     charged: Mapping[Mistake, str] = field(default_factory=dict)
     repeats: list[str] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)
+    met_again: set[Mistake] = field(default_factory=set)
 
 
 _record: ContextVar[CheckRecord | None] = ContextVar("check_record", default=None)
@@ -185,8 +188,12 @@ def _fail_unless_charged(message: str, mistake: Mistake | None) -> None:
     earlier = record.charged.get(mistake) if record is not None and mistake else None
     if earlier is None:
         fail(message, mistake)
-    assert record is not None
-    record.repeats.append(f"{message} This is the mistake charged in “{earlier}”: not again here.")
+    assert record is not None and mistake is not None
+    if mistake not in record.met_again:
+        record.met_again.add(mistake)
+        record.repeats.append(
+            f"{message} This is the mistake charged in “{earlier}”: not again here."
+        )
 
 
 # ---------------------------------------------------------------- describing values

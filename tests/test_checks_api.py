@@ -136,8 +136,9 @@ def test_a_gradient_of_a_mistaken_forward_is_that_mistake_and_charged_once() -> 
         caught.value
     )
     record = CheckRecord(charged={NO_BIAS: "forward is right"})
-    with recording(record):  # charged by an earlier check: a note, no failure
+    with recording(record):  # charged by an earlier check: a note (one per check), no failure
         expect_gradient(np.zeros(2), loss, b, "backward: db", mistaken_forwards=forwards)
+        expect_gradient(np.zeros(2), loss, -b, "backward: db", mistaken_forwards=forwards)
         with pytest.raises(CheckFailed):  # what follows no mistake still fails
             expect_gradient(np.ones(2), loss, b, "backward: db", mistaken_forwards=forwards)
     assert len(record.repeats) == 1 and "forward is right" in record.repeats[0]
