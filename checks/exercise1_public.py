@@ -118,28 +118,44 @@ def test_numerical_derivative_default_step(student, rng):
         )
 
 
-@check(points=1)
+# Each function scores on its own: a derivative is checked against 2x² and 3x computed here,
+# whatever the student's two_x_squared and three_x give.
+POINTS = [3.0, -2.0, 0.0]
+
+
+@check(points=0.5)
 def test_two_x_squared(student, rng):
-    """two_x_squared is 2x², and its derivative is 4x, as finite differences of 2x² confirm."""
-    points = [3.0, -2.0, 0.0, rng.uniform(-5, 5, size=4), rng.uniform(-5, 5, size=(2, 3))]
-    for x in points:
+    """two_x_squared is 2x², for a number and for arrays."""
+    for x in [*POINTS, rng.uniform(-5, 5, size=4), rng.uniform(-5, 5, size=(2, 3))]:
         expect_close(
             student.two_x_squared(x),
             2 * np.asarray(x) ** 2,
             f"two_x_squared({describe(x)})",
             rtol=1e-12,
         )
+
+
+@check(points=0.5)
+def test_two_x_squared_derivative(student, rng):
+    """two_x_squared_derivative is 4x, as finite differences of 2x² confirm."""
+    for x in [*POINTS, rng.uniform(-5, 5, size=4), rng.uniform(-5, 5, size=(2, 3))]:
         got = student.two_x_squared_derivative(x)
         call = f"two_x_squared_derivative({describe(x)})"
         expect_derivative(got, two_x_squared, x, call)
         expect_close(got, 4 * np.asarray(x), call, rtol=1e-12)
 
 
-@check(points=1)
+@check(points=0.5)
 def test_three_x(student, rng):
-    """three_x is 3x, and its derivative is 3 everywhere, an array of 3s for an array x."""
+    """three_x is 3x, for a number and for arrays."""
     for x in [3.0, -7.5, rng.uniform(-5, 5, size=5), rng.uniform(-5, 5, size=(3, 2))]:
         expect_close(student.three_x(x), 3 * np.asarray(x), f"three_x({describe(x)})", rtol=1e-12)
+
+
+@check(points=0.5)
+def test_three_x_derivative(student, rng):
+    """three_x_derivative is 3 everywhere, an array of 3s for an array x."""
+    for x in [3.0, -7.5, rng.uniform(-5, 5, size=5), rng.uniform(-5, 5, size=(3, 2))]:
         got = student.three_x_derivative(x)
         call = f"three_x_derivative({describe(x)})"
         if isinstance(x, np.ndarray) and not isinstance(got, np.ndarray):
