@@ -23,6 +23,9 @@ square_minus_one = formula("x**2 - 1", "square_minus_one")
 twice = formula("2 * x", "twice")
 minus_sin = formula("-np.sin(x)", "minus_sin")
 cosine = formula("np.cos(x)", "cos")
+# A line: a chain of it alone shows no mistake of the order of the chain rule's factors.
+line = formula("3 * x + 2", "3x + 2")
+three = formula("3 + 0 * x", "3")
 
 
 def cos_of_square_minus_one(x):
@@ -98,7 +101,7 @@ def test_compose_two_functions(student, rng):
 
 @check(points=1)
 def test_compose_empty_list_is_identity(student, rng):
-    """compose([]) is the identity: value x, derivative 1."""
+    """compose([]) is the identity: value x, derivative 1; a chain of one function is that one."""
     chained = student.compose([])
     for x in (0.5, -3.0, rng.uniform(-2, 2, size=3)):
         call = f"compose([])({describe(x)})"
@@ -109,6 +112,18 @@ def test_compose_empty_list_is_identity(student, rng):
             1.0 if np.ndim(derivative) == 0 else np.ones_like(x),
             call + " derivative",
             rtol=1e-15,
+        )
+    # Else a compose that ignores its pairs would pass.
+    chained = student.compose([(line, three)])
+    for x in (0.5, rng.uniform(-2, 2, size=3)):
+        call = f"compose([(3x + 2, 3)])({describe(x)})"
+        value, derivative = expect_pair(chained(x), call)
+        expect_close(value, 3 * x + 2, call + " value", rtol=1e-12)
+        expect_close(
+            derivative,
+            3.0 if np.ndim(derivative) == 0 else np.full_like(x, 3.0),
+            call + " derivative",
+            rtol=1e-12,
         )
 
 

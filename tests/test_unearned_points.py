@@ -9,11 +9,11 @@ and must score exactly as its honest counterpart does: the same file with that f
   earlier call): had the expected derivative come from central differences of the student's
   forward, the zeros would have matched it.
 - A trivial version of one function: zeros of the right shape, its input returned, its cache
-  returned. Every check whose points rest on that function's answer must be lost by the trivial
-  version too: repeating a call, or a zero upstream gradient giving a zero gradient, is no answer.
-  Those checks are the ones its honest counterpart loses; for a forward pass, only those it loses
-  also when it hands the right cache on and no output (a backward's check uses the cache alone,
-  and scores the backward).
+  returned (and for compose, the identity whatever the chain). Every check whose points rest on
+  that function's answer must be lost by the trivial version too: repeating a call, or a zero
+  upstream gradient giving a zero gradient, is no answer. Those checks are the ones its honest
+  counterpart loses; for a forward pass, only those it loses also when it hands the right cache
+  on and no output (a backward's check uses the cache alone, and scores the backward).
 """
 
 from __future__ import annotations
@@ -201,6 +201,7 @@ TRIVIAL: dict[str, dict[str, dict[str, str]]] = {
         "compose(pairs)": {
             "zeros": f"return lambda x: ({ZERO}, {ZERO})",
             "its input": "return pairs",
+            "the identity": "return lambda x: (x, 1.0)",
         },
         "cos_of_square_minus_one(x)": {"zeros": f"return {ZERO}", "its input": "return x"},
         "cos_of_square_minus_one_derivative(x)": {
