@@ -1,7 +1,7 @@
 """Public checks for exercise 1, derivatives.
 
-They use fixed values from the lesson, properties, and finite differences of the student's own
-functions; never the reference solution.
+They use fixed values from the lesson, properties, and finite differences of the functions the
+docstrings define, computed here; never the reference solution.
 """
 
 import itertools
@@ -118,28 +118,44 @@ def test_numerical_derivative_default_step(student, rng):
         )
 
 
-@check(points=1)
+# Each function scores on its own: a derivative is checked against 2x² and 3x computed here,
+# whatever the student's two_x_squared and three_x give.
+POINTS = [3.0, -2.0, 0.0]
+
+
+@check(points=0.5)
 def test_two_x_squared(student, rng):
-    """two_x_squared is 2x², and its derivative is 4x, as finite differences of it confirm."""
-    points = [3.0, -2.0, 0.0, rng.uniform(-5, 5, size=4), rng.uniform(-5, 5, size=(2, 3))]
-    for x in points:
+    """two_x_squared is 2x², for a number and for arrays."""
+    for x in [*POINTS, rng.uniform(-5, 5, size=4), rng.uniform(-5, 5, size=(2, 3))]:
         expect_close(
             student.two_x_squared(x),
             2 * np.asarray(x) ** 2,
             f"two_x_squared({describe(x)})",
             rtol=1e-12,
         )
+
+
+@check(points=0.5)
+def test_two_x_squared_derivative(student, rng):
+    """two_x_squared_derivative is 4x, as finite differences of 2x² confirm."""
+    for x in [*POINTS, rng.uniform(-5, 5, size=4), rng.uniform(-5, 5, size=(2, 3))]:
         got = student.two_x_squared_derivative(x)
         call = f"two_x_squared_derivative({describe(x)})"
-        expect_derivative(got, student.two_x_squared, x, call)
+        expect_derivative(got, two_x_squared, x, call)
         expect_close(got, 4 * np.asarray(x), call, rtol=1e-12)
 
 
-@check(points=1)
+@check(points=0.5)
 def test_three_x(student, rng):
-    """three_x is 3x, and its derivative is 3 everywhere, an array of 3s for an array x."""
+    """three_x is 3x, for a number and for arrays."""
     for x in [3.0, -7.5, rng.uniform(-5, 5, size=5), rng.uniform(-5, 5, size=(3, 2))]:
         expect_close(student.three_x(x), 3 * np.asarray(x), f"three_x({describe(x)})", rtol=1e-12)
+
+
+@check(points=0.5)
+def test_three_x_derivative(student, rng):
+    """three_x_derivative is 3 everywhere, an array of 3s for an array x."""
+    for x in [3.0, -7.5, rng.uniform(-5, 5, size=5), rng.uniform(-5, 5, size=(3, 2))]:
         got = student.three_x_derivative(x)
         call = f"three_x_derivative({describe(x)})"
         if isinstance(x, np.ndarray) and not isinstance(got, np.ndarray):
@@ -147,5 +163,5 @@ def test_three_x(student, rng):
                 f"{call} returned {describe(got)}, not an array shaped like x; "
                 "Hint: for an array x return an array of 3s, e.g. np.full_like(x, 3.0)"
             )
-        expect_derivative(got, student.three_x, x, call)
+        expect_derivative(got, three_x, x, call)
         expect_close(got, np.full_like(np.asarray(x, dtype=float), 3.0), call, rtol=1e-12)

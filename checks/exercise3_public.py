@@ -1,7 +1,8 @@
 """Public checks for exercise 3, the chain rule.
 
 The lesson's f(x) = cos(x² - 1) worked out by hand, compositions built from known functions, and
-finite differences of the student's own functions; never the reference solution.
+finite differences of the functions the docstrings define, computed here; never the reference
+solution.
 """
 
 import numpy as np
@@ -22,6 +23,14 @@ square_minus_one = formula("x**2 - 1", "square_minus_one")
 twice = formula("2 * x", "twice")
 minus_sin = formula("-np.sin(x)", "minus_sin")
 cosine = formula("np.cos(x)", "cos")
+# A line: a chain of it alone shows no mistake of the order of the chain rule's factors.
+line = formula("3 * x + 2", "3x + 2")
+three = formula("3 + 0 * x", "3")
+
+
+def cos_of_square_minus_one(x):
+    """The lesson's f(x) = cos(x² - 1), computed in the grader."""
+    return np.cos(x**2 - 1)
 
 
 def lesson_derivative(x):
@@ -92,7 +101,7 @@ def test_compose_two_functions(student, rng):
 
 @check(points=1)
 def test_compose_empty_list_is_identity(student, rng):
-    """compose([]) is the identity: value x, derivative 1."""
+    """compose([]) is the identity: value x, derivative 1; a chain of one function is that one."""
     chained = student.compose([])
     for x in (0.5, -3.0, rng.uniform(-2, 2, size=3)):
         call = f"compose([])({describe(x)})"
@@ -104,21 +113,39 @@ def test_compose_empty_list_is_identity(student, rng):
             call + " derivative",
             rtol=1e-15,
         )
+    # Else a compose that ignores its pairs would pass.
+    chained = student.compose([(line, three)])
+    for x in (0.5, rng.uniform(-2, 2, size=3)):
+        call = f"compose([(3x + 2, 3)])({describe(x)})"
+        value, derivative = expect_pair(chained(x), call)
+        expect_close(value, 3 * x + 2, call + " value", rtol=1e-12)
+        expect_close(
+            derivative,
+            3.0 if np.ndim(derivative) == 0 else np.full_like(x, 3.0),
+            call + " derivative",
+            rtol=1e-12,
+        )
 
 
-@check(points=1)
+@check(points=0.5)
 def test_cos_of_square_minus_one(student, rng):
-    """cos(x² - 1) and its derivative by hand: zero at x = 1, equal to finite differences."""
+    """cos_of_square_minus_one is cos(x² - 1), for a number and for arrays."""
     for x in (1.0, 0.0, -2.0, float(rng.uniform(-3, 3)), rng.uniform(-2, 2, size=(3, 2))):
         expect_close(
             student.cos_of_square_minus_one(x),
-            np.cos(np.asarray(x) ** 2 - 1),
+            cos_of_square_minus_one(np.asarray(x)),
             f"cos_of_square_minus_one({describe(x)})",
             rtol=1e-12,
             atol=1e-15,
         )
+
+
+@check(points=0.5)
+def test_cos_of_square_minus_one_derivative(student, rng):
+    """Its derivative by hand: zero at x = 1, equal to finite differences of cos(x² - 1)."""
+    for x in (1.0, 0.0, -2.0, float(rng.uniform(-3, 3)), rng.uniform(-2, 2, size=(3, 2))):
         call = f"cos_of_square_minus_one_derivative({describe(x)})"
         got = student.cos_of_square_minus_one_derivative(x)
         mistakes = {hint: mistake(x) for hint, mistake in CHAIN_MISTAKES.items()}
-        expect_derivative(got, student.cos_of_square_minus_one, x, call, mistakes=mistakes)
+        expect_derivative(got, cos_of_square_minus_one, x, call, mistakes=mistakes)
         expect_close(got, lesson_derivative(x), call, rtol=1e-12, atol=1e-15, mistakes=mistakes)

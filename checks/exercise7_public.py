@@ -1,6 +1,7 @@
 """Public checks for exercise 7, the linear layer: the forward pass computed here, and dx, dW, db
-against central differences of the student's own forward, with a batch of N >= 3 and distinct
-dimensions so a transposed or misplaced gradient cannot hide."""
+against central differences of x @ W + b, computed here too (the student's forward is called at
+the check's own points only, for its cache), with a batch of N >= 3 and distinct dimensions so a
+transposed or misplaced gradient cannot hide."""
 
 import numpy as np
 
@@ -11,11 +12,12 @@ from grader.checks import (
     expect_gradient,
     expect_pair,
     fail,
-    then,
+    shows,
     warn_if_inputs_changed,
 )
 
 N, D, M = 4, 5, 3
+NO_BIAS = ("linear_forward", "the bias b is missing")
 
 
 def layer(rng, n=N, d=D, m=M):
@@ -23,27 +25,20 @@ def layer(rng, n=N, d=D, m=M):
 
 
 def backward_of(student, x, W, b, dout):
+    """(call, (dx, dW, db), whether the forward showed the missing bias) for the student's layer."""
     call = f"linear_forward(x {x.shape}, W {W.shape}, b {b.shape})"
-    _, cache = expect_pair(student.linear_forward(x, W, b), call)
+    out, cache = expect_pair(student.linear_forward(x, W, b), call)
+    without_bias = shows(out, x @ W)
     call = f"linear_backward(dout {dout.shape}, cache)"
     grads = student.linear_backward(dout, cache)
     if not isinstance(grads, (tuple, list)) or len(grads) != 3:
         fail(f"{call} returned {type(grads).__name__}; expected the tuple (dx, dW, db)")
-    return call, grads
-
-
-def output_of(student, x, W, b):
-    """The forward pass's output, as a value to come: the call is sent now (grader.later)."""
-    call = f"linear_forward(x {x.shape}, W {W.shape}, b {b.shape})"
-    return then(
-        student.linear_forward.later(x, W, b),
-        lambda answer: expect_array(expect_pair(answer, call)[0], call, (x.shape[0], W.shape[1])),
-    )
+    return call, grads, without_bias
 
 
 @check(points=2)
 def test_linear_forward(student, rng):
-    """linear_forward computes x @ W + b for a batch, leaving its inputs alone."""
+    """linear_forward computes x @ W + b for a batch."""
     x, W, b = layer(rng)
     call = "linear_forward(x (4, 5), W (5, 3), b (3,))"
     out, _ = expect_pair(student.linear_forward(x, W, b), call)
@@ -53,22 +48,31 @@ def test_linear_forward(student, rng):
         x @ W + b,
         call,
         rtol=1e-12,
-        mistakes={"the bias b is missing": x @ W},
+        mistakes={NO_BIAS: x @ W},
     )
 
 
 @check(points=3)
 def test_linear_backward_by_finite_differences(student, rng):
-    """dx, dW and db are the gradients of Σ out·dout, as central differences of the forward say."""
+    """dx, dW and db are the gradients of Σ (x @ W + b)·dout, as central differences say."""
     x, W, b = layer(rng)
     dout = rng.normal(size=(N, M))
-    call, (dx, dW, db) = backward_of(student, x, W, b, dout)
+    call, (dx, dW, db), without_bias = backward_of(student, x, W, b, dout)
     warn_if_inputs_changed(student, call)
 
     def loss(x=x, W=W, b=b):
-        return then(output_of(student, x, W, b), lambda out: float(np.sum(out * dout)))
+        return float(np.sum((x @ W + b) * dout))
 
-    expect_gradient(dx, lambda v: loss(x=v), x, f"{call}: dx")
+    def loss_without_bias(x=x, W=W, b=b):
+        return float(np.sum((x @ W) * dout))
+
+    expect_gradient(
+        dx,
+        lambda v: loss(x=v),
+        x,
+        f"{call}: dx",
+        mistaken_forwards={NO_BIAS: lambda v: loss_without_bias(x=v)} if without_bias else None,
+    )
     expect_gradient(
         dW,
         lambda v: loss(W=v),
@@ -77,6 +81,7 @@ def test_linear_backward_by_finite_differences(student, rng):
         mistakes={
             f"dW is divided by N = {N}; the batch's contributions are summed": (x.T @ dout) / N,
         },
+        mistaken_forwards={NO_BIAS: lambda v: loss_without_bias(W=v)} if without_bias else None,
     )
     expect_gradient(
         db,
@@ -86,6 +91,7 @@ def test_linear_backward_by_finite_differences(student, rng):
         mistakes={
             f"db is averaged over the batch; sum it over the N = {N} examples": dout.mean(axis=0),
         },
+        mistaken_forwards={NO_BIAS: lambda v: loss_without_bias(b=v)} if without_bias else None,
     )
 
 
@@ -94,7 +100,13 @@ def test_linear_backward_shapes_with_one_example(student, rng):
     """With one example (N = 1) the gradients keep their shapes: dx (1, D), dW (D, M), db (M,)."""
     x, W, b = layer(rng, n=1)
     dout = rng.normal(size=(1, M))
-    call, (dx, dW, db) = backward_of(student, x, W, b, dout)
+    call, (dx, dW, db), without_bias = backward_of(student, x, W, b, dout)
     expect_close(expect_array(dx, f"{call}: dx", (1, D)), dout @ W.T, f"{call}: dx", rtol=1e-10)
     expect_close(expect_array(dW, f"{call}: dW", (D, M)), x.T @ dout, f"{call}: dW", rtol=1e-10)
-    expect_close(expect_array(db, f"{call}: db", (M,)), dout.sum(axis=0), f"{call}: db", rtol=1e-10)
+    expect_close(
+        expect_array(db, f"{call}: db", (M,)),
+        dout.sum(axis=0),
+        f"{call}: db",
+        rtol=1e-10,
+        mistakes={NO_BIAS: np.zeros(M)} if without_bias else None,
+    )

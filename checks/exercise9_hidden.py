@@ -1,5 +1,7 @@
-"""Hidden checks for exercise 9, backpropagation: the reference on deeper networks and other batch
-sizes (N = 1 included), gradient keys for any depth, and hygiene."""
+"""Hidden checks for exercise 9, backpropagation: per function, the reference on deeper networks
+and other batch sizes (N = 1 included), gradient keys for any depth, each call made twice. A last
+layer with a ReLU is named as in the public checks, charged there once; a backward or a loss
+that follows it is not charged again."""
 
 import numpy as np
 
@@ -9,9 +11,18 @@ from grader.checks import (
     expect_matches_reference,
     expect_number,
     expect_pair,
+    expect_same_again,
     fail,
+    shows,
     warn_if_inputs_changed,
 )
+
+# As in the public checks, word for word: the same mistake, charged once.
+LAST_LAYER_RELU = (
+    "network_forward",
+    "the last layer has a ReLU too; the scores come straight from the last linear layer",
+)
+DEEP = [([5, 6, 3], 7), ([5, 4, 4, 2], 1), ([5, 8, 6, 5, 3], 3)]
 
 
 def network(rng, sizes):
@@ -22,59 +33,90 @@ def network(rng, sizes):
     return params
 
 
-@check(points=2)
-def test_backprop_matches_reference(student, solution, rng):
-    """loss_and_gradients agrees with the reference for 1 to 3 hidden layers and N = 1 to 7."""
-    for sizes, n in [([5, 6, 3], 7), ([5, 4, 4, 2], 1), ([5, 8, 6, 5, 3], 3)]:
-        params = network(rng, sizes)
-        x = rng.normal(size=(n, 5))
-        labels = rng.integers(0, sizes[-1], size=n)
-        call = f"loss_and_gradients(x ({n}, 5), labels, params of a {sizes} network)"
-        loss, grads = expect_pair(student.loss_and_gradients(x, labels, params), call)
-        expected_loss, expected_grads = solution.loss_and_gradients(x, labels, params)
-        expect_matches_reference(expect_number(loss, call + " loss"), expected_loss, call)
-        if not isinstance(grads, dict) or sorted(grads) != sorted(expected_grads):
-            fail(f"{call} did not return gradients keyed {sorted(expected_grads)}")
-        for key, expected in expected_grads.items():
-            name = f"{call}: {key}"
-            expect_matches_reference(expect_array(grads[key], name, expected.shape), expected, name)
+def with_last_relu(solution, x, labels, params):
+    """(loss, grads) of the network with a ReLU after its last layer too, by the reference's
+    layers: the gradient through that ReLU is dscores where the scores are > 0."""
+    scores, caches = solution.network_forward(x, params)
+    loss, dscores = solution.softmax_cross_entropy(np.maximum(scores, 0), labels)
+    return loss, solution.network_backward(dscores * (scores > 0), caches)
+
+
+def expect_grads(grads, expected, call, following):
+    """grads, a dict keyed like ``expected``, agrees with it (or follows a named mistake)."""
+    if not isinstance(grads, dict) or sorted(grads) != sorted(expected):
+        fail(f"{call} did not return gradients keyed {sorted(expected)}")
+    arrays = {}
+    for key, want in expected.items():
+        name = f"{call}: {key}"
+        arrays[key] = expect_array(grads[key], name, want.shape)
+        mistakes = {LAST_LAYER_RELU: following[key]} if following else None
+        expect_matches_reference(arrays[key], want, name, mistakes=mistakes)
+    return arrays
+
+
+def expect_grads_again(first, grads, expected, call, following):
+    if not isinstance(grads, dict) or sorted(grads) != sorted(expected):
+        fail(f"the same call a second time: {call} did not return gradients keyed the same")
+    for key, want in expected.items():
+        mistakes = {LAST_LAYER_RELU: following[key]} if following else None
+        expect_same_again(first[key], grads[key], want, f"{call}: {key}", mistakes=mistakes)
 
 
 @check(points=1)
-def test_backward_matches_reference(student, solution, rng):
-    """network_backward agrees with the reference for a given upstream gradient."""
+def test_network_forward_matches_reference(student, solution, rng):
+    """network_forward agrees with the reference for 1 to 3 hidden layers and N = 1 to 7."""
+    for sizes, n in DEEP:
+        params = network(rng, sizes)
+        x = rng.normal(size=(n, 5))
+        call = f"network_forward(x ({n}, 5), params of a {sizes} network)"
+        scores, _ = expect_pair(student.network_forward(x, params), call)
+        warn_if_inputs_changed(student, call)
+        scores = expect_array(scores, call, (n, sizes[-1]))
+        expected, _ = solution.network_forward(x, params)
+        mistakes = {LAST_LAYER_RELU: np.maximum(expected, 0)}
+        expect_matches_reference(scores, expected, call, mistakes=mistakes)
+        again, _ = expect_pair(student.network_forward(x, params), call)
+        expect_same_again(scores, again, expected, call, mistakes=mistakes)
+
+
+@check(points=1)
+def test_network_backward_matches_reference(student, solution, rng):
+    """network_backward, from the caches of the student's forward, agrees with the reference."""
     params = network(rng, [5, 7, 4])
     x = rng.normal(size=(5, 5))
     dscores = rng.normal(size=(5, 4))
     call = "network_forward(x (5, 5), params of a [5, 7, 4] network)"
     scores, caches = expect_pair(student.network_forward(x, params), call)
     expected_scores, expected_caches = solution.network_forward(x, params)
-    expect_matches_reference(expect_array(scores, call, (5, 4)), expected_scores, call)
+    following = None
+    if shows(scores, np.maximum(expected_scores, 0)):
+        following = solution.network_backward(dscores * (expected_scores > 0), expected_caches)
     call = "network_backward(dscores (5, 4), caches)"
     grads = student.network_backward(dscores, caches)
-    expected = solution.network_backward(dscores, expected_caches)
-    if not isinstance(grads, dict) or sorted(grads) != sorted(expected):
-        fail(f"{call} did not return a dict keyed {sorted(expected)}")
-    for key, value in expected.items():
-        expect_matches_reference(
-            expect_array(grads[key], f"{call}: {key}", value.shape), value, f"{call}: {key}"
-        )
-
-
-@check(points=1)
-def test_backprop_hygiene(student, rng):
-    """Inputs unchanged, the same call twice gives the same loss and gradients."""
-    params = network(rng, [5, 4, 3])
-    x = rng.normal(size=(4, 5))
-    labels = np.array([0, 1, 2, 1])
-    call = "loss_and_gradients(x (4, 5), labels, params)"
-    first_loss, first = expect_pair(student.loss_and_gradients(x, labels, params), call)
     warn_if_inputs_changed(student, call)
-    second_loss, second = expect_pair(student.loss_and_gradients(x, labels, params), call)
-    if not isinstance(first, dict) or not isinstance(second, dict):
-        fail(f"{call} did not return a dict of gradients")
-    same = sorted(first) == sorted(second) and all(
-        np.array_equal(first[key], second[key]) for key in first
-    )
-    if first_loss != second_loss or not same:
-        fail(f"{call} gave a different result the second time; it must not keep state")
+    expected = solution.network_backward(dscores, expected_caches)
+    first = expect_grads(grads, expected, call, following)
+    again = student.network_backward(dscores, caches)
+    expect_grads_again(first, again, expected, call, following)
+
+
+@check(points=2)
+def test_backprop_matches_reference(student, solution, rng):
+    """loss_and_gradients agrees with the reference for 1 to 3 hidden layers and N = 1 to 7."""
+    for sizes, n in DEEP:
+        params = network(rng, sizes)
+        x = rng.normal(size=(n, 5))
+        labels = rng.integers(0, sizes[-1], size=n)
+        call = f"loss_and_gradients(x ({n}, 5), labels, params of a {sizes} network)"
+        loss, grads = expect_pair(student.loss_and_gradients(x, labels, params), call)
+        warn_if_inputs_changed(student, call)
+        loss = expect_number(loss, call + " loss")
+        expected_loss, expected_grads = solution.loss_and_gradients(x, labels, params)
+        relu_loss, relu_grads = with_last_relu(solution, x, labels, params)
+        mistakes = {LAST_LAYER_RELU: relu_loss}
+        expect_matches_reference(loss, expected_loss, call + " loss", mistakes=mistakes)
+        following = relu_grads if shows(loss, relu_loss) else None
+        first = expect_grads(grads, expected_grads, call, following)
+        loss_again, grads_again = expect_pair(student.loss_and_gradients(x, labels, params), call)
+        expect_same_again(loss, loss_again, expected_loss, call + " loss", mistakes=mistakes)
+        expect_grads_again(first, grads_again, expected_grads, call, following)

@@ -17,7 +17,13 @@ Every ``expect_*`` raises CheckFailed with a message for the student: the call, 
 the worst entry of an array, and a hint when the answer matches a known mistake. A failure that
 matches one of the check's named mistakes carries it (``CheckFailed.mistake``), so that a later
 check meeting the same mistake in the same function names it without charging it again
-(grader.runner).
+(grader.runner). A mistake of another function is named as the pair (function, hint): a
+backward pass that follows its forward pass's named mistake is that mistake again, not a new one.
+
+The expected derivative or gradient is always the central difference of a function the grader
+computes, the one the docstring specifies (and, where the student's forward showed a named
+mistake at the check's own point, of that mistaken formula too), never of the student's forward:
+code that recognises the points a difference is taken at could shape the expected value.
 
 What only the worker reports (which arguments the student's code changed in place) never decides
 a check: ``warn_if_inputs_changed`` adds a note for the student (``note``) and costs no points.
@@ -37,7 +43,7 @@ import numpy as np
 
 from grader import finite_diff
 from grader.formula import Formula, formula  # noqa: F401  (for check files)
-from grader.hints import hint_for
+from grader.hints import hint_for, matches
 from grader.later import Later, settle, then
 from grader.proxy import Handle, StudentModule, changed_arguments
 
@@ -82,19 +88,50 @@ def fail(message: str, mistake: Mistake | None = None) -> NoReturn:
     raise CheckFailed(message, mistake)
 
 
-def _named_mistake(
-    call: str, hint: str | None, mistakes: Mapping[str, Any] | None
-) -> Mistake | None:
-    """(function, hint) when ``hint`` is one of the check's own named mistakes, else None.
+Mistakes = Mapping[str | Mistake, Any]  # hint, or (function, hint) -> the value it would give
 
-    The function is the name the call starts with ("relu_backward(dout=...)" -> "relu_backward"):
-    the same hint in two functions is two mistakes. Generic hints (a flipped sign) name no
-    mistake of their own, so they are charged wherever they occur.
+
+def follows(mistake: Mistake, call: str = "") -> str:
+    """The hint for an answer of ``call`` that follows ``mistake``: its hint, said to be another
+    function's where the call is not that function's (a backward following its forward)."""
+    function, hint = mistake
+    if re.match(rf"{re.escape(function)}\b", call):
+        return hint
+    return f"this follows the mistake in {function}: {hint}"
+
+
+def _hint(
+    call: str, got: Any, expected: Any, mistakes: Mistakes | None
+) -> tuple[str | None, Mistake | None]:
+    """The hint for ``got`` (named mistakes first, then generic ones) and the named mistake it is.
+
+    A hint key is a mistake of the function the call starts with ("relu_backward(dout=...)" ->
+    "relu_backward"): the same hint in two functions is two mistakes. A (function, hint) key is
+    that function's mistake, wherever it shows. Generic hints (a flipped sign) name no mistake of
+    their own, so they are charged wherever they occur.
     """
     function = re.match(r"[A-Za-z_]\w*", call)
-    if hint is None or function is None or not mistakes or hint not in mistakes:
-        return None
-    return function.group(), hint
+    texts: dict[str, Any] = {}
+    named: dict[str, Mistake] = {}
+    for key, value in (mistakes or {}).items():
+        text = follows(key, call) if isinstance(key, tuple) else key
+        texts.setdefault(text, value)
+        if isinstance(key, tuple):
+            named.setdefault(text, key)
+        elif function is not None:
+            named.setdefault(text, (function.group(), key))
+    hint = hint_for(got, expected, texts)
+    return hint, named.get(hint) if hint is not None else None
+
+
+def shows(got: Any, mistaken: Any) -> bool:
+    """Whether the student's ``got`` is ``mistaken``, the value a named mistake gives (as a hint
+    recognises it): then what follows that mistake may be offered to later comparisons."""
+    try:
+        got_array = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return matches(got_array, mistaken)
 
 
 # ---------------------------------------------------------------- what a running check records
@@ -106,13 +143,16 @@ class CheckRecord:
 
     charged: the named mistakes earlier checks of the grading failed on, each with that check's
     title (read here, extended by the runner); repeats: those this check met again and did not
-    fail on; notes: lines for the student that cost no points, each under a key that says what it
-    is about (one note per key: a function changing the same argument in ten calls is one note).
+    fail on, the first time each showed in it (a mistake seen in ten calls is one line; met_again
+    holds which); notes: lines for the student that cost no points, each under a key that says
+    what it is about (one note per key: a function changing the same argument in ten calls is one
+    note).
     """
 
     charged: Mapping[Mistake, str] = field(default_factory=dict)
     repeats: list[str] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)
+    met_again: set[Mistake] = field(default_factory=set)
 
 
 _record: ContextVar[CheckRecord | None] = ContextVar("check_record", default=None)
@@ -148,8 +188,12 @@ def _fail_unless_charged(message: str, mistake: Mistake | None) -> None:
     earlier = record.charged.get(mistake) if record is not None and mistake else None
     if earlier is None:
         fail(message, mistake)
-    assert record is not None
-    record.repeats.append(f"{message} This is the mistake charged in “{earlier}”: not again here.")
+    assert record is not None and mistake is not None
+    if mistake not in record.met_again:
+        record.met_again.add(mistake)
+        record.repeats.append(
+            f"{message} This is the mistake charged in “{earlier}”: not again here."
+        )
 
 
 # ---------------------------------------------------------------- describing values
@@ -253,22 +297,23 @@ def expect_close(
     *,
     rtol: float = 1e-7,
     atol: float = 1e-9,
-    mistakes: Mapping[str, Any] | None = None,
+    mistakes: Mistakes | None = None,
 ) -> None:
     """Fail unless ``got`` equals ``expected`` within |got - expected| <= atol + rtol*|expected|.
 
     expected: a number or an array; ``got`` must be of the same kind and shape.
-    mistakes: hint text -> the value that mistake would give, tried before the generic hints.
+    mistakes: hint text -> the value that mistake would give, tried before the generic hints; a
+    key (function, hint) is another function's named mistake, for an answer that follows it
+    (a backward consistent with its forward's mistake).
     """
     expected_array = np.asarray(expected, dtype=np.float64)
     got_array = expect_like(got, expected_array, call)
     allowed = atol + rtol * np.abs(expected_array)
     wrong = ~(np.abs(got_array - expected_array) <= allowed)
     if np.any(wrong):
-        hint = hint_for(got_array, expected_array, mistakes)
+        hint, mistake = _hint(call, got_array, expected_array, mistakes)
         _fail_unless_charged(
-            _with_hint(_difference(call, got_array, expected_array, wrong), hint),
-            _named_mistake(call, hint, mistakes),
+            _with_hint(_difference(call, got_array, expected_array, wrong), hint), mistake
         )
 
 
@@ -279,37 +324,47 @@ def expect_derivative(
     call: str,
     *,
     h: float = finite_diff.STEP,
-    mistakes: Mapping[str, Any] | None = None,
+    mistakes: Mistakes | None = None,
+    mistaken_forwards: Mapping[Mistake, Callable[[np.ndarray], Any]] | None = None,
 ) -> None:
     """Fail unless ``got`` is the derivative of the elementwise function ``f`` at ``x``.
 
-    The expected value is the central difference of ``f`` (which may be the student's own function),
-    with the tolerance of grader.finite_diff.
+    f: the grader's function, the one the docstring specifies (never the student's: code that
+    recognises the points x ± h could shape the expected value). The expected value is the
+    central difference of ``f``, with the tolerance of grader.finite_diff.
+    mistakes: as for expect_close.
+    mistaken_forwards: (function, hint) of a named mistake in the forward pass -> the function
+    that forward computes with it, in place of ``f`` (the grader's too); give one only where the
+    student's forward showed that mistake at x. A derivative of it, by the same differences and
+    tolerance, is that mistake again: excused where an earlier check charged it, else failed
+    with its hint.
     """
     x_array = np.asarray(x, dtype=np.float64)
-    name = getattr(f, "__name__", "f")
 
-    def values(points: np.ndarray) -> np.ndarray:
-        # f may be the student's function: its answer is checked like any other.
-        argument = points if x_array.ndim else float(points)
-        return expect_like(f(argument), points, f"{name}({describe(argument)})")
+    def differences(function: Callable[[np.ndarray], Any]) -> tuple[np.ndarray, np.ndarray]:
+        name = getattr(function, "__name__", "f")
 
-    numeric, scale = finite_diff.elementwise_derivative(values, x_array, h)
+        def values(points: np.ndarray) -> np.ndarray:
+            argument = points if x_array.ndim else float(points)
+            return expect_like(function(argument), points, f"{name}({describe(argument)})")
+
+        return finite_diff.elementwise_derivative(values, x_array, h)
+
+    numeric, scale = differences(f)
     got_array = expect_like(got, numeric if x_array.ndim else np.float64(numeric), call)
     wrong = ~finite_diff.within_tolerance(got_array, numeric, scale, h)
     if np.any(wrong):
-        hint = hint_for(got_array, numeric, mistakes)
-        _fail_unless_charged(
-            _with_hint(
-                _difference(call, got_array, numeric, wrong, expected_name="central difference"),
-                hint,
-            ),
-            _named_mistake(call, hint, mistakes),
-        )
+        message = _difference(call, got_array, numeric, wrong, expected_name="central difference")
+        for mistake, mistaken in (mistaken_forwards or {}).items():
+            if finite_diff.within_tolerance(got_array, *differences(mistaken), h).all():
+                _fail_unless_charged(_with_hint(message, follows(mistake, call)), mistake)
+                return
+        hint, mistake = _hint(call, got_array, numeric, mistakes)
+        _fail_unless_charged(_with_hint(message, hint), mistake)
 
 
 def expect_matches_reference(
-    got: Any, expected: Any, call: str, *, mistakes: Mapping[str, Any] | None = None
+    got: Any, expected: Any, call: str, *, mistakes: Mistakes | None = None
 ) -> None:
     """Fail unless ``got`` equals the reference's ``expected`` up to rounding.
 
@@ -330,25 +385,33 @@ def expect_gradient(
     call: str,
     *,
     h: float = finite_diff.STEP,
-    mistakes: Mapping[str, Any] | Callable[[np.ndarray], Mapping[str, Any]] | None = None,
+    mistakes: Mistakes | Callable[[np.ndarray], Mistakes] | None = None,
+    mistaken_forwards: Mapping[Mistake, Callable[[np.ndarray], Any]] | None = None,
 ) -> None:
     """Fail unless ``got`` is the gradient of the scalar function ``f`` at the array ``x``.
 
-    f: maps an array shaped like x to a number, for example the sum of a forward pass's output
-    times a fixed upstream gradient (then the gradient is what the backward pass returns); or to
-    a Later of one (grader.later: ``then(student.forward.later(v), ...)``), so that all the calls
-    are sent before their answers are read. Up to 500 entries every one is checked by central
-    differences (2·x.size calls of f); above that, three random directions, and a full check
-    only to locate a failure.
+    f: the grader's function, mapping an array shaped like x to a number, for example the sum of
+    the specified forward pass's output times a fixed upstream gradient (then the gradient is
+    what the backward pass returns); or to a Later of one (grader.later), so that all the calls
+    are sent before their answers are read. Never the student's forward: code that recognises
+    the points x ± h·e_i could shape the expected value. Up to 500 entries every one is checked
+    by central differences (2·x.size calls of f); above that, three random directions, and a
+    full check only to locate a failure.
     mistakes: as for expect_close, or a function of the true (numeric) gradient giving them, for
     mistakes defined relative to it ("the 1/N is missing": N times the gradient).
+    mistaken_forwards: (function, hint) of a named mistake in the forward pass -> the scalar
+    function that forward gives with it, in place of ``f`` (the grader's too); give one only
+    where the student's forward showed that mistake at x. A gradient of it, by the same central
+    differences and tolerance, is that mistake again: excused where an earlier check charged it
+    (grader.runner), else failed with its hint.
     """
     x_array = np.asarray(x, dtype=np.float64)
     got_array = expect_array(got, call, x_array.shape)
 
-    def value(point: np.ndarray) -> float | Later:
-        return then(f(point), lambda answer: expect_number(answer, call))
+    def scalar(function: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], float | Later]:
+        return lambda point: then(function(point), lambda answer: expect_number(answer, call))
 
+    value = scalar(f)
     if x_array.size > 500:
         directions = np.random.default_rng(0).normal(size=(3, *x_array.shape))
         agree = all(
@@ -364,15 +427,15 @@ def expect_gradient(
     numeric, scale = finite_diff.gradient(value, x_array, h)
     wrong = ~finite_diff.within_tolerance(got_array, numeric, scale, h)
     if np.any(wrong):
+        message = _difference(call, got_array, numeric, wrong, expected_name="central difference")
+        for mistake, mistaken in (mistaken_forwards or {}).items():
+            other, other_scale = finite_diff.gradient(scalar(mistaken), x_array, h)
+            if finite_diff.within_tolerance(got_array, other, other_scale, h).all():
+                _fail_unless_charged(_with_hint(message, follows(mistake, call)), mistake)
+                return
         named = mistakes(numeric) if callable(mistakes) else mistakes
-        hint = hint_for(got_array, numeric, named)
-        _fail_unless_charged(
-            _with_hint(
-                _difference(call, got_array, numeric, wrong, expected_name="central difference"),
-                hint,
-            ),
-            _named_mistake(call, hint, named),
-        )
+        hint, mistake = _hint(call, got_array, numeric, named)
+        _fail_unless_charged(_with_hint(message, hint), mistake)
 
 
 def _directional(
@@ -382,6 +445,32 @@ def _directional(
     above_value, below_value = value(x + h * direction), value(x - h * direction)
     above, below = settle(above_value), settle(below_value)
     return np.asarray((above - below) / (2 * h)), max(abs(above), abs(below))
+
+
+def expect_same_again(
+    first: Any, second: Any, expected: Any, call: str, *, mistakes: Mistakes | None = None
+) -> None:
+    """The same call made a second time gave ``second``: it must be ``first`` again or, failing
+    that, the reference's ``expected`` still; else the function kept something from its first
+    call. Check ``first`` against ``expected`` before (so a wrong answer given twice is not
+    right here); ``mistakes`` as for expect_close.
+    """
+    try:
+        same = type(first) is type(second) and bool(
+            np.array_equal(np.asarray(first), np.asarray(second))
+        )
+    except (TypeError, ValueError):
+        same = False
+    if same:
+        return
+    try:
+        expect_matches_reference(second, expected, call, mistakes=mistakes)
+    except CheckFailed as failure:
+        raise CheckFailed(
+            f"the same call a second time: {failure} The first call gave the right result: "
+            "keep nothing from one call to the next.",
+            failure.mistake,
+        ) from None
 
 
 def warn_if_inputs_changed(

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 
-def _matches(got: np.ndarray, candidate: Any) -> bool:
+def matches(got: np.ndarray, candidate: Any) -> bool:
+    """Whether ``got`` is ``candidate``, a mistake's value: the same shape, to 1e-6 relative."""
     try:
         candidate = np.asarray(candidate, dtype=np.float64)
     except (TypeError, ValueError):
@@ -49,11 +50,11 @@ def hint_for(got: Any, expected: Any, mistakes: Mapping[str, Any] | None = None)
     if not np.all(np.isfinite(got_array)):
         return None
     for hint, candidate in (mistakes or {}).items():
-        if _matches(got_array, candidate):
+        if matches(got_array, candidate):
             return hint
     if not np.any(expected_array):
         return None  # every generic relation to zero is zero again
     for hint, candidate in generic_mistakes(expected_array).items():
-        if candidate.shape == got_array.shape and _matches(got_array, candidate):
+        if candidate.shape == got_array.shape and matches(got_array, candidate):
             return hint
     return None

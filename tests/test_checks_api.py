@@ -7,12 +7,16 @@ import pytest
 
 from grader.checks import (
     CheckFailed,
+    CheckRecord,
     check,
     describe,
     expect_array,
     expect_close,
     expect_derivative,
+    expect_gradient,
     expect_number,
+    expect_same_again,
+    recording,
 )
 
 
@@ -96,3 +100,62 @@ def test_derivative_blames_a_function_that_returns_no_number() -> None:
     text = message(expect_derivative, np.zeros(3), two_x_squared, np.ones(3), "d(2x²)")
     assert text.startswith("two_x_squared([1.00001, 1.00001, 1.00001]) returned None")
     assert "returned None (is a `return` missing?)" in text
+
+
+# ---------------------------------------------------------------- another function's mistake
+
+NO_BIAS = ("forward", "the bias is missing")
+
+
+def test_a_mistake_of_another_function_is_named_as_that_function_s() -> None:
+    with pytest.raises(CheckFailed) as caught:
+        expect_close(0.0, 2.0, "backward(dout)", mistakes={NO_BIAS: 0.0, "halved": 1.0})
+    assert caught.value.mistake == NO_BIAS
+    assert str(caught.value).endswith(
+        "Hint: this follows the mistake in forward: the bias is missing."
+    )
+    with pytest.raises(CheckFailed) as caught:
+        expect_close(1.0, 2.0, "backward(dout)", mistakes={NO_BIAS: 0.0, "halved": 1.0})
+    assert caught.value.mistake == ("backward", "halved")
+
+
+def test_a_gradient_of_a_mistaken_forward_is_that_mistake_and_charged_once() -> None:
+    x, weights, b = np.arange(6.0).reshape(2, 3), np.ones((3, 2)), np.array([0.5, -1.0])
+
+    def loss(v):
+        return float(np.sum(x @ weights + v))
+
+    def loss_without_bias(v):
+        return float(np.sum(x @ weights))
+
+    forwards = {NO_BIAS: loss_without_bias}
+    expect_gradient(np.full(2, 2.0), loss, b, "backward: db", mistaken_forwards=forwards)
+    with pytest.raises(CheckFailed) as caught:  # not charged before: it fails, with its hint
+        expect_gradient(np.zeros(2), loss, b, "backward: db", mistaken_forwards=forwards)
+    assert caught.value.mistake == NO_BIAS and "this follows the mistake in forward" in str(
+        caught.value
+    )
+    record = CheckRecord(charged={NO_BIAS: "forward is right"})
+    with recording(record):  # charged by an earlier check: a note (one per check), no failure
+        expect_gradient(np.zeros(2), loss, b, "backward: db", mistaken_forwards=forwards)
+        expect_gradient(np.zeros(2), loss, -b, "backward: db", mistaken_forwards=forwards)
+        with pytest.raises(CheckFailed):  # what follows no mistake still fails
+            expect_gradient(np.ones(2), loss, b, "backward: db", mistaken_forwards=forwards)
+    assert len(record.repeats) == 1 and "forward is right" in record.repeats[0]
+
+
+def test_a_derivative_of_a_mistaken_forward_is_that_mistake() -> None:
+    x = np.linspace(-2, 2, 5)
+    squared = {("f", "x² where x³ was asked"): lambda v: v**2}
+    with pytest.raises(CheckFailed) as caught:
+        expect_derivative(2 * x, lambda v: v**3, x, "f_prime(x)", mistaken_forwards=squared)
+    assert caught.value.mistake == ("f", "x² where x³ was asked")
+
+
+def test_the_same_call_again_must_give_the_same_answer() -> None:
+    expect_same_again(np.ones(3), np.ones(3), np.ones(3), "f(x)")
+    expect_same_again(np.ones(3), np.ones(3) + 1e-12, np.ones(3), "f(x)")  # rounding only
+    text = message(expect_same_again, np.ones(3), np.zeros(3), np.ones(3), "f(x)")
+    assert text.startswith("the same call a second time: f(x): 3 of 3 entries differ")
+    assert text.endswith("keep nothing from one call to the next.")
+    assert "expected an array" in message(expect_same_again, np.ones(3), None, np.ones(3), "f(x)")

@@ -57,7 +57,7 @@ def test_junit_has_a_testsuite_per_exercise_and_a_testcase_per_check(
     suites = list(JUnitXml.fromfile(str(report)))
     assert [suite.name for suite in suites] == ["exercise3"]
     cases = list(suites[0])
-    assert len(cases) == 7
+    assert len(cases) == 8
     failed = {case.name: case.result for case in cases if case.result}
     assert len(failed) == 2  # the public and the hidden chain_rule checks
     for results in failed.values():
@@ -110,7 +110,7 @@ def test_step_summary_and_classroom_result(
 ) -> None:
     main(["all", "--submission", "solutions"])
     summary = github["summary"].read_text()
-    assert "| exercise3: The chain rule | 10 / 10 | 7 of 7 |" in summary
+    assert "| exercise3: The chain rule | 10 / 10 | 8 of 8 |" in summary
     assert "**Total: 100 / 100**" in summary
     name, _, value = github["output"].read_text().strip().partition("=")
     result = json.loads(base64.b64decode(value))

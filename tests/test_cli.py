@@ -265,4 +265,4 @@ def test_terminal_report_has_no_colour_when_piped() -> None:
     )
     assert done.returncode == 1
     assert "\033[" not in done.stdout
-    assert "Score 0/10" in done.stdout and "3 of them hidden, worth 3 points" in done.stdout
+    assert "Score 0/10" in done.stdout and "4 of them hidden, worth 3 points" in done.stdout

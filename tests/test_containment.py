@@ -25,6 +25,7 @@ ALL_EXERCISE3 = {
     "compose_two_functions",
     "compose_empty_list_is_identity",
     "cos_of_square_minus_one",
+    "cos_of_square_minus_one_derivative",
     "compose_long_chain_matches_reference",
     "chain_rule_matches_reference",
     "lesson_derivative_at_edge_cases",

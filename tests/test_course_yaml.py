@@ -121,7 +121,7 @@ def test_points_must_match_the_checks(
     )
     assert status == 2
     assert capsys.readouterr().err.strip() == (
-        f"grade: {course_file}: exercise1 is worth 12 points but its 9 checks add up to 10; "
+        f"grade: {course_file}: exercise1 is worth 12 points but its 12 checks add up to 10; "
         "make the two agree"
     )
 

@@ -201,7 +201,7 @@ def test_the_workflow_grade_step_writes_what_github_reads(release: Path, tmp_pat
     )
     assert done.returncode == 0  # the stubs: no points, but not a broken build
     assert (release / "reports" / "grades.xml").read_text().startswith("<testsuites")
-    assert "**Total: 0 / 65**" in summary.read_text()
+    assert "**Total: 0 / 66**" in summary.read_text()
     result = json.loads(base64.b64decode(output.read_text().strip().split("=", 1)[1]))
-    assert result["max_score"] == 65 and len(result["tests"]) > 30
+    assert result["max_score"] == 66 and len(result["tests"]) > 30
     assert done.stdout.count("::error file=exercises/") == len(result["tests"])

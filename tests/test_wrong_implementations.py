@@ -50,8 +50,8 @@ def numerical_derivative(f, x, h=1e-5):
 def two_x_squared_derivative(x):
     return 2 * x
 """,
-        {"two_x_squared", "exact_derivatives_at_edge_cases"},
-        ("two_x_squared", "half what it should be"),
+        {"two_x_squared_derivative", "two_x_squared_derivative_at_edge_cases"},
+        ("two_x_squared_derivative", "half what it should be"),
     ),
     mistake(
         "constant derivative is a number for arrays",
@@ -59,8 +59,8 @@ def two_x_squared_derivative(x):
 def three_x_derivative(x):
     return 3
 """,
-        {"three_x", "exact_derivatives_at_edge_cases"},
-        ("three_x", "array of 3s"),
+        {"three_x_derivative", "three_x_derivative_at_edge_cases"},
+        ("three_x_derivative", "array of 3s"),
     ),
     mistake(
         "sign flipped in the difference quotient",
@@ -287,8 +287,8 @@ def compose(pairs):
 def cos_of_square_minus_one_derivative(x):
     return -np.sin(x**2 - 1)
 """,
-        {"cos_of_square_minus_one", "lesson_derivative_at_edge_cases"},
-        ("cos_of_square_minus_one", "inner derivative g'(x) is missing"),
+        {"cos_of_square_minus_one_derivative", "lesson_derivative_at_edge_cases"},
+        ("cos_of_square_minus_one_derivative", "inner derivative g'(x) is missing"),
     ),
     mistake(
         "lesson derivative with the sign flipped",
@@ -296,8 +296,8 @@ def cos_of_square_minus_one_derivative(x):
 def cos_of_square_minus_one_derivative(x):
     return np.sin(x**2 - 1) * 2 * x
 """,
-        {"cos_of_square_minus_one", "lesson_derivative_at_edge_cases"},
-        ("cos_of_square_minus_one", "sign is flipped"),
+        {"cos_of_square_minus_one_derivative", "lesson_derivative_at_edge_cases"},
+        ("cos_of_square_minus_one_derivative", "sign is flipped"),
     ),
 ]
 

@@ -1,0 +1,323 @@
+"""Points rest on the answer: code that gives none earns none.
+
+Each submission here gives no answer to one function, in a way a careless check would reward,
+and must score exactly as its honest counterpart does: the same file with that function left as
+``raise NotImplementedError``.
+
+- A forward pass that recognises the points a finite difference is taken at, with a backward pass
+  of zeros. It returns its cached output for inputs within 1e-4 of its last call (or of any
+  earlier call): had the expected derivative come from central differences of the student's
+  forward, the zeros would have matched it.
+- A trivial version of one function: zeros of the right shape, its input returned, its cache
+  returned (and for compose, the identity whatever the chain). Every check whose points rest on
+  that function's answer must be lost by the trivial version too: repeating a call, or a zero
+  upstream gradient giving a zero gradient, is no answer. Those checks are the ones its honest
+  counterpart loses; for a forward pass, only those it loses also when it hands the right cache
+  on and no output (a backward's check uses the cache alone, and scores the backward).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from grader.course import Course
+from tests.helpers import failed, grade_text, solution_text, with_function
+
+# ---------------------------------------------------------------- probe-recognising forwards
+
+RECOGNISING = '''
+
+import numpy as _np
+
+_SEEN = {}
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        return [leaf for key in sorted(value) for leaf in _leaves(value[key])]
+    if isinstance(value, (tuple, list)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [_np.array(value, dtype=float)]
+
+
+def _near(old, new):
+    return len(old) == len(new) and all(
+        a.shape == b.shape and bool(_np.all(_np.abs(a - b) <= 1e-4)) for a, b in zip(old, new)
+    )
+
+
+def _recognising(function):
+    """function, answering from its cache for inputs near those of an earlier call."""
+    seen = _SEEN.setdefault(function.__name__, [])
+
+    def wrapped(*args):
+        leaves = _leaves(args)
+        for old, answer in reversed(seen[-1:] if LAST_ONLY else seen):
+            if _near(old, leaves):
+                return answer
+        answer = function(*args)
+        seen.append((leaves, answer))
+        return answer
+
+    return wrapped
+'''
+
+# exercise -> (code defining the forward, the forwards to wrap, the backward: zeros)
+PROBING = {
+    "exercise1": (
+        "",
+        ["two_x_squared", "three_x"],
+        """
+def two_x_squared_derivative(x):
+    return _np.zeros_like(x, dtype=float) if isinstance(x, _np.ndarray) else 0.0
+
+
+def three_x_derivative(x):
+    return _np.zeros_like(x, dtype=float) if isinstance(x, _np.ndarray) else 0.0
+""",
+    ),
+    "exercise3": (
+        "",
+        ["cos_of_square_minus_one"],
+        """
+def cos_of_square_minus_one_derivative(x):
+    return _np.zeros_like(x, dtype=float) if isinstance(x, _np.ndarray) else 0.0
+""",
+    ),
+    "exercise6": (
+        "",
+        ["sigmoid_forward", "tanh_forward", "relu_forward"],
+        """
+def sigmoid_backward(dout, cache):
+    return _np.zeros_like(dout)
+
+
+def tanh_backward(dout, cache):
+    return _np.zeros_like(dout)
+
+
+def relu_backward(dout, cache):
+    return _np.zeros_like(dout)
+""",
+    ),
+    "exercise7": (
+        "",
+        ["linear_forward"],
+        """
+def linear_backward(dout, cache):
+    x, W, b = cache
+    return _np.zeros_like(x), _np.zeros_like(W), _np.zeros_like(b)
+""",
+    ),
+    # A loss and its gradient come from one function: the loss is the forward.
+    "exercise8": (
+        """
+def _mse_value(pred, target):
+    return float(_np.mean((pred - target) ** 2))
+
+
+def _cross_entropy_value(scores, labels):
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_probs = shifted - _np.log(_np.exp(shifted).sum(axis=1, keepdims=True))
+    return -float(_np.mean(log_probs[_np.arange(scores.shape[0]), labels]))
+
+
+def mse_loss(pred, target):
+    return _mse_value(pred, target), _gradient(pred)
+
+
+def softmax_cross_entropy(scores, labels):
+    return _cross_entropy_value(scores, labels), _gradient(scores)
+""",
+        ["_mse_value", "_cross_entropy_value"],
+        """
+def _gradient(value):
+    return _np.zeros_like(value)
+""",
+    ),
+    # loss_and_gradients calls the recognising network_forward, then network_backward.
+    "exercise9": (
+        "",
+        ["network_forward"],
+        """
+def network_backward(dscores, caches):
+    grads = {}
+    for k, (linear_cache, _) in enumerate(caches, start=1):
+        _, W, b = linear_cache
+        grads[f"W{k}"], grads[f"b{k}"] = _np.zeros_like(W), _np.zeros_like(b)
+    return grads
+""",
+    ),
+}
+
+
+def unanswered(code: str) -> str:
+    """``code`` with every function it defines giving no answer."""
+    names = [node.name for node in ast.parse(code).body if isinstance(node, ast.FunctionDef)]
+    return "".join(f"\n\ndef {name}(*args):\n    raise NotImplementedError\n" for name in names)
+
+
+def probing(course: Course, exercise_id: str, last_only: bool, honest: bool) -> str:
+    forward, wrapped, backward = PROBING[exercise_id]
+    text = solution_text(course, exercise_id) + RECOGNISING.replace("LAST_ONLY", str(last_only))
+    text += forward
+    text += "".join(f"\n{name} = _recognising({name})\n" for name in wrapped)
+    return text + (unanswered(backward) if honest else backward)
+
+
+@pytest.mark.parametrize("last_only", [True, False], ids=["its last call", "any earlier call"])
+@pytest.mark.parametrize("exercise_id", list(PROBING))
+def test_a_forward_that_recognises_the_probes_earns_nothing_for_a_zero_backward(
+    course: Course, tmp_path: Path, exercise_id: str, last_only: bool
+) -> None:
+    attack = grade_text(
+        course, exercise_id, probing(course, exercise_id, last_only, False), tmp_path
+    )
+    honest = grade_text(
+        course, exercise_id, probing(course, exercise_id, last_only, True), tmp_path
+    )
+    assert failed(attack) == failed(honest)
+    assert attack.score == honest.score < attack.max_score
+
+
+# ---------------------------------------------------------------- trivial answers
+
+ZERO = "_np.zeros_like(x, dtype=float) if isinstance(x, _np.ndarray) else 0.0"
+# exercise -> function -> {kind of trivial answer: its body}
+TRIVIAL: dict[str, dict[str, dict[str, str]]] = {
+    "exercise1": {
+        "difference_quotient(f, x, dx)": {"zeros": f"return {ZERO}", "its input": "return x"},
+        "numerical_derivative(f, x, h=1e-5)": {"zeros": f"return {ZERO}", "its input": "return x"},
+        "two_x_squared(x)": {"zeros": f"return {ZERO}", "its input": "return x"},
+        "two_x_squared_derivative(x)": {"zeros": f"return {ZERO}", "its input": "return x"},
+        "three_x(x)": {"zeros": f"return {ZERO}", "its input": "return x"},
+        "three_x_derivative(x)": {"zeros": f"return {ZERO}", "its input": "return x"},
+    },
+    "exercise3": {
+        "chain_rule(f_prime, g, g_prime, x)": {"zeros": f"return {ZERO}", "its input": "return x"},
+        "compose(pairs)": {
+            "zeros": f"return lambda x: ({ZERO}, {ZERO})",
+            "its input": "return pairs",
+            "the identity": "return lambda x: (x, 1.0)",
+        },
+        "cos_of_square_minus_one(x)": {"zeros": f"return {ZERO}", "its input": "return x"},
+        "cos_of_square_minus_one_derivative(x)": {
+            "zeros": f"return {ZERO}",
+            "its input": "return x",
+        },
+    },
+    "exercise6": {
+        **{
+            f"{kind}_forward(z)": {
+                "zeros": "return _np.zeros_like(z), _np.zeros_like(z)",
+                "its input": "return z, z",
+            }
+            for kind in ("sigmoid", "tanh", "relu")
+        },
+        **{
+            f"{kind}_backward(dout, cache)": {
+                "zeros": "return _np.zeros_like(dout)",
+                "its input": "return dout",
+                "its cache": "return cache",
+            }
+            for kind in ("sigmoid", "tanh", "relu")
+        },
+    },
+    "exercise7": {
+        "linear_forward(x, W, b)": {
+            "zeros": "return _np.zeros((x.shape[0], W.shape[1])), (0 * x, 0 * W, 0 * b)",
+            "its input": "return x, (x, W, b)",
+        },
+        "linear_backward(dout, cache)": {
+            "zeros": "x, W, b = cache\n    return 0 * x, 0 * W, 0 * b",
+            "its cache": "return cache",
+        },
+    },
+    "exercise8": {
+        "mse_loss(pred, target)": {
+            "zeros": "return 0.0, _np.zeros_like(pred)",
+            "its input": "return float(_np.mean(pred)), pred",
+        },
+        "softmax(scores)": {"zeros": "return _np.zeros_like(scores)", "its input": "return scores"},
+        "softmax_cross_entropy(scores, labels)": {
+            "zeros": "return 0.0, _np.zeros_like(scores)",
+            "its input": "return float(_np.mean(scores)), scores",
+        },
+    },
+    "exercise9": {
+        "network_forward(x, params)": {
+            "zeros": "count = len(params) // 2\n"
+            '    return _np.zeros((x.shape[0], params[f"b{count}"].size)), []',
+            "its input": "return x, [x]",
+        },
+        "network_backward(dscores, caches)": {
+            "zeros": "return {f'{name}{k}': 0 * cache[0][1 if name == 'W' else 2] "
+            "for k, cache in enumerate(caches, 1) for name in 'Wb'}",
+            "its cache": "return caches",
+        },
+        "loss_and_gradients(x, labels, params)": {
+            "zeros": "return 0.0, {key: 0 * value for key, value in params.items()}",
+            "its input": "return 0.0, params",
+        },
+    },
+}
+
+TRIVIAL_CASES = [
+    (exercise_id, signature, kind)
+    for exercise_id, functions in TRIVIAL.items()
+    for signature, kinds in functions.items()
+    for kind in kinds
+]
+_counted: dict[tuple[str, str], set[str]] = {}
+
+
+CACHING = {"sigmoid_forward", "tanh_forward", "relu_forward", "linear_forward", "network_forward"}
+
+
+def swapped(course: Course, exercise_id: str, signature: str, body: str) -> str:
+    code = f"def {signature}:\n    {body}\n"
+    return with_function(solution_text(course, exercise_id), code) + "\nimport numpy as _np\n"
+
+
+def cache_only(course: Course, exercise_id: str, name: str) -> str:
+    """The solution, with ``name`` (a forward pass) giving the right cache and no output."""
+    return solution_text(course, exercise_id) + (
+        f"\n\n_answer = {name}\n\n\ndef {name}(*args):\n    return None, _answer(*args)[1]\n"
+    )
+
+
+def counted_in(course: Course, exercise_id: str, signature: str, folder: Path) -> set[str]:
+    """The checks whose points rest on the answer of the function ``signature`` names."""
+    key = (exercise_id, signature)
+    if key not in _counted:
+        honest = swapped(course, exercise_id, signature, "raise NotImplementedError")
+        _counted[key] = failed(grade_text(course, exercise_id, honest, folder))
+        name = signature.split("(")[0]
+        if name in CACHING:
+            text = cache_only(course, exercise_id, name)
+            _counted[key] &= failed(grade_text(course, exercise_id, text, folder))
+    return _counted[key]
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "signature", "kind"),
+    TRIVIAL_CASES,
+    ids=[
+        f"{exercise}-{signature.split('(')[0]}-{kind}"
+        for exercise, signature, kind in TRIVIAL_CASES
+    ],
+)
+def test_a_trivial_answer_loses_every_check_its_function_counts_in(
+    course: Course, tmp_path: Path, exercise_id: str, signature: str, kind: str
+) -> None:
+    counted = counted_in(course, exercise_id, signature, tmp_path)
+    assert counted, f"{signature} counts in no check"
+    body = TRIVIAL[exercise_id][signature][kind]
+    result = grade_text(
+        course, exercise_id, swapped(course, exercise_id, signature, body), tmp_path
+    )
+    earned = counted - failed(result)
+    assert not earned, f"{signature} returning {kind} passes {sorted(earned)}"
