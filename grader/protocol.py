@@ -233,17 +233,16 @@ class Encoder:
             return {"t": "scalar", "i": self._add_blob(np.asarray(value))}
         if _is_plain_array(value):
             return {"t": "array", "i": self._add_blob(np.asarray(value))}
-        # A subclass (a namedtuple, an OrderedDict, a defaultdict) is sent as its base type, read
-        # through the base type's own methods: what arrives is the data it holds, never what an
-        # overridden __eq__ or __iter__ would claim.
-        plain = next((base for base in (tuple, list, dict) if isinstance(value, base)), None)
-        if depth < self._max_depth and plain in (tuple, list):
-            items = tuple.__iter__(value) if plain is tuple else list.__iter__(value)
+        if depth < self._max_depth and kind in (tuple, list):
             return {
-                "t": plain.__name__,  # type: ignore[union-attr]
-                "v": [self.encode(item, depth + 1) for item in items],
+                "t": kind.__name__,
+                "v": [self.encode(item, depth + 1) for item in value],
             }
-        if depth < self._max_depth and plain is dict:
+        # A dict subclass (an OrderedDict, a defaultdict) is sent as a dict, read through dict's
+        # own methods: what arrives is the data it holds, never what an overridden items() or
+        # __eq__ would claim. A tuple subclass stays in the worker as a handle: a namedtuple
+        # cache must come back to the student's backward pass as itself.
+        if depth < self._max_depth and isinstance(value, dict):
             return {
                 "t": "dict",
                 "v": [

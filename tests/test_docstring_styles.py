@@ -89,3 +89,22 @@ def layer_forward(h, W, b, activation):
     messages = {check.id: check.message for check in result.checks if check.status != "passed"}
     assert "forward_flows_layer_by_layer" in messages
     assert "call activation(...)" in messages["forward_flows_layer_by_layer"]
+
+
+def test_a_namedtuple_cache_comes_back_to_the_backward_pass_as_itself(
+    course: Course, tmp_path: Path
+) -> None:
+    code = """
+def linear_forward(x, W, b):
+    import collections
+    Cache = collections.namedtuple("Cache", "x W b")
+    return x @ W + b, Cache(x, W, b)
+
+
+def linear_backward(dout, cache):
+    return dout @ cache.W.T, cache.x.T @ dout, dout.sum(axis=0)
+"""
+    result = grade_text(
+        course, "exercise7", with_function(solution_text(course, "exercise7"), code), tmp_path
+    )
+    assert result.score == result.max_score, [c.message for c in result.checks if c.message]

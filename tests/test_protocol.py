@@ -118,19 +118,16 @@ def test_array_subclass_arrives_as_a_plain_array() -> None:
     assert type(got) is np.ndarray and not np.array_equal(got, np.zeros(3))
 
 
-def test_dict_list_and_tuple_subclasses_arrive_as_their_base_types() -> None:
+def test_dict_subclasses_arrive_as_dicts() -> None:
     import collections
 
-    Pair = collections.namedtuple("Pair", "value slope")
     value = {
         "ordered": collections.OrderedDict(W1=np.ones(2)),
         "default": collections.defaultdict(list, b1=[1.0]),
-        "pair": Pair(1.0, 2.0),
     }
     got = round_trip(value)
     assert type(got["ordered"]) is dict and np.array_equal(got["ordered"]["W1"], np.ones(2))
     assert type(got["default"]) is dict and got["default"] == {"b1": [1.0]}
-    assert type(got["pair"]) is tuple and got["pair"] == (1.0, 2.0)
 
 
 def test_a_subclass_is_read_through_its_base_types_methods() -> None:
@@ -143,13 +140,8 @@ def test_a_subclass_is_read_through_its_base_types_methods() -> None:
         def __eq__(self, other):
             return True
 
-    class Boast(tuple):
-        def __iter__(self):
-            return iter(("claimed",))
-
-    got = round_trip((Liar(W1=0.5), Boast((1.0, 2.0))))
-    assert got == ({"W1": 0.5}, (1.0, 2.0))
-    assert type(got[0]) is dict and type(got[1]) is tuple
+    got = round_trip((Liar(W1=0.5),))
+    assert got == ({"W1": 0.5},) and type(got[0]) is dict
 
 
 def npy_bytes(array: np.ndarray, allow_pickle: bool = False) -> bytes:
