@@ -177,21 +177,6 @@ def descend_until_flat(grad_f, x0, rate, tolerance, max_steps):
         {"descend_until_flat_edge_cases"},
         ("descend_until_flat_edge_cases", "before each step, the first one included"),
     ),
-    mistake(
-        "each entry compared with the tolerance",
-        """
-def descend_until_flat(grad_f, x0, rate, tolerance, max_steps):
-    x = np.array(x0, dtype=np.float64)
-    for steps in range(max_steps):
-        grad = grad_f(x)
-        if np.all(np.abs(grad) < tolerance):
-            return x, steps
-        x = gradient_step(x, grad, rate)
-    return x, max_steps
-""",
-        {"descend_until_flat_edge_cases"},
-        ("descend_until_flat_edge_cases", "not each entry"),
-    ),
 ]
 
 EXERCISE4_RIGHT = {
