@@ -2,7 +2,7 @@
 against the reference Value."""
 
 from grader.checks import check, expect_close, expect_number, fail
-from grader.proxy import StudentRaised
+from grader.student_code.errors import StudentRaised
 
 # Twice Python's recursion limit (1,000 frames): a recursive topological sort fails here.
 DEPTH = 2000

@@ -45,7 +45,7 @@ from grader import finite_diff
 from grader.formula import Formula, formula  # noqa: F401  (for check files)
 from grader.hints import hint_for, matches
 from grader.later import Later, settle, then
-from grader.proxy import Handle, StudentModule, changed_arguments
+from grader.student_code.objects import Handle, StudentModule, changed_arguments
 
 CheckFunction = TypeVar("CheckFunction", bound=Callable[..., None])
 

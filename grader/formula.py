@@ -2,8 +2,8 @@
 
 A check passes grader functions to the student's code: the ``f`` of ``numerical_derivative(f, x)``,
 the gradient that ``gradient_descent`` follows. Passed as ordinary Python functions they stay in
-the grader, and every evaluation is a round trip to the worker and back (grader.proxy): 200 steps
-of gradient descent cost 200 of them. Written as a formula, one expression in ``x``::
+the grader, and every evaluation is a round trip to the worker and back (grader.student_code):
+200 steps of gradient descent cost 200 of them. Written as a formula, one expression in ``x``::
 
     bowl_gradient = formula("2 * x", "∇ of x² + y²")
     slope = formula("matrix @ x - offset", "∇ of the quadratic", matrix=A, offset=b)
@@ -50,7 +50,7 @@ class Formula:
 
     @property
     def mirrors(self) -> Formula:
-        """What the worker evaluates in this function's place (grader.proxy): itself."""
+        """What the worker evaluates in this function's place (grader.student_code): itself."""
         return self
 
     def __call__(self, x: Any) -> Any:

@@ -4,9 +4,11 @@ A message is one frame::
 
     u32 body_length | u32 head_length | head: JSON, UTF-8 | blobs: bytes, back to back
 
-The head is a JSON object with an ``op`` and a ``blobs`` list giving each blob's length in bytes.
-Values inside it are decoded by grader.protocol. Every length is checked against WireLimits before
-the bytes are kept, and the JSON parser (msgspec's) refuses NaN constants and overflowing numbers.
+The head is a JSON object, one of the messages of grader.wire: an ``op`` naming it, and a
+``blobs`` list giving each blob's length in bytes. Each end decodes only the messages it may
+receive, every field checked for its type; values inside are decoded by grader.protocol. Every
+length is checked against WireLimits before the bytes are kept, and the JSON parser (msgspec's)
+refuses NaN constants and overflowing numbers.
 WireLimits also holds the grader's budgets on what a worker sends, per message, per worker and per
 call; past one, an OverBudget says what the worker did, and the worker is stopped.
 """
@@ -16,9 +18,10 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import msgspec
+
+from grader.wire import FromWorker, Message, ToWorker
 
 FRAME_HEADER = struct.Struct("!II")
 # The most one read of a pipe returns, what a pipe holds: grader.sandbox.pipes reads this much.
@@ -89,7 +92,7 @@ class WireLimits:
       asked can make it hold: 80 MB in DEFAULT_LIMITS, one largest message and 16 MB more for
       the answers of calls sent ahead (grader.later), a few KB each in the course.
 
-    Per call (grader.proxy; every message from the request to its reply, the logs of
+    Per call (grader.student_code; every message from the request to its reply, the logs of
     evaluations and the callbacks included):
 
     max_call_bytes: frames received, in bytes (256 MB: four of the largest messages).
@@ -104,8 +107,9 @@ class WireLimits:
       arrays are (32 MB: the largest array): a Recorder keeps a float64 copy of each.
 
     Where: FrameBuffer checks the budgets per message and per worker, a CallBudget
-    (grader.protocol) those per call, for grader.proxy. Past one it raises OverBudget; the grader
-    stops the worker (grader.sandbox.pipes.WorkerOverBudget) and the call fails with one line.
+    (grader.protocol) those per call, for grader.student_code. Past one it raises OverBudget;
+    the grader stops the worker (grader.sandbox.pipes.WorkerOverBudget) and the call fails with
+    one line.
     A worker reads the grader's messages with no budget on heads or buffering (the two None
     defaults): the grader's own, a submission's source among them, are trusted.
     """
@@ -147,25 +151,27 @@ DEFAULT_LIMITS = WireLimits(max_head_bytes=1 * MB, max_buffered_bytes=80 * MB)
 # ---------------------------------------------------------------- frames
 
 
-def pack(message: dict[str, Any], blobs: Sequence[bytes] = ()) -> bytes:
-    """One frame holding ``message`` (a JSON-able dict with an "op") and its array blobs."""
-    head = _head_encoder.encode({**message, "blobs": [len(blob) for blob in blobs]})
+def pack(message: Message, blobs: Sequence[bytes] = ()) -> bytes:
+    """One frame holding ``message`` (its ``blobs`` set here) and its array blobs."""
+    message.blobs = [len(blob) for blob in blobs]
+    head = _head_encoder.encode(message)
     body_length = len(head) + sum(len(blob) for blob in blobs)
     return b"".join((FRAME_HEADER.pack(body_length, len(head)), head, *blobs))  # one copy
 
 
 @dataclass
 class Frame:
-    """A parsed message: its JSON head, the raw blobs its array nodes refer to, and its size on
-    the pipe in bytes (the 8-byte header included)."""
+    """A parsed message: its head (grader.wire), the raw blobs its array nodes refer to, and its
+    size on the pipe in bytes (the 8-byte header included)."""
 
-    head: dict[str, Any]
+    head: Message
     blobs: list[memoryview]
     size: int = 0
 
     @property
     def op(self) -> str:
-        return self.head["op"]
+        """The message's tag, for messages about it ("unexpected message 'load'")."""
+        return type(self.head).__struct_config__.tag  # type: ignore[return-value]
 
 
 # msgspec reads and writes a frame's head about 3x (reading) and 10x (writing) faster than the
@@ -173,8 +179,10 @@ class Frame:
 # integers of more than a few thousand digits (so no slow conversion), malformed UTF-8 and
 # nesting deep enough to exhaust the stack. Writing, it would turn a NaN into null: every float
 # the grader or a worker puts in a head comes from grader.protocol, which tags non-finite ones.
+# Each end decodes only the messages it may receive, each field checked for its type.
 _head_encoder = msgspec.json.Encoder()
-_head_decoder = msgspec.json.Decoder()
+FROM_WORKER: msgspec.json.Decoder[Message] = msgspec.json.Decoder(FromWorker)  # type: ignore[arg-type]
+TO_WORKER: msgspec.json.Decoder[Message] = msgspec.json.Decoder(ToWorker)  # type: ignore[arg-type]
 
 
 class FrameBuffer:
@@ -187,8 +195,13 @@ class FrameBuffer:
     its size, not twice that, and many small ones cost no more than their total.
     """
 
-    def __init__(self, limits: WireLimits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self,
+        limits: WireLimits = DEFAULT_LIMITS,
+        messages: msgspec.json.Decoder[Message] = FROM_WORKER,
+    ) -> None:
         self._limits = limits
+        self._messages = messages
         self._budget = limits.buffered_bytes
         self._data = bytearray()
 
@@ -242,26 +255,24 @@ class FrameBuffer:
             with memoryview(data) as view:
                 body = bytes(view[FRAME_HEADER.size : end])
             del data[:end]  # cheap: a bytearray drops its start without moving the rest
-        return parse_body(body, head_length, self._limits)
+        return parse_body(body, head_length, self._limits, self._messages)
 
 
 def parse_body(
-    body: bytes | memoryview, head_length: int, limits: WireLimits = DEFAULT_LIMITS
+    body: bytes | memoryview,
+    head_length: int,
+    limits: WireLimits = DEFAULT_LIMITS,
+    messages: msgspec.json.Decoder[Message] = FROM_WORKER,
 ) -> Frame:
-    """Split a frame body into its JSON head and blobs, checking that the lengths add up."""
+    """Split a frame body into its head, one of ``messages``, and its blobs, checking that the
+    lengths add up."""
     try:
-        head = _head_decoder.decode(body[:head_length])
-    except msgspec.ValidationError as error:  # a number out of range
-        raise ProtocolError(f"a message head holds a number out of range: {error}") from None
+        head = messages.decode(body[:head_length])
+    except msgspec.ValidationError as error:  # a number out of range, an unknown op, a bad field
+        raise ProtocolError(f"a message the grader cannot accept: {error}") from None
     except (msgspec.DecodeError, RecursionError) as error:
         raise ProtocolError(f"a message head is not valid JSON: {error}") from None
-    if not isinstance(head, dict) or not isinstance(head.get("op"), str):
-        raise ProtocolError("a message head is not an object with an 'op'")
-    lengths = head.get("blobs")
-    if not isinstance(lengths, list) or not all(
-        type(length) is int and length >= 0 for length in lengths
-    ):
-        raise ProtocolError("a message's blob lengths are not a list of sizes")
+    lengths = head.blobs
     # Each blob is an array node's (a value), and costs a memoryview of ~200 bytes here.
     if len(lengths) > limits.max_nodes:
         raise ProtocolError(f"a message holds more than {limits.max_nodes} blobs")

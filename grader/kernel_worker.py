@@ -3,7 +3,7 @@
 otter-grader runs a notebook in a Jupyter kernel, then calls each test case of the exported test
 files (grader.otter_export) with the kernel's global variables. ``run_check`` runs one of the
 course's checks there. The checks reach the student's functions exactly as they do in `grade`:
-through grader.proxy and the worker protocol (plain data, handles, callbacks, formulas, calls
+through grader.student_code and the worker protocol (plain data, handles, callbacks, formulas, calls
 sent ahead, arrays changed in place reported). Only the worker is not a process: the worker code
 (grader.worker) serves the kernel's globals from a thread of the kernel, over pipes.
 So scores match `grade`'s, but none of its protection holds: the checks share the kernel with the
@@ -28,6 +28,7 @@ from grader.framing import Frame
 from grader.limits import Limits
 from grader.sandbox.pipes import WorkerPipes
 from grader.submission import Source
+from grader.wire import Exit, Load, Loaded, Ready
 from grader.worker import Channel, Worker
 
 # A thread waiting on its pipe ends as soon as they close; one still running after this is busy
@@ -54,14 +55,14 @@ class _KernelWorker(Worker):
         super().__init__(channel)
         self._namespace = namespace
 
-    def _load(self, head: dict[str, Any]) -> dict[str, Any]:
+    def _load(self, message: Load) -> Loaded:
         module = types.ModuleType("submission")
         module.__dict__.update(self._namespace)
         self._module = module
-        return {"op": "loaded", "ok": True}
+        return Loaded(ok=True)
 
     def _handle(self, frame: Frame) -> None:
-        if frame.op == "exit":
+        if isinstance(frame.head, Exit):
             raise _PipeClosed()
         super()._handle(frame)
 
@@ -71,7 +72,7 @@ def _serve(read_fd: int, write_fd: int, namespace: dict[str, Any]) -> None:
     try:
         try:
             channel = _ThreadChannel(read_fd, write_fd)
-            channel.send({"op": "ready", "applied": {}})  # the kernel's thread: no layer
+            channel.send(Ready())  # the kernel's thread: no layer
             _KernelWorker(channel, namespace).serve()
         finally:
             for fd in (read_fd, write_fd):
@@ -123,9 +124,10 @@ def run_check(
 ) -> None:
     """Run check ``check_id`` of ``exercise_id`` against the functions in ``namespace``; raise
     AssertionError with the check's message unless it passed (otter then fails the test case)."""
-    from grader.proxy import StudentModule, StudentSession
     from grader.runner import check_rng, load_checks
     from grader.runner import run_check as run_one
+    from grader.student_code.objects import StudentModule
+    from grader.student_code.session import StudentSession
 
     course = load_course(course_yaml)
     exercise = course.exercise(exercise_id)

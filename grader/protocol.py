@@ -12,7 +12,7 @@ null, true, 3, 2.5, "text"     None, bool, int, finite float, str
 {"t": "dict", "v": [[k, v]]}   dict; keys decode to str, int, float, bool, None or tuples of them
 {"t": "array", "i": 0}         numpy.ndarray read from blob 0 (dtype kind b, i, u or f only)
 {"t": "scalar", "i": 0}        numpy scalar read from a 0-d array in blob 0
-{"t": "handle", "id": 3}       an object that stays in the worker (see grader.proxy.Handle)
+{"t": "handle", "id": 3}       an object that stays in the worker (grader.student_code.objects)
 {"t": "callback", "id": 5}     a grader function the worker may ask the grader to call
 =============================  ======================================================
 
@@ -39,9 +39,6 @@ from grader.framing import (
 )
 
 ARRAY_KINDS = frozenset("biuf")
-# Formulas (grader.formula) the worker evaluated, logged to the grader at most this many a frame:
-# the grader replays each, and refuses a longer log, so one frame costs it little time.
-EVALUATIONS_PER_FRAME = 256
 _read_magic = np.lib.format.read_magic
 _read_header_1 = np.lib.format.read_array_header_1_0
 _read_header_2 = np.lib.format.read_array_header_2_0
@@ -144,7 +141,7 @@ class CallBudget:
     """What the messages of one call have used of the per-call budgets of ``limits``
     (grader.framing.WireLimits); each ``take_`` raises OverBudget past one.
 
-    The grader (grader.proxy) makes one for each call into the worker, and counts against it
+    The grader (grader.student_code) makes one for each call into the worker, and counts against it
     every frame received until the reply, every array built from them, and every evaluation it
     replays.
     """

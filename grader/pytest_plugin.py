@@ -23,8 +23,9 @@ import numpy as np
 import pytest
 
 from grader.course import COURSE_FILE, Course, Exercise, load_course
-from grader.proxy import StudentModule, StudentSession
 from grader.runner import check_rng, load_solution
+from grader.student_code.objects import StudentModule
+from grader.student_code.session import StudentSession
 from grader.submission import SubmissionProblem, locate, read_source
 
 

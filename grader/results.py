@@ -11,21 +11,13 @@ from typing import Literal
 
 import numpy as np
 
+from grader.student_code.errors import STUDENT_ERRORS
+
 Status = Literal["passed", "failed", "error"]
-# The kinds of error a check can end in: the student's function raised, was left unfinished, is
-# missing or takes other parameters; the call timed out; the worker crashed; the file could not
-# be loaded; the check was not run; the check itself failed.
-ERROR_KINDS = (
-    "raised",
-    "unfinished",
-    "missing",
-    "signature",
-    "timeout",
-    "crash",
-    "load",
-    "not run",
-    "check",
-)
+# The kinds of error a check can end in: each error of the student's code (the function raised,
+# was left unfinished, is missing or takes other parameters; the call timed out; the worker
+# crashed; the file could not be loaded), then the check was not run, or the check itself failed.
+ERROR_KINDS = (*(error.kind for error in STUDENT_ERRORS), "not run", "check")
 
 
 def grading_environment() -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 Checks are pytest-style functions (see grader.checks) collected from the files course.yaml names.
 Each runs in the grader's process with its fixtures; it reaches the student's code only through
-the worker (grader.proxy). Its outcome becomes a CheckResult: passed, failed (CheckFailed or
+the worker (grader.student_code). Its outcome becomes a CheckResult: passed, failed (CheckFailed or
 AssertionError: a wrong answer) or error (the student's code raised, timed out, crashed).
 
 The worker is started first, so it imports numpy while the grader imports the checks.
@@ -34,29 +34,17 @@ from grader.checks import CheckFailed, CheckInfo, CheckRecord, Mistake, recordin
 from grader.course import Course, Exercise
 from grader.errors import CourseError
 from grader.flags import suspicious_uses
-from grader.proxy import (
-    CallTimedOut,
-    LoadFailed,
-    MissingFunction,
-    NotImplementedYet,
-    StudentError,
-    StudentModule,
-    StudentSession,
-    WorkerCrashed,
-    WrongSignature,
-)
 from grader.results import CheckResult, ExerciseResult
 from grader.sandbox.layers import active_layer_names, inactive_layers
+from grader.student_code.errors import (
+    LoadFailed,
+    StudentError,
+)
+from grader.student_code.objects import StudentModule
+from grader.student_code.session import StudentSession
 from grader.submission import SubmissionProblem, read_source
 
 PUBLIC_FIXTURES = frozenset({"student", "rng"})
-ERROR_KIND_OF: dict[type[StudentError], str] = {
-    CallTimedOut: "timeout",
-    WorkerCrashed: "crash",
-    NotImplementedYet: "unfinished",
-    MissingFunction: "missing",
-    WrongSignature: "signature",
-}
 HIDDEN_FIXTURES = PUBLIC_FIXTURES | {"solution"}
 
 
@@ -323,7 +311,7 @@ def run_check(
         kind = "load"
     except StudentError as error:
         status, message = "error", str(error)
-        kind = ERROR_KIND_OF.get(type(error), "raised")
+        kind = error.kind
     except Exception as error:  # a bug in the check itself, or a value it did not expect
         status, kind = "error", "check"
         message = (

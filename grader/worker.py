@@ -5,28 +5,30 @@ the sandbox's layers: a fresh temporary directory, a cleared environment, resour
 grading's cgroup and namespaces. It imports numpy, restricts itself, says "ready", then serves
 the grader's requests on its pipes:
 
-- ``load``: run the submission's source as the module ``submission``;
-- ``call``: call a function of that module (or a handle) with decoded arguments. A grader
+- Load: run the submission's source as the module ``submission``;
+- Call: call a function of that module (or a handle) with decoded arguments. A grader
   function among them that comes with a formula (grader.formula) is evaluated here; each
-  evaluation is logged and sent, in an ``evaluated`` frame ahead of the next frame to the grader,
-  for the grader to replay. A call marked
-  ``"later": true`` (or an ``operators`` frame so marked) was sent ahead of its answer
-  (grader.proxy's ``call_later``): should it arrive while another call waits on a callback, it
-  waits its turn instead of running inside; a request without the mark is the grader's own,
-  made from inside that callback, and runs at once;
-- ``getattr``: read an attribute of a handle;
-- ``operator``: apply +, -, *, /, ** or unary - to handles and numbers (``a + b`` on the grader's
-  side of two objects kept here);
-- ``operators``: a list of such operations, each ``[name, id, label, [operand, ...]]``, no reply.
-  Each id is one the grader chose (negative): the result is kept under it, or, if the operation
-  raised, the failure is, and every later request that uses that id is answered with it. The
-  grader can then send a chain of 1,000 operations in one frame, without waiting (grader.proxy).
+  evaluation is logged and sent, in an Evaluated message ahead of the next frame to the grader,
+  for the grader to replay. A call marked ``later`` (or an Operators message so marked) was
+  sent ahead of its answer (grader.student_code.pipelining): should it arrive while another call
+  waits on a callback, it waits its turn instead of running inside; a request without the mark
+  is the grader's own, made from inside that callback, and runs at once;
+- GetAttribute: read an attribute of a handle;
+- Operators: +, -, *, /, ** or unary - on handles and numbers (``a + b`` on the grader's side
+  of two objects kept here), no reply. Each result id is one the grader chose (negative): the
+  result is kept under it, or, if the operation raised, the failure is, and every later request
+  that uses that id is answered with it. The grader can then send a chain of 1,000 operations in
+  one frame, without waiting.
+
+The messages are grader.wire's. A failure is sent as its kind and its parts (the exception, the
+line of the submission it came from), never as text for the grader to take apart.
 
 Replies carry plain data only (see grader.protocol). Any other object is kept here in a table and
 sent as a handle id. A grader function passed as an argument arrives as a callback stub: calling it
 sends a ``callback`` request and waits for the grader's answer, serving nested requests meanwhile.
 
-This module imports nothing from the grader but grader.protocol, and keeps its own references to
+This module imports nothing from the grader but grader.wire, grader.framing and grader.protocol
+(tests/test_worker.py checks it), and keeps its own references to
 the functions it needs, taken before student code can replace them.
 """
 
@@ -45,10 +47,34 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
+import msgspec
 import numpy as np
 
-from grader.framing import Frame, FrameBuffer, ProtocolError, WireLimits, pack
-from grader.protocol import EVALUATIONS_PER_FRAME, Decoder, Encoder
+from grader.framing import TO_WORKER, Frame, FrameBuffer, ProtocolError, WireLimits, pack
+from grader.protocol import Decoder, Encoder
+from grader.wire import (
+    EVALUATIONS_PER_FRAME,
+    Call,
+    Callback,
+    CallbackRaised,
+    CallbackReturned,
+    Change,
+    Evaluated,
+    Evaluation,
+    Exit,
+    FailureKind,
+    GetAttribute,
+    Load,
+    Loaded,
+    Location,
+    Message,
+    Operation,
+    Operators,
+    Raised,
+    Ready,
+    Returned,
+    Unfinished,
+)
 
 if TYPE_CHECKING:
     from grader.sandbox.settings import WorkerSettings
@@ -76,9 +102,9 @@ class Channel:
         self._read_fd = read_fd
         self._write_fd = write_fd
         # The grader is trusted, but its arrays may be large: allow more than the grader allows us.
-        self._frames = FrameBuffer(WireLimits(max_message_bytes=1 << 30))
+        self._frames = FrameBuffer(WireLimits(max_message_bytes=1 << 30), TO_WORKER)
 
-    def send(self, message: dict[str, Any], blobs: list[bytes] | None = None) -> None:
+    def send(self, message: Message, blobs: list[bytes] | None = None) -> None:
         data = memoryview(pack(message, blobs or []))
         while data:
             written = _os_write(self._write_fd, data)
@@ -120,25 +146,26 @@ class Worker:
         self._backlog: deque[Frame] = deque()
         # Formulas evaluated here since the last frame to the grader: [callback id, x, answer]
         # (grader.formula), sent ahead of that frame for the grader to replay.
-        self._evaluations: list[list[Any]] = []
+        self._evaluations: list[Evaluation] = []
         self._evaluations_encoder = Encoder(_plain_only)
         self._formulas: dict[tuple[str, str], Any] = {}  # (expression, name) -> compiled code
 
     # ------------------------------------------------------------ serving
 
-    def _send(self, message: dict[str, Any], blobs: list[bytes] | None = None) -> None:
+    def _send(self, message: Message, blobs: list[bytes] | None = None) -> None:
         """Send a frame to the grader, after the log of formulas evaluated before it."""
         self._send_evaluations()
         try:
             self._channel.send(message, blobs)
         except UnicodeEncodeError:  # a lone surrogate ("\ud800") in a message or a string
-            self._channel.send(_valid_text(message), blobs)
+            valid = msgspec.convert(_valid_text(msgspec.to_builtins(message)), type(message))
+            self._channel.send(valid, blobs)
 
     def _send_evaluations(self) -> None:
         if self._evaluations:
             calls, blobs = self._evaluations, self._evaluations_encoder.blobs
             self._evaluations, self._evaluations_encoder = [], Encoder(_plain_only)
-            self._channel.send({"op": "evaluated", "calls": calls}, blobs)
+            self._channel.send(Evaluated(calls=calls), blobs)
 
     def serve(self) -> NoReturn:
         while True:
@@ -146,25 +173,23 @@ class Worker:
             self._handle(frame)
 
     def _handle(self, frame: Frame) -> None:
-        op = frame.op
-        if op == "operators":
-            operations = frame.head.get("operations")
-            for operation in operations if type(operations) is list else ():
-                if type(operation) is list and len(operation) == 4:
-                    self._defer(frame, *operation)
-        elif op == "load":
-            self._send(self._load(frame.head))
-        elif op in ("call", "getattr", "operator"):
-            reply, blobs = self._answer(frame)
+        message = frame.head
+        if isinstance(message, Operators):
+            for operation in message.operations:
+                self._defer(frame, operation)
+        elif isinstance(message, Load):
+            self._send(self._load(message))
+        elif isinstance(message, Call | GetAttribute):
+            reply, blobs = self._answer(frame, message)
             self._send(reply, blobs)
-        elif op == "exit":
+        elif isinstance(message, Exit):
             _os_exit(0)
-        else:
-            self._send({"op": "raise", "kind": "protocol", "message": f"unknown op {op}"})
+        else:  # an answer to a callback no one is waiting for
+            self._send(Raised(kind="crash", message=f"cannot run: an unexpected {frame.op}"))
 
-    def _load(self, head: dict[str, Any]) -> dict[str, Any]:
-        self._filename = head["filename"]
-        source = head["source"]
+    def _load(self, message: Load) -> Loaded:
+        self._filename = message.filename
+        source = message.source
         # Tracebacks quote the offending line: let linecache find the source we were sent.
         linecache.cache[self._filename] = (
             len(source),
@@ -179,38 +204,39 @@ class Worker:
             code = compile(source, self._filename, "exec", dont_inherit=True)
             exec(code, module.__dict__)
         except SyntaxError as error:
-            return {"op": "loaded", "ok": False, "message": _describe_syntax_error(error)}
+            return Loaded(
+                ok=False,
+                message=_short(f"{type(error).__name__}: {error.msg}"),
+                where=_syntax_error_location(error),
+            )
         except SystemExit as error:
-            return {
-                "op": "loaded",
-                "ok": False,
-                "message": f"it calls sys.exit({_short(error.code)}) while loading{self._where()}",
-            }
+            return Loaded(
+                ok=False,
+                message=f"it calls sys.exit({_short(error.code)}) while loading",
+                where=self._where(error),
+            )
         except BaseException as error:
-            return {
-                "op": "loaded",
-                "ok": False,
-                "message": f"{_exception_text(error)}{self._where(error)}",
-            }
+            return Loaded(ok=False, message=_exception_text(error), where=self._where(error))
         self._module = module
-        return {"op": "loaded", "ok": True}
+        return Loaded(ok=True)
 
-    def _defer(self, frame: Frame, name: Any, result_id: Any, label: Any, operands: Any) -> None:
+    def _defer(self, frame: Frame, operation: Operation) -> None:
         """An operator whose result (or failure) is kept under the grader's id; no reply."""
-        if type(result_id) is not int or result_id >= 0 or result_id in self._objects:
+        result_id = operation.result_id
+        if result_id >= 0 or result_id in self._objects:
             return  # not an id the grader hands out: nothing can refer to it
         try:
-            if type(name) is not str or name not in OPERATORS:
-                raise _Refusal("protocol", "unknown operator")
-            if type(operands) is not list or len(operands) > 2:
-                raise _Refusal("protocol", "an operator's operands are not a list of one or two")
-            value = OPERATORS[name](*[self._operand(frame, node) for node in operands])
+            if operation.name not in OPERATORS:
+                raise _Refusal("crash", "cannot run: unknown operator")
+            if len(operation.operands) > 2:
+                raise _Refusal("crash", "cannot run: an operator takes one or two operands")
+            operands = [self._operand(frame, node) for node in operation.operands]
+            value = OPERATORS[operation.name](*operands)
         except _Refusal as refusal:
             self._objects[result_id] = _Failure(refusal.reply)
         except BaseException as error:
             reply = self._raised(error)
-            if type(label) is str:
-                reply["label"] = label[:100]
+            reply.label = operation.label[:100]
             self._objects[result_id] = _Failure(reply)
         else:
             self._objects[result_id] = value
@@ -224,29 +250,25 @@ class Worker:
             return node
         return self._decode(frame, node)
 
-    def _answer(self, frame: Frame) -> tuple[dict[str, Any], list[bytes]]:
-        head = frame.head
+    def _answer(self, frame: Frame, message: Call | GetAttribute) -> tuple[Message, list[bytes]]:
         try:
-            if frame.op == "operator":
-                if head.get("name") not in OPERATORS:
-                    raise _Refusal("protocol", "unknown operator")
-                target = OPERATORS[head["name"]]
-            else:
-                target = self._target(head["target"])
-            if frame.op == "getattr":
+            target = self._target(message.target)
+            if isinstance(message, GetAttribute):
                 try:
-                    value = getattr(target, head["name"])
+                    value = getattr(target, message.name)
                 except Exception as error:
                     return self._raised(error), []
                 return self._reply(value, [])
-            args = self._decode(frame, head["args"])
-            kwargs = self._decode(frame, head["kwargs"])
+            args = self._decode(frame, message.args)
+            kwargs = self._decode(frame, message.kwargs)
+            if type(args) is not list or type(kwargs) is not dict:
+                raise _Refusal("crash", "cannot run: its arguments are not a list and a dict")
         except _Refusal as refusal:
             return refusal.reply, []
         signature = _signature(target)
         problem = _binding_problem(target, signature, args, kwargs)
         if problem:
-            return {"op": "raise", "kind": "signature", "message": problem}, []
+            return Raised(kind="signature", message=problem), []
         before = list(_arrays_in(args, kwargs))
         snapshots = [(path, _tobytes(array)) for path, array in before]
         try:
@@ -262,29 +284,29 @@ class Worker:
 
     def _reply(
         self, value: Any, changed: list[tuple[list[Any], str, np.ndarray]]
-    ) -> tuple[dict[str, Any], list[bytes]]:
-        """A "return" with the value and every argument array the call changed in place."""
+    ) -> tuple[Message, list[bytes]]:
+        """A Returned with the value and every argument array the call changed in place."""
         encoder = Encoder(self._keep)
         try:
             node = encoder.encode(value)
-            changes = [[path, name, encoder.encode(array)] for path, name, array in changed]
+            changes = [Change(path, name, encoder.encode(array)) for path, name, array in changed]
         except BaseException as error:  # a hostile __len__ or the like
-            return {"op": "raise", "kind": "bad_return", "message": _exception_text(error)}, []
-        return {"op": "return", "value": node, "changed": changes}, encoder.blobs
+            message = f"returned a value the grader cannot send: {_exception_text(error)}"
+            return Raised(kind="crash", message=message), []
+        return Returned(value=node, changed=changes), encoder.blobs
 
     # ------------------------------------------------------------ objects and callbacks
 
-    def _target(self, target: Any) -> Any:
-        if type(target) is dict and type(target.get("handle")) is int:
-            return self._kept(target["handle"])
-        name = target.get("name") if type(target) is dict else None
-        if self._module is None or type(name) is not str:
-            raise _Refusal("protocol", "no submission is loaded")
-        if name not in self._module.__dict__:
-            raise _Refusal("missing", self._missing_message(name))
-        value = self._module.__dict__[name]
+    def _target(self, target: int | str) -> Any:
+        if isinstance(target, int):
+            return self._kept(target)
+        if self._module is None:
+            raise _Refusal("crash", "cannot run: no submission is loaded")
+        if target not in self._module.__dict__:
+            raise _Refusal("missing", self._missing_message(target))
+        value = self._module.__dict__[target]
         if not callable(value):
-            raise _Refusal("not_callable", f"{name} is a {type(value).__name__}, not a function")
+            raise _Refusal("missing", f"{target} is a {type(value).__name__}, not a function")
         return value
 
     def _missing_message(self, name: str) -> str:
@@ -314,7 +336,7 @@ class Worker:
                 frame, self._handle_node, lambda callback: self._callback_stub(callback, frame)
             ).decode(node)
         except ProtocolError as error:
-            raise _Refusal("protocol", str(error)) from None
+            raise _Refusal("crash", f"cannot run: {error}") from None
 
     def _handle_node(self, node: dict[str, Any]) -> Any:
         return self._kept(node["id"])
@@ -322,7 +344,7 @@ class Worker:
     def _kept(self, handle: int) -> Any:
         """The object kept under ``handle``; a deferred operation's failure is raised again."""
         if handle not in self._objects:
-            raise _Refusal("stale_handle", "that object no longer exists in this worker")
+            raise _Refusal("crash", "cannot run: that object no longer exists in this worker")
         value = self._objects[handle]
         if type(value) is _Failure:
             raise value.as_refusal()
@@ -373,46 +395,42 @@ class Worker:
         """Keep a formula's evaluation for the grader's replay, as data taken now (the student's
         code may change the arrays afterwards)."""
         encoder = self._evaluations_encoder
-        self._evaluations.append([callback_id, encoder.encode(argument), encoder.encode(value)])
+        evaluation = Evaluation(callback_id, encoder.encode(argument), encoder.encode(value))
+        self._evaluations.append(evaluation)
         if len(self._evaluations) >= EVALUATIONS_PER_FRAME:
             self._send_evaluations()
 
     def _call_grader(self, callback_id: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         encoder = Encoder(self._keep)
-        message = {
-            "op": "callback",
-            "id": callback_id,
-            "args": encoder.encode(list(args)),
-            "kwargs": encoder.encode(dict(kwargs)),
-        }
-        self._send(message, encoder.blobs)
+        request = Callback(
+            id=callback_id, args=encoder.encode(list(args)), kwargs=encoder.encode(dict(kwargs))
+        )
+        self._send(request, encoder.blobs)
         while True:
             frame = self._channel.receive()
-            if frame.op == "callback_return":
-                return self._decode(frame, frame.head["value"])
-            if frame.op == "callback_raise":
-                raise GraderCallbackError(str(frame.head.get("message", "")))
-            if frame.head.get("later") is True:
+            answer = frame.head
+            if isinstance(answer, CallbackReturned):
+                return self._decode(frame, answer.value)
+            if isinstance(answer, CallbackRaised):
+                raise GraderCallbackError(answer.message)
+            if isinstance(answer, Call | Operators) and answer.later:
                 self._backlog.append(frame)  # sent ahead, before the grader saw this callback
             else:
                 self._handle(frame)  # a nested request from the grader
 
     # ------------------------------------------------------------ messages
 
-    def _raised(self, error: BaseException) -> dict[str, Any]:
-        reply = {
-            "op": "raise",
-            "kind": "exception",
-            "type": type(error).__name__,
-            "message": _exception_text(error),
-            "where": self._where(error).removeprefix(" "),
-        }
-        if isinstance(error, NotImplementedError):
-            reply["kind"] = "not_implemented"
-            reply.update(self._unfinished_function(error))
-        return reply
+    def _raised(self, error: BaseException) -> Raised:
+        unfinished = isinstance(error, NotImplementedError)
+        return Raised(
+            kind="unfinished" if unfinished else "raised",
+            type=_short(type(error).__name__),
+            message=_exception_text(error),
+            where=self._where(error),
+            unfinished=self._unfinished_function(error) if unfinished else None,
+        )
 
-    def _unfinished_function(self, error: BaseException) -> dict[str, Any]:
+    def _unfinished_function(self, error: BaseException) -> Unfinished | None:
         """The submission's function (or method) that raised NotImplementedError: its name, line
         and docstring summary."""
         code, line = None, 0
@@ -422,7 +440,7 @@ class Worker:
                 code, line = trace.tb_frame.f_code, trace.tb_lineno
             trace = trace.tb_next
         if code is None:
-            return {}
+            return None
         # Value.__mul__ on Python 3.11+, where code objects know their qualified name.
         name = getattr(code, "co_qualname", code.co_name)
         function: Any = self._module
@@ -430,30 +448,33 @@ class Worker:
             function = getattr(function, part, None) if part != "<locals>" else None
         doc = getattr(function, "__doc__", None)
         summary = doc.strip().splitlines()[0] if isinstance(doc, str) and doc.strip() else ""
-        return {"function": _short(name), "line": line, "summary": _short(summary)}
+        return Unfinished(_short(name), line, _short(summary))
 
-    def _where(self, error: BaseException | None = None) -> str:
-        """' (line 12: `code`)' for the deepest frame of the submission in a traceback."""
-        if error is None or error.__traceback__ is None:
-            return ""
+    def _where(self, error: BaseException) -> Location | None:
+        """The deepest frame of the submission in the error's traceback, if any."""
+        if error.__traceback__ is None:
+            return None
         frames = [
             frame
             for frame in traceback.extract_tb(error.__traceback__)
             if frame.filename == self._filename
         ]
-        if not frames:
-            return ""
+        if not frames or frames[-1].lineno is None:
+            return None
         frame = frames[-1]
-        code = f": `{frame.line.strip()}`" if frame.line else ""
-        return f" (line {frame.lineno}{code})"
+        return Location(frame.lineno, _short((frame.line or "").strip()))
 
 
 class _Refusal(Exception):
-    """A request the worker answers with a ``raise`` reply without calling student code."""
+    """A request the worker answers with a Raised reply without calling student code.
 
-    def __init__(self, kind: str, message: str) -> None:
+    message: for "crash", it completes the request's label ("... cannot run: no submission is
+    loaded"); for "missing", it is the whole sentence.
+    """
+
+    def __init__(self, kind: FailureKind, message: str) -> None:
         super().__init__(message)
-        self.reply = {"op": "raise", "kind": kind, "message": message}
+        self.reply = Raised(kind=kind, message=message)
 
 
 class _Failure:
@@ -461,11 +482,11 @@ class _Failure:
 
     __slots__ = ("reply",)
 
-    def __init__(self, reply: dict[str, Any]) -> None:
+    def __init__(self, reply: Raised) -> None:
         self.reply = reply
 
     def as_refusal(self) -> _Refusal:
-        refusal = _Refusal("exception", "")
+        refusal = _Refusal(self.reply.kind, self.reply.message)
         refusal.reply = self.reply
         return refusal
 
@@ -590,12 +611,10 @@ def _type_name(value: Any) -> str:
     return name if isinstance(name, str) else "object"
 
 
-def _describe_syntax_error(error: SyntaxError) -> str:
-    where = f" (line {error.lineno}" if error.lineno else ""
-    if where and error.text:
-        where += f": `{error.text.strip()}`"
-    where += ")" if where else ""
-    return _short(f"{type(error).__name__}: {error.msg}{where}")
+def _syntax_error_location(error: SyntaxError) -> Location | None:
+    if not error.lineno:
+        return None
+    return Location(error.lineno, _short((error.text or "").strip()))
 
 
 def serve(read_fd: int, write_fd: int, settings: WorkerSettings) -> NoReturn:
@@ -610,5 +629,5 @@ def serve(read_fd: int, write_fd: int, settings: WorkerSettings) -> NoReturn:
     from grader.sandbox.layers import apply_worker_layers
 
     applied = apply_worker_layers(settings)
-    channel.send({"op": "ready", "applied": applied})
+    channel.send(Ready(applied=applied))
     Worker(channel).serve()

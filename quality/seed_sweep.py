@@ -21,8 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from grader.course import load_course  # noqa: E402
-from grader.proxy import StudentModule, StudentSession  # noqa: E402
 from grader.runner import check_rng, load_checks, run_check  # noqa: E402
+from grader.student_code.objects import StudentModule  # noqa: E402
+from grader.student_code.session import StudentSession  # noqa: E402
 from grader.submission import Source, read_source  # noqa: E402
 
 

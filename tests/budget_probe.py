@@ -32,8 +32,18 @@ import time
 
 import numpy as np
 
-from grader.framing import pack
+import struct
+
+import msgspec
+
 from grader.protocol import array_to_npy
+
+
+def pack(head, blobs=()):
+    """A frame of the grader's format, written by hand: a hostile worker owes it nothing."""
+    data = msgspec.json.encode({**head, "blobs": [len(blob) for blob in blobs]})
+    body = data + b"".join(blobs)
+    return struct.pack("!II", len(body), len(data)) + body
 
 
 def _pipe_to_grader():

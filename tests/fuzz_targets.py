@@ -41,7 +41,8 @@ def parse_frames(data: bytes, max_message_bytes: int = 8192) -> None:
     try:
         buffer.feed(data)
         while (frame := buffer.next_frame()) is not None:
-            Decoder(frame, refuse("handle"), refuse("callback")).decode(frame.head.get("value"))
+            value = getattr(frame.head, "value", None)
+            Decoder(frame, refuse("handle"), refuse("callback")).decode(value)
     except ProtocolError:
         pass
 

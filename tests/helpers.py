@@ -13,9 +13,9 @@ import yaml
 
 from grader.course import Course
 from grader.limits import Limits
-from grader.proxy import StudentSession
 from grader.results import ExerciseResult
 from grader.runner import grade
+from grader.student_code.session import StudentSession
 from grader.submission import Source
 
 REPO = Path(__file__).resolve().parents[1]

@@ -38,7 +38,8 @@ PROBE = textwrap.dedent(
     """
     import json, os, sys, time
     from grader.limits import Limits
-    from grader.proxy import StudentModule, StudentSession
+    from grader.student_code.objects import StudentModule
+    from grader.student_code.session import StudentSession
     from grader.sandbox.launcher import Launcher
     from grader.sandbox.layers import available_child_layers
     from grader.submission import Source

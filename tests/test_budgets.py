@@ -22,7 +22,9 @@ import pytest
 
 from grader.checks import Recorder, formula
 from grader.framing import DEFAULT_LIMITS, MB
-from grader.proxy import CallTimedOut, StudentModule, StudentSession, WorkerCrashed
+from grader.student_code.errors import CallTimedOut, WorkerCrashed
+from grader.student_code.objects import StudentModule
+from grader.student_code.session import StudentSession
 from tests.budget_probe import ATTACKS, PRELUDE
 from tests.helpers import REPO, session_of
 

@@ -170,7 +170,8 @@ def test_exit_statuses_are_described() -> None:
 def test_text_that_is_not_valid_unicode_is_shown_not_fatal() -> None:
     """A lone surrogate in an exception's message or a returned string is shown escaped; the
     worker does not crash on it."""
-    from grader.proxy import StudentModule, StudentRaised
+    from grader.student_code.errors import StudentRaised
+    from grader.student_code.objects import StudentModule
     from tests.helpers import session_of
 
     code = (

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from grader.checks import Recorder, formula
-from grader.proxy import StudentModule, StudentSession, WorkerCrashed
+from grader.student_code.errors import WorkerCrashed
+from grader.student_code.objects import StudentModule
+from grader.student_code.session import StudentSession
 from tests.helpers import session_of
 
 CODE = """
@@ -103,14 +105,14 @@ def test_a_formula_gives_what_the_grader_computes(session: StudentSession) -> No
 def test_a_log_longer_than_a_worker_sends_is_refused(session: StudentSession) -> None:
     """The grader replays every logged evaluation: a frame may hold only as many as the worker
     puts in one, so a hostile worker cannot make one frame cost the grader seconds."""
-    from grader.framing import pack, parse_body
-    from grader.protocol import EVALUATIONS_PER_FRAME
-    from grader.sandbox.pipes import WorkerBrokeProtocol
+    from grader.framing import ProtocolError, pack, parse_body
+    from grader.wire import EVALUATIONS_PER_FRAME, Evaluated, Evaluation
 
     session._callbacks[1] = formula("2 * x", "f")
-    data = pack({"op": "evaluated", "calls": [[1, 1.0, 2.0]] * (EVALUATIONS_PER_FRAME + 1)})
-    frame = parse_body(data[8:], int.from_bytes(data[4:8], "big"))
-    with pytest.raises(WorkerBrokeProtocol, match="at most 256"):
-        session._replay(frame, session._generation, "f")
-    ok = pack({"op": "evaluated", "calls": [[1, 1.0, 2.0]] * EVALUATIONS_PER_FRAME})
-    session._replay(parse_body(ok[8:], int.from_bytes(ok[4:8], "big")), session._generation, "f")
+    data = pack(Evaluated(calls=[Evaluation(1, 1.0, 2.0)] * (EVALUATIONS_PER_FRAME + 1)))
+    with pytest.raises(ProtocolError, match="length <= 256"):
+        parse_body(data[8:], int.from_bytes(data[4:8], "big"))
+    ok = pack(Evaluated(calls=[Evaluation(1, 1.0, 2.0)] * EVALUATIONS_PER_FRAME))
+    frame = parse_body(ok[8:], int.from_bytes(ok[4:8], "big"))
+    assert isinstance(frame.head, Evaluated)
+    session._replay(frame, frame.head, session._generation, "f")

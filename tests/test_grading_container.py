@@ -26,11 +26,12 @@ import pytest
 
 from grader.course import load_course
 from grader.limits import Limits
-from grader.proxy import StudentModule, StudentSession
 from grader.runner import grade
 from grader.sandbox import cgroups
 from grader.sandbox.launcher import Launcher
 from grader.sandbox.layers import available_child_layers, requested_layers
+from grader.student_code.objects import StudentModule
+from grader.student_code.session import StudentSession
 from grader.submission import Source
 from tests.helpers import REPO, write_course
 

@@ -15,12 +15,13 @@ import pytest
 from grader.cli import main
 from grader.course import Course
 from grader.limits import Limits
-from grader.proxy import StudentModule, StudentSession
 from grader.runner import grade
 from grader.sandbox import cgroups, landlock, namespaces
 from grader.sandbox.launcher import Launcher
 from grader.sandbox.layers import active_layer_names, available_child_layers, layer_reports
 from grader.sandbox.process import WorkerProcess, remove_stale_folders
+from grader.student_code.objects import StudentModule
+from grader.student_code.session import StudentSession
 from grader.submission import Source
 from tests.helpers import REPO
 

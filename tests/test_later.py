@@ -10,7 +10,8 @@ import pytest
 
 from grader import finite_diff
 from grader.later import Later, settle, then
-from grader.proxy import CallTimedOut, StudentModule, StudentRaised
+from grader.student_code.errors import CallTimedOut, StudentRaised
+from grader.student_code.objects import StudentModule
 from tests.helpers import session_of
 
 CODE = """

@@ -11,13 +11,8 @@ import pytest
 
 from grader.checks import CheckRecord, recording, warn_if_inputs_changed
 from grader.course import Course
-from grader.proxy import (
-    CallTimedOut,
-    StudentError,
-    StudentModule,
-    StudentRaised,
-    changed_arguments,
-)
+from grader.student_code.errors import CallTimedOut, StudentError, StudentRaised
+from grader.student_code.objects import StudentModule, changed_arguments
 from tests.helpers import failed, grade_text, session_of, solution_text, with_function
 
 CODE = """
@@ -155,7 +150,7 @@ def chain_rule(f_prime, g, g_prime, x):
 
 
 class TestOperatorsSentWithoutWaiting:
-    """Arithmetic on handles is sent without waiting for each answer (grader.proxy)."""
+    """Arithmetic on handles is sent without waiting for each answer (grader.student_code)."""
 
     def test_a_long_chain_gives_the_right_value(self, student: StudentModule) -> None:
         start = time.monotonic()

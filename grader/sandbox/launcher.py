@@ -3,7 +3,7 @@
 One `Launcher` per grader process (`default_launcher`) replaces what used to be module state: the
 spare workers started ahead of the gradings that take them, and the fork server a batch grading
 process forks its workers from. A test or a tool may make its own and pass its `take` to
-grader.proxy.StudentSession as ``start_worker``.
+grader.student_code.session.StudentSession as ``start_worker``.
 """
 
 from __future__ import annotations
@@ -84,5 +84,5 @@ def default_launcher() -> Launcher:
 
 
 def take_worker(limits: Limits) -> WorkerProcess:
-    """A worker from this process's launcher: grader.proxy.StudentSession's default."""
+    """A worker from this process's launcher: the default of grader.student_code's sessions."""
     return default_launcher().take(limits)

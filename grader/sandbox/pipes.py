@@ -1,9 +1,9 @@
 """The grader's end of a worker's three pipes: frames written and read under deadlines and byte
 budgets, and what the worker prints, kept under its cap.
 
-This module knows bytes and deadlines; what the bytes mean is grader.protocol's and grader.proxy's;
-how the worker at the far end is started and stopped is grader.sandbox.process's (a process) or
-grader.kernel_worker's (a thread of otter-grader's kernel).
+This module knows bytes and deadlines; what the bytes mean is grader.wire's, grader.protocol's and
+grader.student_code's; how the worker at the far end is started and stopped is
+grader.sandbox.process's (a process) or grader.kernel_worker's (a thread of otter-grader's kernel).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from grader.framing import (
     WireLimits,
 )
 from grader.limits import Limits
+from grader.wire import Ready
 
 STARTUP_SECONDS = 30.0  # to import numpy and say "ready": the grader's cost, not the student's
 # A pipe holds 64 KB: a larger read gets no more, and os.read allocates its whole size first
@@ -97,13 +98,14 @@ class WorkerPipes:
                 os.close(fd)
         for fd in (self._request_write, self._reply_read, self._output_read):
             os.set_blocking(fd, False)
-        # Requests sent ahead of their answers (grader.proxy's call_later) stay within half the
+        # Requests sent ahead of their answers (grader.student_code.pipelining) stay within half the
         # pipe, so writing one never waits for the worker to read.
         try:
             self.request_window = fcntl.fcntl(self._request_write, fcntl.F_GETPIPE_SZ) // 2
         except (OSError, AttributeError):
             self.request_window = 4096 // 2
-        # The budgets on what the worker sends (per message, per worker, per call: grader.proxy).
+        # The budgets on what the worker sends (per message, per worker, per call: see
+        # grader.student_code.session).
         self.wire_limits = wire_limits or DEFAULT_LIMITS
         self._frames = FrameBuffer(self.wire_limits)
         self._selector = selectors.DefaultSelector()
@@ -152,14 +154,10 @@ class WorkerPipes:
         """Wait for the worker's "ready" (numpy imported); once per process."""
         if not self._ready:
             frame = self.receive(time.monotonic() + STARTUP_SECONDS)
-            if frame.op != "ready":
-                raise WorkerBrokeProtocol(f"expected 'ready', got {frame.op[:40]!r}")
+            if not isinstance(frame.head, Ready):
+                raise WorkerBrokeProtocol(f"expected 'ready', got {frame.op!r}")
             # Said before any student code ran, so it can be believed.
-            applied = frame.head.get("applied")
-            if isinstance(applied, dict):
-                self.applied = {
-                    str(name): value is True for name, value in applied.items() if len(name) < 64
-                }
+            self.applied = {name: on for name, on in frame.head.applied.items() if len(name) < 64}
             self._ready = True
 
     @property

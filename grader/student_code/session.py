@@ -1,14 +1,9 @@
-"""The grader's view of a submission running in a worker: calls that read like ordinary Python.
+"""One submission loaded in a worker, as the grader talks to it: the grader's end of the RPC.
 
-``student.numerical_derivative(f, 2.0)`` sends a call to the worker and returns the decoded reply.
-A grader function among the arguments (``f``) stays here: the worker asks for it to be evaluated.
-A reply that is not plain data arrives as a Handle, which can be called, passed back, or have its
-attributes read (``h = student.compose(pairs); value, slope = h(0.5)``). Arrays the student's code
-changed in place are reported as data (``changed_arguments``), never written into the grader's.
-
-Whatever goes wrong in the student's code becomes a StudentError with a message for the student.
-After a timeout, a crash or a protocol error the worker is killed; the next call starts a fresh one
-and loads the submission again, so one bad call costs one check, not the whole grading.
+Whatever goes wrong in the student's code becomes a StudentError (grader.student_code.errors)
+with a message for the student (grader.student_code.feedback). After a timeout, a crash or a
+protocol error the worker is killed; the next call starts a fresh one and loads the submission
+again, so one bad call costs one check, not the whole grading.
 
 What a worker sends is held to budgets (grader.framing.WireLimits): per message and per worker
 by grader.sandbox.pipes, per call here (a CallBudget for each call: the bytes of every frame
@@ -19,115 +14,57 @@ killed like one that broke the protocol, and the call fails with one line saying
 from __future__ import annotations
 
 import itertools
-import math
 import time
 import weakref
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import numpy as np
 
-from grader import numpy_changes
 from grader.formula import Formula, same_answer
 from grader.framing import DEFAULT_LIMITS, Frame, OverBudget, ProtocolError, pack
 from grader.later import Later
 from grader.limits import Limits
-from grader.protocol import EVALUATIONS_PER_FRAME, CallBudget, Decoder, Encoder
+from grader.protocol import CallBudget, Decoder, Encoder
 from grader.sandbox.launcher import take_worker
 from grader.sandbox.pipes import (
     WorkerBrokeProtocol,
     WorkerError,
-    WorkerExited,
     WorkerOverBudget,
     WorkerPipes,
     WorkerTimedOut,
 )
+from grader.student_code import feedback
+from grader.student_code.errors import (
+    CallTimedOut,
+    LoadFailed,
+    StudentError,
+    WorkerCrashed,
+)
+from grader.student_code.objects import ArgumentChange, Handle
+from grader.student_code.pipelining import DeferredOperations, PendingCall, PendingCalls
 from grader.submission import Source
-
-
-@dataclass(frozen=True)
-class ArgumentChange:
-    """An argument array the student's code changed in place during a call.
-
-    name: as the student's code names it (x, params['W1']); before: the grader's array, as it was
-    passed and still is; after: the worker's array after the call, as data.
-    """
-
-    name: str
-    before: np.ndarray
-    after: np.ndarray
-
-
-# Deferred operations written in one frame at most; a longer chain goes in several.
-OPERATIONS_PER_FRAME = 1000
-
-
-@dataclass
-class _PendingCall:
-    """A call sent by `StudentSession.call_later`: what the grader needs once it is answered."""
-
-    label: str
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-    generation: int
-    size: int  # bytes of its request
-    answered: bool = False
-    value: Any = None
-    error: StudentError | None = None
+from grader.wire import (
+    Call,
+    Callback,
+    CallbackRaised,
+    CallbackReturned,
+    Evaluated,
+    GetAttribute,
+    Load,
+    Loaded,
+    Message,
+    Raised,
+    Returned,
+)
 
 
 def _raise(error: Exception) -> NoReturn:
     raise error
 
 
-class StudentError(Exception):
-    """The student's code did not produce a value; the message is for the student."""
-
-    status = "error"
-
-
-class LoadFailed(StudentError):
-    """The submission could not be loaded at all."""
-
-
-class NotImplementedYet(StudentError):
-    """The function still raises NotImplementedError."""
-
-
-class StudentRaised(StudentError):
-    """The function raised an exception."""
-
-
-class MissingFunction(StudentError):
-    """No function of that name in the submission."""
-
-
-class WrongSignature(StudentError):
-    """The function's parameters do not accept the documented call."""
-
-
-class CallTimedOut(StudentError):
-    """The call did not return before its deadline."""
-
-
-class WorkerCrashed(StudentError):
-    """The worker process exited, was killed, or sent bytes the grader cannot accept."""
-
-
-_KIND_ERRORS: dict[str, type[StudentError]] = {
-    "exception": StudentRaised,
-    "not_implemented": NotImplementedYet,
-    "missing": MissingFunction,
-    "not_callable": MissingFunction,
-    "signature": WrongSignature,
-    "bad_return": WorkerCrashed,
-}
-
-
 class StudentSession:
-    """One submission loaded in a worker, restarted on demand; the grader's end of the RPC.
+    """One submission loaded in a worker, restarted on demand.
 
     ``deadline`` (time.monotonic seconds) ends the whole grading; each call also gets at most
     ``limits.call_seconds``. ``start_worker`` starts each worker: a sandboxed process by default
@@ -152,25 +89,22 @@ class StudentSession:
         self._generation = 0
         self._callbacks: dict[int, Callable[..., Any]] = {}
         self._callback_ids = itertools.count(1)
-        self._deferred_ids = itertools.count(-1, -1)  # ids of deferred operations' results
-        self._deferred = 0  # deferred operations sent since the last answered request
-        # Deferred operations not yet written: one frame for many, sent with the next request.
-        self._operations: list[list[Any]] = []
-        self._operations_encoder = self._encoder()
+        self._operations = DeferredOperations(self._encoder, self._current_handle_id)
+        self._pending = PendingCalls()
         self._output: list[str] = []
-        # Calls sent with `call_later` whose answers are not read yet, oldest first, and the
-        # bytes they took on the request pipe.
-        self._pending: deque[_PendingCall] = deque()
-        self._pending_bytes = 0
         self._callback_depth = 0  # > 0 while a grader function runs for the student's code
         # What the call being answered has used of the per-call budgets; a call made from a
         # grader function the worker waits on counts against the call that waits.
         self._budget: CallBudget | None = None
         self._loaded = False
         self.last_changes: list[ArgumentChange] = []  # what the latest call changed in place
-        # What each worker said, before any student code ran, it had done to itself.
-        # What each worker of this session applied to itself (grader.sandbox.layers).
+        # What each worker of this session said, before any student code ran, it had applied to
+        # itself (grader.sandbox.layers).
         self.workers_applied: list[dict[str, bool]] = []
+
+    @property
+    def filename(self) -> str:
+        return self.source.filename
 
     # ------------------------------------------------------------ lifecycle
 
@@ -202,14 +136,15 @@ class StudentSession:
 
     def _retire_worker(self, failure: StudentError | None = None) -> None:
         """Kill the worker; calls sent to it and not yet answered fail with ``failure``."""
-        self._operations = []
-        self._operations_encoder = self._encoder()
-        while self._pending:
-            pending = self._pending.popleft()
-            pending.error = failure or WorkerCrashed(
-                f"{pending.label}: your code's process was stopped before it answered"
+        self._operations.drop()
+        self._pending.fail_all(
+            lambda call: (
+                failure
+                or WorkerCrashed(
+                    f"{call.label}: your code's process was stopped before it answered"
+                )
             )
-        self._pending_bytes = 0
+        )
         if self._worker is None:
             return
         self._worker.kill()
@@ -232,21 +167,19 @@ class StudentSession:
             worker.wait_ready()
             self.workers_applied.append(worker.applied)
             deadline = self._call_deadline()
-            worker.send(
-                pack({"op": "load", "source": self.source.text, "filename": self.source.filename}),
-                deadline,
-            )
+            worker.send(pack(Load(source=self.source.text, filename=self.filename)), deadline)
             reply = worker.receive(deadline)
         except WorkerError as error:
             self._retire_worker()
-            self.load_error = self._describe_worker_error(error, "while loading your file")
+            self.load_error = self._worker_problem(error, "while loading your file")
             raise LoadFailed(self.load_error) from None
-        if reply.op != "loaded" or reply.head.get("ok") is not True:
+        if not isinstance(reply.head, Loaded) or not reply.head.ok:
             self._retire_worker()
-            self.load_error = self._locate(str(reply.head.get("message", "it could not be loaded")))
-            removed = numpy_changes.explain(self.load_error)
-            if removed:
-                self.load_error += f". {removed}"
+            self.load_error = (
+                feedback.load_failure(reply.head, self.source)
+                if isinstance(reply.head, Loaded)
+                else f"your code's process sent an unexpected {reply.op} while loading"
+            )
             raise LoadFailed(self.load_error)
         self._loaded = True
         return worker
@@ -267,10 +200,17 @@ class StudentSession:
 
         ``label`` names the call in messages, e.g. "numerical_derivative".
         """
-        return self._request({"op": "call"}, target, args, kwargs, label)
+        return self._request(
+            lambda: pack(*self._call_message(target, args, kwargs)), args, kwargs, label
+        )
 
     def get_attribute(self, handle: Handle, name: str, label: str) -> Any:
-        return self._request({"op": "getattr", "name": name}, handle, None, None, label)
+        return self._request(
+            lambda: pack(GetAttribute(target=self._current_handle_id(handle), name=name)),
+            None,
+            None,
+            label,
+        )
 
     def apply_operator(self, name: str, operands: tuple[Any, ...], symbol: str) -> Handle:
         """operator.<name>(*operands) in the worker: arithmetic on handles (a + b, a ** 2).
@@ -285,11 +225,8 @@ class StudentSession:
         label = f"the operator {symbol}"
         worker = self._connected()
         generation = self._generation
-        result_id = next(self._deferred_ids)
-        operands_node = [self._operand_node(operand) for operand in operands]
-        self._operations.append([name, result_id, label, operands_node])
-        self._deferred += 1
-        if len(self._operations) >= OPERATIONS_PER_FRAME:
+        result_id = self._operations.add(name, operands, label)
+        if self._operations.full:
             try:
                 self._queue_operations(worker)
             except WorkerError as error:
@@ -297,29 +234,12 @@ class StudentSession:
                 raise self._worker_failure(error, label) from None
         return Handle(self, generation, result_id, f"the result of {symbol}")
 
-    def _operand_node(self, operand: Any) -> Any:
-        """An operand's node: handles and numbers directly (a chain has thousands), the rest
-        through the encoder."""
-        kind = type(operand)
-        if kind is Handle:
-            return {"t": "handle", "id": self._current_handle_id(operand)}
-        if (kind is float and math.isfinite(operand)) or kind is int:
-            return operand
-        return self._operations_encoder.encode(operand)
-
     def _queue_operations(self, worker: WorkerPipes) -> None:
         """Put the deferred operations not yet written into one frame, ahead of what comes next."""
-        if not self._operations:
-            return
-        message: dict[str, Any] = {"op": "operators", "operations": self._operations}
-        if self._pending and not self._callback_depth:
-            # Sent ahead, after calls not yet answered: the worker runs them after those calls,
-            # not inside one of them that waits on a callback.
-            message["later"] = True
-        frame = pack(message, self._operations_encoder.blobs)
-        self._operations = []
-        self._operations_encoder = self._encoder()
-        worker.queue(frame, self._call_deadline())
+        # Sent after calls not yet answered, they are marked to run after those calls.
+        frame = self._operations.take_frame(later=bool(self._pending) and not self._callback_depth)
+        if frame is not None:
+            worker.queue(frame, self._call_deadline())
 
     def _send(self, worker: WorkerPipes, data: bytes, deadline: float) -> None:
         """Write one frame, after the deferred operations it may use."""
@@ -345,22 +265,23 @@ class StudentSession:
             return Later(lambda: value)
         worker = self._connected()
         generation = self._generation
-        data = self._request_bytes({"op": "call", "later": True}, target, args, kwargs)
-        while self._pending and self._pending_bytes + len(data) > worker.request_window:
+        message, blobs = self._call_message(target, args, kwargs)
+        message.later = True
+        data = pack(message, blobs)
+        while self._pending and self._pending.bytes + len(data) > worker.request_window:
             self._settle_oldest()
             if self._worker is not worker:  # it failed: this call goes to a fresh one
                 return self.call_later(target, args, kwargs, label)
-        pending = _PendingCall(label, args, kwargs, generation, len(data))
+        pending = PendingCall(label, args, kwargs, generation, len(data))
         try:
             self._send(worker, data, self._call_deadline())
         except WorkerError as error:
             self._retire_worker()
             raise self._worker_failure(error, label) from None
-        self._pending.append(pending)
-        self._pending_bytes += len(data)
+        self._pending.add(pending)
         return Later(lambda: self._result(pending))
 
-    def _result(self, pending: _PendingCall) -> Any:
+    def _result(self, pending: PendingCall) -> Any:
         while pending.error is None and not pending.answered:
             self._settle_oldest()
         if pending.error is not None:
@@ -369,8 +290,7 @@ class StudentSession:
 
     def _settle_oldest(self) -> None:
         """Read the answer to the oldest call sent with `call_later`."""
-        pending = self._pending.popleft()
-        self._pending_bytes -= pending.size
+        pending = self._pending.take_oldest()
         worker = self._worker
         assert worker is not None and pending.generation == self._generation
         try:
@@ -383,42 +303,32 @@ class StudentSession:
             pending.error = error
             self._retire_worker(error)
             return
-        self._deferred = 0
+        self._operations.unconfirmed = 0
         self.last_changes = []
         pending.answered = True
         try:
-            pending.value = self._returned(reply, pending.generation, pending.label, "call")
+            pending.value = self._returned(reply, pending.generation, pending.label)
             self._record_changes(
                 reply, pending.generation, pending.label, pending.args, pending.kwargs
             )
         except StudentError as error:
             pending.error = error
 
-    def _request_bytes(
-        self,
-        message: dict[str, Any],
-        target: str | Handle | None,
-        args: tuple[Any, ...] | None,
-        kwargs: dict[str, Any] | None,
-    ) -> bytes:
-        """The frame of a request: ``message`` with its target and encoded arguments."""
-        if isinstance(target, Handle):
-            message = {**message, "target": {"handle": self._current_handle_id(target)}}
-        elif target is not None:
-            message = {**message, "target": {"name": target}}
+    def _call_message(
+        self, target: str | Handle, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[Call, list[bytes]]:
+        """A Call of ``target`` with its arguments encoded, and the blobs they refer to."""
         encoder = self._encoder()
-        if args is not None and kwargs is not None:
-            message = {
-                **message,
-                "args": encoder.encode(list(args)),
-                "kwargs": encoder.encode(dict(kwargs)),
-            }
-        return pack(message, encoder.blobs)
+        message = Call(
+            target=self._current_handle_id(target) if isinstance(target, Handle) else target,
+            args=encoder.encode(list(args)),
+            kwargs=encoder.encode(dict(kwargs)),
+        )
+        return message, encoder.blobs
 
     def _request(
         self,
-        message: dict[str, Any],
-        target: str | Handle | None,
+        request: Callable[[], bytes],
         args: tuple[Any, ...] | None,
         kwargs: dict[str, Any] | None,
         label: str,
@@ -429,26 +339,27 @@ class StudentSession:
         self.last_changes = []
         worker = self._connected()
         generation = self._generation
-        data = self._request_bytes(message, target, args, kwargs)
+        data = request()  # after the worker is known: the handles it refers to must be its own
         try:
             self._send(worker, data, self._call_deadline())
             reply = self._await_reply(worker, generation, label)
         except WorkerError as error:
             self._retire_worker()
             raise self._worker_failure(error, label) from None
-        self._deferred = 0  # every operation sent before this request has run
-        value = self._returned(reply, generation, label, message["op"])
+        self._operations.unconfirmed = 0  # every operation sent before this request has run
+        # An attribute is named by its own label; what a call returns, after the call.
+        value = self._returned(reply, generation, label, args is None)
         if args is not None and kwargs is not None:
             self._record_changes(reply, generation, label, args, kwargs)
         return value
 
-    def _returned(self, reply: Frame, generation: int, label: str, op: str) -> Any:
+    def _returned(self, reply: Frame, generation: int, label: str, attribute: bool = False) -> Any:
         """The value a reply carries, or the StudentError it stands for, raised."""
-        if reply.op == "raise":
-            raise self._student_failure(reply.head, label)
-        # An attribute is named by its own label; what a call returns, after the call.
-        returned_by = None if op == "getattr" else label
-        return self._decode(reply, reply.head.get("value"), generation, label, returned_by)
+        head = reply.head
+        if isinstance(head, Raised):
+            raise feedback.failure(head, label, self.source, self.limits)
+        assert isinstance(head, Returned)  # _await_reply returns no other
+        return self._decode(reply, head.value, generation, label, None if attribute else label)
 
     def _await_reply(self, worker: WorkerPipes, generation: int, label: str) -> Frame:
         """Read until the reply to our request, answering the worker's callbacks meanwhile,
@@ -463,40 +374,32 @@ class StudentSession:
                 budget.take_frame(frame)
             except OverBudget as over:
                 raise WorkerOverBudget(over) from None
-            if frame.op in ("return", "raise"):
+            head = frame.head
+            if isinstance(head, Returned | Raised):
                 return frame
-            if frame.op == "evaluated":
-                self._replay(frame, generation, label)
-            elif frame.op == "callback":
-                self._answer_callback(worker, frame, generation, label, deadline)
+            if isinstance(head, Evaluated):
+                self._replay(frame, head, generation, label)
+            elif isinstance(head, Callback):
+                self._answer_callback(worker, frame, head, generation, label, deadline)
             else:
-                raise WorkerBrokeProtocol(f"unexpected message {frame.op[:40]!r}")
+                raise WorkerBrokeProtocol(f"unexpected message {frame.op!r}")
 
-    def _replay(self, frame: Frame, generation: int, label: str) -> None:
+    def _replay(self, frame: Frame, log: Evaluated, generation: int, label: str) -> None:
         """Evaluate here, in order, every formula the worker evaluated (grader.formula), through
         the grader's own function (a Recorder records), and compare the answers."""
-        calls = frame.head.get("calls")
-        if type(calls) is not list or not 0 < len(calls) <= EVALUATIONS_PER_FRAME:
-            # A worker logs one evaluation at least: an empty log would cost the grader for
-            # nothing, and it counts against no budget but the call's bytes.
-            raise WorkerBrokeProtocol(
-                "a log of evaluations that is empty or not a list of at most 256"
-            )
         budget = self._call_budget()
         try:
-            budget.take_evaluations(len(calls))
+            budget.take_evaluations(len(log.calls))
         except OverBudget as over:
             raise WorkerOverBudget(over) from None
-        for entry in calls:
-            if type(entry) is not list or len(entry) != 3 or type(entry[0]) is not int:
-                raise WorkerBrokeProtocol("a malformed evaluation")
-            function = self._callbacks.get(entry[0])
+        for entry in log.calls:
+            function = self._callbacks.get(entry.callback_id)
             if not isinstance(getattr(function, "mirrors", None), Formula):
                 raise WorkerBrokeProtocol("an evaluation of a function sent with no formula")
             argument = self._values(
-                frame, entry[1], generation, label, on_array=budget.take_evaluation_argument
+                frame, entry.argument, generation, label, on_array=budget.take_evaluation_argument
             )
-            answer = self._values(frame, entry[2], generation, label)
+            answer = self._values(frame, entry.answer, generation, label)
             name = getattr(function, "__name__", "f")
             try:
                 expected = function(argument)  # type: ignore[misc]
@@ -504,31 +407,34 @@ class StudentSession:
             except Exception:
                 agrees = False
             if not agrees:
-                failure = WorkerCrashed(
-                    f"{label}: your code got {_short(answer)} from the grader's function {name} "
-                    f"at {_short(argument)}, which it does not give; leave the functions you are "
-                    "given, and numpy, as they are"
-                )
+                failure = WorkerCrashed(feedback.replay_disagrees(label, name, argument, answer))
                 self._retire_worker(failure)
                 raise failure
 
     def _answer_callback(
-        self, worker: WorkerPipes, frame: Frame, generation: int, label: str, deadline: float
+        self,
+        worker: WorkerPipes,
+        frame: Frame,
+        request: Callback,
+        generation: int,
+        label: str,
+        deadline: float,
     ) -> None:
-        function = self._callbacks.get(frame.head.get("id"))  # type: ignore[arg-type]
+        function = self._callbacks.get(request.id)
         if function is None:
             raise WorkerBrokeProtocol("a callback the grader never sent")
-        args = self._values(frame, frame.head.get("args"), generation, label)
-        kwargs = self._values(frame, frame.head.get("kwargs"), generation, label)
+        args = self._values(frame, request.args, generation, label)
+        kwargs = self._values(frame, request.kwargs, generation, label)
         if type(args) is not list or type(kwargs) is not dict:
             raise WorkerBrokeProtocol("a callback's arguments are malformed")
         encoder = self._encoder()
+        reply: Message
         self._callback_depth += 1
         try:
             result = function(*args, **kwargs)
-            reply = {"op": "callback_return", "value": encoder.encode(result)}
+            reply = CallbackReturned(value=encoder.encode(result))
         except Exception as error:  # the student passed the grader's function something odd
-            reply = {"op": "callback_raise", "message": f"{type(error).__name__}: {error}"}
+            reply = CallbackRaised(message=f"{type(error).__name__}: {error}")
             encoder.blobs.clear()
         finally:
             self._callback_depth -= 1
@@ -601,9 +507,7 @@ class StudentSession:
             return self._values(frame, node, generation, label, returned_by)
         except WorkerOverBudget as error:
             self._retire_worker()
-            raise WorkerCrashed(
-                self._describe_worker_error(error, f"while running {label}")
-            ) from None
+            raise WorkerCrashed(self._worker_problem(error, f"while running {label}")) from None
         except WorkerBrokeProtocol as error:
             self._retire_worker()
             raise WorkerCrashed(str(error)) from None
@@ -625,7 +529,7 @@ class StudentSession:
         """
 
         def make_handle(handle: dict[str, Any]) -> Handle:
-            type_name = handle.get("type") if type(handle.get("type")) is str else "object"
+            type_name = handle["type"] if type(handle.get("type")) is str else "object"
             short = type_name.rsplit(".", 1)[-1][:60]  # make_counter.<locals>.Counter -> Counter
             name = f"the {short} that {returned_by} returned" if returned_by else label
             return Handle(self, generation, handle["id"], name)
@@ -661,104 +565,29 @@ class StudentSession:
         The grader's own arrays are never written from the worker's bytes: a check that computes
         its expected value from an argument after the call must not be fooled by a change to it.
         """
-        changes = reply.head.get("changed")
-        if type(changes) is not list:
+        head = reply.head
+        if not isinstance(head, Returned):
             return
         roots = {"args": args, "kwargs": kwargs}
-        for change in changes[:1000]:
-            if type(change) is not list or len(change) != 3 or type(change[0]) is not list:
-                raise WorkerCrashed(f"{label}: the worker reported a malformed change")
-            after = self._decode(reply, change[2], generation, label)
-            before = _follow(roots, change[0])
+        for change in head.changed[:1000]:
+            after = self._decode(reply, change.after, generation, label)
+            before = _follow(roots, change.path)
             if type(before) is np.ndarray and type(after) is np.ndarray:
-                self.last_changes.append(ArgumentChange(str(change[1])[:200], before, after))
+                self.last_changes.append(ArgumentChange(change.name[:200], before, after))
 
-    # ------------------------------------------------------------ messages
-
-    def _student_failure(self, head: dict[str, Any], label: str) -> StudentError:
-        if type(head.get("label")) is str:  # a deferred operation's failure: name that operation
-            label = head["label"][:100]
-        kind = head.get("kind")
-        message = str(head.get("message", ""))[:2000]
-        where = self._locate(str(head.get("where", ""))[:500])
-        error_type = _KIND_ERRORS.get(kind) if type(kind) is str else None
-        if error_type is NotImplementedYet:
-            return NotImplementedYet(self._not_implemented_message(head, label))
-        if error_type is StudentRaised:
-            memory = (
-                f"; your code may use at most {self.limits.memory_mb} MB"
-                if head.get("type") == "MemoryError"
-                else ""
-            )
-            removed = numpy_changes.explain(message)
-            return StudentRaised(
-                f"{label} raised {message}{' ' + where if where else ''}{memory}"
-                + (f". {removed}" if removed else "")
-            )
-        if error_type is MissingFunction or error_type is WrongSignature:
-            return error_type(message)
-        if error_type is WorkerCrashed:
-            return WorkerCrashed(f"{label} returned a value the grader cannot send: {message}")
-        return WorkerCrashed(f"{label}: {message}")
-
-    def _not_implemented_message(self, head: dict[str, Any], label: str) -> str:
-        function = str(head.get("function") or label)[:100]
-        line = head.get("line")
-        summary = str(head.get("summary") or "")[:300]
-        place = (
-            f" ({self.source.filename}, {self.source.place(line)})"
-            if type(line) is int
-            else f" in {self.source.filename}"
-        )
-        opening = (
-            f"{function} is not implemented yet"
-            if function == label
-            else f"{label} calls {function}, which is not implemented yet"
-        )
-        task = f" (its docstring: “{summary}”)" if summary else ""
-        return f"{opening}{task}. Replace `raise NotImplementedError`{place} with your code."
+    # ------------------------------------------------------------ failures
 
     def _worker_failure(self, error: WorkerError, label: str) -> StudentError:
         during = f"while running {label}"
-        if self._deferred:
-            during += f" (or one of the {self._deferred} operations on your objects before it)"
-            self._deferred = 0
-        return (CallTimedOut if isinstance(error, WorkerTimedOut) else WorkerCrashed)(
-            self._describe_worker_error(error, during)
-        )
+        if self._operations.unconfirmed:
+            count = self._operations.unconfirmed
+            during += f" (or one of the {count} operations on your objects before it)"
+            self._operations.unconfirmed = 0
+        kind = CallTimedOut if isinstance(error, WorkerTimedOut) else WorkerCrashed
+        return kind(self._worker_problem(error, during))
 
-    def _describe_worker_error(self, error: WorkerError, during: str) -> str:
-        if isinstance(error, WorkerOverBudget):
-            stopped = "the grader stopped it"
-            return f"your code's process {error.what} {during}; {stopped}. {error.advice}"
-        if isinstance(error, WorkerTimedOut):
-            if time.monotonic() >= self.deadline:
-                return (
-                    f"the grading ran out of its {self.limits.wall_seconds:g} s {during}; "
-                    "look for a loop that never ends"
-                )
-            return (
-                f"no answer within {self.limits.call_seconds:g} s {during}; "
-                "look for a loop that never ends or a very slow computation"
-            )
-        if isinstance(error, WorkerExited):
-            return f"your code stopped the process {during}: {error}"
-        return f"your code's process sent bytes the grader cannot read {during}: {error}"
-
-    def _locate(self, text: str) -> str:
-        """Rewrite '(line N' into '(cell C, line L' for notebooks."""
-        if not self.source.cell_of_line:
-            return text
-        head, sep, rest = text.partition("(line ")
-        number = rest.split(":")[0].split(")")[0]
-        if not sep or not number.isdigit():
-            return text
-        return f"{head}({self.source.place(int(number))}{rest[len(number) :]}"
-
-
-def _short(value: Any) -> str:
-    text = np.array2string(value, threshold=6) if isinstance(value, np.ndarray) else repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    def _worker_problem(self, error: WorkerError, during: str) -> str:
+        return feedback.worker_problem(error, during, self.limits, self.deadline)
 
 
 def _follow(roots: dict[str, Any], path: list[Any]) -> Any:
@@ -773,99 +602,3 @@ def _follow(roots: dict[str, Any], path: list[Any]) -> Any:
             return None
         value = value[step]
     return value
-
-
-class Handle:
-    """An object that stays in the worker: call it, read its attributes, or pass it back."""
-
-    def __init__(
-        self, session: StudentSession, generation: int, handle_id: int, label: str
-    ) -> None:
-        self._session = session
-        self._generation = generation
-        self._id = handle_id
-        self._label = label
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._session.call(self, args, kwargs, self._label)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return self._session.get_attribute(self, name, f"{name} of {self._label}")
-
-    def __repr__(self) -> str:
-        return f"<{self._label}>"
-
-    # Arithmetic runs in the worker, with Python's own rules (a + 2, 2 + a, a ** 2, -a).
-    def _apply(self, name: str, symbol: str, *operands: Any) -> Any:
-        return self._session.apply_operator(name, operands, symbol)
-
-    def __add__(self, other: Any) -> Any:
-        return self._apply("add", "+", self, other)
-
-    def __radd__(self, other: Any) -> Any:
-        return self._apply("add", "+", other, self)
-
-    def __sub__(self, other: Any) -> Any:
-        return self._apply("sub", "-", self, other)
-
-    def __rsub__(self, other: Any) -> Any:
-        return self._apply("sub", "-", other, self)
-
-    def __mul__(self, other: Any) -> Any:
-        return self._apply("mul", "*", self, other)
-
-    def __rmul__(self, other: Any) -> Any:
-        return self._apply("mul", "*", other, self)
-
-    def __truediv__(self, other: Any) -> Any:
-        return self._apply("truediv", "/", self, other)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return self._apply("truediv", "/", other, self)
-
-    def __pow__(self, other: Any) -> Any:
-        return self._apply("pow", "**", self, other)
-
-    def __neg__(self) -> Any:
-        return self._apply("neg", "-", self)
-
-
-class StudentFunction:
-    """A function of the submission, called in the worker."""
-
-    def __init__(self, session: StudentSession, name: str) -> None:
-        self._session = session
-        self.__name__ = name
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._session.call(self.__name__, args, kwargs, self.__name__)
-
-    def later(self, *args: Any, **kwargs: Any) -> Later:
-        """The call sent now, its answer read when needed (grader.later): many such calls cost
-        about one wait instead of one each."""
-        return self._session.call_later(self.__name__, args, kwargs, self.__name__)
-
-    def __repr__(self) -> str:
-        return f"<student function {self.__name__}>"
-
-
-class StudentModule:
-    """The submission as a module: ``student.relu_forward(x)`` calls it in the worker."""
-
-    def __init__(self, session: StudentSession) -> None:
-        self._session = session
-
-    def __getattr__(self, name: str) -> StudentFunction:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return StudentFunction(self._session, name)
-
-    def __repr__(self) -> str:
-        return f"<student submission {self._session.source.filename}>"
-
-
-def changed_arguments(student: StudentModule | Handle) -> list[ArgumentChange]:
-    """The argument arrays that the latest call made through ``student`` changed in place."""
-    return list(student._session.last_changes)
