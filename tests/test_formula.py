@@ -108,7 +108,7 @@ def test_a_log_longer_than_a_worker_sends_is_refused(session: StudentSession) ->
     from grader.framing import ProtocolError, pack, parse_body
     from grader.wire import EVALUATIONS_PER_FRAME, Evaluated, Evaluation
 
-    session._callbacks[1] = formula("2 * x", "f")
+    session._values.callbacks[1] = formula("2 * x", "f")
     data = pack(Evaluated(calls=[Evaluation(1, 1.0, 2.0)] * (EVALUATIONS_PER_FRAME + 1)))
     with pytest.raises(ProtocolError, match="length <= 256"):
         parse_body(data[8:], int.from_bytes(data[4:8], "big"))

@@ -208,7 +208,7 @@ def test_json_overflowing_number_is_refused() -> None:
 
 def test_json_integer_too_long_to_convert_quickly_is_refused() -> None:
     body = b'{"op":"return","value":' + b"7" * 100_000 + b',"blobs":[]}'
-    with pytest.raises(ProtocolError, match="(?i)value out of range"):
+    with pytest.raises(ProtocolError, match=r"(?i)value out of range"):
         parse_body(body, len(body))
 
 

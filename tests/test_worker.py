@@ -239,3 +239,16 @@ def test_the_worker_imports_nothing_of_the_grader_it_does_not_need() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert loaded == ["grader", "grader.framing", "grader.protocol", "grader.wire", "grader.worker"]
+
+
+def test_each_failure_a_worker_names_is_one_error_class_of_the_same_kind() -> None:
+    """The kinds are written once: the worker's names are the error classes' own."""
+    from typing import get_args
+
+    from grader.results import ERROR_KINDS
+    from grader.student_code.errors import FROM_FAILURE, STUDENT_ERRORS
+    from grader.wire import FailureKind
+
+    assert set(get_args(FailureKind)) == set(FROM_FAILURE)
+    assert all(error.kind == kind for kind, error in FROM_FAILURE.items())
+    assert ERROR_KINDS[: len(STUDENT_ERRORS)] == tuple(error.kind for error in STUDENT_ERRORS)

@@ -13,19 +13,15 @@ killed like one that broke the protocol, and the call fails with one line saying
 
 from __future__ import annotations
 
-import itertools
 import time
-import weakref
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-import numpy as np
-
 from grader.formula import Formula, same_answer
-from grader.framing import DEFAULT_LIMITS, Frame, OverBudget, ProtocolError, pack
+from grader.framing import DEFAULT_LIMITS, Frame, OverBudget, WireLimits, pack
 from grader.later import Later
 from grader.limits import Limits
-from grader.protocol import CallBudget, Decoder, Encoder
+from grader.protocol import CallBudget
 from grader.sandbox.launcher import take_worker
 from grader.sandbox.pipes import (
     WorkerBrokeProtocol,
@@ -43,6 +39,7 @@ from grader.student_code.errors import (
 )
 from grader.student_code.objects import ArgumentChange, Handle
 from grader.student_code.pipelining import DeferredOperations, PendingCall, PendingCalls
+from grader.student_code.values import Values
 from grader.submission import Source
 from grader.wire import (
     Call,
@@ -87,15 +84,11 @@ class StudentSession:
         self.restarts = 0
         self._worker: WorkerPipes | None = None
         self._generation = 0
-        self._callbacks: dict[int, Callable[..., Any]] = {}
-        self._callback_ids = itertools.count(1)
-        self._operations = DeferredOperations(self._encoder, self._current_handle_id)
+        self._values = Values(self, lambda: self._generation)
+        self._operations = DeferredOperations(self._values.encoder, self._values.handle_id)
         self._pending = PendingCalls()
         self._output: list[str] = []
         self._callback_depth = 0  # > 0 while a grader function runs for the student's code
-        # What the call being answered has used of the per-call budgets; a call made from a
-        # grader function the worker waits on counts against the call that waits.
-        self._budget: CallBudget | None = None
         self._loaded = False
         self.last_changes: list[ArgumentChange] = []  # what the latest call changed in place
         # What each worker of this session said, before any student code ran, it had applied to
@@ -184,6 +177,10 @@ class StudentSession:
         self._loaded = True
         return worker
 
+    def _limits(self) -> WireLimits:
+        """The budgets on what the running worker sends."""
+        return self._worker.wire_limits if self._worker is not None else DEFAULT_LIMITS
+
     def _call_deadline(self) -> float:
         return min(time.monotonic() + self.limits.call_seconds, self.deadline)
 
@@ -206,7 +203,7 @@ class StudentSession:
 
     def get_attribute(self, handle: Handle, name: str, label: str) -> Any:
         return self._request(
-            lambda: pack(GetAttribute(target=self._current_handle_id(handle), name=name)),
+            lambda: pack(GetAttribute(target=self._values.handle_id(handle), name=name)),
             None,
             None,
             label,
@@ -318,9 +315,9 @@ class StudentSession:
         self, target: str | Handle, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> tuple[Call, list[bytes]]:
         """A Call of ``target`` with its arguments encoded, and the blobs they refer to."""
-        encoder = self._encoder()
+        encoder = self._values.encoder()
         message = Call(
-            target=self._current_handle_id(target) if isinstance(target, Handle) else target,
+            target=self._values.handle_id(target) if isinstance(target, Handle) else target,
             args=encoder.encode(list(args)),
             kwargs=encoder.encode(dict(kwargs)),
         )
@@ -359,15 +356,23 @@ class StudentSession:
         if isinstance(head, Raised):
             raise feedback.failure(head, label, self.source, self.limits)
         assert isinstance(head, Returned)  # _await_reply returns no other
-        return self._decode(reply, head.value, generation, label, None if attribute else label)
+        returned_by = None if attribute else label
+        return self._decode(
+            lambda: self._values.decode(
+                reply, head.value, generation, label, self._limits(), returned_by
+            ),
+            label,
+        )
 
     def _await_reply(self, worker: WorkerPipes, generation: int, label: str) -> Frame:
         """Read until the reply to our request, answering the worker's callbacks meanwhile,
         every frame counted against the call's budget."""
         deadline = self._call_deadline()
-        if not self._callback_depth or self._budget is None:
-            self._budget = CallBudget(worker.wire_limits)
-        budget = self._budget
+        # A call made from a grader function the worker waits on counts against the call that
+        # waits.
+        if not self._callback_depth or self._values.budget is None:
+            self._values.budget = CallBudget(worker.wire_limits)
+        budget = self._values.budget
         while True:
             frame = worker.receive(deadline)
             try:
@@ -387,19 +392,24 @@ class StudentSession:
     def _replay(self, frame: Frame, log: Evaluated, generation: int, label: str) -> None:
         """Evaluate here, in order, every formula the worker evaluated (grader.formula), through
         the grader's own function (a Recorder records), and compare the answers."""
-        budget = self._call_budget()
+        budget = self._values.call_budget(self._limits())
         try:
             budget.take_evaluations(len(log.calls))
         except OverBudget as over:
             raise WorkerOverBudget(over) from None
         for entry in log.calls:
-            function = self._callbacks.get(entry.callback_id)
+            function = self._values.callbacks.get(entry.callback_id)
             if not isinstance(getattr(function, "mirrors", None), Formula):
                 raise WorkerBrokeProtocol("an evaluation of a function sent with no formula")
-            argument = self._values(
-                frame, entry.argument, generation, label, on_array=budget.take_evaluation_argument
+            argument = self._values.decode(
+                frame,
+                entry.argument,
+                generation,
+                label,
+                self._limits(),
+                on_array=budget.take_evaluation_argument,
             )
-            answer = self._values(frame, entry.answer, generation, label)
+            answer = self._values.decode(frame, entry.answer, generation, label, self._limits())
             name = getattr(function, "__name__", "f")
             try:
                 expected = function(argument)  # type: ignore[misc]
@@ -420,14 +430,14 @@ class StudentSession:
         label: str,
         deadline: float,
     ) -> None:
-        function = self._callbacks.get(request.id)
+        function = self._values.callbacks.get(request.id)
         if function is None:
             raise WorkerBrokeProtocol("a callback the grader never sent")
-        args = self._values(frame, request.args, generation, label)
-        kwargs = self._values(frame, request.kwargs, generation, label)
+        args = self._values.decode(frame, request.args, generation, label, self._limits())
+        kwargs = self._values.decode(frame, request.kwargs, generation, label, self._limits())
         if type(args) is not list or type(kwargs) is not dict:
             raise WorkerBrokeProtocol("a callback's arguments are malformed")
-        encoder = self._encoder()
+        encoder = self._values.encoder()
         reply: Message
         self._callback_depth += 1
         try:
@@ -440,117 +450,17 @@ class StudentSession:
             self._callback_depth -= 1
         self._send(worker, pack(reply, encoder.blobs), deadline)
 
-    # ------------------------------------------------------------ values
-
-    def _encoder(self) -> Encoder:
-        """An encoder for values the grader sends, grader functions and handles included.
-
-        It refers to itself weakly: in a reference cycle, its blobs (a request's arrays) would
-        stay in memory after it is dropped, until the garbage collector next ran.
-        """
-
-        def other(value: Any) -> dict[str, Any]:
-            encoder = itself()
-            assert encoder is not None  # it is encoding
-            return self._grader_side_node(value, encoder)
-
-        encoder = Encoder(other)
-        itself = weakref.ref(encoder)
-        return encoder
-
-    def _grader_side_node(self, value: Any, encoder: Encoder) -> dict[str, Any]:
-        """How a grader value that is not plain data crosses: a handle back, or a callback,
-        with its formula if it has one (grader.formula: the worker evaluates it)."""
-        if isinstance(value, Handle):
-            return {"t": "handle", "id": self._current_handle_id(value)}
-        if callable(value):
-            callback_id = next(self._callback_ids)
-            self._callbacks[callback_id] = value
-            node = {
-                "t": "callback",
-                "id": callback_id,
-                "name": getattr(value, "__name__", "f")[:60],
-            }
-            formula = getattr(value, "mirrors", None)
-            if isinstance(formula, Formula):
-                node["formula"] = formula.expression
-                node["constants"] = encoder.encode(dict(formula.constants))
-            return node
-        raise TypeError(f"cannot send a {type(value).__name__} to the student's code")
-
-    def _current_handle_id(self, handle: Handle) -> int:
-        """The handle's id in the running worker; it must come from that very worker."""
-        if handle._session is not self or handle._generation != self._generation:
-            raise StudentError(
-                f"{handle._label} came from an earlier run of your code that had to be stopped"
-            )
-        return handle._id
-
-    def _call_budget(self) -> CallBudget:
-        """The budget of the call being answered (a fresh one if none is)."""
-        if self._budget is None:
-            limits = self._worker.wire_limits if self._worker is not None else DEFAULT_LIMITS
-            self._budget = CallBudget(limits)
-        return self._budget
-
-    def _decode(
-        self,
-        frame: Frame,
-        node: Any,
-        generation: int,
-        label: str,
-        returned_by: str | None = None,
-    ) -> Any:
-        """Values from a reply, as `_values` builds them; a StudentError, with the worker
-        stopped, if they cannot be accepted."""
+    def _decode(self, decode: Callable[[], Any], label: str) -> Any:
+        """What ``decode`` builds from a reply (grader.student_code.values); a StudentError,
+        with the worker stopped, if the worker's values cannot be accepted."""
         try:
-            return self._values(frame, node, generation, label, returned_by)
+            return decode()
         except WorkerOverBudget as error:
             self._retire_worker()
             raise WorkerCrashed(self._worker_problem(error, f"while running {label}")) from None
         except WorkerBrokeProtocol as error:
             self._retire_worker()
             raise WorkerCrashed(str(error)) from None
-
-    def _values(
-        self,
-        frame: Frame,
-        node: Any,
-        generation: int,
-        label: str,
-        returned_by: str | None = None,
-        on_array: Callable[[int], None] | None = None,
-    ) -> Any:
-        """Values from a frame; handles in them are labelled as returned by ``returned_by``.
-
-        Every array is counted against the call's budget (``on_array``, else its
-        ``take_array``) before it is built. Raises WorkerBrokeProtocol if the values cannot be
-        accepted, WorkerOverBudget past a budget.
-        """
-
-        def make_handle(handle: dict[str, Any]) -> Handle:
-            type_name = handle["type"] if type(handle.get("type")) is str else "object"
-            short = type_name.rsplit(".", 1)[-1][:60]  # make_counter.<locals>.Counter -> Counter
-            name = f"the {short} that {returned_by} returned" if returned_by else label
-            return Handle(self, generation, handle["id"], name)
-
-        def own_callback(callback: dict[str, Any]) -> Callable[..., Any]:
-            if callback["id"] not in self._callbacks:
-                raise ProtocolError("a callback the grader never sent")
-            return self._callbacks[callback["id"]]
-
-        budget = self._call_budget()
-        decoder = Decoder(
-            frame, make_handle, own_callback, budget.limits, on_array or budget.take_array
-        )
-        try:
-            return decoder.decode(node)
-        except OverBudget as over:
-            raise WorkerOverBudget(over) from None
-        except ProtocolError as error:
-            raise WorkerBrokeProtocol(
-                f"{label} returned a value the grader cannot accept: {error}"
-            ) from None
 
     def _record_changes(
         self,
@@ -560,20 +470,13 @@ class StudentSession:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> None:
-        """Keep, as data, which argument arrays the call changed in place.
-
-        The grader's own arrays are never written from the worker's bytes: a check that computes
-        its expected value from an argument after the call must not be fooled by a change to it.
-        """
-        head = reply.head
-        if not isinstance(head, Returned):
-            return
-        roots = {"args": args, "kwargs": kwargs}
-        for change in head.changed[:1000]:
-            after = self._decode(reply, change.after, generation, label)
-            before = _follow(roots, change.path)
-            if type(before) is np.ndarray and type(after) is np.ndarray:
-                self.last_changes.append(ArgumentChange(change.name[:200], before, after))
+        """Keep, as data, which argument arrays the call changed in place."""
+        limits = self._limits()
+        self.last_changes.extend(
+            self._decode(
+                lambda: self._values.changes(reply, generation, label, limits, args, kwargs), label
+            )
+        )
 
     # ------------------------------------------------------------ failures
 
@@ -588,17 +491,3 @@ class StudentSession:
 
     def _worker_problem(self, error: WorkerError, during: str) -> str:
         return feedback.worker_problem(error, during, self.limits, self.deadline)
-
-
-def _follow(roots: dict[str, Any], path: list[Any]) -> Any:
-    """The grader's value at ``path`` (as the worker sent it) in the call's arguments, or None."""
-    if not path or path[0] not in roots:
-        return None
-    value = roots[path[0]]
-    for step in path[1:]:
-        in_sequence = type(value) in (list, tuple) and type(step) is int and 0 <= step < len(value)
-        in_dict = type(value) is dict and type(step) in (str, int) and step in value
-        if not (in_sequence or in_dict):
-            return None
-        value = value[step]
-    return value
