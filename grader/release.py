@@ -133,7 +133,8 @@ def pyproject(suffix: str) -> str:
         "[project.scripts]\n"
         'grade = "grader.cli:main"\n\n'
         "[tool.setuptools]\n"
-        'packages = ["grader", "grader.reports", "grader.batch", "grader.sandbox"]\n\n'
+        'packages = ["grader", "grader.reports", "grader.batch", "grader.sandbox",'
+        ' "grader.student_code"]\n\n'
         "[tool.setuptools.package-data]\n"
         '"grader.batch" = ["templates/*.j2"]\n'
     )
