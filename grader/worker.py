@@ -27,24 +27,22 @@ Replies carry plain data only (see grader.protocol). Any other object is kept he
 sent as a handle id. A grader function passed as an argument arrives as a callback stub: calling it
 sends a ``callback`` request and waits for the grader's answer, serving nested requests meanwhile.
 
-This module imports nothing from the grader but grader.wire, grader.framing and grader.protocol
-(tests/test_worker.py checks it), and keeps its own references to
-the functions it needs, taken before student code can replace them.
+This module imports nothing from the grader but grader.wire, grader.framing, grader.protocol and
+grader.worker_calls (tests/test_worker.py checks it), and keeps its own references to the
+functions it needs, taken before student code can replace them.
 """
 
 from __future__ import annotations
 
 import difflib
-import inspect
 import itertools
 import linecache
 import operator
 import os
 import sys
-import traceback
 import types
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import msgspec
@@ -66,14 +64,27 @@ from grader.wire import (
     GetAttribute,
     Load,
     Loaded,
-    Location,
     Message,
     Operation,
     Operators,
     Raised,
     Ready,
     Returned,
-    Unfinished,
+)
+from grader.worker_calls import (
+    argument_name,
+    arrays_in,
+    binding_problem,
+    exception_text,
+    is_plain,
+    location,
+    plain_only,
+    short,
+    signature_of,
+    syntax_error_location,
+    type_name,
+    unfinished_function,
+    valid_text,
 )
 
 if TYPE_CHECKING:
@@ -84,7 +95,6 @@ MODULE_NAME = "submission"
 OPERATORS: dict[str, Callable[..., Any]] = {
     name: getattr(operator, name) for name in ("add", "sub", "mul", "truediv", "pow", "neg")
 }
-MAX_MESSAGE_CHARS = 2_000
 _compile = compile
 _eval = eval
 _UNEVALUATED = object()
@@ -147,7 +157,7 @@ class Worker:
         # Formulas evaluated here since the last frame to the grader: [callback id, x, answer]
         # (grader.formula), sent ahead of that frame for the grader to replay.
         self._evaluations: list[Evaluation] = []
-        self._evaluations_encoder = Encoder(_plain_only)
+        self._evaluations_encoder = Encoder(plain_only)
         self._formulas: dict[tuple[str, str], Any] = {}  # (expression, name) -> compiled code
 
     # ------------------------------------------------------------ serving
@@ -158,13 +168,13 @@ class Worker:
         try:
             self._channel.send(message, blobs)
         except UnicodeEncodeError:  # a lone surrogate ("\ud800") in a message or a string
-            valid = msgspec.convert(_valid_text(msgspec.to_builtins(message)), type(message))
+            valid = msgspec.convert(valid_text(msgspec.to_builtins(message)), type(message))
             self._channel.send(valid, blobs)
 
     def _send_evaluations(self) -> None:
         if self._evaluations:
             calls, blobs = self._evaluations, self._evaluations_encoder.blobs
-            self._evaluations, self._evaluations_encoder = [], Encoder(_plain_only)
+            self._evaluations, self._evaluations_encoder = [], Encoder(plain_only)
             self._channel.send(Evaluated(calls=calls), blobs)
 
     def serve(self) -> NoReturn:
@@ -206,17 +216,19 @@ class Worker:
         except SyntaxError as error:
             return Loaded(
                 ok=False,
-                message=_short(f"{type(error).__name__}: {error.msg}"),
-                where=_syntax_error_location(error),
+                message=short(f"{type(error).__name__}: {error.msg}"),
+                where=syntax_error_location(error),
             )
         except SystemExit as error:
             return Loaded(
                 ok=False,
-                message=f"it calls sys.exit({_short(error.code)}) while loading",
-                where=self._where(error),
+                message=f"it calls sys.exit({short(error.code)}) while loading",
+                where=location(error, self._filename),
             )
         except BaseException as error:
-            return Loaded(ok=False, message=_exception_text(error), where=self._where(error))
+            return Loaded(
+                ok=False, message=exception_text(error), where=location(error, self._filename)
+            )
         self._module = module
         return Loaded(ok=True)
 
@@ -265,18 +277,18 @@ class Worker:
                 raise _Refusal("crash", "cannot run: its arguments are not a list and a dict")
         except _Refusal as refusal:
             return refusal.reply, []
-        signature = _signature(target)
-        problem = _binding_problem(target, signature, args, kwargs)
+        signature = signature_of(target)
+        problem = binding_problem(target, signature, args, kwargs)
         if problem:
             return Raised(kind="signature", message=problem), []
-        before = list(_arrays_in(args, kwargs))
+        before = list(arrays_in(args, kwargs))
         snapshots = [(path, _tobytes(array)) for path, array in before]
         try:
             value = target(*args, **kwargs)
         except BaseException as error:
             return self._raised(error), []
         changed = [
-            (path, _argument_name(signature, path), array)
+            (path, argument_name(signature, path), array)
             for (path, array), (_, old) in zip(before, snapshots, strict=True)
             if _tobytes(array) != old
         ]
@@ -291,7 +303,7 @@ class Worker:
             node = encoder.encode(value)
             changes = [Change(path, name, encoder.encode(array)) for path, name, array in changed]
         except BaseException as error:  # a hostile __len__ or the like
-            message = f"returned a value the grader cannot send: {_exception_text(error)}"
+            message = f"returned a value the grader cannot send: {exception_text(error)}"
             return Raised(kind="crash", message=message), []
         return Returned(value=node, changed=changes), encoder.blobs
 
@@ -328,7 +340,7 @@ class Worker:
         handle = next(self._next_handle)
         self._objects[handle] = value
         kind = "function" if callable(value) else "object"
-        return {"t": "handle", "id": handle, "kind": kind, "type": _type_name(value)}
+        return {"t": "handle", "id": handle, "kind": kind, "type": type_name(value)}
 
     def _decode(self, frame: Frame, node: Any) -> Any:
         try:
@@ -356,13 +368,13 @@ class Worker:
         formula = self._formula(node, frame, label)
 
         def grader_function(*args: Any, **kwargs: Any) -> Any:
-            if formula is not None and len(args) == 1 and not kwargs and _is_plain(args[0]):
+            if formula is not None and len(args) == 1 and not kwargs and is_plain(args[0]):
                 try:
                     with np.errstate(all="ignore"):  # as in the grader, where it would run
                         value = formula(args[0])
                 except Exception:  # the grader's evaluation says what happens
                     value = _UNEVALUATED
-                if value is not _UNEVALUATED and _is_plain(value):
+                if value is not _UNEVALUATED and is_plain(value):
                     self._log_evaluation(callback_id, args[0], value)
                     return value
             return self._call_grader(callback_id, args, kwargs)
@@ -424,45 +436,13 @@ class Worker:
         unfinished = isinstance(error, NotImplementedError)
         return Raised(
             kind="unfinished" if unfinished else "raised",
-            type=_short(type(error).__name__),
-            message=_exception_text(error),
-            where=self._where(error),
-            unfinished=self._unfinished_function(error) if unfinished else None,
+            type=short(type(error).__name__),
+            message=exception_text(error),
+            where=location(error, self._filename),
+            unfinished=unfinished_function(error, self._filename, self._module)
+            if unfinished
+            else None,
         )
-
-    def _unfinished_function(self, error: BaseException) -> Unfinished | None:
-        """The submission's function (or method) that raised NotImplementedError: its name, line
-        and docstring summary."""
-        code, line = None, 0
-        trace = error.__traceback__
-        while trace is not None:
-            if trace.tb_frame.f_code.co_filename == self._filename:
-                code, line = trace.tb_frame.f_code, trace.tb_lineno
-            trace = trace.tb_next
-        if code is None:
-            return None
-        # Value.__mul__ on Python 3.11+, where code objects know their qualified name.
-        name = getattr(code, "co_qualname", code.co_name)
-        function: Any = self._module
-        for part in name.split("."):
-            function = getattr(function, part, None) if part != "<locals>" else None
-        doc = getattr(function, "__doc__", None)
-        summary = doc.strip().splitlines()[0] if isinstance(doc, str) and doc.strip() else ""
-        return Unfinished(_short(name), line, _short(summary))
-
-    def _where(self, error: BaseException) -> Location | None:
-        """The deepest frame of the submission in the error's traceback, if any."""
-        if error.__traceback__ is None:
-            return None
-        frames = [
-            frame
-            for frame in traceback.extract_tb(error.__traceback__)
-            if frame.filename == self._filename
-        ]
-        if not frames or frames[-1].lineno is None:
-            return None
-        frame = frames[-1]
-        return Location(frame.lineno, _short((frame.line or "").strip()))
 
 
 class _Refusal(Exception):
@@ -489,132 +469,6 @@ class _Failure:
         refusal = _Refusal(self.reply.kind, self.reply.message)
         refusal.reply = self.reply
         return refusal
-
-
-_signatures: dict[int, tuple[Any, inspect.Signature | None]] = {}  # id -> (target, signature)
-# (id, positional count, keyword names) -> (target, why those arguments do not bind, or "")
-_bindings: dict[tuple[Any, ...], tuple[Any, str]] = {}
-
-
-def _is_plain(value: Any) -> bool:
-    """A number or a numeric array: what a formula takes and gives (grader.formula)."""
-    kind = type(value)
-    if kind is float or kind is int:
-        return True
-    if kind is np.ndarray or isinstance(value, np.generic):
-        return value.dtype.kind in "biuf" and value.dtype.fields is None
-    return False
-
-
-def _plain_only(value: Any) -> dict[str, Any]:
-    raise TypeError(f"a formula's {type(value).__name__} is not plain data")
-
-
-def _signature(target: Any) -> inspect.Signature | None:
-    """``target``'s signature (None for builtins without one), computed once per target."""
-    cached = _signatures.get(id(target))
-    if cached is not None and cached[0] is target:
-        return cached[1]
-    try:
-        signature = inspect.signature(target)
-    except (TypeError, ValueError):
-        signature = None
-    _signatures[id(target)] = (target, signature)  # the target is kept: its id stays its own
-    return signature
-
-
-def _binding_problem(
-    target: Any, signature: inspect.Signature | None, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> str:
-    """Why ``target`` cannot take these arguments, or "" if it can (or has no signature).
-
-    Whether arguments bind depends only on how many are positional and which are named, so
-    the answer is kept for each such shape of call: a check calls the same function many times.
-    """
-    if signature is None:
-        return ""
-    shape = (id(target), len(args), *kwargs)
-    known = _bindings.get(shape)
-    if known is not None and known[0] is target:
-        return known[1]
-    try:
-        signature.bind(*args, **kwargs)
-        problem = ""
-    except TypeError as error:
-        name = getattr(target, "__name__", "the function")
-        problem = f"{name}{signature} cannot be called this way: {error}"
-    if len(_bindings) < 10_000:
-        _bindings[shape] = (target, problem)  # the target is kept: its id stays its own
-    return problem
-
-
-def _argument_name(signature: inspect.Signature | None, path: list[Any]) -> str:
-    """The argument at ``path`` (["args", 1, "W1"]) as the student's code names it: x['W1']."""
-    root, first, *rest = path
-    name = str(first)
-    if root == "args":
-        positional = [
-            parameter.name
-            for parameter in (signature.parameters.values() if signature else ())
-            if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
-        ]
-        name = positional[first] if first < len(positional) else f"argument {first + 1}"
-    return name + "".join(f"[{step!r}]" for step in rest)
-
-
-def _arrays_in(args: Any, kwargs: Any) -> Iterator[tuple[list[Any], np.ndarray]]:
-    """(path, array) for every array in the arguments, so in-place changes can be reported."""
-    stack: list[tuple[list[Any], Any, int]] = [(["args"], args, 0), (["kwargs"], kwargs, 0)]
-    while stack:
-        path, value, depth = stack.pop()
-        if type(value) is np.ndarray:
-            yield path, value
-        elif depth < 8 and type(value) in (list, tuple):
-            stack.extend(([*path, i], item, depth + 1) for i, item in enumerate(value))
-        elif depth < 8 and type(value) is dict:
-            stack.extend(
-                ([*path, key], item, depth + 1)
-                for key, item in value.items()
-                if type(key) in (str, int)
-            )
-
-
-def _exception_text(error: BaseException) -> str:
-    try:
-        text = str(error)
-    except BaseException:
-        text = ""
-    name = type(error).__name__
-    # On one line: a line break in it would start what looks like a line of the grader's own.
-    text = text.replace("\r", "\\r").replace("\n", "\\n")
-    return _short(f"{name}: {text}" if text else name)
-
-
-def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + "…"
-
-
-def _valid_text(node: Any) -> Any:
-    """``node`` with every string made encodable: a lone surrogate shown as its escape."""
-    if isinstance(node, str):
-        return node.encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(node, list):
-        return [_valid_text(item) for item in node]
-    if isinstance(node, dict):
-        return {key: _valid_text(value) for key, value in node.items()}
-    return node
-
-
-def _type_name(value: Any) -> str:
-    name = type(value).__qualname__
-    return name if isinstance(name, str) else "object"
-
-
-def _syntax_error_location(error: SyntaxError) -> Location | None:
-    if not error.lineno:
-        return None
-    return Location(error.lineno, _short((error.text or "").strip()))
 
 
 def serve(read_fd: int, write_fd: int, settings: WorkerSettings) -> NoReturn:

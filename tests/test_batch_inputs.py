@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from grader.batch import timing
-from grader.batch.discover import discover, last_commit_time
+from grader.batch.clone_times import last_commit_time
+from grader.batch.discover import discover
 from grader.batch.exports import StudentGrades, canvas_csv, read_roster
 from grader.batch.gradebook import Grading
 from grader.course import Course, load_course

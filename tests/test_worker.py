@@ -238,7 +238,14 @@ def test_the_worker_imports_nothing_of_the_grader_it_does_not_need() -> None:
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
-    assert loaded == ["grader", "grader.framing", "grader.protocol", "grader.wire", "grader.worker"]
+    assert loaded == [
+        "grader",
+        "grader.framing",
+        "grader.protocol",
+        "grader.wire",
+        "grader.worker",
+        "grader.worker_calls",
+    ]
 
 
 def test_each_failure_a_worker_names_is_one_error_class_of_the_same_kind() -> None:
