@@ -33,15 +33,20 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any, NoReturn, TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 
 from grader import finite_diff
+from grader.check_outcome import (
+    CheckFailed,
+    Mistake,
+    fail,
+    fail_unless_charged,
+    note,
+)
 from grader.formula import Formula, formula  # noqa: F401  (for check files)
 from grader.hints import hint_for, matches
 from grader.later import Later, settle, then
@@ -67,25 +72,6 @@ def check(points: float) -> Callable[[CheckFunction], CheckFunction]:
         return function
 
     return mark
-
-
-Mistake = tuple[str, str]  # (the student's function, the hint naming the mistake)
-
-
-class CheckFailed(AssertionError):
-    """The student's answer is wrong; str() is the message the student reads.
-
-    mistake: when the answer is one of the check's named mistakes, (function, hint), so that the
-    grading charges that mistake in that function once (grader.runner).
-    """
-
-    def __init__(self, message: str, mistake: Mistake | None = None) -> None:
-        super().__init__(message)
-        self.mistake = mistake
-
-
-def fail(message: str, mistake: Mistake | None = None) -> NoReturn:
-    raise CheckFailed(message, mistake)
 
 
 Mistakes = Mapping[str | Mistake, Any]  # hint, or (function, hint) -> the value it would give
@@ -132,68 +118,6 @@ def shows(got: Any, mistaken: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return matches(got_array, mistaken)
-
-
-# ---------------------------------------------------------------- what a running check records
-
-
-@dataclass
-class CheckRecord:
-    """What one running check records besides its outcome (grader.runner makes one per check).
-
-    charged: the named mistakes earlier checks of the grading failed on, each with that check's
-    title (read here, extended by the runner); repeats: those this check met again and did not
-    fail on, the first time each showed in it (a mistake seen in ten calls is one line; met_again
-    holds which); notes: lines for the student that cost no points, each under a key that says
-    what it is about (one note per key: a function changing the same argument in ten calls is one
-    note).
-    """
-
-    charged: Mapping[Mistake, str] = field(default_factory=dict)
-    repeats: list[str] = field(default_factory=list)
-    notes: dict[str, str] = field(default_factory=dict)
-    met_again: set[Mistake] = field(default_factory=set)
-
-
-_record: ContextVar[CheckRecord | None] = ContextVar("check_record", default=None)
-
-
-@contextmanager
-def recording(record: CheckRecord) -> Iterator[CheckRecord]:
-    """Within the block, notes and repeated mistakes go to ``record``."""
-    token = _record.set(record)
-    try:
-        yield record
-    finally:
-        _record.reset(token)
-
-
-def note(text: str, key: str | None = None) -> None:
-    """Tell the student something worth knowing that costs no points (outside a check: nothing).
-
-    key: what the note is about; of notes with the same key the student reads the first.
-    """
-    record = _record.get()
-    if record is not None:
-        record.notes.setdefault(key or text, text)
-
-
-def _fail_unless_charged(message: str, mistake: Mistake | None) -> None:
-    """Fail, unless ``mistake`` was charged by an earlier check: then note it and go on.
-
-    Going on (rather than passing the check) keeps every other part of the check in force, so a
-    mistake made once cannot excuse an answer that was never checked.
-    """
-    record = _record.get()
-    earlier = record.charged.get(mistake) if record is not None and mistake else None
-    if earlier is None:
-        fail(message, mistake)
-    assert record is not None and mistake is not None
-    if mistake not in record.met_again:
-        record.met_again.add(mistake)
-        record.repeats.append(
-            f"{message} This is the mistake charged in “{earlier}”: not again here."
-        )
 
 
 # ---------------------------------------------------------------- describing values
@@ -312,7 +236,7 @@ def expect_close(
     wrong = ~(np.abs(got_array - expected_array) <= allowed)
     if np.any(wrong):
         hint, mistake = _hint(call, got_array, expected_array, mistakes)
-        _fail_unless_charged(
+        fail_unless_charged(
             _with_hint(_difference(call, got_array, expected_array, wrong), hint), mistake
         )
 
@@ -357,10 +281,10 @@ def expect_derivative(
         message = _difference(call, got_array, numeric, wrong, expected_name="central difference")
         for mistake, mistaken in (mistaken_forwards or {}).items():
             if finite_diff.within_tolerance(got_array, *differences(mistaken), h).all():
-                _fail_unless_charged(_with_hint(message, follows(mistake, call)), mistake)
+                fail_unless_charged(_with_hint(message, follows(mistake, call)), mistake)
                 return
         hint, mistake = _hint(call, got_array, numeric, mistakes)
-        _fail_unless_charged(_with_hint(message, hint), mistake)
+        fail_unless_charged(_with_hint(message, hint), mistake)
 
 
 def expect_matches_reference(
@@ -431,11 +355,11 @@ def expect_gradient(
         for mistake, mistaken in (mistaken_forwards or {}).items():
             other, other_scale = finite_diff.gradient(scalar(mistaken), x_array, h)
             if finite_diff.within_tolerance(got_array, other, other_scale, h).all():
-                _fail_unless_charged(_with_hint(message, follows(mistake, call)), mistake)
+                fail_unless_charged(_with_hint(message, follows(mistake, call)), mistake)
                 return
         named = mistakes(numeric) if callable(mistakes) else mistakes
         hint, mistake = _hint(call, got_array, numeric, named)
-        _fail_unless_charged(_with_hint(message, hint), mistake)
+        fail_unless_charged(_with_hint(message, hint), mistake)
 
 
 def _directional(

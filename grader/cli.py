@@ -318,7 +318,7 @@ def run(argv: Sequence[str]) -> int:
         report = terminal.render(result, sys.stdout)
         # In a workflow, what the student's code printed must not be read as a command.
         print(github.fenced(report) if in_github else report)
-        for command in github.annotations(result) if in_github else ():
+        for command in github.error_commands(result) if in_github else ():
             print(command)
     if args.junit is not None:
         from grader.reports import junit

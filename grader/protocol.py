@@ -66,7 +66,7 @@ def array_to_npy(array: np.ndarray) -> bytes:
         header = data[: len(data) - array.nbytes]
         if len(_built_headers) < _CACHE_SIZE:
             _built_headers[key] = header
-    return b"".join((header, array))  # the array's bytes copied once, not twice
+    return b"".join((header, array.data))  # the array's bytes copied once, not twice
 
 
 def _npy_header(blob: memoryview) -> tuple[tuple[int, ...], bool, np.dtype[Any], int]:

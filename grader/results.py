@@ -37,7 +37,9 @@ class CheckResult:
     title: its docstring's first line (for people); status: passed, failed (a wrong answer) or
     error (the student's code raised, timed out, crashed, or could not be loaded);
     seconds: wall time the check took;
-    kind: for an error, what kind (ERROR_KINDS), so a class report can count timeouts and crashes.
+    kind: for an error, what kind (ERROR_KINDS), so a class report can count timeouts and crashes;
+    line: for an error, the submission's line it happened at, where known (1-based, in the
+    script graded: a notebook's code cells one after the other).
     """
 
     id: str
@@ -49,6 +51,7 @@ class CheckResult:
     message: str
     seconds: float = 0.0
     kind: str = ""
+    line: int | None = None
 
 
 @dataclass

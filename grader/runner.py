@@ -7,11 +7,11 @@ AssertionError: a wrong answer) or error (the student's code raised, timed out, 
 
 The worker is started first, so it imports numpy while the grader imports the checks.
 
-Each mistake is charged once: the named mistakes a check fails on (grader.checks.CheckFailed's
-``mistake``) are remembered, and a later check of the same grading that meets one again goes on
-past it (grader.checks.CheckRecord); if nothing else in it fails it keeps its points, and a note
-says where the mistake was charged. Notes a check makes (an argument changed in place, say) join
-the exercise's notes and cost nothing.
+Each mistake is charged once: the named mistakes a check fails on (the ``mistake`` of
+grader.check_outcome.CheckFailed) are remembered, and a later check of the same grading that
+meets one again goes on past it (grader.check_outcome.CheckRecord); if nothing else in it fails
+it keeps its points, and a note says where the mistake was charged. Notes a check makes (an
+argument changed in place, say) join the exercise's notes and cost nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks import CheckFailed, CheckInfo, CheckRecord, Mistake, recording
+from grader.check_outcome import CheckFailed, CheckRecord, Mistake, recording
+from grader.checks import CheckInfo
 from grader.course import Course, Exercise
 from grader.errors import CourseError
 from grader.flags import suspicious_uses
@@ -288,14 +289,15 @@ def run_check(
     """Run one check with its fixtures and turn its outcome into a CheckResult.
 
     charged: the named mistakes earlier checks of this grading failed on, each with that check's
-    title (grader.checks.CheckRecord); this check's own is added. notes: where the check's notes
-    for the student go (by key, the first of each kept), and the mistakes it met again.
+    title (grader.check_outcome.CheckRecord); this check's own is added. notes: where the check's
+    notes for the student go (by key, the first of each kept), and the mistakes it met again.
     """
     fixtures: dict[str, Any] = {"student": student, "rng": rng}
     if "solution" in item.fixtures:
         fixtures["solution"] = load_solution(exercise)
     started = time.monotonic()
     status, message, kind = "passed", "", ""
+    line: int | None = None
     record = CheckRecord(charged=charged if charged is not None else {})
     try:
         with recording(record):
@@ -308,10 +310,10 @@ def run_check(
         status, message = "failed", str(failure) or f"{item.title}: not so"
     except LoadFailed as error:
         status, message = "error", f"not run: your file could not be loaded: {error}"
-        kind = "load"
+        kind, line = error.kind, error.line
     except StudentError as error:
         status, message = "error", str(error)
-        kind = error.kind
+        kind, line = error.kind, error.line
     except Exception as error:  # a bug in the check itself, or a value it did not expect
         status, kind = "error", "check"
         message = (
@@ -331,6 +333,7 @@ def run_check(
         message=message,
         seconds=time.monotonic() - started,
         kind=kind,
+        line=line,
     )
 
 

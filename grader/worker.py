@@ -364,7 +364,8 @@ class Worker:
 
     def _callback_stub(self, node: dict[str, Any], frame: Frame) -> Callable[..., Any]:
         callback_id = node["id"]
-        label = node.get("name") if type(node.get("name")) is str else "f"
+        name = node.get("name")
+        label = name if isinstance(name, str) else "f"
         formula = self._formula(node, frame, label)
 
         def grader_function(*args: Any, **kwargs: Any) -> Any:

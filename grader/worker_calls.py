@@ -53,7 +53,7 @@ def signature_of(target: Any) -> inspect.Signature | None:
 
 
 def binding_problem(
-    target: Any, signature: inspect.Signature | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+    target: Any, signature: inspect.Signature | None, args: list[Any], kwargs: dict[str, Any]
 ) -> str:
     """Why ``target`` cannot take these arguments, or "" if it can (or has no signature).
 
@@ -153,10 +153,10 @@ def location(error: BaseException, filename: str) -> Location | None:
     frames = [
         frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == filename
     ]
-    if not frames or frames[-1].lineno is None:
+    line = frames[-1].lineno if frames else None
+    if line is None:
         return None
-    frame = frames[-1]
-    return Location(frame.lineno, short((frame.line or "").strip()))
+    return Location(line, short((frames[-1].line or "").strip()))
 
 
 def unfinished_function(error: BaseException, filename: str, module: Any) -> Unfinished | None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from grader.check_outcome import CheckRecord, recording
 from grader.checks import (
     CheckFailed,
-    CheckRecord,
     check,
     describe,
     expect_array,
@@ -16,7 +16,6 @@ from grader.checks import (
     expect_gradient,
     expect_number,
     expect_same_again,
-    recording,
 )
 
 

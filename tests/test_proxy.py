@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.checks import CheckRecord, recording, warn_if_inputs_changed
+from grader.check_outcome import CheckRecord, recording
+from grader.checks import warn_if_inputs_changed
 from grader.course import Course
 from grader.student_code.errors import CallTimedOut, StudentError, StudentRaised
 from grader.student_code.objects import StudentModule, changed_arguments

@@ -65,18 +65,17 @@ def _function_lines(path: Path) -> dict[str, int]:
 
 
 def _line_of(check: CheckResult, lines: dict[str, int]) -> int:
-    """The line of the first of the student's functions the message names as a call, or of the
-    line it cites ("line 12"), or 1."""
-    cited = re.search(r"\bline (\d+)\b", check.message)
-    if cited:
-        return int(cited.group(1))
+    """The line the error happened at, or else the first line of the first of the student's
+    functions the message names as a call, or 1."""
+    if check.line is not None:
+        return check.line
     for name in re.findall(r"\b([A-Za-z_]\w*)\(", check.message):
         if name in lines:
             return lines[name]
     return 1
 
 
-def annotations(result: ExerciseResult | CourseResult) -> list[str]:
+def error_commands(result: ExerciseResult | CourseResult) -> list[str]:
     """One ``::error`` command per check that did not pass, on the student's file."""
     commands = []
     for exercise in _exercises(safe_text.each_text(result, safe_text.terminal)):

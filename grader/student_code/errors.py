@@ -13,10 +13,18 @@ from grader.wire import FailureKind
 
 
 class StudentError(Exception):
-    """The student's code did not produce a value; the message is for the student."""
+    """The student's code did not produce a value; the message is for the student.
+
+    line: the submission's line it happened at, where known (1-based, in the script the grader
+    ran: a notebook's cells one after the other), for reports that point at it.
+    """
 
     status = "error"
     kind: ClassVar[str] = "raised"
+
+    def __init__(self, message: str = "", line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 class StudentRaised(StudentError):

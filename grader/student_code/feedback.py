@@ -55,7 +55,8 @@ def failure(reply: Raised, label: str, source: Source, limits: Limits) -> Studen
     message = reply.message[:2000]
     error_type = FROM_FAILURE[reply.kind]
     if error_type is NotImplementedYet:
-        return NotImplementedYet(_not_implemented(reply, label, source))
+        line = reply.unfinished.line if reply.unfinished else None
+        return NotImplementedYet(_not_implemented(reply, label, source), line)
     if error_type is StudentRaised:
         where = place(reply.where, source)
         memory = (
@@ -64,7 +65,8 @@ def failure(reply: Raised, label: str, source: Source, limits: Limits) -> Studen
             else ""
         )
         return StudentRaised(
-            with_numpy_change(f"{label} raised {message}{' ' + where if where else ''}{memory}")
+            with_numpy_change(f"{label} raised {message}{' ' + where if where else ''}{memory}"),
+            reply.where.line if reply.where else None,
         )
     if error_type is WorkerCrashed:
         return WorkerCrashed(f"{label} {message}")

@@ -81,6 +81,7 @@ class StudentSession:
         self.limits = limits
         self.deadline = deadline
         self.load_error: str | None = None
+        self.load_error_line: int | None = None  # where the submission failed to load, if known
         self.restarts = 0
         self._worker: WorkerPipes | None = None
         self._generation = 0
@@ -147,7 +148,7 @@ class StudentSession:
     def _connected(self) -> WorkerPipes:
         """A worker with the submission loaded, starting and loading one if needed."""
         if self.load_error is not None:
-            raise LoadFailed(self.load_error)
+            raise LoadFailed(self.load_error, self.load_error_line)
         if self._worker is not None and self._loaded:
             return self._worker
         if self._worker is None:
@@ -168,12 +169,12 @@ class StudentSession:
             raise LoadFailed(self.load_error) from None
         if not isinstance(reply.head, Loaded) or not reply.head.ok:
             self._retire_worker()
-            self.load_error = (
-                feedback.load_failure(reply.head, self.source)
-                if isinstance(reply.head, Loaded)
-                else f"your code's process sent an unexpected {reply.op} while loading"
-            )
-            raise LoadFailed(self.load_error)
+            if isinstance(reply.head, Loaded):
+                self.load_error = feedback.load_failure(reply.head, self.source)
+                self.load_error_line = reply.head.where.line if reply.head.where else None
+            else:
+                self.load_error = f"your code's process sent an unexpected {reply.op} while loading"
+            raise LoadFailed(self.load_error, self.load_error_line)
         self._loaded = True
         return worker
 
