@@ -22,8 +22,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.course import Course, Exercise
-from grader.gradescope import chosen_exercises, course_yaml
-from grader.release import dependencies, package_files, relative, write_folder
+from grader.integrations.packaging import (
+    chosen_exercises,
+    course_yaml,
+    dependencies,
+    package_files,
+    relative,
+    write_folder,
+)
 from grader.runner import load_checks
 
 SUPPORT = "course_support"

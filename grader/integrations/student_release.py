@@ -15,21 +15,13 @@ temporary folder beside DEST and renamed into place, so DEST is whole or absent.
 from __future__ import annotations
 
 import dataclasses
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 
 import yaml
 
 from grader.course import Course, Exercise
-from grader.errors import UsageError
+from grader.integrations.packaging import package_files, pyproject, relative, write_folder
 from grader.runner import load_checks
-
-PACKAGE = Path(__file__).resolve().parent
-PACKAGE_FILES = (".py", ".j2")  # the grader's code and the batch report's templates
 
 WORKFLOW = """\
 # Grades every push with the public checks; the points show in GitHub Classroom.
@@ -62,17 +54,6 @@ def _public_points(course: Course, exercise: Exercise) -> float:
     return sum(check.points for check in load_checks(course, exercise) if not check.hidden)
 
 
-def relative(course: Course, path: Path) -> str:
-    """``path`` inside the course folder, as a release names it (POSIX, relative)."""
-    try:
-        return path.relative_to(course.root).as_posix()
-    except ValueError:
-        raise UsageError(
-            f"{path} is outside the course folder {course.root}; a release takes only the "
-            "course's own files"
-        ) from None
-
-
 def _course_yaml(course: Course) -> str:
     exercises = []
     for exercise in course.exercises:
@@ -99,44 +80,6 @@ def _course_yaml(course: Course) -> str:
         "# points (hidden_points) are graded after you hand in.\n"
     )
     return heading + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
-
-
-def _distribution() -> metadata.Distribution:
-    names = metadata.packages_distributions().get("grader", [])
-    if not names:
-        raise UsageError("the grader is not installed as a package; run `pip install -e .` first")
-    return metadata.distribution(names[0])
-
-
-def dependencies() -> list[str]:
-    """The grader's own dependencies, as its installed metadata lists them (no extras)."""
-    requirements = _distribution().requires or []
-    return [requirement for requirement in requirements if "extra ==" not in requirement]
-
-
-def pyproject(suffix: str) -> str:
-    """A release's pyproject.toml: this grader's name (with ``suffix``), version and
-    dependencies (from its installed metadata), without the tests and extras the course
-    repository has."""
-    distribution = _distribution()
-    listed = "".join(f'    "{requirement}",\n' for requirement in dependencies())
-    python = distribution.metadata.get("Requires-Python") or ">=3.11"
-    return (
-        "[build-system]\n"
-        'requires = ["setuptools>=68"]\n'
-        'build-backend = "setuptools.build_meta"\n\n'
-        "[project]\n"
-        f'name = "{distribution.metadata["Name"]}-{suffix}"\n'
-        f'version = "{distribution.version}"\n'
-        f'requires-python = "{python}"\n'
-        f"dependencies = [\n{listed}]\n\n"
-        "[project.scripts]\n"
-        'grade = "grader.cli:main"\n\n'
-        "[tool.setuptools]\n"
-        'packages = ["grader", "grader.reports", "grader.batch", "grader.sandbox"]\n\n'
-        "[tool.setuptools.package-data]\n"
-        '"grader.batch" = ["templates/*.j2"]\n'
-    )
 
 
 def _readme(course: Course) -> str:
@@ -173,15 +116,6 @@ def _readme(course: Course) -> str:
     )
 
 
-def package_files() -> dict[str, bytes]:
-    """The grader package's code and templates, by their paths in a release (grader/...)."""
-    return {
-        f"grader/{path.relative_to(PACKAGE).as_posix()}": path.read_bytes()
-        for path in sorted(PACKAGE.rglob("*"))
-        if path.is_file() and path.suffix in PACKAGE_FILES and "__pycache__" not in path.parts
-    }
-
-
 def release_files(course: Course) -> dict[str, bytes]:
     """Every file of the student release, by its path inside the release."""
     files = package_files()
@@ -195,33 +129,6 @@ def release_files(course: Course) -> dict[str, bytes]:
     files["README.md"] = _readme(course).encode("utf-8")
     files[".github/workflows/classroom.yml"] = WORKFLOW.encode("utf-8")
     return dict(sorted(files.items()))
-
-
-def write_folder(make_files: Callable[[], dict[str, bytes]], dest: Path) -> int:
-    """Write the files ``make_files`` gives (path inside -> bytes) into ``dest``, absent or
-    empty, whole or not at all: into a temporary folder beside it, then renamed. A ``dest`` in
-    use is refused before anything is made. The number of files written."""
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise UsageError(f"{dest} exists and is not an empty folder; give a new folder")
-    files = make_files()
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    except OSError as error:
-        raise UsageError(f"{dest}: cannot be written ({error.strerror})") from None
-    try:
-        for name, content in files.items():
-            target = staging / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-        os.chmod(staging, 0o755)  # mkdtemp makes it private; a repository is not
-        if dest.exists():
-            dest.rmdir()
-        os.rename(staging, dest)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return len(files)
 
 
 def write_student_release(course: Course, dest: Path) -> int:

@@ -18,17 +18,20 @@ same course gives the same bytes (entries sorted, timestamps fixed).
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import zipfile
 from pathlib import Path
 
-import yaml
-
-from grader.batch.files import write_atomically
 from grader.course import Course, Exercise
 from grader.errors import UsageError
-from grader.release import package_files, pyproject, relative
+from grader.files import write_atomically
+from grader.integrations.packaging import (
+    chosen_exercises,
+    course_yaml,
+    package_files,
+    pyproject,
+    relative,
+)
 
 SETUP_SH = """\
 #!/usr/bin/env bash
@@ -55,50 +58,11 @@ RUN_AUTOGRADER = """\
 # $ROOT/results/results.json.
 set -euo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
-exec "$ROOT/venv/bin/python" -I -m grader.gradescope_autograder "$ROOT"
+exec "$ROOT/venv/bin/python" -I -m grader.integrations.gradescope_run "$ROOT"
 """
 
 EXECUTABLES = frozenset({"setup.sh", "run_autograder"})
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: the same bytes every time
-
-
-def _exercise_entry(course: Course, exercise: Exercise) -> dict[str, object]:
-    entry: dict[str, object] = {
-        "id": exercise.id,
-        "title": exercise.title,
-        "student_file": relative(course, exercise.student_file),
-        "checks": relative(course, exercise.checks),
-        "points": exercise.points,
-    }
-    if exercise.solution_file is not None:
-        entry["solution_file"] = relative(course, exercise.solution_file)
-    if exercise.hidden_checks is not None:
-        entry["hidden_checks"] = relative(course, exercise.hidden_checks)
-    entry["limits"] = dataclasses.asdict(exercise.limits)
-    if exercise.due is not None:
-        entry["due"] = exercise.due.isoformat()
-    return entry
-
-
-def course_yaml(course: Course, exercises: tuple[Exercise, ...]) -> str:
-    document: dict[str, object] = {"title": course.title, "seed": course.seed}
-    if course.late is not None:
-        document["late"] = dataclasses.asdict(course.late)
-    document["feedback"] = {
-        "hidden": course.hidden_feedback,
-        "gradescope_visibility": course.gradescope_visibility,
-    }
-    document["exercises"] = [_exercise_entry(course, exercise) for exercise in exercises]
-    heading = "# The course as the Gradescope autograder grades it: public and hidden checks.\n"
-    return heading + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
-
-
-def chosen_exercises(course: Course, ids: list[str] | None) -> tuple[Exercise, ...]:
-    """The exercises named by ``ids`` in the course's order (all of them if none are named)."""
-    if not ids:
-        return course.exercises
-    wanted = {course.exercise(exercise_id).id for exercise_id in ids}
-    return tuple(exercise for exercise in course.exercises if exercise.id in wanted)
 
 
 def autograder_files(course: Course, exercises: tuple[Exercise, ...]) -> dict[str, bytes]:
