@@ -13,7 +13,8 @@ The zip holds, at its root, what Gradescope asks for and what they need:
 
 ``$ROOT`` is ``/autograder`` unless ``AUTOGRADER_ROOT`` says otherwise, so the same scripts run
 against a folder laid out like Gradescope's (docs/gradescope.md). The zip is reproducible: the
-same course gives the same bytes (entries sorted, timestamps fixed).
+same course gives the same bytes (entries sorted, timestamps fixed). The two scripts are
+templates/gradescope/setup.sh and templates/gradescope/run_autograder, copied as they are.
 """
 
 from __future__ import annotations
@@ -32,34 +33,7 @@ from grader.integrations.packaging import (
     pyproject,
     relative,
 )
-
-SETUP_SH = """\
-#!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder's image.
-set -euo pipefail
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-if ! command -v python3 >/dev/null || ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv
-fi
-if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-    echo "setup.sh: the grader needs Python 3.11 or newer as python3;" \\
-        "choose Ubuntu 24.04 or newer as the autograder's base image" >&2
-    exit 1
-fi
-python3 -m venv "$ROOT/venv"
-"$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$ROOT/source"
-"$ROOT/venv/bin/grade" doctor
-"""
-
-RUN_AUTOGRADER = """\
-#!/usr/bin/env bash
-# Gradescope runs this for every submission: it grades $ROOT/submission and writes
-# $ROOT/results/results.json.
-set -euo pipefail
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-exec "$ROOT/venv/bin/python" -I -m grader.integrations.gradescope_run "$ROOT"
-"""
+from grader.integrations.templating import text
 
 EXECUTABLES = frozenset({"setup.sh", "run_autograder"})
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: the same bytes every time
@@ -74,8 +48,8 @@ def autograder_files(course: Course, exercises: tuple[Exercise, ...]) -> dict[st
                 files[relative(course, path)] = path.read_bytes()
     files["course.yaml"] = course_yaml(course, exercises).encode("utf-8")
     files["pyproject.toml"] = pyproject("gradescope").encode("utf-8")
-    files["setup.sh"] = SETUP_SH.encode("utf-8")
-    files["run_autograder"] = RUN_AUTOGRADER.encode("utf-8")
+    files["setup.sh"] = text("gradescope/setup.sh").encode("utf-8")
+    files["run_autograder"] = text("gradescope/run_autograder").encode("utf-8")
     return dict(sorted(files.items()))
 
 

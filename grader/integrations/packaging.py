@@ -22,9 +22,11 @@ import yaml
 
 from grader.course import Course, Exercise
 from grader.errors import UsageError
+from grader.integrations.templating import render
 
 PACKAGE = Path(__file__).resolve().parent.parent  # the grader package
 PACKAGE_FILES = (".py", ".j2")  # the grader's code and the batch report's templates
+TEMPLATES = PACKAGE / "integrations" / "templates"  # and every file the integrations fill in
 
 
 def relative(course: Course, path: Path) -> str:
@@ -98,25 +100,17 @@ def pyproject(suffix: str) -> str:
     dependencies (from its installed metadata), without the tests and extras the course
     repository has."""
     distribution = _distribution()
-    listed = "".join(f'    "{requirement}",\n' for requirement in dependencies())
-    python = distribution.metadata.get("Requires-Python") or ">=3.11"
-    return (
-        "[build-system]\n"
-        'requires = ["setuptools>=68"]\n'
-        'build-backend = "setuptools.build_meta"\n\n'
-        "[project]\n"
-        f'name = "{distribution.metadata["Name"]}-{suffix}"\n'
-        f'version = "{distribution.version}"\n'
-        f'requires-python = "{python}"\n'
-        f"dependencies = [\n{listed}]\n\n"
-        "[project.scripts]\n"
-        'grade = "grader.cli:main"\n\n'
-        "[tool.setuptools]\n"
-        'packages = ["grader", "grader.reports", "grader.batch", "grader.sandbox", '
-        '"grader.integrations"]\n\n'
-        "[tool.setuptools.package-data]\n"
-        '"grader.batch" = ["templates/*.j2"]\n'
+    return render(
+        "pyproject.toml.template",
+        name=f"{distribution.metadata['Name']}-{suffix}",
+        version=distribution.version,
+        python=distribution.metadata.get("Requires-Python") or ">=3.11",
+        dependencies="".join(f'    "{requirement}",\n' for requirement in dependencies()),
     )
+
+
+def _shipped(path: Path) -> bool:
+    return path.suffix in PACKAGE_FILES or path.is_relative_to(TEMPLATES)
 
 
 def package_files() -> dict[str, bytes]:
@@ -124,7 +118,7 @@ def package_files() -> dict[str, bytes]:
     return {
         f"grader/{path.relative_to(PACKAGE).as_posix()}": path.read_bytes()
         for path in sorted(PACKAGE.rglob("*"))
-        if path.is_file() and path.suffix in PACKAGE_FILES and "__pycache__" not in path.parts
+        if path.is_file() and _shipped(path) and "__pycache__" not in path.parts
     }
 
 

@@ -9,7 +9,8 @@ same seed, same limits.
 
 The release is reproducible: the same course gives the same files, byte for byte (nothing in it
 depends on the time, the machine or the order a folder lists its files in). It is written into a
-temporary folder beside DEST and renamed into place, so DEST is whole or absent.
+temporary folder beside DEST and renamed into place, so DEST is whole or absent. The README and
+the workflow are templates/student/README.md and templates/student/classroom.yml.
 """
 
 from __future__ import annotations
@@ -21,33 +22,8 @@ import yaml
 
 from grader.course import Course, Exercise
 from grader.integrations.packaging import package_files, pyproject, relative, write_folder
+from grader.integrations.templating import render, text
 from grader.runner import load_checks
-
-WORKFLOW = """\
-# Grades every push with the public checks; the points show in GitHub Classroom.
-name: Autograding Tests
-on: [push, workflow_dispatch]
-permissions:
-  checks: write
-  actions: read
-  contents: read
-jobs:
-  grade:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-      - run: pip install -e .
-      - id: grade
-        run: grade all --junit reports/grades.xml
-      - uses: classroom-resources/autograding-grading-reporter@v1
-        env:
-          GRADE_RESULTS: ${{ steps.grade.outputs.result }}
-        with:
-          runners: grade
-"""
 
 
 def _public_points(course: Course, exercise: Exercise) -> float:
@@ -88,32 +64,9 @@ def _readme(course: Course) -> str:
         public = _public_points(course, exercise)
         rows.append(
             f"| `{exercise.id}` | {exercise.title} | `{relative(course, exercise.student_file)}` "
-            f"| {public:g} | {exercise.points - public:g} |"
+            f"| {public:g} | {exercise.points - public:g} |\n"  # $rows starts a line
         )
-    return "\n".join(
-        [
-            f"# {course.title}",
-            "",
-            "Fill in the functions that raise `NotImplementedError` in `exercises/`, then grade"
-            " your work:",
-            "",
-            "```sh",
-            "python3 -m venv .venv && . .venv/bin/activate && pip install -e . && grade exercise1",
-            "```",
-            "",
-            "`grade all` grades every exercise. Your code runs in a separate, limited process;"
-            " the report says what passed, what failed and why. Each push is graded the same way"
-            " by GitHub Actions (`.github/workflows/classroom.yml`).",
-            "",
-            "| exercise | title | your file | points here | points from hidden checks |",
-            "| --- | --- | --- | --- | --- |",
-            *rows,
-            "",
-            "The hidden checks are graded after you hand in: passing every check here is a good"
-            " sign, not the final score.",
-            "",
-        ]
-    )
+    return render("student/README.md", title=course.title, rows="".join(rows))
 
 
 def release_files(course: Course) -> dict[str, bytes]:
@@ -127,7 +80,7 @@ def release_files(course: Course) -> dict[str, bytes]:
     files["course.yaml"] = _course_yaml(course).encode("utf-8")
     files["pyproject.toml"] = pyproject("student").encode("utf-8")
     files["README.md"] = _readme(course).encode("utf-8")
-    files[".github/workflows/classroom.yml"] = WORKFLOW.encode("utf-8")
+    files[".github/workflows/classroom.yml"] = text("student/classroom.yml").encode("utf-8")
     return dict(sorted(files.items()))
 
 
