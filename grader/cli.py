@@ -248,7 +248,7 @@ def release(argv: Sequence[str]) -> int:
     args = parser.parse_args(list(argv))
     course = _course(args.course)
     if args.kind == "gradescope":
-        from grader.gradescope import write_autograder_zip
+        from grader.integrations.gradescope import write_autograder_zip
 
         count = write_autograder_zip(course, args.dest, args.exercise)
         print(
@@ -258,7 +258,7 @@ def release(argv: Sequence[str]) -> int:
         return EXIT_FULL_MARKS
     if args.exercise:
         raise UsageError("--exercise is for `grade release gradescope`; a student release has all")
-    from grader.release import write_student_release
+    from grader.integrations.student_release import write_student_release
 
     count = write_student_release(course, args.dest)
     print(f"wrote the student release, {count} files, to {args.dest}")
@@ -277,7 +277,7 @@ def export(argv: Sequence[str]) -> int:
     parser.add_argument("dest", metavar="DEST", type=Path, help="a new or empty folder")
     _course_and_exercises(parser, "export only this exercise")
     args = parser.parse_args(list(argv))
-    from grader.otter_export import write_otter_export
+    from grader.integrations.otter import write_otter_export
 
     count = write_otter_export(_course(args.course), args.dest, args.exercise)
     print(

@@ -48,8 +48,8 @@ class ExerciseSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     points: Annotated[float, msgspec.Meta(gt=0)]
     solution_file: str | None = None
     hidden_checks: str | None = None
-    # In a student release (grader.release): the points of the hidden checks left out, graded
-    # after the student hands in. Never together with hidden_checks.
+    # In a student release (grader.integrations.student_release): the points of the hidden
+    # checks left out, graded after the student hands in. Never together with hidden_checks.
     hidden_points: Annotated[float, msgspec.Meta(ge=0)] | None = None
     limits: LimitsSpec | None = None
     due: datetime | None = None

@@ -1,7 +1,7 @@
 """The course's checks inside otter-grader: run in the student's own kernel, against its globals.
 
 otter-grader runs a notebook in a Jupyter kernel, then calls each test case of the exported test
-files (grader.otter_export) with the kernel's global variables. ``run_check`` runs one of the
+files (grader.integrations.otter) with the kernel's global variables. ``run_check`` runs one of the
 course's checks there. The checks reach the student's functions exactly as they do in `grade`:
 through grader.student_code and the worker protocol (plain data, handles, callbacks, formulas, calls
 sent ahead, arrays changed in place reported). Only the worker is not a process: the worker code

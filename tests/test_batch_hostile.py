@@ -553,7 +553,7 @@ def test_a_student_whose_feedback_cannot_be_written_costs_one_line(tmp_path: Pat
     (submissions / "carl" / "exercises" / EXERCISE1).write_bytes(SOLUTION1)
     fault = """
 import errno, os
-import grader.batch.files as files
+import grader.files as files
 write = files.write_atomically
 def failing(path, content):
     if path.name.startswith("bob."):
@@ -584,8 +584,8 @@ files.write_atomically = failing
 def test_the_gradebook_and_outputs_take_any_name(tmp_path: Path) -> None:
     """What discover escapes, the gradebook and the file writer escape again: a lone surrogate
     from anywhere (a name, a message) can stop neither."""
-    from grader.batch.files import write_atomically
     from grader.batch.gradebook import Gradebook
+    from grader.files import write_atomically
 
     book = Gradebook(tmp_path / "gradebook.sqlite")
     report = {"score": 1, "max_score": 10, "file": "stud\udcff/x.py", "tests": [

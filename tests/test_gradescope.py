@@ -152,7 +152,7 @@ class TestTheZip:
             course_yaml = yaml.safe_load(archive.read("course.yaml"))
         assert {"setup.sh", "run_autograder", "pyproject.toml", "course.yaml"} <= names
         assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
-        assert "grader/gradescope_autograder.py" in names and "grader/worker.py" in names
+        assert "grader/integrations/gradescope_run.py" in names and "grader/worker.py" in names
         course = load_course(REPO / "course.yaml")
         for exercise in course.exercises:
             for path in (exercise.checks, exercise.hidden_checks, exercise.solution_file):

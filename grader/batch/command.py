@@ -395,7 +395,7 @@ def _write_outputs(
     each, which the report lists with ``failures``: the rest is written all the same."""
     from grader.batch import class_report, feedback
     from grader.batch.exports import StudentGrades, canvas_csv, grades_csv
-    from grader.batch.files import write_atomically
+    from grader.files import write_atomically
 
     students = {entry.key: StudentGrades(entry) for entry in entries}
     updates = []

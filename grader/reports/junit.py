@@ -70,6 +70,6 @@ def render(result: ExerciseResult | CourseResult) -> str:
 
 def write(result: ExerciseResult | CourseResult, path: Path) -> None:
     """Write the report to ``path`` whole or not at all (a temporary file, then renamed)."""
-    from grader.batch.files import write_atomically
+    from grader.files import write_atomically
 
     write_atomically(path, render(result))

@@ -13,92 +13,30 @@ The zip holds, at its root, what Gradescope asks for and what they need:
 
 ``$ROOT`` is ``/autograder`` unless ``AUTOGRADER_ROOT`` says otherwise, so the same scripts run
 against a folder laid out like Gradescope's (docs/gradescope.md). The zip is reproducible: the
-same course gives the same bytes (entries sorted, timestamps fixed).
+same course gives the same bytes (entries sorted, timestamps fixed). The two scripts are
+templates/gradescope/setup.sh and templates/gradescope/run_autograder, copied as they are.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import zipfile
 from pathlib import Path
 
-import yaml
-
-from grader.batch.files import write_atomically
 from grader.course import Course, Exercise
 from grader.errors import UsageError
-from grader.release import package_files, pyproject, relative
-
-SETUP_SH = """\
-#!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder's image.
-set -euo pipefail
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-if ! command -v python3 >/dev/null || ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv
-fi
-if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-    echo "setup.sh: the grader needs Python 3.11 or newer as python3;" \\
-        "choose Ubuntu 24.04 or newer as the autograder's base image" >&2
-    exit 1
-fi
-python3 -m venv "$ROOT/venv"
-"$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$ROOT/source"
-"$ROOT/venv/bin/grade" doctor
-"""
-
-RUN_AUTOGRADER = """\
-#!/usr/bin/env bash
-# Gradescope runs this for every submission: it grades $ROOT/submission and writes
-# $ROOT/results/results.json.
-set -euo pipefail
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-exec "$ROOT/venv/bin/python" -I -m grader.gradescope_autograder "$ROOT"
-"""
+from grader.files import write_atomically
+from grader.integrations.packaging import (
+    chosen_exercises,
+    course_yaml,
+    package_files,
+    pyproject,
+    relative,
+)
+from grader.integrations.templating import text
 
 EXECUTABLES = frozenset({"setup.sh", "run_autograder"})
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: the same bytes every time
-
-
-def _exercise_entry(course: Course, exercise: Exercise) -> dict[str, object]:
-    entry: dict[str, object] = {
-        "id": exercise.id,
-        "title": exercise.title,
-        "student_file": relative(course, exercise.student_file),
-        "checks": relative(course, exercise.checks),
-        "points": exercise.points,
-    }
-    if exercise.solution_file is not None:
-        entry["solution_file"] = relative(course, exercise.solution_file)
-    if exercise.hidden_checks is not None:
-        entry["hidden_checks"] = relative(course, exercise.hidden_checks)
-    entry["limits"] = dataclasses.asdict(exercise.limits)
-    if exercise.due is not None:
-        entry["due"] = exercise.due.isoformat()
-    return entry
-
-
-def course_yaml(course: Course, exercises: tuple[Exercise, ...]) -> str:
-    document: dict[str, object] = {"title": course.title, "seed": course.seed}
-    if course.late is not None:
-        document["late"] = dataclasses.asdict(course.late)
-    document["feedback"] = {
-        "hidden": course.hidden_feedback,
-        "gradescope_visibility": course.gradescope_visibility,
-    }
-    document["exercises"] = [_exercise_entry(course, exercise) for exercise in exercises]
-    heading = "# The course as the Gradescope autograder grades it: public and hidden checks.\n"
-    return heading + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
-
-
-def chosen_exercises(course: Course, ids: list[str] | None) -> tuple[Exercise, ...]:
-    """The exercises named by ``ids`` in the course's order (all of them if none are named)."""
-    if not ids:
-        return course.exercises
-    wanted = {course.exercise(exercise_id).id for exercise_id in ids}
-    return tuple(exercise for exercise in course.exercises if exercise.id in wanted)
 
 
 def autograder_files(course: Course, exercises: tuple[Exercise, ...]) -> dict[str, bytes]:
@@ -110,8 +48,8 @@ def autograder_files(course: Course, exercises: tuple[Exercise, ...]) -> dict[st
                 files[relative(course, path)] = path.read_bytes()
     files["course.yaml"] = course_yaml(course, exercises).encode("utf-8")
     files["pyproject.toml"] = pyproject("gradescope").encode("utf-8")
-    files["setup.sh"] = SETUP_SH.encode("utf-8")
-    files["run_autograder"] = RUN_AUTOGRADER.encode("utf-8")
+    files["setup.sh"] = text("gradescope/setup.sh").encode("utf-8")
+    files["run_autograder"] = text("gradescope/run_autograder").encode("utf-8")
     return dict(sorted(files.items()))
 
 

@@ -1,12 +1,13 @@
-"""What the Gradescope autograder's run_autograder runs: ``python -m grader.gradescope_autograder
-ROOT``.
+"""What the Gradescope autograder's run_autograder runs:
+``python -m grader.integrations.gradescope_run ROOT``.
 
 ROOT is laid out as Gradescope lays out /autograder: ``source/`` (the unpacked autograder zip,
-grader.gradescope), ``submission/`` (what the student handed in), ``results/``. Every exercise of
-``source/course.yaml`` is graded, public and hidden checks, each in its own limited worker as
-`grade` does it; an exercise with no file scores 0 and says which file it wanted. The results go
-to ``results/results.json`` (grader.reports.gradescope), written whole; the full report, with
-hidden checks' messages and suspicious-code flags, goes to stdout, which only instructors see.
+grader.integrations.gradescope), ``submission/`` (what the student handed in), ``results/``.
+Every exercise of ``source/course.yaml`` is graded, public and hidden checks, each in its own
+limited worker as `grade` does it; an exercise with no file scores 0 and says which file it
+wanted. The results go to ``results/results.json`` (grader.reports.gradescope), written whole;
+the full report, with hidden checks' messages and suspicious-code flags, goes to stdout, which
+only instructors see.
 
 A student who uploads one file under another name (``exercise3 (1).ipynb``) for an autograder of
 one exercise is graded on it, with a note. Exit status 0 once results.json is written; 2 when the
@@ -24,9 +25,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grader.batch.discover import exercise_folder
-from grader.batch.files import write_atomically
 from grader.course import Course, Exercise, load_course
 from grader.errors import SubmissionNotFound, UsageError
+from grader.files import write_atomically
 from grader.results import CourseResult, ExerciseResult
 from grader.submission import SUFFIXES, Located, leads_out, locate
 
@@ -115,7 +116,7 @@ def run(root: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if len(arguments) != 1:
-        print("usage: python -m grader.gradescope_autograder ROOT", file=sys.stderr)
+        print("usage: python -m grader.integrations.gradescope_run ROOT", file=sys.stderr)
         return 2
     try:
         return run(Path(arguments[0]))
