@@ -104,7 +104,7 @@ def pyproject(suffix: str) -> str:
         "pyproject.toml.template",
         name=f"{distribution.metadata['Name']}-{suffix}",
         version=distribution.version,
-        python=distribution.metadata.get("Requires-Python") or ">=3.11",
+        python=(distribution.metadata.get_all("Requires-Python") or [">=3.11"])[0],
         dependencies="".join(f'    "{requirement}",\n' for requirement in dependencies()),
     )
 
