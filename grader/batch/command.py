@@ -32,7 +32,7 @@ from grader.errors import SubmissionNotFound, UsageError
 
 if TYPE_CHECKING:
     from grader.batch.discover import StudentEntry
-    from grader.batch.gradebook import Gradebook, Grading, GradingKey
+    from grader.batch.gradebook import Gradebook, GradingKey, RecordedGrading
     from grader.batch.pool import DaskPool, LocalPool, Outcome, Task
 
 GRADEBOOK_FILE = "gradebook.sqlite"
@@ -441,5 +441,7 @@ def _write_outputs(
     return unwritten
 
 
-def _with_lateness(grading: Grading, days: int, penalty: float, score: float) -> Grading:
+def _with_lateness(
+    grading: RecordedGrading, days: int, penalty: float, score: float
+) -> RecordedGrading:
     return replace(grading, late_days=days, penalty=penalty, score=score)
