@@ -21,6 +21,11 @@ A mistake gets one line with the likeliest meant name (grader.suggest): an exerc
 (``grade ex3``: did you mean exercise3?), a command (``grade bacth``), an option (``--fromat``)
 or a choice (``--format jsno``).
 
+Which file is graded from a folder given with --submission is grader.folder_policy's rule, as for
+the Gradescope autograder and `grade batch`. `grade all` builds every grading first (building
+one starts nothing, grader.runner.Grading), starts them all, so each worker imports numpy while
+the grader imports the checks, then runs them one by one.
+
 Exit status: 0 full marks; 1 graded, not full marks; 2 could not grade (a usage, course or file
 error), with one line on stderr saying what is wrong and how to fix it. With --fail-under SCORE,
 1 below SCORE and 0 from it; in GitHub Actions without it, 0 for any grading that ran.
@@ -81,7 +86,8 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         choice = re.search(r"invalid choice: '(.*?)' \(choose from (.*)\)", message)
-        close = closest(choice[1], re.findall(r"'([^']*)'", choice[2])) if choice else None
+        named = [item.strip(" '") for item in choice[2].split(",")] if choice else []
+        close = closest(choice[1], named) if choice else None
         suggestion = f"; did you mean {close}?" if close else ""
         raise UsageError(f"{message}{suggestion} (see `{self.prog} --help`)")
 
