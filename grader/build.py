@@ -1,4 +1,5 @@
-"""Build the student files from the reference solutions: ``python -m grader.build [COURSE]``.
+"""Build the student files from the reference solutions: ``grade build [COURSE]`` (or
+``python -m grader.build [COURSE]``, the same command).
 
 For every exercise in course.yaml that has a solution_file, writes the stub (grader.stubs) to its
 student_file and the notebook (grader.notebooks) next to it with the .ipynb suffix. Run it after
@@ -10,8 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from grader.course import COURSE_FILE, Course, find_course, load_course
-from grader.errors import UsageError
+from grader.course import Course
 from grader.notebooks import notebook_text
 from grader.stubs import stub_source
 
@@ -28,25 +28,24 @@ def student_files(course: Course) -> dict[Path, str]:
     return files
 
 
-def main(argv: list[str]) -> int:
-    try:
-        given = Path(argv[0]) if argv else None
-        path = (
-            find_course(Path.cwd())
-            if given is None
-            else (given / COURSE_FILE if given.is_dir() else given)
-        )
-        course = load_course(path)
-    except UsageError as error:
-        print(f"build: {error}", file=sys.stderr)
-        return 2
+def write_student_files(course: Course) -> int:
+    """Write every student file that is missing or out of date, saying so for each; the count."""
+    written = 0
     for path, text in student_files(course).items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             temporary = path.with_name(path.name + ".tmp")
             temporary.write_text(text, encoding="utf-8")
             temporary.replace(path)  # no half-written file if interrupted
             print(f"wrote {path.relative_to(course.root)}")
-    return 0
+            written += 1
+    return written
+
+
+def main(argv: list[str]) -> int:
+    """``python -m grader.build [COURSE]``: `grade build`, under its older name."""
+    from grader.cli import main as grade
+
+    return grade(["build", *argv])
 
 
 if __name__ == "__main__":

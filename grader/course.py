@@ -23,9 +23,11 @@ import yaml
 
 from grader.errors import CourseError
 from grader.limits import Limits
+from grader.suggest import closest
 
 COURSE_FILE = "course.yaml"
-COMMANDS = frozenset({"all", "batch", "doctor", "release", "export", "help"})
+# The `grade` commands (grader.cli), which no exercise id may be.
+COMMANDS = frozenset({"all", "batch", "build", "check", "doctor", "release", "export", "help"})
 ID_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 
 # ---------------------------------------------------------------- the schema
@@ -174,12 +176,21 @@ class Course:
             if exercise.id == exercise_id:
                 return exercise
         ids = [exercise.id for exercise in self.exercises]
-        close = difflib.get_close_matches(exercise_id, ids, n=1)
-        suggestion = f"did you mean {close[0]}? " if close else ""
+        close = closest(exercise_id, ids)
+        suggestion = f"; did you mean {close}?" if close else ""
+        listed = ", ".join(ids) if len(ids) <= 4 else f"{ids[0]} ... {ids[-1]}"
         raise CourseError(
-            f"no exercise {exercise_id!r} in {self.path}: {suggestion}"
-            f"this course has {', '.join(ids)} (or `all`)"
+            f"no exercise {exercise_id!r} in {_shown(self.path)}{suggestion} "
+            f"(exercises: {listed}, or `all`)"
         )
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the current folder when it lies below it (``course.yaml``)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def find_course(start: Path) -> Path:

@@ -175,7 +175,12 @@ def check_rng(seed: int, exercise_id: str, check_id: str) -> np.random.Generator
 
 
 class Grading:
-    """The grading of one submission for one exercise, prepared (worker started) then run."""
+    """The grading of one submission for one exercise: built (nothing happens), started (its file
+    read and its worker started), then run (the checks imported and run), and closed.
+
+    Building one is cheap and does nothing, so a command can plan every grading first and then
+    start them all at once: each worker imports numpy while the grader imports the checks.
+    """
 
     def __init__(
         self,
@@ -189,30 +194,45 @@ class Grading:
         """``notes`` go into the result as they are (why this file was chosen, say)."""
         self.course = course
         self.exercise = exercise
+        self.path = path
         self.shown_path = shown_path
-        self.started = time.monotonic()
-        source = read_source(path, run_all_cells)
-        self.problem = source if isinstance(source, SubmissionProblem) else None
         self.notes = [*notes]
-        self.flags = [] if isinstance(source, SubmissionProblem) else suspicious_uses(source.text)
-        if not isinstance(source, SubmissionProblem) and source.skipped:
-            self.notes.append(_skipped_note(source.skipped))
+        self.run_all_cells = run_all_cells
+        self.started: float | None = None
+        self.problem: SubmissionProblem | None = None
+        self.flags: list[str] = []
         self.session: StudentSession | None = None
-        if not isinstance(source, SubmissionProblem):
-            source = replace(source, path=shown_path)
-            self.session = StudentSession(
-                source, exercise.limits, self.started + exercise.limits.wall_seconds
-            )
-            self.session.start()
+
+    def start(self) -> None:
+        """Read the file and start its worker (the spare one, if it fits); the grading's time
+        and its wall-clock budget count from here. Once only: later calls do nothing."""
+        if self.started is not None:
+            return
+        self.started = time.monotonic()
+        source = read_source(self.path, self.run_all_cells)
+        if isinstance(source, SubmissionProblem):
+            self.problem = source
+            return
+        self.flags = suspicious_uses(source.text)
+        if source.skipped:
+            self.notes.append(_skipped_note(source.skipped))
+        self.session = StudentSession(
+            replace(source, path=self.shown_path),
+            self.exercise.limits,
+            self.started + self.exercise.limits.wall_seconds,
+        )
+        self.session.start()
 
     def run(self) -> ExerciseResult:
+        """Start the grading if it is not yet, run every check, close it; the result."""
         try:
+            self.start()
             return self._run()
         finally:
             self.close()
 
     def close(self) -> None:
-        """Stop the worker; safe to call more than once."""
+        """Stop the worker; safe to call more than once, and before start."""
         if self.session is not None:
             self.session.close()
 
@@ -246,6 +266,7 @@ class Grading:
             result.output = self.session.output()
         result.sandbox = active_layer_names(self.session.workers_applied if self.session else None)
         result.sandbox_off = inactive_layers(result.sandbox)
+        assert self.started is not None
         result.seconds = time.monotonic() - self.started
         return result
 

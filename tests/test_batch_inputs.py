@@ -18,7 +18,7 @@ from grader.batch import timing
 from grader.batch.clone_times import last_commit_time
 from grader.batch.discover import discover
 from grader.batch.exports import StudentGrades, canvas_csv, read_roster
-from grader.batch.gradebook import Grading
+from grader.batch.gradebook import RecordedGrading
 from grader.course import Course, load_course
 from grader.errors import UsageError
 from grader.submission import MAX_SUBMISSION_BYTES
@@ -337,11 +337,11 @@ class TestLateWork:
         assert "Hal Ito" in (out / "report.html").read_text().split("Not in the roster")[1]
 
 
-def grading(exercise: str, score: float, tests: list[dict]) -> Grading:
+def grading(exercise: str, score: float, tests: list[dict]) -> RecordedGrading:
     report = {"exercise": exercise, "score": score, "max_score": 10, "file": "f.py",
               "problem": None, "output": "", "notes": [], "flags": [], "sandbox": [],
               "tests": tests}  # fmt: skip
-    return Grading(1, "s", "s", exercise, "h", None, score, 10, 0, 0, score, 0.1, report)
+    return RecordedGrading(1, "s", "s", exercise, "h", None, score, 10, 0, 0, score, 0.1, report)
 
 
 def test_canvas_file_matches_the_roster(tmp_path: Path, course: Course) -> None:

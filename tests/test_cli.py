@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +14,11 @@ import jsonschema
 import nbformat
 import pytest
 
+from grader import cli
 from grader.cli import main
+from grader.course import COMMANDS
 from grader.results import ERROR_KINDS
+from grader.runner import Grading
 from tests.helpers import REPO, solution_text, with_function
 
 TEST = {
@@ -266,3 +271,132 @@ def test_terminal_report_has_no_colour_when_piped() -> None:
     assert done.returncode == 1
     assert "\033[" not in done.stdout
     assert "Score 0/10" in done.stdout and "4 of them hidden, worth 3 points" in done.stdout
+
+
+# ---------------------------------------------------------------- commands, help, typos
+
+
+def test_help_lists_every_command_and_the_course_s_exercises(
+    course, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(["--help"], capsys)
+    assert (status, err) == (0, "")
+    for command in cli.COMMANDS:
+        assert f"\n  {command} " in out, command
+    for exercise in course.exercises:
+        assert re.search(rf"\n  {exercise.id} +{re.escape(exercise.title)}\n", out), exercise.id
+    assert "--submission PATH" in out  # and the options of grading one exercise
+
+
+def test_help_lists_the_exercises_of_the_course_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    status, out, _ = run(["--help"], capsys)
+    assert status == 0 and "exercise3 " not in out
+    assert "no course.yaml in this folder or above" in out and "--course PATH" in out
+    status, out, _ = run(["--course", str(REPO), "--help"], capsys)
+    assert status == 0 and "  exercise3    The chain rule\n" in out
+
+
+def test_every_command_is_a_name_no_exercise_may_take() -> None:
+    assert {*cli.COMMANDS, cli.CHECK} <= COMMANDS
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["exercise33"], "no exercise 'exercise33' in course.yaml; did you mean exercise3?"),
+        (["ex3"], "no exercise 'ex3' in course.yaml; did you mean exercise3?"),
+        (["3"], "did you mean exercise3?"),
+        (["Exercise3", "--submission", "solutions"], "did you mean exercise3?"),
+        (["exercise3", "--fromat", "json"], "unrecognized option --fromat; did you mean --format?"),
+        (["--fromat", "json", "exercise3"], "did you mean --format?"),
+        (["exercise3", "--submision", "solutions"], "did you mean --submission?"),
+        (["all", "--submision=solutions"], "did you mean --submission?"),
+        (["exercise3", "--format", "jsno"], "did you mean json?"),
+        (["bacth"], "no command or exercise 'bacth'; did you mean batch?"),
+        (["doctr"], "did you mean doctor?"),
+        (["release", "studnt", "x"], "did you mean student?"),
+        (["doctor", "--fromat", "json"], "did you mean --format?"),
+    ],
+)
+def test_a_typo_gets_one_line_with_what_was_meant(
+    args: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(args, capsys)
+    assert (status, out) == (2, "")
+    assert err.startswith("grade: ") and words in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_typo_from_the_installed_command_is_one_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "ex3"], cwd=REPO, capture_output=True, text=True
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "did you mean exercise3?" in done.stderr
+
+
+def test_batch_help_is_that_of_grade_batch(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["batch", "--help"], capsys)
+    assert status == 0 and out.startswith("usage: grade batch")
+    for option in ("--out", "--exercise", "--jobs", "--dask", "--roster", "--extensions"):
+        assert option in out
+
+
+def course_copy(folder: Path) -> Path:
+    for part in ("exercises", "solutions", "checks"):
+        shutil.copytree(REPO / part, folder / part)
+    shutil.copy(REPO / "course.yaml", folder / "course.yaml")
+    return folder
+
+
+def test_grade_build_writes_the_student_files_that_are_out_of_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = course_copy(tmp_path / "course")
+    stale = folder / "exercises" / "exercise3_chain_rule.py"
+    stale.write_text("# out of date\n")
+    (folder / "exercises" / "exercise1_derivatives.ipynb").unlink()
+    status, out, _ = run(["build", str(folder)], capsys)
+    assert status == 0
+    assert out.splitlines() == [
+        "wrote exercises/exercise1_derivatives.ipynb",
+        "wrote exercises/exercise3_chain_rule.py",
+    ]
+    assert stale.read_text() == (REPO / "exercises" / "exercise3_chain_rule.py").read_text()
+    assert run(["build", str(folder)], capsys)[:2] == (0, "")  # nothing left to write
+
+
+def test_python_m_grader_build_is_grade_build(tmp_path: Path) -> None:
+    folder = course_copy(tmp_path / "course")
+    (folder / "exercises" / "exercise2_gradients.py").write_text("")
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.build"], cwd=folder, capture_output=True, text=True
+    )
+    assert (done.returncode, done.stdout) == (0, "wrote exercises/exercise2_gradients.py\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.build", str(tmp_path / "nowhere")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and done.stderr.startswith("grade: ")
+    assert done.stderr.count("\n") == 1
+
+
+# ---------------------------------------------------------------- a grading, built then started
+
+
+def test_a_grading_is_built_without_reading_or_starting_anything(course, tmp_path: Path) -> None:
+    exercise = course.exercise("exercise3")
+    absent = Grading(course, exercise, tmp_path / "absent.py", "absent.py")
+    assert (absent.started, absent.session, absent.problem) == (None, None, None)
+    assert "cannot be read" in (absent.run().problem or "")
+    grading = Grading(course, exercise, REPO / "solutions" / "exercise3_chain_rule.py", "e3.py")
+    assert grading.session is None
+    grading.start()
+    try:
+        assert grading.session is not None and grading.started is not None
+    finally:
+        grading.close()

@@ -20,12 +20,12 @@ from tests.helpers import REPO
 
 
 def test_student_files_are_built_from_the_solutions(course: Course) -> None:
-    """exercises/*.py and *.ipynb are exactly what `python -m grader.build` writes."""
+    """exercises/*.py and *.ipynb are exactly what `grade build` writes."""
     files = student_files(course)
     assert len(files) == 2 * len(course.exercises)
     for path, text in files.items():
         assert path.read_text(encoding="utf-8") == text, (
-            f"{path.name} is out of date: run `python -m grader.build`"
+            f"{path.name} is out of date: run `grade build`"
         )
 
 

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from grader import safe_text
 from grader.batch.discover import StudentEntry
 from grader.batch.exports import StudentGrades, grades_csv
-from grader.batch.gradebook import Grading
+from grader.batch.gradebook import RecordedGrading
 from grader.cli import main
 from grader.course import Course
 from grader.reports import gradescope, terminal
@@ -376,7 +376,9 @@ def test_no_csv_cell_is_a_formula(batch: Path) -> None:
 
 def test_negative_scores_stay_numbers_in_grades_csv(course: Course) -> None:
     report = {"score": -1.5, "max_score": 10, "tests": []}
-    grading = Grading(1, "s", "s", "exercise1", "h", None, -1.5, 10, 0, 0, -1.5, 0.1, report)
+    grading = RecordedGrading(
+        1, "s", "s", "exercise1", "h", None, -1.5, 10, 0, 0, -1.5, 0.1, report
+    )
     student = StudentGrades(StudentEntry("-1", "s", None, None), {"exercise1": grading})
     rows = read_csv_text(grades_csv([course.exercise("exercise1")], [student]))
     assert rows[1] == ["'-1", "-1.5", "-1.5"]

@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING
 from grader import __version__, safe_text
 from grader.batch import timing
 from grader.course import COURSE_FILE, Course, Exercise
-from grader.errors import SubmissionNotFound, UsageError
+from grader.errors import UsageError
 
 if TYPE_CHECKING:
     from grader.batch.discover import StudentEntry
-    from grader.batch.gradebook import Gradebook, Grading, GradingKey
+    from grader.batch.gradebook import Gradebook, GradingKey, RecordedGrading
     from grader.batch.pool import DaskPool, LocalPool, Outcome, Task
 
 GRADEBOOK_FILE = "gradebook.sqlite"
@@ -166,40 +166,38 @@ def _plan(course: Course, exercises: list[Exercise], entries: list[StudentEntry]
 
 def _plan_one(entry: StudentEntry, exercise: Exercise, version: str) -> Planned:
     from grader.batch.pool import Task
-    from grader.submission import (
-        MAX_SUBMISSION_BYTES,
-        NotAFile,
-        locate,
-        not_gradable,
-        read_capped,
-    )
+    from grader.folder_policy import NotSubmitted, pick
+    from grader.submission import MAX_SUBMISSION_BYTES, NotAFile, read_capped
 
     none = (entry.key, exercise.id, NOT_SUBMITTED, version)
     if entry.folder is None:
         shown = safe_text.filename(entry.root.name) if entry.root is not None else None
         return Planned(entry, exercise, none, None, entry.problem or "", True, shown)
-    try:
-        found = locate(exercise, entry.folder)
-    except (SubmissionNotFound, UsageError):
-        return Planned(
-            entry, exercise, none, None, f"no {exercise.file_name} (or .ipynb) was handed in"
-        )
     root = entry.root or entry.folder
-    shown = safe_text.filename(f"{entry.name}/{found.path.relative_to(root)}")
-    problem = not_gradable(found.path, root)
-    data = b""
-    if problem is None:
-        try:
-            # Past the size the grader accepts, the hash is of what it reads: it refuses the file.
-            data = read_capped(found.path, MAX_SUBMISSION_BYTES + 1)
-        except NotAFile as refused:
-            problem = f"{found.path.name} is {refused}, not a file; hand in the file itself"
-        except (OSError, ValueError) as error:
-            why = getattr(error, "strerror", None) or str(error)
-            problem = f"{found.path.name} cannot be read ({why}); hand in the file itself"
-    if problem is not None:
+    found = pick(
+        exercise,
+        entry.folder,
+        root,
+        not_found=f"no {exercise.file_name} (or .ipynb) was handed in",
+        only_regular_files=True,
+    )
+    if isinstance(found, NotSubmitted) and found.refused is None:
+        return Planned(entry, exercise, none, None, found.reason)
+    path = found.refused if isinstance(found, NotSubmitted) else found.path
+    shown = safe_text.filename(f"{entry.name}/{path.relative_to(root)}")
+    if isinstance(found, NotSubmitted):
+        return Planned(entry, exercise, none, None, found.reason, True, shown)
+    try:
+        # Past the size the grader accepts, the hash is of what it reads: it refuses the file.
+        data = read_capped(path, MAX_SUBMISSION_BYTES + 1)
+    except NotAFile as refused:
+        problem = f"{path.name} is {refused}, not a file; hand in the file itself"
         return Planned(entry, exercise, none, None, problem, True, shown)
-    task = Task(entry.key, exercise.id, str(found.path), shown, found.note)
+    except (OSError, ValueError) as error:
+        why = getattr(error, "strerror", None) or str(error)
+        problem = f"{path.name} cannot be read ({why}); hand in the file itself"
+        return Planned(entry, exercise, none, None, problem, True, shown)
+    task = Task(entry.key, exercise.id, str(path), shown, found.note)
     file_hash = hashlib.sha256(data).hexdigest()
     return Planned(entry, exercise, (entry.key, exercise.id, file_hash, version), task)
 
@@ -441,5 +439,7 @@ def _write_outputs(
     return unwritten
 
 
-def _with_lateness(grading: Grading, days: int, penalty: float, score: float) -> Grading:
+def _with_lateness(
+    grading: RecordedGrading, days: int, penalty: float, score: float
+) -> RecordedGrading:
     return replace(grading, late_days=days, penalty=penalty, score=score)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from grader import safe_text
 from grader.batch.discover import StudentEntry
-from grader.batch.gradebook import Grading
+from grader.batch.gradebook import RecordedGrading
 from grader.course import Exercise
 from grader.errors import UsageError
 
@@ -38,7 +38,7 @@ class StudentGrades:
     """One student's current gradings, by exercise id (none for an exercise not graded)."""
 
     entry: StudentEntry
-    gradings: dict[str, Grading] = field(default_factory=dict)
+    gradings: dict[str, RecordedGrading] = field(default_factory=dict)
 
     def score(self, exercise: str) -> float:
         grading = self.gradings.get(exercise)

@@ -68,7 +68,7 @@ GradingKey = tuple[str, str, str, str]  # student, exercise, file hash, checks v
 
 
 @dataclass(frozen=True)
-class Grading:
+class RecordedGrading:
     """One recorded grading, as outputs read it back. ``report`` is its JSON report (a dict)."""
 
     id: int
@@ -188,7 +188,7 @@ class Gradebook:
                 ],
             )
 
-    def gradings(self, keys: Iterable[GradingKey]) -> list[Grading]:
+    def gradings(self, keys: Iterable[GradingKey]) -> list[RecordedGrading]:
         """The recorded gradings with these keys, in the order given (missing ones left out)."""
         found = []
         for key in keys:
@@ -202,7 +202,7 @@ class Gradebook:
                 grading_id, student, name, exercise, file_hash, submitted_at = row[:6]
                 raw_score, max_score, late_days, penalty, score, seconds, result = row[6:]
                 found.append(
-                    Grading(
+                    RecordedGrading(
                         grading_id,
                         student,
                         name,

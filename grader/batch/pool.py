@@ -78,7 +78,8 @@ def grade_task(course_path: str, task: dict[str, Any]) -> dict[str, Any]:
     item = Task(**task)
     notes = (item.note,) if item.note else ()
     exercise = course.exercise(item.exercise)
-    grading = Grading(course, exercise, Path(item.path), item.shown, notes)  # takes the spare
+    grading = Grading(course, exercise, Path(item.path), item.shown, notes)
+    grading.start()  # takes the spare
     # The next task's worker starts (forks, restricts itself) while this grading runs; a spare
     # left over because its limits did not fit is stopped first.
     default_launcher().discard_spares()

@@ -26,10 +26,11 @@ from pathlib import Path
 
 from grader.batch.discover import exercise_folder
 from grader.course import Course, Exercise, load_course
-from grader.errors import SubmissionNotFound, UsageError
+from grader.errors import UsageError
 from grader.files import write_atomically
+from grader.folder_policy import NotSubmitted, pick
 from grader.results import CourseResult, ExerciseResult
-from grader.submission import SUFFIXES, Located, leads_out, locate
+from grader.submission import SUFFIXES, Located
 
 
 def _uploaded_files(folder: Path) -> list[Path]:
@@ -42,22 +43,27 @@ def _uploaded_files(folder: Path) -> list[Path]:
     return sorted(found)
 
 
-def _located(course: Course, exercise: Exercise, submission: Path) -> Located | str:
+def _located(course: Course, exercise: Exercise, submission: Path) -> Located | NotSubmitted:
     """The student's file for ``exercise``: by its name where the exercise files are; for a
     course of one exercise, else the one gradable file handed in, whatever its name. Or why
-    there is none to grade."""
+    there is none to grade (grader.folder_policy)."""
     stem = Path(exercise.file_name).stem
-    try:
-        found = locate(
-            exercise, exercise_folder(course, submission), "hand in only the one to grade"
-        )
-    except SubmissionNotFound:
+
+    def any_name() -> Located | None:
         uploaded = _uploaded_files(submission)
         if len(course.exercises) != 1 or len(uploaded) != 1:
-            return f"not handed in: {exercise.file_name} (or {stem}.ipynb) was not found"
+            return None
         shown = uploaded[0].relative_to(submission)
-        found = Located(uploaded[0], f"graded {shown} as {exercise.file_name}")
-    return leads_out(found.path, submission) or found
+        return Located(uploaded[0], f"graded {shown} as {exercise.file_name}")
+
+    return pick(
+        exercise,
+        exercise_folder(course, submission),
+        submission,
+        how_to_choose="hand in only the one to grade",
+        not_found=f"not handed in: {exercise.file_name} (or {stem}.ipynb) was not found",
+        otherwise=any_name,
+    )
 
 
 def handed_in(submission: Path) -> str:
@@ -78,8 +84,8 @@ def grade_submission(course: Course, submission: Path) -> CourseResult:
     results: list[ExerciseResult] = []
     for exercise in course.exercises:
         found = _located(course, exercise, submission)
-        if isinstance(found, str):
-            results.append(not_submitted(course, exercise, found))
+        if isinstance(found, NotSubmitted):
+            results.append(not_submitted(course, exercise, found.reason))
             continue
         shown = str(found.path.relative_to(submission))
         notes = (found.note,) if found.note else ()
