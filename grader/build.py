@@ -11,7 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from grader.course import Course
+from grader.course import Course, course_at
+from grader.errors import UsageError
 from grader.notebooks import notebook_text
 from grader.stubs import stub_source
 
@@ -43,9 +44,16 @@ def write_student_files(course: Course) -> int:
 
 def main(argv: list[str]) -> int:
     """``python -m grader.build [COURSE]``: `grade build`, under its older name."""
-    from grader.cli import main as grade
-
-    return grade(["build", *argv])
+    if argv[:1] in (["-h"], ["--help"]):
+        print("usage: python -m grader.build [COURSE]  (the same as `grade build [COURSE]`)")
+        return 0
+    try:
+        course = course_at(Path(argv[0]) if argv else None)
+    except UsageError as error:
+        print(f"grade: {error}", file=sys.stderr)
+        return 2
+    write_student_files(course)
+    return 0
 
 
 if __name__ == "__main__":

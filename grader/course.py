@@ -206,6 +206,14 @@ def find_course(start: Path) -> Path:
     )
 
 
+def course_at(given: Path | None) -> Course:
+    """The course at ``given`` (its course.yaml, or the folder holding it), or else the nearest
+    above the current folder; CourseError or UsageError with one line if there is none."""
+    if given is None:
+        return load_course(find_course(Path.cwd()))
+    return load_course(given / COURSE_FILE if given.is_dir() else given)
+
+
 def load_course(path: Path) -> Course:
     """Read and validate course.yaml at ``path``; CourseError with one line if anything is off."""
     path = path.resolve()

@@ -56,10 +56,11 @@ def pick(
     """
     root = folder if root is None else root
     try:
-        found: Located | None = locate(exercise, folder, how_to_choose)
+        found = locate(exercise, folder, how_to_choose)
     except UsageError as missing:
-        found = otherwise() if otherwise is not None else None
-        if found is None:
+        fallback = otherwise() if otherwise is not None else None
+        if fallback is None:
             return NotSubmitted(not_found or str(missing))
+        found = fallback
     why = (not_gradable if only_regular_files else leads_out)(found.path, root)
     return found if why is None else NotSubmitted(why, found.path)

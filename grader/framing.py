@@ -181,8 +181,8 @@ class Frame:
 # the grader or a worker puts in a head comes from grader.protocol, which tags non-finite ones.
 # Each end decodes only the messages it may receive, each field checked for its type.
 _head_encoder = msgspec.json.Encoder()
-FROM_WORKER: msgspec.json.Decoder[Message] = msgspec.json.Decoder(FromWorker)  # type: ignore[arg-type]
-TO_WORKER: msgspec.json.Decoder[Message] = msgspec.json.Decoder(ToWorker)  # type: ignore[arg-type]
+FROM_WORKER: msgspec.json.Decoder[Message] = msgspec.json.Decoder(FromWorker)
+TO_WORKER: msgspec.json.Decoder[Message] = msgspec.json.Decoder(ToWorker)
 
 
 class FrameBuffer:

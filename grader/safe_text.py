@@ -234,7 +234,7 @@ def each_text(value: T, clean: Callable[[str], str]) -> T:
     """``value`` with ``clean`` applied to every string in it: in a result (a dataclass, such as
     grader.results.ExerciseResult), a list, a tuple or a dict's values. ``value`` is not changed.
     """
-    return _each_text(value, clean)  # type: ignore[no-any-return]
+    return _each_text(value, clean)
 
 
 def _each_text(value: Any, clean: Callable[[str], str]) -> Any:

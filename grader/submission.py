@@ -231,8 +231,8 @@ def _worked_in(folder: Path, exercise: Exercise, how_to_choose: str) -> Located:
     if codes[script] is not None and _program(codes[script]) == _program(codes[notebook]):
         return Located(script)  # the same program twice: nothing to choose
     left = {
-        path: codes[path].count("raise NotImplementedError") if codes[path] else 10**6
-        for path in found
+        path: code.count("raise NotImplementedError") if code else 10**6
+        for path, code in codes.items()
     }
     if left[script] != left[notebook]:
         chosen = min(found, key=left.__getitem__)

@@ -14,7 +14,7 @@ import jsonschema
 import nbformat
 import pytest
 
-from grader import cli
+from grader import command_line
 from grader.cli import main
 from grader.course import COMMANDS
 from grader.results import ERROR_KINDS
@@ -281,7 +281,7 @@ def test_help_lists_every_command_and_the_course_s_exercises(
 ) -> None:
     status, out, err = run(["--help"], capsys)
     assert (status, err) == (0, "")
-    for command in cli.COMMANDS:
+    for command in command_line.COMMANDS:
         assert f"\n  {command} " in out, command
     for exercise in course.exercises:
         assert re.search(rf"\n  {exercise.id} +{re.escape(exercise.title)}\n", out), exercise.id
@@ -300,7 +300,7 @@ def test_help_lists_the_exercises_of_the_course_given(
 
 
 def test_every_command_is_a_name_no_exercise_may_take() -> None:
-    assert {*cli.COMMANDS, cli.CHECK} <= COMMANDS
+    assert {*command_line.COMMANDS, command_line.CHECK} <= COMMANDS
 
 
 @pytest.mark.parametrize(

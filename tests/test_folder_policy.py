@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import cli, gradescope_autograder
+from grader import cli
 from grader.batch import command
 from grader.batch.discover import StudentEntry
 from grader.course import Course
 from grader.folder_policy import NotSubmitted, pick
+from grader.integrations import gradescope_run
 from grader.submission import Located
 from tests.helpers import REPO, solution_text
 
@@ -30,8 +31,7 @@ def by_grade(course: Course, folder: Path) -> dict[str, Verdict]:
 
 def by_gradescope(course: Course, folder: Path) -> dict[str, Verdict]:
     return {
-        item.id: verdict(gradescope_autograder._located(course, item, folder))
-        for item in course.exercises
+        item.id: verdict(gradescope_run._located(course, item, folder)) for item in course.exercises
     }
 
 

@@ -181,12 +181,13 @@ def _plan_one(entry: StudentEntry, exercise: Exercise, version: str) -> Planned:
         not_found=f"no {exercise.file_name} (or .ipynb) was handed in",
         only_regular_files=True,
     )
-    if isinstance(found, NotSubmitted) and found.refused is None:
-        return Planned(entry, exercise, none, None, found.reason)
-    path = found.refused if isinstance(found, NotSubmitted) else found.path
-    shown = safe_text.filename(f"{entry.name}/{path.relative_to(root)}")
     if isinstance(found, NotSubmitted):
+        if found.refused is None:
+            return Planned(entry, exercise, none, None, found.reason)
+        shown = safe_text.filename(f"{entry.name}/{found.refused.relative_to(root)}")
         return Planned(entry, exercise, none, None, found.reason, True, shown)
+    path = found.path
+    shown = safe_text.filename(f"{entry.name}/{path.relative_to(root)}")
     try:
         # Past the size the grader accepts, the hash is of what it reads: it refuses the file.
         data = read_capped(path, MAX_SUBMISSION_BYTES + 1)

@@ -122,7 +122,7 @@ class Gradebook:
         rows = self._db.execute(
             "SELECT student, exercise, file_hash, checks_version FROM gradings"
         ).fetchall()
-        return {tuple(row) for row in rows}  # type: ignore[misc]
+        return {tuple(row) for row in rows}
 
     def record(
         self,

@@ -52,7 +52,7 @@ def _unshare_function() -> Callable[[int], None]:
     """os.unshare where Python has it (3.12+), else the C library's unshare(2). Looked up in the
     grader or the fork server, never for the first time in a child after fork."""
     if hasattr(os, "unshare"):
-        return os.unshare  # type: ignore[no-any-return]
+        return os.unshare
     loaded = libc()
 
     def unshare(flags: int) -> None:
