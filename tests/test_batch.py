@@ -117,6 +117,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory, quick: Course, synthetic: P
     return out
 
 
+@pytest.mark.slow
 class TestOneRun:
     def test_every_score_is_the_expected_one(self, graded: Path, synthetic: Path) -> None:
         grades = read_grades(graded / "grades.csv")
@@ -176,6 +177,7 @@ class TestOneRun:
             assert f"<td>{exercise.id}</td>" in report
 
 
+@pytest.mark.slow
 class TestResuming:
     def test_a_second_run_grades_nothing(
         self, graded: Path, quick: Course, synthetic: Path
@@ -320,6 +322,7 @@ class TestBadInput:
         assert done.returncode == 2 and "another `grade batch`" in done.stderr
 
 
+@pytest.mark.slow
 def test_a_grading_process_that_dies_stops_only_its_grading(tmp_path: Path, course: Course) -> None:
     """A check that kills its own grading process (a broken course file, say) costs that one
     grading, tried twice: the batch goes on, names it, exits 1, and a later run tries it again."""
@@ -359,6 +362,7 @@ def test_a_grading_process_that_dies_stops_only_its_grading(tmp_path: Path, cour
     assert sorted(student for student, *_ in gradebook_rows(out)) == ["ann", "cy"]
 
 
+@pytest.mark.slow
 def test_a_grading_process_that_stops_answering_is_replaced(tmp_path: Path, course: Course) -> None:
     """A check that never ends (in the grader, where no worker limit applies) holds its grading
     process only until the exercise's wall limit plus a margin; then the process is killed and
