@@ -282,6 +282,7 @@ CRASHES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("trick", PRELUDES, ids=list(PRELUDES))
 def test_trick_at_import_gains_nothing(
     limited: Course, honest_score: float, tmp_path: Path, trick: str
@@ -301,6 +302,7 @@ def without_answers(cheat: str) -> str:
 CARRIES_ITS_DATA = {"an ndarray subclass equal to everything"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("trick", CHEATS, ids=list(CHEATS))
 def test_cheating_return_value_gains_nothing(
     limited: Course, honest_score: float, tmp_path: Path, trick: str
@@ -376,6 +378,7 @@ def test_course_folder_cannot_be_written(
     not cgroups_available(),
     reason="no cgroup can be made here (needs root or a delegated cgroup v2)",
 )
+@pytest.mark.slow
 def test_fork_bomb_is_contained(limited: Course, honest_score: float, tmp_path: Path) -> None:
     """A fork bomb stops at the worker's process limit and dies with its grading."""
     bomb = """

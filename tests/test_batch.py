@@ -89,12 +89,10 @@ def gradebook_rows(out: Path) -> list[tuple]:
 
 
 def graded_so_far(out: Path) -> int:
-    """How many gradings a running batch has stored: 0 until its gradebook has its tables (the
-    batch creates the file first, then its schema, and this reads it meanwhile)."""
-    try:
-        return len(gradebook_rows(out)) if (out / "gradebook.sqlite").exists() else 0
-    except sqlite3.OperationalError:
-        return 0
+    """How many gradings a running batch has committed: 0 until its gradebook exists. The batch
+    puts the gradebook in place with its tables (grader.batch.gradebook.create), so a file that
+    is there can be read at once; an error reading it is a failure, not a reason to wait."""
+    return len(gradebook_rows(out)) if (out / "gradebook.sqlite").exists() else 0
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +117,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory, quick: Course, synthetic: P
     return out
 
 
+@pytest.mark.slow
 class TestOneRun:
     def test_every_score_is_the_expected_one(self, graded: Path, synthetic: Path) -> None:
         grades = read_grades(graded / "grades.csv")
@@ -178,6 +177,7 @@ class TestOneRun:
             assert f"<td>{exercise.id}</td>" in report
 
 
+@pytest.mark.slow
 class TestResuming:
     def test_a_second_run_grades_nothing(
         self, graded: Path, quick: Course, synthetic: Path
@@ -322,6 +322,7 @@ class TestBadInput:
         assert done.returncode == 2 and "another `grade batch`" in done.stderr
 
 
+@pytest.mark.slow
 def test_a_grading_process_that_dies_stops_only_its_grading(tmp_path: Path, course: Course) -> None:
     """A check that kills its own grading process (a broken course file, say) costs that one
     grading, tried twice: the batch goes on, names it, exits 1, and a later run tries it again."""
@@ -361,6 +362,7 @@ def test_a_grading_process_that_dies_stops_only_its_grading(tmp_path: Path, cour
     assert sorted(student for student, *_ in gradebook_rows(out)) == ["ann", "cy"]
 
 
+@pytest.mark.slow
 def test_a_grading_process_that_stops_answering_is_replaced(tmp_path: Path, course: Course) -> None:
     """A check that never ends (in the grader, where no worker limit applies) holds its grading
     process only until the exercise's wall limit plus a margin; then the process is killed and

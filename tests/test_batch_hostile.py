@@ -151,6 +151,7 @@ KINDS = {
 # ---------------------------------------------------------------- names
 
 
+@pytest.mark.slow
 def test_a_folder_name_that_is_not_utf8_is_graded_under_its_escaped_name(tmp_path: Path) -> None:
     """A name the file system gives as bytes that are not UTF-8 once stopped the gradebook, and
     the batch with it, on every run."""
@@ -175,6 +176,7 @@ def test_a_folder_name_that_is_not_utf8_is_graded_under_its_escaped_name(tmp_pat
 # ---------------------------------------------------------------- a clone's .git
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_a_git_that_is_no_folder_refuses_only_that_student(tmp_path: Path, kind: str) -> None:
     """`.git -> /dev/zero` had the batch read it whole until the kernel killed it; a `.git` FIFO
@@ -215,6 +217,7 @@ def clone_of(folder: Path) -> Path:
         ("packed-refs", "link to /dev/zero"),
     ],
 )
+@pytest.mark.slow
 def test_git_files_that_are_no_files_refuse_only_that_student(
     tmp_path: Path, replaced: str, kind: str
 ) -> None:
@@ -233,6 +236,7 @@ def test_git_files_that_are_no_files_refuse_only_that_student(
 # ---------------------------------------------------------------- the exercise file
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_an_exercise_file_that_is_no_file_is_refused(tmp_path: Path, kind: str) -> None:
     submissions = honest_class(tmp_path)
@@ -243,6 +247,7 @@ def test_an_exercise_file_that_is_no_file_is_refused(tmp_path: Path, kind: str) 
     assert_refused(done, tmp_path / "out", "carl", "carl", line)
 
 
+@pytest.mark.slow
 def test_a_huge_exercise_file_is_read_only_up_to_the_size_graded(tmp_path: Path) -> None:
     """10 GB (sparse: nothing is written) that the batch once read whole to hash it."""
     submissions = honest_class(tmp_path)
@@ -255,6 +260,7 @@ def test_a_huge_exercise_file_is_read_only_up_to_the_size_graded(tmp_path: Path)
     assert f"{EXERCISE1} is 10240.0 MB; a submission is at most 5 MB" in feedback
 
 
+@pytest.mark.slow
 def test_deep_folders_cost_nothing(tmp_path: Path) -> None:
     """A clone with folders 300 deep, and a zip with an entry 1,500 deep: making its folders
     once ran out of Python's recursion and stopped the batch."""
@@ -278,6 +284,7 @@ def test_deep_folders_cost_nothing(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- what SUBMISSIONS holds
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_a_zip_that_is_no_file_is_refused(tmp_path: Path, kind: str) -> None:
     """A FIFO named carl.zip had zipfile wait on it forever; /dev/zero, read it whole."""
@@ -384,6 +391,7 @@ def overlapping_bomb(entries: int, size: int) -> bytes:
     return body + _end(entries, directory, len(body))
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_is_stopped_at_the_cap(tmp_path: Path) -> None:
     """1 MB that unpacks to 1 GB: 200 files of 5 MB of zeros, each under the size graded."""
     submissions = honest_class(tmp_path)
@@ -395,6 +403,7 @@ def test_a_zip_bomb_is_stopped_at_the_cap(tmp_path: Path) -> None:
     assert not any((tmp_path / "out" / ".work" / "unpacked").rglob("*.py"))
 
 
+@pytest.mark.slow
 def test_an_overlapping_zip_bomb_is_stopped_at_the_cap(tmp_path: Path) -> None:
     """50 KB that unpacks to 2.5 GB: 420 files sharing one kernel of 6 MB of zeros."""
     submissions = honest_class(tmp_path)
@@ -434,6 +443,7 @@ def test_an_overlapping_zip_bomb_is_stopped_at_the_cap(tmp_path: Path) -> None:
     ],
     ids=["bzip2", "lzma", "encrypted", "name not utf-8"],
 )
+@pytest.mark.slow
 def test_a_zip_the_grader_will_not_unpack_is_refused(
     tmp_path: Path, entry: Entry, line: str
 ) -> None:
@@ -445,6 +455,7 @@ def test_a_zip_the_grader_will_not_unpack_is_refused(
     assert_refused(done, tmp_path / "out", "carl", "carl", line)
 
 
+@pytest.mark.slow
 def test_odd_zip_entries_are_skipped_and_the_rest_graded(tmp_path: Path) -> None:
     """Paths out of the folder, a name that is not UTF-8 (not flagged as UTF-8: read as cp437),
     an entry inside the exercise file as if it were a folder, the exercise file dated with month
@@ -466,6 +477,7 @@ def test_odd_zip_entries_are_skipped_and_the_rest_graded(tmp_path: Path) -> None
     assert not Path("/absolute.py").exists()
 
 
+@pytest.mark.slow
 def test_a_zip_with_a_huge_table_of_contents_is_refused(tmp_path: Path) -> None:
     """2.2 million entries sharing one local header, in 100 MB: zipfile made an object of each,
     some 560 MB of them, before a single one was looked at."""
@@ -482,6 +494,7 @@ def test_a_zip_with_a_huge_table_of_contents_is_refused(tmp_path: Path) -> None:
     assert_refused(done, tmp_path / "out", "carl", "carl", line)
 
 
+@pytest.mark.slow
 def test_zips_past_the_batch_cap_are_refused_one_by_one(tmp_path: Path) -> None:
     """With the run's cap at 2.5 MB, the third of three 1 MB zips is not unpacked."""
     submissions = honest_class(tmp_path)
@@ -532,6 +545,7 @@ def small_disk(folder: Path, size: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
+@pytest.mark.slow
 def test_a_disk_that_fills_while_unpacking_refuses_only_that_zip(tmp_path: Path) -> None:
     """OUT on a 2 MB disk: carl's zip of 3 MB of code fills it; the others are graded there."""
     submissions = honest_class(tmp_path)
@@ -545,6 +559,7 @@ def test_a_disk_that_fills_while_unpacking_refuses_only_that_zip(tmp_path: Path)
         assert not (out / ".work" / "unpacked" / "carl").exists()
 
 
+@pytest.mark.slow
 def test_a_student_whose_feedback_cannot_be_written_costs_one_line(tmp_path: Path) -> None:
     """A full disk as bob's feedback is written (a fault injected at the write): the others'
     feedback, grades.csv and the report are written, and the run says so in one line."""
@@ -602,6 +617,7 @@ def test_the_gradebook_and_outputs_take_any_name(tmp_path: Path) -> None:
     assert (tmp_path / "grades.csv").read_bytes() == b"student\nstud\\xff\n"
 
 
+@pytest.mark.slow
 def test_a_reason_for_nothing_graded_follows_the_submission(tmp_path: Path) -> None:
     """Refused one run (carl.zip a FIFO), a zip with no exercise file the next: the feedback
     gives the reason of now, not the one recorded then."""
@@ -618,6 +634,7 @@ def test_a_reason_for_nothing_graded_follows_the_submission(tmp_path: Path) -> N
         assert db.execute("SELECT count(*) FROM gradings WHERE name = 'carl'").fetchone() == (1,)
 
 
+@pytest.mark.slow
 def test_a_gradescope_export_is_read_as_defensively(tmp_path: Path) -> None:
     """A FIFO as a submitter's exercise file, and metadata naming a folder outside the export."""
     import yaml

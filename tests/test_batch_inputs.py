@@ -129,6 +129,7 @@ class TestFolders:
         assert last_commit_time(clone) == datetime.fromtimestamp(1795255200, tz=UTC)
         assert not marker.exists()
 
+    @pytest.mark.slow
     def test_a_link_out_of_the_clone_is_not_graded(self, tmp_path: Path, course: Course) -> None:
         """A clone whose exercise file links to the course's solution scores nothing: the
         grader, which can read the answer key, would otherwise grade the key itself."""
@@ -186,6 +187,7 @@ class TestZips:
         assert unpacked == ["eve/exercises/exercise1_derivatives.py"]
         assert not (tmp_path / "escaped.py").exists() and not Path("/absolute.py").exists()
 
+    @pytest.mark.slow
     def test_a_huge_file_is_cut_where_the_grader_refuses_it(
         self, tmp_path: Path, course: Course
     ) -> None:

@@ -69,6 +69,7 @@ def test_report_renders_in_a_headless_browser(graded: Path, tmp_path: Path) -> N
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
 
 
+@pytest.mark.slow
 def test_a_dask_cluster_grades_the_same(
     graded: Path, course: Course, small_class: Path, tmp_path: Path
 ) -> None:

@@ -76,6 +76,7 @@ def test_oversized_file_is_refused_without_reading_it(
     assert report["problem"] == "exercise1_derivatives.py is 50.0 MB; a submission is at most 5 MB"
 
 
+@pytest.mark.slow
 def test_a_broken_file_does_not_stop_the_other_exercises(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -93,6 +94,7 @@ def test_a_broken_file_does_not_stop_the_other_exercises(
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+@pytest.mark.slow
 @given(data=st.binary(max_size=2000), suffix=st.sampled_from([".py", ".ipynb"]))
 def test_any_bytes_load_or_are_refused(tmp_path: Path, data: bytes, suffix: str) -> None:
     load_file(tmp_path, data, suffix)
@@ -101,6 +103,7 @@ def test_any_bytes_load_or_are_refused(tmp_path: Path, data: bytes, suffix: str)
 @settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+@pytest.mark.slow
 @given(data=notebook_json)
 def test_any_notebook_shaped_json_loads_or_is_refused(tmp_path: Path, data: object) -> None:
     load_notebook_json(tmp_path, data)

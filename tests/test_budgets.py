@@ -81,6 +81,7 @@ def graded_in_a_process(name: str, folder: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EXPECTED, ids=list(EXPECTED))
 def test_attack_is_stopped_with_one_line_and_bounded_memory(name: str, tmp_path: Path) -> None:
     graded = graded_in_a_process(name, tmp_path)
@@ -167,6 +168,7 @@ def assert_a_fresh_worker_answers(session: StudentSession) -> None:
     assert session.restarts == 1
 
 
+@pytest.mark.slow
 def test_many_messages_in_one_call_are_stopped(student: StudentSession) -> None:
     """Each message under the limit for one, a formula evaluated honestly in each: together past
     the call's budget."""
@@ -200,6 +202,7 @@ def test_a_message_declared_too_large_is_refused_from_its_header(student: Studen
     assert_a_fresh_worker_answers(student)
 
 
+@pytest.mark.slow
 def test_a_message_that_trickles_times_out() -> None:
     """Bytes trickle in as slowly as the worker likes, and no more than it sent are kept."""
     with session_of("import struct\n" + FLOODS, call_seconds=1) as session:
@@ -232,6 +235,7 @@ def test_a_head_nested_too_deep_is_refused(student: StudentSession) -> None:
 # ---------------------------------------------------------------- correct code
 
 
+@pytest.mark.slow
 def test_the_largest_array_a_message_holds_goes_both_ways(student: StudentSession) -> None:
     """max_array_elements float64 numbers (32 MB) as an argument and as a result: under every
     budget, as the course's arrays (24 KB at most) are by far."""

@@ -159,6 +159,7 @@ def test_no_course_here(
     assert status == 2 and "no course.yaml in" in err and "--course" in err
 
 
+@pytest.mark.slow
 def test_grade_all_with_one_exercise_missing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -171,6 +172,7 @@ def test_grade_all_with_one_exercise_missing(
     assert "exercise2_gradients.py not found" in report["exercises"][1]["problem"]
 
 
+@pytest.mark.slow
 def test_a_link_out_of_the_submission_folder_is_not_graded(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

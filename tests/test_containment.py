@@ -97,6 +97,7 @@ BROKEN_COMPOSE = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("body", BROKEN_COMPOSE, ids=list(BROKEN_COMPOSE))
 def test_broken_function_costs_only_its_checks(
     quick_course: Course, tmp_path: Path, body: str
@@ -140,6 +141,7 @@ def test_printed_output_is_kept_and_capped(course: Course, tmp_path: Path) -> No
     assert len(result.output) < 70_000 and "more bytes of output not kept" in result.output
 
 
+@pytest.mark.slow
 def test_the_whole_grading_stops_at_its_wall_deadline(course: Course, tmp_path: Path) -> None:
     """Endless calls use up the grading's wall time: it ends on time, and says so.
 

@@ -34,6 +34,7 @@ def init_network(layer_sizes, seed):
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("made", list(BUILT_AS.values()), ids=list(BUILT_AS))
 def test_init_network_returning_a_dict_subclass_scores_full(
     course: Course, tmp_path: Path, made: str
@@ -65,6 +66,7 @@ def layer_forward(h, W, b, activation):
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code", list(APPLIED.values()), ids=list(APPLIED))
 def test_an_activation_applied_in_pieces_scores_full(
     course: Course, tmp_path: Path, code: str

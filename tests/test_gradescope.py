@@ -162,6 +162,7 @@ class TestTheZip:
         ]
         assert sum(item["points"] for item in course_yaml["exercises"]) == course.max_score
 
+    @pytest.mark.slow
     def test_it_is_the_same_every_time(self, tmp_path: Path) -> None:
         first = build_zip(tmp_path / "a.zip").read_bytes()
         assert build_zip(tmp_path / "b.zip").read_bytes() == first
@@ -220,6 +221,7 @@ def test_setup_refuses_a_python_older_than_3_11_in_one_line(tmp_path: Path) -> N
     assert not (root / "venv").exists()
 
 
+@pytest.mark.slow
 class TestRunAutograder:
     def test_the_solutions_get_full_marks_in_a_valid_results_json(
         self, installed: Path, tmp_path: Path

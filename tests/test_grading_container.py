@@ -105,6 +105,7 @@ def escaping_submission(folder: Path, name: str, hang: bool) -> Path:
     return path
 
 
+@pytest.mark.slow
 @layer("whole process tree killed")
 def test_no_process_outlives_a_grading_that_ends(tmp_path: Path) -> None:
     name = marker()
@@ -135,6 +136,7 @@ def _class_folder(tmp_path: Path, name: str) -> tuple[Path, Path]:
     return submissions, tmp_path / "graded"
 
 
+@pytest.mark.slow
 @layer("whole process tree killed")
 @pytest.mark.parametrize("command", ["grade", "grade batch"])
 def test_a_grader_killed_by_sigkill_takes_its_gradings_with_it(
@@ -289,6 +291,7 @@ def hold(children, megabytes):
 """
 
 
+@pytest.mark.slow
 @layer("grading cgroup")
 def test_memory_is_limited_for_the_grading_as_a_whole(launcher: Launcher) -> None:
     """Three children each under the per-process limit, together over the grading's: the
@@ -394,6 +397,7 @@ def test_a_socket_in_a_root_only_folder_cannot_be_reached(
         listener.close()
 
 
+@pytest.mark.slow
 @layer("private view")
 def test_a_submission_graded_in_the_view_scores_as_before(tmp_path: Path) -> None:
     """Correct code loses nothing in the view: the solutions of every exercise score full."""
@@ -494,6 +498,7 @@ def numbers() -> dict[str, int]:
 @pytest.mark.skipif(
     "system calls filtered" not in requested_layers(), reason="no seccomp filter here"
 )
+@pytest.mark.slow
 def test_the_kernel_s_keyrings_carry_nothing_between_gradings(launcher: Launcher) -> None:
     """Every `nobody` worker shares one user keyring, which outlives them: the filter refuses
     it, so a note left by one grading never reaches the next."""

@@ -68,6 +68,7 @@ def test_a_call_that_raises_fails_alone(student: StudentModule) -> None:
     assert student.double(4) == 8
 
 
+@pytest.mark.slow
 def test_a_call_that_never_ends_times_out_and_the_next_call_gets_a_fresh_worker(
     student: StudentModule,
 ) -> None:

@@ -56,6 +56,7 @@ def kernel_available() -> None:
         pytest.skip("no python3 Jupyter kernel installed (pip install ipykernel)")
 
 
+@pytest.mark.slow
 def test_solved_notebooks_run_top_to_bottom_in_a_kernel(
     course: Course, tmp_path: Path, kernel_available: None
 ) -> None:

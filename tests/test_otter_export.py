@@ -86,6 +86,7 @@ def grade_json(course: Course, exercise_id: str, path: Path) -> dict:
 
 
 class TestTheExport:
+    @pytest.mark.slow
     def test_otter_reads_each_test_file_with_the_course_checks_and_points(
         self, tmp_path: Path, course: Course
     ) -> None:
@@ -149,6 +150,7 @@ class TestChecksInTheKernel:
         with pytest.raises(AssertionError, match=hint):
             run_check(env, REPO / "course.yaml", "exercise1", check_id)
 
+    @pytest.mark.slow
     def test_a_function_that_never_returns_fails_after_the_call_limit(
         self, tmp_path: Path, course: Course
     ) -> None:
@@ -187,6 +189,7 @@ RUNS = [(exercise, variant) for exercise in WRONG for variant in ("solved", "wro
 RUNS.remove(("exercise4", "solved"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("exercise_id", "variant"), RUNS)
 def test_otter_run_scores_as_grade_does(
     generated: Path, tmp_path: Path, course: Course, exercise_id: str, variant: str

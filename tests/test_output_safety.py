@@ -148,6 +148,7 @@ def test_on_a_colour_terminal_every_escape_is_the_graders_own(
     assert not OBEYED.search(re.sub("\x1b\\[[0-9]+m", "", report))
 
 
+@pytest.mark.slow
 def test_a_file_name_that_is_not_utf8_is_shown_escaped(tmp_path: Path, course: Course) -> None:
     """A folder named with bytes that are not UTF-8 (and an ESC): the report prints (with a
     strict UTF-8 stdout, as on an instructor's terminal) and the JUnit file is valid XML."""

@@ -508,6 +508,7 @@ def test_wrong_answer_loses_its_checks_with_a_message_naming_it(
 @pytest.mark.parametrize(
     ("exercise_id", "code"), [(e, c) for e, _, c in RIGHT], ids=[f"{e}-{n}" for e, n, _ in RIGHT]
 )
+@pytest.mark.slow
 def test_correct_answer_in_another_style_scores_full_marks(
     course: Course, tmp_path: Path, exercise_id: str, code: str
 ) -> None:

@@ -125,6 +125,7 @@ def test_grader_function_that_fails_raises_in_the_student_code(student: StudentM
         student.apply(needs_an_array, 3)
 
 
+@pytest.mark.slow
 def test_handle_from_a_stopped_worker_is_refused(student: StudentModule) -> None:
     counter = student.make_counter(0)
     with pytest.raises(CallTimedOut):
@@ -168,6 +169,7 @@ class TestOperatorsSentWithoutWaiting:
             _ = then.value
         assert student.Number(3).value == 3  # the worker goes on
 
+    @pytest.mark.slow
     def test_an_endless_operation_is_named_in_the_timeout(self, student: StudentModule) -> None:
         endless = student.Number(2) - 1
         with pytest.raises(CallTimedOut, match="or one of the 1 operations on your objects"):

@@ -84,6 +84,7 @@ def test_the_release_holds_no_solution_and_no_hidden_check(release: Path) -> Non
     assert not any("solution" in path or "hidden" in path for path in contents)
 
 
+@pytest.mark.slow
 def test_public_checks_grade_as_in_the_full_course(release: Path, tmp_path: Path) -> None:
     full = load_course(REPO / "course.yaml")
     released = load_course(release / "course.yaml")
@@ -127,6 +128,7 @@ def test_the_release_grades_with_its_own_grader_and_names_the_hidden_points(
     assert "+ 4 more points from hidden checks, graded after you hand in" in done.stdout
 
 
+@pytest.mark.slow
 def test_the_release_is_the_same_every_time(release: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
     assert main(["release", "student", str(again), "--course", str(REPO)]) == 0
@@ -170,6 +172,7 @@ def test_hidden_points_and_hidden_checks_together_are_refused(tmp_path: Path) ->
         load_course(copy)
 
 
+@pytest.mark.slow
 def test_the_workflow_grade_step_writes_what_github_reads(release: Path, tmp_path: Path) -> None:
     """The workflow's grade step, run as GitHub runs it: the environment variables set."""
     import base64

@@ -24,6 +24,7 @@ def test_solution_scores_full_marks(course: Course, exercise_id: str) -> None:
     assert result.score == result.max_score == exercise.points
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 7, 2**31 - 1, 2**63 - 1])
 def test_solutions_pass_under_other_course_seeds(course: Course, tmp_path: Path, seed: int) -> None:
     """Random inputs never fail correct code: the checks hold for any seed, not just ours."""

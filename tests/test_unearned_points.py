@@ -168,6 +168,7 @@ def probing(course: Course, exercise_id: str, last_only: bool, honest: bool) -> 
     return text + (unanswered(backward) if honest else backward)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("last_only", [True, False], ids=["its last call", "any earlier call"])
 @pytest.mark.parametrize("exercise_id", list(PROBING))
 def test_a_forward_that_recognises_the_probes_earns_nothing_for_a_zero_backward(
@@ -310,6 +311,7 @@ def counted_in(course: Course, exercise_id: str, signature: str, folder: Path) -
         for exercise, signature, kind in TRIVIAL_CASES
     ],
 )
+@pytest.mark.slow
 def test_a_trivial_answer_loses_every_check_its_function_counts_in(
     course: Course, tmp_path: Path, exercise_id: str, signature: str, kind: str
 ) -> None:

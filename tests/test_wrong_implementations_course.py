@@ -847,6 +847,7 @@ CASES = [
 @pytest.mark.parametrize(
     ("exercise_id", "case"), CASES, ids=[f"{exercise}-{case.name}" for exercise, case in CASES]
 )
+@pytest.mark.slow
 def test_mistake_loses_exactly_its_checks(
     course, tmp_path: Path, exercise_id: str, case: Mistake
 ) -> None:

@@ -6,6 +6,10 @@ written in one transaction with its checks, so a run stopped at any moment (Ctrl
 a power cut) leaves every grading either recorded whole or not at all; the next run grades what
 is missing.
 
+A new gradebook is made whole before it is put in place: its schema is written in a temporary file
+beside it, which is then linked to its name, so that ``gradebook.sqlite`` never exists without its
+tables, even to a reader that opens it the moment it appears (see create).
+
 Tables (see SCHEMA): ``gradings``, one row per grading with its scores and the grading's JSON
 report; ``check_results``, one row per check of a grading; ``meta``, the schema version.
 
@@ -18,8 +22,11 @@ gradebook, and the same name gives the same key on every run.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import os
 import sqlite3
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,13 +99,24 @@ class Gradebook:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
+            if not path.exists():
+                create(path)
             # isolation_level=None: transactions are opened explicitly, one per grading.
             self._db = sqlite3.connect(path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, atomic
             self._db.execute("PRAGMA foreign_keys=ON")
+            # A no-op on a gradebook made by create; an empty file left by an older grader
+            # stopped as it made one gets its tables here.
             self._db.executescript(SCHEMA)
             found = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        except OSError as error:
+            if error.errno == errno.ENOSPC:
+                raise UsageError(
+                    f"{path}: cannot be written, the disk is full; free some space and run "
+                    "grade batch again"
+                ) from None
+            raise UsageError(f"{path}: cannot be made ({error.strerror})") from None
         except sqlite3.DatabaseError as error:
             if "full" in str(error):
                 raise UsageError(
@@ -257,6 +275,44 @@ class _Transaction:
         # SQLite may have rolled back itself (a full disk, say): then there is nothing to end.
         with contextlib.suppress(sqlite3.OperationalError):
             self._db.execute("ROLLBACK")
+
+
+def create(path: Path) -> None:
+    """Make a gradebook at ``path`` with its schema, in one step as seen from outside: the schema
+    is written in a temporary file in the same folder, which is then hard-linked to ``path``. The
+    link fails if ``path`` exists meanwhile (another process made it first): that gradebook is
+    kept, and this one dropped. Either way the temporary file is removed."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        db = sqlite3.connect(temporary, isolation_level=None)
+        try:
+            db.executescript(
+                f"BEGIN IMMEDIATE; {SCHEMA}; "
+                f"INSERT INTO meta VALUES ('schema', '{SCHEMA_VERSION}'); COMMIT;"
+            )
+            # Last, so that the WAL it starts stays empty; the mode is kept in the file's header.
+            db.execute("PRAGMA journal_mode=WAL")
+        finally:
+            db.close()
+        with open(temporary, "rb") as written:
+            os.fsync(written.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        except OSError as error:
+            if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EMLINK, errno.EXDEV):
+                raise
+            # A file system without hard links: a rename is as atomic, but replaces; the
+            # folder's lock (grader.batch.command) keeps a second batch from racing it.
+            if not path.exists():
+                os.replace(temporary, path)
+    finally:
+        for end in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{temporary}{end}").unlink()
 
 
 def storable(value: Any) -> Any:
