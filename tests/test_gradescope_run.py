@@ -1,6 +1,6 @@
-"""What run_autograder runs (grader.gradescope_autograder), called in this process on a ROOT laid
-out as Gradescope lays out /autograder, the course as source/. test_gradescope.py runs the built
-zip itself, set up by its setup.sh, in the slow tier."""
+"""What run_autograder runs (grader.integrations.gradescope_run), called in this process on a
+ROOT laid out as Gradescope lays out /autograder, the course as source/. test_gradescope.py runs
+the built zip itself, set up by its setup.sh, in the slow tier."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.course import Course
-from grader.gradescope_autograder import main
+from grader.integrations.gradescope_run import main
 from tests.helpers import REPO
 
 
@@ -44,7 +44,7 @@ def test_a_missing_submission_folder_or_arguments_exit_two_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main([]) == 2
-    assert capsys.readouterr().err.startswith("usage: python -m grader.gradescope_autograder")
+    assert capsys.readouterr().err.startswith("usage: python -m grader.integrations.gradescope_run")
     root = autograder_root(tmp_path)
     root.joinpath("submission").rmdir()
     assert main([str(root)]) == 2
