@@ -339,13 +339,15 @@ def test_predict_and_accuracy(student, rng):
         call,
         rtol=1e-12,
     )
-    # Random weights and inputs: the classes depend on both, and differ from row to row.
-    params = random_network(rng)
-    x = rng.normal(size=(9, 5))
-    expected = scores_of(x, params).argmax(axis=1)
-    while len(set(expected.tolist())) < 3:
+    # Random weights and inputs: the classes depend on both, and differ from row to row. Some
+    # networks never score one class highest, so both are drawn afresh until two classes show
+    # (the first draw does for 94 % of seeds; none of seeds 1 to 10,000 needs more than 4).
+    for _ in range(100):
+        params = random_network(rng)
         x = rng.normal(size=(9, 5))
         expected = scores_of(x, params).argmax(axis=1)
+        if len(set(expected.tolist())) >= 2:
+            break
     expect_predictions(
         student, x, params, expected, f"predict(x (9, 5), random params of a {SIZES} network)"
     )
