@@ -1,11 +1,18 @@
 """Public checks for exercise 11, a scalar autograd Value: the lesson's small examples, gradients
 that accumulate along every path in the order backward() must keep, and backward() against central
-differences of the same expression on floats."""
+differences of the same expression on floats. A named mistake in a local derivative (tanh's,
+pow's) is charged once, in the check of that operation: a larger graph whose grads follow it is
+not charged again."""
 
 import math
 from collections import deque
 
-from grader.checks import check, expect_close, expect_number, fail
+from grader.checks import answer_or_none, check, expect_close, expect_number, fail
+
+# The same texts in every check, and in the hidden checks: the same mistake, charged once. The
+# call each is named in starts with the method's name (grader.checks.follows).
+TANH = ("Value.tanh", "tanh'(z) = 1 - t², with t = tanh(z)")
+POW = ("Value.__pow__", "(x ** n)' = n·x ** (n - 1): the exponent drops by one, n·x is not it")
 
 
 def tanh(value):
@@ -16,6 +23,112 @@ def tanh(value):
 def expression(a, b, c):
     """An expression using every operation; it runs on floats and on Values alike."""
     return tanh(a * b + c**2) * a - b / c + 3
+
+
+class Model:
+    """The lesson's Value built here, without the student's code: what backward() gives, with
+    the named local-derivative ``mistakes`` a student's Value showed, or with none."""
+
+    def __init__(self, data, children=(), local=(), mistakes=frozenset()):
+        self.data = float(data)
+        self.grad = 0.0
+        self.children = children
+        self.local = local
+        self.mistakes = mistakes
+
+    def _node(self, data, children, local):
+        return Model(data, children, local, self.mistakes)
+
+    def _value(self, other):
+        return other if isinstance(other, Model) else Model(other, mistakes=self.mistakes)
+
+    def __add__(self, other):
+        other = self._value(other)
+        return self._node(self.data + other.data, (self, other), (1.0, 1.0))
+
+    def __mul__(self, other):
+        other = self._value(other)
+        return self._node(self.data * other.data, (self, other), (other.data, self.data))
+
+    def __pow__(self, exponent):
+        if POW in self.mistakes:
+            local = exponent * self.data
+        else:
+            local = exponent * self.data ** (exponent - 1)
+        return self._node(self.data**exponent, (self,), (local,))
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        local = 1 - self.data**2 if TANH in self.mistakes else 1 - t**2
+        return self._node(t, (self,), (local,))
+
+    def __neg__(self):
+        return self * -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return other + (-self)
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __truediv__(self, other):
+        return self * other**-1
+
+    def __rtruediv__(self, other):
+        return other * self**-1
+
+    def backward(self):
+        order, seen, stack = [], set(), [(self, False)]
+        while stack:
+            node, children_done = stack.pop()
+            if children_done:
+                order.append(node)
+            elif id(node) not in seen:
+                seen.add(id(node))
+                stack.append((node, True))
+                stack.extend((child, False) for child in node.children)
+        self.grad = 1.0
+        for node in reversed(order):
+            for child, local in zip(node.children, node.local, strict=True):
+                child.grad += local * node.grad
+
+
+def local_mistakes(student):
+    """The named local-derivative mistakes the student's Value shows, each on a graph of one
+    operation of this check's own: what a larger graph's grads then follow."""
+
+    def shown(build, wrong):
+        def grad():
+            x = student.Value(build[0])
+            build[1](x).backward()
+            return x.grad
+
+        got = answer_or_none(grad)
+        return isinstance(got, (int, float)) and abs(got - wrong) <= 1e-9 * max(1.0, abs(wrong))
+
+    found = set()
+    if shown((0.7, lambda x: x**3), 3 * 0.7):
+        found.add(POW)
+    if shown((0.3, lambda x: x.tanh()), 1 - 0.3**2):
+        found.add(TANH)
+    return frozenset(found)
+
+
+def following(mistakes, values, build):
+    """{mistake: the leaves' grads with it} where the student's Value shows exactly one named
+    local-derivative mistake; ``build`` makes the graph from leaves (floats or Models)."""
+    if len(mistakes) != 1:
+        return {}
+    leaves = [Model(value, mistakes=mistakes) for value in values]
+    build(*leaves).backward()
+    (mistake,) = mistakes
+    return {mistake: [leaf.grad for leaf in leaves]}
 
 
 def data_and_grads(student, values):
@@ -253,7 +366,11 @@ def test_power_and_tanh(student):
     y.backward()
     expect_close(expect_number(y.data, "(x ** 3).data"), 0.343, "Value(0.7) ** 3", rtol=1e-12)
     expect_close(
-        expect_number(x.grad, "x.grad"), 3 * 0.49, "x.grad after (x ** 3).backward()", rtol=1e-12
+        expect_number(x.grad, "x.grad"),
+        3 * 0.49,
+        "Value.__pow__: x.grad after (x ** 3).backward()",
+        rtol=1e-12,
+        mistakes={POW: 3 * 0.7},
     )
     z = student.Value(0.3)
     t = z.tanh()
@@ -264,9 +381,9 @@ def test_power_and_tanh(student):
     expect_close(
         expect_number(z.grad, "z.grad"),
         1 - math.tanh(0.3) ** 2,
-        "z.grad after Value(0.3).tanh().backward()",
+        "Value.tanh: z.grad after Value(0.3).tanh().backward()",
         rtol=1e-12,
-        mistakes={"tanh'(z) = 1 - t², with t = tanh(z)": 1 - 0.3**2},
+        mistakes={TANH: 1 - 0.3**2},
     )
 
 
@@ -278,6 +395,7 @@ def test_backward_against_finite_differences(student, rng):
     call = f"tanh(a·b + c²)·a - b/c + 3 at (a, b, c) = ({', '.join(f'{v:.4g}' for v in values)})"
     expect_close(expect_number(data, call), expression(*values), call, rtol=1e-12)
     step = 6e-6
+    follows = following(local_mistakes(student), values, expression)
     for index, name in enumerate("abc"):
         above = list(values)
         below = list(values)
@@ -290,6 +408,7 @@ def test_backward_against_finite_differences(student, rng):
             f"{call}: {name}.grad",
             rtol=1e-6,
             atol=1e-8,
+            mistakes={mistake: grads[index] for mistake, grads in follows.items()},
         )
     if not all(isinstance(grad, float) for grad in grads):
         fail(f"{call}: grads should be floats")

@@ -19,6 +19,13 @@ FUNCTIONS = {
     "x³ - 2x": formula("x**3 - 2 * x", "f"),
 }
 SHAPES = [(), (5,), (2, 3), (2, 2, 2)]
+# As in the public checks, word for word: the same mistake, charged once.
+ONE_SIDED = (
+    "you took a one-sided difference; use the central difference (f(x + h) - f(x - h)) / (2h), "
+    "which steps both ways"
+)
+ONE_SIDED_BACKWARDS = ONE_SIDED + " (you stepped backwards only)"
+DIVIDED_BY_H = "you divided by h instead of 2h"
 
 
 def sample(rng, shape, low=-4.0, high=4.0):
@@ -43,10 +50,9 @@ def test_numerical_derivative_matches_reference(student, solution, rng):
                 rtol=1e-8,
                 atol=1e-9,
                 mistakes={
-                    "you took a one-sided difference; use the central difference": (
-                        function(x + h) - function(x)
-                    )
-                    / h,
+                    ONE_SIDED: (function(x + h) - function(x)) / h,
+                    ONE_SIDED_BACKWARDS: (function(x) - function(x - h)) / h,
+                    DIVIDED_BY_H: 2 * expected,
                 },
             )
 

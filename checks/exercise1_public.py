@@ -27,11 +27,25 @@ two_x_squared = formula("2 * x**2", "two_x_squared")
 sine = formula("np.sin(x)", "sin")
 
 
-def one_sided_hint(name: str) -> str:
-    return (
-        f"{name} took a one-sided difference; use the central difference "
-        "(f(x + h) - f(x - h)) / (2h), which steps both ways"
-    )
+# The same texts in every check of numerical_derivative, and in the hidden checks, word for word:
+# the same mistake, charged once.
+ONE_SIDED = (
+    "you took a one-sided difference; use the central difference (f(x + h) - f(x - h)) / (2h), "
+    "which steps both ways"
+)
+ONE_SIDED_BACKWARDS = ONE_SIDED + " (you stepped backwards only)"
+DIVIDED_BY_H = "you divided by h instead of 2h"
+DEFAULT_STEP = 1e-5  # numerical_derivative's default h, as its signature gives it
+
+
+def derivative_mistakes(function, x, h):
+    """Each named mistake of numerical_derivative -> the value it gives for ``function`` at x."""
+    central = (function(x + h) - function(x - h)) / (2 * h)
+    return {
+        ONE_SIDED: (function(x + h) - function(x)) / h,
+        ONE_SIDED_BACKWARDS: (function(x) - function(x - h)) / h,
+        DIVIDED_BY_H: 2 * central,
+    }
 
 
 @check(points=1)
@@ -85,24 +99,10 @@ def test_numerical_derivative_is_central(student, rng):
         call = f"numerical_derivative(f(x) = x³ - 2x, x={x:g}, h={h:g})"
         got = student.numerical_derivative(traced, x, h=h)
         expected = (cubic(x + h) - cubic(x - h)) / (2 * h)
-        forward = (cubic(x + h) - cubic(x)) / h
-        backward = (cubic(x) - cubic(x - h)) / h
-        expect_close(
-            got,
-            expected,
-            call,
-            rtol=1e-9,
-            mistakes={
-                one_sided_hint("this"): forward,
-                one_sided_hint("this") + " (you stepped backwards only)": backward,
-                "you divided by h instead of 2h": 2 * expected,
-            },
-        )
+        expect_close(got, expected, call, rtol=1e-9, mistakes=derivative_mistakes(cubic, x, h))
         points = sorted(float(np.asarray(p)) for p in traced.inputs)
         if points and min(points) > x - h / 2:
-            fail(
-                f"{call} only evaluated f at {describe(np.array(points))}: " + one_sided_hint("it")
-            )
+            fail(f"{call} only evaluated f at {describe(np.array(points))}: {ONE_SIDED}")
 
 
 @check(points=1)
@@ -110,11 +110,23 @@ def test_numerical_derivative_default_step(student, rng):
     """numerical_derivative's default h is small: F' of 2x² is 4x, of sin(x) is cos(x)."""
     for x in (3.0, *rng.uniform(-10, 10, size=3)):
         got = student.numerical_derivative(two_x_squared, float(x))
-        expect_close(got, 4 * x, f"numerical_derivative(F(x) = 2x², x={x:g})", rtol=1e-6, atol=1e-6)
+        expect_close(
+            got,
+            4 * x,
+            f"numerical_derivative(F(x) = 2x², x={x:g})",
+            rtol=1e-6,
+            atol=1e-6,
+            mistakes=derivative_mistakes(two_x_squared, float(x), DEFAULT_STEP),
+        )
     for x in rng.uniform(-3, 3, size=3):
         got = student.numerical_derivative(sine, float(x))
         expect_close(
-            got, np.cos(x), f"numerical_derivative(F(x) = sin(x), x={x:g})", rtol=1e-8, atol=1e-9
+            got,
+            np.cos(x),
+            f"numerical_derivative(F(x) = sin(x), x={x:g})",
+            rtol=1e-8,
+            atol=1e-9,
+            mistakes=derivative_mistakes(sine, float(x), DEFAULT_STEP),
         )
 
 

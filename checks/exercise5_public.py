@@ -1,18 +1,30 @@
 """Public checks for exercise 5, the feedforward network: weights drawn exactly as the docstring
-says, the lesson's 5-neuron input layer, and the forward pass computed here layer by layer."""
+says, the lesson's 5-neuron input layer, and the forward pass computed here layer by layer.
+
+Each function scores in its own check. feedforward_layers may call layer_forward, and feedforward
+may call feedforward_layers: where the function called shows a named mistake (at a point of the
+check's own), an answer that follows it is that mistake again, charged once in the check of the
+function that made it."""
 
 import numpy as np
 
 from grader.checks import (
     Recorder,
+    answer_or_none,
     check,
     describe,
     expect_array,
     expect_close,
     expect_number,
     fail,
+    shows,
     warn_if_inputs_changed,
 )
+
+# The same texts in the hidden checks, word for word: the same mistake, charged once.
+NO_BIAS = ("layer_forward", "the bias is missing")
+BIAS_AFTER = ("layer_forward", "the bias is added after the activation")
+OUTPUT_ACTIVATED = "the output layer has no activation"
 
 
 def weights_as_documented(layer_sizes, seed):
@@ -25,13 +37,56 @@ def weights_as_documented(layer_sizes, seed):
     return params
 
 
-def layers_by_hand(x, params, activation):
+def layers_by_hand(x, params, activation, mistake=None):
+    """Every layer's output, as the docstring defines them, or with the named ``mistake``."""
     count = len(params) // 2
     layers = [x]
     for k in range(1, count + 1):
-        z = layers[-1] @ params[f"W{k}"] + params[f"b{k}"]
-        layers.append(activation(z) if k < count else z)
+        W, b = params[f"W{k}"], params[f"b{k}"]
+        hidden = k < count or mistake == OUTPUT_ACTIVATED
+        if mistake == NO_BIAS:
+            z = layers[-1] @ W
+            layers.append(activation(z) if hidden else z)
+        elif mistake == BIAS_AFTER and hidden:
+            layers.append(activation(layers[-1] @ W) + b)
+        else:
+            z = layers[-1] @ W + b
+            layers.append(activation(z) if hidden else z)
     return layers
+
+
+def layer_forward_mistake(student):
+    """The named mistake the student's layer_forward shows at a point of this check's own, if
+    any: a feedforward that calls it follows it."""
+    h = np.array([[0.5, -1.0], [2.0, 0.25]])
+    W, b = np.array([[1.0, -0.5, 0.3], [0.2, 0.7, -1.1]]), np.array([0.4, -0.3, 0.9])
+    plain = answer_or_none(student.layer_forward, h, W, b, None)
+    if plain is not None and shows(plain, h @ W) and not shows(plain, h @ W + b):
+        return NO_BIAS
+    activated = answer_or_none(student.layer_forward, h, W, b, np.tanh)
+    if activated is not None and shows(activated, np.tanh(h @ W) + b):
+        return BIAS_AFTER
+    return None
+
+
+def shown_mistakes(student, x, params, activation, function="feedforward_layers"):
+    """(named mistake, the layers it gives) for each named mistake that ``function``'s answer
+    may follow: layer_forward's, where the student's shows it, and, for feedforward, that of
+    the student's feedforward_layers where its answer at (x, params) shows it."""
+    found = {}
+    mistake = layer_forward_mistake(student)
+    if mistake is not None:
+        found[mistake] = layers_by_hand(x, params, activation, mistake)
+    if function == "feedforward":
+        layers = answer_or_none(student.feedforward_layers, x, params, activation)
+        mistaken = layers_by_hand(x, params, activation, OUTPUT_ACTIVATED)
+        if (
+            isinstance(layers, (list, tuple))
+            and len(layers) == len(mistaken)
+            and shows(layers[-1], mistaken[-1])
+        ):
+            found[("feedforward_layers", OUTPUT_ACTIVATED)] = mistaken
+    return found
 
 
 def expect_params(got, expected, call):
@@ -69,7 +124,7 @@ def test_layer_forward(student, rng):
     h, W, b = rng.normal(size=(3, 5)), rng.normal(size=(5, 4)), rng.normal(size=4)
     call = "layer_forward(h (3, 5), W (5, 4), b (4,), None)"
     got = expect_array(student.layer_forward(h, W, b, None), call, (3, 4))
-    expect_close(got, h @ W + b, call, rtol=1e-12, mistakes={"the bias is missing": h @ W})
+    expect_close(got, h @ W + b, call, rtol=1e-12, mistakes={NO_BIAS: h @ W})
     call = "layer_forward(h (3, 5), W (5, 4), b (4,), tanh)"
     got = expect_array(student.layer_forward(h, W, b, np.tanh), call, (3, 4))
     expect_close(
@@ -77,7 +132,7 @@ def test_layer_forward(student, rng):
         np.tanh(h @ W + b),
         call,
         rtol=1e-12,
-        mistakes={"the bias is added after the activation": np.tanh(h @ W) + b},
+        mistakes={BIAS_AFTER: np.tanh(h @ W) + b},
     )
 
 
@@ -97,15 +152,18 @@ def test_forward_flows_layer_by_layer(student, rng):
             f"{call} returned {describe(got)}; expected a list of 3 arrays: x, the hidden "
             "layer's output and the output layer's"
         )
+    following = shown_mistakes(student, x, params, np.tanh)
     for index, (layer, want) in enumerate(zip(got, expected, strict=True)):
         name = f"{call}[{index}]"
+        layer = expect_array(layer, name, want.shape)
         expect_close(
-            expect_array(layer, name, want.shape),
+            layer,
             want,
             name,
             rtol=1e-10,
             mistakes={
-                "the output layer has no activation": np.tanh(want),
+                **{mistake: layers[index] for mistake, layers in following.items()},
+                OUTPUT_ACTIVATED: layers_by_hand(x, params, np.tanh, OUTPUT_ACTIVATED)[index],
             },
         )
     # The values above show which layers were activated; what is left to see is that the
@@ -116,33 +174,54 @@ def test_forward_flows_layer_by_layer(student, rng):
         [np.ravel(np.asarray(item, dtype=np.float64)) for item in activation.inputs]
         or [np.zeros(0)]
     )
-    hidden = np.ravel(x @ params["W1"] + params["b1"])
-    if not all(np.any(np.isclose(seen, entry, rtol=1e-12, atol=0)) for entry in hidden):
+    without_bias = any(
+        mistake in following and shows(got[1], following[mistake][1])
+        for mistake in (NO_BIAS, BIAS_AFTER)
+    )
+    hidden = x @ params["W1"] if without_bias else x @ params["W1"] + params["b1"]
+    if not all(np.any(np.isclose(seen, entry, rtol=1e-12, atol=0)) for entry in hidden.ravel()):
         fail(
             f"{call} gave the right values without applying the activation it was given to every "
             "hidden pre-activation; call activation(...) rather than a function of your own"
         )
-    call = "feedforward(x (4, 5), params of a [5, 4, 3] network, tanh)"
+
+
+def expect_output(student, x, params, sizes):
+    """feedforward's answer for (x, params) is the output layer's, or follows a named mistake of
+    a function it calls, or is its own mistake of activating the output layer."""
+    call = f"feedforward(x {x.shape}, params of a {sizes} network, tanh)"
+    got = student.feedforward(x, params, np.tanh)
+    warn_if_inputs_changed(student, call)
+    expected = layers_by_hand(x, params, np.tanh)[-1]
+    following = shown_mistakes(student, x, params, np.tanh, "feedforward")
     expect_close(
-        expect_array(student.feedforward(x, params, np.tanh), call, (4, 3)),
-        expected[-1],
+        expect_array(got, call, expected.shape),
+        expected,
         call,
         rtol=1e-10,
+        mistakes={
+            **{mistake: layers[-1] for mistake, layers in following.items()},
+            OUTPUT_ACTIVATED: np.tanh(expected),
+        },
     )
 
 
-@check(points=1)
-def test_count_layers_and_one_example(student, rng):
-    """count_layers counts weight matrices; a single example (N = 1) goes through as a batch."""
+@check(points=0.5)
+def test_count_layers(student):
+    """count_layers counts the weight matrices."""
+    for sizes, count in [([5, 6, 6, 2], 3), ([5, 3], 1)]:
+        params = weights_as_documented(sizes, 1)
+        call = f"count_layers(params of a {sizes} network)"
+        if expect_number(student.count_layers(params), call) != count:
+            fail(f"{call}: expected {count} layer{'s' if count > 1 else ''} with weights")
+
+
+@check(points=0.5)
+def test_feedforward(student, rng):
+    """feedforward gives the output layer's scores, for a batch and for one example (N = 1)."""
+    params = weights_as_documented([5, 4, 3], 3)
+    params = {key: value + 0.1 * rng.normal(size=value.shape) for key, value in params.items()}
+    expect_output(student, rng.normal(size=(4, 5)), params, [5, 4, 3])
     params = weights_as_documented([5, 6, 6, 2], 1)
-    call = "count_layers(params of a [5, 6, 6, 2] network)"
-    if expect_number(student.count_layers(params), call) != 3:
-        fail(f"{call}: expected 3 layers with weights")
-    x = rng.normal(size=(1, 5))
-    call = "feedforward(x (1, 5), params of a [5, 6, 6, 2] network, tanh)"
-    expect_close(
-        expect_array(student.feedforward(x, params, np.tanh), call, (1, 2)),
-        layers_by_hand(x, params, np.tanh)[-1],
-        call,
-        rtol=1e-10,
-    )
+    params = {key: value + 0.1 * rng.normal(size=value.shape) for key, value in params.items()}
+    expect_output(student, rng.normal(size=(1, 5)), params, [5, 6, 6, 2])

@@ -7,6 +7,7 @@ again."""
 import numpy as np
 
 from grader.checks import (
+    answer_or_none,
     check,
     expect_array,
     expect_matches_reference,
@@ -21,13 +22,40 @@ from grader.checks import (
 # As in the public checks, word for word: the same mistake, charged once.
 MSE_SUMMED = "the loss is summed over the outputs; take the mean over every entry"
 CROSS_ENTROPY_SUMMED = "the loss is summed over the batch; average it over the N examples"
+SOFTMAX_DOWN_COLUMNS = (
+    "softmax",
+    "the probabilities are normalised down each column (axis 0); each row is one example",
+)
 SHAPES = [(1, 3), (6, 2), (7, 5)]
 
 
-def expect_loss(student, solution, name, call, arguments, summed):
+def down_columns(scores):
+    """softmax with the named mistake: each column normalised."""
+    exp = np.exp(scores - scores.max(axis=0, keepdims=True))
+    return exp / exp.sum(axis=0, keepdims=True)
+
+
+def softmax_down_columns(student, scores):
+    """The column-normalised probabilities where the student's softmax gives them at ``scores``
+    (and they are not the right ones), else None: for a loss that calls it."""
+    got = answer_or_none(student.softmax, scores)
+    columns = down_columns(scores)
+    if got is None or not shows(got, columns) or shows(got, np.exp(log_softmax(scores))):
+        return None
+    return columns
+
+
+def log_softmax(scores):
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def expect_loss(student, solution, name, call, arguments, summed, columns=None):
     """``name``(*arguments) gives the reference's loss and gradient, twice. summed: (hint, the
     loss summed the wrong way, the gradient of that loss): a loss summed so, and a gradient that
-    follows it, are that named mistake."""
+    follows it, are that named mistake. columns: where the student's softmax normalises down
+    the columns, its probabilities: a loss or gradient computed from them follows that
+    mistake."""
     hint, summed_loss, summed_gradient = summed
     function = getattr(student, name)
     loss, gradient = expect_pair(function(*arguments), call)
@@ -35,8 +63,14 @@ def expect_loss(student, solution, name, call, arguments, summed):
     loss = expect_number(loss, call + " loss")
     expected_loss, expected_gradient = getattr(solution, name)(*arguments)
     loss_mistakes = {hint: summed_loss}
+    following = {(name, hint): summed_gradient} if shows(loss, summed_loss) else {}
+    if columns is not None:
+        scores, labels = arguments
+        rows = np.arange(scores.shape[0])
+        loss_mistakes[SOFTMAX_DOWN_COLUMNS] = -float(np.mean(np.log(columns[rows, labels])))
+        onehot = np.eye(scores.shape[1])[labels]
+        following[SOFTMAX_DOWN_COLUMNS] = (columns - onehot) / scores.shape[0]
     expect_matches_reference(loss, expected_loss, call + " loss", mistakes=loss_mistakes)
-    following = {(name, hint): summed_gradient} if shows(loss, summed_loss) else None
     gradient_call = f"{call}: d{'pred' if name == 'mse_loss' else 'scores'}"
     gradient = expect_array(gradient, gradient_call, arguments[0].shape)
     expect_matches_reference(gradient, expected_gradient, gradient_call, mistakes=following)
@@ -56,7 +90,8 @@ def cross_entropy_summed(solution, scores, labels):
 
 def expect_cross_entropy(student, solution, call, scores, labels):
     summed = cross_entropy_summed(solution, scores, labels)
-    expect_loss(student, solution, "softmax_cross_entropy", call, (scores, labels), summed)
+    columns = softmax_down_columns(student, scores)
+    expect_loss(student, solution, "softmax_cross_entropy", call, (scores, labels), summed, columns)
 
 
 @check(points=1)
@@ -79,8 +114,9 @@ def test_softmax_matches_reference(student, solution, rng):
         got = expect_array(student.softmax(scores), call, scores.shape)
         warn_if_inputs_changed(student, call)
         expected = solution.softmax(scores)
-        expect_matches_reference(got, expected, call)
-        expect_same_again(got, student.softmax(scores), expected, call)
+        mistakes = {SOFTMAX_DOWN_COLUMNS: down_columns(scores)}
+        expect_matches_reference(got, expected, call, mistakes=mistakes)
+        expect_same_again(got, student.softmax(scores), expected, call, mistakes=mistakes)
 
 
 @check(points=1)

@@ -1,10 +1,12 @@
 """Public checks for exercise 8, losses: values from the formulas, gradients against central
 differences of the losses the docstrings define, computed here (the student's loss is called at
-the check's own points only), and softmax at scores of ±1000."""
+the check's own points only), and softmax at scores of ±1000. A softmax_cross_entropy that
+follows its softmax's named mistake is that mistake again, charged once in softmax's check."""
 
 import numpy as np
 
 from grader.checks import (
+    answer_or_none,
     check,
     expect_array,
     expect_close,
@@ -12,11 +14,29 @@ from grader.checks import (
     expect_number,
     expect_pair,
     fail,
+    shows,
     warn_if_inputs_changed,
 )
 
 MSE_SUMMED = "the loss is summed over the outputs; take the mean over every entry"
 CROSS_ENTROPY_SUMMED = "the loss is summed over the batch; average it over the N examples"
+SOFTMAX_DOWN_COLUMNS = (
+    "softmax",
+    "the probabilities are normalised down each column (axis 0); each row is one example",
+)
+
+
+def down_columns(scores):
+    """softmax with the named mistake: each column normalised."""
+    exp = np.exp(scores - scores.max(axis=0, keepdims=True))
+    return exp / exp.sum(axis=0, keepdims=True)
+
+
+def softmax_down_columns(student, scores):
+    """The column-normalised probabilities where the student's softmax gives them at ``scores``,
+    else None: for a loss that calls it."""
+    got = answer_or_none(student.softmax, scores)
+    return down_columns(scores) if got is not None and shows(got, down_columns(scores)) else None
 
 
 def log_softmax(scores):
@@ -80,10 +100,7 @@ def test_softmax(student, rng):
         np.exp(log_softmax(scores)),
         call,
         rtol=1e-12,
-        mistakes={
-            "the probabilities are normalised down each column (axis 0); each row "
-            "is one example": np.exp(scores) / np.exp(scores).sum(axis=0),
-        },
+        mistakes={SOFTMAX_DOWN_COLUMNS: down_columns(scores)},
     )
     extreme = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -999.0]])
     call = "softmax([[1000, -1000, 0], [-1000, -1000, -999]])"
@@ -105,12 +122,16 @@ def test_softmax_cross_entropy(student, rng):
     warn_if_inputs_changed(student, call)
     log_probs = log_softmax(scores)
     expected = cross_entropy(scores, labels)
+    columns = softmax_down_columns(student, scores)
+    following = {}
+    if columns is not None:
+        following[SOFTMAX_DOWN_COLUMNS] = -float(np.mean(np.log(columns[np.arange(n), labels])))
     expect_close(
         expect_number(loss, call + " loss"),
         expected,
         call + " loss",
         rtol=1e-10,
-        mistakes={CROSS_ENTROPY_SUMMED: n * expected},
+        mistakes={CROSS_ENTROPY_SUMMED: n * expected, **following},
     )
     probs = np.exp(log_probs)
     onehot = np.eye(classes)[labels]
@@ -126,5 +147,6 @@ def test_softmax_cross_entropy(student, rng):
             f"the gradient is divided by N = {n} twice": (probs - onehot) / n**2,
             "dscores[:, labels] -= 1 subtracts in every row; use dscores[np.arange(N), "
             "labels]": column_bug / n,
+            **({SOFTMAX_DOWN_COLUMNS: (columns - onehot) / n} if columns is not None else {}),
         },
     )

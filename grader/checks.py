@@ -50,6 +50,12 @@ from grader.check_outcome import (
 from grader.formula import Formula, formula  # noqa: F401  (for check files)
 from grader.hints import hint_for, matches
 from grader.later import Later, settle, then
+from grader.student_code.errors import (
+    MissingFunction,
+    NotImplementedYet,
+    StudentRaised,
+    WrongSignature,
+)
 from grader.student_code.objects import Handle, StudentModule, changed_arguments
 
 CheckFunction = TypeVar("CheckFunction", bound=Callable[..., None])
@@ -108,6 +114,20 @@ def _hint(
             named.setdefault(text, (function.group(), key))
     hint = hint_for(got, expected, texts)
     return hint, named.get(hint) if hint is not None else None
+
+
+def answer_or_none(function: Callable[..., Any], *args: Any) -> Any:
+    """The answer of the student's ``function`` to ``args``, or None where it gives none (it
+    raises, is unfinished or missing, or takes other arguments).
+
+    For a look at a function the check does not score, to see whether it shows a named mistake
+    that the scored function's answer follows: a function the student has not written yet must
+    not stop the check of one that does not need it.
+    """
+    try:
+        return function(*args)
+    except (StudentRaised, NotImplementedYet, MissingFunction, WrongSignature):
+        return None
 
 
 def shows(got: Any, mistaken: Any) -> bool:

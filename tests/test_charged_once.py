@@ -17,7 +17,7 @@ import pytest
 from grader.checks import expect_close
 from grader.course import Course
 from grader.runner import Check, run_check
-from tests.helpers import grade_text, solution_text, with_function
+from tests.helpers import failed, grade_text, solution_text, with_function, with_method
 
 IN_PLACE_BUT_RIGHT = [
     (
@@ -149,3 +149,235 @@ def test_an_unnamed_wrong_answer_is_charged_every_time() -> None:
     assert run(checking({"f": 7.0}), charged, {}).score == 0
     assert run(checking({"f": 7.0}), charged, {}).score == 0
     assert charged == {}
+
+
+# ---------------------------------------------------------------- one mistake, one charge
+
+# (exercise, the mistake, the code swapped into the solution, the checks it fails, the score, a
+# text the note of a later check that met it again contains, or None). Each mistake costs the
+# points of its own function's check and no more: a function that calls the mistaken one (or a
+# hidden check of the same function) meets a named mistake again and notes it, and a correct
+# function keeps its points.
+ONE_MISTAKE = [
+    (
+        "exercise1",
+        "one-sided numerical_derivative",
+        "def numerical_derivative(f, x, h=1e-5):\n    return (f(x + h) - f(x)) / h\n",
+        {"numerical_derivative_is_central"},
+        8.0,
+        "one-sided difference",
+    ),
+    (
+        "exercise1",
+        "numerical_derivative divided by h",
+        "def numerical_derivative(f, x, h=1e-5):\n    return (f(x + h) - f(x - h)) / h\n",
+        {"numerical_derivative_is_central"},
+        8.0,
+        "divided by h instead of 2h",
+    ),
+    (
+        "exercise2",
+        "one-sided numerical_gradient, which steepest_ascent_direction calls",
+        """
+def numerical_gradient(f, x, h=1e-5):
+    grad = np.zeros_like(x, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x, dtype=np.float64)
+        step[index] = h
+        grad[index] = (f(x + step) - f(x)) / h
+    return grad
+""",
+        {"numerical_gradient"},
+        8.0,
+        "this follows the mistake in numerical_gradient: you took a one-sided difference",
+    ),
+    (
+        "exercise2",
+        "bowl = x² + y",
+        "def bowl(x, y):\n    return x**2 + y\n",
+        {"plane_and_bowl"},
+        9.5,
+        None,
+    ),
+    (
+        "exercise2",
+        "plane = 2x + 3y",
+        "def plane(x, y):\n    return 2 * x + 3 * y\n",
+        {"plane_and_bowl"},
+        9.5,
+        None,
+    ),
+    (
+        "exercise4",
+        "gradient_step uphill, which the paths call",
+        "def gradient_step(x, grad, rate):\n    return x + rate * grad\n",
+        {"gradient_step"},
+        7.0,
+        "this follows the mistake in gradient_step: you stepped uphill",
+    ),
+    (
+        "exercise5",
+        "feedforward activates the output layer",
+        """
+def feedforward(x, params, activation):
+    return np.tanh(feedforward_layers(x, params, activation)[-1])
+""",
+        {"feedforward", "feedforward_matches_reference"},
+        7.0,
+        "the output layer has no activation",
+    ),
+    (
+        "exercise5",
+        "layer_forward without the bias, which feedforward_layers calls",
+        """
+def layer_forward(h, W, b, activation):
+    z = h @ W
+    return z if activation is None else activation(z)
+""",
+        {"layer_forward"},
+        7.0,
+        "this follows the mistake in layer_forward: the bias is missing",
+    ),
+    (
+        "exercise8",
+        "softmax down the columns, reused for the cross-entropy's gradient",
+        """
+def softmax(scores):
+    shifted = scores - scores.max(axis=0, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=0, keepdims=True)
+
+
+def softmax_cross_entropy(scores, labels):
+    count = scores.shape[0]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -float(np.mean(log_probs[np.arange(count), labels]))
+    dscores = softmax(scores)
+    dscores[np.arange(count), labels] -= 1
+    return loss, dscores / count
+""",
+        {"softmax"},
+        9.0,
+        "this follows the mistake in softmax: the probabilities are normalised down each column",
+    ),
+    (
+        "exercise9",
+        "network_backward skips the hidden ReLUs, and loss_and_gradients calls it",
+        """
+def network_backward(dscores, caches):
+    grads = {}
+    dh = dscores
+    for k in range(len(caches), 0, -1):
+        linear_cache, relu_cache = caches[k - 1]
+        dh, grads[f"W{k}"], grads[f"b{k}"] = linear_backward(dh, linear_cache)
+    return grads
+""",
+        {"network_backward_by_finite_differences"},
+        8.0,
+        "this follows the mistake in network_backward: the gradient skips the hidden ReLUs",
+    ),
+    (
+        "exercise9",
+        "network_forward without the hidden ReLUs, its caches saying so",
+        """
+def network_forward(x, params):
+    count = sum(1 for key in params if key.startswith("W"))
+    caches = []
+    h = x
+    for k in range(1, count + 1):
+        z, linear_cache = linear_forward(h, params[f"W{k}"], params[f"b{k}"])
+        caches.append((linear_cache, None))
+        h = z
+    return h, caches
+""",
+        {"network_forward"},
+        8.0,
+        "this follows the mistake in network_forward: the hidden layers have no ReLU",
+    ),
+    (
+        "exercise10",
+        "sgd_update uphill, which train calls",
+        """
+def sgd_update(params, grads, rate):
+    return {key: params[key] + rate * grads[key] for key in params}
+""",
+        {"sgd_update"},
+        6.0,
+        "this follows the mistake in sgd_update: the step goes uphill",
+    ),
+    (
+        "exercise10",
+        "accuracy gives the count, not the fraction",
+        """
+def accuracy(x, labels, params):
+    return float(np.sum(predict(x, params) == labels))
+""",
+        {"predict_and_accuracy"},
+        7.0,
+        None,
+    ),
+    (
+        "exercise11",
+        "tanh's local derivative from the input",
+        """
+    def tanh(self):
+        t = math.tanh(self.data)
+        out = Value(t, (self,), "tanh")
+
+        def _backward():
+            self.grad += (1 - self.data**2) * out.grad
+
+        out._backward = _backward
+        return out
+""",
+        {"power_and_tanh"},
+        5.0,
+        "this follows the mistake in Value.tanh: tanh'(z) = 1 - t²",
+    ),
+    (
+        "exercise11",
+        "pow's local derivative n·x",
+        """
+    def __pow__(self, exponent):
+        out = Value(self.data**exponent, (self,), f"**{exponent}")
+
+        def _backward():
+            self.grad += exponent * self.data * out.grad
+
+        out._backward = _backward
+        return out
+""",
+        {"power_and_tanh"},
+        5.0,
+        "this follows the mistake in Value.__pow__",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "what", "code", "fails", "score", "noted"),
+    ONE_MISTAKE,
+    ids=[f"{case[0]}: {case[1]}" for case in ONE_MISTAKE],
+)
+def test_one_mistake_costs_the_points_of_its_own_check_once(
+    course: Course,
+    tmp_path: Path,
+    exercise_id: str,
+    what: str,
+    code: str,
+    fails: set[str],
+    score: float,
+    noted: str | None,
+) -> None:
+    source = solution_text(course, exercise_id)
+    swapped = (
+        with_method(source, code) if code.startswith("\n    def ") else with_function(source, code)
+    )
+    result = grade_text(course, exercise_id, swapped, tmp_path)
+    messages = {check.id: check.message for check in result.checks if check.status != "passed"}
+    assert failed(result) == fails, messages
+    assert result.score == score
+    if noted is not None:
+        again = [text for text in result.notes if "not again here" in text]
+        assert any(noted in text for text in again), again

@@ -323,3 +323,72 @@ def test_a_trivial_answer_loses_every_check_its_function_counts_in(
     )
     earned = counted - failed(result)
     assert not earned, f"{signature} returning {kind} passes {sorted(earned)}"
+
+
+# ---------------------------------------------------------------- answers the inputs give away
+
+# exercise -> (what the submission does, the functions it adds to the untouched stub). Each one
+# gives no answer of its own: it hard-codes what the check's inputs make it (the lesson's bowl,
+# whose gradient is 2x), reuses the functions the exercise gives whole (a train that never
+# trains), or returns one class for every row. It must score what the stub scores: nothing.
+GIVEN_AWAY = [
+    (
+        "exercise4",
+        "the bowl's gradient hard-coded, grad_f never called",
+        """
+def gradient_descent(grad_f, x0, rate, steps):
+    return np.asarray(x0, dtype=float) * (1 - 2 * rate) ** np.arange(steps + 1)[:, None]
+
+
+def descend_until_flat(grad_f, x0, rate, tolerance, max_steps):
+    x = np.array(x0, dtype=float)
+    for steps in range(max_steps):
+        if np.linalg.norm(2 * x) < tolerance:
+            return x, steps
+        x = x - rate * 2 * x
+    return x, max_steps
+""",
+    ),
+    (
+        "exercise10",
+        "a train that returns init_network's parameters and their loss, never training",
+        """
+def train(x, labels, layer_sizes, rate, epochs, seed):
+    params = init_network(layer_sizes, seed)
+    loss, _ = loss_and_gradients(x, labels, params)
+    return params, np.full(epochs, loss)
+""",
+    ),
+    (
+        "exercise10",
+        "a predict that gives class 1 for every row, never running the network",
+        """
+def predict(x, params):
+    return np.ones(x.shape[0], dtype=int)
+
+
+def accuracy(x, labels, params):
+    return float(np.mean(predict(x, params) == labels))
+""",
+    ),
+]
+
+
+def stub_text(course: Course, exercise_id: str) -> str:
+    return course.exercise(exercise_id).student_file.read_text()
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "what", "code"),
+    GIVEN_AWAY,
+    ids=[f"{case[0]}: {case[1]}" for case in GIVEN_AWAY],
+)
+def test_an_answer_the_inputs_give_away_earns_what_the_stub_earns(
+    course: Course, tmp_path: Path, exercise_id: str, what: str, code: str
+) -> None:
+    stub = grade_text(course, exercise_id, stub_text(course, exercise_id), tmp_path)
+    attack = grade_text(
+        course, exercise_id, with_function(stub_text(course, exercise_id), code), tmp_path
+    )
+    earned = {check.id: check.score for check in attack.checks if check.score > 0}
+    assert attack.score == stub.score == 0, f"{what} earns {earned}"
