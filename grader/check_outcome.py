@@ -9,11 +9,18 @@ Check files reach all of this through grader.checks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import Any, NoReturn
+
+from grader.student_code.errors import (
+    MissingFunction,
+    NotImplementedYet,
+    StudentRaised,
+    WrongSignature,
+)
 
 Mistake = tuple[str, str]  # (the student's function, the hint naming the mistake)
 
@@ -91,3 +98,17 @@ def fail_unless_charged(message: str, mistake: Mistake | None) -> None:
         record.repeats.append(
             f"{message} This is the mistake charged in “{earlier}”: not again here."
         )
+
+
+def answer_or_none(function: Callable[..., Any], *args: Any) -> Any:
+    """The answer of the student's ``function`` to ``args``, or None where it gives none (it
+    raises, is unfinished or missing, or takes other arguments).
+
+    For a look at a function the check does not score, to see whether it shows a named mistake
+    that the scored function's answer follows: a function the student has not written yet must
+    not stop the check of one that does not need it.
+    """
+    try:
+        return function(*args)
+    except (StudentRaised, NotImplementedYet, MissingFunction, WrongSignature):
+        return None

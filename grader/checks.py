@@ -40,9 +40,10 @@ from typing import Any, TypeVar
 import numpy as np
 
 from grader import finite_diff
-from grader.check_outcome import (
+from grader.check_outcome import (  # noqa: F401  (answer_or_none, CheckFailed, fail, note: for check files)
     CheckFailed,
     Mistake,
+    answer_or_none,
     fail,
     fail_unless_charged,
     note,
@@ -50,12 +51,6 @@ from grader.check_outcome import (
 from grader.formula import Formula, formula  # noqa: F401  (for check files)
 from grader.hints import hint_for, matches
 from grader.later import Later, settle, then
-from grader.student_code.errors import (
-    MissingFunction,
-    NotImplementedYet,
-    StudentRaised,
-    WrongSignature,
-)
 from grader.student_code.objects import Handle, StudentModule, changed_arguments
 
 CheckFunction = TypeVar("CheckFunction", bound=Callable[..., None])
@@ -114,20 +109,6 @@ def _hint(
             named.setdefault(text, (function.group(), key))
     hint = hint_for(got, expected, texts)
     return hint, named.get(hint) if hint is not None else None
-
-
-def answer_or_none(function: Callable[..., Any], *args: Any) -> Any:
-    """The answer of the student's ``function`` to ``args``, or None where it gives none (it
-    raises, is unfinished or missing, or takes other arguments).
-
-    For a look at a function the check does not score, to see whether it shows a named mistake
-    that the scored function's answer follows: a function the student has not written yet must
-    not stop the check of one that does not need it.
-    """
-    try:
-        return function(*args)
-    except (StudentRaised, NotImplementedYet, MissingFunction, WrongSignature):
-        return None
 
 
 def shows(got: Any, mistaken: Any) -> bool:
@@ -285,7 +266,7 @@ def expect_derivative(
     """
     x_array = np.asarray(x, dtype=np.float64)
 
-    def differences(function: Callable[[np.ndarray], Any]) -> tuple[np.ndarray, np.ndarray]:
+    def differences(function: Callable[[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
         name = getattr(function, "__name__", "f")
 
         def values(points: np.ndarray) -> np.ndarray:
@@ -299,9 +280,9 @@ def expect_derivative(
     wrong = ~finite_diff.within_tolerance(got_array, numeric, scale, h)
     if np.any(wrong):
         message = _difference(call, got_array, numeric, wrong, expected_name="central difference")
-        for mistake, mistaken in (mistaken_forwards or {}).items():
+        for followed, mistaken in (mistaken_forwards or {}).items():
             if finite_diff.within_tolerance(got_array, *differences(mistaken), h).all():
-                fail_unless_charged(_with_hint(message, follows(mistake, call)), mistake)
+                fail_unless_charged(_with_hint(message, follows(followed, call)), followed)
                 return
         hint, mistake = _hint(call, got_array, numeric, mistakes)
         fail_unless_charged(_with_hint(message, hint), mistake)
@@ -372,10 +353,10 @@ def expect_gradient(
     wrong = ~finite_diff.within_tolerance(got_array, numeric, scale, h)
     if np.any(wrong):
         message = _difference(call, got_array, numeric, wrong, expected_name="central difference")
-        for mistake, mistaken in (mistaken_forwards or {}).items():
+        for followed, mistaken in (mistaken_forwards or {}).items():
             other, other_scale = finite_diff.gradient(scalar(mistaken), x_array, h)
             if finite_diff.within_tolerance(got_array, other, other_scale, h).all():
-                fail_unless_charged(_with_hint(message, follows(mistake, call)), mistake)
+                fail_unless_charged(_with_hint(message, follows(followed, call)), followed)
                 return
         named = mistakes(numeric) if callable(mistakes) else mistakes
         hint, mistake = _hint(call, got_array, numeric, named)

@@ -217,7 +217,7 @@ def train(x, labels, layer_sizes, rate, epochs, seed):
     loss, _ = loss_and_gradients(x, labels, params)
     return params, loss * np.linspace(1.0, 1.0 - 0.9 * min(rate, 1.0), epochs)
 """,
-        {"training_lowers_the_loss", "training_matches_reference"},
+        {"training_lowers_the_loss", "rate_zero_changes_nothing", "training_matches_reference"},
         ("training_lowers_the_loss", "returned the parameters it started from"),
     ),
     mistake(
@@ -261,7 +261,7 @@ def train(x, labels, layer_sizes, rate, epochs, seed):
         sgd_update(params, grads, rate)
     return params, losses
 """,
-        {"training_lowers_the_loss", "training_matches_reference"},
+        {"training_lowers_the_loss", "rate_zero_changes_nothing", "training_matches_reference"},
         ("training_lowers_the_loss", "params = sgd_update(params, grads, rate)"),
     ),
     mistake(
