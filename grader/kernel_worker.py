@@ -31,6 +31,12 @@ from grader.submission import Source
 from grader.wire import Exit, Load, Loaded, Ready
 from grader.worker import Channel, Worker
 
+# The named mistakes charged so far in this kernel, per (course.yaml, exercise): otter runs an
+# exercise's test cases in the course's order, one call each, and a mistake is charged once in a
+# grading (grader.runner), so a later case meeting it again keeps its points as in `grade`. A case
+# at or before the last one run starts a new pass: (index of the last case run, what it charged).
+_charged_in_kernel: dict[tuple[str, str], tuple[int, dict[tuple[str, str], str]]] = {}
+
 # A thread waiting on its pipe ends as soon as they close; one still running after this is busy
 # in the student's code (a loop that never returns) and is stopped.
 STOP_SECONDS = 0.5
@@ -131,7 +137,14 @@ def run_check(
 
     course = load_course(course_yaml)
     exercise = course.exercise(exercise_id)
-    check = next(item for item in load_checks(course, exercise) if item.id == check_id)
+    checks = load_checks(course, exercise)
+    index = next(number for number, item in enumerate(checks) if item.id == check_id)
+    check = checks[index]
+    key = (str(course_yaml), exercise_id)
+    last_index, charged = _charged_in_kernel.get(key, (len(checks), {}))
+    if index <= last_index:
+        charged = {}
+    _charged_in_kernel[key] = (index, charged)
     source = Source(path="your notebook", filename="your notebook", text="")
     session = StudentSession(
         source,
@@ -141,7 +154,11 @@ def run_check(
     )
     try:
         result = run_one(
-            check, StudentModule(session), check_rng(course.seed, exercise.id, check.id), exercise
+            check,
+            StudentModule(session),
+            check_rng(course.seed, exercise.id, check.id),
+            exercise,
+            charged,
         )
     finally:
         session.close()

@@ -150,6 +150,23 @@ class TestChecksInTheKernel:
         with pytest.raises(AssertionError, match=hint):
             run_check(env, REPO / "course.yaml", "exercise1", check_id)
 
+    def test_a_mistake_is_charged_once_in_a_pass_as_grade_charges_it(self, course: Course) -> None:
+        """An uphill gradient_step fails its own case; the paths that follow it pass, with
+        their note, as in `grade`; a new pass from the first case charges it afresh."""
+        env = self.namespace(with_function(solution_text(course, "exercise4"), EXERCISE4[0].code))
+        checks = load_checks(course, course.exercise("exercise4"))
+        failed = []
+        for _ in range(2):
+            for check in checks:
+                try:
+                    run_check(env, REPO / "course.yaml", "exercise4", check.id)
+                except AssertionError:
+                    failed.append(check.id)
+        assert failed == ["gradient_step", "gradient_step"]
+        # run alone, a path meets the mistake first and is charged for it
+        with pytest.raises(AssertionError, match="stepped uphill"):
+            run_check(env, REPO / "course.yaml", "exercise4", "gradient_descent_path")
+
     @pytest.mark.slow
     def test_a_function_that_never_returns_fails_after_the_call_limit(
         self, tmp_path: Path, course: Course
