@@ -19,6 +19,7 @@ from grader.checks import (
     fail,
     shows,
     warn_if_inputs_changed,
+    with_hint,
 )
 
 SIZES = [5, 8, 3]
@@ -149,10 +150,13 @@ def expect_loss(got, params, x, labels, call, what, where, mistakes=None):
             (hint for hint, value in (mistakes or {}).items() if abs(got - value) <= 1e-9), None
         )
         fail(
-            f"{call} recorded {what} = {got:.10g}, but the loss {where} is {expected:.10g} "
-            "(the network's softmax cross-entropy, computed here)"
-            + (f". Hint: {hint}" if hint else "")
-            + "; record the loss that loss_and_gradients gives before each update"
+            with_hint(
+                f"{call} recorded {what} = {got:.10g}, but the loss {where} is {expected:.10g} "
+                "(the network's softmax cross-entropy, computed here)",
+                f"{hint}; record the loss that loss_and_gradients gives before each update"
+                if hint
+                else "record the loss that loss_and_gradients gives before each update",
+            )
         )
 
 

@@ -4,7 +4,7 @@ checks, is not charged again where an expression's grads follow it."""
 
 import math
 
-from grader.checks import answer_or_none, check, expect_close, expect_number, fail
+from grader.checks import answer_or_none, check, expect_close, expect_number, fail, with_hint
 from grader.student_code.errors import StudentRaised
 
 # As in the public checks, word for word: the same mistake, charged once.
@@ -27,8 +27,11 @@ def test_deep_chain_does_not_recurse(student):
     except StudentRaised as error:
         if "RecursionError" in str(error):
             fail(
-                f"{error}. Hint: build the topological order with a loop and an explicit "
-                "stack, not a recursive function"
+                with_hint(
+                    str(error),
+                    "build the topological order with a loop and an explicit stack, not a "
+                    "recursive function",
+                )
             )
         raise
     expect_close(

@@ -7,7 +7,7 @@ not charged again."""
 import math
 from collections import deque
 
-from grader.checks import answer_or_none, check, expect_close, expect_number, fail
+from grader.checks import answer_or_none, check, expect_close, expect_number, fail, with_hint
 
 # The same texts in every check, and in the hidden checks: the same mistake, charged once. The
 # call each is named in starts with the method's name (grader.checks.follows).
@@ -355,7 +355,7 @@ def test_gradients_accumulate(student):
     failures = [failure for build in GRAPHS if (failure := graph_failure(student, build))]
     if failures:
         message, hint = next((item for item in failures if item[1]), failures[0])
-        fail(f"{message}. Hint: {hint}." if hint else f"{message}.")
+        fail(with_hint(message, hint))
 
 
 @check(points=1)

@@ -27,6 +27,9 @@ ONE_SIDED = (
 ONE_SIDED_BACKWARDS = ONE_SIDED + " (you stepped backwards only)"
 DIVIDED_BY_H = "you divided by h instead of 2h"
 
+# As in the public checks: the same mistake, in the same words.
+POWER_RULE = "the power rule brings the exponent down as a factor: d(2x²)/dx = 2·2x = 4x"
+
 
 def sample(rng, shape, low=-4.0, high=4.0):
     value = rng.uniform(low, high, size=shape)
@@ -75,13 +78,20 @@ def test_two_x_squared_derivative_at_edge_cases(student, solution, rng):
     for x in edge_cases(rng):
         call = f"two_x_squared_derivative({describe(x)})"
         got = student.two_x_squared_derivative(x)
-        expect_close(got, solution.two_x_squared_derivative(x), call, rtol=1e-12)
+        expect_close(
+            got,
+            solution.two_x_squared_derivative(x),
+            call,
+            rtol=1e-12,
+            mistakes={POWER_RULE: 2 * np.asarray(x, dtype=float)},
+        )
         small = np.asarray(x) / max(1.0, float(np.max(np.abs(x))))
         expect_derivative(
             student.two_x_squared_derivative(small),
             solution.two_x_squared,
             small,
             f"two_x_squared_derivative({describe(small)})",
+            mistakes={POWER_RULE: 2 * small},
         )
 
 

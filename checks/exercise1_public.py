@@ -16,6 +16,7 @@ from grader.checks import (
     expect_derivative,
     fail,
     formula,
+    with_hint,
 )
 
 # The functions passed to the student's code, as formulas: evaluated where the student's code
@@ -153,8 +154,13 @@ def test_two_x_squared_derivative(student, rng):
     for x in [*POINTS, rng.uniform(-5, 5, size=4), rng.uniform(-5, 5, size=(2, 3))]:
         got = student.two_x_squared_derivative(x)
         call = f"two_x_squared_derivative({describe(x)})"
-        expect_derivative(got, two_x_squared, x, call)
+        power_rule = {POWER_RULE: 2 * np.asarray(x, dtype=float)}
+        expect_derivative(got, two_x_squared, x, call, mistakes=power_rule)
         expect_close(got, 4 * np.asarray(x), call, rtol=1e-12)
+
+
+# The named mistake of two_x_squared_derivative, in its public and its hidden check alike.
+POWER_RULE = "the power rule brings the exponent down as a factor: d(2x²)/dx = 2·2x = 4x"
 
 
 @check(points=0.5)
@@ -172,8 +178,10 @@ def test_three_x_derivative(student, rng):
         call = f"three_x_derivative({describe(x)})"
         if isinstance(x, np.ndarray) and not isinstance(got, np.ndarray):
             fail(
-                f"{call} returned {describe(got)}, not an array shaped like x; "
-                "Hint: for an array x return an array of 3s, e.g. np.full_like(x, 3.0)"
+                with_hint(
+                    f"{call} returned {describe(got)}, not an array shaped like x",
+                    "for an array x return an array of 3s, e.g. np.full_like(x, 3.0)",
+                )
             )
         expect_derivative(got, three_x, x, call)
         expect_close(got, np.full_like(np.asarray(x, dtype=float), 3.0), call, rtol=1e-12)

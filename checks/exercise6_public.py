@@ -13,6 +13,7 @@ from grader.checks import (
     expect_derivative,
     expect_pair,
     fail,
+    with_hint,
 )
 
 
@@ -55,8 +56,10 @@ def test_sigmoid(student, rng):
         got = forward_values(student, "sigmoid_forward", extreme)
     if not np.all(np.isfinite(got)):
         fail(
-            f"{call} gave {describe(got)}; σ is between 0 and 1 for every z. Hint: e^-z "
-            "overflows for very negative z: use e^-|z|"
+            with_hint(
+                f"{call} gave {describe(got)}; σ is between 0 and 1 for every z",
+                "e^-z overflows for very negative z: use e^-|z|",
+            )
         )
     expect_close(got, sigmoid(extreme), call, rtol=1e-12, atol=1e-300)
     dout = rng.uniform(0.5, 2, size=(3, 4))

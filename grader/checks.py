@@ -31,7 +31,6 @@ a check: ``warn_if_inputs_changed`` adds a note for the student (``note``) and c
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -160,8 +159,12 @@ def _kind(value: Any) -> str:
     return describe(value)
 
 
-def _with_hint(message: str, hint: str | None) -> str:
-    return f"{message}. Hint: {hint}." if hint else f"{message}."
+def with_hint(message: str, hint: str | None) -> str:
+    """A failing check's message: what is wrong (``message``) on its first line, and the hint,
+    what the answer looks like and what to do, on the second."""
+    if not hint:
+        return f"{message}."
+    return f"{message}.\nHint: {hint.rstrip('.')}."
 
 
 # ---------------------------------------------------------------- types and shapes
@@ -184,14 +187,18 @@ def expect_array(value: Any, call: str, shape: tuple[int, ...]) -> np.ndarray:
         fail(f"{call} returned {_kind(value)}; expected an array of shape {shape}")
     if value.shape != shape:
         hint = None
-        if value.size == math.prod(shape) and tuple(n for n in value.shape if n != 1) == tuple(
-            n for n in shape if n != 1
-        ):
-            hint = "it has an extra dimension of size 1 (for a sum, leave out keepdims=True)"
-        elif value.ndim == 2 and value.shape == shape[::-1]:
+        same_sizes = tuple(n for n in value.shape if n != 1) == tuple(n for n in shape if n != 1)
+        if value.ndim == 2 and value.shape == shape[::-1]:
             hint = "it is transposed"
+        elif same_sizes and value.ndim > len(shape):
+            hint = "it has an extra dimension of size 1 (for a sum, leave out keepdims=True)"
+        elif same_sizes and value.ndim < len(shape):
+            hint = (
+                f"it lacks a dimension of size 1: reshape it to {shape}, or keep the axis "
+                "(keepdims=True, or index with a slice such as [:, :1])"
+            )
         fail(
-            _with_hint(
+            with_hint(
                 f"{call} returned an array of shape {value.shape}; expected shape {shape}", hint
             )
         )
@@ -238,7 +245,7 @@ def expect_close(
     if np.any(wrong):
         hint, mistake = _hint(call, got_array, expected_array, mistakes)
         fail_unless_charged(
-            _with_hint(_difference(call, got_array, expected_array, wrong), hint), mistake
+            with_hint(_difference(call, got_array, expected_array, wrong), hint), mistake
         )
 
 
@@ -282,10 +289,10 @@ def expect_derivative(
         message = _difference(call, got_array, numeric, wrong, expected_name="central difference")
         for followed, mistaken in (mistaken_forwards or {}).items():
             if finite_diff.within_tolerance(got_array, *differences(mistaken), h).all():
-                fail_unless_charged(_with_hint(message, follows(followed, call)), followed)
+                fail_unless_charged(with_hint(message, follows(followed, call)), followed)
                 return
         hint, mistake = _hint(call, got_array, numeric, mistakes)
-        fail_unless_charged(_with_hint(message, hint), mistake)
+        fail_unless_charged(with_hint(message, hint), mistake)
 
 
 def expect_matches_reference(
@@ -356,11 +363,11 @@ def expect_gradient(
         for followed, mistaken in (mistaken_forwards or {}).items():
             other, other_scale = finite_diff.gradient(scalar(mistaken), x_array, h)
             if finite_diff.within_tolerance(got_array, other, other_scale, h).all():
-                fail_unless_charged(_with_hint(message, follows(followed, call)), followed)
+                fail_unless_charged(with_hint(message, follows(followed, call)), followed)
                 return
         named = mistakes(numeric) if callable(mistakes) else mistakes
         hint, mistake = _hint(call, got_array, numeric, named)
-        fail_unless_charged(_with_hint(message, hint), mistake)
+        fail_unless_charged(with_hint(message, hint), mistake)
 
 
 def _directional(

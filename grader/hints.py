@@ -24,10 +24,13 @@ def matches(got: np.ndarray, candidate: Any) -> bool:
     return bool(np.allclose(got, candidate, rtol=1e-6, atol=1e-9))
 
 
+SIGN = "the sign is flipped"
+
+
 def generic_mistakes(expected: np.ndarray) -> dict[str, np.ndarray]:
     """Hint -> the value that mistake gives, for mistakes any numeric answer can make."""
     mistakes = {
-        "the sign is flipped": -expected,
+        SIGN: -expected,
         "the result is twice what it should be (a factor of 2 too many)": 2 * expected,
         "the result is half what it should be (a factor of 2 missing)": expected / 2,
     }
@@ -55,6 +58,11 @@ def hint_for(got: Any, expected: Any, mistakes: Mapping[str, Any] | None = None)
     if not np.any(expected_array):
         return None  # every generic relation to zero is zero again
     for hint, candidate in generic_mistakes(expected_array).items():
+        # One number twice another is as likely a coincidence of the point tried (3x + 2x
+        # against 3x + 2y at y = x / 4) as a factor of 2: a factor is named only where two
+        # entries or more show it. A flipped sign is no such coincidence.
+        if hint != SIGN and np.count_nonzero(expected_array) < 2:
+            continue
         if candidate.shape == got_array.shape and matches(got_array, candidate):
             return hint
     return None

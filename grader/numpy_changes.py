@@ -51,7 +51,9 @@ REMOVALS = (
         r"TypeError: only 0-dimensional arrays can be converted to Python scalars",
         "turning an array with dimensions (shape (1,), say) into a number",
         "2.4",
-        "take its one entry first: `a.item()`, or `a[0]`",
+        "float(), int() and math's functions take a number, not an array: for an array of "
+        "one entry take `a.item()`; for more, use numpy's functions (np.cos, not math.cos), "
+        "which work entry by entry",
     ),
     Removal(
         r"TypeError: Calling np\.sum\(generator\)",

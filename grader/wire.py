@@ -147,10 +147,30 @@ class Unfinished(msgspec.Struct, frozen=True):
     summary: str = ""
 
 
+class Operand(msgspec.Struct, frozen=True):
+    """One operand of the expression that raised: its code, and its shape if it is an array
+    (None if not, or if the worker did not evaluate it again)."""
+
+    code: str
+    shape: list[Annotated[int, msgspec.Meta(ge=0)]] | None = None
+
+
+class ShapeClue(msgspec.Struct, frozen=True):
+    """For a numpy error: the sub-expression of the line that raised (``expression``), its
+    operation ("@", "+", "np.dot", "reshape", "+=") and its operands with their shapes."""
+
+    expression: str
+    operation: str
+    operands: Annotated[list[Operand], msgspec.Meta(max_length=4)]
+
+
 class Raised(Message, tag="raise"):
     """A request that failed. ``message``: for "raised", the exception as "Type: text"; for the
     others, what is wrong, for the student. ``type``: the exception's class name. ``label``: the
-    deferred operation that failed, where it was one."""
+    deferred operation that failed, where it was one. ``clue``: for a numpy error, the operation
+    that raised and its operands' shapes (grader.shape_clues). ``called_from``: where the
+    submission's outermost frame called the function that raised, when that is another line
+    (an error inside a given helper, called with the wrong arrays)."""
 
     kind: FailureKind
     message: str
@@ -158,6 +178,8 @@ class Raised(Message, tag="raise"):
     where: Location | None = None
     label: str | None = None
     unfinished: Unfinished | None = None
+    clue: ShapeClue | None = None
+    called_from: Location | None = None
 
 
 class Evaluation(msgspec.Struct, array_like=True):

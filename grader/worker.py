@@ -50,6 +50,7 @@ import numpy as np
 
 from grader.framing import TO_WORKER, Frame, FrameBuffer, ProtocolError, WireLimits, pack
 from grader.protocol import Decoder, Encoder
+from grader.shape_clues import called_from, shape_clue
 from grader.wire import (
     EVALUATIONS_PER_FRAME,
     Call,
@@ -443,6 +444,8 @@ class Worker:
             unfinished=unfinished_function(error, self._filename, self._module)
             if unfinished
             else None,
+            clue=shape_clue(error, self._filename),
+            called_from=called_from(error, self._filename),
         )
 
 

@@ -38,9 +38,15 @@ def test_close_values_pass() -> None:
         (6.0, "the result is half what it should be (a factor of 2 missing)"),
     ],
 )
-def test_generic_hints_for_numbers(got: float, hint: str) -> None:
-    text = message(expect_close, got, 12.0, "g'(3)")
-    assert text == f"g'(3): expected 12, got {got:.10g}. Hint: {hint}."
+def test_generic_hints_for_arrays(got: float, hint: str) -> None:
+    expected = np.array([12.0, -3.0])
+    text = message(expect_close, expected * got / 12.0, expected, "g'(x)")
+    assert text.endswith(f"\nHint: {hint}.")
+
+
+def test_one_number_gets_no_factor_hint_a_coincidence_could_give() -> None:
+    assert message(expect_close, 24.0, 12.0, "g'(3)") == "g'(3): expected 12, got 24."
+    assert message(expect_close, -12.0, 12.0, "g'(3)").endswith("Hint: the sign is flipped.")
 
 
 def test_specific_hint_comes_first() -> None:
@@ -55,7 +61,7 @@ def test_array_message_names_the_worst_entry_and_transposition() -> None:
     square = np.array([[1.0, 2.0], [3.0, 4.0]])
     text = message(expect_close, square.T, square, "dW")
     assert text == (
-        "dW: 2 of 4 entries differ; worst at [0, 1]: expected 2, got 3. "
+        "dW: 2 of 4 entries differ; worst at [0, 1]: expected 2, got 3.\n"
         "Hint: the result is transposed."
     )
 

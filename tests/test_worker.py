@@ -242,6 +242,7 @@ def test_the_worker_imports_nothing_of_the_grader_it_does_not_need() -> None:
         "grader",
         "grader.framing",
         "grader.protocol",
+        "grader.shape_clues",
         "grader.wire",
         "grader.worker",
         "grader.worker_calls",

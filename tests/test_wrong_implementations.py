@@ -42,8 +42,8 @@ def numerical_derivative(f, x, h=1e-5):
 def two_x_squared_derivative(x):
     return 2 * x
 """,
-        {"two_x_squared_derivative", "two_x_squared_derivative_at_edge_cases"},
-        ("two_x_squared_derivative", "half what it should be"),
+        {"two_x_squared_derivative"},
+        ("two_x_squared_derivative", "power rule"),
     ),
     mistake(
         "constant derivative is a number for arrays",

@@ -23,6 +23,7 @@ from grader.student_code.errors import (
     StudentRaised,
     WorkerCrashed,
 )
+from grader.student_code.shape_words import explain
 from grader.submission import Source
 from grader.wire import Loaded, Location, Raised
 
@@ -58,7 +59,17 @@ def failure(reply: Raised, label: str, source: Source, limits: Limits) -> Studen
         line = reply.unfinished.line if reply.unfinished else None
         return NotImplementedYet(_not_implemented(reply, label, source), line)
     if error_type is StudentRaised:
+        explained = explain(reply.clue) if reply.clue is not None else None
+        if explained is not None and reply.where is not None:
+            what, todo = explained
+            return StudentRaised(
+                f"{label} raised {reply.type} ({source.place(reply.where.line)}"
+                f"{_called_from(reply, source)}): {what}\n{todo}",
+                reply.where.line,
+            )
         where = place(reply.where, source)
+        if reply.called_from is not None and where:
+            where = f"{where[:-1]}{_called_from(reply, source)})"
         memory = (
             f"; your code may use at most {limits.memory_mb} MB"
             if reply.type == "MemoryError"
@@ -71,6 +82,15 @@ def failure(reply: Raised, label: str, source: Source, limits: Limits) -> Studen
     if error_type is WorkerCrashed:
         return WorkerCrashed(f"{label} {message}")
     return error_type(message)
+
+
+def _called_from(reply: Raised, source: Source) -> str:
+    """', called from line 88: `...`' when the error was in a function the submission's own
+    function called (a given helper handed the wrong arrays), else ''."""
+    called = reply.called_from
+    if called is None:
+        return ""
+    return f", called from {source.place(called.line)}: `{called.code[:200]}`"
 
 
 def _not_implemented(reply: Raised, label: str, source: Source) -> str:

@@ -1,0 +1,117 @@
+"""A numpy shape error in words: what the operation was given, and what would fit.
+
+The worker sends the operation that raised and its operands' shapes (grader.wire.ShapeClue,
+found by grader.shape_clues); this says, in one line, what was wrong ("`dout @ x.T` multiplies
+(4, 3) by (5, 4): for a @ b, a's last size (3) must equal b's first (5)") and, in another, what
+to do. Only facts about the shapes are stated; an arrangement that would fit is offered as what it
+gives, never as the answer, since only the check knows which shape was wanted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.wire import Operand, ShapeClue
+
+PRODUCTS = {"@", "@=", "np.dot", "np.matmul", "numpy.dot", "numpy.matmul", "dot", "matmul"}
+ELEMENTWISE = {"+", "-", "*", "/", "//", "**", "+=", "-=", "*=", "/="}
+ELEMENTWISE_FUNCTIONS = {"np.add", "np.subtract", "np.multiply", "np.divide", "np.maximum"}
+
+
+def shape(sizes: list[int]) -> str:
+    """(4, 3), or (3,) for one axis, or 'a number' for none."""
+    if not sizes:
+        return "a number"
+    return f"({sizes[0]},)" if len(sizes) == 1 else f"({', '.join(map(str, sizes))})"
+
+
+def explain(clue: ShapeClue) -> tuple[str, str] | None:
+    """(what is wrong, what to do) for the clue, or None when its shapes explain nothing."""
+    known = [operand for operand in clue.operands if operand.shape is not None]
+    if clue.operation in PRODUCTS and len(clue.operands) >= 2 and len(known) >= 2:
+        return _product(clue, clue.operands[0], clue.operands[1])
+    if (clue.operation in ELEMENTWISE or clue.operation in ELEMENTWISE_FUNCTIONS) and len(
+        known
+    ) >= 2:
+        return _elementwise(clue, known[0], known[1])
+    if clue.operation == "reshape" and clue.operands and clue.operands[0].shape is not None:
+        array = clue.operands[0]
+        assert array.shape is not None
+        size = 1
+        for length in array.shape:
+            size *= length
+        return (
+            f"`{clue.expression}`: {array.code} has shape {shape(array.shape)}, {size} entries",
+            "a reshape keeps the number of entries; ask for a shape whose sizes multiply to "
+            f"{size}",
+        )
+    if known:
+        shapes = ", ".join(f"{operand.code} {shape(operand.shape or [])}" for operand in known)
+        return f"`{clue.expression}` was given {shapes}", (
+            "compare these shapes with the ones the docstring gives"
+        )
+    return None
+
+
+def _product(clue: ShapeClue, left: Operand, right: Operand) -> tuple[str, str] | None:
+    a, b = left.shape, right.shape
+    if a is None or b is None or len(a) == 0 or len(b) == 0:
+        return None
+    inner_left = a[-1]
+    inner_right = b[0] if len(b) == 1 else b[-2]
+    if inner_left == inner_right:
+        return None  # the sizes agree: the error is about something else
+    what = (
+        f"`{clue.expression}` multiplies {left.code} {shape(a)} by {right.code} {shape(b)}: "
+        f"the last size of the left ({inner_left}) must equal the "
+        f"{'size' if len(b) == 1 else 'first size'} of the right ({inner_right})"
+    )
+    todo = "(n, k) @ (k, m) gives (n, m): check which factor comes first and which is transposed"
+    fits = _arrangements(left, right)
+    if fits:
+        todo += "; " + fits
+    return what, todo
+
+
+def _arrangements(left: Operand, right: Operand) -> str:
+    """The products of the two operands, swapped or transposed, that fit, with their shapes."""
+    a, b = left.shape or [], right.shape or []
+    if len(a) != 2 or len(b) != 2:
+        return ""
+    options = [
+        (f"{right.code} @ {left.code}", b, a),
+        (f"{_t(left.code)} @ {right.code}", a[::-1], b),
+        (f"{left.code} @ {_t(right.code)}", a, b[::-1]),
+    ]
+    fitting = [
+        f"`{code}` gives {shape([first[0], second[1]])}"
+        for code, first, second in options
+        if first[1] == second[0]
+    ]
+    return " and ".join(fitting[:2])
+
+
+def _t(code: str) -> str:
+    """``code`` transposed, as a student would write it: x.T -> x, x -> x.T."""
+    if code.endswith(".T"):
+        return code[:-2]
+    simple = code.replace("_", "").replace(".", "").isalnum()
+    return f"{code}.T" if simple else f"({code}).T"
+
+
+def _elementwise(clue: ShapeClue, left: Operand, right: Operand) -> tuple[str, str] | None:
+    a, b = left.shape or [], right.shape or []
+    try:
+        np.broadcast_shapes(tuple(a), tuple(b))
+        return None  # they broadcast: the error is about something else
+    except ValueError:
+        pass
+    what = (
+        f"`{clue.expression}` combines {left.code} {shape(a)} with {right.code} {shape(b)}, "
+        "shapes numpy cannot broadcast"
+    )
+    todo = (
+        "numpy matches sizes from the last axis back, and each pair must be equal or 1: "
+        "check the axis of a sum, a missing keepdims=True, or a transpose"
+    )
+    return what, todo
