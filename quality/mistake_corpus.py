@@ -21,7 +21,7 @@ A case is graded as a submission and counted:
   (quality/ and tests/test_mistake_corpus.py require every case to);
 - named: one failing check's message holds every entry of ``says`` (case-insensitive, any of
   an entry's ``|`` alternatives);
-- misleading: a failing check's hint (the line after the first, or what follows "Hint:") names
+- misleading: a failing check's hint (what follows "Hint:", the mistake a message claims) names
   none of the case's words, or a message blames another function's mistake ("this follows the
   mistake in ..."). A hint that may mislead is worse than none.
 
@@ -126,12 +126,9 @@ def says_any(text: str, words: tuple[str, ...]) -> bool:
 
 
 def hint_of(message: str) -> str:
-    """The part of a failing check's message that says what to do: its lines after the first,
-    else what follows "Hint:"; "" when it has none."""
-    first, _, rest = message.partition("\n")
-    if rest.strip():
-        return rest.strip()
-    return first.partition("Hint:")[2].strip()
+    """The part of a failing check's message that claims a mistake: what follows "Hint:" ("" when
+    there is none). A second line that states a rule (numpy's broadcasting) claims nothing."""
+    return message.partition("Hint:")[2].strip()
 
 
 BLAME = re.compile(r"this follows the mistake in (\w+)")

@@ -67,7 +67,7 @@ def test_a_broadcast_error_names_both_shapes() -> None:
     assert clue is not None
     what, todo = explain(clue) or ("", "")
     assert "a.sum(axis=0) + b" in what and "(3,)" in what and "(4,)" in what
-    assert "broadcast" in what and "keepdims" in todo
+    assert "broadcast" in what and "from the last axis back" in todo
 
 
 def test_an_error_in_a_helper_says_where_the_helper_was_called_from() -> None:
@@ -108,7 +108,7 @@ def test_a_product_in_the_wrong_order_is_named_in_the_report(
     assert what.startswith("linear_backward raised ValueError (line ")
     assert "`dout @ x.T` multiplies dout (4, 3) by x.T (5, 4)" in what
     assert "gufunc" not in text
-    assert todo.startswith("(n, k) @ (k, m) gives (n, m)") and "`x.T @ dout` gives (5, 3)" in todo
+    assert todo.startswith("(n, k) @ (k, m) gives (n, m): compare these shapes")
 
 
 def test_a_hint_is_the_message_s_second_line(course: Course, tmp_path: Path) -> None:

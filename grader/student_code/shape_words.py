@@ -2,9 +2,10 @@
 
 The worker sends the operation that raised and its operands' shapes (grader.wire.ShapeClue,
 found by grader.shape_clues); this says, in one line, what was wrong ("`dout @ x.T` multiplies
-(4, 3) by (5, 4): for a @ b, a's last size (3) must equal b's first (5)") and, in another, what
-to do. Only facts about the shapes are stated; an arrangement that would fit is offered as what it
-gives, never as the answer, since only the check knows which shape was wanted.
+dout (4, 3) by x.T (5, 4): the last size of the left (3) must equal the first size of the right
+(5)") and, in another, the rule the shapes break and what to compare them with. Only facts are
+stated, never a guess at the fix: the same shapes come from a product in the wrong order, the
+wrong array, or a product meant entry by entry, and only the student knows which was meant.
 """
 
 from __future__ import annotations
@@ -66,37 +67,11 @@ def _product(clue: ShapeClue, left: Operand, right: Operand) -> tuple[str, str] 
         f"the last size of the left ({inner_left}) must equal the "
         f"{'size' if len(b) == 1 else 'first size'} of the right ({inner_right})"
     )
-    todo = "(n, k) @ (k, m) gives (n, m): check which factor comes first and which is transposed"
-    fits = _arrangements(left, right)
-    if fits:
-        todo += "; " + fits
+    todo = (
+        "(n, k) @ (k, m) gives (n, m): compare these shapes with the ones the docstring gives, "
+        "to see which array is not the one meant here"
+    )
     return what, todo
-
-
-def _arrangements(left: Operand, right: Operand) -> str:
-    """The products of the two operands, swapped or transposed, that fit, with their shapes."""
-    a, b = left.shape or [], right.shape or []
-    if len(a) != 2 or len(b) != 2:
-        return ""
-    options = [
-        (f"{right.code} @ {left.code}", b, a),
-        (f"{_t(left.code)} @ {right.code}", a[::-1], b),
-        (f"{left.code} @ {_t(right.code)}", a, b[::-1]),
-    ]
-    fitting = [
-        f"`{code}` gives {shape([first[0], second[1]])}"
-        for code, first, second in options
-        if first[1] == second[0]
-    ]
-    return " and ".join(fitting[:2])
-
-
-def _t(code: str) -> str:
-    """``code`` transposed, as a student would write it: x.T -> x, x -> x.T."""
-    if code.endswith(".T"):
-        return code[:-2]
-    simple = code.replace("_", "").replace(".", "").isalnum()
-    return f"{code}.T" if simple else f"({code}).T"
 
 
 def _elementwise(clue: ShapeClue, left: Operand, right: Operand) -> tuple[str, str] | None:
@@ -111,7 +86,7 @@ def _elementwise(clue: ShapeClue, left: Operand, right: Operand) -> tuple[str, s
         "shapes numpy cannot broadcast"
     )
     todo = (
-        "numpy matches sizes from the last axis back, and each pair must be equal or 1: "
-        "check the axis of a sum, a missing keepdims=True, or a transpose"
+        "numpy pairs the sizes from the last axis back, and each pair must be equal or one "
+        "of them 1: compare these shapes with the ones the docstring gives"
     )
     return what, todo
