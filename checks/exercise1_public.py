@@ -73,6 +73,8 @@ def test_difference_quotient(student, rng):
             mistakes={
                 "this is the central difference; difference_quotient is the lesson's one-sided "
                 "(F(x + dx) - F(x)) / dx": central,
+                "the sign is flipped: the slope is (F(x + dx) - F(x)) / dx, the later value "
+                "first": -expected,
             },
         )
 

@@ -59,7 +59,11 @@ def test_chain_rule_on_lesson_example(student, rng):
             call,
             rtol=1e-10,
             atol=1e-12,
-            mistakes={hint: mistake(x) for hint, mistake in CHAIN_MISTAKES.items()},
+            mistakes={
+                **{hint: mistake(x) for hint, mistake in CHAIN_MISTAKES.items()},
+                "the sign is flipped: the chain rule is f'(g(x))·g'(x), with no sign of its "
+                "own (f' = -sin brings the minus)": -lesson_derivative(x),
+            },
         )
 
 
@@ -147,5 +151,6 @@ def test_cos_of_square_minus_one_derivative(student, rng):
         call = f"cos_of_square_minus_one_derivative({describe(x)})"
         got = student.cos_of_square_minus_one_derivative(x)
         mistakes = {hint: mistake(x) for hint, mistake in CHAIN_MISTAKES.items()}
+        mistakes["the sign is flipped: cos' = -sin"] = -lesson_derivative(x)
         expect_derivative(got, cos_of_square_minus_one, x, call, mistakes=mistakes)
         expect_close(got, lesson_derivative(x), call, rtol=1e-12, atol=1e-15, mistakes=mistakes)

@@ -24,13 +24,10 @@ def matches(got: np.ndarray, candidate: Any) -> bool:
     return bool(np.allclose(got, candidate, rtol=1e-6, atol=1e-9))
 
 
-SIGN = "the sign is flipped"
-
-
 def generic_mistakes(expected: np.ndarray) -> dict[str, np.ndarray]:
     """Hint -> the value that mistake gives, for mistakes any numeric answer can make."""
     mistakes = {
-        SIGN: -expected,
+        "the sign is flipped": -expected,
         "the result is twice what it should be (a factor of 2 too many)": 2 * expected,
         "the result is half what it should be (a factor of 2 missing)": expected / 2,
     }
@@ -55,14 +52,13 @@ def hint_for(got: Any, expected: Any, mistakes: Mapping[str, Any] | None = None)
     for hint, candidate in (mistakes or {}).items():
         if matches(got_array, candidate):
             return hint
-    if not np.any(expected_array):
-        return None  # every generic relation to zero is zero again
+    if np.count_nonzero(expected_array) < 2:
+        # Every generic relation to zero is zero again, and one number twice another, or its
+        # negative, is as likely a coincidence of the point tried (3x + 2x against 3x + 2y at
+        # y = x / 4; b + 1 against 1 + 1 at b = -3) as a factor or a sign: a generic mistake is
+        # named only where two entries or more show it. A check names a number's own mistakes.
+        return None
     for hint, candidate in generic_mistakes(expected_array).items():
-        # One number twice another is as likely a coincidence of the point tried (3x + 2x
-        # against 3x + 2y at y = x / 4) as a factor of 2: a factor is named only where two
-        # entries or more show it. A flipped sign is no such coincidence.
-        if hint != SIGN and np.count_nonzero(expected_array) < 2:
-            continue
         if candidate.shape == got_array.shape and matches(got_array, candidate):
             return hint
     return None
