@@ -155,8 +155,9 @@ def expect_loss(got, params, x, labels, call, what, where, mistakes=None):
                 "(the network's softmax cross-entropy, computed here)",
                 f"{hint}; record the loss that loss_and_gradients gives before each update"
                 if hint
-                else "record the loss that loss_and_gradients gives before each update",
+                else None,
             )
+            + ("" if hint else " Each entry is the loss loss_and_gradients gives before an update.")
         )
 
 

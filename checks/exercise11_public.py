@@ -133,8 +133,8 @@ def following(mistakes, values, build):
 
 def single_uses_right(student):
     """Whether graphs where each Value is used once get the lesson's grads: a + b, a·b, and the
-    chains (a + b)·c and a·b + c. Only then can a lost grad in a graph that uses a Value twice be `=` for
-    `+=` or the order backward() runs in; otherwise the mistake is elsewhere (a local
+    chains (a + b)·c and a·b + c. Only then can a lost grad in a graph that uses a Value twice
+    be `=` for `+=` or the order backward() runs in; otherwise the mistake is elsewhere (a local
     derivative, the upstream grad left out, a backward that stops early) and those hints would
     mislead."""
     try:

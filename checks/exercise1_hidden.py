@@ -28,7 +28,10 @@ ONE_SIDED_BACKWARDS = ONE_SIDED + " (you stepped backwards only)"
 DIVIDED_BY_H = "you divided by h instead of 2h"
 
 # As in the public checks: the same mistake, in the same words.
-POWER_RULE = "the power rule brings the exponent down as a factor: d(2x²)/dx = 2·2x = 4x"
+POWER_RULE = (
+    "d(2x²)/dx = 2·2x = 4x: the coefficient 2 stays, and the power rule brings the exponent 2 "
+    "down as a factor"
+)
 
 
 def sample(rng, shape, low=-4.0, high=4.0):

@@ -74,7 +74,7 @@ def test_difference_quotient(student, rng):
                 "this is the central difference; difference_quotient is the lesson's one-sided "
                 "(F(x + dx) - F(x)) / dx": central,
                 "the sign is flipped: the slope is (F(x + dx) - F(x)) / dx, the later value "
-                "first": -expected,
+                "first, for a negative dx too": -expected,
             },
         )
 
@@ -162,7 +162,10 @@ def test_two_x_squared_derivative(student, rng):
 
 
 # The named mistake of two_x_squared_derivative, in its public and its hidden check alike.
-POWER_RULE = "the power rule brings the exponent down as a factor: d(2x²)/dx = 2·2x = 4x"
+POWER_RULE = (
+    "d(2x²)/dx = 2·2x = 4x: the coefficient 2 stays, and the power rule brings the exponent 2 "
+    "down as a factor"
+)
 
 
 @check(points=0.5)

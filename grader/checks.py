@@ -192,6 +192,11 @@ def expect_array(value: Any, call: str, shape: tuple[int, ...]) -> np.ndarray:
             hint = "it is transposed"
         elif same_sizes and value.ndim > len(shape):
             hint = "it has an extra dimension of size 1 (for a sum, leave out keepdims=True)"
+        elif same_sizes and shape[0] == 1 and value.ndim < len(shape):
+            hint = (
+                f"the axis of size 1 at the front is missing: the result keeps the shape {shape} "
+                "even for one row (a batch of one example)"
+            )
         elif same_sizes and value.ndim < len(shape):
             hint = (
                 f"it lacks a dimension of size 1: reshape it to {shape}, or keep the axis "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import linecache
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grader.course import Course
@@ -120,3 +121,56 @@ def test_a_hint_is_the_message_s_second_line(course: Course, tmp_path: Path) -> 
     what, hint = message_of(result, "gradient_step").split("\n")
     assert what.startswith("gradient_step(") and "expected" in what
     assert hint.startswith("Hint: you stepped uphill")
+
+
+def test_a_named_mistake_that_gives_the_right_answer_here_is_not_named() -> None:
+    from grader.hints import hint_for
+
+    # -sin(x² - 1) without its inner derivative is 0 at x = 1, as the right answer is
+    assert hint_for(-2e-10, -0.0, {"the inner derivative is missing": 0.0}) is None
+    assert hint_for(0.5, 1.0, {"halved": 0.5}) == "halved"
+
+
+@pytest.mark.parametrize(
+    ("shape", "got", "says"),
+    [
+        ((3, 1), (3,), "lacks a dimension of size 1"),
+        ((3,), (3, 1), "extra dimension of size 1"),
+        ((1, 2), (2,), "the axis of size 1 at the front is missing"),
+        ((2, 3), (3, 2), "transposed"),
+    ],
+)
+def test_a_shape_off_by_an_axis_of_size_1_says_which_way(
+    shape: tuple[int, ...], got: tuple[int, ...], says: str
+) -> None:
+    from grader.check_outcome import CheckFailed
+    from grader.checks import expect_array
+
+    with pytest.raises(CheckFailed) as caught:
+        expect_array(np.zeros(got), "f(x)", shape)
+    assert says in str(caught.value).split("\n")[1]
+
+
+def test_a_sum_that_gives_the_right_operand_nothing_is_not_told_to_accumulate(
+    course: Course, tmp_path: Path
+) -> None:
+    """Exercise 11: in c = a·b + a, a lost grad looks like `=` for `+=`; when a + b alone is
+    already wrong (b gets nothing) that hint would mislead, and none is given."""
+    from tests.helpers import with_method
+
+    only_self = """
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data + other.data, (self, other))
+
+        def _backward():
+            self.grad += out.grad
+
+        out._backward = _backward
+        return out
+"""
+    result = grade_text(
+        course, "exercise11", with_method(solution_text(course, "exercise11"), only_self), tmp_path
+    )
+    assert result.score < result.max_score
+    assert not any("+=" in check.message for check in result.checks if check.status != "passed")
