@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from grader.course import Course
+from grader.results import CheckResult
 from grader.shape_clues import called_from, shape_clue
 from grader.student_code.shape_words import explain
 from grader.wire import Operand, ShapeClue
@@ -174,3 +175,51 @@ def test_a_sum_that_gives_the_right_operand_nothing_is_not_told_to_accumulate(
     )
     assert result.score < result.max_score
     assert not any("+=" in check.message for check in result.checks if check.status != "passed")
+
+
+def _check(id_: str, score: float, message: str = "") -> CheckResult:
+    from grader.results import CheckResult
+
+    status = "passed" if not message else "failed"
+    return CheckResult(id_, f"{id_} works", score, 2.0, status, False, message)  # type: ignore[arg-type]
+
+
+def test_the_same_failure_in_several_checks_is_told_once() -> None:
+    from grader.reports.terminal import render
+    from grader.results import ExerciseResult
+
+    error = "f raised ValueError (line {}): `a @ b` multiplies a ({}, 3) by b (5, 4)\nrule"
+    result = ExerciseResult(
+        "exercise7",
+        "The linear layer",
+        8.0,
+        None,
+        [
+            _check("one", 0, error.format(4, 4)),
+            _check("two", 2),
+            _check("three", 0, error.format(4, 1)),
+            _check("four", 0, "g(x): expected 1, got 2."),
+            _check("five", 0, "g(x): expected 1, got 3."),
+        ],
+    )
+    text = render(result)
+    assert text.count("multiplies") == 1 and "(the same in 1 more check)" in text
+    assert text.count("the same as above") == 1
+    # bare mismatches may have different causes: each keeps its own message
+    assert "got 2." in text and "got 3." in text
+
+
+def test_grade_all_ends_with_what_to_fix_first_then_the_total() -> None:
+    from grader.reports.terminal import render
+    from grader.results import CourseResult, ExerciseResult
+
+    small = ExerciseResult("exercise1", "One", 2.0, None, [_check("a", 1, "a(1): expected 1.")])
+    large = ExerciseResult("exercise2", "Two", 2.0, None, [_check("b", 0, "b(2): expected 2.")])
+    full = ExerciseResult("exercise3", "Three", 2.0, None, [_check("c", 2)])
+    lines = render(CourseResult([small, large, full])).splitlines()
+    first = lines.index("Fix first:")
+    assert lines[first + 1 : first + 3] == [
+        "  exercise2 (-2): b(2): expected 2.",
+        "  exercise1 (-1): a(1): expected 1.",
+    ]
+    assert lines[-1] == "Total 3/6"

@@ -12,6 +12,7 @@ as grader.safe_text.terminal shows it: escape sequences and control characters a
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -49,16 +50,32 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
-def _check_lines(check: CheckResult, style: Style, with_message: bool = True) -> list[str]:
-    """The check's mark, points and title, then (unless it passed) its message, all wrapped."""
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def failure_key(message: str) -> str | None:
+    """What makes two failing checks' messages the same failure: the message with its numbers
+    left out (the same error at other sizes, the same named mistake at other inputs). None for a
+    message that names no error or mistake (two bare mismatches may have different causes)."""
+    if " raised " not in message and "\n" not in message:
+        return None
+    return NUMBER.sub("#", message)
+
+
+def _check_lines(
+    check: CheckResult, style: Style, with_message: bool = True, message: str | None = None
+) -> list[str]:
+    """The check's mark, points and title, then (unless it passed) its message (``message`` in
+    its place if given), all wrapped."""
     mark = style.paint(style.marks[check.status].ljust(2), check.status)
     points = f"{_points(check.score)}/{_points(check.max_score)}".rjust(5)
     title = ("(hidden) " if check.hidden else "") + check.title
     indent = " " * 12
     wrapped = textwrap.wrap(title, style.width - len(indent)) or [""]
     lines = [f"  {mark} {points}  {wrapped[0]}", *(indent + line for line in wrapped[1:])]
-    if with_message and check.status != "passed" and check.message:
-        for number, paragraph in enumerate(check.message.splitlines()):
+    text = check.message if message is None else message
+    if with_message and check.status != "passed" and text:
+        for number, paragraph in enumerate(text.splitlines()):
             lines += textwrap.wrap(
                 paragraph,
                 style.width - len(indent) - 2,
@@ -83,9 +100,21 @@ def exercise_lines(result: ExerciseResult, style: Style) -> list[str]:
         lines += textwrap.wrap(
             result.problem, style.width - 2, initial_indent="  ", subsequent_indent="    "
         )
-    for check in result.checks:
+    # The same failure in several checks is told once, in the first: the others say so.
+    keys = [
+        failure_key(check.message) if check.status != "passed" else None for check in result.checks
+    ]
+    for index, check in enumerate(result.checks):
+        key = keys[index]
+        later = sum(1 for other in keys[index + 1 :] if key is not None and other == key)
+        if key is not None and key in keys[:index]:
+            message = "the same as above"
+        elif later:
+            message = f"{check.message}\n(the same in {later} more check{'s' if later > 1 else ''})"
+        else:
+            message = None
         # When the file could not run, the problem above is every check's reason: say it once.
-        lines += _check_lines(check, style, with_message=result.problem is None)
+        lines += _check_lines(check, style, with_message=result.problem is None, message=message)
     if result.output.strip():
         shown = result.output.strip().splitlines()
         lines.append(style.paint("  your code printed:", "dim"))
@@ -119,6 +148,33 @@ def exercise_lines(result: ExerciseResult, style: Style) -> list[str]:
     return lines
 
 
+def fix_first_lines(result: CourseResult, style: Style, most: int = 3) -> list[str]:
+    """What to fix first after `grade all`: the exercises that lost the most points, each with
+    its first failing check's first line, so the way on is in the last lines the student reads."""
+    losing = sorted(
+        (item for item in result.exercises if not item.full_marks),
+        key=lambda item: item.score - item.max_score,
+    )
+    if not losing:
+        return []
+    lines = [style.paint("Fix first:", "bold")]
+    for item in losing[:most]:
+        failing = next((check for check in item.checks if check.status != "passed"), None)
+        reason = item.problem or (failing.message.splitlines()[0] if failing else "")
+        lost = _points(item.max_score - item.score)
+        lines += textwrap.wrap(
+            f"{item.exercise} (-{lost}): {reason}",
+            style.width - 2,
+            initial_indent="  ",
+            subsequent_indent="      ",
+            max_lines=2,
+            placeholder=" …",
+        )
+    if len(losing) > most:
+        lines.append(f"  and {len(losing) - most} more exercises below full marks")
+    return [*lines, ""]
+
+
 def render(result: ExerciseResult | CourseResult, stream: TextIO = sys.stdout) -> str:
     style = Style(stream)
     result = safe_text.each_text(result, safe_text.terminal)  # what the submission controls
@@ -127,6 +183,7 @@ def render(result: ExerciseResult | CourseResult, stream: TextIO = sys.stdout) -
     lines: list[str] = []
     for item in result.exercises:
         lines += [*exercise_lines(item, style), ""]
+    lines += fix_first_lines(result, style)
     total = f"Total {_points(result.score)}/{_points(result.max_score)}"
     lines.append(style.paint(total, "passed" if result.full_marks else "failed"))
     return "\n".join(lines)
