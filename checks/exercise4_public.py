@@ -71,13 +71,17 @@ def uphill_mistake(student):
 def expect_evaluated_along(traced, path, call, last=False):
     """The gradient given was evaluated at every point of ``path`` but the last (and at the last
     too, with ``last``): code that never asks for it cannot have followed it."""
-    seen = [np.asarray(point, dtype=np.float64) for point in traced.inputs]
     points = path if last else path[:-1]
+    shape = np.shape(points)[1:]
+    seen = [np.asarray(point, dtype=np.float64) for point in traced.inputs]
+    seen = np.array([point for point in seen if point.shape == shape]).reshape(-1, *shape)
+    # evaluated[k]: some point seen equals points[k] to 1e-12 relative (all at once: a path
+    # of 70 steps against 70 evaluations, pair by pair, took a tenth of a second)
+    axes = tuple(range(2, 2 + len(shape)))
+    close = np.abs(seen[None] - points[:, None]) <= 1e-12 * np.abs(points[:, None])
+    evaluated = close.all(axis=axes).any(axis=1) if seen.size else np.zeros(len(points), bool)
     for k, point in enumerate(points):
-        if not any(
-            other.shape == point.shape and np.allclose(other, point, rtol=1e-12, atol=0)
-            for other in seen
-        ):
+        if not evaluated[k]:
             where = "the point it returned" if last and k == len(points) - 1 else f"path[{k}]"
             fail(
                 f"{call} never evaluated grad_f at {where}, {describe(point)}; each step "
