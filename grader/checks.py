@@ -139,10 +139,14 @@ def describe(value: Any) -> str:
         inner = ", ".join(describe(item) for item in value[:4])
         return f"({inner}{', …' if len(value) > 4 else ''})"
     if isinstance(value, list):
-        return f"a list of {len(value)} items"
+        return f"a list of {_items(len(value))}"
     if isinstance(value, dict):
         return f"a dict with keys {', '.join(map(str, list(value)[:6]))}"
     return repr(value)[:80]
+
+
+def _items(count: int) -> str:
+    return "1 item" if count == 1 else f"{count} items"
 
 
 def _kind(value: Any) -> str:
@@ -155,7 +159,7 @@ def _kind(value: Any) -> str:
     if value is None:
         return "None (is a `return` missing?)"
     if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} of {len(value)} items"
+        return f"a {type(value).__name__} of {_items(len(value))}"
     return describe(value)
 
 

@@ -213,6 +213,13 @@ def _why(error: BaseException) -> str:
     return getattr(error, "strerror", None) or str(error)
 
 
+def _functions(count: int) -> str:
+    """'no function is', '1 of its functions is', '4 of its functions are'."""
+    if count == 0:
+        return "no function is"
+    return f"{count} of its functions {'is' if count == 1 else 'are'}"
+
+
 def _worked_in(folder: Path, exercise: Exercise, how_to_choose: str) -> Located:
     """exercise1_derivatives.py or .ipynb in ``folder``; if both, the one the student worked in:
     fewer functions left unfinished, else the one saved last, else the .py."""
@@ -236,9 +243,9 @@ def _worked_in(folder: Path, exercise: Exercise, how_to_choose: str) -> Located:
     }
     if left[script] != left[notebook]:
         chosen = min(found, key=left.__getitem__)
-        why = (
-            f"{left[chosen]} of its functions are unfinished, against "
-            f"{left[notebook if chosen == script else script]}"
+        other_left = left[notebook if chosen == script else script]
+        why = f"{_functions(left[chosen])} unfinished, against " + (
+            "a file that cannot be read" if other_left == 10**6 else str(other_left)
         )
     elif abs(_saved(script) - _saved(notebook)) > 1:
         chosen = max(found, key=_saved)

@@ -223,3 +223,15 @@ def test_grade_all_ends_with_what_to_fix_first_then_the_total() -> None:
         "  exercise1 (-1): a(1): expected 1.",
     ]
     assert lines[-1] == "Total 3/6"
+
+
+def test_counts_read_as_english() -> None:
+    from grader.checks import describe
+    from grader.submission import _functions
+
+    assert [_functions(n) for n in (0, 1, 4)] == [
+        "no function is",
+        "1 of its functions is",
+        "4 of its functions are",
+    ]
+    assert describe([1.0]) == "a list of 1 item" and describe([1.0, 2.0]) == "a list of 2 items"

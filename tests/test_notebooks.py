@@ -188,7 +188,7 @@ def test_pair_grades_the_file_worked_in(
     script.write_text(solution.read_text())
     report = graded_file(tmp_path, capsys)
     assert report["file"].endswith(".py") and report["score"] == 10
-    assert "0 of its functions are unfinished, against 4" in report["notes"][0]
+    assert "no function is unfinished, against 4" in report["notes"][0]
 
 
 def test_pair_with_equal_progress_grades_the_newer(

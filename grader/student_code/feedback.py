@@ -27,6 +27,10 @@ from grader.student_code.shape_words import explain
 from grader.submission import Source
 from grader.wire import Loaded, Location, Raised
 
+# The worker's exception for a grader function that raised when the student's code called it
+# (grader.worker): its name is the grader's, not one for the student to read.
+CALLBACK_FAILED = "GraderCallbackError"
+
 
 def place(where: Location | None, source: Source) -> str:
     """'(line 12: `y = x @ W`)', '(cell 3, line 2: `...`)' in a notebook, or '' if unknown."""
@@ -68,6 +72,13 @@ def failure(reply: Raised, label: str, source: Source, limits: Limits) -> Studen
                 reply.where.line,
             )
         where = place(reply.where, source)
+        if reply.type == CALLBACK_FAILED:  # the grader's function given as an argument raised
+            inner = message.partition(": ")[2] or message
+            return StudentRaised(
+                f"{label}: the function it was given could not take what your code passed it "
+                f"({inner}){' ' + where if where else ''}",
+                reply.where.line if reply.where else None,
+            )
         if reply.called_from is not None and where:
             where = f"{where[:-1]}{_called_from(reply, source)})"
         memory = (
