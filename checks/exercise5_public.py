@@ -19,6 +19,7 @@ from grader.checks import (
     fail,
     shows,
     warn_if_inputs_changed,
+    with_hint,
 )
 
 # The same texts in the hidden checks, word for word: the same mistake, charged once.
@@ -89,26 +90,119 @@ def shown_mistakes(student, x, params, activation, function="feedforward_layers"
     return found
 
 
-def expect_params(got, expected, call):
+def weights_drawn_otherwise(layer_sizes, seed):
+    """Hint -> the params init_network gives with that mistake in how its weights are drawn."""
+
+    def drawn(draw, one_generator=True):
+        rng = np.random.default_rng(seed)
+        params = {}
+        for k in range(1, len(layer_sizes)):
+            n_in, n_out = layer_sizes[k - 1], layer_sizes[k]
+            if not one_generator:
+                rng = np.random.default_rng(seed)
+            params[f"W{k}"] = draw(rng, n_in, n_out)
+            params[f"b{k}"] = np.zeros(n_out)
+        return params
+
+    legacy = np.random.RandomState(seed)  # what np.random.seed(seed) then np.random.randn give
+    return {
+        "a new generator for each layer starts the same stream again: make "
+        "rng = np.random.default_rng(seed) once, before the loop": drawn(
+            lambda rng, n_in, n_out: rng.normal(0.0, 1 / np.sqrt(n_in), (n_in, n_out)), False
+        ),
+        "the standard deviation is 1 / sqrt(n_in) (1 / n_in is the variance)": drawn(
+            lambda rng, n_in, n_out: rng.normal(0.0, 1 / n_in, (n_in, n_out))
+        ),
+        "the standard deviation is 1 / sqrt(n_in) as the docstring says, not He's "
+        "sqrt(2 / n_in)": drawn(
+            lambda rng, n_in, n_out: rng.normal(0.0, np.sqrt(2 / n_in), (n_in, n_out))
+        ),
+        "the standard deviation is 1 / sqrt(n_in), n_in the size of the layer feeding it, "
+        "not of the layer itself": drawn(
+            lambda rng, n_in, n_out: rng.normal(0.0, 1 / np.sqrt(n_out), (n_in, n_out))
+        ),
+        "the standard deviation is 1 / sqrt(n_in): the weights are not scaled": drawn(
+            lambda rng, n_in, n_out: rng.normal(0.0, 1.0, (n_in, n_out))
+        ),
+        "draw the weights from a normal distribution, rng.normal, not rng.uniform": drawn(
+            lambda rng, n_in, n_out: rng.uniform(
+                -1 / np.sqrt(n_in), 1 / np.sqrt(n_in), (n_in, n_out)
+            )
+        ),
+        "np.random.seed and np.random.randn are numpy's legacy generator, another stream: "
+        "draw from rng = np.random.default_rng(seed)": {
+            key: value
+            for k in range(1, len(layer_sizes))
+            for key, value in (
+                (
+                    f"W{k}",
+                    legacy.randn(layer_sizes[k - 1], layer_sizes[k]) / np.sqrt(layer_sizes[k - 1]),
+                ),
+                (f"b{k}", np.zeros(layer_sizes[k])),
+            )
+        },
+    }
+
+
+def expect_params(got, expected, call, mistakes=None):
+    """``got`` has ``expected``'s keys and arrays; mistakes: hint -> the params that mistake
+    gives (each key's array is tried)."""
     if not isinstance(got, dict):
         fail(f"{call} returned {describe(got)}; expected a dict of weights and biases")
     if sorted(got) != sorted(expected):
-        fail(f"{call} returned the keys {sorted(got)}; expected {sorted(expected)}")
+        hint = None
+        if "W0" in got:
+            hint = "layers are numbered from 1: W1 and b1 are the first layer's"
+        elif set(got) < set(expected):
+            missing = sorted(set(expected) - set(got))
+            hint = f"{', '.join(missing)} are missing: k runs from 1 to len(layer_sizes) - 1"
+        fail(
+            with_hint(f"{call} returned the keys {sorted(got)}; expected {sorted(expected)}", hint)
+        )
     for key, value in expected.items():
+        array = expect_array(got[key], f"{call}[{key!r}]", value.shape)
+        if key.startswith("b") and np.any(array):
+            fail(
+                with_hint(
+                    f"{call}[{key!r}] is {describe(array)}; the biases start at zero",
+                    "the biases are np.zeros(n_out), not drawn (a draw for them also moves "
+                    "every weight drawn after it)",
+                )
+            )
         expect_close(
-            expect_array(got[key], f"{call}[{key!r}]", value.shape),
+            array,
             value,
             f"{call}[{key!r}]",
             rtol=1e-12,
+            mistakes={
+                hint: params[key]
+                for hint, params in (mistakes or {}).items()
+                if key in params and np.shape(params[key]) == value.shape
+            },
         )
 
 
 @check(points=2)
 def test_init_network(student):
     """init_network draws each W from the seeded generator in order, with zero biases."""
+    first, second = student.init_network([5, 4, 3], 0), student.init_network([5, 4, 3], 0)
+    both = isinstance(first, dict) and isinstance(second, dict) and "W1" in first and "W1" in second
+    if both and not np.array_equal(np.asarray(first["W1"]), np.asarray(second["W1"])):
+        fail(
+            with_hint(
+                "init_network([5, 4, 3], seed=0) gave other weights the second time",
+                "the same seed gives the same weights: rng = np.random.default_rng(seed), "
+                "with the seed passed",
+            )
+        )
     for sizes, seed in [([5, 4, 3], 0), ([5, 6, 4, 2], 42)]:
         call = f"init_network({sizes}, seed={seed})"
-        expect_params(student.init_network(sizes, seed), weights_as_documented(sizes, seed), call)
+        expect_params(
+            student.init_network(sizes, seed),
+            weights_as_documented(sizes, seed),
+            call,
+            mistakes=weights_drawn_otherwise(sizes, seed),
+        )
     again = student.init_network([5, 4, 3], 7)
     other = student.init_network([5, 4, 3], 8)
     if np.array_equal(again["W1"], other["W1"]):

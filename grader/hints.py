@@ -24,6 +24,28 @@ def matches(got: np.ndarray, candidate: Any) -> bool:
     return bool(np.allclose(got, candidate, rtol=1e-6, atol=1e-9))
 
 
+FLOAT32 = (
+    "it agrees to about 7 digits, float32's precision: compute in float64, numpy's default "
+    "(no dtype=np.float32 or .astype(np.float32))"
+)
+
+
+def _float32_rounding(got: np.ndarray, expected: np.ndarray) -> bool:
+    """Whether ``got`` is ``expected`` as float32 arithmetic gives it: every entry a float32
+    number, close to the expected one (within 1e-5 of the largest) where the expected ones are
+    not float32 numbers themselves. A float64 computation all but never lands on float32
+    numbers only, so this is no coincidence."""
+    if got.size == 0 or got.shape != expected.shape or not np.all(np.isfinite(expected)):
+        return False
+    as32 = got.astype(np.float32).astype(np.float64)
+    if not np.array_equal(as32, got):
+        return False
+    if np.array_equal(expected.astype(np.float32).astype(np.float64), expected):
+        return False  # round numbers: float32 holds them exactly, nothing to tell
+    scale = float(np.max(np.abs(expected))) or 1.0
+    return bool(np.max(np.abs(got - expected)) <= 1e-5 * scale)
+
+
 def _same(expected: np.ndarray, candidate: Any) -> bool:
     """Whether a mistake's value is the expected one, to rounding."""
     try:
@@ -65,6 +87,8 @@ def hint_for(got: Any, expected: Any, mistakes: Mapping[str, Any] | None = None)
         # derivative, at x = 1) cannot be told from it here.
         if matches(got_array, candidate) and not _same(expected_array, candidate):
             return hint
+    if _float32_rounding(got_array, expected_array):
+        return FLOAT32
     if np.count_nonzero(expected_array) < 2:
         # Every generic relation to zero is zero again, and one number twice another, or its
         # negative, is as likely a coincidence of the point tried (3x + 2x against 3x + 2y at

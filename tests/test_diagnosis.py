@@ -235,3 +235,40 @@ def test_counts_read_as_english() -> None:
         "4 of its functions are",
     ]
     assert describe([1.0]) == "a list of 1 item" and describe([1.0, 2.0]) == "a list of 2 items"
+
+
+def test_float32_arithmetic_is_named_and_float64_rounding_is_not() -> None:
+    from grader.hints import FLOAT32, hint_for
+
+    expected = np.array([0.1234567891, -2.718281828, 3.14159265358])
+    assert hint_for(expected.astype(np.float32).astype(np.float64), expected) == FLOAT32
+    assert hint_for(expected * (1 + 1e-9), expected) is None
+    # round numbers float32 holds exactly: nothing to tell
+    assert hint_for(np.array([1.5, 2.0]), np.array([1.5, 2.25])) is None
+
+
+@pytest.mark.parametrize(
+    ("draw", "says"),
+    [
+        ("rng.normal(0.0, 1.0 / n_in, size=(n_in, n_out))", "1 / n_in is the variance"),
+        ("rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))", "He's"),
+        ("rng.normal(0.0, 1.0 / np.sqrt(n_out), size=(n_in, n_out))", "the layer feeding it"),
+    ],
+)
+def test_an_initialisation_drawn_at_another_scale_is_named(
+    course: Course, tmp_path: Path, draw: str, says: str
+) -> None:
+    code = (
+        "def init_network(layer_sizes, seed):\n"
+        "    rng = np.random.default_rng(seed)\n"
+        "    params = {}\n"
+        "    for k in range(1, len(layer_sizes)):\n"
+        "        n_in, n_out = layer_sizes[k - 1], layer_sizes[k]\n"
+        f"        params['W' + str(k)] = {draw}\n"
+        "        params['b' + str(k)] = np.zeros(n_out)\n"
+        "    return params\n"
+    )
+    result = grade_text(
+        course, "exercise5", with_function(solution_text(course, "exercise5"), code), tmp_path
+    )
+    assert says in message_of(result, "init_network")
