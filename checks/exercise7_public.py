@@ -14,6 +14,7 @@ from grader.checks import (
     fail,
     shows,
     warn_if_inputs_changed,
+    with_hint,
 )
 
 N, D, M = 4, 5, 3
@@ -33,7 +34,35 @@ def backward_of(student, x, W, b, dout):
     grads = student.linear_backward(dout, cache)
     if not isinstance(grads, (tuple, list)) or len(grads) != 3:
         fail(f"{call} returned {type(grads).__name__}; expected the tuple (dx, dW, db)")
+    expect_in_order(grads, call, {"dx": x.shape, "dW": W.shape, "db": b.shape}, dout.shape[0])
     return call, grads, without_bias
+
+
+def expect_in_order(grads, call, shapes, n):
+    """Fail, naming the order, when the gradients come in another order than (dx, dW, db) (their
+    shapes tell which is which), and name the axis when db is summed over the wrong one."""
+    got = [np.shape(grad) if isinstance(grad, np.ndarray) else None for grad in grads]
+    wanted = list(shapes.values())
+    if (
+        got != wanted
+        and sorted(map(str, got)) == sorted(map(str, wanted))
+        and len(set(map(str, wanted))) == 3
+    ):
+        order = [name for shape in got for name, want in shapes.items() if want == shape]
+        fail(
+            with_hint(
+                f"{call} returned arrays shaped as ({', '.join(order)})",
+                "return the tuple in the order (dx, dW, db)",
+            )
+        )
+    db_shape = got[2]
+    if db_shape == (n,) and shapes["db"] != (n,):
+        fail(
+            with_hint(
+                f"{call}: db has shape {db_shape}, one entry per example; expected {shapes['db']}",
+                "db sums dout over the batch, its first axis: np.sum(dout, axis=0)",
+            )
+        )
 
 
 @check(points=2)

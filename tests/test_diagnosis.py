@@ -272,3 +272,20 @@ def test_an_initialisation_drawn_at_another_scale_is_named(
         course, "exercise5", with_function(solution_text(course, "exercise5"), code), tmp_path
     )
     assert says in message_of(result, "init_network")
+
+
+@pytest.mark.parametrize(
+    ("returned", "says"),
+    [
+        ("return dout @ W.T, x.T @ dout, dout.sum(axis=1)", "its first axis"),
+        ("return x.T @ dout, dout @ W.T, dout.sum(axis=0)", "in the order (dx, dW, db)"),
+    ],
+)
+def test_linear_backward_s_order_and_db_s_axis_are_named(
+    course: Course, tmp_path: Path, returned: str, says: str
+) -> None:
+    code = f"def linear_backward(dout, cache):\n    x, W, b = cache\n    {returned}\n"
+    result = grade_text(
+        course, "exercise7", with_function(solution_text(course, "exercise7"), code), tmp_path
+    )
+    assert says in message_of(result, "linear_backward_by_finite_differences")
