@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.wire import Location, Operand, ShapeClue
+from grader.wire import CLUE_CODE_CHARS, Location, Operand, ShapeClue
 
 # Calls that only compute from arrays, with no side effect: evaluated again to take a shape.
 ARRAY_METHODS = frozenset(
@@ -104,7 +104,7 @@ _OPERATORS = {
     ast.FloorDiv: "//",
     ast.Pow: "**",
 }
-MAX_CODE_CHARS = 200
+MAX_CODE_CHARS = CLUE_CODE_CHARS
 
 
 def _frames(error: BaseException, filename: str) -> list[TracebackType]:
@@ -167,7 +167,7 @@ def _clue(entry: TracebackType) -> ShapeClue | None:
     ]
     if not any(operand.shape is not None for operand in described):
         return None
-    return ShapeClue(text.strip()[:MAX_CODE_CHARS], operation, described)
+    return ShapeClue(text.strip()[:MAX_CODE_CHARS], operation[:MAX_CODE_CHARS], described)
 
 
 def _parse(text: str) -> ast.AST | None:
@@ -215,7 +215,7 @@ def _shape(operand: ast.expr, frame: FrameType) -> list[int] | None:
             value = _value(operand, frame)
     except Exception:
         return None
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) and value.ndim <= 32:
         return [int(size) for size in value.shape]
     if isinstance(value, (int, float, np.generic)) and not isinstance(value, bool):
         return []

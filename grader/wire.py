@@ -147,20 +147,27 @@ class Unfinished(msgspec.Struct, frozen=True):
     summary: str = ""
 
 
+# A clue's code is a sub-expression of one line: the worker cuts it to this many characters, and
+# the grader refuses a longer one (a message the student reads stays short).
+CLUE_CODE_CHARS = 200
+
+
 class Operand(msgspec.Struct, frozen=True):
     """One operand of the expression that raised: its code, and its shape if it is an array
     (None if not, or if the worker did not evaluate it again)."""
 
-    code: str
-    shape: list[Annotated[int, msgspec.Meta(ge=0)]] | None = None
+    code: Annotated[str, msgspec.Meta(max_length=CLUE_CODE_CHARS)]
+    shape: (
+        Annotated[list[Annotated[int, msgspec.Meta(ge=0)]], msgspec.Meta(max_length=32)] | None
+    ) = None
 
 
 class ShapeClue(msgspec.Struct, frozen=True):
     """For a numpy error: the sub-expression of the line that raised (``expression``), its
     operation ("@", "+", "np.dot", "reshape", "+=") and its operands with their shapes."""
 
-    expression: str
-    operation: str
+    expression: Annotated[str, msgspec.Meta(max_length=CLUE_CODE_CHARS)]
+    operation: Annotated[str, msgspec.Meta(max_length=CLUE_CODE_CHARS)]
     operands: Annotated[list[Operand], msgspec.Meta(max_length=4)]
 
 

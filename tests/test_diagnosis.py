@@ -289,3 +289,17 @@ def test_linear_backward_s_order_and_db_s_axis_are_named(
         course, "exercise7", with_function(solution_text(course, "exercise7"), code), tmp_path
     )
     assert says in message_of(result, "linear_backward_by_finite_differences")
+
+
+def test_a_worker_s_clue_is_held_to_short_code() -> None:
+    import msgspec
+
+    from grader.wire import Raised
+
+    long = Raised(
+        kind="raised",
+        message="ValueError: x",
+        clue=ShapeClue("a" * 5000, "@", [Operand("a", [2, 3])]),
+    )
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.json.decode(msgspec.json.encode(long), type=Raised)
