@@ -303,3 +303,20 @@ def test_a_worker_s_clue_is_held_to_short_code() -> None:
     )
     with pytest.raises(msgspec.ValidationError):
         msgspec.json.decode(msgspec.json.encode(long), type=Raised)
+
+
+def test_a_reshape_error_keeps_numpy_s_words_and_adds_the_shape(
+    course: Course, tmp_path: Path
+) -> None:
+    code = (
+        "def linear_forward(x, W, b):\n"
+        "    flat = x.reshape(7)\n"
+        "    return flat @ W + b, (x, W, b)\n"
+    )
+    result = grade_text(
+        course, "exercise7", with_function(solution_text(course, "exercise7"), code), tmp_path
+    )
+    what, todo = message_of(result, "linear_forward").split("\n")
+    assert "cannot reshape array of size 20 into shape (7,)" in what
+    assert "`x.reshape(7)`: x has shape (4, 5), 20 entries" in what
+    assert "multiply to 20" in todo

@@ -23,7 +23,7 @@ from grader.student_code.errors import (
     StudentRaised,
     WorkerCrashed,
 )
-from grader.student_code.shape_words import explain
+from grader.student_code.shape_words import explain, says_it_all
 from grader.submission import Source
 from grader.wire import Loaded, Location, Raised
 
@@ -63,11 +63,13 @@ def failure(reply: Raised, label: str, source: Source, limits: Limits) -> Studen
         line = reply.unfinished.line if reply.unfinished else None
         return NotImplementedYet(_not_implemented(reply, label, source), line)
     if error_type is StudentRaised:
-        explained = explain(reply.clue) if reply.clue is not None else None
-        if explained is not None and reply.where is not None:
+        clue = reply.clue
+        explained = explain(clue) if clue is not None else None
+        if clue is not None and explained is not None and reply.where is not None:
             what, todo = explained
+            error = reply.type if says_it_all(clue) else message
             return StudentRaised(
-                f"{label} raised {reply.type} ({source.place(reply.where.line)}"
+                f"{label} raised {error} ({source.place(reply.where.line)}"
                 f"{_called_from(reply, source)}): {what}\n{todo}",
                 reply.where.line,
             )

@@ -1,4 +1,4 @@
-"""A numpy shape error in words: what the operation was given, and what would fit.
+"""A numpy shape error in words: what the operation was given, and the rule it breaks.
 
 The worker sends the operation that raised and its operands' shapes (grader.wire.ShapeClue,
 found by grader.shape_clues); this says, in one line, what was wrong ("`dout @ x.T` multiplies
@@ -24,6 +24,13 @@ def shape(sizes: list[int]) -> str:
     if not sizes:
         return "a number"
     return f"({sizes[0]},)" if len(sizes) == 1 else f"({', '.join(map(str, sizes))})"
+
+
+def says_it_all(clue: ShapeClue) -> bool:
+    """Whether the words replace numpy's own message (a product or an entry-by-entry
+    operation, whose shapes tell everything), rather than follow it (a reshape: numpy's message
+    has the shape asked for)."""
+    return clue.operation in PRODUCTS or clue.operation in ELEMENTWISE | ELEMENTWISE_FUNCTIONS
 
 
 def explain(clue: ShapeClue) -> tuple[str, str] | None:
