@@ -178,7 +178,15 @@ def test_sgd_update(student, rng):
             params[key] - 0.3 * grads[key],
             name,
             rtol=1e-12,
-            mistakes={UPHILL: params[key] + 0.3 * grads[key]},
+            mistakes={
+                UPHILL: params[key] + 0.3 * grads[key],
+                f"{key} did not move: every parameter takes its step, "
+                f"params[{key!r}] - rate·grads[{key!r}]": params[key],
+                "the step is rate·grad: the rate is left out": params[key] - grads[key],
+                "the step is rate·grad: the rate is applied twice": params[key] - 0.09 * grads[key],
+                "the step is rate·grad, the gradient times the rate, not divided by it": params[key]
+                - grads[key] / 0.3,
+            },
         )
 
 

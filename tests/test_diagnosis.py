@@ -320,3 +320,24 @@ def test_a_reshape_error_keeps_numpy_s_words_and_adds_the_shape(
     assert "cannot reshape array of size 20 into shape (7,)" in what
     assert "`x.reshape(7)`: x has shape (4, 5), 20 entries" in what
     assert "multiply to 20" in todo
+
+
+@pytest.mark.parametrize(
+    ("step", "says"),
+    [
+        ("params[key] - grads[key]", "the rate is left out"),
+        ("params[key] - rate * rate * grads[key]", "the rate is applied twice"),
+        (
+            "params[key] if key.startswith('b') else params[key] - rate * grads[key]",
+            "b1 did not move",
+        ),
+    ],
+)
+def test_an_update_that_misuses_the_rate_or_skips_a_parameter_is_named(
+    course: Course, tmp_path: Path, step: str, says: str
+) -> None:
+    code = f"def sgd_update(params, grads, rate):\n    return {{key: {step} for key in params}}\n"
+    result = grade_text(
+        course, "exercise10", with_function(solution_text(course, "exercise10"), code), tmp_path
+    )
+    assert says in message_of(result, "sgd_update")
