@@ -4,6 +4,7 @@ differences of the same expression on floats. A named mistake in a local derivat
 pow's) is charged once, in the check of that operation: a larger graph whose grads follow it is
 not charged again."""
 
+import functools
 import math
 from collections import deque
 
@@ -166,13 +167,14 @@ def test_add_and_multiply(student):
     c = a * b + a
     expect_close(expect_number(c.data, "(a·b + a).data"), -4.0, "(a·b + a).data", rtol=1e-12)
     c.backward()
+    got = expect_number(a.grad, "a.grad")
     expect_close(
-        expect_number(a.grad, "a.grad"),
+        got,
         -2.0,
         "after c.backward(), a.grad",
         rtol=1e-12,
         mistakes={"the grad from a's second use is lost: accumulate with +=, don't overwrite": 1.0}
-        if single_uses_right(student)
+        if got != -2.0 and single_uses_right(student)  # probed only for a wrong answer
         else None,
     )
     expect_close(expect_number(b.grad, "b.grad"), 2.0, "after c.backward(), b.grad", rtol=1e-12)
@@ -363,8 +365,11 @@ def test_gradients_accumulate(student):
     b = a + a
     c = b + b
     c.backward()
+    got = expect_number(a.grad, "a.grad")
+    # Whether the hints below may be given at all: asked once, and only of a wrong answer.
+    hints_apply = functools.cache(lambda: single_uses_right(student))
     expect_close(
-        expect_number(a.grad, "a.grad"),
+        got,
         4.0,
         "a = Value(1); b = a + a; c = b + b; c.backward(); a.grad",
         rtol=1e-12,
@@ -373,14 +378,14 @@ def test_gradients_accumulate(student):
             "each node's _backward must run once, after every node built from it": 2.0,
             RAN_AGAIN: 8.0,
         }
-        if single_uses_right(student)
+        if got != 4.0 and hints_apply()
         else None,
     )
     # Every graph is tried, and the first failure that shows which mistake it is reported.
     failures = [failure for build in GRAPHS if (failure := graph_failure(student, build))]
     if failures:
         message, hint = next((item for item in failures if item[1]), failures[0])
-        fail(with_hint(message, hint if single_uses_right(student) else None))
+        fail(with_hint(message, hint if hint and hints_apply() else None))
 
 
 @check(points=1)

@@ -104,7 +104,6 @@ _OPERATORS = {
     ast.FloorDiv: "//",
     ast.Pow: "**",
 }
-MAX_CODE_CHARS = CLUE_CODE_CHARS
 
 
 def _frames(error: BaseException, filename: str) -> list[TracebackType]:
@@ -126,7 +125,7 @@ def called_from(error: BaseException, filename: str) -> Location | None:
         return None
     line = entries[0].tb_lineno
     code = linecache.getline(filename, line).strip()
-    return Location(line, code[:MAX_CODE_CHARS])
+    return Location(line, code[:CLUE_CODE_CHARS])
 
 
 def shape_clue(error: BaseException, filename: str) -> ShapeClue | None:
@@ -162,12 +161,12 @@ def _clue(entry: TracebackType) -> ShapeClue | None:
         return None
     operation, operands = found
     described = [
-        Operand(ast.unparse(operand)[:MAX_CODE_CHARS], _shape(operand, frame))
+        Operand(ast.unparse(operand)[:CLUE_CODE_CHARS], _shape(operand, frame))
         for operand in operands[:4]
     ]
     if not any(operand.shape is not None for operand in described):
         return None
-    return ShapeClue(text.strip()[:MAX_CODE_CHARS], operation[:MAX_CODE_CHARS], described)
+    return ShapeClue(text.strip()[:CLUE_CODE_CHARS], operation[:CLUE_CODE_CHARS], described)
 
 
 def _parse(text: str) -> ast.AST | None:
@@ -215,9 +214,9 @@ def _shape(operand: ast.expr, frame: FrameType) -> list[int] | None:
             value = _value(operand, frame)
     except Exception:
         return None
-    if isinstance(value, np.ndarray) and value.ndim <= 32:
+    if _is_array(value) and value.ndim <= 32:
         return [int(size) for size in value.shape]
-    if isinstance(value, (int, float, np.generic)) and not isinstance(value, bool):
+    if _is_plain(value) and isinstance(value, (int, float, np.number)) and type(value) is not bool:
         return []
     return None
 
@@ -226,7 +225,18 @@ class _Unsafe(Exception):
     """Evaluating this node again could run the student's code."""
 
 
-_PLAIN = (int, float, complex, bool, str, type(None), np.ndarray, np.generic)
+# Exact types only: a subclass (of ndarray, of float) may bring operators of the student's own.
+_PLAIN_TYPES = frozenset((int, float, complex, bool, str, type(None), np.ndarray))
+
+
+def _is_array(value: Any) -> bool:
+    return type(value) is np.ndarray
+
+
+def _is_plain(value: Any) -> bool:
+    """A number, a string or an array whose operators are numpy's or Python's own."""
+    kind = type(value)
+    return kind in _PLAIN_TYPES or (isinstance(value, np.generic) and kind.__module__ == "numpy")
 
 
 def _value(node: ast.expr, frame: FrameType) -> Any:
@@ -241,7 +251,7 @@ def _value(node: ast.expr, frame: FrameType) -> Any:
         return tuple(_value(item, frame) for item in node.elts)
     if isinstance(node, ast.Attribute):
         owner = _value(node.value, frame)
-        if isinstance(owner, np.ndarray | types.ModuleType):
+        if _is_array(owner) or type(owner) is types.ModuleType:
             return getattr(owner, node.attr)
         stored = getattr(owner, "__dict__", None)  # an attribute stored, not computed
         if type(stored) is dict and node.attr in stored:
@@ -249,7 +259,7 @@ def _value(node: ast.expr, frame: FrameType) -> Any:
         raise _Unsafe(node.attr)
     if isinstance(node, ast.Subscript):
         container = _value(node.value, frame)
-        if type(container) not in (list, tuple, dict) and not isinstance(container, np.ndarray):
+        if type(container) not in (list, tuple, dict) and not _is_array(container):
             raise _Unsafe("subscript")
         return container[_index(node.slice, frame)]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
@@ -277,7 +287,7 @@ def _index(node: ast.expr, frame: FrameType) -> Any:
 
 def _plain(value: Any) -> Any:
     """``value`` if it is a number or an array, whose operators are numpy's or Python's own."""
-    if isinstance(value, _PLAIN) or (type(value) in (list, tuple) and len(value) < 64):
+    if _is_plain(value) or (type(value) in (list, tuple) and len(value) < 64):
         return value
     raise _Unsafe("an object of the student's")
 
@@ -289,7 +299,7 @@ def _call(node: ast.Call, frame: FrameType) -> Any:
     if not isinstance(function, ast.Attribute):
         raise _Unsafe("call")
     owner = _value(function.value, frame)
-    if isinstance(owner, np.ndarray) and function.attr in ARRAY_METHODS:
+    if _is_array(owner) and function.attr in ARRAY_METHODS:
         target = getattr(owner, function.attr)
     elif owner is np and function.attr in NUMPY_FUNCTIONS:
         target = getattr(np, function.attr)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from grader.course import Course
-from grader.results import CheckResult
+from grader.results import CheckResult, ExerciseResult
 from grader.shape_clues import called_from, shape_clue
 from grader.student_code.shape_words import explain
 from grader.wire import Operand, ShapeClue
@@ -27,6 +27,13 @@ def raised(code: str, call: str) -> BaseException:
     with pytest.raises(Exception) as caught:
         eval(call, namespace)
     return caught.value
+
+
+def graded_with(course: Course, exercise_id: str, code: str, folder: Path) -> ExerciseResult:
+    """``exercise_id``'s reference solution graded with the function in ``code`` swapped in."""
+    return grade_text(
+        course, exercise_id, with_function(solution_text(course, exercise_id), code), folder
+    )
 
 
 BACKWARD = """
@@ -59,6 +66,29 @@ def f(a):
         namespace["f"](namespace["np"].ones((3, 3)))
     clue = shape_clue(caught.value, FILENAME)
     assert clue is not None and clue.operands == [Operand("a", [3, 3]), Operand("make()", None)]
+    assert namespace["calls"] == [1]
+
+
+def test_an_array_subclass_s_own_code_is_not_run_again() -> None:
+    code = """
+import numpy as np
+calls = []
+class Sneaky(np.ndarray):
+    @property
+    def T(self):
+        calls.append(1)
+        return np.asarray(self).T
+def f(a):
+    return a.T @ np.ones((5, 2))
+"""
+    linecache.cache[FILENAME] = (len(code), None, code.splitlines(True), FILENAME)
+    namespace: dict = {}
+    exec(compile(code, FILENAME, "exec"), namespace)
+    with pytest.raises(ValueError) as caught:
+        namespace["f"](np.ones((3, 4)).view(namespace["Sneaky"]))
+    assert shape_clue(caught.value, FILENAME) == ShapeClue(
+        "a.T @ np.ones((5, 2))", "@", [Operand("a.T", None), Operand("np.ones((5, 2))", [5, 2])]
+    )
     assert namespace["calls"] == [1]
 
 
@@ -268,9 +298,7 @@ def test_an_initialisation_drawn_at_another_scale_is_named(
         "        params['b' + str(k)] = np.zeros(n_out)\n"
         "    return params\n"
     )
-    result = grade_text(
-        course, "exercise5", with_function(solution_text(course, "exercise5"), code), tmp_path
-    )
+    result = graded_with(course, "exercise5", code, tmp_path)
     assert says in message_of(result, "init_network")
 
 
@@ -285,9 +313,7 @@ def test_linear_backward_s_order_and_db_s_axis_are_named(
     course: Course, tmp_path: Path, returned: str, says: str
 ) -> None:
     code = f"def linear_backward(dout, cache):\n    x, W, b = cache\n    {returned}\n"
-    result = grade_text(
-        course, "exercise7", with_function(solution_text(course, "exercise7"), code), tmp_path
-    )
+    result = graded_with(course, "exercise7", code, tmp_path)
     assert says in message_of(result, "linear_backward_by_finite_differences")
 
 
@@ -313,9 +339,7 @@ def test_a_reshape_error_keeps_numpy_s_words_and_adds_the_shape(
         "    flat = x.reshape(7)\n"
         "    return flat @ W + b, (x, W, b)\n"
     )
-    result = grade_text(
-        course, "exercise7", with_function(solution_text(course, "exercise7"), code), tmp_path
-    )
+    result = graded_with(course, "exercise7", code, tmp_path)
     what, todo = message_of(result, "linear_forward").split("\n")
     assert "cannot reshape array of size 20 into shape (7,)" in what
     assert "`x.reshape(7)`: x has shape (4, 5), 20 entries" in what
@@ -337,7 +361,5 @@ def test_an_update_that_misuses_the_rate_or_skips_a_parameter_is_named(
     course: Course, tmp_path: Path, step: str, says: str
 ) -> None:
     code = f"def sgd_update(params, grads, rate):\n    return {{key: {step} for key in params}}\n"
-    result = grade_text(
-        course, "exercise10", with_function(solution_text(course, "exercise10"), code), tmp_path
-    )
+    result = graded_with(course, "exercise10", code, tmp_path)
     assert says in message_of(result, "sgd_update")

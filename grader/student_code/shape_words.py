@@ -17,6 +17,7 @@ from grader.wire import Operand, ShapeClue
 PRODUCTS = {"@", "@=", "np.dot", "np.matmul", "numpy.dot", "numpy.matmul", "dot", "matmul"}
 ELEMENTWISE = {"+", "-", "*", "/", "//", "**", "+=", "-=", "*=", "/="}
 ELEMENTWISE_FUNCTIONS = {"np.add", "np.subtract", "np.multiply", "np.divide", "np.maximum"}
+ENTRY_BY_ENTRY = ELEMENTWISE | ELEMENTWISE_FUNCTIONS
 
 
 def shape(sizes: list[int]) -> str:
@@ -30,7 +31,7 @@ def says_it_all(clue: ShapeClue) -> bool:
     """Whether the words replace numpy's own message (a product or an entry-by-entry
     operation, whose shapes tell everything), rather than follow it (a reshape: numpy's message
     has the shape asked for)."""
-    return clue.operation in PRODUCTS or clue.operation in ELEMENTWISE | ELEMENTWISE_FUNCTIONS
+    return clue.operation in PRODUCTS or clue.operation in ENTRY_BY_ENTRY
 
 
 def explain(clue: ShapeClue) -> tuple[str, str] | None:
@@ -38,9 +39,7 @@ def explain(clue: ShapeClue) -> tuple[str, str] | None:
     known = [operand for operand in clue.operands if operand.shape is not None]
     if clue.operation in PRODUCTS and len(clue.operands) >= 2 and len(known) >= 2:
         return _product(clue, clue.operands[0], clue.operands[1])
-    if (clue.operation in ELEMENTWISE or clue.operation in ELEMENTWISE_FUNCTIONS) and len(
-        known
-    ) >= 2:
+    if clue.operation in ENTRY_BY_ENTRY and len(known) >= 2:
         return _elementwise(clue, known[0], known[1])
     if clue.operation == "reshape" and clue.operands and clue.operands[0].shape is not None:
         array = clue.operands[0]
