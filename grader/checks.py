@@ -3,7 +3,7 @@
 A check is a pytest-style function in a check file (checks/exercise1_public.py)::
 
     @check(points=2)
-    def test_central_difference(student, rng):
+    def test_centraldifference(student, rng):
         \"\"\"numerical_derivative takes the central difference.\"\"\"
         got = student.numerical_derivative(cube, 2.0, h=1e-3)
         expect_close(got, 12.000001, call="numerical_derivative(x³, 2, h=0.001)")
@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from grader import finite_diff
+from grader.check_messages import describe, difference, distinct, kind_of, with_hint
 from grader.check_outcome import (  # noqa: F401  (answer_or_none, CheckFailed, fail, note: for check files)
     CheckFailed,
     Mistake,
@@ -120,57 +121,6 @@ def shows(got: Any, mistaken: Any) -> bool:
     return matches(got_array, mistaken)
 
 
-# ---------------------------------------------------------------- describing values
-
-
-def describe(value: Any) -> str:
-    """A short text for a value in a message: 2.5, [1, -2, 0.5], an array of shape (3, 4)."""
-    if value is None or isinstance(value, (bool, str)):
-        return repr(value)[:80]
-    if isinstance(value, (int, float, np.number)):
-        return f"{float(value):.6g}" if isinstance(value, (float, np.floating)) else str(value)
-    if isinstance(value, np.ndarray):
-        if value.ndim == 0:
-            return f"{value.item():.6g}"
-        if value.size <= 6 and value.ndim == 1:
-            return "[" + ", ".join(f"{item:.6g}" for item in value.tolist()) + "]"
-        return f"an array of shape {value.shape}"
-    if isinstance(value, tuple):
-        inner = ", ".join(describe(item) for item in value[:4])
-        return f"({inner}{', …' if len(value) > 4 else ''})"
-    if isinstance(value, list):
-        return f"a list of {_items(len(value))}"
-    if isinstance(value, dict):
-        return f"a dict with keys {', '.join(map(str, list(value)[:6]))}"
-    return repr(value)[:80]
-
-
-def _items(count: int) -> str:
-    return "1 item" if count == 1 else f"{count} items"
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
-    if isinstance(value, (bool, np.bool_)):
-        return f"the bool {value}"
-    if isinstance(value, (int, float, np.number)):
-        return f"the number {describe(value)}"
-    if value is None:
-        return "None (is a `return` missing?)"
-    if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} of {_items(len(value))}"
-    return describe(value)
-
-
-def with_hint(message: str, hint: str | None) -> str:
-    """A failing check's message: what is wrong (``message``) on its first line, and the hint,
-    what the answer looks like and what to do, on the second."""
-    if not hint:
-        return f"{message}."
-    return f"{message}.\nHint: {hint.rstrip('.')}."
-
-
 # ---------------------------------------------------------------- types and shapes
 
 
@@ -181,14 +131,14 @@ def expect_number(value: Any, call: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(
         value, (int, float, np.integer, np.floating)
     ):
-        fail(f"{call} returned {_kind(value)}; expected a number")
+        fail(f"{call} returned {kind_of(value)}; expected a number")
     return float(value)
 
 
 def expect_array(value: Any, call: str, shape: tuple[int, ...]) -> np.ndarray:
     """``value`` as a float64 array of ``shape``; fails on another type or shape."""
     if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
-        fail(f"{call} returned {_kind(value)}; expected an array of shape {shape}")
+        fail(f"{call} returned {kind_of(value)}; expected an array of shape {shape}")
     if value.shape != shape:
         hint = None
         same_sizes = tuple(n for n in value.shape if n != 1) == tuple(n for n in shape if n != 1)
@@ -217,7 +167,7 @@ def expect_array(value: Any, call: str, shape: tuple[int, ...]) -> np.ndarray:
 def expect_pair(value: Any, call: str) -> tuple[Any, Any]:
     """``value`` as a tuple or list of two items."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
-        fail(f"{call} returned {_kind(value)}; expected a pair (value, derivative)")
+        fail(f"{call} returned {kind_of(value)}; expected a pair (value, derivative)")
     return value[0], value[1]
 
 
@@ -254,7 +204,7 @@ def expect_close(
     if np.any(wrong):
         hint, mistake = _hint(call, got_array, expected_array, mistakes)
         fail_unless_charged(
-            with_hint(_difference(call, got_array, expected_array, wrong), hint), mistake
+            with_hint(difference(call, got_array, expected_array, wrong), hint), mistake
         )
 
 
@@ -295,7 +245,7 @@ def expect_derivative(
     got_array = expect_like(got, numeric if x_array.ndim else np.float64(numeric), call)
     wrong = ~finite_diff.within_tolerance(got_array, numeric, scale, h)
     if np.any(wrong):
-        message = _difference(call, got_array, numeric, wrong, expected_name="central difference")
+        message = difference(call, got_array, numeric, wrong, expected_name="central difference")
         for followed, mistaken in (mistaken_forwards or {}).items():
             if finite_diff.within_tolerance(got_array, *differences(mistaken), h).all():
                 fail_unless_charged(with_hint(message, follows(followed, call)), followed)
@@ -368,7 +318,7 @@ def expect_gradient(
     numeric, scale = finite_diff.gradient(value, x_array, h)
     wrong = ~finite_diff.within_tolerance(got_array, numeric, scale, h)
     if np.any(wrong):
-        message = _difference(call, got_array, numeric, wrong, expected_name="central difference")
+        message = difference(call, got_array, numeric, wrong, expected_name="central difference")
         for followed, mistaken in (mistaken_forwards or {}).items():
             other, other_scale = finite_diff.gradient(scalar(mistaken), x_array, h)
             if finite_diff.within_tolerance(got_array, other, other_scale, h).all():
@@ -434,7 +384,7 @@ def warn_if_inputs_changed(
         what = f"{call} changed its argument {change.name} in place"
         if unequal is not None:
             index = tuple(int(i) for i in np.argwhere(unequal)[0])
-            was, now = _distinct(float(before[index]), float(after[index]))
+            was, now = distinct(float(before[index]), float(after[index]))
             what += f" (entry {list(index)} was {was}, is now {now})"
         function = call.split("(")[0]
         if docstring_asks:
@@ -447,34 +397,6 @@ def warn_if_inputs_changed(
             )
         argument = change.name.split("[")[0]  # params['W1'] and params['b1']: one note
         note(text, key=f"changed in place: {function} {argument}")
-
-
-def _distinct(was: float, now: float) -> tuple[str, str]:
-    """Two different numbers written with the fewest digits (up to 17) that tell them apart."""
-    for digits in (6, 10, 17):
-        shown = f"{was:.{digits}g}", f"{now:.{digits}g}"
-        if shown[0] != shown[1]:
-            return shown
-    return shown
-
-
-def _difference(
-    call: str,
-    got: np.ndarray,
-    expected: np.ndarray,
-    wrong: np.ndarray,
-    expected_name: str = "expected",
-) -> str:
-    if got.ndim == 0:
-        return f"{call}: {expected_name} {expected.item():.10g}, got {got.item():.10g}"
-    error = np.where(wrong, np.abs(got - expected), -np.inf)
-    error = np.where(np.isnan(error), np.inf, error)
-    worst = np.unravel_index(int(np.argmax(error)), got.shape)
-    index = list(int(i) for i in worst)
-    return (
-        f"{call}: {int(wrong.sum())} of {wrong.size} entries differ; worst at {index}: "
-        f"{expected_name} {expected[worst]:.10g}, got {got[worst]:.10g}"
-    )
 
 
 # ---------------------------------------------------------------- grader functions

@@ -39,7 +39,7 @@ import msgspec
 EVALUATIONS_PER_FRAME = 256
 
 # How a request failed in the worker, as the grader reports it (grader.student_code.errors).
-FailureKind = Literal["raised", "unfinished", "missing", "signature", "crash"]
+FailureKind = Literal["raised", "unfinished", "missing", "signature", "crash", "timeout"]
 
 
 class Message(msgspec.Struct, tag_field="op", kw_only=True, omit_defaults=True):
@@ -121,6 +121,7 @@ class Loaded(Message, tag="loaded"):
     ok: bool
     message: str = ""  # why it could not be loaded, completing "your file could not be loaded: "
     where: Location | None = None
+    timed_out: bool = False  # its time ran out while loading; ``where``: the line running then
 
 
 class Change(msgspec.Struct, array_like=True):

@@ -87,6 +87,7 @@ from grader.worker_calls import (
     unfinished_function,
     valid_text,
 )
+from grader.worker_clock import OutOfTime, time_limit
 
 if TYPE_CHECKING:
     from grader.sandbox.settings import WorkerSettings
@@ -143,8 +144,9 @@ class GraderCallbackError(Exception):
 class Worker:
     """Loads one submission and serves the grader's requests against it."""
 
-    def __init__(self, channel: Channel) -> None:
+    def __init__(self, channel: Channel, call_seconds: float | None = None) -> None:
         self._channel = channel
+        self._call_seconds = call_seconds  # each load and call's own clock (grader.worker_clock)
         self._module: types.ModuleType | None = None
         self._filename = "submission.py"
         self._objects: dict[int, Any] = {}
@@ -213,7 +215,10 @@ class Worker:
         sys.modules[MODULE_NAME] = module
         try:
             code = compile(source, self._filename, "exec", dont_inherit=True)
-            exec(code, module.__dict__)
+            with time_limit(self._call_seconds):
+                exec(code, module.__dict__)
+        except OutOfTime as error:
+            return Loaded(ok=False, timed_out=True, where=location(error, self._filename))
         except SyntaxError as error:
             return Loaded(
                 ok=False,
@@ -285,7 +290,10 @@ class Worker:
         before = list(arrays_in(args, kwargs))
         snapshots = [(path, _tobytes(array)) for path, array in before]
         try:
-            value = target(*args, **kwargs)
+            with time_limit(self._call_seconds):
+                value = target(*args, **kwargs)
+        except OutOfTime as error:
+            return Raised(kind="timeout", message="", where=location(error, self._filename)), []
         except BaseException as error:
             return self._raised(error), []
         changed = [
@@ -488,4 +496,4 @@ def serve(read_fd: int, write_fd: int, settings: WorkerSettings) -> NoReturn:
 
     applied = apply_worker_layers(settings)
     channel.send(Ready(applied=applied))
-    Worker(channel).serve()
+    Worker(channel, settings.limits.call_seconds).serve()

@@ -66,6 +66,26 @@ def test_array_message_names_the_worst_entry_and_transposition() -> None:
     )
 
 
+def test_wrong_entries_in_one_row_or_one_column_are_said_to_be() -> None:
+    expected = np.arange(12.0).reshape(3, 4) + 1
+    one_row = expected.copy()
+    one_row[2, 1:3] = 0.0
+    assert "2 of 12 entries differ, all in row 2; worst at [2, 2]" in message(
+        expect_close, one_row, expected, "dW"
+    )
+    one_column = expected.copy()
+    one_column[:, 3] *= 1.5
+    assert "3 of 12 entries differ, all in column 3;" in message(
+        expect_close, one_column, expected, "dW"
+    )
+    scattered = expected.copy()
+    scattered[0, 0] = scattered[2, 3] = 0.0
+    assert "2 of 12 entries differ; worst" in message(expect_close, scattered, expected, "dW")
+    single = expected.copy()
+    single[1, 1] = 0.0
+    assert "1 of 12 entries differ; worst" in message(expect_close, single, expected, "dW")
+
+
 def test_number_must_be_a_number() -> None:
     assert expect_number(np.float64(2.5), "f()") == 2.5
     assert expect_number(np.array(3.0), "f()") == 3.0

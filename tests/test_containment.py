@@ -3,6 +3,7 @@ does not affect still run and score."""
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from pathlib import Path
@@ -65,9 +66,39 @@ def test_exception_at_import_is_reported(course: Course, tmp_path: Path) -> None
 
 def test_infinite_loop_at_import_times_out(quick_course: Course, tmp_path: Path) -> None:
     started = time.monotonic()
-    result = graded_with(quick_course, tmp_path, "while True:\n    pass\n")
+    result = graded_with(
+        quick_course, tmp_path, "import numpy as np\nn = 0\nwhile True:\n    n += 1\n"
+    )
     assert time.monotonic() - started < 5
-    assert_whole_file_failed(result, "no answer within 1 s")
+    assert_whole_file_failed(result, "no answer within 1 s while loading your file")
+    # The worker's own clock stopped the loop where it ran: the message names that line.
+    assert re.search(r"it was running line [34]: `(while True:|n \+= 1)`", result.problem)
+
+
+UNSTOPPABLE = {
+    "catches the clock's exception": (
+        "while True:\n        try:\n            while True:\n                pass\n"
+        "        except BaseException:\n            pass"
+    ),
+    "ignores SIGALRM": (
+        "import signal\n    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+        "    while True:\n        pass"
+    ),
+}
+
+
+@pytest.mark.parametrize("body", UNSTOPPABLE, ids=list(UNSTOPPABLE))
+def test_a_loop_that_outlives_its_clock_is_stopped_all_the_same(
+    quick_course: Course, tmp_path: Path, body: str
+) -> None:
+    started = time.monotonic()
+    result = graded_with(
+        quick_course, tmp_path, compose=f"def compose(pairs):\n    {UNSTOPPABLE[body]}\n"
+    )
+    assert time.monotonic() - started < 8 + 2
+    message = message_of(result, "compose_two_functions")
+    assert "no answer within 1 s while running compose" in message
+    assert "it was running" not in message  # the grader stopped it: no line is known
 
 
 def test_sys_exit_at_import(course: Course, tmp_path: Path) -> None:
@@ -81,7 +112,10 @@ def test_os_exit_at_import(course: Course, tmp_path: Path) -> None:
 
 
 BROKEN_COMPOSE = {
-    "endless loop": ("while True:\n        pass", "no answer within 1 s while running compose"),
+    "endless loop": (
+        "while True:\n        pass",
+        "no answer within 1 s while running compose; it was running line 3",
+    ),
     "os._exit": ("import os\n    os._exit(0)", "stopped the process while running compose"),
     "sys.exit": ("import sys\n    sys.exit(3)", "compose raised SystemExit: 3"),
     "exception": (

@@ -7,8 +7,10 @@ accepts.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from collections import deque
 from typing import Any
 
@@ -90,11 +92,11 @@ def _value(frame: Frame) -> Any:
     return Decoder(frame, lambda node: ("handle", node["id"]), handles).decode(frame.head.value)
 
 
-def serve(source: str, *requests: bytes) -> list[Frame]:
+def serve(source: str, *requests: bytes, call_seconds: float | None = None) -> list[Frame]:
     """Load ``source``, answer ``requests`` in order, and return every frame the worker sent."""
     channel = FakeChannel()
     channel.incoming.extend([pack(Load(source=source, filename="code.py")), *requests])
-    worker = Worker(channel)
+    worker = Worker(channel, call_seconds)
     with pytest.raises(_Drained):
         worker.serve()
     loaded, *rest = channel.sent
@@ -228,6 +230,42 @@ def test_a_stale_handle_is_refused_without_running_student_code() -> None:
     assert reply.head.message == "cannot run: that object no longer exists in this worker"
 
 
+LOOPS = """
+def spin(x):
+    while True:
+        x = x + 1
+"""
+
+
+def test_a_call_whose_time_is_up_is_stopped_where_it_runs() -> None:
+    """The worker's own clock ends the call and says which line was running; each call has a
+    clock of its own, and none runs on after it."""
+    started = time.monotonic()
+    _, reply, after = serve(
+        LOOPS,
+        _call("spin", 1),
+        _call("spin", 1.5),
+        call_seconds=0.2,
+    )
+    assert time.monotonic() - started < 3
+    assert isinstance(reply.head, Raised) and reply.head.kind == "timeout"
+    assert reply.head.where is not None and reply.head.where.line in (3, 4)
+    assert isinstance(after.head, Raised) and after.head.kind == "timeout"  # a clock of its own
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # the clock was stopped
+
+
+def test_a_load_whose_time_is_up_says_which_line_ran() -> None:
+    channel = FakeChannel()
+    channel.incoming.append(
+        pack(Load(source="n = 0\nwhile True:\n    n += 1\n", filename="code.py"))
+    )
+    with pytest.raises(_Drained):
+        Worker(channel, 0.2).serve()
+    (loaded,) = channel.sent
+    assert isinstance(loaded.head, Loaded) and loaded.head.timed_out and not loaded.head.ok
+    assert loaded.head.where is not None and loaded.head.where.line in (2, 3)
+
+
 def test_the_worker_imports_nothing_of_the_grader_it_does_not_need() -> None:
     """The worker starts in every grading: it loads the wire, frames and values, not the rest
     of the grader (the course, the checks, the reports, yaml)."""
@@ -246,6 +284,7 @@ def test_the_worker_imports_nothing_of_the_grader_it_does_not_need() -> None:
         "grader.wire",
         "grader.worker",
         "grader.worker_calls",
+        "grader.worker_clock",
     ]
 
 

@@ -25,7 +25,7 @@ from grader.framing import (
     WireLimits,
 )
 from grader.limits import Limits
-from grader.wire import Ready
+from grader.wire import Location, Ready
 
 STARTUP_SECONDS = 30.0  # to import numpy and say "ready": the grader's cost, not the student's
 # A pipe holds 64 KB: a larger read gets no more, and os.read allocates its whole size first
@@ -39,7 +39,12 @@ class WorkerError(Exception):
 
 
 class WorkerTimedOut(WorkerError):
-    pass
+    """No answer by the deadline. ``where``: the line the student code was running when its
+    time ran out, as the worker's own clock reported it (grader.worker_clock), if it did."""
+
+    def __init__(self, where: Location | None = None) -> None:
+        self.where = where
+        super().__init__()
 
 
 class WorkerExited(WorkerError):

@@ -87,4 +87,5 @@ FROM_FAILURE: dict[FailureKind, type[StudentError]] = {
     "missing": MissingFunction,
     "signature": WrongSignature,
     "crash": WorkerCrashed,
+    "timeout": CallTimedOut,
 }

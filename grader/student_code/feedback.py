@@ -124,10 +124,13 @@ def _not_implemented(reply: Raised, label: str, source: Source) -> str:
     return f"{opening}{task}. Replace `raise NotImplementedError`{where} with your code."
 
 
-def worker_problem(error: WorkerError, during: str, limits: Limits, deadline: float) -> str:
+def worker_problem(
+    error: WorkerError, during: str, limits: Limits, deadline: float, source: Source
+) -> str:
     """What happened to the worker ``during`` something ("while running relu_forward").
 
     deadline: the grading's end (time.monotonic seconds): a timeout past it is the grading's.
+    source: the submission, to place the line a timed-out call was running.
     """
     if isinstance(error, WorkerOverBudget):
         return f"your code's process {error.what} {during}; the grader stopped it. {error.advice}"
@@ -137,8 +140,10 @@ def worker_problem(error: WorkerError, during: str, limits: Limits, deadline: fl
                 f"the grading ran out of its {limits.wall_seconds:g} s {during}; "
                 "look for a loop that never ends"
             )
+        running = place(error.where, source)
         return (
-            f"no answer within {limits.call_seconds:g} s {during}; "
+            f"no answer within {limits.call_seconds:g} s {during}"
+            f"{'; it was running ' + running[1:-1] if running else ''}; "
             "look for a loop that never ends or a very slow computation"
         )
     if isinstance(error, WorkerExited):

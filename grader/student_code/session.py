@@ -54,6 +54,7 @@ from grader.wire import (
     Raised,
     Returned,
 )
+from grader.worker_clock import ALARM_GRACE
 
 
 def _raise(error: Exception) -> NoReturn:
@@ -92,8 +93,7 @@ class StudentSession:
         self._callback_depth = 0  # > 0 while a grader function runs for the student's code
         self._loaded = False
         self.last_changes: list[ArgumentChange] = []  # what the latest call changed in place
-        # What each worker of this session said, before any student code ran, it had applied to
-        # itself (grader.sandbox.layers).
+        # The layers each worker said, before student code ran, it applied (grader.sandbox.layers).
         self.workers_applied: list[dict[str, bool]] = []
 
     @property
@@ -163,10 +163,13 @@ class StudentSession:
             deadline = self._call_deadline()
             worker.send(pack(Load(source=self.source.text, filename=self.filename)), deadline)
             reply = worker.receive(deadline)
+            if isinstance(reply.head, Loaded) and reply.head.timed_out:
+                raise WorkerTimedOut(reply.head.where)
         except WorkerError as error:
             self._retire_worker()
             self.load_error = self._worker_problem(error, "while loading your file")
-            raise LoadFailed(self.load_error) from None
+            self.load_error_line = getattr(getattr(error, "where", None), "line", None)
+            raise LoadFailed(self.load_error, self.load_error_line) from None
         if not isinstance(reply.head, Loaded) or not reply.head.ok:
             self._retire_worker()
             if isinstance(reply.head, Loaded):
@@ -183,7 +186,8 @@ class StudentSession:
         return self._worker.wire_limits if self._worker is not None else DEFAULT_LIMITS
 
     def _call_deadline(self) -> float:
-        return min(time.monotonic() + self.limits.call_seconds, self.deadline)
+        # The worker's clock stops the call first and says where (grader.worker_clock).
+        return min(time.monotonic() + self.limits.call_seconds + ALARM_GRACE, self.deadline)
 
     # ------------------------------------------------------------ calls
 
@@ -381,6 +385,8 @@ class StudentSession:
             except OverBudget as over:
                 raise WorkerOverBudget(over) from None
             head = frame.head
+            if isinstance(head, Raised) and head.kind == "timeout":
+                raise WorkerTimedOut(head.where)  # the worker's clock: stopped as if by ours
             if isinstance(head, Returned | Raised):
                 return frame
             if isinstance(head, Evaluated):
@@ -491,4 +497,4 @@ class StudentSession:
         return kind(self._worker_problem(error, during))
 
     def _worker_problem(self, error: WorkerError, during: str) -> str:
-        return feedback.worker_problem(error, during, self.limits, self.deadline)
+        return feedback.worker_problem(error, during, self.limits, self.deadline, self.source)
