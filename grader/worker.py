@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import msgspec
 import numpy as np
 
-from grader.framing import TO_WORKER, Frame, FrameBuffer, ProtocolError, WireLimits, pack
+from grader.framing import Frame, ProtocolError
 from grader.protocol import Decoder, Encoder
 from grader.shape_clues import called_from, shape_clue
 from grader.wire import (
@@ -87,6 +87,7 @@ from grader.worker_calls import (
     unfinished_function,
     valid_text,
 )
+from grader.worker_channel import Channel
 from grader.worker_clock import OutOfTime, time_limit
 
 if TYPE_CHECKING:
@@ -100,41 +101,8 @@ OPERATORS: dict[str, Callable[..., Any]] = {
 _compile = compile
 _eval = eval
 _UNEVALUATED = object()
-READ_CHUNK = 1 << 16  # what a pipe holds; a larger os.read only allocates more (grader.sandbox)
-_os_read = os.read
-_os_write = os.write
 _os_exit = os._exit
 _tobytes = np.ndarray.tobytes
-
-
-class Channel:
-    """Frames over the two pipes the grader gave this process."""
-
-    def __init__(self, read_fd: int, write_fd: int) -> None:
-        self._read_fd = read_fd
-        self._write_fd = write_fd
-        # The grader is trusted, but its arrays may be large: allow more than the grader allows us.
-        self._frames = FrameBuffer(WireLimits(max_message_bytes=1 << 30), TO_WORKER)
-
-    def send(self, message: Message, blobs: list[bytes] | None = None) -> None:
-        data = memoryview(pack(message, blobs or []))
-        while data:
-            written = _os_write(self._write_fd, data)
-            data = data[written:]
-
-    def receive(self) -> Frame:
-        while True:
-            frame = self._frames.next_frame()
-            if frame is not None:
-                return frame
-            chunk = _os_read(self._read_fd, READ_CHUNK)
-            if not chunk:  # the grader closed the pipe: nothing more to do
-                self.closed()
-            self._frames.feed(chunk)
-
-    def closed(self) -> NoReturn:
-        """The grader closed its end: the worker process ends."""
-        _os_exit(0)
 
 
 class GraderCallbackError(Exception):

@@ -36,6 +36,7 @@ from grader.wire import (
     Returned,
 )
 from grader.worker import Channel, Worker
+from grader.worker_clock import OutOfTime, clock_held, time_limit
 
 
 class _Drained(Exception):
@@ -254,6 +255,16 @@ def test_a_call_whose_time_is_up_is_stopped_where_it_runs() -> None:
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # the clock was stopped
 
 
+def test_a_frame_being_written_is_finished_before_the_clock_stops_anything() -> None:
+    written = []
+    with pytest.raises(OutOfTime), time_limit(0.05):
+        with clock_held():
+            time.sleep(0.2)  # the alarm is due here, held off
+            written.append("the whole frame")
+        written.append("never: the alarm fires on the way out")
+    assert written == ["the whole frame"]
+
+
 def test_a_load_whose_time_is_up_says_which_line_ran() -> None:
     channel = FakeChannel()
     channel.incoming.append(
@@ -284,6 +295,7 @@ def test_the_worker_imports_nothing_of_the_grader_it_does_not_need() -> None:
         "grader.wire",
         "grader.worker",
         "grader.worker_calls",
+        "grader.worker_channel",
         "grader.worker_clock",
     ]
 
