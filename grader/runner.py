@@ -37,9 +37,11 @@ from grader.errors import CourseError
 from grader.flags import suspicious_uses
 from grader.results import CheckResult, ExerciseResult
 from grader.sandbox.layers import active_layer_names, inactive_layers
+from grader.signatures import with_course_signature
 from grader.student_code.errors import (
     LoadFailed,
     StudentError,
+    WrongSignature,
 )
 from grader.student_code.objects import StudentModule
 from grader.student_code.session import StudentSession
@@ -334,6 +336,8 @@ def run_check(
         kind, line = error.kind, error.line
     except StudentError as error:
         status, message = "error", str(error)
+        if isinstance(error, WrongSignature):
+            message = with_course_signature(message, exercise.solution_file)
         kind, line = error.kind, error.line
     except Exception as error:  # a bug in the check itself, or a value it did not expect
         status, kind = "error", "check"

@@ -71,10 +71,19 @@ def binding_problem(
         problem = ""
     except TypeError as error:
         name = getattr(target, "__name__", "the function")
-        problem = f"{name}{signature} cannot be called this way: {error}"
+        problem = (
+            f"{name}{signature} cannot be called this way: {error} ({_call_shape(args, kwargs)})"
+        )
     if len(_bindings) < 10_000:
         _bindings[shape] = (target, problem)  # the target is kept: its id stays its own
     return problem
+
+
+def _call_shape(args: list[Any], kwargs: dict[str, Any]) -> str:
+    """How the check called: 'the check passes 4 arguments', '... 1 argument and h='."""
+    count = f"{len(args)} argument{'' if len(args) == 1 else 's'}"
+    named = ", ".join(f"{key}=" for key in list(kwargs)[:6])
+    return f"the check passes {count}{' and ' + named if named else ''}"
 
 
 def argument_name(signature: inspect.Signature | None, path: list[Any]) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from grader.course import Course, load_course
 from grader.sandbox.pipes import describe_status
+from grader.signatures import with_course_signature
 from tests.helpers import (
     failed,
     grade_text,
@@ -161,9 +162,32 @@ def test_wrong_signature_is_explained(course: Course, tmp_path: Path) -> None:
     )
     result = grade_text(course, "exercise3", text, tmp_path)
     assert {"chain_rule_on_lesson_example", "chain_rule_matches_reference"} <= failed(result)
-    assert "chain_rule(f_prime, g, x) cannot be called this way" in message_of(
-        result, "chain_rule_on_lesson_example"
+    assert message_of(result, "chain_rule_on_lesson_example") == (
+        "chain_rule(f_prime, g, x) cannot be called this way: too many positional arguments "
+        "(the check passes 4 arguments).\n"
+        "Hint: the course's is chain_rule(f_prime, g, g_prime, x): keep its parameters, in that "
+        "order."
     )
+
+
+def test_the_course_signature_is_shown_only_where_the_course_has_a_solution(
+    tmp_path: Path,
+) -> None:
+    solution = tmp_path / "solution.py"
+    solution.write_text(
+        "class Value:\n    def __add__(self, other):\n        pass\n"
+        "class Other:\n    def __add__(self, other, more):\n        pass\n"
+        "def step(x, rate=0.1, *, clip=None):\n    pass\n"
+    )
+    wrong = "step(x) cannot be called this way: too many positional arguments"
+    assert with_course_signature(wrong, solution).endswith(
+        "Hint: the course's is step(x, rate=0.1, *, clip=None): keep its parameters, in that order."
+    )
+    assert with_course_signature(wrong, None) == wrong  # a student release: no solution
+    same = "step(x, rate=0.1, *, clip=None) cannot be called this way: missing x"
+    assert with_course_signature(same, solution) == same  # nothing the message does not say
+    shared = "__add__(self) cannot be called this way: too many positional arguments"
+    assert with_course_signature(shared, solution) == shared  # two classes' __add__: unknown
 
 
 def test_printed_output_is_kept_and_capped(course: Course, tmp_path: Path) -> None:
