@@ -184,3 +184,12 @@ def test_the_same_call_again_must_give_the_same_answer() -> None:
     assert text.startswith("the same call a second time: f(x): 3 of 3 entries differ")
     assert text.endswith("keep nothing from one call to the next.")
     assert "expected an array" in message(expect_same_again, np.ones(3), None, np.ones(3), "f(x)")
+
+
+def test_two_numbers_a_change_in_place_shows_are_written_apart() -> None:
+    from grader.check_messages import distinct
+
+    assert distinct(2.1253301, 2.1253309) == ("2.1253301", "2.1253309")
+    assert distinct(1.0, 2.0) == ("1", "2")
+    was, now = distinct(0.1, 0.1 + 2**-55)
+    assert was != now
