@@ -93,6 +93,9 @@ QUOTIENT_OUTPUT_STEPPED = (
     "dx is added to the value of f, f(x) + dx, not to its input: (f(x + dx) - f(x)) / dx"
 )
 F_OF_DX = "f(dx) is subtracted where f(x) belongs: (f(x + dx) - f(x)) / dx"
+FLOOR_DIVISION = (
+    "// is floor division, which rounds the slope down to a whole number: divide with /"
+)
 ABS_STEP = (
     "for a negative dx the sign is flipped (a positive dx gives the right slope): divide by dx "
     "itself, not by abs(dx); a negative dx keeps its sign"
@@ -143,10 +146,14 @@ def quotient_mistakes(
         BACKWARD_QUOTIENT: (at - function(x - dx)) / dx,
         QUOTIENT_OUTPUT_STEPPED: ((at + dx) - at) / dx,
         F_OF_DX: (after - function(dx)) / dx,
+        FLOOR_DIVISION: rise // dx,
     }
     candidates.update(named or {})
     if dx < 0 and forward_right:
-        candidates.pop(DQ_SIGN, None)  # the sign is right for a positive dx
+        # The sign is right for a positive dx, and so is the step forward: for a negative dx the
+        # backward slope is the slope towards x + |dx|, told as such.
+        candidates.pop(DQ_SIGN, None)
+        candidates.pop(BACKWARD_QUOTIENT, None)
         candidates[ABS_STEP] = rise / abs(dx)
         candidates[POSITIVE_STEP] = (function(x - dx) - at) / -dx
     for step in STEPS:
@@ -299,9 +306,9 @@ def offered(got: Any, expected: Any, candidates: Mapping[Any, Any]) -> dict[Any,
     """The one mistake of ``candidates`` (hint -> its value) that ``got`` shows, or none.
 
     A hint matches to 1e-6 (grader.hints): a mistake whose value lies that close to the right
-    one is offered only where ``got`` is that value to 1e-9, so a nearly right answer is never
-    told a mistake; and where two mistakes give ``got`` here (to 1e-9 where 1e-6 cannot tell),
-    neither is named: the point cannot tell them apart.
+    one (or to 0) is offered only where ``got`` is that value to 1e-9, so a nearly right answer
+    (or a 0) is never told a mistake; and where two mistakes give ``got`` here (to 1e-9 where
+    1e-6 cannot tell), neither is named: the point cannot tell them apart.
     """
     shown = {}
     for key, value in candidates.items():
@@ -309,7 +316,9 @@ def offered(got: Any, expected: Any, candidates: Mapping[Any, Any]) -> dict[Any,
             continue
         if not _close(got, value, rtol=1e-6, atol=1e-9):
             continue
-        near = _close(expected, value, rtol=3e-6, atol=1e-8)
+        near = _close(expected, value, rtol=3e-6, atol=1e-8) or bool(
+            np.max(np.abs(value), initial=0.0) < 1e-6  # what a 0 would match to 1e-9
+        )
         if near and not _close(got, value, rtol=1e-9, atol=1e-13):
             continue
         shown[key] = value

@@ -83,8 +83,16 @@ EVERY_AXIS = (
 )
 SAME_POINT = (
     "f was evaluated twice at the same point, so the difference is 0: point + h·e and "
-    "point - h·e must be two arrays (a name set to point, such as plus = point, is that same "
-    "array, not a copy)"
+    "point - h·e must differ, each its own float array (a name set to point, such as "
+    "plus = point, is that same array, not a copy; an int array stores h as 0)"
+)
+ONLY_AT_X = (
+    "f was only evaluated at x itself, so every partial is 0: evaluate f at x stepped, "
+    "x + h·e_i and x - h·e_i (stepping a copy of x, such as x.flatten(), leaves x as it is)"
+)
+EVERY_ENTRY = (
+    "every entry is one number, f stepped in all entries at once, (f(x + h) - f(x - h)) / (2h): "
+    "step one entry at a time, x + h·e_i for each index i"
 )
 ROWS = (
     "grad[i] for i in range(len(x)) steps a whole row of x at once (step[i] = h sets every "
@@ -167,9 +175,9 @@ def offered(got: Any, expected: Any, candidates: Mapping[Any, Any]) -> dict[Any,
     """The one mistake of ``candidates`` (hint -> its value) that ``got`` shows, or none.
 
     A hint matches to 1e-6 (grader.hints): a mistake whose value lies that close to the right
-    one is offered only where ``got`` is that value to 1e-9, so a nearly right answer is never
-    told a mistake; and where two mistakes give ``got`` here (to 1e-9 where 1e-6 cannot tell),
-    neither is named: the point cannot tell them apart.
+    one (or to 0) is offered only where ``got`` is that value to 1e-9, so a nearly right answer
+    (or a 0) is never told a mistake; and where two mistakes give ``got`` here (to 1e-9 where
+    1e-6 cannot tell), neither is named: the point cannot tell them apart.
     """
     shown = {}
     for key, value in candidates.items():
@@ -177,7 +185,9 @@ def offered(got: Any, expected: Any, candidates: Mapping[Any, Any]) -> dict[Any,
             continue
         if not _close(got, value, rtol=1e-6, atol=1e-9):
             continue
-        near = _close(expected, value, rtol=3e-6, atol=1e-8)
+        near = _close(expected, value, rtol=3e-6, atol=1e-8) or bool(
+            np.max(np.abs(value), initial=0.0) < 1e-6  # what a 0 would match to 1e-9
+        )
         if near and not _close(got, value, rtol=1e-9, atol=1e-13):
             continue
         shown[key] = value
@@ -283,6 +293,7 @@ def gradients(f: Callable[[Any], Any], x: np.ndarray, h: float) -> dict[str, np.
         NOT_DIVIDED: above - below,
         TIMES_H: (above - below) / 2 * h,
         OVER_TWO: (above - below) / 2,
+        EVERY_ENTRY: np.full(x.shape, (f(x + h) - f(x - h)) / (2 * h)),
     }
     return {**mistakes, **drifting_gradients(f, x, h)}
 
@@ -355,6 +366,8 @@ FOLLOWED = (
     HALF_FORWARD,
     STEP_NOT_RESET,
     GRAD_IS_X,
+    EVERY_ENTRY,
+    ONLY_AT_X,
 )
 # Where the student's numerical_gradient is tried: a point of 3 entries and a function whose
 # partials depend on every entry, so that each mistake of FOLLOWED shows.
@@ -365,11 +378,16 @@ PROBE_POINT = np.array([0.5, -1.0, 2.0])
 def gradient_mistake(student: Any) -> str | None:
     """The mistake of FOLLOWED that the student's numerical_gradient makes, at this check's own
     point (one call), or None."""
-    got = answer_or_none(student.numerical_gradient, PROBE, PROBE_POINT.copy())
+    traced = Recorder(PROBE, "f")
+    got = answer_or_none(student.numerical_gradient, traced, PROBE_POINT.copy())
     if got is None or _close(got, central_gradient(PROBE, PROBE_POINT, STEP), rtol=1e-7):
         return None
-    mistakes = gradients(PROBE, PROBE_POINT, STEP)
-    shown = [name for name in FOLLOWED if _close(got, mistakes[name], rtol=1e-9, atol=1e-13)]
+    mistakes = {**gradients(PROBE, PROBE_POINT, STEP), **only_at_x(traced, PROBE_POINT, got)}
+    shown = [
+        name
+        for name in FOLLOWED
+        if name in mistakes and _close(got, mistakes[name], rtol=1e-9, atol=1e-13)
+    ]
     return shown[0] if len(shown) == 1 else None
 
 
@@ -379,12 +397,21 @@ def direction_of(grad: np.ndarray) -> np.ndarray:
     return np.zeros_like(grad) if length < 1e-12 else grad / length
 
 
+def only_at_x(traced: Recorder, x: np.ndarray, got: Any) -> dict[str, np.ndarray]:
+    """ONLY_AT_X, where every evaluation of f was at x itself and ``got`` is all zeros."""
+    points = traced.inputs
+    if points and all(np.array_equal(p, x) for p in points) and _close(got, np.zeros(x.shape), 0.0):
+        return {ONLY_AT_X: np.zeros(x.shape)}
+    return {}
+
+
 def followed(mistake: str | None, f: Callable[[Any], Any], x: np.ndarray) -> dict[Any, Any]:
     """The direction steepest_ascent_direction gives for f at x where it follows ``mistake`` of
     numerical_gradient, keyed as that mistake."""
     if mistake is None:
         return {}
-    return {("numerical_gradient", mistake): direction_of(gradients(f, x, STEP)[mistake])}
+    grad = np.zeros(x.shape) if mistake == ONLY_AT_X else gradients(f, x, STEP)[mistake]
+    return {("numerical_gradient", mistake): direction_of(grad)}
 
 
 L1_LENGTH = (
@@ -542,9 +569,11 @@ def test_numerical_gradient(student, rng):
         got = expect_array(got, call, shape)
         mistakes: dict[str, Any] = {}
         if differs(got, expected, rtol=1e-7, atol=1e-7):
-            mistakes = gradient_mistakes(weighted_quartic, x, h, got, expected) or {
-                ONE_SIDED_HINT: gradients(weighted_quartic, x, h)[ONE_SIDED_HINT]
-            }
+            mistakes = (
+                only_at_x(traced, x, got)
+                or gradient_mistakes(weighted_quartic, x, h, got, expected)
+                or {ONE_SIDED_HINT: gradients(weighted_quartic, x, h)[ONE_SIDED_HINT]}
+            )
         expect_close(got, expected, call, rtol=1e-7, atol=1e-7, mistakes=mistakes)
 
 
@@ -617,6 +646,15 @@ def gradient_of_surface_mistakes(name: str, x: float, y: float) -> dict[str, np.
         "∂z/∂y is 2y, not 2x: [2x, 2y]": np.array([2 * x, 2 * x]),
         "∂z/∂x is 2x, not 2y: [2x, 2y]": np.array([2 * y, 2 * y]),
     }
+    if x**2 == x and y**2 == y:  # at (1, 1), [x, y] is [x², y²]: both are told
+        del (
+            mistakes[HALF],
+            mistakes["these are the terms x² and y², not their derivatives: [2x, 2y]"],
+        )
+        mistakes[
+            "the result is half what it should be, [x, y], which here is also [x², y²], the "
+            "terms: the partials of x² + y² are [2x, 2y]"
+        ] = np.array([x, y])
     if x**2 != y**2:  # else np.gradient's differences are 0, as other code's could be
         mistakes[
             "np.gradient differences neighbouring samples of the array it is given "
