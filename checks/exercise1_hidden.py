@@ -162,7 +162,7 @@ def quotient_mistakes(
         for kind, value in (("one-sided", forward), ("central", central)):
             if _close(got, value(function, x, step), rtol=1e-9, atol=1e-13):
                 candidates[dx_is_ignored(step, kind)] = value(function, x, step)
-    return offered(got, expected, candidates) or dict(named or {})
+    return offered(got, expected, candidates) or offered(got, expected, named or {}, unique=False)
 
 
 # The exact functions' hints, in the public and the hidden checks alike.
@@ -247,7 +247,9 @@ def square_derivative_mistakes(x: Any, got: Any, expected: Any) -> dict[str, Any
         if tight:
             candidates[ESTIMATE] = tight[0]
             break
-    return offered(got, expected, candidates) or {POWER_RULE: 2 * array}
+    return offered(got, expected, candidates) or offered(
+        got, expected, {POWER_RULE: 2 * array}, unique=False
+    )
 
 
 def linear_derivative_mistakes(x: Any, got: Any, expected: Any) -> dict[str, Any]:
@@ -302,13 +304,16 @@ def _close(got: Any, value: Any, rtol: float, atol: float = 1e-12) -> bool:
     )
 
 
-def offered(got: Any, expected: Any, candidates: Mapping[Any, Any]) -> dict[Any, Any]:
+def offered(
+    got: Any, expected: Any, candidates: Mapping[Any, Any], unique: bool = True
+) -> dict[Any, Any]:
     """The one mistake of ``candidates`` (hint -> its value) that ``got`` shows, or none.
 
     A hint matches to 1e-6 (grader.hints): a mistake whose value lies that close to the right
     one (or to 0) is offered only where ``got`` is that value to 1e-9, so a nearly right answer
     (or a 0) is never told a mistake; and where two mistakes give ``got`` here (to 1e-9 where
-    1e-6 cannot tell), neither is named: the point cannot tell them apart.
+    1e-6 cannot tell), neither is named: the point cannot tell them apart. unique=False: every
+    one that got shows, for the mistakes a check always named (hint_for takes the first).
     """
     shown = {}
     for key, value in candidates.items():
@@ -322,6 +327,8 @@ def offered(got: Any, expected: Any, candidates: Mapping[Any, Any]) -> dict[Any,
         if near and not _close(got, value, rtol=1e-9, atol=1e-13):
             continue
         shown[key] = value
+    if not unique:
+        return shown
     if len(shown) > 1:  # told apart, if at all, by the one that got is to 1e-9
         shown = {k: v for k, v in shown.items() if _close(got, v, rtol=1e-9, atol=1e-13)}
     return shown if len(shown) == 1 else {}
@@ -402,7 +409,9 @@ def numerical_derivative_mistakes(
     step = fixed_step(function, x, h, got)
     if step is not None:
         candidates[step_is_ignored(step)] = central(function, x, step)
-    return offered(got, expected, candidates) or first_named(function, x, h)
+    return offered(got, expected, candidates) or offered(
+        got, expected, first_named(function, x, h), unique=False
+    )
 
 
 def default_step_mistakes(
@@ -418,7 +427,9 @@ def default_step_mistakes(
             candidates[default_step_is(step)] = central(function, x, step)
         elif _close(again, central(function, x, step), rtol=1e-9, atol=1e-13):
             candidates[step_is_ignored(step)] = central(function, x, step)
-    return offered(got, expected, candidates) or first_named(function, x, DEFAULT_STEP)
+    return offered(got, expected, candidates) or offered(
+        got, expected, first_named(function, x, DEFAULT_STEP), unique=False
+    )
 
 
 # A step taken in place on a name for an array x (x_minus = x; x_minus -= h) moves x itself;

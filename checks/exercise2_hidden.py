@@ -141,13 +141,16 @@ def _close(got: Any, value: Any, rtol: float, atol: float = 1e-12) -> bool:
     )
 
 
-def offered(got: Any, expected: Any, candidates: Mapping[Any, Any]) -> dict[Any, Any]:
+def offered(
+    got: Any, expected: Any, candidates: Mapping[Any, Any], unique: bool = True
+) -> dict[Any, Any]:
     """The one mistake of ``candidates`` (hint -> its value) that ``got`` shows, or none.
 
     A hint matches to 1e-6 (grader.hints): a mistake whose value lies that close to the right
     one (or to 0) is offered only where ``got`` is that value to 1e-9, so a nearly right answer
     (or a 0) is never told a mistake; and where two mistakes give ``got`` here (to 1e-9 where
-    1e-6 cannot tell), neither is named: the point cannot tell them apart.
+    1e-6 cannot tell), neither is named: the point cannot tell them apart. unique=False: every
+    one that got shows, for the mistakes a check always named (hint_for takes the first).
     """
     shown = {}
     for key, value in candidates.items():
@@ -161,6 +164,8 @@ def offered(got: Any, expected: Any, candidates: Mapping[Any, Any]) -> dict[Any,
         if near and not _close(got, value, rtol=1e-9, atol=1e-13):
             continue
         shown[key] = value
+    if not unique:
+        return shown
     if len(shown) > 1:  # told apart, if at all, by the one that got is to 1e-9
         shown = {k: v for k, v in shown.items() if _close(got, v, rtol=1e-9, atol=1e-13)}
     return shown if len(shown) == 1 else {}
@@ -519,7 +524,12 @@ def test_numerical_gradient_matches_reference(student, solution, rng):
                     got,
                     lambda step, function=function, x=x: central_gradient(function, x, step),
                 )
-                or {ONE_SIDED_HINT: gradients(function, x, STEP)[ONE_SIDED_HINT]}
+                or offered(
+                    got,
+                    expected,
+                    {ONE_SIDED_HINT: gradients(function, x, STEP)[ONE_SIDED_HINT]},
+                    unique=False,
+                )
             )
         expect_close(got, expected, call, rtol=1e-6, atol=1e-7, mistakes=mistakes)
 

@@ -171,13 +171,16 @@ def _close(got: Any, value: Any, rtol: float, atol: float = 1e-12) -> bool:
     )
 
 
-def offered(got: Any, expected: Any, candidates: Mapping[Any, Any]) -> dict[Any, Any]:
+def offered(
+    got: Any, expected: Any, candidates: Mapping[Any, Any], unique: bool = True
+) -> dict[Any, Any]:
     """The one mistake of ``candidates`` (hint -> its value) that ``got`` shows, or none.
 
     A hint matches to 1e-6 (grader.hints): a mistake whose value lies that close to the right
     one (or to 0) is offered only where ``got`` is that value to 1e-9, so a nearly right answer
     (or a 0) is never told a mistake; and where two mistakes give ``got`` here (to 1e-9 where
-    1e-6 cannot tell), neither is named: the point cannot tell them apart.
+    1e-6 cannot tell), neither is named: the point cannot tell them apart. unique=False: every
+    one that got shows, for the mistakes a check always named (hint_for takes the first).
     """
     shown = {}
     for key, value in candidates.items():
@@ -191,6 +194,8 @@ def offered(got: Any, expected: Any, candidates: Mapping[Any, Any]) -> dict[Any,
         if near and not _close(got, value, rtol=1e-9, atol=1e-13):
             continue
         shown[key] = value
+    if not unique:
+        return shown
     if len(shown) > 1:  # told apart, if at all, by the one that got is to 1e-9
         shown = {k: v for k, v in shown.items() if _close(got, v, rtol=1e-9, atol=1e-13)}
     return shown if len(shown) == 1 else {}
@@ -494,7 +499,10 @@ def test_partial_derivative(student, rng):
                 call,
                 rtol=1e-6,
                 atol=1e-6,
-                mistakes=mistakes or {other_axis_hint(1 - axis): expected[1 - axis]},
+                mistakes=mistakes
+                or offered(
+                    got, expected[axis], {other_axis_hint(1 - axis): expected[1 - axis]}, False
+                ),
             )
     point = rng.uniform(-2, 2, size=3)
     for axis in range(3):
@@ -545,7 +553,12 @@ def test_partial_derivative(student, rng):
             call,
             rtol=1e-9,
             mistakes=mistakes
-            or {ONE_SIDED_HINT: (cubic_of_vector(point + step) - cubic_of_vector(point)) / h},
+            or offered(
+                got,
+                expected,
+                {ONE_SIDED_HINT: (cubic_of_vector(point + step) - cubic_of_vector(point)) / h},
+                False,
+            ),
         )
 
 
@@ -572,7 +585,12 @@ def test_numerical_gradient(student, rng):
             mistakes = (
                 only_at_x(traced, x, got)
                 or gradient_mistakes(weighted_quartic, x, h, got, expected)
-                or {ONE_SIDED_HINT: gradients(weighted_quartic, x, h)[ONE_SIDED_HINT]}
+                or offered(
+                    got,
+                    expected,
+                    {ONE_SIDED_HINT: gradients(weighted_quartic, x, h)[ONE_SIDED_HINT]},
+                    False,
+                )
             )
         expect_close(got, expected, call, rtol=1e-7, atol=1e-7, mistakes=mistakes)
 
@@ -680,7 +698,7 @@ def test_plane_and_bowl_gradients(student, rng):
                 expected,
                 call,
                 rtol=1e-12,
-                mistakes=mistakes or {SWAPPED: expected[::-1]},
+                mistakes=mistakes or offered(got, expected, {SWAPPED: expected[::-1]}, False),
             )
 
 
@@ -706,7 +724,14 @@ def test_steepest_ascent_direction(student, rng):
         mistakes = followed(mistake, linear, point) or direction_named(
             got, expected, {**first, **direction_mistakes(np.array([3.0, 4.0]))}
         )
-    expect_close(got, expected, call, rtol=1e-6, atol=1e-6, mistakes=mistakes or first)
+    expect_close(
+        got,
+        expected,
+        call,
+        rtol=1e-6,
+        atol=1e-6,
+        mistakes=mistakes or offered(got, expected, first, False),
+    )
     gentle = formula("0.001 * (3 * x[0] + 4 * x[1])", "f")
     call = "steepest_ascent_direction(f(v) = 0.001·(3·v0 + 4·v1), x=[0, 0])"
     got = expect_array(student.steepest_ascent_direction(gentle, point), call, (2,))
