@@ -212,30 +212,65 @@ def answer_of(method: Callable[..., Any], x: Any, *more: Any) -> Any:
         raise StudentRaised(with_hint(text.rstrip("."), hint), error.line) from None
 
 
-def square_mistakes(x: Any, got: Any, expected: Any) -> dict[str, Any]:
-    """The named mistake of two_x_squared that ``got`` shows at x."""
+SECOND_POINT = -1.3  # where a mistake told at a small whole number is confirmed
+
+
+def confirmed(
+    shown: dict[str, Any],
+    x: Any,
+    again: Callable[[float], Any] | None,
+    build: Callable[[Any], Mapping[str, Any]],
+) -> dict[str, Any]:
+    """``shown``, unless x is a small whole number (3, -2), where many formulas agree (x² + x
+    and 4x at 3): there a mistake is told only where the student's answer at SECOND_POINT
+    (``again``, one more call) is that mistake's value there too."""
+    if not shown or again is None or np.ndim(x) or not float(x).is_integer() or abs(x) > 5:
+        return shown
+    (key,) = shown
+    there = build(SECOND_POINT).get(key)
+    return shown if there is not None and _close(again(SECOND_POINT), there, rtol=1e-6) else {}
+
+
+def square_candidates(x: Any) -> dict[str, Any]:
+    """Each named mistake of two_x_squared -> the value it gives at x."""
     x = np.asarray(x, dtype=np.float64)
-    candidates = {
+    return {
         SQUARE_OF_2X: (2 * x) ** 2,
         NO_COEFFICIENT: x**2,
         NOT_SQUARED: 2 * x,
         FOUR_X: 4 * x,
         POWER_OF_TWO: 2 * 2.0**x,
     }
-    return offered(got, expected, candidates)
 
 
-def square_derivative_mistakes(x: Any, got: Any, expected: Any) -> dict[str, Any]:
-    """The named mistake of two_x_squared_derivative that ``got`` shows at x; an estimate is
-    one a central or one-sided difference of 2x² gives, with a step students take."""
+def square_mistakes(
+    x: Any, got: Any, expected: Any, again: Callable[[float], Any] | None = None
+) -> dict[str, Any]:
+    """The named mistake of two_x_squared that ``got`` shows at x (again: as for confirmed)."""
+    shown = offered(got, expected, square_candidates(x))
+    return confirmed(shown, x, again, square_candidates)
+
+
+def square_derivative_candidates(x: Any) -> dict[str, Any]:
+    """Each named mistake of two_x_squared_derivative -> the value it gives at x."""
     array = np.asarray(x, dtype=np.float64)
-    candidates: dict[str, Any] = {
+    return {
         POWER_RULE: 2 * array,
         KEEPS_EXPONENT: 4 * array**2,
         DERIVATIVE_IS_ITSELF: 2 * array**2,
         NO_X: np.full_like(array, 4.0),
         ANTIDERIVATIVE: 2 * array**3 / 3,
     }
+
+
+def square_derivative_mistakes(
+    x: Any, got: Any, expected: Any, again: Callable[[float], Any] | None = None
+) -> dict[str, Any]:
+    """The named mistake of two_x_squared_derivative that ``got`` shows at x; an estimate is
+    one a central or one-sided difference of 2x² gives, with a step students take (again: as
+    for confirmed)."""
+    array = np.asarray(x, dtype=np.float64)
+    candidates = square_derivative_candidates(x)
 
     def square(point: Any) -> Any:
         return 2 * point**2
@@ -247,20 +282,32 @@ def square_derivative_mistakes(x: Any, got: Any, expected: Any) -> dict[str, Any
         if tight:
             candidates[ESTIMATE] = tight[0]
             break
-    return offered(got, expected, candidates) or offered(
-        got, expected, {POWER_RULE: 2 * array}, unique=False
-    )
+    shown = offered(got, expected, candidates)
+    if ESTIMATE not in shown:
+        shown = confirmed(shown, x, again, square_derivative_candidates)
+    if shown:
+        return shown
+    first = offered(got, expected, {POWER_RULE: 2 * array}, unique=False)
+    return confirmed(first, x, again, square_derivative_candidates)
 
 
-def linear_derivative_mistakes(x: Any, got: Any, expected: Any) -> dict[str, Any]:
-    """The named mistake of three_x_derivative that ``got`` shows at x."""
+def linear_derivative_candidates(x: Any) -> dict[str, Any]:
+    """Each named mistake of three_x_derivative -> the value it gives at x."""
     array = np.asarray(x, dtype=np.float64)
-    candidates = {
+    return {
         THREE_X_ITSELF: 3 * array,
         ZERO_SLOPE: np.zeros_like(array),
         SLOPE_OF_X: np.ones_like(array),
     }
-    return offered(got, expected, candidates)
+
+
+def linear_derivative_mistakes(
+    x: Any, got: Any, expected: Any, again: Callable[[float], Any] | None = None
+) -> dict[str, Any]:
+    """The named mistake of three_x_derivative that ``got`` shows at x (again: as for
+    confirmed)."""
+    shown = offered(got, expected, linear_derivative_candidates(x))
+    return confirmed(shown, x, again, linear_derivative_candidates)
 
 
 # ---------------------------------------------------------------- naming mistakes (shared)
@@ -508,13 +555,23 @@ def test_two_x_squared_derivative_at_edge_cases(student, solution, rng):
         expected = solution.two_x_squared_derivative(x)
         mistakes: dict[str, Any] = {}
         if differs(got, expected, rtol=1e-12, atol=1e-9):
-            mistakes = square_derivative_mistakes(x, got, expected)
+            mistakes = square_derivative_mistakes(
+                x,
+                got,
+                expected,
+                lambda point: answer_or_none(student.two_x_squared_derivative, point),
+            )
         expect_close(got, expected, call, rtol=1e-12, mistakes=mistakes)
         small = np.asarray(x) / max(1.0, float(np.max(np.abs(x))))
         got = answer_of(student.two_x_squared_derivative, small)
         mistakes = {}
         if differs(got, 4 * small, rtol=1e-9, atol=1e-9):
-            mistakes = square_derivative_mistakes(small, got, 4 * small)
+            mistakes = square_derivative_mistakes(
+                small,
+                got,
+                4 * small,
+                lambda point: answer_or_none(student.two_x_squared_derivative, point),
+            )
         expect_derivative(
             got,
             solution.two_x_squared,
@@ -533,7 +590,9 @@ def test_three_x_derivative_at_edge_cases(student, solution, rng):
         expected = solution.three_x_derivative(x)
         mistakes: dict[str, Any] = {}
         if differs(got, expected, rtol=1e-12, atol=1e-9):
-            mistakes = linear_derivative_mistakes(x, got, expected)
+            mistakes = linear_derivative_mistakes(
+                x, got, expected, lambda point: answer_or_none(student.three_x_derivative, point)
+            )
         expect_close(got, expected, call, rtol=1e-12, mistakes=mistakes)
 
 

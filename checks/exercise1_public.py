@@ -219,30 +219,65 @@ def answer_of(method: Callable[..., Any], x: Any, *more: Any) -> Any:
         raise StudentRaised(with_hint(text.rstrip("."), hint), error.line) from None
 
 
-def square_mistakes(x: Any, got: Any, expected: Any) -> dict[str, Any]:
-    """The named mistake of two_x_squared that ``got`` shows at x."""
+SECOND_POINT = -1.3  # where a mistake told at a small whole number is confirmed
+
+
+def confirmed(
+    shown: dict[str, Any],
+    x: Any,
+    again: Callable[[float], Any] | None,
+    build: Callable[[Any], Mapping[str, Any]],
+) -> dict[str, Any]:
+    """``shown``, unless x is a small whole number (3, -2), where many formulas agree (x² + x
+    and 4x at 3): there a mistake is told only where the student's answer at SECOND_POINT
+    (``again``, one more call) is that mistake's value there too."""
+    if not shown or again is None or np.ndim(x) or not float(x).is_integer() or abs(x) > 5:
+        return shown
+    (key,) = shown
+    there = build(SECOND_POINT).get(key)
+    return shown if there is not None and _close(again(SECOND_POINT), there, rtol=1e-6) else {}
+
+
+def square_candidates(x: Any) -> dict[str, Any]:
+    """Each named mistake of two_x_squared -> the value it gives at x."""
     x = np.asarray(x, dtype=np.float64)
-    candidates = {
+    return {
         SQUARE_OF_2X: (2 * x) ** 2,
         NO_COEFFICIENT: x**2,
         NOT_SQUARED: 2 * x,
         FOUR_X: 4 * x,
         POWER_OF_TWO: 2 * 2.0**x,
     }
-    return offered(got, expected, candidates)
 
 
-def square_derivative_mistakes(x: Any, got: Any, expected: Any) -> dict[str, Any]:
-    """The named mistake of two_x_squared_derivative that ``got`` shows at x; an estimate is
-    one a central or one-sided difference of 2x² gives, with a step students take."""
+def square_mistakes(
+    x: Any, got: Any, expected: Any, again: Callable[[float], Any] | None = None
+) -> dict[str, Any]:
+    """The named mistake of two_x_squared that ``got`` shows at x (again: as for confirmed)."""
+    shown = offered(got, expected, square_candidates(x))
+    return confirmed(shown, x, again, square_candidates)
+
+
+def square_derivative_candidates(x: Any) -> dict[str, Any]:
+    """Each named mistake of two_x_squared_derivative -> the value it gives at x."""
     array = np.asarray(x, dtype=np.float64)
-    candidates: dict[str, Any] = {
+    return {
         POWER_RULE: 2 * array,
         KEEPS_EXPONENT: 4 * array**2,
         DERIVATIVE_IS_ITSELF: 2 * array**2,
         NO_X: np.full_like(array, 4.0),
         ANTIDERIVATIVE: 2 * array**3 / 3,
     }
+
+
+def square_derivative_mistakes(
+    x: Any, got: Any, expected: Any, again: Callable[[float], Any] | None = None
+) -> dict[str, Any]:
+    """The named mistake of two_x_squared_derivative that ``got`` shows at x; an estimate is
+    one a central or one-sided difference of 2x² gives, with a step students take (again: as
+    for confirmed)."""
+    array = np.asarray(x, dtype=np.float64)
+    candidates = square_derivative_candidates(x)
 
     def square(point: Any) -> Any:
         return 2 * point**2
@@ -254,20 +289,32 @@ def square_derivative_mistakes(x: Any, got: Any, expected: Any) -> dict[str, Any
         if tight:
             candidates[ESTIMATE] = tight[0]
             break
-    return offered(got, expected, candidates) or offered(
-        got, expected, {POWER_RULE: 2 * array}, unique=False
-    )
+    shown = offered(got, expected, candidates)
+    if ESTIMATE not in shown:
+        shown = confirmed(shown, x, again, square_derivative_candidates)
+    if shown:
+        return shown
+    first = offered(got, expected, {POWER_RULE: 2 * array}, unique=False)
+    return confirmed(first, x, again, square_derivative_candidates)
 
 
-def linear_derivative_mistakes(x: Any, got: Any, expected: Any) -> dict[str, Any]:
-    """The named mistake of three_x_derivative that ``got`` shows at x."""
+def linear_derivative_candidates(x: Any) -> dict[str, Any]:
+    """Each named mistake of three_x_derivative -> the value it gives at x."""
     array = np.asarray(x, dtype=np.float64)
-    candidates = {
+    return {
         THREE_X_ITSELF: 3 * array,
         ZERO_SLOPE: np.zeros_like(array),
         SLOPE_OF_X: np.ones_like(array),
     }
-    return offered(got, expected, candidates)
+
+
+def linear_derivative_mistakes(
+    x: Any, got: Any, expected: Any, again: Callable[[float], Any] | None = None
+) -> dict[str, Any]:
+    """The named mistake of three_x_derivative that ``got`` shows at x (again: as for
+    confirmed)."""
+    shown = offered(got, expected, linear_derivative_candidates(x))
+    return confirmed(shown, x, again, linear_derivative_candidates)
 
 
 # ---------------------------------------------------------------- naming mistakes (shared)
@@ -539,7 +586,9 @@ def test_two_x_squared(student, rng):
         expected = 2 * np.asarray(x) ** 2
         mistakes: dict[str, Any] = {}
         if differs(got, expected, rtol=1e-12, atol=1e-9):
-            mistakes = square_mistakes(x, got, expected)
+            mistakes = square_mistakes(
+                x, got, expected, lambda point: answer_or_none(student.two_x_squared, point)
+            )
         expect_close(got, expected, f"two_x_squared({describe(x)})", rtol=1e-12, mistakes=mistakes)
 
 
@@ -552,7 +601,12 @@ def test_two_x_squared_derivative(student, rng):
         expected = 4 * np.asarray(x)
         mistakes: dict[str, Any] = {}
         if differs(got, expected, rtol=1e-12, atol=1e-9):
-            mistakes = square_derivative_mistakes(x, got, expected)
+            mistakes = square_derivative_mistakes(
+                x,
+                got,
+                expected,
+                lambda point: answer_or_none(student.two_x_squared_derivative, point),
+            )
         expect_derivative(got, two_x_squared, x, call, mistakes=mistakes)
         expect_close(got, expected, call, rtol=1e-12, mistakes=mistakes)
 
@@ -580,6 +634,8 @@ def test_three_x_derivative(student, rng):
         expected = np.full_like(np.asarray(x, dtype=float), 3.0)
         mistakes: dict[str, Any] = {}
         if differs(got, expected, rtol=1e-12, atol=1e-9):
-            mistakes = linear_derivative_mistakes(x, got, expected)
+            mistakes = linear_derivative_mistakes(
+                x, got, expected, lambda point: answer_or_none(student.three_x_derivative, point)
+            )
         expect_derivative(got, three_x, x, call, mistakes=mistakes)
         expect_close(got, expected, call, rtol=1e-12, mistakes=mistakes)
