@@ -100,6 +100,11 @@ QUOTIENT_OUTPUT_STEPPED = (
     "dx is added to the value of f, f(x) + dx, not to its input: (f(x + dx) - f(x)) / dx"
 )
 F_OF_DX = "f(dx) is subtracted where f(x) belongs: (f(x + dx) - f(x)) / dx"
+ALIASED_QUOTIENT = (
+    "for a float x this is right, but for an array the rise is 0, f(x + dx) taken at x itself: a "
+    "name set to x (x_new = x) is x, no copy, and x_new += dx moves x too; compute x + dx as a "
+    "new array"
+)
 FLOOR_DIVISION = (
     "// is floor division, which rounds the slope down to a whole number: divide with /"
 )
@@ -134,12 +139,15 @@ def quotient_mistakes(
     got: Any,
     expected: Any,
     named: Mapping[str, Any] | None = None,
+    float_right: bool = False,
 ) -> dict[str, Any]:
     """The named mistake of difference_quotient that ``got`` shows for ``function`` at x.
 
     forward_right: the same call gave the right slope for a positive dx earlier in the check; only
     then does a wrong slope for a negative dx tell that the step's sign was dropped. named: the
-    check's own mistakes, offered as they always were where none of these is told.
+    check's own mistakes, offered as they always were where none of these is told. float_right:
+    a float x gave the right slope earlier; only then does a rise of 0 for an array tell that x
+    was stepped in place.
     """
     after, at = function(x + dx), function(x)
     rise = after - at
@@ -153,8 +161,12 @@ def quotient_mistakes(
         BACKWARD_QUOTIENT: (at - function(x - dx)) / dx,
         QUOTIENT_OUTPUT_STEPPED: ((at + dx) - at) / dx,
         F_OF_DX: (after - function(dx)) / dx,
-        FLOOR_DIVISION: rise // dx,
     }
+    floored = rise // dx
+    if np.any(floored != 0):  # a slope rounded down to 0 could be many a mistake's
+        candidates[FLOOR_DIVISION] = floored
+    if np.ndim(x) and float_right:
+        candidates[ALIASED_QUOTIENT] = np.zeros(np.shape(x))
     candidates.update(named or {})
     if dx < 0 and forward_right:
         # The sign is right for a positive dx, and so is the step forward: for a negative dx the
@@ -497,7 +509,7 @@ def test_difference_quotient(student, rng):
     ]
     x_array = rng.uniform(-4, 4, size=(2, 3))
     cases.append((two_x_squared, "F(x) = 2x²", x_array, 0.01))
-    forward_right = False
+    forward_right = float_right = False
     for function, written, x, dx in cases:
         call = f"difference_quotient({written}, x={describe(x)}, dx={dx:g})"
         expected = (function(x + dx) - function(x)) / dx
@@ -505,10 +517,13 @@ def test_difference_quotient(student, rng):
         got = student.difference_quotient(function, x, dx)
         named = {DQ_CENTRAL: central_difference, DQ_SIGN: -expected}
         if differs(got, expected, rtol=1e-9, atol=1e-9):
-            named = quotient_mistakes(function, x, dx, forward_right, got, expected, named)
+            named = quotient_mistakes(
+                function, x, dx, forward_right, got, expected, named, float_right
+            )
             forward_right = forward_right and dx < 0
-        elif dx > 0:
-            forward_right = True
+        else:
+            forward_right = forward_right or dx > 0
+            float_right = float_right or not np.ndim(x)
         expect_close(got, expected, call, rtol=1e-9, mistakes=named)
 
 

@@ -464,6 +464,26 @@ def direction_named(got: Any, expected: Any, candidates: Mapping[Any, Any]) -> d
     return offered(got, expected, candidates)
 
 
+ONE_COORDINATE = (
+    "f takes the whole point, an array of shape (n,), not one coordinate: evaluate "
+    "f(point + h·e), with e 1 at axis and 0 elsewhere"
+)
+
+
+def partial_answer(
+    student: Any, traced: Recorder, point: np.ndarray, axis: int, **step: float
+) -> Any:
+    """The student's partial_derivative(traced, point, axis, **step); where it raised after
+    calling f with something other than an array shaped like point, the error says so."""
+    try:
+        return student.partial_derivative(traced, point, axis, **step)
+    except StudentRaised as error:
+        given = traced.inputs
+        if not given or all(np.shape(p) == point.shape for p in given):
+            raise
+        raise StudentRaised(with_hint(str(error).rstrip("."), ONE_COORDINATE), error.line) from None
+
+
 def same_point_twice(traced: Recorder, got: Any) -> dict[str, Any]:
     """SAME_POINT, where f was evaluated at one point only (twice or more) and got is 0."""
     points = traced.inputs
@@ -487,7 +507,7 @@ def test_partial_derivative(student, rng):
         for axis in (0, 1):
             call = f"partial_derivative({written}, point={describe(point)}, axis={axis})"
             traced = Recorder(function, function.__name__)
-            got = student.partial_derivative(traced, point.copy(), axis)
+            got = partial_answer(student, traced, point.copy(), axis)
             mistakes: dict[str, Any] = {}
             if differs(got, expected[axis], rtol=1e-6, atol=1e-6):
                 mistakes = same_point_twice(traced, got) or partial_mistakes(
@@ -510,7 +530,7 @@ def test_partial_derivative(student, rng):
             f"partial_derivative(f(p) = sin(p0)·cos(p1)·p2, point={describe(point)}, axis={axis})"
         )
         traced = Recorder(wavy_of_vector, "f")
-        got = expect_number(student.partial_derivative(traced, point, axis), call)
+        got = expect_number(partial_answer(student, traced, point, axis), call)
         expected = wavy_partials(point)[axis]
         mistakes = {}
         if differs(got, expected, rtol=1e-8, atol=1e-9):
@@ -536,7 +556,7 @@ def test_partial_derivative(student, rng):
             f"axis={axis}, h={h:g})"
         )
         traced = Recorder(cubic_of_vector, "f")
-        got = student.partial_derivative(traced, point, axis, h=h)
+        got = partial_answer(student, traced, point, axis, h=h)
         warn_if_inputs_changed(student, call)
         step = np.zeros(3)
         step[axis] = h
