@@ -164,6 +164,15 @@ CASES = (
     ]
     + [(name, check_id, words, code + "\n") for name, check_id, words, code in EXACT]
     + [("stepped in place", ND_HIDDEN, "x itself in place of x - h", ALIASED)]
+    + [
+        (
+            "dx stepped in place",
+            DQ,
+            "x_new += dx moves x too",
+            "def difference_quotient(f, x, dx):\n    x_new = x\n    x_new += dx\n"
+            "    return (f(x_new) - f(x)) / dx\n",
+        )
+    ]
 )
 
 

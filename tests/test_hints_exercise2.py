@@ -133,6 +133,13 @@ CASES = [
         "    return (above - f(point)) / (2 * h)\n",
     ),
     (
+        "one coordinate",
+        PD,
+        "f takes the whole point",
+        "def partial_derivative(f, point, axis, h=1e-5):\n"
+        "    return (f(point[axis] + h) - f(point[axis] - h)) / (2 * h)\n",
+    ),
+    (
         "rows",
         NG,
         "whole row",
