@@ -48,6 +48,7 @@ from grader.check_outcome import (  # noqa: F401  (answer_or_none, CheckFailed, 
     fail_unless_charged,
     note,
 )
+from grader.course_modules import shared  # noqa: F401  (for check files)
 from grader.formula import Formula, formula  # noqa: F401  (for check files)
 from grader.hints import hint_for, matches
 from grader.later import Later, settle, then

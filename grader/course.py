@@ -135,6 +135,14 @@ class Exercise:
         """The name of the file students edit, e.g. exercise1_derivatives.py."""
         return self.student_file.name
 
+    @property
+    def shared_check_modules(self) -> tuple[Path, ...]:
+        """The modules beside this exercise's check files that check files share
+        (checks/_exercise1_mistakes.py: a name starting with ``_``, never collected as checks),
+        loaded with grader.checks.shared; they go wherever the public checks go."""
+        folders = {path.parent for path in (self.checks, self.hidden_checks) if path is not None}
+        return tuple(sorted(path for folder in folders for path in folder.glob("_*.py")))
+
 
 @dataclass(frozen=True)
 class LatePolicy:

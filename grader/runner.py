@@ -16,11 +16,8 @@ argument changed in place, say) join the exercise's notes and cost nothing.
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
-import sys
 import time
-import traceback
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -33,6 +30,7 @@ import numpy as np
 from grader.check_outcome import CheckFailed, CheckRecord, Mistake, recording
 from grader.checks import CheckInfo
 from grader.course import Course, Exercise
+from grader.course_modules import import_file
 from grader.errors import CourseError
 from grader.flags import suspicious_uses
 from grader.results import CheckResult, ExerciseResult
@@ -64,41 +62,6 @@ class Check:
 
 
 # ---------------------------------------------------------------- collecting checks
-
-
-_imported: dict[Path, ModuleType] = {}
-
-
-def import_file(path: Path, kind: str) -> ModuleType:
-    """Import a course file (checks or solution) by path, once; CourseError if it is broken.
-
-    kind: "checks" or "solutions", the first part of the module's name.
-    """
-    path = path.resolve()
-    if path in _imported:
-        return _imported[path]
-    # Unique per path: two courses may both have a checks/exercise1_public.py.
-    module_name = f"course_{kind}.{path.stem}_{zlib.crc32(str(path).encode()):08x}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as error:
-        del sys.modules[module_name]
-        frames = [
-            frame
-            for frame in traceback.extract_tb(error.__traceback__)
-            if frame.filename == str(path)
-        ]
-        line = getattr(error, "lineno", None) or (frames[-1].lineno if frames else "?")
-        raise CourseError(
-            f"{path}:{line}: cannot be imported ({type(error).__name__}: "
-            f"{error}); fix the course file"
-        ) from None
-    _imported[path] = module
-    return module
 
 
 def _collect(path: Path, hidden: bool) -> list[Check]:

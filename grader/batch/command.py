@@ -143,12 +143,15 @@ def _only_run(out: Path) -> Iterator[None]:
 
 def checks_version(course: Course, exercise: Exercise) -> str:
     """A hash of everything that decides a grading's result besides the submission: the grader's
-    version, the checks, the solution, the points, the limits and the course seed."""
+    version, the checks and the modules they share, the solution, the points, the limits and the
+    course seed."""
     digest = hashlib.sha256()
     settings = f"{__version__}|{course.seed}|{exercise.points}|{exercise.limits}"
     digest.update(settings.encode())
     for path in (exercise.checks, exercise.hidden_checks, exercise.solution_file):
         digest.update(b"\0" + (path.read_bytes() if path is not None else b"-"))
+    for path in exercise.shared_check_modules:
+        digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 

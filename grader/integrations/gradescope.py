@@ -46,6 +46,8 @@ def autograder_files(course: Course, exercises: tuple[Exercise, ...]) -> dict[st
         for path in (exercise.checks, exercise.hidden_checks, exercise.solution_file):
             if path is not None:
                 files[relative(course, path)] = path.read_bytes()
+        for path in exercise.shared_check_modules:
+            files[relative(course, path)] = path.read_bytes()
     files["course.yaml"] = course_yaml(course, exercises).encode("utf-8")
     files["pyproject.toml"] = pyproject("gradescope").encode("utf-8")
     files["setup.sh"] = text("gradescope/setup.sh").encode("utf-8")

@@ -83,6 +83,8 @@ def exercise_files(course: Course, exercise: Exercise) -> dict[str, bytes]:
     for path in (exercise.checks, exercise.hidden_checks, exercise.solution_file):
         if path is not None:
             files[f"{SUPPORT}/{relative(course, path)}"] = path.read_bytes()
+    for path in exercise.shared_check_modules:
+        files[f"{SUPPORT}/{relative(course, path)}"] = path.read_bytes()
     files[f"{SUPPORT}/course.yaml"] = course_yaml(course, (exercise,)).encode("utf-8")
     notebook = exercise.student_file.with_suffix(".ipynb")
     if notebook.is_file():

@@ -77,6 +77,9 @@ def release_files(course: Course) -> dict[str, bytes]:
             if path.is_file():
                 files[relative(course, path)] = path.read_bytes()
         files[relative(course, exercise.checks)] = exercise.checks.read_bytes()
+        for path in exercise.shared_check_modules:  # what the public checks may import
+            if path.parent == exercise.checks.parent:
+                files[relative(course, path)] = path.read_bytes()
     files["course.yaml"] = _course_yaml(course).encode("utf-8")
     files["pyproject.toml"] = pyproject("student").encode("utf-8")
     files["README.md"] = _readme(course).encode("utf-8")
