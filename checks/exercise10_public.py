@@ -21,8 +21,11 @@ from grader.checks import (
     warn_if_inputs_changed,
     with_hint,
 )
+from grader.student_code.objects import changed_arguments
 
 SIZES = [5, 8, 3]
+# The seeds a train that ignores its seed argument uses instead (hard-coded).
+OTHER_SEEDS = (0, 1, 42, 123, 1234, 2024, 3)
 # The same text in every check, and in the hidden checks: the same mistake, charged once.
 UPHILL = "the step goes uphill: subtract rate · grad"
 SGD_UPHILL = ("sgd_update", UPHILL)
@@ -110,9 +113,38 @@ def train_call(x, rate, epochs, seed):
     return f"train(x {x.shape}, labels, {SIZES}, rate={rate:g}, epochs={epochs}, seed={seed})"
 
 
+def expect_train_pair(params, losses, call, epochs):
+    """Fail, naming the mistake, where train's pair is (losses, params) or its losses have
+    another length than ``epochs``: the pair's order and the length are facts of the answer."""
+    if isinstance(losses, dict) and not isinstance(params, dict):
+        fail(
+            with_hint(
+                f"{call} returned {describe(params)} first and a dict second",
+                "the pair is in the wrong order (losses first): return params, losses",
+            )
+        )
+    if isinstance(losses, (np.ndarray, list)) and np.ndim(losses) == 1 and len(losses) != epochs:
+        count = len(losses)
+        what = f"{call} returned {count} losses for epochs={epochs}"
+        if count == epochs - 1:
+            hint = "one loss too few (one fewer than epochs): for epoch in range(epochs)"
+        elif count == epochs + 1:
+            hint = "one loss too many (one more than epochs): for epoch in range(epochs)"
+        elif count < epochs:
+            hint = (
+                f"{epochs - count} fewer than epochs: train makes all epochs updates, with no "
+                "stop before the last, and records the loss before each"
+            )
+        else:
+            hint = None
+        if hint is not None:
+            fail(with_hint(what, hint + ", one loss recorded per epoch"))
+
+
 def trained(student, x, labels, rate, epochs, seed):
     call = train_call(x, rate, epochs, seed)
     params, losses = expect_pair(student.train(x, labels, SIZES, rate, epochs, seed), call)
+    expect_train_pair(params, losses, call, epochs)
     reference = initial_params(SIZES, 0)
     if not isinstance(params, dict) or sorted(params) != sorted(reference):
         fail(
@@ -141,24 +173,87 @@ def expect_params(got, expected, call, mistakes=None):
         )
 
 
-def expect_loss(got, params, x, labels, call, what, where, mistakes=None):
+def expect_loss(got, params, x, labels, call, what, where, mistakes=None, named=None):
     """Fail unless the recorded loss ``got`` is the loss computed here at ``params``; mistakes:
-    hint -> the loss that mistake records."""
+    hint -> the loss that mistake records (a loss recorded at the wrong moment); named: hint ->
+    the loss that mistake records, the hint said as it is."""
     expected = loss_at(x, labels, params)
     if not abs(got - expected) <= 1e-9 + 1e-7 * abs(expected):
         hint = next(
-            (hint for hint, value in (mistakes or {}).items() if abs(got - value) <= 1e-9), None
-        )
+            (
+                f"{hint}; record the loss that loss_and_gradients gives before each update"
+                for hint, value in (mistakes or {}).items()
+                if abs(got - value) <= 1e-9
+            ),
+            None,
+        ) or next((hint for hint, value in (named or {}).items() if abs(got - value) <= 1e-9), None)
         fail(
             with_hint(
                 f"{call} recorded {what} = {got:.10g}, but the loss {where} is {expected:.10g} "
                 "(the network's softmax cross-entropy, computed here)",
-                f"{hint}; record the loss that loss_and_gradients gives before each update"
-                if hint
-                else None,
+                hint,
             )
             + ("" if hint else " Each entry is the loss loss_and_gradients gives before an update.")
         )
+
+
+def same_params(got, expected):
+    """Whether every parameter of ``got`` is ``expected``'s, as a hint recognises it."""
+    return all(shows(got[key], expected[key]) for key in expected)
+
+
+def stale_steps(x, labels, start, rate, epochs):
+    """train with the named mistake: every epoch steps with the gradient at ``start``."""
+    _, grads = loss_and_gradients(x, labels, start)
+    return {key: start[key] - epochs * rate * grads[key] for key in start}
+
+
+def per_example_epoch(x, labels, params, rate):
+    """One epoch with the named mistake: one update per example, in order."""
+    for i in range(len(labels)):
+        _, grads = loss_and_gradients(x[i : i + 1], labels[i : i + 1], params)
+        params = {key: params[key] - rate * grads[key] for key in params}
+    return params
+
+
+INIT_IN_LOOP = (
+    "every epoch starts again from init_network's parameters (each loss is the first one, and "
+    "the result is one step from the start): call init_network once, before the loop"
+)
+GRADS_ONCE = (
+    "every epoch steps with the gradient of the starting parameters (the loss and gradients "
+    "are computed once): recompute them at the current parameters in each epoch"
+)
+INDEX_SHIFTED = (
+    "losses[0] holds the loss after the first update and the last entry the first loss: each "
+    "loss is stored one slot early; store epoch k's loss in losses[k]"
+)
+PER_EXAMPLE = (
+    "epochs=1 made one update per example, each on one row: an epoch is one full-batch "
+    "update, loss_and_gradients on the whole data set and one sgd_update"
+)
+SHUFFLED_X = (
+    "train shuffled the rows of x in place (the step is that of the shuffled x) but not the "
+    "labels, so they no longer match: leave the order of x alone (full batch)"
+)
+
+
+def rate_changed(x, labels, params, after, rate, epoch):
+    """{hint: the parameters} where ``after`` is one step from ``params`` against the gradient
+    with a rate other than ``rate`` (a rate that decays), else {}."""
+    _, grads = loss_and_gradients(x, labels, params)
+    g = np.concatenate([grads[key].ravel() for key in params])
+    delta = np.concatenate([(after[key] - params[key]).ravel() for key in params])
+    if not np.dot(g, g) > 0:
+        return {}
+    used = -float(np.dot(delta, g) / np.dot(g, g))
+    if not used > 0 or abs(used - rate) <= 1e-6 * rate:
+        return {}
+    hint = (
+        f"the update of epoch {epoch} used rate {used:.4g}, not rate={rate:g}: keep the same "
+        "rate in every epoch"
+    )
+    return {hint: {key: params[key] - used * grads[key] for key in params}}
 
 
 @check(points=2)
@@ -180,7 +275,7 @@ def test_sgd_update(student, rng):
             rtol=1e-12,
             mistakes={
                 UPHILL: params[key] + 0.3 * grads[key],
-                f"{key} did not move: every parameter takes its step, "
+                f"{key} did not move (it was not updated): every key takes its step, "
                 f"params[{key!r}] - rate·grads[{key!r}]": params[key],
                 "the step is rate·grad: the rate is left out": params[key] - grads[key],
                 "the step is rate·grad: the rate is applied twice": params[key] - 0.09 * grads[key],
@@ -197,6 +292,18 @@ STARTED_FROM = (
 )
 
 
+def shuffled_x(student, x):
+    """The x that the latest train call left behind, where it shuffled x's rows in place (its
+    rows those of ``x`` in another order), else None: the x of a step that shuffled x alone."""
+    for change in changed_arguments(student):
+        after = change.after
+        if change.name != "x" or after.shape != x.shape or np.array_equal(after, x):
+            continue
+        if np.array_equal(after[np.lexsort(after.T[::-1])], x[np.lexsort(x.T[::-1])]):
+            return np.array(after, dtype=np.float64)
+    return None
+
+
 def first_epoch(student, x, labels, rate, seed):
     """(start, step, losses, uphill): train's parameters after 0 epochs, the step it makes from
     them (checked: one gradient-descent step, computed here) and the losses it records in that
@@ -207,6 +314,7 @@ def first_epoch(student, x, labels, rate, seed):
     step = one_step(x, labels, start, rate)
     uphill = one_step(x, labels, start, rate, uphill=True)
     call, params, losses = trained(student, x, labels, rate, 1, seed)
+    shuffled = shuffled_x(student, x)
     if all(np.array_equal(params[key], start[key]) for key in start):
         fail(f"{call} {STARTED_FROM}")
     expect_params(
@@ -217,6 +325,12 @@ def first_epoch(student, x, labels, rate, seed):
             uphill_mistake(student): uphill,
             "this is two updates from the start; epochs=1 makes exactly one": one_step(
                 x, labels, step, rate
+            ),
+            PER_EXAMPLE: per_example_epoch(x, labels, start, rate),
+            **(
+                {SHUFFLED_X: one_step(shuffled, labels, start, rate)}
+                if shuffled is not None
+                else {}
             ),
         },
     )
@@ -252,7 +366,22 @@ def test_training_lowers_the_loss(student, rng):
     # loss then grows without bound.
     epochs = 3 if uphill else 60
     call, params, losses = trained(student, x, labels, rate, epochs, seed)
-    expect_loss(losses[0], start, x, labels, call, "losses[0]", "of the parameters it starts from")
+    first_loss = loss_at(x, labels, start)
+    shifted = abs(losses[-1] - first_loss) <= 1e-9
+    expect_loss(
+        losses[0],
+        start,
+        x,
+        labels,
+        call,
+        "losses[0]",
+        "of the parameters it starts from",
+        named={INDEX_SHIFTED: loss_at(x, labels, step)} if shifted else None,
+    )
+    restarts = {
+        INIT_IN_LOOP: same_params(params, step),
+        GRADS_ONCE: same_params(params, stale_steps(x, labels, start, rate, epochs)),
+    }
     expect_loss(
         losses[1],
         step,
@@ -262,6 +391,7 @@ def test_training_lowers_the_loss(student, rng):
         "losses[1]",
         "after one update",
         mistakes={AFTER_THE_UPDATE: loss_at(x, labels, advance(step))},
+        named={hint: first_loss for hint, shown in restarts.items() if shown},
     )
     first, last = loss_at(x, labels, start), loss_at(x, labels, params)
     if not uphill and not last < 0.5 * first:
@@ -293,7 +423,12 @@ def test_training_lowers_the_loss(student, rng):
         f"losses[{epochs}]",
         f"of the parameters that epochs={epochs} returned",
     )
-    expect_params(params_more, advance(params), call)
+    expect_params(
+        params_more,
+        advance(params),
+        call,
+        mistakes={} if uphill else rate_changed(x, labels, params, params_more, rate, epochs + 1),
+    )
 
 
 @check(points=1)
@@ -303,8 +438,20 @@ def test_rate_zero_changes_nothing(student, rng):
     x, labels = blobs(rng)
     call, params, losses = trained(student, x, labels, 0.0, 5, seed=11)
     initial = initial_params(SIZES, 11)
+    other_seeds = {
+        f"these are init_network's parameters for seed {other}, not seed=11: the seed is "
+        "ignored; pass it on, init_network(layer_sizes, seed)": initial_params(SIZES, other)
+        for other in OTHER_SEEDS
+    }
     for key, value in initial.items():
-        expect_close(params[key], value, f"{call}[{key!r}]", rtol=0, atol=0)
+        expect_close(
+            params[key],
+            value,
+            f"{call}[{key!r}]",
+            rtol=0,
+            atol=0,
+            mistakes={hint: other[key] for hint, other in other_seeds.items()},
+        )
     if not np.all(losses == losses[0]):
         fail(f"{call} recorded losses {describe(losses)}; with rate 0 nothing changes")
     expect_loss(losses[0], initial, x, labels, call, "every loss", "at init_network's parameters")
@@ -321,11 +468,77 @@ def random_network(rng, sizes=SIZES):
     return params
 
 
+def prediction_mistakes(scores):
+    """(what the mistake gives, hint) for predictions made the wrong way from ``scores``, in
+    the order to try them: several can give the same classes at a point (ties)."""
+    return [
+        (np.argmin(scores, axis=1), "np.argmin(scores, axis=1), each row's lowest score"),
+        (np.argmax(scores, axis=0), "np.argmax(scores, axis=0), each column's best example"),
+        (
+            np.argmax(np.maximum(scores, 0.0), axis=1),
+            "the classes of ReLU(scores): the output layer has no ReLU",
+        ),
+    ]
+
+
 def expect_predictions(student, x, params, expected, call):
     predicted = student.predict(x, params)
+    scores = scores_of(x, params)
+    fix = "take each row's index of the largest score, np.argmax(scores, axis=1)"
+    if isinstance(predicted, np.ndarray) and predicted.shape == scores.shape:
+        fail(
+            with_hint(
+                f"{call} returned an array of shape {predicted.shape}, a value per class",
+                f"these are scores or probabilities, shape (N, C); {fix}",
+            )
+        )
+    if isinstance(predicted, (int, np.integer)) and int(predicted) == int(np.argmax(scores)):
+        fail(
+            with_hint(
+                f"{call} returned the number {predicted}, one index into the flattened scores",
+                f"np.argmax without an axis flattens them; {fix}",
+            )
+        )
     if isinstance(predicted, np.ndarray) and predicted.dtype.kind not in "iu":
         fail(f"{call} returned dtype {predicted.dtype}; classes are ints (np.argmax gives them)")
-    expect_close(expect_array(predicted, call, expected.shape), expected, call, rtol=0)
+    got = expect_array(predicted, call, expected.shape)
+    if not np.array_equal(got, expected):
+        named = [
+            hint
+            for value, hint in prediction_mistakes(scores)
+            if value.shape == got.shape and np.array_equal(got, value)
+        ]
+        if named:
+            fail(
+                with_hint(
+                    f"{call}: expected {expected.tolist()}, got {got.astype(int).tolist()}",
+                    f"this is {' and also '.join(named)}; {fix}",
+                )
+            )
+    expect_close(got, expected, call, rtol=0)
+
+
+def accuracy_mistakes(predicted, labels, features):
+    """Hint -> the accuracy that mistake gives, for the predictions ``predicted``."""
+    right = int(np.sum(predicted == labels))
+    count = len(labels)
+    return {
+        f"this is the count of right predictions ({right}), not the fraction: divide by the "
+        "number of examples, np.mean(predict(x, params) == labels)": right,
+        "this is the fraction wrong (predictions != labels), the error rate: accuracy is the "
+        "fraction right, predictions == labels": float(np.mean(predicted != labels)),
+        "this is a percentage: accuracy is a fraction between 0 and 1, no factor 100": 100
+        * right
+        / count,
+        f"this is {right}/{count} truncated to an integer (// or int()): divide with /, a "
+        "float": right // count,
+        "this is the mean of an (N, N) table: predictions and labels broadcast against each "
+        "other (one is a column); compare two arrays of shape (N,)": float(
+            np.mean(predicted[None, :] == labels[:, None])
+        ),
+        f"this is the count right divided by the number of features ({features}): divide by "
+        "the number of examples, len(labels)": right / features,
+    }
 
 
 @check(points=1)
@@ -351,6 +564,7 @@ def test_predict_and_accuracy(student, rng):
         2 / 3,
         call,
         rtol=1e-12,
+        mistakes=accuracy_mistakes(np.array([1, 1, 1]), np.array([0, 1, 1]), 5),
     )
     # Random weights and inputs: the classes depend on both, and differ from row to row. Some
     # networks never score one class highest, so both are drawn afresh until two classes show
@@ -372,6 +586,7 @@ def test_predict_and_accuracy(student, rng):
         float(np.mean(expected == labels)),
         call,
         rtol=1e-12,
+        mistakes=accuracy_mistakes(expected, labels, 5),
     )
     one = x[:1]
     expect_predictions(student, one, params, expected[:1], "predict(x (1, 5), those params)")
