@@ -7,9 +7,15 @@ gradient_descent and descend_until_flat may call gradient_step. Where the studen
 shows its named mistake (an uphill step), a path or a point that follows it is that mistake
 again, charged once in gradient_step's check; the other checks go on past it."""
 
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 from grader.checks import (
+    CheckFailed,
     Recorder,
     answer_or_none,
     check,
@@ -22,7 +28,11 @@ from grader.checks import (
     formula,
     shows,
     warn_if_inputs_changed,
+    with_hint,
 )
+from grader.hints import hint_for
+from grader.student_code.errors import StudentRaised
+from grader.student_code.objects import changed_arguments
 
 # ∇(x² + y²) = 2·(x, y), as a formula: the worker evaluates it at each step (grader.formula).
 bowl_gradient = formula("2 * x", "∇ of x² + y²")
@@ -30,6 +40,266 @@ bowl_gradient = formula("2 * x", "∇ of x² + y²")
 # The same text in every check, and in the hidden checks: the same mistake, charged once.
 UPHILL = "you stepped uphill: the step goes against the gradient, x - rate·grad"
 STEP_UPHILL = ("gradient_step", UPHILL)
+
+
+# ---------------------------------------------------------------- naming a mistake in a failure
+#
+# The hints below only reword a failure that happens anyway: a comparison fails as it always did,
+# and where the answer is exactly what one of these mistakes gives at the check's own point (and
+# no other mistake here gives the same), its message says so. They charge no mistake of their own,
+# so no check passes or fails other than it did.
+
+
+def named_hint(got: Any, expected: Any, mistakes: Mapping[str, Any]) -> str | None:
+    """The hint of the one mistake in ``mistakes`` whose value ``got`` is, where the right answer
+    is not that value; None where none or several match (then nothing tells them apart)."""
+    try:
+        got_array = np.asarray(got, dtype=np.float64)
+        expected_array = np.asarray(expected, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if got_array.shape != expected_array.shape:
+        return None
+    found = {
+        hint
+        for hint, value in mistakes.items()
+        if hint_for(got_array, expected_array, {hint: value}) == hint
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def first_line(failure: CheckFailed) -> str:
+    """A failure's message without its hint: what is wrong."""
+    return str(failure).split("\nHint:")[0].rstrip(".")
+
+
+@contextmanager
+def naming(got: Any, expected: Any, mistakes: Mapping[str, Any]) -> Iterator[None]:
+    """Within the block, a failure that names no mistake of its own is told which of
+    ``mistakes`` ``got`` shows (expected: the right answer for ``got``)."""
+    try:
+        yield
+    except CheckFailed as failure:
+        hint = None if failure.mistake else named_hint(got, expected, mistakes)
+        if hint is None:
+            raise
+        raise CheckFailed(with_hint(first_line(failure), hint)) from None
+
+
+@contextmanager
+def explaining(errors: Mapping[tuple[str, ...], str]) -> Iterator[None]:
+    """Within the block, an exception the student's code raised whose message holds every text
+    of a key of ``errors`` gets that key's hint as its second line (the same error, the same
+    points)."""
+    try:
+        yield
+    except StudentRaised as error:
+        hint = next(
+            (hint for texts, hint in errors.items() if all(text in str(error) for text in texts)),
+            None,
+        )
+        if hint is None or "\nHint:" in str(error):
+            raise
+        raise StudentRaised(with_hint(str(error).rstrip("."), hint), error.line) from None
+
+
+# gradient_step's mistakes -> the new point each gives for (x, grad, rate).
+STEP_MISTAKES: dict[str, Callable[[np.ndarray, np.ndarray, float], np.ndarray]] = {
+    "the rate is left out: the step is rate · grad": lambda x, grad, rate: x - grad,
+    "the gradient was divided by its length (normalised): the step is rate · grad itself": (
+        lambda x, grad, rate: x - rate * grad / np.linalg.norm(grad)
+    ),
+    "it returned the step rate · grad, not the new point: return x - rate · grad": (
+        lambda x, grad, rate: rate * grad
+    ),
+    "the step is rate · x, not rate · grad: subtract rate times the gradient": (
+        lambda x, grad, rate: x - rate * x
+    ),
+    "the rate is applied twice, rate² · grad: the step is rate · grad": (
+        lambda x, grad, rate: x - rate * rate * grad
+    ),
+    "the gradient is divided by the rate: the step is rate · grad, times the rate": (
+        lambda x, grad, rate: x - grad / rate
+    ),
+    "x did not move: return the new point, x - rate · grad": lambda x, grad, rate: x,
+}
+IN_PLACE = (
+    "this follows the mistake in gradient_step: it changes x in place (x -= ...) and returns it, "
+    "so the path's rows change with it; return a new array, x - rate · grad"
+)
+
+
+@dataclass(frozen=True)
+class StepProbe:
+    """What the student's gradient_step shows at a point of the checks' own (one call):
+    uphill: whose mistake an uphill path is; step: the hint and formula of another of its named
+    mistakes, where it shows one; in_place: it changed its x in place."""
+
+    uphill: str | tuple[str, str]
+    step: tuple[str, Callable] | None
+    in_place: bool
+
+
+def probe_step(student) -> StepProbe:
+    """Call the student's gradient_step once, at a point of this file's own, to see which of its
+    mistakes a path may follow."""
+    x, grad = np.array([1.0, -2.0]), np.array([0.5, 0.25])
+    got = answer_or_none(student.gradient_step, x, grad, 0.1)
+    in_place = got is not None and any(
+        change.name == "x" and not np.array_equal(change.before, change.after)
+        for change in changed_arguments(student)
+    )
+    uphill = STEP_UPHILL if got is not None and shows(got, x + 0.1 * grad) else UPHILL
+    step = next(
+        (
+            (hint, formula_)
+            for hint, formula_ in STEP_MISTAKES.items()
+            if got is not None and shows(got, formula_(x, grad, 0.1))
+        ),
+        None,
+    )
+    return StepProbe(uphill, step, in_place)
+
+
+def path_with(step: Callable, gradient, x0, steps: int, rate: float) -> np.ndarray:
+    """The path of ``steps`` steps x ↦ step(x, gradient(x), rate) from x0."""
+    path = [np.array(x0, dtype=np.float64)]
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            path.append(np.asarray(step(path[-1], gradient(path[-1]), rate), dtype=np.float64))
+    return np.array(path)
+
+
+def rate_hint(got: np.ndarray, gradient, rate: float) -> str | None:
+    """Where each row of ``got`` is the row before minus some multiple r_k of the gradient there,
+    with r_k not the rate: what the multiples were."""
+    rates = []
+    with np.errstate(all="ignore"):
+        for k in range(len(got) - 1):
+            grad = np.asarray(gradient(got[k]), dtype=np.float64)
+            move = got[k] - got[k + 1]
+            length = float(grad @ grad)
+            if not np.all(np.isfinite(move)) or not np.isfinite(length) or length == 0:
+                return None
+            factor = float(move @ grad) / length
+            if factor == 0:
+                return None
+            scale = 1e-9 * (np.max(np.abs(got[k])) + 1e-300)
+            if not np.allclose(move, factor * grad, rtol=1e-9, atol=scale):
+                return None
+            rates.append(factor)
+    if len(rates) < 2 or np.allclose(rates, rate, rtol=1e-6) or np.allclose(rates, -rate):
+        return None
+    if np.allclose(rates, rates[0], rtol=1e-6):
+        return (
+            f"every step moved by {rates[0]:.6g} · grad_f(x), not rate · grad_f(x) = "
+            f"{rate:g} · grad_f(x)"
+        )
+    return (
+        f"the rate changes from step to step ({rates[0]:.6g} at the first, {rates[-1]:.6g} at the "
+        f"last): every step uses the same rate, {rate:g}"
+    )
+
+
+SAME_ARRAY = (
+    "every row after the first is the last point: the path holds one array, changed in place, "
+    "many times; append a copy of each point (or x = x - rate · grad, a new array)"
+)
+
+
+def path_mistakes(probe: StepProbe, gradient, x0, rate: float, steps: int, got: Any) -> dict:
+    """gradient_descent's mistakes -> the path each gives (and gradient_step's, where the
+    student's shows one), for the check's own gradient and start."""
+    right = path_with(lambda x, grad, r: x - r * grad, gradient, x0, steps, rate)
+    ramp = np.arange(steps + 1)[:, None] * rate
+    start = np.array(x0, dtype=np.float64)
+    shifted = np.vstack([right[1:], right[-1:]])
+    repeated = np.vstack([right[:1], np.repeat(right[-1:], steps, axis=0)])
+    mistakes: dict[str, Any] = {}
+    if probe.in_place:
+        mistakes[IN_PLACE + " (every row after the first is the last point)"] = repeated
+        mistakes[IN_PLACE + " (each row holds the point one step after it)"] = shifted
+    else:
+        mistakes[SAME_ARRAY] = repeated
+        mistakes[
+            "each row holds the point one step after it and x0 is lost: the step changed "
+            "path[k] in place; compute each new point as a new array"
+        ] = shifted
+    if probe.step is not None:
+        hint, step = probe.step
+        mistakes[f"this follows the mistake in gradient_step: {hint}"] = path_with(
+            step, gradient, x0, steps, rate
+        )
+    mistakes.update(
+        {
+            "x0 is there twice and each row is one step behind: store each point after its "
+            "step": np.vstack([right[:1], right[:-1]]),
+            "every step used the gradient at x0: evaluate grad_f at the current point, each "
+            "step": start - ramp * gradient(start),
+            "every row is x0, the point never moved: each row is one step from the row before, "
+            "path[k + 1] = path[k] - rate · grad_f(path[k])": np.repeat(start[None], steps + 1, 0),
+        }
+    )
+    zero = np.asarray(gradient(np.zeros_like(start)), dtype=np.float64)
+    if np.any(zero != 0):
+        mistakes[
+            "every step used the gradient at 0, a row not filled yet: evaluate grad_f at the "
+            "current point, path[k]"
+        ] = start - ramp * zero
+    if isinstance(got, np.ndarray) and got.shape == right.shape:
+        for filled in range(1, steps + 1):
+            candidate = np.vstack([right[:filled], np.zeros((steps + 1 - filled, start.size))])
+            if shows(got, candidate):
+                mistakes[
+                    f"rows {filled} on are left at zero, never filled: fill every row up to "
+                    "path[steps], the last step included"
+                ] = candidate
+                break
+        if not any(shows(got, value) for value in mistakes.values()):
+            hint = rate_hint(np.asarray(got, dtype=np.float64), gradient, rate)
+            if hint is not None:
+                mistakes[hint] = got
+    return mistakes
+
+
+def expect_path_shape(got: Any, right: np.ndarray, call: str) -> None:
+    """Where ``got`` has another shape than the path ``right`` but is a part of it (cut short,
+    one step too many, the last point only), fail saying so; else nothing (the shape is then
+    checked as before)."""
+    if not isinstance(got, np.ndarray) or got.shape == right.shape or got.dtype.kind not in "iuf":
+        return
+    steps, size = right.shape[0] - 1, right.shape[1]
+    message = f"{call} returned an array of shape {got.shape}; expected shape {right.shape}"
+    if got.shape == (size,) and shows(got, right[-1]):
+        fail(
+            with_hint(
+                message,
+                "it returned only the last point: return the whole path, every point from x0 on",
+            )
+        )
+    if got.ndim != 2 or got.shape[1] != size:
+        return
+    rows = got.shape[0]
+    if rows == steps + 2 and shows(got[: steps + 1], right):
+        fail(
+            with_hint(
+                message,
+                "it took one step too many, steps + 2 rows: take steps steps, and the path is x0 "
+                "and one point per step",
+            )
+        )
+    if 0 < rows <= steps and shows(got, right[:rows]):
+        if rows == steps:
+            hint = (
+                "it took one step too few, the last step is missing: the path is x0 and one "
+                "point per step, steps + 1 rows"
+            )
+        else:
+            hint = (
+                f"it stopped early, after {rows - 1} of the {steps} steps: take every step, "
+                "even where the point barely moves or grows huge (it may overflow to inf)"
+            )
+        fail(with_hint(message, hint))
 
 
 def quadratic_gradient(rng, size):
@@ -98,98 +368,162 @@ def test_gradient_step(student, rng):
         call = f"gradient_step(x={describe(x)}, grad={describe(grad)}, rate={rate:g})"
         got = student.gradient_step(x, grad, rate)
         warn_if_inputs_changed(student, call)
-        expect_close(
-            expect_array(got, call, x.shape),
-            x - rate * grad,
-            call,
-            rtol=1e-12,
-            mistakes={UPHILL: x + rate * grad},
-        )
+        got = expect_array(got, call, x.shape)
+        steps = {hint: step(x, grad, rate) for hint, step in STEP_MISTAKES.items()}
+        with naming(got, x - rate * grad, steps):
+            expect_close(got, x - rate * grad, call, rtol=1e-12, mistakes={UPHILL: x + rate * grad})
 
 
-def expect_path(student, gradient, written, x0, rate, steps, mistake):
+def expect_path(student, gradient, written, x0, rate, steps, probe):
     """gradient_descent's path from x0 is the one computed here, and it evaluated the gradient at
-    each of its points; an uphill path is ``mistake`` again."""
+    each of its points; an uphill path is ``probe.uphill`` again."""
     traced = Recorder(gradient, gradient.__name__)
     call = f"gradient_descent({written}, x0={describe(x0)}, rate={rate:g}, steps={steps})"
     got = student.gradient_descent(traced, x0, rate, steps)
     warn_if_inputs_changed(student, call)
+    right = descent(gradient, x0, rate, steps)
+    expect_path_shape(got, right, call)
     if isinstance(got, np.ndarray) and got.shape == (steps, x0.size) and steps:
         fail(
             f"{call} returned {steps} rows; the path starts with x0, so it has steps + 1 = "
             f"{steps + 1} rows"
         )
     got = expect_array(got, call, (steps + 1, x0.size))
-    expect_close(
-        got,
-        descent(gradient, x0, rate, steps),
-        call,
-        rtol=1e-10,
-        atol=1e-12,
-        mistakes={mistake: descent(gradient, x0, rate, steps, uphill=True)},
-    )
-    expect_evaluated_along(traced, got, call)
+    with naming(got, right, path_mistakes(probe, gradient, x0, rate, steps, got)):
+        expect_close(
+            got,
+            right,
+            call,
+            rtol=1e-10,
+            atol=1e-12,
+            mistakes={probe.uphill: descent(gradient, x0, rate, steps, uphill=True)},
+        )
+        expect_evaluated_along(traced, got, call)
 
 
 @check(points=2)
 def test_gradient_descent_path(student, rng):
     """gradient_descent returns the start and every point after it, steps + 1 rows, on the bowl
     and on a random quadratic."""
-    mistake = uphill_mistake(student)
+    probe = probe_step(student)
     x0 = rng.uniform(-2, 2, size=2)
-    expect_path(student, bowl_gradient, "∇ of x² + y²", x0, 0.1, 10, mistake)
-    expect_path(student, bowl_gradient, "∇ of x² + y²", x0, 0.1, 0, mistake)
+    expect_path(student, bowl_gradient, "∇ of x² + y²", x0, 0.1, 10, probe)
+    expect_path(student, bowl_gradient, "∇ of x² + y²", x0, 0.1, 0, probe)
     gradient = quadratic_gradient(rng, 3)
     x0 = rng.normal(size=3)
-    expect_path(student, gradient, "∇f = A x - b", x0, float(rng.uniform(0.05, 0.15)), 12, mistake)
+    expect_path(student, gradient, "∇f = A x - b", x0, float(rng.uniform(0.05, 0.15)), 12, probe)
 
 
-def bowl_path(student, x0, rate, steps, mistake):
-    """(call, path) of gradient_descent on the bowl, or (call, None) where the path is the uphill
-    mistake again (then nothing more is asked of it)."""
+def bowl_path(student, x0, rate, steps, probe):
+    """(call, path, naming) of gradient_descent on the bowl, or (call, None, naming) where the
+    path is the uphill mistake again (then nothing more is asked of it); naming: what names the
+    mistake of a failure that follows."""
     traced = Recorder(bowl_gradient, bowl_gradient.__name__)
     call = f"gradient_descent(∇ of x² + y², x0={describe(x0)}, rate={rate:g}, steps={steps})"
-    path = expect_array(student.gradient_descent(traced, x0, rate, steps), call, (steps + 1, 2))
+    got = student.gradient_descent(traced, x0, rate, steps)
+    right = descent(bowl_gradient, x0, rate, steps)
+    expect_path_shape(got, right, call)
+    path = expect_array(got, call, (steps + 1, 2))
+    named = naming(path, right, path_mistakes(probe, bowl_gradient, x0, rate, steps, path))
     uphill = descent(bowl_gradient, x0, rate, steps, uphill=True)
     if shows(path, uphill):
-        expect_close(
-            path, descent(bowl_gradient, x0, rate, steps), call, mistakes={mistake: uphill}
-        )
-        return call, None
-    expect_evaluated_along(traced, path, call)
-    return call, path
+        expect_close(path, right, call, mistakes={probe.uphill: uphill})
+        return call, None, named
+    with naming(path, right, path_mistakes(probe, bowl_gradient, x0, rate, steps, path)):
+        expect_evaluated_along(traced, path, call)
+    return call, path, named
 
 
 @check(points=2)
 def test_learning_rate_decides_the_outcome(student):
     """On the bowl, rate 0.1 converges, rate 1 oscillates, rate 2.5 diverges past 1e42."""
-    mistake = uphill_mistake(student)
+    probe = probe_step(student)
     x0 = np.array([1.0, -0.5])
     # 0.8^70 · |x0| = 2e-7: at the bottom within 1e-6.
-    call, path = bowl_path(student, x0, 0.1, 70, mistake)
-    if path is not None and not np.linalg.norm(path[-1]) < 1e-6:
-        fail(
-            f"{call} ended at {describe(path[-1])}; with rate 0.1 each step multiplies x by "
-            "0.8, so it should be at the bottom (0, 0)"
-        )
-    call, path = bowl_path(student, x0, 1.0, 6, mistake)
-    if path is not None:
-        expect_close(
-            path,
-            x0 * (-1.0) ** np.arange(7)[:, None],
-            call + " (x - 1·2x = -x: it jumps across the bowl and back)",
-            rtol=1e-12,
-        )
+    call, path, named = bowl_path(student, x0, 0.1, 70, probe)
+    with named:
+        if path is not None and not np.linalg.norm(path[-1]) < 1e-6:
+            fail(
+                f"{call} ended at {describe(path[-1])}; with rate 0.1 each step multiplies x by "
+                "0.8, so it should be at the bottom (0, 0)"
+            )
+    call, path, named = bowl_path(student, x0, 1.0, 6, probe)
+    with named:
+        if path is not None:
+            expect_close(
+                path,
+                x0 * (-1.0) ** np.arange(7)[:, None],
+                call + " (x - 1·2x = -x: it jumps across the bowl and back)",
+                rtol=1e-12,
+            )
     # 70 steps of 4x pass float32's largest number (4^64 = 2^128): a float32 path overflows.
-    call, path = bowl_path(student, x0, 2.5, 70, mistake)
-    if path is not None:
-        growth = np.abs(path[1:] / path[:-1])
-        expect_close(
-            growth,
-            np.full((70, 2), 4.0),
-            call + ": each step's growth |x_k+1 / x_k| (x - 2.5·2x = -4x)",
-            rtol=1e-12,
+    call, path, named = bowl_path(student, x0, 2.5, 70, probe)
+    with named:
+        if path is not None:
+            growth = np.abs(path[1:] / path[:-1])
+            expect_close(
+                growth,
+                np.full((70, 2), 4.0),
+                call + ": each step's growth |x_k+1 / x_k| (x - 2.5·2x = -4x)",
+                rtol=1e-12,
+            )
+
+
+def stopping(gradient, x0, rate, tolerance, max_steps, flat):
+    """(x, steps) of descent from x0 that stops where ``flat(x, grad)`` or after max_steps."""
+    x = np.array(x0, dtype=np.float64)
+    for steps in range(max_steps):
+        grad = gradient(x)
+        if flat(x, grad):
+            return x, steps
+        x = x - rate * grad
+    return x, max_steps
+
+
+def flat_mistakes(gradient, x0, rate, tolerance, max_steps) -> dict:
+    """descend_until_flat's mistakes -> the (x, steps) each gives, as one array [*x, steps]."""
+    tests = {
+        "it stopped where the point's length, not the gradient's, fell below the tolerance: "
+        "test np.linalg.norm(grad) < tolerance": lambda x, grad: np.linalg.norm(x) < tolerance,
+        "it stopped where the step's length, rate · |grad|, fell below the tolerance: compare "
+        "the gradient's own length": lambda x, grad: np.linalg.norm(rate * grad) < tolerance,
+        "a gradient as long as the tolerance counted as flat: stop only where its length is "
+        "below it, not equal to it": lambda x, grad: np.linalg.norm(grad) <= tolerance,
+        "it compared each entry of the gradient with the tolerance: compare the length itself, "
+        "np.linalg.norm(grad)": lambda x, grad: np.max(np.abs(grad)) < tolerance,
+        "it compared the squared length with the tolerance: compare the length itself, "
+        "np.linalg.norm(grad)": lambda x, grad: grad @ grad < tolerance,
+    }
+    right = np.linalg.norm
+    mistakes = {
+        hint: np.append(*stopping(gradient, x0, rate, tolerance, max_steps, flat))
+        for hint, flat in tests.items()
+    }
+    x, steps = stopping(gradient, x0, rate, tolerance, max_steps, lambda x, g: right(g) < tolerance)
+    if steps < max_steps:
+        mistakes[
+            "x is right but steps is one too many: count the steps taken, not the test of the "
+            "last point"
+        ] = np.append(x, steps + 1)
+    else:
+        mistakes[
+            f"x is right (max_steps = {max_steps} steps taken) but steps is one too few, the "
+            "last value of range(max_steps): return max_steps where it stops after max_steps "
+            "steps"
+        ] = np.append(x, max_steps - 1)
+        longer = stopping(
+            gradient, x0, rate, tolerance, max_steps + 1, lambda x, g: right(g) < tolerance
         )
+        mistakes["it took max_steps + 1 steps: stop after max_steps steps, at most"] = np.append(
+            *longer
+        )
+    return mistakes
+
+
+FLAT_ERRORS = {
+    ("truth value of an array",): "an if (or while) got an array of comparisons, one per "
+    "entry: compare one number, the gradient's length np.linalg.norm(grad), with the tolerance",
+}
 
 
 def flat_result(student, gradient, written, x0, rate, tolerance, max_steps, mistake):
@@ -200,7 +534,8 @@ def flat_result(student, gradient, written, x0, rate, tolerance, max_steps, mist
         f"descend_until_flat({written}, x0={describe(x0)}, rate={rate:g}, "
         f"tolerance={tolerance:g}, max_steps={max_steps})"
     )
-    result = student.descend_until_flat(traced, x0, rate, tolerance, max_steps)
+    with explaining(FLAT_ERRORS):
+        result = student.descend_until_flat(traced, x0, rate, tolerance, max_steps)
     warn_if_inputs_changed(student, call)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         fail(f"{call} returned {describe(result)}; expected a pair (x, steps)")
@@ -209,12 +544,16 @@ def flat_result(student, gradient, written, x0, rate, tolerance, max_steps, mist
     steps = expect_number(steps, call + " steps")
     expected_x, _ = until_flat(gradient, x0, rate, tolerance, max_steps)
     uphill_x, uphill_steps = until_flat(gradient, x0, rate, tolerance, max_steps, uphill=True)
+    expected_steps = until_flat(gradient, x0, rate, tolerance, max_steps)[1]
+    mistakes = flat_mistakes(gradient, x0, rate, tolerance, max_steps)
+    named = naming(np.append(x, steps), np.append(expected_x, expected_steps), mistakes)
     if shows(x, uphill_x) and steps == uphill_steps and not shows(x, expected_x):
         expect_close(x, expected_x, call + " x", mistakes={mistake: uphill_x})
-        return call, None, steps
+        return call, None, steps, named
     if steps < max_steps:
-        expect_evaluated_along(traced, x[None, :], call, last=True)
-    return call, x, steps
+        with naming(np.append(x, steps), np.append(expected_x, expected_steps), mistakes):
+            expect_evaluated_along(traced, x[None, :], call, last=True)
+    return call, x, steps, named
 
 
 @check(points=1)
@@ -222,30 +561,42 @@ def test_descend_until_flat(student, rng):
     """descend_until_flat stops at the first point whose gradient is shorter than the tolerance."""
     mistake = uphill_mistake(student)
     one = np.array([1.0])
-    call, x, steps = flat_result(student, bowl_gradient, "∇ of x²", one, 0.25, 0.1, 100, mistake)
-    if x is not None:
-        expect_close(x, [1 / 32], call + " x", rtol=1e-12)
-        if steps != 5:
+    call, x, steps, named = flat_result(
+        student, bowl_gradient, "∇ of x²", one, 0.25, 0.1, 100, mistake
+    )
+    with named:
+        if x is not None:
+            expect_close(x, [1 / 32], call + " x", rtol=1e-12)
+            if steps != 5:
+                fail(
+                    f"{call}: expected 5 steps (x halves each step: 1, 1/2, ..., 1/32, where "
+                    f"2x < 0.1 first), got {describe(steps)}"
+                )
+    call, x, steps, named = flat_result(
+        student, bowl_gradient, "∇ of x²", one, 0.25, 0.125, 100, mistake
+    )
+    with named:
+        if x is not None and steps != 5:
             fail(
-                f"{call}: expected 5 steps (x halves each step: 1, 1/2, ..., 1/32, where 2x < 0.1 "
-                f"first), got {describe(steps)}"
+                f"{call}: expected 5 steps: the gradient 2x is 0.125 after 4, which is not below "
+                f"the tolerance; got {describe(steps)}"
             )
-    call, x, steps = flat_result(student, bowl_gradient, "∇ of x²", one, 0.25, 0.125, 100, mistake)
-    if x is not None and steps != 5:
-        fail(
-            f"{call}: expected 5 steps: the gradient 2x is 0.125 after 4, which is not below "
-            f"the tolerance; got {describe(steps)}"
-        )
-    call, x, steps = flat_result(student, bowl_gradient, "∇ of x²", one, 0.25, 0.1, 3, mistake)
-    if x is not None:
-        expect_close(x, [1 / 8], call + " x", rtol=1e-12)
-        if steps != 3:
-            fail(f"{call}: expected to stop after max_steps = 3, got {describe(steps)} steps")
+    call, x, steps, named = flat_result(
+        student, bowl_gradient, "∇ of x²", one, 0.25, 0.1, 3, mistake
+    )
+    with named:
+        if x is not None:
+            expect_close(x, [1 / 8], call + " x", rtol=1e-12)
+            if steps != 3:
+                fail(f"{call}: expected to stop after max_steps = 3, got {describe(steps)} steps")
     gradient = quadratic_gradient(rng, 2)
     x0 = rng.normal(size=2)
-    call, x, steps = flat_result(student, gradient, "∇f = A x - b", x0, 0.1, 1e-4, 300, mistake)
-    if x is not None:
-        expected_x, expected_steps = until_flat(gradient, x0, 0.1, 1e-4, 300)
-        expect_close(x, expected_x, call + " x", rtol=1e-9, atol=1e-12)
-        if steps != expected_steps:
-            fail(f"{call}: expected {expected_steps} steps, got {describe(steps)}")
+    call, x, steps, named = flat_result(
+        student, gradient, "∇f = A x - b", x0, 0.1, 1e-4, 300, mistake
+    )
+    with named:
+        if x is not None:
+            expected_x, expected_steps = until_flat(gradient, x0, 0.1, 1e-4, 300)
+            expect_close(x, expected_x, call + " x", rtol=1e-9, atol=1e-12)
+            if steps != expected_steps:
+                fail(f"{call}: expected {expected_steps} steps, got {describe(steps)}")
