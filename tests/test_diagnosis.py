@@ -4,6 +4,7 @@ sub-expression that raised, and what would fit; messages in two lines, what is w
 from __future__ import annotations
 
 import linecache
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -363,3 +364,16 @@ def test_an_update_that_misuses_the_rate_or_skips_a_parameter_is_named(
     code = f"def sgd_update(params, grads, rate):\n    return {{key: {step} for key in params}}\n"
     result = graded_with(course, "exercise10", code, tmp_path)
     assert says in message_of(result, "sgd_update")
+
+
+def test_a_diverging_answer_prints_no_warning_of_the_checks_arithmetic(
+    course: Course, tmp_path: Path
+) -> None:
+    """Uphill steps overflow to inf in the checks' own arithmetic: the check fails the answer,
+    and no numpy warning reaches the student's terminal besides the report."""
+    code = "def gradient_step(x, grad, rate):\n    return x * 1e300 + rate * grad * 1e300\n"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = graded_with(course, "exercise4", code, tmp_path)
+    assert result.score < result.max_score
+    assert [str(warning.message) for warning in caught] == []
