@@ -50,7 +50,13 @@ from grader.check_outcome import (  # noqa: F401  (answer_or_none, CheckFailed, 
 )
 from grader.course_modules import shared  # noqa: F401  (for check files)
 from grader.formula import Formula, formula  # noqa: F401  (for check files)
-from grader.hints import hint_for, matches
+from grader.hints import (  # noqa: F401  (close_to, differs, offered: for check files)
+    close_to,
+    differs,
+    hint_for,
+    matches,
+    offered,
+)
 from grader.later import Later, settle, then
 from grader.student_code.objects import Handle, StudentModule, changed_arguments
 

@@ -99,3 +99,63 @@ def hint_for(got: Any, expected: Any, mistakes: Mapping[str, Any] | None = None)
         if candidate.shape == got_array.shape and matches(got_array, candidate):
             return hint
     return None
+
+
+def differs(got: Any, expected: Any, rtol: float, atol: float) -> bool:
+    """Whether ``got`` fails ``expected`` by expect_close's own test: |got - expected| <= atol +
+    rtol·|expected| everywhere. A non-number, or another shape, differs."""
+    try:
+        got_array = np.asarray(got, dtype=np.float64)
+        expected_array = np.asarray(expected, dtype=np.float64)
+    except (TypeError, ValueError):
+        return True
+    if got_array.shape != expected_array.shape:
+        return True
+    allowed = atol + rtol * np.abs(expected_array)
+    return not bool(np.all(np.abs(got_array - expected_array) <= allowed))
+
+
+def close_to(got: Any, value: Any, rtol: float, atol: float = 1e-12) -> bool:
+    """Whether ``got`` is ``value`` (a mistake's value, finite) to rtol and atol, with the same
+    shape. A non-number is close to nothing."""
+    try:
+        got_array = np.asarray(got, dtype=np.float64)
+        value_array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return (
+        got_array.shape == value_array.shape
+        and bool(np.all(np.isfinite(value_array)))
+        and bool(np.allclose(got_array, value_array, rtol=rtol, atol=atol))
+    )
+
+
+def offered(
+    got: Any, expected: Any, candidates: Mapping[Any, Any], unique: bool = True
+) -> dict[Any, Any]:
+    """The one mistake of ``candidates`` (hint -> the value that mistake gives) that ``got``
+    shows, as {hint: value}, or {} when none does.
+
+    A hint matches to 1e-6, as in hint_for. A mistake whose value lies that close to the right
+    one (or to 0) is offered only where ``got`` is that value to 1e-9, so a nearly right answer
+    (or a 0) is never told a mistake. Where two mistakes give ``got`` (to 1e-9 where 1e-6 cannot
+    tell them apart), neither is named: the point cannot tell them apart. unique=False: every one
+    that ``got`` shows, for mistakes that are named whichever comes first.
+    """
+    shown = {}
+    for key, value in candidates.items():
+        if value is None or close_to(expected, value, rtol=1e-12, atol=1e-15):
+            continue  # the right answer here: nothing to tell
+        if not close_to(got, value, rtol=1e-6, atol=1e-9):
+            continue
+        near = close_to(expected, value, rtol=3e-6, atol=1e-8) or bool(
+            np.max(np.abs(value), initial=0.0) < 1e-6  # what a 0 would match to 1e-9
+        )
+        if near and not close_to(got, value, rtol=1e-9, atol=1e-13):
+            continue
+        shown[key] = value
+    if not unique:
+        return shown
+    if len(shown) > 1:  # told apart, if at all, by the one that got is to 1e-9
+        shown = {k: v for k, v in shown.items() if close_to(got, v, rtol=1e-9, atol=1e-13)}
+    return shown if len(shown) == 1 else {}

@@ -132,3 +132,42 @@ def assert_loses_exactly_its_checks(
     if case.hint is not None:
         check_id, text_in_message = case.hint
         assert text_in_message in message_of(result, check_id)
+
+
+def assert_both_check_files_share(exercise_id: str, names: set[str]) -> None:
+    """Exercise ``exercise_id``'s public and hidden checks name their mistakes from one module,
+    checks/_<exercise_id>_mistakes.py, loaded as ``common``: each file loads it, uses every one
+    of ``names`` from it, and defines none of its names again (a copy that could drift from it)."""
+    module = REPO / "checks" / f"_{exercise_id}_mistakes.py"
+    defined = _top_level_names(ast.parse(module.read_text()))
+    assert names <= defined, sorted(names - defined)
+    for kind in ("public", "hidden"):
+        tree = ast.parse((REPO / "checks" / f"{exercise_id}_{kind}.py").read_text())
+        loads = [
+            node
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and ast.unparse(node.value) == f"shared(__file__, '_{exercise_id}_mistakes')"
+        ]
+        assert [ast.unparse(node.targets[0]) for node in loads] == ["common"], kind
+        assert not _top_level_names(tree) & (defined - {"common"}), kind
+        used = {
+            node.attr
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "common"
+        }
+        assert names <= used, (kind, sorted(names - used))
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    """The names a module defines at its top level (functions, classes, assignments)."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return names
