@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from grader.course import Course
-from tests.helpers import REPO, message_of
+from tests.helpers import assert_both_check_files_share, message_of
 from tests.test_diagnosis import graded_with
-from tests.test_hints_exercise1 import constants
 
 PD = "partial_derivative"
 NG = "numerical_gradient"
@@ -311,8 +310,13 @@ def test_a_value_that_only_resembles_a_mistake_at_1_1_is_told_none(
 
 
 def test_the_hidden_checks_name_each_mistake_in_the_public_checks_words() -> None:
-    public = constants(REPO / "checks" / "exercise2_public.py")
-    hidden = constants(REPO / "checks" / "exercise2_hidden.py")
-    shared = public.keys() & hidden.keys()
-    assert {"ONE_SIDED_HINT", "NOT_RESTORED", "L1_LENGTH", "SWAPPED"} <= shared
-    assert all(public[name] == hidden[name] for name in shared)
+    assert_both_check_files_share(
+        "exercise2",
+        {
+            "gradient_mistakes",
+            "direction_mistakes",
+            "surface_gradient_named",
+            "default_step_of",
+            "only_at_x",
+        },
+    )
