@@ -32,20 +32,18 @@ def test_words_from_a_shared_module(student):
 
 @pytest.fixture
 def sharing_course(tmp_path: Path) -> Course:
-    """Exercise 3 alone, in a course of its own whose public checks import checks/_words.py."""
+    """Exercise 3 alone, in a course of its own whose public checks also import checks/_words.py."""
     for folder, name in [
         ("exercises", "exercise3_chain_rule.py"),
         ("solutions", "exercise3_chain_rule.py"),
         ("checks", "exercise3_public.py"),
         ("checks", "exercise3_hidden.py"),
+        ("checks", "_exercise3_mistakes.py"),
     ]:
         (tmp_path / folder).mkdir(exist_ok=True)
         shutil.copy(REPO / folder / name, tmp_path / folder / name)
     public = tmp_path / "checks" / "exercise3_public.py"
-    text = public.read_text().replace(
-        "from grader.checks import (", "from grader.checks import (\n    shared,", 1
-    )
-    public.write_text(text + SHARING_CHECK)
+    public.write_text(public.read_text() + SHARING_CHECK)
     (tmp_path / "checks" / "_words.py").write_text(f"TEXT = {WORDS!r}\n")
     (tmp_path / "course.yaml").write_text(
         "title: Sharing\nseed: 1\nexercises:\n  - id: exercise3\n    title: The chain rule\n"
@@ -67,7 +65,10 @@ def test_a_check_uses_the_words_of_a_shared_module(
 
 def test_a_shared_module_goes_wherever_the_checks_go(sharing_course: Course) -> None:
     exercise = sharing_course.exercise("exercise3")
-    assert [path.name for path in exercise.shared_check_modules] == ["_words.py"]
+    assert [path.name for path in exercise.shared_check_modules] == [
+        "_exercise3_mistakes.py",
+        "_words.py",
+    ]
     assert "checks/_words.py" in release_files(sharing_course)
     assert "checks/_words.py" in autograder_files(sharing_course, (exercise,))
     assert "exercise3/course_support/checks/_words.py" in otter_files(sharing_course, None)
