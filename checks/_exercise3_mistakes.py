@@ -12,6 +12,7 @@ import numpy as np
 
 from grader.checks import (
     CheckFailed,
+    fail_unless_charged,
     with_hint,
 )
 from grader.hints import hint_for
@@ -60,16 +61,18 @@ def first_line(failure: CheckFailed) -> str:
 
 
 @contextmanager
-def naming(got: Any, expected: Any, mistakes: Mapping[str, Any]) -> Iterator[None]:
+def naming(function: str, got: Any, expected: Any, mistakes: Mapping[str, Any]) -> Iterator[None]:
     """Within the block, a failure that names no mistake of its own is told which of
-    ``mistakes`` ``got`` shows (expected: the right answer for ``got``)."""
+    ``mistakes`` ``got`` shows (expected: the right answer for ``got``), as a mistake of the
+    student's ``function``: charged once in a grading, where it is first met (a later check,
+    public or hidden, that meets it again notes it and goes on after the block)."""
     try:
         yield
     except CheckFailed as failure:
         hint = None if failure.mistake else named_hint(got, expected, mistakes)
         if hint is None:
             raise
-        raise CheckFailed(with_hint(first_line(failure), hint)) from None
+        fail_unless_charged(with_hint(first_line(failure), hint), (function, hint))
 
 
 @contextmanager

@@ -19,6 +19,10 @@ from grader.checks import (
 from grader.student_code.errors import StudentRaised
 
 UPSTREAM_MISSING = "the upstream gradient dout is missing"
+BOOLEANS = (
+    "it returns booleans, a comparison, not dz: dz is dout * (z > 0), with the parentheses "
+    "(dout * z > 0 compares last, after the product)"
+)
 TANH_CACHES_Z = (
     "tanh_forward",
     "tanh_forward's cache holds z, but tanh_backward reads t = tanh(z) from it: return "
@@ -168,14 +172,11 @@ def backward_mistakes(
         return mistakes
     mistakes = {}
     if booleans:
-        mistakes[
-            "it returns booleans, True where z > 0: the upstream gradient dout is missing; dz is "
-            "dout * (z > 0), with the parentheses"
-        ] = z > 0
-        mistakes[
-            "it returns booleans, True where dout·z > 0: the comparison binds last; dz is "
-            "dout * (z > 0), with the parentheses"
-        ] = dout * z > 0
+        # One hint for both, so that the mistake is charged once wherever it shows: where dout is
+        # positive, (z > 0) and (dout * z > 0) are the same booleans.
+        shown = next((mask for mask in (z > 0, dout * z > 0) if np.array_equal(got, mask)), None)
+        if shown is not None:
+            mistakes[BOOLEANS] = shown
     mistakes.update(
         {
             "the gradient flows where z < 0; it should flow where z > 0": dout * (z < 0),

@@ -50,9 +50,9 @@ def test_compose_long_chain_matches_reference(student, solution, rng):
                 value, derivative = expect_pair(chained(x), call)
             expected_value, expected_derivative = expected_chain(x)
             value_mistakes, derivative_mistakes_ = common.compose_mistakes(pairs, x)
-            with common.naming(value, expected_value, value_mistakes):
+            with common.naming("compose", value, expected_value, value_mistakes):
                 expect_close(value, expected_value, call + " value", rtol=1e-10, atol=1e-12)
-            with common.naming(derivative, expected_derivative, derivative_mistakes_):
+            with common.naming("compose", derivative, expected_derivative, derivative_mistakes_):
                 expect_close(
                     derivative, expected_derivative, call + " derivative", rtol=1e-9, atol=1e-12
                 )
@@ -72,7 +72,9 @@ def test_chain_rule_matches_reference(student, solution, rng):
             call = f"chain_rule(f = {outer}, g = {inner}, x={describe(x)})"
             got = student.chain_rule(f_prime, g, g_prime, x)
             expected = solution.chain_rule(f_prime, g, g_prime, x)
-            with common.naming(got, expected, common.chain_rule_mistakes(f_prime, g, g_prime, x)):
+            with common.naming(
+                "chain_rule", got, expected, common.chain_rule_mistakes(f_prime, g, g_prime, x)
+            ):
                 expect_close(got, expected, call, rtol=1e-10, atol=1e-12)
 
 
@@ -82,7 +84,12 @@ def test_lesson_derivative_at_edge_cases(student, solution, rng):
     for x in (-1.0, -4.2, 30.0, -1e3, rng.uniform(-10, 10, size=(4,)), rng.uniform(-1, 1, (2, 3))):
         call = f"cos_of_square_minus_one_derivative({describe(x)})"
         got = student.cos_of_square_minus_one_derivative(x)
-        with common.naming(got, common.lesson_derivative(x), lesson_mistakes(got, x)):
+        with common.naming(
+            "cos_of_square_minus_one_derivative",
+            got,
+            common.lesson_derivative(x),
+            lesson_mistakes(got, x),
+        ):
             expect_close(
                 got, solution.cos_of_square_minus_one_derivative(x), call, rtol=1e-9, atol=1e-9
             )

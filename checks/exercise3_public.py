@@ -50,6 +50,7 @@ def test_chain_rule_on_lesson_example(student, rng):
         call = f"chain_rule(f' = -sin, g(x) = x² - 1, g'(x) = 2x, x={describe(x)})"
         got = student.chain_rule(minus_sin, square_minus_one, twice, x)
         with common.naming(
+            "chain_rule",
             got,
             common.lesson_derivative(x),
             common.chain_rule_mistakes(minus_sin, square_minus_one, twice, x),
@@ -83,7 +84,7 @@ def test_compose_two_functions(student, rng):
         if count:
             # Right the first time, the identity after: the first call used the pairs up.
             value_mistakes[USED_UP] = x
-        with common.naming(value, np.cos(x**2 - 1), value_mistakes):
+        with common.naming("compose", value, np.cos(x**2 - 1), value_mistakes):
             expect_close(
                 value,
                 np.cos(x**2 - 1),
@@ -95,7 +96,9 @@ def test_compose_two_functions(student, rng):
                     "is the innermost, applied first": np.cos(x) ** 2 - 1
                 },
             )
-        with common.naming(derivative, common.lesson_derivative(x), derivative_mistakes_):
+        with common.naming(
+            "compose", derivative, common.lesson_derivative(x), derivative_mistakes_
+        ):
             expect_close(
                 derivative,
                 common.lesson_derivative(x),
@@ -132,7 +135,7 @@ def test_compose_empty_list_is_identity(student, rng):
         expect_close(value, x, call + " value", rtol=1e-15)
         expected = 1.0 if np.ndim(derivative) == 0 else np.ones_like(x)
         zero = {hint: np.zeros_like(expected) for hint in EMPTY_DERIVATIVE}
-        with common.naming(derivative, expected, zero):
+        with common.naming("compose", derivative, expected, zero):
             expect_close(derivative, expected, call + " derivative", rtol=1e-15)
     # Else a compose that ignores its pairs would pass.
     pairs = [(line, three)]
@@ -144,10 +147,10 @@ def test_compose_empty_list_is_identity(student, rng):
         value_mistakes, derivative_mistakes_ = common.compose_mistakes(pairs, x)
         if count:
             value_mistakes[USED_UP] = x
-        with common.naming(value, 3 * x + 2, value_mistakes):
+        with common.naming("compose", value, 3 * x + 2, value_mistakes):
             expect_close(value, 3 * x + 2, call + " value", rtol=1e-12)
         expected = 3.0 if np.ndim(derivative) == 0 else np.full_like(x, 3.0)
-        with common.naming(derivative, expected, derivative_mistakes_):
+        with common.naming("compose", derivative, expected, derivative_mistakes_):
             expect_close(derivative, expected, call + " derivative", rtol=1e-12)
 
 
@@ -157,7 +160,10 @@ def test_cos_of_square_minus_one(student, rng):
     for x in (1.0, 0.0, -2.0, float(rng.uniform(-3, 3)), rng.uniform(-2, 2, size=(3, 2))):
         got = student.cos_of_square_minus_one(x)
         with common.naming(
-            got, common.cos_of_square_minus_one(np.asarray(x)), common.cos_mistakes(np.asarray(x))
+            "cos_of_square_minus_one",
+            got,
+            common.cos_of_square_minus_one(np.asarray(x)),
+            common.cos_mistakes(np.asarray(x)),
         ):
             expect_close(
                 got,
@@ -176,7 +182,12 @@ def test_cos_of_square_minus_one_derivative(student, rng):
         got = student.cos_of_square_minus_one_derivative(x)
         mistakes = {hint: mistake(x) for hint, mistake in CHAIN_MISTAKES.items()}
         mistakes["the sign is flipped: cos' = -sin"] = -common.lesson_derivative(x)
-        with common.naming(got, common.lesson_derivative(x), lesson_mistakes(got, x)):
+        with common.naming(
+            "cos_of_square_minus_one_derivative",
+            got,
+            common.lesson_derivative(x),
+            lesson_mistakes(got, x),
+        ):
             expect_derivative(got, common.cos_of_square_minus_one, x, call, mistakes=mistakes)
             expect_close(
                 got, common.lesson_derivative(x), call, rtol=1e-12, atol=1e-15, mistakes=mistakes

@@ -1,6 +1,7 @@
 """Whether the failing checks' messages name the mistake: a corpus of realistic wrong answers.
 
     python quality/mistake_corpus.py [--exercise exercise7] [--show unnamed|misleading|all]
+    python quality/mistake_corpus.py --record-unnamed   # rewrite quality/mistakes/unnamed.txt
 
 Each case in quality/mistakes/exerciseN.toml is one mistake as a student makes it, written as
 students write (loops, einsum, in-place tricks), never a mechanical mutant: the reference solution
@@ -27,6 +28,10 @@ A case is graded as a submission and counted:
 
 Prints a table per exercise, the share named and the misleading count (goal: 90 % named, 0
 misleading), ready for quality/RESULTS.md; exits 1 if a case does not lose points.
+
+quality/mistakes/unnamed.txt lists the cases no message names yet ("exercise7 dW-product-reversed"
+per line). tests/test_mistake_corpus.py holds every other case to being named, so a hint that stops
+naming its mistake fails a test; a case named since must leave the list (--record-unnamed).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "quality" / "mistakes"
+UNNAMED = CORPUS / "unnamed.txt"  # the cases no message names yet
 sys.path.insert(0, str(REPO))
 
 from grader.course import Course, load_course  # noqa: E402
@@ -73,6 +79,17 @@ class Verdict:
     named: bool
     misleading: list[str]  # the hints (or blame) that name something else
     messages: list[str]  # the failing checks' messages, in report order
+
+
+def unnamed(verdicts: list[Verdict]) -> list[tuple[str, str]]:
+    """(exercise, id) of each case no failing message names, in corpus order."""
+    return [(v.case.exercise, v.case.id) for v in verdicts if not v.named]
+
+
+def recorded_unnamed(path: Path | None = None) -> set[tuple[str, str]]:
+    """The cases quality/mistakes/unnamed.txt lists as not yet named."""
+    lines = (path or UNNAMED).read_text().splitlines()
+    return {(exercise, id) for exercise, id in (line.split() for line in lines if line.strip())}
 
 
 def load_cases(corpus: Path = CORPUS) -> list[Case]:
@@ -189,6 +206,9 @@ def main() -> int:
     parser.add_argument("--exercise", help="only this exercise's cases")
     parser.add_argument("--show", choices=["unnamed", "misleading", "all"], default="unnamed")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--record-unnamed", action="store_true", help=f"write the unnamed cases to {UNNAMED}"
+    )
     args = parser.parse_args()
     cases = [c for c in load_cases() if args.exercise in (None, c.exercise)]
     with multiprocessing.Pool(args.jobs) as pool:
@@ -219,6 +239,11 @@ def main() -> int:
                 print(f"   misleading: {hint}")
     print()
     print("\n".join(table(verdicts)))
+    if args.record_unnamed:
+        if args.exercise:
+            print("--record-unnamed records every exercise's cases: leave out --exercise")
+            return 2
+        UNNAMED.write_text("".join(f"{exercise} {id}\n" for exercise, id in unnamed(verdicts)))
     return 0 if all(verdict.loses for verdict in verdicts) else 1
 
 
