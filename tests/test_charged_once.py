@@ -192,6 +192,26 @@ def numerical_gradient(f, x, h=1e-5):
         "this follows the mistake in numerical_gradient: you took a one-sided difference",
     ),
     (
+        "exercise3",
+        "chain_rule without the inner derivative, which the hidden check meets again",
+        "def chain_rule(f_prime, g, g_prime, x):\n    return f_prime(g(x))\n",
+        {"chain_rule_on_lesson_example"},
+        8.0,
+        "the inner derivative g'(x) is missing",
+    ),
+    (
+        "exercise6",
+        "σ(-z) in sigmoid_forward, which the hidden check meets again",
+        """
+def sigmoid_forward(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, e / (1 + e), 1 / (1 + e)), z
+""",
+        {"sigmoid"},
+        8.0,
+        "this is σ(-z)",
+    ),
+    (
         "exercise2",
         "bowl = x² + y",
         "def bowl(x, y):\n    return x**2 + y\n",
