@@ -1,35 +1,26 @@
 """Hidden checks for exercise 10, training: the reference's losses and parameters on another data
 set and network, and a single example. Where the student's sgd_update steps uphill (its named
 mistake, charged in its own check), a train that follows it is checked over a few epochs against
-the same uphill steps and not charged again."""
+the same uphill steps and not charged again; so is a train that shows another of the public
+checks' named mistakes (checks/_exercise10_mistakes.py)."""
 
 import numpy as np
 
 from grader.checks import (
-    answer_or_none,
     check,
     expect_array,
     expect_matches_reference,
     expect_pair,
     fail,
+    fail_unless_charged,
+    shared,
     shows,
+    with_hint,
 )
 
-# As in the public checks, word for word: the same mistake, charged once.
-UPHILL = "the step goes uphill: subtract rate · grad"
-SGD_UPHILL = ("sgd_update", UPHILL)
+common = shared(__file__, "_exercise10_mistakes")  # the mistakes both check files name
 # Steps uphill make the loss grow without bound: a few epochs show them.
 UPHILL_EPOCHS = 3
-
-
-def uphill_mistake(student):
-    """Whose mistake an uphill update is: sgd_update's, where the student's sgd_update steps
-    uphill (at a point of this check's own), else train's own."""
-    params, grads = {"b1": np.array([1.0, -2.0])}, {"b1": np.array([0.5, 0.25])}
-    new = answer_or_none(student.sgd_update, params, grads, 0.1)
-    if isinstance(new, dict) and "b1" in new and shows(new["b1"], params["b1"] + 0.1 * grads["b1"]):
-        return SGD_UPHILL
-    return UPHILL
 
 
 def uphill_training(solution, x, labels, sizes, rate, epochs, seed):
@@ -43,7 +34,17 @@ def uphill_training(solution, x, labels, sizes, rate, epochs, seed):
 
 
 def trained(student, call, x, labels, sizes, rate, epochs, seed, expected_params):
+    """train's (params, losses), checked for their form; None where the count of losses is a
+    named mistake the public checks charged (noted here)."""
     params, losses = expect_pair(student.train(x, labels, sizes, rate, epochs, seed), call)
+    if isinstance(losses, (np.ndarray, list)) and np.ndim(losses) == 1 and len(losses) != epochs:
+        hint = common.losses_count_hint(len(losses), epochs)
+        if hint is not None:
+            fail_unless_charged(
+                with_hint(f"{call} returned {len(losses)} losses for epochs={epochs}", hint),
+                common.train_mistake(hint),
+            )
+            return None
     losses = expect_array(losses, call + " losses", (epochs,))
     if not isinstance(params, dict) or sorted(params) != sorted(expected_params):
         fail(f"{call} did not return parameters keyed {sorted(expected_params)}")
@@ -60,7 +61,10 @@ def follows_uphill(student, solution, x, labels, sizes, rate, seed, mistake):
     epochs = UPHILL_EPOCHS
     call = f"train(x ({len(x)}, 5), labels, {sizes}, rate={rate:g}, epochs={epochs}, seed={seed})"
     expected_params, _ = solution.train(x, labels, sizes, rate, epochs, seed)
-    params, losses = trained(student, call, x, labels, sizes, rate, epochs, seed, expected_params)
+    answer = trained(student, call, x, labels, sizes, rate, epochs, seed, expected_params)
+    if answer is None:
+        return True  # a named mistake, noted: nothing more to see
+    params, losses = answer
     uphill_params, uphill_losses = uphill_training(solution, x, labels, sizes, rate, epochs, seed)
     if not (
         shows(losses, uphill_losses) and all(shows(params[k], uphill_params[k]) for k in params)
@@ -76,7 +80,7 @@ def follows_uphill(student, solution, x, labels, sizes, rate, seed, mistake):
 @check(points=2)
 def test_training_matches_reference(student, solution, rng):
     """train agrees with the reference, update for update, for other sizes, rates and N = 1."""
-    mistake = uphill_mistake(student)
+    mistake = common.uphill_mistake(student)
     for sizes, n, rate, epochs in [([5, 6, 4, 2], 12, 0.3, 25), ([5, 3], 1, 1.0, 10)]:
         x = rng.normal(size=(n, 5))
         labels = rng.integers(0, sizes[-1], size=n)
@@ -85,9 +89,25 @@ def test_training_matches_reference(student, solution, rng):
             continue
         call = f"train(x ({n}, 5), labels, {sizes}, rate={rate:g}, epochs={epochs}, seed={seed})"
         expected_params, expected_losses = solution.train(x, labels, sizes, rate, epochs, seed)
-        params, losses = trained(
-            student, call, x, labels, sizes, rate, epochs, seed, expected_params
-        )
+        answer = trained(student, call, x, labels, sizes, rate, epochs, seed, expected_params)
+        if answer is None:
+            continue
+        params, losses = answer
+
+        def mistaken(sizes=sizes, x=x, labels=labels, rate=rate, epochs=epochs, seed=seed):
+            start = solution.init_network(sizes, seed)
+            return common.mistaken_trainings(
+                solution.loss_and_gradients, start, x, labels, rate, epochs
+            )
+
+        hint = common.named_training(params, losses, expected_params, expected_losses, mistaken)
+        if hint is not None:
+            shown = f"{hint}; {common.RECORD_BEFORE}" if hint == common.AFTER_THE_UPDATE else hint
+            fail_unless_charged(
+                with_hint(f"{call} is not the reference's training", shown),
+                common.train_mistake(hint),
+            )
+            continue
         expect_matches_reference(losses, expected_losses, call + " losses")
         for key, value in expected_params.items():
             expect_matches_reference(params[key], value, f"{call}[{key!r}]")

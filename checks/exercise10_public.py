@@ -9,7 +9,6 @@ softmax cross-entropy, full-batch gradient descent), written out below with nump
 import numpy as np
 
 from grader.checks import (
-    answer_or_none,
     check,
     describe,
     expect_array,
@@ -17,6 +16,8 @@ from grader.checks import (
     expect_number,
     expect_pair,
     fail,
+    fail_unless_charged,
+    shared,
     shows,
     warn_if_inputs_changed,
     with_hint,
@@ -26,9 +27,7 @@ from grader.student_code.objects import changed_arguments
 SIZES = [5, 8, 3]
 # The seeds a train that ignores its seed argument uses instead (hard-coded).
 OTHER_SEEDS = (0, 1, 42, 123, 1234, 2024, 3)
-# The same text in every check, and in the hidden checks: the same mistake, charged once.
-UPHILL = "the step goes uphill: subtract rate · grad"
-SGD_UPHILL = ("sgd_update", UPHILL)
+common = shared(__file__, "_exercise10_mistakes")  # the mistakes both check files name
 
 
 def blobs(rng, per_class=10, classes=3):
@@ -99,23 +98,14 @@ def one_step(x, labels, params, rate, uphill=False):
     return {key: params[key] + sign * rate * grads[key] for key in params}
 
 
-def uphill_mistake(student):
-    """Whose mistake an uphill update is: sgd_update's, where the student's sgd_update steps
-    uphill (at a point of this check's own), else train's own."""
-    params, grads = {"b1": np.array([1.0, -2.0])}, {"b1": np.array([0.5, 0.25])}
-    new = answer_or_none(student.sgd_update, params, grads, 0.1)
-    if isinstance(new, dict) and "b1" in new and shows(new["b1"], params["b1"] + 0.1 * grads["b1"]):
-        return SGD_UPHILL
-    return UPHILL
-
-
 def train_call(x, rate, epochs, seed):
     return f"train(x {x.shape}, labels, {SIZES}, rate={rate:g}, epochs={epochs}, seed={seed})"
 
 
 def expect_train_pair(params, losses, call, epochs):
     """Fail, naming the mistake, where train's pair is (losses, params) or its losses have
-    another length than ``epochs``: the pair's order and the length are facts of the answer."""
+    another length than ``epochs``: the pair's order and the length are facts of the answer.
+    True where the length is a named mistake an earlier check charged (noted here)."""
     if isinstance(losses, dict) and not isinstance(params, dict):
         fail(
             with_hint(
@@ -124,27 +114,22 @@ def expect_train_pair(params, losses, call, epochs):
             )
         )
     if isinstance(losses, (np.ndarray, list)) and np.ndim(losses) == 1 and len(losses) != epochs:
-        count = len(losses)
-        what = f"{call} returned {count} losses for epochs={epochs}"
-        if count == epochs - 1:
-            hint = "one loss too few (one fewer than epochs): for epoch in range(epochs)"
-        elif count == epochs + 1:
-            hint = "one loss too many (one more than epochs): for epoch in range(epochs)"
-        elif count < epochs:
-            hint = (
-                f"{epochs - count} fewer than epochs: train makes all epochs updates, with no "
-                "stop before the last, and records the loss before each"
-            )
-        else:
-            hint = None
+        hint = common.losses_count_hint(len(losses), epochs)
         if hint is not None:
-            fail(with_hint(what, hint + ", one loss recorded per epoch"))
+            fail_unless_charged(
+                with_hint(f"{call} returned {len(losses)} losses for epochs={epochs}", hint),
+                common.train_mistake(hint),
+            )
+            return True
+    return False
 
 
 def trained(student, x, labels, rate, epochs, seed):
+    """(call, params, losses) of the student's train, checked for their form; losses None where
+    their count is a named mistake an earlier check charged (then only params is checked)."""
     call = train_call(x, rate, epochs, seed)
     params, losses = expect_pair(student.train(x, labels, SIZES, rate, epochs, seed), call)
-    expect_train_pair(params, losses, call, epochs)
+    counted_wrong = expect_train_pair(params, losses, call, epochs)
     reference = initial_params(SIZES, 0)
     if not isinstance(params, dict) or sorted(params) != sorted(reference):
         fail(
@@ -155,6 +140,8 @@ def trained(student, x, labels, rate, epochs, seed):
         key: expect_array(params[key], f"{call}[{key!r}]", value.shape)
         for key, value in reference.items()
     }
+    if counted_wrong:
+        return call, params, None
     return call, params, expect_array(losses, call + " losses", (epochs,))
 
 
@@ -179,22 +166,17 @@ def expect_loss(got, params, x, labels, call, what, where, mistakes=None, named=
     the loss that mistake records, the hint said as it is."""
     expected = loss_at(x, labels, params)
     if not abs(got - expected) <= 1e-9 + 1e-7 * abs(expected):
-        hint = next(
-            (
-                f"{hint}; record the loss that loss_and_gradients gives before each update"
-                for hint, value in (mistakes or {}).items()
-                if abs(got - value) <= 1e-9
-            ),
-            None,
-        ) or next((hint for hint, value in (named or {}).items() if abs(got - value) <= 1e-9), None)
-        fail(
-            with_hint(
-                f"{call} recorded {what} = {got:.10g}, but the loss {where} is {expected:.10g} "
-                "(the network's softmax cross-entropy, computed here)",
-                hint,
-            )
-            + ("" if hint else " Each entry is the loss loss_and_gradients gives before an update.")
+        found = {hint: f"{hint}; {common.RECORD_BEFORE}" for hint in (mistakes or {})}
+        found.update({hint: hint for hint in (named or {})})
+        values = {**(mistakes or {}), **(named or {})}
+        hint = next((hint for hint in found if abs(got - values[hint]) <= 1e-9), None)
+        message = (
+            f"{call} recorded {what} = {got:.10g}, but the loss {where} is {expected:.10g} "
+            "(the network's softmax cross-entropy, computed here)"
         )
+        if hint is None:
+            fail(message + " Each entry is the loss loss_and_gradients gives before an update.")
+        fail_unless_charged(with_hint(message, found[hint]), common.train_mistake(hint))
 
 
 def same_params(got, expected):
@@ -214,28 +196,6 @@ def per_example_epoch(x, labels, params, rate):
         _, grads = loss_and_gradients(x[i : i + 1], labels[i : i + 1], params)
         params = {key: params[key] - rate * grads[key] for key in params}
     return params
-
-
-INIT_IN_LOOP = (
-    "every epoch starts again from init_network's parameters (each loss is the first one, and "
-    "the result is one step from the start): call init_network once, before the loop"
-)
-GRADS_ONCE = (
-    "every epoch steps with the gradient of the starting parameters (the loss and gradients "
-    "are computed once): recompute them at the current parameters in each epoch"
-)
-INDEX_SHIFTED = (
-    "losses[0] holds the loss after the first update and the last entry the first loss: each "
-    "loss is stored one slot early; store epoch k's loss in losses[k]"
-)
-PER_EXAMPLE = (
-    "epochs=1 made one update per example, each on one row: an epoch is one full-batch "
-    "update, loss_and_gradients on the whole data set and one sgd_update"
-)
-SHUFFLED_X = (
-    "train shuffled the rows of x in place (the step is that of the shuffled x) but not the "
-    "labels, so they no longer match: leave the order of x alone (full batch)"
-)
 
 
 def rate_changed(x, labels, params, after, rate, epoch):
@@ -274,7 +234,7 @@ def test_sgd_update(student, rng):
             name,
             rtol=1e-12,
             mistakes={
-                UPHILL: params[key] + 0.3 * grads[key],
+                common.UPHILL: params[key] + 0.3 * grads[key],
                 f"{key} did not move (it was not updated): every key takes its step, "
                 f"params[{key!r}] - rate·grads[{key!r}]": params[key],
                 "the step is rate·grad: the rate is left out": params[key] - grads[key],
@@ -283,13 +243,6 @@ def test_sgd_update(student, rng):
                 - grads[key] / 0.3,
             },
         )
-
-
-AFTER_THE_UPDATE = "this is the loss after the update"
-STARTED_FROM = (
-    "returned the parameters it started from (those of epochs=0); each epoch updates them: "
-    "params = sgd_update(params, grads, rate)"
-)
 
 
 def shuffled_x(student, x):
@@ -314,21 +267,25 @@ def first_epoch(student, x, labels, rate, seed):
     step = one_step(x, labels, start, rate)
     uphill = one_step(x, labels, start, rate, uphill=True)
     call, params, losses = trained(student, x, labels, rate, 1, seed)
+    if losses is None:  # as many updates as losses: the count's mistake, charged already
+        return start, step, None, False
     shuffled = shuffled_x(student, x)
     if all(np.array_equal(params[key], start[key]) for key in start):
-        fail(f"{call} {STARTED_FROM}")
+        fail_unless_charged(
+            f"{call} {common.STARTED_FROM}", common.train_mistake(common.STARTED_FROM)
+        )
     expect_params(
         params,
         step,
         call,
         mistakes={
-            uphill_mistake(student): uphill,
+            common.uphill_mistake(student): uphill,
             "this is two updates from the start; epochs=1 makes exactly one": one_step(
                 x, labels, step, rate
             ),
-            PER_EXAMPLE: per_example_epoch(x, labels, start, rate),
+            common.PER_EXAMPLE: per_example_epoch(x, labels, start, rate),
             **(
-                {SHUFFLED_X: one_step(shuffled, labels, start, rate)}
+                {common.SHUFFLED_X: one_step(shuffled, labels, start, rate)}
                 if shuffled is not None
                 else {}
             ),
@@ -346,6 +303,8 @@ def test_training_lowers_the_loss(student, rng):
     x, labels = blobs(rng)
     rate, seed = 0.3, 3
     start, step, losses, uphill = first_epoch(student, x, labels, rate, seed)
+    if losses is None:
+        return  # their count is a mistake charged already: nothing more to see in them
     call = train_call(x, rate, 1, seed)
     expect_loss(
         losses[0],
@@ -355,7 +314,7 @@ def test_training_lowers_the_loss(student, rng):
         call,
         "losses[0]",
         "of the parameters it starts from (those of epochs=0)",
-        mistakes={AFTER_THE_UPDATE: loss_at(x, labels, step)},
+        mistakes={common.AFTER_THE_UPDATE: loss_at(x, labels, step)},
     )
 
     def advance(params):
@@ -366,6 +325,8 @@ def test_training_lowers_the_loss(student, rng):
     # loss then grows without bound.
     epochs = 3 if uphill else 60
     call, params, losses = trained(student, x, labels, rate, epochs, seed)
+    if losses is None:
+        return
     first_loss = loss_at(x, labels, start)
     shifted = abs(losses[-1] - first_loss) <= 1e-9
     expect_loss(
@@ -376,11 +337,11 @@ def test_training_lowers_the_loss(student, rng):
         call,
         "losses[0]",
         "of the parameters it starts from",
-        named={INDEX_SHIFTED: loss_at(x, labels, step)} if shifted else None,
+        named={common.INDEX_SHIFTED: loss_at(x, labels, step)} if shifted else None,
     )
     restarts = {
-        INIT_IN_LOOP: same_params(params, step),
-        GRADS_ONCE: same_params(params, stale_steps(x, labels, start, rate, epochs)),
+        common.INIT_IN_LOOP: same_params(params, step),
+        common.GRADS_ONCE: same_params(params, stale_steps(x, labels, start, rate, epochs)),
     }
     expect_loss(
         losses[1],
@@ -390,7 +351,7 @@ def test_training_lowers_the_loss(student, rng):
         call,
         "losses[1]",
         "after one update",
-        mistakes={AFTER_THE_UPDATE: loss_at(x, labels, advance(step))},
+        mistakes={common.AFTER_THE_UPDATE: loss_at(x, labels, advance(step))},
         named={hint: first_loss for hint, shown in restarts.items() if shown},
     )
     first, last = loss_at(x, labels, start), loss_at(x, labels, params)
@@ -452,9 +413,12 @@ def test_rate_zero_changes_nothing(student, rng):
             atol=0,
             mistakes={hint: other[key] for hint, other in other_seeds.items()},
         )
-    if not np.all(losses == losses[0]):
-        fail(f"{call} recorded losses {describe(losses)}; with rate 0 nothing changes")
-    expect_loss(losses[0], initial, x, labels, call, "every loss", "at init_network's parameters")
+    if losses is not None:
+        if not np.all(losses == losses[0]):
+            fail(f"{call} recorded losses {describe(losses)}; with rate 0 nothing changes")
+        expect_loss(
+            losses[0], initial, x, labels, call, "every loss", "at init_network's parameters"
+        )
     # A train that never updates keeps rate 0's parameters too: rate 0 shows nothing unless the
     # same train updates at another rate.
     first_epoch(student, x, labels, 0.3, 11)

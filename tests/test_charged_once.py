@@ -212,6 +212,40 @@ def sigmoid_forward(z):
         "this is σ(-z)",
     ),
     (
+        "exercise10",
+        "train recording the loss after each update, which the hidden check meets again",
+        """
+def train(x, labels, layer_sizes, rate, epochs, seed):
+    params = init_network(layer_sizes, seed)
+    losses = []
+    for epoch in range(epochs):
+        _, grads = loss_and_gradients(x, labels, params)
+        params = sgd_update(params, grads, rate)
+        losses.append(loss_and_gradients(x, labels, params)[0])
+    return params, np.array(losses)
+""",
+        {"training_lowers_the_loss"},
+        6.0,
+        "this is the loss after the update",
+    ),
+    (
+        "exercise10",
+        "train looping over range(1, epochs), which later checks meet again",
+        """
+def train(x, labels, layer_sizes, rate, epochs, seed):
+    params = init_network(layer_sizes, seed)
+    losses = []
+    for epoch in range(1, epochs):
+        loss, grads = loss_and_gradients(x, labels, params)
+        losses.append(loss)
+        params = sgd_update(params, grads, rate)
+    return params, np.array(losses)
+""",
+        {"training_lowers_the_loss"},
+        6.0,
+        "one loss too few",
+    ),
+    (
         "exercise2",
         "bowl = x² + y",
         "def bowl(x, y):\n    return x**2 + y\n",

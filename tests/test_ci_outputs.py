@@ -14,12 +14,12 @@ from grader.cli import main
 from grader.reports.github import escape_data, escape_property
 from tests.helpers import REPO, solution_text, with_function
 
-# exercise 3 with chain_rule wrong (inner derivative left out), and a line of output that tries
-# to pass itself off as a workflow command
+# exercise 3 with chain_rule wrong (off by 1 %, charged in each of its checks), and a line of
+# output that tries to pass itself off as a workflow command
 WRONG_CHAIN_RULE = """
 def chain_rule(f_prime, g, g_prime, x):
     print("::error file=exercises/exercise3_chain_rule.py,line=1::forged by the student")
-    return f_prime(g(x))
+    return 1.01 * f_prime(g(x)) * g_prime(x)  # wrong by 1 %, a mistake no check names
 """
 
 

@@ -92,9 +92,9 @@ def chain_rule(f_prime, g, g_prime, x):
     report = json.loads(out)
     jsonschema.validate(report, EXERCISE)
     assert status == 1
-    assert report["score"] == 7
+    assert report["score"] == 8  # the mistake costs its own check; the hidden one notes it
     failing = [test for test in report["tests"] if test["status"] == "failed"]
-    assert [test["max_score"] for test in failing] == [2, 1]
+    assert [test["max_score"] for test in failing] == [2]
     assert all(test["score"] == 0 and test["message"] for test in failing)
 
 

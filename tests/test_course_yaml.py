@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -130,6 +131,7 @@ def test_public_check_may_not_use_the_solution(
     course_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     checks = tmp_path / "exercise1_public.py"
+    shutil.copy(REPO / "checks/_exercise1_mistakes.py", tmp_path)  # the module it loads
     checks.write_text(
         (REPO / "checks/exercise1_public.py")
         .read_text()

@@ -58,9 +58,14 @@ def test_the_release_holds_no_solution_and_no_hidden_check(release: Path) -> Non
     contents = texts(release)
     course = load_course(REPO / "course.yaml")
     # What the course gives students on purpose is no leak: a public check may state an answer as
-    # its expected value (exercise 3's -sin(x² - 1)·2x is the lesson's own), and a later
+    # its expected value (exercise 3's -sin(x² - 1)·2x is the lesson's own; so may the modules the
+    # public checks share), and a later
     # exercise's stub gives an earlier exercise's functions as helpers (relu_forward in 9).
-    given = [exercise.checks for exercise in course.exercises] + [
+    given = [
+        path
+        for exercise in course.exercises
+        for path in (exercise.checks, *exercise.shared_check_modules)
+    ] + [
         path
         for exercise in course.exercises
         for path in (exercise.student_file, exercise.student_file.with_suffix(".ipynb"))

@@ -196,7 +196,7 @@ def sigmoid_backward(dout, cache):
     out, _ = sigmoid_forward(cache)
     return dout * out * (1 - cache)
 """,
-        {"sigmoid", "sigmoid_matches_reference"},
+        {"sigmoid"},
         ("sigmoid", "this is s·(1 - z)"),
     ),
     mistake(
@@ -206,7 +206,7 @@ def sigmoid_backward(dout, cache):
     out, _ = sigmoid_forward(cache)
     return out * (1 - out)
 """,
-        {"sigmoid", "sigmoid_matches_reference"},
+        {"sigmoid"},
         ("sigmoid", "the upstream gradient dout is missing"),
     ),
     mistake(
@@ -215,7 +215,7 @@ def sigmoid_backward(dout, cache):
 def tanh_backward(dout, cache):
     return dout * (1 - np.tanh(cache) ** 2)
 """,
-        {"tanh", "tanh_matches_reference"},
+        {"tanh"},
         ("tanh", "the cache already holds t = tanh(z)"),
     ),
     mistake(
@@ -224,7 +224,7 @@ def tanh_backward(dout, cache):
 def tanh_backward(dout, cache):
     return dout * (1 - cache)
 """,
-        {"tanh", "tanh_matches_reference"},
+        {"tanh"},
         ("tanh", "with t squared"),
     ),
     mistake(
@@ -233,7 +233,7 @@ def tanh_backward(dout, cache):
 def tanh_forward(z):
     return np.tanh(z), z
 """,
-        {"tanh", "tanh_matches_reference"},
+        {"tanh"},
     ),
     mistake(
         "σ applied again to a cached output",
@@ -247,7 +247,7 @@ def sigmoid_backward(dout, cache):
     s, _ = sigmoid_forward(cache)
     return dout * s * (1 - s)
 """,
-        {"sigmoid", "sigmoid_matches_reference"},
+        {"sigmoid"},
         ("sigmoid", "the cached output σ(z) was used where the pre-activation z was needed"),
     ),
     mistake(
@@ -265,7 +265,7 @@ def relu_backward(dout, cache):
 def relu_backward(dout, cache):
     return dout * np.maximum(cache, 0)
 """,
-        {"relu", "relu_matches_reference"},
+        {"relu"},
         ("relu", "this is dout times z"),
     ),
 ]
@@ -624,7 +624,7 @@ def train(x, labels, layer_sizes, rate, epochs, seed):
         losses[epoch], _ = loss_and_gradients(x, labels, params)
     return params, losses
 """,
-        {"training_lowers_the_loss", "training_matches_reference"},
+        {"training_lowers_the_loss"},
         ("training_lowers_the_loss", "this is the loss after the update"),
     ),
     mistake(
