@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks import answer_or_none, shows
+from grader.checks import answer_or_none, fail_unless_charged, shows, with_hint
 
 UPHILL = "the step goes uphill: subtract rate · grad"
 SGD_UPHILL = ("sgd_update", UPHILL)
@@ -60,6 +60,22 @@ def uphill_mistake(student: Any) -> Any:
     if isinstance(new, dict) and "b1" in new and shows(new["b1"], params["b1"] + 0.1 * grads["b1"]):
         return SGD_UPHILL
     return UPHILL
+
+
+def miscounted_losses(losses: Any, call: str, epochs: int) -> bool:
+    """Fail, naming the mistake, where train's ``losses`` are a list or 1-d array of another
+    length than ``epochs`` that a hint fits; True where that mistake was charged by an earlier
+    check (noted here: nothing more to see in these losses), else False."""
+    if not isinstance(losses, (np.ndarray, list)) or np.ndim(losses) != 1:
+        return False
+    hint = losses_count_hint(len(losses), epochs) if len(losses) != epochs else None
+    if hint is None:
+        return False
+    fail_unless_charged(
+        with_hint(f"{call} returned {len(losses)} losses for epochs={epochs}", hint),
+        train_mistake(hint),
+    )
+    return True
 
 
 def losses_count_hint(count: int, epochs: int) -> str | None:

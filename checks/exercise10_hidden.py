@@ -37,14 +37,8 @@ def trained(student, call, x, labels, sizes, rate, epochs, seed, expected_params
     """train's (params, losses), checked for their form; None where the count of losses is a
     named mistake the public checks charged (noted here)."""
     params, losses = expect_pair(student.train(x, labels, sizes, rate, epochs, seed), call)
-    if isinstance(losses, (np.ndarray, list)) and np.ndim(losses) == 1 and len(losses) != epochs:
-        hint = common.losses_count_hint(len(losses), epochs)
-        if hint is not None:
-            fail_unless_charged(
-                with_hint(f"{call} returned {len(losses)} losses for epochs={epochs}", hint),
-                common.train_mistake(hint),
-            )
-            return None
+    if common.miscounted_losses(losses, call, epochs):
+        return None
     losses = expect_array(losses, call + " losses", (epochs,))
     if not isinstance(params, dict) or sorted(params) != sorted(expected_params):
         fail(f"{call} did not return parameters keyed {sorted(expected_params)}")

@@ -113,15 +113,7 @@ def expect_train_pair(params, losses, call, epochs):
                 "the pair is in the wrong order (losses first): return params, losses",
             )
         )
-    if isinstance(losses, (np.ndarray, list)) and np.ndim(losses) == 1 and len(losses) != epochs:
-        hint = common.losses_count_hint(len(losses), epochs)
-        if hint is not None:
-            fail_unless_charged(
-                with_hint(f"{call} returned {len(losses)} losses for epochs={epochs}", hint),
-                common.train_mistake(hint),
-            )
-            return True
-    return False
+    return common.miscounted_losses(losses, call, epochs)
 
 
 def trained(student, x, labels, rate, epochs, seed):
