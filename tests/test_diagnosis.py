@@ -103,6 +103,36 @@ def test_a_broadcast_error_names_both_shapes() -> None:
     assert "broadcast" in what and "from the last axis back" in todo
 
 
+@pytest.mark.parametrize(
+    "reduction", ["scores.max(axis=1)", "np.sum(scores, axis=-1)", "scores.mean(axis = 1)"]
+)
+def test_a_reduction_that_dropped_its_axis_is_told_keepdims(reduction: str) -> None:
+    code = f"import numpy as np\ndef f(scores):\n    return scores - {reduction}\n"
+    clue = shape_clue(raised(code, "f(np.ones((3, 4)))"), FILENAME)
+    assert clue is not None
+    what, todo = explain(clue) or ("", "")
+    assert "(3, 4)" in what and "(3,)" in what
+    assert "keepdims=True keeps it as (3, 1)" in todo
+
+
+@pytest.mark.parametrize(
+    ("code", "call"),
+    [
+        # The same shapes, but not a reduction of the last axis: nothing says keepdims.
+        ("def f(scores, labels):\n    return scores - labels\n", "f(np.ones((3, 4)), np.ones(3))"),
+        (
+            "def f(scores):\n    return scores - scores.max(axis=0)[:3]\n",
+            "f(np.ones((3, 4)))",
+        ),
+    ],
+)
+def test_other_broadcast_errors_are_not_told_keepdims(code: str, call: str) -> None:
+    clue = shape_clue(raised("import numpy as np\n" + code, call), FILENAME)
+    assert clue is not None
+    what, todo = explain(clue) or ("", "")
+    assert "broadcast" in what and "keepdims" not in todo
+
+
 def test_an_error_in_a_helper_says_where_the_helper_was_called_from() -> None:
     code = (
         "import numpy as np\n"

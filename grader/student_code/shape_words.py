@@ -10,6 +10,8 @@ wrong array, or a product meant entry by entry, and only the student knows which
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from grader.wire import Operand, ShapeClue
@@ -95,4 +97,31 @@ def _elementwise(clue: ShapeClue, left: Operand, right: Operand) -> tuple[str, s
         "numpy pairs the sizes from the last axis back, and each pair must be equal or one "
         "of them 1: compare these shapes with the ones the docstring gives"
     )
+    for reduced, whole in ((right, a), (left, b)):
+        if _drops_the_last_axis(reduced, whole):
+            kept = shape([*(reduced.shape or []), 1])
+            todo = (
+                f"{reduced.code} reduced the last axis away, so its {shape(reduced.shape or [])} "
+                f"lines up with the last axis of {shape(whole)}: keepdims=True keeps it as "
+                f"{kept}, one entry per row, which broadcasts"
+            )
     return what, todo
+
+
+# A sum, max, min or mean over the last of two axes, written as a method or a numpy function.
+_LAST_AXIS_REDUCTION = re.compile(
+    r"^(np\.)?\S*?\b(sum|max|min|mean|amax|amin)\(.*\baxis\s*=\s*(1|-1)\s*\)$"
+)
+
+
+def _drops_the_last_axis(reduced: Operand, whole: list[int]) -> bool:
+    """Whether ``reduced`` is a reduction over the last axis (its code says so: ``axis=1`` or
+    ``axis=-1``, no keepdims) of an array shaped ``whole``, (n, c) to (n,)."""
+    sizes = reduced.shape
+    return (
+        sizes is not None
+        and len(whole) == 2
+        and sizes == whole[:-1]
+        and "keepdims" not in reduced.code
+        and _LAST_AXIS_REDUCTION.match(reduced.code.replace(" ", "")) is not None
+    )
