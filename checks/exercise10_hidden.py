@@ -36,7 +36,9 @@ def uphill_training(solution, x, labels, sizes, rate, epochs, seed):
 def trained(student, call, x, labels, sizes, rate, epochs, seed, expected_params):
     """train's (params, losses), checked for their form; None where the count of losses is a
     named mistake the public checks charged (noted here)."""
-    params, losses = expect_pair(student.train(x, labels, sizes, rate, epochs, seed), call)
+    params, losses = expect_pair(
+        student.train(x, labels, sizes, rate, epochs, seed), call, ("params", "losses")
+    )
     if common.miscounted_losses(losses, call, epochs):
         return None
     losses = expect_array(losses, call + " losses", (epochs,))

@@ -120,7 +120,9 @@ def trained(student, x, labels, rate, epochs, seed):
     """(call, params, losses) of the student's train, checked for their form; losses None where
     their count is a named mistake an earlier check charged (then only params is checked)."""
     call = train_call(x, rate, epochs, seed)
-    params, losses = expect_pair(student.train(x, labels, SIZES, rate, epochs, seed), call)
+    params, losses = expect_pair(
+        student.train(x, labels, SIZES, rate, epochs, seed), call, ("params", "losses")
+    )
     counted_wrong = expect_train_pair(params, losses, call, epochs)
     reference = initial_params(SIZES, 0)
     if not isinstance(params, dict) or sorted(params) != sorted(reference):

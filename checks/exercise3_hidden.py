@@ -47,7 +47,7 @@ def test_compose_long_chain_matches_reference(student, solution, rng):
         for x in (float(rng.uniform(-1.5, 1.5)), rng.uniform(-1.5, 1.5, size=(2, 2))):
             call = f"compose([{', '.join(names)}])({describe(x)})"
             with common.explaining(common.COMPOSE_ERRORS):
-                value, derivative = expect_pair(chained(x), call)
+                value, derivative = expect_pair(chained(x), call, ("value", "derivative"))
             expected_value, expected_derivative = expected_chain(x)
             value_mistakes, derivative_mistakes_ = common.compose_mistakes(pairs, x)
             with common.naming("compose", value, expected_value, value_mistakes):

@@ -79,7 +79,7 @@ def test_compose_two_functions(student, rng):
     for count, x in enumerate((2.0, -0.7, rng.uniform(-2, 2, size=4))):
         call = f"compose([(x² - 1, 2x), (cos, -sin)])({describe(x)})"
         with common.explaining(common.COMPOSE_ERRORS):
-            value, derivative = expect_pair(chained(x), call)
+            value, derivative = expect_pair(chained(x), call, ("value", "derivative"))
         value_mistakes, derivative_mistakes_ = common.compose_mistakes(pairs, x)
         if count:
             # Right the first time, the identity after: the first call used the pairs up.
@@ -131,7 +131,7 @@ def test_compose_empty_list_is_identity(student, rng):
     for x in (0.5, -3.0, rng.uniform(-2, 2, size=3)):
         call = f"compose([])({describe(x)})"
         with common.explaining({**common.EMPTY_CHAIN_ERRORS, **common.COMPOSE_ERRORS}):
-            value, derivative = expect_pair(chained(x), call)
+            value, derivative = expect_pair(chained(x), call, ("value", "derivative"))
         expect_close(value, x, call + " value", rtol=1e-15)
         expected = 1.0 if np.ndim(derivative) == 0 else np.ones_like(x)
         zero = {hint: np.zeros_like(expected) for hint in EMPTY_DERIVATIVE}
@@ -143,7 +143,7 @@ def test_compose_empty_list_is_identity(student, rng):
     for count, x in enumerate((0.5, rng.uniform(-2, 2, size=3))):
         call = f"compose([(3x + 2, 3)])({describe(x)})"
         with common.explaining(common.COMPOSE_ERRORS):
-            value, derivative = expect_pair(chained(x), call)
+            value, derivative = expect_pair(chained(x), call, ("value", "derivative"))
         value_mistakes, derivative_mistakes_ = common.compose_mistakes(pairs, x)
         if count:
             value_mistakes[USED_UP] = x

@@ -171,10 +171,12 @@ def expect_array(value: Any, call: str, shape: tuple[int, ...]) -> np.ndarray:
     return value.astype(np.float64)
 
 
-def expect_pair(value: Any, call: str) -> tuple[Any, Any]:
-    """``value`` as a tuple or list of two items."""
+def expect_pair(value: Any, call: str, names: tuple[str, str] | None = None) -> tuple[Any, Any]:
+    """``value`` as a tuple or list of two items; names: what the two are, as the docstring
+    calls them (("out", "cache")), for the message."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
-        fail(f"{call} returned {kind_of(value)}; expected a pair (value, derivative)")
+        pair = f"the pair ({names[0]}, {names[1]})" if names else "a pair of two items"
+        fail(f"{call} returned {kind_of(value)}; expected {pair}")
     return value[0], value[1]
 
 
