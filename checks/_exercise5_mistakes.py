@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from grader.checks import answer_or_none, fail_unless_charged, follows, shows, with_hint
-from grader.student_code.errors import StudentRaised
+from grader.student_code.errors import StudentError, StudentRaised
 
 Activation = Callable[[np.ndarray], np.ndarray]
 Params = dict[str, np.ndarray]
@@ -287,6 +287,21 @@ def short_list_mistake(
     return None
 
 
+def short_list_hint(
+    student: Any, got: Any, x: np.ndarray, params: Params, activation: Activation, call: str
+) -> tuple[str | None, Any]:
+    """(hint, named mistake) for feedforward_layers' list one or more entries short: where the
+    student's count_layers shows its named mistake, the list follows it (a mistake charged in
+    count_layers' check, not here); else short_list_mistake's, feedforward_layers' own."""
+    hint = short_list_mistake(got, x, params, activation)
+    if hint is None:
+        return None, None
+    counted = count_mistake(student)
+    if counted is not None:
+        return follows(("count_layers", counted), call), None
+    return hint, ("feedforward_layers", hint)
+
+
 def from_x_mistake(student: Any) -> str | None:
     """FROM_X where the student's feedforward_layers feeds x to every layer of a network of
     square layers, where that does not raise."""
@@ -301,8 +316,8 @@ def from_x_mistake(student: Any) -> str | None:
 
 def layers_error_hint(student: Any, error: StudentRaised, params: Params, call: str) -> str | None:
     """The hint for an error of feedforward_layers (or of feedforward, which calls it): a key
-    past the last layer (from the student's count_layers where it shows its mistake), a shape
-    error of the student's layer_forward, or every layer fed x."""
+    past the last layer (from the student's count_layers where it shows its mistake), None
+    called or a shape error by the student's layer_forward, or every layer fed x."""
     message = str(error)
     key = re.search(r"KeyError: '([Wb])(\d+)'", message)
     count = len(params) // 2
@@ -316,6 +331,15 @@ def layers_error_hint(student: Any, error: StudentRaised, params: Params, call: 
                 f"network has L = count_layers(params) = {count} layers, k = 1 .. L"
             )
         return None
+    if "'NoneType' object is not callable" in message:
+        try:
+            plain = student.layer_forward(WIDE_H, WIDE_W, WIDE_B, None)
+        except StudentRaised as error:
+            plain = error
+        except StudentError:
+            return None
+        hint = none_hint(student, WIDE_H, WIDE_W, WIDE_B, plain)
+        return None if hint is None else follows(("layer_forward", hint), call)
     if "ValueError" not in message:
         return None
     right = answer_or_none(student.layer_forward, WIDE_H, WIDE_W, WIDE_B, None)
@@ -366,7 +390,8 @@ def followed_by_feedforward(
         found[("feedforward_layers", OUTPUT_ACTIVATED)] = activated[-1]
     for hint, variant in list_mistakes(layers, x, params, activation).items():
         found[("feedforward_layers", hint)] = variant[-1]
-    if short_list_mistake(layers, x, params, activation) == STOPS_SHORT:
+    short = short_list_mistake(layers, x, params, activation)
+    if short == STOPS_SHORT and count_mistake(student) is None:
         found[("feedforward_layers", STOPS_SHORT)] = np.asarray(layers[-1], dtype=np.float64)
     return found
 

@@ -91,11 +91,11 @@ def test_feedforward_layers_matches_reference(student, solution, rng):
         layers = answer(student.feedforward_layers, call, student, x, params, activation)
         reference = solution.feedforward_layers(x, params, activation)
         if not isinstance(layers, (list, tuple)) or len(layers) != len(reference):
-            hint = mistakes.short_list_mistake(layers, x, params, activation)
+            hint, named = mistakes.short_list_hint(student, layers, x, params, activation, call)
             message = f"{call} returned {describe(layers)}; expected {len(reference)} arrays"
-            if hint is None:
-                fail(message)
-            fail_unless_charged(with_hint(message, hint), ("feedforward_layers", hint))
+            if named is None:
+                fail(with_hint(message, hint))
+            fail_unless_charged(with_hint(message, hint), named)
             if hint != mistakes.X_MISSING:
                 continue  # its entries are those of the layers it stops at, checked
             layers = [x, *layers]

@@ -235,14 +235,14 @@ def expect_layers(student, x, params, sizes, activation):
     warn_if_inputs_changed(student, call)
     expected = layers_by_hand(x, params, np.tanh)
     if not isinstance(got, (list, tuple)) or len(got) != len(expected):
-        hint = mistakes.short_list_mistake(got, x, params, np.tanh)
+        hint, mistake = mistakes.short_list_hint(student, got, x, params, np.tanh, call)
         fail(
             with_hint(
                 f"{call} returned {describe(got)}; expected a list of {len(expected)} arrays: x, "
                 "each hidden layer's output and the output layer's",
                 hint,
             ),
-            ("feedforward_layers", hint) if hint is not None else None,
+            mistake,
         )
     following = shown_mistakes(student, x, params, np.tanh)
     own = mistakes.list_mistakes(got, x, params, np.tanh)
