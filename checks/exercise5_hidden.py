@@ -4,6 +4,8 @@ feedforward_layers score apart; an answer that follows a named mistake of a func
 (as the public checks name it, charged there once) is not charged again, nor is a mistake the
 public checks charged in the same function."""
 
+from typing import Any
+
 import numpy as np
 
 from grader.checks import (
@@ -37,7 +39,14 @@ def network(solution, rng, sizes):
     return {key: value + 0.2 * rng.normal(size=value.shape) for key, value in params.items()}
 
 
-def answer(function, call, student, x, params, activation):
+def answer(
+    function: Any,
+    call: str,
+    student: Any,
+    x: np.ndarray,
+    params: dict[str, np.ndarray],
+    activation: Any,
+) -> Any:
     """The student's ``function``(x, params, activation), an error named where it shows a named
     mistake (as the public checks name it)."""
     try:

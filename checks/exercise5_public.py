@@ -6,6 +6,8 @@ may call feedforward_layers: where the function called shows a named mistake (at
 check's own), an answer that follows it is that mistake again, charged once in the check of the
 function that made it."""
 
+from typing import Any
+
 import numpy as np
 
 from grader.checks import (
@@ -42,7 +44,9 @@ def weights_as_documented(layer_sizes, seed):
     return params
 
 
-def shown_mistakes(student, x, params, activation):
+def shown_mistakes(
+    student: Any, x: np.ndarray, params: dict[str, np.ndarray], activation: Any
+) -> dict[Any, list[np.ndarray]]:
     """(named mistake, the layers it gives) for layer_forward's named mistake, where the
     student's shows it: feedforward_layers' answer may follow it."""
     mistake = mistakes.layer_forward_mistake(student)
@@ -173,7 +177,9 @@ def test_init_network(student):
         )
 
 
-def layer_answer(student, call, h, W, b, activation):
+def layer_answer(
+    student: Any, call: str, h: np.ndarray, W: np.ndarray, b: np.ndarray, activation: Any
+) -> Any:
     """The student's layer_forward(h, W, b, activation), an error named where a look at a point
     of the check's own says what it is: None called, or a product other than h @ W."""
     try:
@@ -213,7 +219,9 @@ def test_layer_forward(student, rng):
     )
 
 
-def layers_answer(student, call, x, params, activation):
+def layers_answer(
+    student: Any, call: str, x: np.ndarray, params: dict[str, np.ndarray], activation: Any
+) -> Any:
     """The student's feedforward_layers (or feedforward) answer, an error named where it shows
     a named mistake: a key past the last layer, a shape error of layer_forward's product."""
     function = (
@@ -226,7 +234,13 @@ def layers_answer(student, call, x, params, activation):
         raise mistakes.explained(error, hint) from None
 
 
-def expect_layers(student, x, params, sizes, activation):
+def expect_layers(
+    student: Any,
+    x: np.ndarray,
+    params: dict[str, np.ndarray],
+    sizes: list[int],
+    activation: Any,
+) -> tuple[Any, dict[Any, list[np.ndarray]]]:
     """feedforward_layers(x, params, activation) is [x, h_1, ..., output], each layer's output
     as the docstring defines it, or following a named mistake of layer_forward, which it calls;
     returns the student's layers and the mistakes they follow."""
@@ -298,7 +312,9 @@ def test_forward_flows_layer_by_layer(student, rng):
     expect_layers(student, rng.normal(size=(3, 5)), params, [5, 6, 3, 2], np.tanh)
 
 
-def expect_output(student, x, params, sizes):
+def expect_output(
+    student: Any, x: np.ndarray, params: dict[str, np.ndarray], sizes: list[int]
+) -> None:
     """feedforward's answer for (x, params) is the output layer's, or follows a named mistake of
     a function it calls, or is a mistake of its own (the output layer activated, a softmax, the
     input changed)."""
