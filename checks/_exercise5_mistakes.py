@@ -48,6 +48,10 @@ PRODUCTS = {
     "(np.dot(h, W) or @) and adds b": SQUARE_H * SQUARE_W + SQUARE_B,
     "this is h @ W.T, W read as (n_out, n_in), transposed: W has shape (n_in, n_out) and the "
     "layer is h @ W + b": SQUARE_H @ SQUARE_W.T + SQUARE_B,
+    "b is added as a column (b.reshape(-1, 1)), one entry per example: the bias has one entry "
+    "per output, n_out of them, added to every row as it is, h @ W + b": (
+        SQUARE_H @ SQUARE_W + SQUARE_B[:, None]
+    ),
 }
 # And at a point where N, n_in and n_out all differ, where it is right if its product is.
 WIDE_H = SQUARE_H[:2]
@@ -104,6 +108,10 @@ SQUARE_PARAMS: Params = {
 # feedforward's mistakes.
 WHOLE_LIST = (
     "this is the whole list of layers: feedforward returns its last entry, the output layer's, "
+    "feedforward_layers(...)[-1]"
+)
+FIRST_ENTRY = (
+    "this is x, the input, the first entry of the list of layers: the output is the last entry, "
     "feedforward_layers(...)[-1]"
 )
 SOFTMAX = (
@@ -415,6 +423,16 @@ def following_shape(got: Any, call: str, shape: tuple[int, ...], following: dict
             fail_unless_charged(with_hint(message, follows(mistake, call)), mistake)
             return True
     return False
+
+
+def wrong_entry(got: Any, x: np.ndarray, call: str, shape: tuple[int, ...]) -> bool:
+    """Where feedforward's answer is x itself, the first entry of the list of layers, that
+    mistake: failed with its hint, or noted where an earlier check charged it (then True)."""
+    if not isinstance(got, np.ndarray) or got.shape == shape or not shows(got, x):
+        return False
+    message = f"{call} returned an array of shape {got.shape}; expected shape {shape}"
+    fail_unless_charged(with_hint(message, FIRST_ENTRY), ("feedforward", FIRST_ENTRY))
+    return True
 
 
 def whole_list(got: Any, expected: np.ndarray) -> bool:
