@@ -44,6 +44,8 @@ SQUARE_B = np.array([0.3, -0.8, 0.5])
 PRODUCTS = {
     "this is W @ h, the product in the wrong order: with the examples as rows the layer is "
     "h @ W + b, h (N, n_in) times W (n_in, n_out)": SQUARE_W @ SQUARE_H + SQUARE_B,
+    "this is W.T @ h, the product in the wrong order: with the examples as rows the layer is "
+    "h @ W + b, h (N, n_in) times W (n_in, n_out)": SQUARE_W.T @ SQUARE_H + SQUARE_B,
     "this is h * W, an entry-by-entry product: the layer takes the matrix product h @ W "
     "(np.dot(h, W) or @) and adds b": SQUARE_H * SQUARE_W + SQUARE_B,
     "this is h @ W.T, W read as (n_out, n_in), transposed: W has shape (n_in, n_out) and the "
@@ -121,6 +123,10 @@ SOFTMAX = (
 IN_PLACE = (
     "this is the output for x as the code changed it in place (x -= ..., x[...] = ...): the "
     "forward pass takes x as given; work on a copy (x = x - ...) or leave x alone"
+)
+STANDARDISED = (
+    "this is the output for (x - x.mean(axis=0)) / x.std(axis=0), the input centred and scaled: "
+    "the forward pass takes x as it is given"
 )
 CENTRED = (
     "this is the output for x - x.mean(axis=0), the input centred: the forward pass takes x as "
@@ -373,15 +379,17 @@ def output_mistakes(
     the call, changed_arguments), or centred."""
     expected = layers_by_hand(x, params, activation)[-1]
     shifted = np.exp(expected - expected.max(axis=1, keepdims=True))
-    mistakes: dict[str, np.ndarray] = {}
-    if expected.shape[1] > 1:  # a softmax of one score is 1, whatever the score
-        mistakes[SOFTMAX] = shifted / shifted.sum(axis=1, keepdims=True)
+    mistakes = {SOFTMAX: shifted / shifted.sum(axis=1, keepdims=True)}
     for change in changes:
         if change.name == "x" and change.after.shape == x.shape:
             after = np.asarray(change.after, dtype=np.float64)
             mistakes[IN_PLACE] = layers_by_hand(after, params, activation)[-1]
     # For one example, x - x.mean(axis=0) is 0: the output for 0, still what the code computes.
     mistakes[CENTRED] = layers_by_hand(x - x.mean(axis=0), params, activation)[-1]
+    spread = x.std(axis=0)
+    if np.all(spread > 0):
+        standard = (x - x.mean(axis=0)) / spread
+        mistakes[STANDARDISED] = layers_by_hand(standard, params, activation)[-1]
     return mistakes
 
 

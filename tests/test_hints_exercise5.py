@@ -142,6 +142,15 @@ def layer_forward(h, W, b, activation):
         None,
     ),
     (
+        """
+def layer_forward(h, W, b, activation):
+    z = np.dot(h, W) + np.reshape(b, (len(b), 1))
+    return z if activation is None else activation(z)
+""",
+        {"layer_forward": "b is added as a column"},
+        None,
+    ),
+    (
         "def layer_forward(h, W, b, activation):\n    return activation(np.dot(h, W) + b)\n",
         {
             "layer_forward": "activation=None means no activation",
@@ -270,6 +279,21 @@ def feedforward(x, params, activation):
 """,
         {"feedforward": "this is the output for x as the code changed it in place"},
         {"feedforward"},
+    ),
+    (
+        "def feedforward(x, params, activation):\n"
+        "    return feedforward_layers(x, params, activation)[0]\n",
+        {"feedforward": "this is x, the input, the first entry"},
+        {"feedforward"},
+    ),
+    (
+        """
+def feedforward(x, params, activation):
+    x = (x - x.mean(axis=0)) / x.std(axis=0)
+    return feedforward_layers(x, params, activation)[-1]
+""",
+        {"feedforward": "the input centred and scaled"},
+        None,
     ),
     (
         """
