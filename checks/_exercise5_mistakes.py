@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks import answer_or_none, fail_unless_charged, follows, shows, with_hint
+from grader.checks import answer_or_none, fail, fail_unless_charged, follows, shows, with_hint
 from grader.student_code.errors import StudentError, StudentRaised
 
 Activation = Callable[[np.ndarray], np.ndarray]
@@ -433,14 +433,13 @@ def following_shape(got: Any, call: str, shape: tuple[int, ...], following: dict
     return False
 
 
-def wrong_entry(got: Any, x: np.ndarray, call: str, shape: tuple[int, ...]) -> bool:
-    """Where feedforward's answer is x itself, the first entry of the list of layers, that
-    mistake: failed with its hint, or noted where an earlier check charged it (then True)."""
-    if not isinstance(got, np.ndarray) or got.shape == shape or not shows(got, x):
-        return False
-    message = f"{call} returned an array of shape {got.shape}; expected shape {shape}"
-    fail_unless_charged(with_hint(message, FIRST_ENTRY), ("feedforward", FIRST_ENTRY))
-    return True
+def wrong_entry(got: Any, x: np.ndarray, call: str, shape: tuple[int, ...]) -> None:
+    """Fails naming the mistake where feedforward's answer is x itself, the first entry of the
+    list of layers. Charged wherever it shows: an answer that is its own input computes nothing
+    a later check could excuse."""
+    if isinstance(got, np.ndarray) and got.shape != shape and shows(got, x):
+        message = f"{call} returned an array of shape {got.shape}; expected shape {shape}"
+        fail(with_hint(message, FIRST_ENTRY))
 
 
 def whole_list(got: Any, expected: np.ndarray) -> bool:

@@ -283,8 +283,12 @@ def feedforward(x, params, activation):
     (
         "def feedforward(x, params, activation):\n"
         "    return feedforward_layers(x, params, activation)[0]\n",
-        {"feedforward": "this is x, the input, the first entry"},
-        {"feedforward"},
+        {
+            "feedforward": "this is x, the input, the first entry",
+            "feedforward_matches_reference": "this is x, the input, the first entry",
+        },
+        # An answer that is its own input is charged wherever it shows: it computes nothing.
+        {"feedforward", "feedforward_matches_reference"},
     ),
     (
         """
