@@ -96,6 +96,10 @@ FROM_X = (
     "every layer is fed the input x: layer k takes the previous layer's output, h_(k-1) = "
     "layers[-1], not x"
 )
+OWN_ACTIVATION = (
+    "call activation(...) rather than a function of your own: the hidden layers apply the "
+    "activation passed in, whatever it is"
+)
 # A network of square layers, where feeding x to every layer does not raise.
 SQUARE_X = np.array([[0.5, -1.0, 0.8, 0.3, -0.6], [1.2, 0.4, -0.9, 0.7, 0.2]])
 SQUARE_PARAMS: Params = {
@@ -132,6 +136,14 @@ CENTRED = (
     "this is the output for x - x.mean(axis=0), the input centred: the forward pass takes x as "
     "it is given"
 )
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-z))
+
+
+def relu(z: np.ndarray) -> np.ndarray:
+    return np.maximum(z, 0)
 
 
 def layers_by_hand(
@@ -276,6 +288,8 @@ def list_mistakes(
             (HIDDEN_NOT_ACTIVATED, layers_by_hand(x, params, activation, plain=[count - 1])),
             (HIDDEN_NOT_ACTIVATED, layers_by_hand(x, params, activation, plain=range(count))),
         ]
+    for other in (np.tanh, sigmoid, relu):
+        candidates.append((OWN_ACTIVATION, layers_by_hand(x, params, other)))
     if shown_list(got, layers_by_hand(x, params, activation)):
         return {}
     found = {hint: layers for hint, layers in candidates if shown_list(got, layers)}

@@ -303,8 +303,12 @@ def test_forward_flows_layer_by_layer(student, rng):
     call = "feedforward_layers(x (4, 5), params of a [5, 4, 3] network, tanh)"
     if not all(np.any(np.isclose(seen, entry, rtol=1e-12, atol=0)) for entry in hidden.ravel()):
         fail(
-            f"{call} gave the right values without applying the activation it was given to every "
-            "hidden pre-activation; call activation(...) rather than a function of your own"
+            with_hint(
+                f"{call} gave the right values without applying the activation it was given to "
+                "every hidden pre-activation",
+                mistakes.OWN_ACTIVATION,
+            ),
+            ("feedforward_layers", mistakes.OWN_ACTIVATION),
         )
     # A deeper network: every layer, however many there are.
     params = weights_as_documented([5, 6, 3, 2], 5)

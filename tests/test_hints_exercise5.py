@@ -208,6 +208,19 @@ def feedforward_layers(x, params, activation):
     (
         """
 def feedforward_layers(x, params, activation):
+    L = count_layers(params)
+    layers = [x]
+    for k in range(1, L + 1):
+        z = layers[-1] @ params[f"W{k}"] + params[f"b{k}"]
+        layers.append(np.tanh(z) if k < L else z)
+    return layers
+""",
+        {"forward_flows_layer_by_layer": "call activation(...) rather than a function of your own"},
+        {"forward_flows_layer_by_layer"},
+    ),
+    (
+        """
+def feedforward_layers(x, params, activation):
     outputs, h = [], x
     L = count_layers(params)
     for k in range(1, L + 1):
