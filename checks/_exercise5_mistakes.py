@@ -128,6 +128,14 @@ IN_PLACE = (
     "this is the output for x as the code changed it in place (x -= ..., x[...] = ...): the "
     "forward pass takes x as given; work on a copy (x = x - ...) or leave x alone"
 )
+NOT_PASSED_ON = (
+    "this is the output with no activation anywhere: pass the activation given on to "
+    "feedforward_layers, feedforward_layers(x, params, activation)"
+)
+OTHER_ACTIVATION = (
+    "this is the output with {} for the hidden layers, not the activation given: pass "
+    "activation on to feedforward_layers as it is"
+)
 STANDARDISED = (
     "this is the output for (x - x.mean(axis=0)) / x.std(axis=0), the input centred and scaled: "
     "the forward pass takes x as it is given"
@@ -400,6 +408,11 @@ def output_mistakes(
             mistakes[IN_PLACE] = layers_by_hand(after, params, activation)[-1]
     # For one example, x - x.mean(axis=0) is 0: the output for 0, still what the code computes.
     mistakes[CENTRED] = layers_by_hand(x - x.mean(axis=0), params, activation)[-1]
+    mistakes[NOT_PASSED_ON] = layers_by_hand(x, params, activation, plain=range(len(params)))[-1]
+    for name, other in (("np.tanh", np.tanh), ("a sigmoid", sigmoid), ("a ReLU", relu)):
+        value = layers_by_hand(x, params, other)[-1]
+        if not np.allclose(value, expected, rtol=1e-9, atol=0):
+            mistakes[OTHER_ACTIVATION.format(name)] = value
     spread = x.std(axis=0)
     if np.all(spread > 0):
         standard = (x - x.mean(axis=0)) / spread

@@ -313,6 +313,18 @@ def feedforward(x, params, activation):
         None,
     ),
     (
+        "def feedforward(x, params, activation):\n"
+        "    return feedforward_layers(x, params, None)[-1]\n",
+        {"feedforward": "this is the output with no activation anywhere"},
+        {"feedforward"},
+    ),
+    (
+        "def feedforward(x, params, activation):\n"
+        "    return feedforward_layers(x, params, np.tanh)[-1]\n",
+        {"feedforward_matches_reference": "this is the output with np.tanh for the hidden layers"},
+        {"feedforward_matches_reference"},
+    ),
+    (
         """
 def feedforward(x, params, activation):
     x = x - x.mean(axis=0)
