@@ -1,24 +1,30 @@
 """Hidden checks for exercise 5, the feedforward network: the reference on deeper networks, other
 activations and batch sizes, and the same result from the same call twice. feedforward and
 feedforward_layers score apart; an answer that follows a named mistake of a function it calls
-(as the public checks name it, charged there once) is not charged again."""
+(as the public checks name it, charged there once) is not charged again, nor is a mistake the
+public checks charged in the same function."""
+
+from typing import Any
 
 import numpy as np
 
 from grader.checks import (
-    answer_or_none,
     check,
     describe,
     expect_array,
     expect_matches_reference,
     fail,
-    shows,
+    fail_unless_charged,
+    shared,
+    with_hint,
 )
+from grader.student_code.errors import StudentRaised
+from grader.student_code.objects import changed_arguments
 
-# As in the public checks, word for word: the same mistake, charged once.
-NO_BIAS = ("layer_forward", "the bias is missing")
-BIAS_AFTER = ("layer_forward", "the bias is added after the activation")
-OUTPUT_ACTIVATED = "the output layer has no activation"
+# The mistakes and their words, shared with the public checks: the same mistake, charged once.
+mistakes = shared(__file__, "_exercise5_mistakes")
+OUTPUT_ACTIVATED = mistakes.OUTPUT_ACTIVATED
+layers_by_hand = mistakes.layers_by_hand
 
 
 def sigmoid(z):
@@ -28,62 +34,58 @@ def sigmoid(z):
 NETWORKS = [([5, 8, 6, 4, 2], 7, np.tanh), ([5, 3, 1], 1, sigmoid), ([5, 9, 9, 3], 3, np.tanh)]
 
 
-def layers_by_hand(x, params, activation, mistake):
-    """Every layer's output with the named ``mistake``."""
-    count = len(params) // 2
-    layers = [x]
-    for k in range(1, count + 1):
-        W, b = params[f"W{k}"], params[f"b{k}"]
-        hidden = k < count or mistake == OUTPUT_ACTIVATED
-        if mistake == NO_BIAS:
-            z = layers[-1] @ W
-            layers.append(activation(z) if hidden else z)
-        elif mistake == BIAS_AFTER and hidden:
-            layers.append(activation(layers[-1] @ W) + b)
-        else:
-            z = layers[-1] @ W + b
-            layers.append(activation(z) if hidden else z)
-    return layers
-
-
-def layer_forward_mistake(student):
-    """The named mistake the student's layer_forward shows at a point of this check's own."""
-    h = np.array([[0.5, -1.0], [2.0, 0.25]])
-    W, b = np.array([[1.0, -0.5, 0.3], [0.2, 0.7, -1.1]]), np.array([0.4, -0.3, 0.9])
-    plain = answer_or_none(student.layer_forward, h, W, b, None)
-    if plain is not None and shows(plain, h @ W) and not shows(plain, h @ W + b):
-        return NO_BIAS
-    activated = answer_or_none(student.layer_forward, h, W, b, np.tanh)
-    if activated is not None and shows(activated, np.tanh(h @ W) + b):
-        return BIAS_AFTER
-    return None
-
-
 def network(solution, rng, sizes):
     params = solution.init_network(sizes, int(rng.integers(1000)))
     return {key: value + 0.2 * rng.normal(size=value.shape) for key, value in params.items()}
 
 
+def answer(
+    function: Any,
+    call: str,
+    student: Any,
+    x: np.ndarray,
+    params: dict[str, np.ndarray],
+    activation: Any,
+) -> Any:
+    """The student's ``function``(x, params, activation), an error named where it shows a named
+    mistake (as the public checks name it)."""
+    try:
+        return function(x, params, activation)
+    except StudentRaised as error:
+        hint = mistakes.layers_error_hint(student, error, params, call)
+        raise mistakes.explained(error, hint) from None
+
+
 @check(points=0.5)
 def test_feedforward_matches_reference(student, solution, rng):
     """feedforward agrees with the reference on deeper networks, batch sizes 1 to 7, and twice."""
-    mistake = layer_forward_mistake(student)
     for sizes, batch, activation in NETWORKS:
         params = network(solution, rng, sizes)
         x = rng.normal(size=(batch, 5))
         call = f"feedforward(x ({batch}, 5), params of a {sizes} network)"
         expected = solution.feedforward(x, params, activation)
-        following = {}
-        if mistake is not None:
-            following[mistake] = layers_by_hand(x, params, activation, mistake)[-1]
-        layers = answer_or_none(student.feedforward_layers, x, params, activation)
+        got = answer(student.feedforward, call, student, x, params, activation)
+        own = mistakes.output_mistakes(changed_arguments(student), x, params, activation)
+        if mistakes.whole_list(got, expected):
+            message = (
+                f"{call} returned {describe(got)}; expected an array of shape {expected.shape}"
+            )
+            fail_unless_charged(
+                with_hint(message, mistakes.WHOLE_LIST), ("feedforward", mistakes.WHOLE_LIST)
+            )
+            got = got[-1]
+        following = mistakes.followed_by_feedforward(student, x, params, activation)
         activated = layers_by_hand(x, params, activation, OUTPUT_ACTIVATED)[-1]
-        if isinstance(layers, (list, tuple)) and layers and shows(layers[-1], activated):
-            following[("feedforward_layers", OUTPUT_ACTIVATED)] = activated
-        following[OUTPUT_ACTIVATED] = activated
-        first = expect_array(student.feedforward(x, params, activation), call, expected.shape)
-        expect_matches_reference(first, expected, call, mistakes=following)
+        if mistakes.following_shape(got, call, expected.shape, following):
+            continue
+        mistakes.wrong_entry(got, x, call, expected.shape)
+        first = expect_array(got, call, expected.shape)
+        expect_matches_reference(
+            first, expected, call, mistakes={**following, OUTPUT_ACTIVATED: activated, **own}
+        )
         second = student.feedforward(x, params, activation)
+        if isinstance(second, (list, tuple)) and mistakes.whole_list(second, expected):
+            second = second[-1]
         if not np.array_equal(first, second):
             fail(f"{call} gave a different result the second time; it must not keep state")
 
@@ -91,20 +93,26 @@ def test_feedforward_matches_reference(student, solution, rng):
 @check(points=0.5)
 def test_feedforward_layers_matches_reference(student, solution, rng):
     """feedforward_layers agrees with the reference on deeper networks and batch sizes 1 to 7."""
-    mistake = layer_forward_mistake(student)
+    mistake = mistakes.layer_forward_mistake(student)
     for sizes, batch, activation in NETWORKS:
         params = network(solution, rng, sizes)
         x = rng.normal(size=(batch, 5))
-        layers = student.feedforward_layers(x, params, activation)
+        call = f"feedforward_layers for a {sizes} network"
+        layers = answer(student.feedforward_layers, call, student, x, params, activation)
         reference = solution.feedforward_layers(x, params, activation)
         if not isinstance(layers, (list, tuple)) or len(layers) != len(reference):
-            fail(
-                f"feedforward_layers for a {sizes} network returned {describe(layers)}; "
-                f"expected {len(reference)} arrays"
-            )
+            hint, named = mistakes.short_list_hint(student, layers, x, params, activation, call)
+            message = f"{call} returned {describe(layers)}; expected {len(reference)} arrays"
+            if named is None:
+                fail(with_hint(message, hint))
+            fail_unless_charged(with_hint(message, hint), named)
+            if hint != mistakes.X_MISSING:
+                continue  # its entries are those of the layers it stops at, checked
+            layers = [x, *layers]
         following = {OUTPUT_ACTIVATED: layers_by_hand(x, params, activation, OUTPUT_ACTIVATED)}
         if mistake is not None:
             following = {mistake: layers_by_hand(x, params, activation, mistake), **following}
+        following.update(mistakes.list_mistakes(layers, x, params, activation))
         for index, (layer, want) in enumerate(zip(layers, reference, strict=True)):
             name = f"feedforward_layers(...)[{index}] for a {sizes} network"
             expect_matches_reference(

@@ -6,6 +6,8 @@ may call feedforward_layers: where the function called shows a named mistake (at
 check's own), an answer that follows it is that mistake again, charged once in the check of the
 function that made it."""
 
+from typing import Any
+
 import numpy as np
 
 from grader.checks import (
@@ -17,15 +19,19 @@ from grader.checks import (
     expect_close,
     expect_number,
     fail,
+    shared,
     shows,
     warn_if_inputs_changed,
     with_hint,
 )
+from grader.student_code.errors import StudentRaised
+from grader.student_code.objects import changed_arguments
 
-# The same texts in the hidden checks, word for word: the same mistake, charged once.
-NO_BIAS = ("layer_forward", "the bias is missing")
-BIAS_AFTER = ("layer_forward", "the bias is added after the activation")
-OUTPUT_ACTIVATED = "the output layer has no activation"
+# The mistakes and their words, shared with the hidden checks: the same mistake, charged once.
+mistakes = shared(__file__, "_exercise5_mistakes")
+NO_BIAS, BIAS_AFTER = mistakes.NO_BIAS, mistakes.BIAS_AFTER
+ACTIVATES_INPUT, OUTPUT_ACTIVATED = mistakes.ACTIVATES_INPUT, mistakes.OUTPUT_ACTIVATED
+layers_by_hand = mistakes.layers_by_hand
 
 
 def weights_as_documented(layer_sizes, seed):
@@ -38,56 +44,15 @@ def weights_as_documented(layer_sizes, seed):
     return params
 
 
-def layers_by_hand(x, params, activation, mistake=None):
-    """Every layer's output, as the docstring defines them, or with the named ``mistake``."""
-    count = len(params) // 2
-    layers = [x]
-    for k in range(1, count + 1):
-        W, b = params[f"W{k}"], params[f"b{k}"]
-        hidden = k < count or mistake == OUTPUT_ACTIVATED
-        if mistake == NO_BIAS:
-            z = layers[-1] @ W
-            layers.append(activation(z) if hidden else z)
-        elif mistake == BIAS_AFTER and hidden:
-            layers.append(activation(layers[-1] @ W) + b)
-        else:
-            z = layers[-1] @ W + b
-            layers.append(activation(z) if hidden else z)
-    return layers
-
-
-def layer_forward_mistake(student):
-    """The named mistake the student's layer_forward shows at a point of this check's own, if
-    any: a feedforward that calls it follows it."""
-    h = np.array([[0.5, -1.0], [2.0, 0.25]])
-    W, b = np.array([[1.0, -0.5, 0.3], [0.2, 0.7, -1.1]]), np.array([0.4, -0.3, 0.9])
-    plain = answer_or_none(student.layer_forward, h, W, b, None)
-    if plain is not None and shows(plain, h @ W) and not shows(plain, h @ W + b):
-        return NO_BIAS
-    activated = answer_or_none(student.layer_forward, h, W, b, np.tanh)
-    if activated is not None and shows(activated, np.tanh(h @ W) + b):
-        return BIAS_AFTER
-    return None
-
-
-def shown_mistakes(student, x, params, activation, function="feedforward_layers"):
-    """(named mistake, the layers it gives) for each named mistake that ``function``'s answer
-    may follow: layer_forward's, where the student's shows it, and, for feedforward, that of
-    the student's feedforward_layers where its answer at (x, params) shows it."""
-    found = {}
-    mistake = layer_forward_mistake(student)
-    if mistake is not None:
-        found[mistake] = layers_by_hand(x, params, activation, mistake)
-    if function == "feedforward":
-        layers = answer_or_none(student.feedforward_layers, x, params, activation)
-        mistaken = layers_by_hand(x, params, activation, OUTPUT_ACTIVATED)
-        if (
-            isinstance(layers, (list, tuple))
-            and len(layers) == len(mistaken)
-            and shows(layers[-1], mistaken[-1])
-        ):
-            found[("feedforward_layers", OUTPUT_ACTIVATED)] = mistaken
-    return found
+def shown_mistakes(
+    student: Any, x: np.ndarray, params: dict[str, np.ndarray], activation: Any
+) -> dict[Any, list[np.ndarray]]:
+    """(named mistake, the layers it gives) for layer_forward's named mistake, where the
+    student's shows it: feedforward_layers' answer may follow it."""
+    mistake = mistakes.layer_forward_mistake(student)
+    if mistake is None:
+        return {}
+    return {mistake: layers_by_hand(x, params, activation, mistake)}
 
 
 def weights_drawn_otherwise(layer_sizes, seed):
@@ -144,7 +109,7 @@ def weights_drawn_otherwise(layer_sizes, seed):
     }
 
 
-def expect_params(got, expected, call, mistakes=None):
+def expect_params(got, expected, call, drawn_otherwise=None):
     """``got`` has ``expected``'s keys and arrays; mistakes: hint -> the params that mistake
     gives (each key's array is tried)."""
     if not isinstance(got, dict):
@@ -176,7 +141,7 @@ def expect_params(got, expected, call, mistakes=None):
             rtol=1e-12,
             mistakes={
                 hint: params[key]
-                for hint, params in (mistakes or {}).items()
+                for hint, params in (drawn_otherwise or {}).items()
                 if key in params and np.shape(params[key]) == value.shape
             },
         )
@@ -201,7 +166,7 @@ def test_init_network(student):
             student.init_network(sizes, seed),
             weights_as_documented(sizes, seed),
             call,
-            mistakes=weights_drawn_otherwise(sizes, seed),
+            drawn_otherwise=weights_drawn_otherwise(sizes, seed),
         )
     again = student.init_network([5, 4, 3], 7)
     other = student.init_network([5, 4, 3], 8)
@@ -212,41 +177,90 @@ def test_init_network(student):
         )
 
 
+def layer_answer(
+    student: Any, call: str, h: np.ndarray, W: np.ndarray, b: np.ndarray, activation: Any
+) -> Any:
+    """The student's layer_forward(h, W, b, activation), an error named where a look at a point
+    of the check's own says what it is: None called, or a product other than h @ W."""
+    try:
+        answer = student.layer_forward(h, W, b, activation)
+    except StudentRaised as error:
+        hint = mistakes.none_hint(student, h, W, b, error) if activation is None else None
+        if hint is None and "ValueError" in str(error):
+            hint = mistakes.layer_error_hint(student)
+        raise mistakes.explained(error, hint) from None
+    if answer is None and activation is None:
+        hint = mistakes.none_hint(student, h, W, b, None)
+        if hint is not None:
+            fail(
+                with_hint(
+                    f"{call} returned None; expected an array of shape {h.shape[0], W.shape[1]}",
+                    hint,
+                )
+            )
+    return answer
+
+
 @check(points=1)
 def test_layer_forward(student, rng):
     """layer_forward computes activation(h @ W + b), or h @ W + b with no activation."""
     h, W, b = rng.normal(size=(3, 5)), rng.normal(size=(5, 4)), rng.normal(size=4)
     call = "layer_forward(h (3, 5), W (5, 4), b (4,), None)"
-    got = expect_array(student.layer_forward(h, W, b, None), call, (3, 4))
+    got = expect_array(layer_answer(student, call, h, W, b, None), call, (3, 4))
     expect_close(got, h @ W + b, call, rtol=1e-12, mistakes={NO_BIAS: h @ W})
     call = "layer_forward(h (3, 5), W (5, 4), b (4,), tanh)"
-    got = expect_array(student.layer_forward(h, W, b, np.tanh), call, (3, 4))
+    got = expect_array(layer_answer(student, call, h, W, b, np.tanh), call, (3, 4))
     expect_close(
         got,
         np.tanh(h @ W + b),
         call,
         rtol=1e-12,
-        mistakes={BIAS_AFTER: np.tanh(h @ W) + b},
+        mistakes={BIAS_AFTER: np.tanh(h @ W) + b, ACTIVATES_INPUT: np.tanh(h) @ W + b},
     )
 
 
-@check(points=2)
-def test_forward_flows_layer_by_layer(student, rng):
-    """feedforward_layers returns the input and each layer's output; only hidden layers activate."""
-    params = weights_as_documented([5, 4, 3], 3)
-    params = {key: value + 0.1 * rng.normal(size=value.shape) for key, value in params.items()}
-    x = rng.normal(size=(4, 5))
-    activation = Recorder(np.tanh, "tanh")
-    call = "feedforward_layers(x (4, 5), params of a [5, 4, 3] network, tanh)"
-    got = student.feedforward_layers(x, params, activation)
+def layers_answer(
+    student: Any, call: str, x: np.ndarray, params: dict[str, np.ndarray], activation: Any
+) -> Any:
+    """The student's feedforward_layers (or feedforward) answer, an error named where it shows
+    a named mistake: a key past the last layer, a shape error of layer_forward's product."""
+    function = (
+        student.feedforward if call.startswith("feedforward(") else student.feedforward_layers
+    )
+    try:
+        return function(x, params, activation)
+    except StudentRaised as error:
+        hint = mistakes.layers_error_hint(student, error, params, call)
+        raise mistakes.explained(error, hint) from None
+
+
+def expect_layers(
+    student: Any,
+    x: np.ndarray,
+    params: dict[str, np.ndarray],
+    sizes: list[int],
+    activation: Any,
+) -> tuple[Any, dict[Any, list[np.ndarray]]]:
+    """feedforward_layers(x, params, activation) is [x, h_1, ..., output], each layer's output
+    as the docstring defines it, or following a named mistake of layer_forward, which it calls;
+    returns the student's layers and the mistakes they follow."""
+    call = f"feedforward_layers(x {x.shape}, params of a {sizes} network, tanh)"
+    got = layers_answer(student, call, x, params, activation)
     warn_if_inputs_changed(student, call)
     expected = layers_by_hand(x, params, np.tanh)
-    if not isinstance(got, (list, tuple)) or len(got) != 3:
+    if not isinstance(got, (list, tuple)) or len(got) != len(expected):
+        hint, mistake = mistakes.short_list_hint(student, got, x, params, np.tanh, call)
         fail(
-            f"{call} returned {describe(got)}; expected a list of 3 arrays: x, the hidden "
-            "layer's output and the output layer's"
+            with_hint(
+                f"{call} returned {describe(got)}; expected a list of {len(expected)} arrays: x, "
+                "each hidden layer's output and the output layer's",
+                hint,
+            ),
+            mistake,
         )
     following = shown_mistakes(student, x, params, np.tanh)
+    own = mistakes.list_mistakes(got, x, params, np.tanh)
+    activated = layers_by_hand(x, params, np.tanh, OUTPUT_ACTIVATED)
     for index, (layer, want) in enumerate(zip(got, expected, strict=True)):
         name = f"{call}[{index}]"
         layer = expect_array(layer, name, want.shape)
@@ -257,9 +271,21 @@ def test_forward_flows_layer_by_layer(student, rng):
             rtol=1e-10,
             mistakes={
                 **{mistake: layers[index] for mistake, layers in following.items()},
-                OUTPUT_ACTIVATED: layers_by_hand(x, params, np.tanh, OUTPUT_ACTIVATED)[index],
+                OUTPUT_ACTIVATED: activated[index],
+                **{hint: layers[index] for hint, layers in own.items()},
             },
         )
+    return got, following
+
+
+@check(points=2)
+def test_forward_flows_layer_by_layer(student, rng):
+    """feedforward_layers returns the input and each layer's output; only hidden layers activate."""
+    params = weights_as_documented([5, 4, 3], 3)
+    params = {key: value + 0.1 * rng.normal(size=value.shape) for key, value in params.items()}
+    x = rng.normal(size=(4, 5))
+    activation = Recorder(np.tanh, "tanh")
+    got, following = expect_layers(student, x, params, [5, 4, 3], activation)
     # The values above show which layers were activated; what is left to see is that the
     # activation given was the one used. It may be applied to the whole array, row by row or
     # entry by entry ("a function applied entry by entry"): every hidden pre-activation must
@@ -268,46 +294,82 @@ def test_forward_flows_layer_by_layer(student, rng):
         [np.ravel(np.asarray(item, dtype=np.float64)) for item in activation.inputs]
         or [np.zeros(0)]
     )
-    without_bias = any(
-        mistake in following and shows(got[1], following[mistake][1])
-        for mistake in (NO_BIAS, BIAS_AFTER)
-    )
-    hidden = x @ params["W1"] if without_bias else x @ params["W1"] + params["b1"]
+    # What went through the activation where the layers follow a named mistake of layer_forward.
+    fed = {NO_BIAS: x @ params["W1"], BIAS_AFTER: x @ params["W1"], ACTIVATES_INPUT: x}
+    shown = [
+        mistake for mistake in fed if mistake in following and shows(got[1], following[mistake][1])
+    ]
+    hidden = fed[shown[0]] if shown else x @ params["W1"] + params["b1"]
+    call = "feedforward_layers(x (4, 5), params of a [5, 4, 3] network, tanh)"
     if not all(np.any(np.isclose(seen, entry, rtol=1e-12, atol=0)) for entry in hidden.ravel()):
         fail(
-            f"{call} gave the right values without applying the activation it was given to every "
-            "hidden pre-activation; call activation(...) rather than a function of your own"
+            with_hint(
+                f"{call} gave the right values without applying the activation it was given to "
+                "every hidden pre-activation",
+                mistakes.OWN_ACTIVATION,
+            ),
+            ("feedforward_layers", mistakes.OWN_ACTIVATION),
         )
+    # A deeper network: every layer, however many there are.
+    params = weights_as_documented([5, 6, 3, 2], 5)
+    params = {key: value + 0.1 * rng.normal(size=value.shape) for key, value in params.items()}
+    expect_layers(student, rng.normal(size=(3, 5)), params, [5, 6, 3, 2], np.tanh)
 
 
-def expect_output(student, x, params, sizes):
+def expect_output(
+    student: Any, x: np.ndarray, params: dict[str, np.ndarray], sizes: list[int]
+) -> None:
     """feedforward's answer for (x, params) is the output layer's, or follows a named mistake of
-    a function it calls, or is its own mistake of activating the output layer."""
+    a function it calls, or is a mistake of its own (the output layer activated, a softmax, the
+    input changed)."""
     call = f"feedforward(x {x.shape}, params of a {sizes} network, tanh)"
-    got = student.feedforward(x, params, np.tanh)
+    got = layers_answer(student, call, x, params, np.tanh)
+    own = mistakes.output_mistakes(changed_arguments(student), x, params, np.tanh)
     warn_if_inputs_changed(student, call)
     expected = layers_by_hand(x, params, np.tanh)[-1]
-    following = shown_mistakes(student, x, params, np.tanh, "feedforward")
+    if mistakes.whole_list(got, expected):
+        fail(
+            with_hint(
+                f"{call} returned {describe(got)}; expected an array of shape {expected.shape}",
+                mistakes.WHOLE_LIST,
+            ),
+            ("feedforward", mistakes.WHOLE_LIST),
+        )
+    following = mistakes.followed_by_feedforward(student, x, params, np.tanh)
+    if mistakes.following_shape(got, call, expected.shape, following):
+        return
+    mistakes.wrong_entry(got, x, call, expected.shape)
     expect_close(
         expect_array(got, call, expected.shape),
         expected,
         call,
         rtol=1e-10,
-        mistakes={
-            **{mistake: layers[-1] for mistake, layers in following.items()},
-            OUTPUT_ACTIVATED: np.tanh(expected),
-        },
+        mistakes={**following, OUTPUT_ACTIVATED: np.tanh(expected), **own},
     )
 
 
 @check(points=0.5)
 def test_count_layers(student):
     """count_layers counts the weight matrices."""
-    for sizes, count in [([5, 6, 6, 2], 3), ([5, 3], 1)]:
+    networks = [([5, 6, 6, 2], 3), ([5, 3], 1)]
+    for sizes, count in networks:
         params = weights_as_documented(sizes, 1)
         call = f"count_layers(params of a {sizes} network)"
-        if expect_number(student.count_layers(params), call) != count:
-            fail(f"{call}: expected {count} layer{'s' if count > 1 else ''} with weights")
+        got = expect_number(student.count_layers(params), call)
+        if got != count:
+            # A wrong count is named where the other network's count confirms it.
+            answers = [(count, got)] + [
+                (other, answer_or_none(student.count_layers, weights_as_documented(more, 1)))
+                for more, other in networks
+                if more != sizes
+            ]
+            fail(
+                with_hint(
+                    f"{call} returned {describe(got)}; expected {count} "
+                    f"layer{'s' if count > 1 else ''} with weights",
+                    mistakes.count_hint(answers),
+                )
+            )
 
 
 @check(points=0.5)
