@@ -4,19 +4,10 @@ Each mistake is a hint (what is wrong and what to do) and the value that mistake
 own inputs, computed here with numpy; never read from the student's code. Loaded by the check files
 with ``shared(__file__, "_exercise3_mistakes")``."""
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
-from grader.checks import (
-    CheckFailed,
-    fail_unless_charged,
-    with_hint,
-)
-from grader.hints import hint_for
-from grader.student_code.errors import StudentRaised
 
 
 def cos_of_square_minus_one(x):
@@ -27,69 +18,6 @@ def cos_of_square_minus_one(x):
 def lesson_derivative(x):
     """-sin(x² - 1) · 2x, worked out in the grader."""
     return -np.sin(x**2 - 1) * 2 * x
-
-
-# ---------------------------------------------------------------- naming a mistake in a failure
-#
-# The hints below only reword a failure that happens anyway: a comparison fails as it always did,
-# and where the answer is exactly what one of these mistakes gives at the check's own point (and
-# no other mistake here gives the same), its message says so. They charge no mistake of their own,
-# so no check passes or fails other than it did.
-
-
-def named_hint(got: Any, expected: Any, mistakes: Mapping[str, Any]) -> str | None:
-    """The hint of the one mistake in ``mistakes`` whose value ``got`` is, where the right answer
-    is not that value; None where none or several match (then nothing tells them apart)."""
-    try:
-        got_array = np.asarray(got, dtype=np.float64)
-        expected_array = np.asarray(expected, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    if got_array.shape != expected_array.shape:
-        return None
-    found = {
-        hint
-        for hint, value in mistakes.items()
-        if hint_for(got_array, expected_array, {hint: value}) == hint
-    }
-    return found.pop() if len(found) == 1 else None
-
-
-def first_line(failure: CheckFailed) -> str:
-    """A failure's message without its hint: what is wrong."""
-    return str(failure).split("\nHint:")[0].rstrip(".")
-
-
-@contextmanager
-def naming(function: str, got: Any, expected: Any, mistakes: Mapping[str, Any]) -> Iterator[None]:
-    """Within the block, a failure that names no mistake of its own is told which of
-    ``mistakes`` ``got`` shows (expected: the right answer for ``got``), as a mistake of the
-    student's ``function``: charged once in a grading, where it is first met (a later check,
-    public or hidden, that meets it again notes it and goes on after the block)."""
-    try:
-        yield
-    except CheckFailed as failure:
-        hint = None if failure.mistake else named_hint(got, expected, mistakes)
-        if hint is None:
-            raise
-        fail_unless_charged(with_hint(first_line(failure), hint), (function, hint))
-
-
-@contextmanager
-def explaining(errors: Mapping[tuple[str, ...], str]) -> Iterator[None]:
-    """Within the block, an exception the student's code raised whose message holds every text
-    of a key of ``errors`` gets that key's hint as its second line (the same error, the same
-    points)."""
-    try:
-        yield
-    except StudentRaised as error:
-        hint = next(
-            (hint for texts, hint in errors.items() if all(text in str(error) for text in texts)),
-            None,
-        )
-        if hint is None or "\nHint:" in str(error):
-            raise
-        raise StudentRaised(with_hint(str(error).rstrip("."), hint), error.line) from None
 
 
 def chain_rule_mistakes(f_prime: Callable, g: Callable, g_prime: Callable, x: Any) -> dict:

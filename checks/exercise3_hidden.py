@@ -11,7 +11,9 @@ from grader.checks import (
     expect_close,
     expect_derivative,
     expect_pair,
+    explaining,
     formula,
+    naming,
     shared,
 )
 
@@ -46,13 +48,13 @@ def test_compose_long_chain_matches_reference(student, solution, rng):
         expected_chain = solution.compose(pairs)
         for x in (float(rng.uniform(-1.5, 1.5)), rng.uniform(-1.5, 1.5, size=(2, 2))):
             call = f"compose([{', '.join(names)}])({describe(x)})"
-            with common.explaining(common.COMPOSE_ERRORS):
+            with explaining(common.COMPOSE_ERRORS):
                 value, derivative = expect_pair(chained(x), call, ("value", "derivative"))
             expected_value, expected_derivative = expected_chain(x)
             value_mistakes, derivative_mistakes_ = common.compose_mistakes(pairs, x)
-            with common.naming("compose", value, expected_value, value_mistakes):
+            with naming("compose", value, expected_value, value_mistakes):
                 expect_close(value, expected_value, call + " value", rtol=1e-10, atol=1e-12)
-            with common.naming("compose", derivative, expected_derivative, derivative_mistakes_):
+            with naming("compose", derivative, expected_derivative, derivative_mistakes_):
                 expect_close(
                     derivative, expected_derivative, call + " derivative", rtol=1e-9, atol=1e-12
                 )
@@ -72,7 +74,7 @@ def test_chain_rule_matches_reference(student, solution, rng):
             call = f"chain_rule(f = {outer}, g = {inner}, x={describe(x)})"
             got = student.chain_rule(f_prime, g, g_prime, x)
             expected = solution.chain_rule(f_prime, g, g_prime, x)
-            with common.naming(
+            with naming(
                 "chain_rule", got, expected, common.chain_rule_mistakes(f_prime, g, g_prime, x)
             ):
                 expect_close(got, expected, call, rtol=1e-10, atol=1e-12)
@@ -84,7 +86,7 @@ def test_lesson_derivative_at_edge_cases(student, solution, rng):
     for x in (-1.0, -4.2, 30.0, -1e3, rng.uniform(-10, 10, size=(4,)), rng.uniform(-1, 1, (2, 3))):
         call = f"cos_of_square_minus_one_derivative({describe(x)})"
         got = student.cos_of_square_minus_one_derivative(x)
-        with common.naming(
+        with naming(
             "cos_of_square_minus_one_derivative",
             got,
             common.lesson_derivative(x),

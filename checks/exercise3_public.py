@@ -15,8 +15,10 @@ from grader.checks import (
     expect_close,
     expect_derivative,
     expect_pair,
+    explaining,
     fail,
     formula,
+    naming,
     shared,
 )
 
@@ -49,7 +51,7 @@ def test_chain_rule_on_lesson_example(student, rng):
     for x in (2.0, -1.5, 0.3, float(rng.uniform(-3, 3)), rng.uniform(-2, 2, size=(2, 3))):
         call = f"chain_rule(f' = -sin, g(x) = x² - 1, g'(x) = 2x, x={describe(x)})"
         got = student.chain_rule(minus_sin, square_minus_one, twice, x)
-        with common.naming(
+        with naming(
             "chain_rule",
             got,
             common.lesson_derivative(x),
@@ -78,13 +80,13 @@ def test_compose_two_functions(student, rng):
         fail(f"compose(...) returned {describe(chained)}; it should return a function")
     for count, x in enumerate((2.0, -0.7, rng.uniform(-2, 2, size=4))):
         call = f"compose([(x² - 1, 2x), (cos, -sin)])({describe(x)})"
-        with common.explaining(common.COMPOSE_ERRORS):
+        with explaining(common.COMPOSE_ERRORS):
             value, derivative = expect_pair(chained(x), call, ("value", "derivative"))
         value_mistakes, derivative_mistakes_ = common.compose_mistakes(pairs, x)
         if count:
             # Right the first time, the identity after: the first call used the pairs up.
             value_mistakes[USED_UP] = x
-        with common.naming("compose", value, np.cos(x**2 - 1), value_mistakes):
+        with naming("compose", value, np.cos(x**2 - 1), value_mistakes):
             expect_close(
                 value,
                 np.cos(x**2 - 1),
@@ -96,9 +98,7 @@ def test_compose_two_functions(student, rng):
                     "is the innermost, applied first": np.cos(x) ** 2 - 1
                 },
             )
-        with common.naming(
-            "compose", derivative, common.lesson_derivative(x), derivative_mistakes_
-        ):
+        with naming("compose", derivative, common.lesson_derivative(x), derivative_mistakes_):
             expect_close(
                 derivative,
                 common.lesson_derivative(x),
@@ -130,27 +130,27 @@ def test_compose_empty_list_is_identity(student, rng):
     chained = student.compose([])
     for x in (0.5, -3.0, rng.uniform(-2, 2, size=3)):
         call = f"compose([])({describe(x)})"
-        with common.explaining({**common.EMPTY_CHAIN_ERRORS, **common.COMPOSE_ERRORS}):
+        with explaining({**common.EMPTY_CHAIN_ERRORS, **common.COMPOSE_ERRORS}):
             value, derivative = expect_pair(chained(x), call, ("value", "derivative"))
         expect_close(value, x, call + " value", rtol=1e-15)
         expected = 1.0 if np.ndim(derivative) == 0 else np.ones_like(x)
         zero = {hint: np.zeros_like(expected) for hint in EMPTY_DERIVATIVE}
-        with common.naming("compose", derivative, expected, zero):
+        with naming("compose", derivative, expected, zero):
             expect_close(derivative, expected, call + " derivative", rtol=1e-15)
     # Else a compose that ignores its pairs would pass.
     pairs = [(line, three)]
     chained = student.compose(pairs)
     for count, x in enumerate((0.5, rng.uniform(-2, 2, size=3))):
         call = f"compose([(3x + 2, 3)])({describe(x)})"
-        with common.explaining(common.COMPOSE_ERRORS):
+        with explaining(common.COMPOSE_ERRORS):
             value, derivative = expect_pair(chained(x), call, ("value", "derivative"))
         value_mistakes, derivative_mistakes_ = common.compose_mistakes(pairs, x)
         if count:
             value_mistakes[USED_UP] = x
-        with common.naming("compose", value, 3 * x + 2, value_mistakes):
+        with naming("compose", value, 3 * x + 2, value_mistakes):
             expect_close(value, 3 * x + 2, call + " value", rtol=1e-12)
         expected = 3.0 if np.ndim(derivative) == 0 else np.full_like(x, 3.0)
-        with common.naming("compose", derivative, expected, derivative_mistakes_):
+        with naming("compose", derivative, expected, derivative_mistakes_):
             expect_close(derivative, expected, call + " derivative", rtol=1e-12)
 
 
@@ -159,7 +159,7 @@ def test_cos_of_square_minus_one(student, rng):
     """cos_of_square_minus_one is cos(x² - 1), for a number and for arrays."""
     for x in (1.0, 0.0, -2.0, float(rng.uniform(-3, 3)), rng.uniform(-2, 2, size=(3, 2))):
         got = student.cos_of_square_minus_one(x)
-        with common.naming(
+        with naming(
             "cos_of_square_minus_one",
             got,
             common.cos_of_square_minus_one(np.asarray(x)),
@@ -182,7 +182,7 @@ def test_cos_of_square_minus_one_derivative(student, rng):
         got = student.cos_of_square_minus_one_derivative(x)
         mistakes = {hint: mistake(x) for hint, mistake in CHAIN_MISTAKES.items()}
         mistakes["the sign is flipped: cos' = -sin"] = -common.lesson_derivative(x)
-        with common.naming(
+        with naming(
             "cos_of_square_minus_one_derivative",
             got,
             common.lesson_derivative(x),

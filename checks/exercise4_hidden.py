@@ -7,7 +7,6 @@ follows it is not charged again."""
 import numpy as np
 
 from grader.checks import (
-    answer_or_none,
     check,
     describe,
     expect_array,
@@ -15,13 +14,12 @@ from grader.checks import (
     expect_number,
     fail,
     formula,
+    shared,
     shows,
     warn_if_inputs_changed,
 )
 
-# As in the public checks, word for word: the same mistake, charged once.
-UPHILL = "you stepped uphill: the step goes against the gradient, x - rate·grad"
-STEP_UPHILL = ("gradient_step", UPHILL)
+common = shared(__file__, "_exercise4_mistakes")  # the mistakes both check files name
 
 
 def quadratic_gradient(rng, size):
@@ -32,14 +30,6 @@ def quadratic_gradient(rng, size):
     return formula("matrix @ x - offset", "∇f", matrix=matrix, offset=offset)
 
 
-def uphill_mistake(student):
-    """Whose mistake an uphill path is: gradient_step's, where the student's gradient_step steps
-    uphill (at a point of this check's own), else the function under check's own."""
-    x, grad = np.array([1.0, -2.0]), np.array([0.5, 0.25])
-    got = answer_or_none(student.gradient_step, x, grad, 0.1)
-    return STEP_UPHILL if got is not None and shows(got, x + 0.1 * grad) else UPHILL
-
-
 def uphill_path(gradient, x0, rate, steps):
     path = [np.array(x0, dtype=np.float64)]
     for _ in range(steps):
@@ -47,20 +37,26 @@ def uphill_path(gradient, x0, rate, steps):
     return np.array(path)
 
 
-def uphill_until_flat(gradient, x0, rate, tolerance, max_steps):
+def until_flat_with(step, gradient, x0, rate, tolerance, max_steps):
+    """descend_until_flat that steps x ↦ step(x, grad, rate): (x, steps)."""
     x = np.array(x0, dtype=np.float64)
-    for steps in range(max_steps):
-        grad = gradient(x)
-        if np.linalg.norm(grad) < tolerance:
-            return x, steps
-        x = x + rate * grad
+    with np.errstate(all="ignore"):
+        for steps in range(max_steps):
+            grad = gradient(x)
+            if np.linalg.norm(grad) < tolerance:
+                return x, steps
+            x = np.asarray(step(x, grad, rate), dtype=np.float64)
     return x, max_steps
+
+
+def uphill_step(x, grad, rate):
+    return x + rate * grad
 
 
 @check(points=1)
 def test_gradient_descent_matches_reference(student, solution, rng):
     """gradient_descent agrees with the reference on random quadratics in 1 to 4 dimensions."""
-    mistake = uphill_mistake(student)
+    probe = common.probe_step(student)
     for size, steps in [(1, 5), (3, 20), (4, 0)]:
         gradient = quadratic_gradient(rng, size)
         x0 = rng.normal(size=size)
@@ -69,24 +65,31 @@ def test_gradient_descent_matches_reference(student, solution, rng):
         got = student.gradient_descent(gradient, x0, rate, steps)
         warn_if_inputs_changed(student, call)
         expected = solution.gradient_descent(gradient, x0.copy(), rate, steps)
+        mistakes = {probe.uphill: uphill_path(gradient, x0, rate, steps)}
+        if probe.step is not None:  # a path that follows gradient_step's own mistake
+            hint, step = probe.step
+            mistakes[("gradient_step", hint)] = common.path_with(step, gradient, x0, steps, rate)
         expect_matches_reference(
-            expect_array(got, call, expected.shape),
-            expected,
-            call,
-            mistakes={mistake: uphill_path(gradient, x0, rate, steps)},
+            expect_array(got, call, expected.shape), expected, call, mistakes=mistakes
         )
 
 
-def flat_answer(student, gradient, x0, rate, tolerance, max_steps, expected, mistake, call):
-    """(x, steps) of the student's descend_until_flat, or None where it is the uphill mistake
-    again (noted, or failed if no earlier check charged it)."""
+def flat_answer(student, gradient, x0, rate, tolerance, max_steps, expected, probe, call):
+    """(x, steps) of the student's descend_until_flat, or None where it follows a named mistake
+    of gradient_step (an uphill step, or another the probe saw) again: noted, or failed if no
+    earlier check charged it."""
     got_x, got_steps = student.descend_until_flat(gradient, x0, rate, tolerance, max_steps)
     got_x = expect_array(got_x, call + " x", x0.shape)
     got_steps = expect_number(got_steps, call + " steps")
-    uphill_x, uphill_steps = uphill_until_flat(gradient, x0, rate, tolerance, max_steps)
-    if got_steps == uphill_steps and shows(got_x, uphill_x) and not shows(got_x, expected):
-        expect_matches_reference(got_x, expected, call + " x", mistakes={mistake: uphill_x})
-        return None
+    followed = [(probe.uphill, uphill_step)]
+    if probe.step is not None:
+        hint, step = probe.step
+        followed.append((("gradient_step", hint), step))
+    for mistake, step in followed:
+        their_x, their_steps = until_flat_with(step, gradient, x0, rate, tolerance, max_steps)
+        if got_steps == their_steps and shows(got_x, their_x) and not shows(got_x, expected):
+            expect_matches_reference(got_x, expected, call + " x", mistakes={mistake: their_x})
+            return None
     return got_x, got_steps
 
 
@@ -94,7 +97,7 @@ def flat_answer(student, gradient, x0, rate, tolerance, max_steps, expected, mis
 def test_descend_until_flat_edge_cases(student, solution, rng):
     """descend_until_flat takes no step from a flat start, compares the gradient's length with the
     tolerance, and agrees with the reference."""
-    mistake = uphill_mistake(student)
+    probe = common.probe_step(student)
     bowl = formula("2 * x", "∇ of x² + y²")
     # Flat within the tolerance, not exactly: the gradient [2e-4, -3e-4] has length 3.6e-4.
     flat = np.array([1e-4, -1.5e-4])
@@ -116,7 +119,7 @@ def test_descend_until_flat_edge_cases(student, solution, rng):
         f"descend_until_flat(∇ of x² + y², x0={describe(start)}, rate=0.1, tolerance=1e-3, "
         "max_steps=10)"
     )
-    answer = flat_answer(student, bowl, start, 0.1, 1e-3, 10, 0.8 * start, mistake, call)
+    answer = flat_answer(student, bowl, start, 0.1, 1e-3, 10, 0.8 * start, probe, call)
     if answer is not None:
         got_x, got_steps = answer
         if got_steps == 0:
@@ -135,7 +138,7 @@ def test_descend_until_flat_edge_cases(student, solution, rng):
     x0 = rng.normal(size=3)
     call = f"descend_until_flat(∇f, x0={describe(x0)}, rate=0.2, tolerance=1e-6, max_steps=200)"
     x, steps = solution.descend_until_flat(gradient, x0.copy(), 0.2, 1e-6, 200)
-    answer = flat_answer(student, gradient, x0, 0.2, 1e-6, 200, x, mistake, call)
+    answer = flat_answer(student, gradient, x0, 0.2, 1e-6, 200, x, probe, call)
     if answer is not None:
         got_x, got_steps = answer
         expect_matches_reference(got_x, x, call + " x")

@@ -7,167 +7,35 @@ gradient_descent and descend_until_flat may call gradient_step. Where the studen
 shows its named mistake (an uphill step), a path or a point that follows it is that mistake
 again, charged once in gradient_step's check; the other checks go on past it."""
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from grader.checks import (
-    CheckFailed,
     Recorder,
-    answer_or_none,
     check,
     describe,
     expect_array,
     expect_close,
     expect_number,
     expect_pair,
+    explaining,
     fail,
     formula,
+    naming,
+    shared,
     shows,
     warn_if_inputs_changed,
     with_hint,
 )
-from grader.hints import hint_for
-from grader.student_code.errors import StudentRaised
-from grader.student_code.objects import changed_arguments
 
 # ∇(x² + y²) = 2·(x, y), as a formula: the worker evaluates it at each step (grader.formula).
 bowl_gradient = formula("2 * x", "∇ of x² + y²")
 
-# The same text in every check, and in the hidden checks: the same mistake, charged once.
-UPHILL = "you stepped uphill: the step goes against the gradient, x - rate·grad"
-STEP_UPHILL = ("gradient_step", UPHILL)
-
-
-# ---------------------------------------------------------------- naming a mistake in a failure
-#
-# The hints below only reword a failure that happens anyway: a comparison fails as it always did,
-# and where the answer is exactly what one of these mistakes gives at the check's own point (and
-# no other mistake here gives the same), its message says so. They charge no mistake of their own,
-# so no check passes or fails other than it did.
-
-
-def named_hint(got: Any, expected: Any, mistakes: Mapping[str, Any]) -> str | None:
-    """The hint of the one mistake in ``mistakes`` whose value ``got`` is, where the right answer
-    is not that value; None where none or several match (then nothing tells them apart)."""
-    try:
-        got_array = np.asarray(got, dtype=np.float64)
-        expected_array = np.asarray(expected, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    if got_array.shape != expected_array.shape:
-        return None
-    found = {
-        hint
-        for hint, value in mistakes.items()
-        if hint_for(got_array, expected_array, {hint: value}) == hint
-    }
-    return found.pop() if len(found) == 1 else None
-
-
-def first_line(failure: CheckFailed) -> str:
-    """A failure's message without its hint: what is wrong."""
-    return str(failure).split("\nHint:")[0].rstrip(".")
-
-
-@contextmanager
-def naming(got: Any, expected: Any, mistakes: Mapping[str, Any]) -> Iterator[None]:
-    """Within the block, a failure that names no mistake of its own is told which of
-    ``mistakes`` ``got`` shows (expected: the right answer for ``got``)."""
-    try:
-        yield
-    except CheckFailed as failure:
-        hint = None if failure.mistake else named_hint(got, expected, mistakes)
-        if hint is None:
-            raise
-        raise CheckFailed(with_hint(first_line(failure), hint)) from None
-
-
-@contextmanager
-def explaining(errors: Mapping[tuple[str, ...], str]) -> Iterator[None]:
-    """Within the block, an exception the student's code raised whose message holds every text
-    of a key of ``errors`` gets that key's hint as its second line (the same error, the same
-    points)."""
-    try:
-        yield
-    except StudentRaised as error:
-        hint = next(
-            (hint for texts, hint in errors.items() if all(text in str(error) for text in texts)),
-            None,
-        )
-        if hint is None or "\nHint:" in str(error):
-            raise
-        raise StudentRaised(with_hint(str(error).rstrip("."), hint), error.line) from None
+common = shared(__file__, "_exercise4_mistakes")  # the mistakes both check files name
 
 
 # gradient_step's mistakes -> the new point each gives for (x, grad, rate).
-STEP_MISTAKES: dict[str, Callable[[np.ndarray, np.ndarray, float], np.ndarray]] = {
-    "the rate is left out: the step is rate · grad": lambda x, grad, rate: x - grad,
-    "the gradient was divided by its length (normalised): the step is rate · grad itself": (
-        lambda x, grad, rate: x - rate * grad / np.linalg.norm(grad)
-    ),
-    "it returned the step rate · grad, not the new point: return x - rate · grad": (
-        lambda x, grad, rate: rate * grad
-    ),
-    "the step is rate · x, not rate · grad: subtract rate times the gradient": (
-        lambda x, grad, rate: x - rate * x
-    ),
-    "the rate is applied twice, rate² · grad: the step is rate · grad": (
-        lambda x, grad, rate: x - rate * rate * grad
-    ),
-    "the gradient is divided by the rate: the step is rate · grad, times the rate": (
-        lambda x, grad, rate: x - grad / rate
-    ),
-    "x did not move: return the new point, x - rate · grad": lambda x, grad, rate: x,
-}
-IN_PLACE = (
-    "this follows the mistake in gradient_step: it changes x in place (x -= ...) and returns it, "
-    "so the path's rows change with it; return a new array, x - rate · grad"
-)
-
-
-@dataclass(frozen=True)
-class StepProbe:
-    """What the student's gradient_step shows at a point of the checks' own (one call):
-    uphill: whose mistake an uphill path is; step: the hint and formula of another of its named
-    mistakes, where it shows one; in_place: it changed its x in place."""
-
-    uphill: str | tuple[str, str]
-    step: tuple[str, Callable] | None
-    in_place: bool
-
-
-def probe_step(student) -> StepProbe:
-    """Call the student's gradient_step once, at a point of this file's own, to see which of its
-    mistakes a path may follow."""
-    x, grad = np.array([1.0, -2.0]), np.array([0.5, 0.25])
-    got = answer_or_none(student.gradient_step, x, grad, 0.1)
-    in_place = got is not None and any(
-        change.name == "x" and not np.array_equal(change.before, change.after)
-        for change in changed_arguments(student)
-    )
-    uphill = STEP_UPHILL if got is not None and shows(got, x + 0.1 * grad) else UPHILL
-    step = next(
-        (
-            (hint, formula_)
-            for hint, formula_ in STEP_MISTAKES.items()
-            if got is not None and shows(got, formula_(x, grad, 0.1))
-        ),
-        None,
-    )
-    return StepProbe(uphill, step, in_place)
-
-
-def path_with(step: Callable, gradient, x0, steps: int, rate: float) -> np.ndarray:
-    """The path of ``steps`` steps x ↦ step(x, gradient(x), rate) from x0."""
-    path = [np.array(x0, dtype=np.float64)]
-    with np.errstate(all="ignore"):
-        for _ in range(steps):
-            path.append(np.asarray(step(path[-1], gradient(path[-1]), rate), dtype=np.float64))
-    return np.array(path)
 
 
 def rate_hint(got: np.ndarray, gradient, rate: float) -> str | None:
@@ -207,18 +75,18 @@ SAME_ARRAY = (
 )
 
 
-def path_mistakes(probe: StepProbe, gradient, x0, rate: float, steps: int, got: Any) -> dict:
+def path_mistakes(probe: common.StepProbe, gradient, x0, rate: float, steps: int, got: Any) -> dict:
     """gradient_descent's mistakes -> the path each gives (and gradient_step's, where the
     student's shows one), for the check's own gradient and start."""
-    right = path_with(lambda x, grad, r: x - r * grad, gradient, x0, steps, rate)
+    right = common.path_with(lambda x, grad, r: x - r * grad, gradient, x0, steps, rate)
     ramp = np.arange(steps + 1)[:, None] * rate
     start = np.array(x0, dtype=np.float64)
     shifted = np.vstack([right[1:], right[-1:]])
     repeated = np.vstack([right[:1], np.repeat(right[-1:], steps, axis=0)])
-    mistakes: dict[str, Any] = {}
+    mistakes: dict[Any, Any] = {}
     if probe.in_place:
-        mistakes[IN_PLACE + " (every row after the first is the last point)"] = repeated
-        mistakes[IN_PLACE + " (each row holds the point one step after it)"] = shifted
+        mistakes[common.IN_PLACE + " (every row after the first is the last point)"] = repeated
+        mistakes[common.IN_PLACE + " (each row holds the point one step after it)"] = shifted
     else:
         mistakes[SAME_ARRAY] = repeated
         mistakes[
@@ -227,9 +95,7 @@ def path_mistakes(probe: StepProbe, gradient, x0, rate: float, steps: int, got: 
         ] = shifted
     if probe.step is not None:
         hint, step = probe.step
-        mistakes[f"this follows the mistake in gradient_step: {hint}"] = path_with(
-            step, gradient, x0, steps, rate
-        )
+        mistakes[("gradient_step", hint)] = common.path_with(step, gradient, x0, steps, rate)
     mistakes.update(
         {
             "x0 is there twice and each row is one step behind: store each point after its "
@@ -330,14 +196,6 @@ def until_flat(gradient, x0, rate, tolerance, max_steps, uphill=False):
     return x, max_steps
 
 
-def uphill_mistake(student):
-    """Whose mistake an uphill path is: gradient_step's, where the student's gradient_step steps
-    uphill (at a point of this check's own), else the function under check's own."""
-    x, grad = np.array([1.0, -2.0]), np.array([0.5, 0.25])
-    got = answer_or_none(student.gradient_step, x, grad, 0.1)
-    return STEP_UPHILL if got is not None and shows(got, x + 0.1 * grad) else UPHILL
-
-
 def expect_evaluated_along(traced, path, call, last=False):
     """The gradient given was evaluated at every point of ``path`` but the last (and at the last
     too, with ``last``): code that never asks for it cannot have followed it."""
@@ -369,9 +227,11 @@ def test_gradient_step(student, rng):
         got = student.gradient_step(x, grad, rate)
         warn_if_inputs_changed(student, call)
         got = expect_array(got, call, x.shape)
-        steps = {hint: step(x, grad, rate) for hint, step in STEP_MISTAKES.items()}
-        with naming(got, x - rate * grad, steps):
-            expect_close(got, x - rate * grad, call, rtol=1e-12, mistakes={UPHILL: x + rate * grad})
+        steps = {hint: step(x, grad, rate) for hint, step in common.STEP_MISTAKES.items()}
+        with naming("gradient_step", got, x - rate * grad, steps):
+            expect_close(
+                got, x - rate * grad, call, rtol=1e-12, mistakes={common.UPHILL: x + rate * grad}
+            )
 
 
 def expect_path(student, gradient, written, x0, rate, steps, probe):
@@ -389,7 +249,9 @@ def expect_path(student, gradient, written, x0, rate, steps, probe):
             f"{steps + 1} rows"
         )
     got = expect_array(got, call, (steps + 1, x0.size))
-    with naming(got, right, path_mistakes(probe, gradient, x0, rate, steps, got)):
+    with naming(
+        "gradient_descent", got, right, path_mistakes(probe, gradient, x0, rate, steps, got)
+    ):
         expect_close(
             got,
             right,
@@ -405,7 +267,7 @@ def expect_path(student, gradient, written, x0, rate, steps, probe):
 def test_gradient_descent_path(student, rng):
     """gradient_descent returns the start and every point after it, steps + 1 rows, on the bowl
     and on a random quadratic."""
-    probe = probe_step(student)
+    probe = common.probe_step(student)
     x0 = rng.uniform(-2, 2, size=2)
     expect_path(student, bowl_gradient, "∇ of x² + y²", x0, 0.1, 10, probe)
     expect_path(student, bowl_gradient, "∇ of x² + y²", x0, 0.1, 0, probe)
@@ -424,12 +286,16 @@ def bowl_path(student, x0, rate, steps, probe):
     right = descent(bowl_gradient, x0, rate, steps)
     expect_path_shape(got, right, call)
     path = expect_array(got, call, (steps + 1, 2))
-    named = naming(path, right, path_mistakes(probe, bowl_gradient, x0, rate, steps, path))
+    named = naming(
+        "gradient_descent", path, right, path_mistakes(probe, bowl_gradient, x0, rate, steps, path)
+    )
     uphill = descent(bowl_gradient, x0, rate, steps, uphill=True)
     if shows(path, uphill):
         expect_close(path, right, call, mistakes={probe.uphill: uphill})
         return call, None, named
-    with naming(path, right, path_mistakes(probe, bowl_gradient, x0, rate, steps, path)):
+    with naming(
+        "gradient_descent", path, right, path_mistakes(probe, bowl_gradient, x0, rate, steps, path)
+    ):
         expect_evaluated_along(traced, path, call)
     return call, path, named
 
@@ -437,7 +303,7 @@ def bowl_path(student, x0, rate, steps, probe):
 @check(points=2)
 def test_learning_rate_decides_the_outcome(student):
     """On the bowl, rate 0.1 converges, rate 1 oscillates, rate 2.5 diverges past 1e42."""
-    probe = probe_step(student)
+    probe = common.probe_step(student)
     x0 = np.array([1.0, -0.5])
     # 0.8^70 · |x0| = 2e-7: at the bottom within 1e-6.
     call, path, named = bowl_path(student, x0, 0.1, 70, probe)
@@ -469,19 +335,22 @@ def test_learning_rate_decides_the_outcome(student):
             )
 
 
-def stopping(gradient, x0, rate, tolerance, max_steps, flat):
-    """(x, steps) of descent from x0 that stops where ``flat(x, grad)`` or after max_steps."""
+def stopping(gradient, x0, rate, tolerance, max_steps, flat, step=None):
+    """(x, steps) of descent from x0 that stops where ``flat(x, grad)`` or after max_steps;
+    step: the x ↦ step(x, grad, rate) it takes, if not x - rate · grad."""
     x = np.array(x0, dtype=np.float64)
-    for steps in range(max_steps):
-        grad = gradient(x)
-        if flat(x, grad):
-            return x, steps
-        x = x - rate * grad
+    with np.errstate(all="ignore"):
+        for steps in range(max_steps):
+            grad = gradient(x)
+            if flat(x, grad):
+                return x, steps
+            x = x - rate * grad if step is None else np.asarray(step(x, grad, rate), np.float64)
     return x, max_steps
 
 
-def flat_mistakes(gradient, x0, rate, tolerance, max_steps) -> dict:
-    """descend_until_flat's mistakes -> the (x, steps) each gives, as one array [*x, steps]."""
+def flat_mistakes(gradient, x0, rate, tolerance, max_steps, followed=None) -> dict:
+    """descend_until_flat's mistakes -> the (x, steps) each gives, as one array [*x, steps];
+    followed: (hint, step) of gradient_step's named mistake, where the student's shows one."""
     tests = {
         "it stopped where the point's length, not the gradient's, fell below the tolerance: "
         "test np.linalg.norm(grad) < tolerance": lambda x, grad: np.linalg.norm(x) < tolerance,
@@ -495,10 +364,17 @@ def flat_mistakes(gradient, x0, rate, tolerance, max_steps) -> dict:
         "np.linalg.norm(grad)": lambda x, grad: grad @ grad < tolerance,
     }
     right = np.linalg.norm
-    mistakes = {
+    mistakes: dict[Any, Any] = {
         hint: np.append(*stopping(gradient, x0, rate, tolerance, max_steps, flat))
         for hint, flat in tests.items()
     }
+    if followed is not None:
+        hint, step = followed
+        mistakes[("gradient_step", hint)] = np.append(
+            *stopping(
+                gradient, x0, rate, tolerance, max_steps, lambda x, g: right(g) < tolerance, step
+            )
+        )
     x, steps = stopping(gradient, x0, rate, tolerance, max_steps, lambda x, g: right(g) < tolerance)
     if steps < max_steps:
         mistakes[
@@ -526,7 +402,7 @@ FLAT_ERRORS = {
 }
 
 
-def flat_result(student, gradient, written, x0, rate, tolerance, max_steps, mistake):
+def flat_result(student, gradient, written, x0, rate, tolerance, max_steps, probe):
     """(call, x, steps) of descend_until_flat, x and steps checked against the result computed
     here; x is None where the result is the uphill mistake again."""
     traced = Recorder(gradient, gradient.__name__)
@@ -545,13 +421,20 @@ def flat_result(student, gradient, written, x0, rate, tolerance, max_steps, mist
     expected_x, _ = until_flat(gradient, x0, rate, tolerance, max_steps)
     uphill_x, uphill_steps = until_flat(gradient, x0, rate, tolerance, max_steps, uphill=True)
     expected_steps = until_flat(gradient, x0, rate, tolerance, max_steps)[1]
-    mistakes = flat_mistakes(gradient, x0, rate, tolerance, max_steps)
-    named = naming(np.append(x, steps), np.append(expected_x, expected_steps), mistakes)
+    mistakes = flat_mistakes(gradient, x0, rate, tolerance, max_steps, probe.step)
+    named = naming(
+        "descend_until_flat", np.append(x, steps), np.append(expected_x, expected_steps), mistakes
+    )
     if shows(x, uphill_x) and steps == uphill_steps and not shows(x, expected_x):
-        expect_close(x, expected_x, call + " x", mistakes={mistake: uphill_x})
+        expect_close(x, expected_x, call + " x", mistakes={probe.uphill: uphill_x})
         return call, None, steps, named
     if steps < max_steps:
-        with naming(np.append(x, steps), np.append(expected_x, expected_steps), mistakes):
+        with naming(
+            "descend_until_flat",
+            np.append(x, steps),
+            np.append(expected_x, expected_steps),
+            mistakes,
+        ):
             expect_evaluated_along(traced, x[None, :], call, last=True)
     return call, x, steps, named
 
@@ -559,10 +442,10 @@ def flat_result(student, gradient, written, x0, rate, tolerance, max_steps, mist
 @check(points=1)
 def test_descend_until_flat(student, rng):
     """descend_until_flat stops at the first point whose gradient is shorter than the tolerance."""
-    mistake = uphill_mistake(student)
+    probe = common.probe_step(student)
     one = np.array([1.0])
     call, x, steps, named = flat_result(
-        student, bowl_gradient, "∇ of x²", one, 0.25, 0.1, 100, mistake
+        student, bowl_gradient, "∇ of x²", one, 0.25, 0.1, 100, probe
     )
     with named:
         if x is not None:
@@ -573,7 +456,7 @@ def test_descend_until_flat(student, rng):
                     f"2x < 0.1 first), got {describe(steps)}"
                 )
     call, x, steps, named = flat_result(
-        student, bowl_gradient, "∇ of x²", one, 0.25, 0.125, 100, mistake
+        student, bowl_gradient, "∇ of x²", one, 0.25, 0.125, 100, probe
     )
     with named:
         if x is not None and steps != 5:
@@ -581,9 +464,7 @@ def test_descend_until_flat(student, rng):
                 f"{call}: expected 5 steps: the gradient 2x is 0.125 after 4, which is not below "
                 f"the tolerance; got {describe(steps)}"
             )
-    call, x, steps, named = flat_result(
-        student, bowl_gradient, "∇ of x²", one, 0.25, 0.1, 3, mistake
-    )
+    call, x, steps, named = flat_result(student, bowl_gradient, "∇ of x²", one, 0.25, 0.1, 3, probe)
     with named:
         if x is not None:
             expect_close(x, [1 / 8], call + " x", rtol=1e-12)
@@ -592,7 +473,7 @@ def test_descend_until_flat(student, rng):
     gradient = quadratic_gradient(rng, 2)
     x0 = rng.normal(size=2)
     call, x, steps, named = flat_result(
-        student, gradient, "∇f = A x - b", x0, 0.1, 1e-4, 300, mistake
+        student, gradient, "∇f = A x - b", x0, 0.1, 1e-4, 300, probe
     )
     with named:
         if x is not None:

@@ -4,6 +4,7 @@ and ``with_hint`` from there."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -100,3 +101,13 @@ def where_wrong(wrong: np.ndarray) -> str:
     if len(columns) == 1 and wrong.shape[1] > 1:
         return f", all in column {int(columns[0])}"
     return ""
+
+
+def follows(mistake: tuple[str, str], call: str = "") -> str:
+    """The hint for an answer of ``call`` that follows ``mistake``, (function, hint): its hint,
+    said to be another function's where the call is not that function's (a backward following
+    its forward)."""
+    function, hint = mistake
+    if re.match(rf"{re.escape(function)}\b", call):
+        return hint
+    return f"this follows the mistake in {function}: {hint}"

@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from grader import finite_diff
-from grader.check_messages import describe, difference, distinct, kind_of, with_hint
+from grader.check_messages import describe, difference, distinct, follows, kind_of, with_hint
 from grader.check_outcome import (  # noqa: F401  (answer_or_none, CheckFailed, fail, note: for check files)
     CheckFailed,
     Mistake,
@@ -58,6 +58,7 @@ from grader.hints import (  # noqa: F401  (close_to, differs, offered: for check
     offered,
 )
 from grader.later import Later, settle, then
+from grader.naming import explaining, naming  # noqa: F401  (for check files)
 from grader.student_code.objects import Handle, StudentModule, changed_arguments
 
 CheckFunction = TypeVar("CheckFunction", bound=Callable[..., None])
@@ -83,15 +84,6 @@ def check(points: float) -> Callable[[CheckFunction], CheckFunction]:
 
 
 Mistakes = Mapping[str | Mistake, Any]  # hint, or (function, hint) -> the value it would give
-
-
-def follows(mistake: Mistake, call: str = "") -> str:
-    """The hint for an answer of ``call`` that follows ``mistake``: its hint, said to be another
-    function's where the call is not that function's (a backward following its forward)."""
-    function, hint = mistake
-    if re.match(rf"{re.escape(function)}\b", call):
-        return hint
-    return f"this follows the mistake in {function}: {hint}"
 
 
 def _hint(

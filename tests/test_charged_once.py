@@ -246,6 +246,14 @@ def train(x, labels, layer_sizes, rate, epochs, seed):
         "one loss too few",
     ),
     (
+        "exercise4",
+        "gradient_step without the rate, which every path and stop follows",
+        "def gradient_step(x, grad, rate):\n    return x - grad\n",
+        {"gradient_step"},
+        7.0,
+        "this follows the mistake in gradient_step: the rate is left out",
+    ),
+    (
         "exercise2",
         "bowl = x² + y",
         "def bowl(x, y):\n    return x**2 + y\n",

@@ -56,12 +56,9 @@ def gradient_step(x, grad, rate):
     x -= rate * grad
     return x
 """,
-        # The change itself costs nothing (a note says it); the path it spoils costs points.
-        {
-            "gradient_descent_path",
-            "learning_rate_decides_the_outcome",
-            "gradient_descent_matches_reference",
-        },
+        # The change itself costs nothing (a note says it); the path it spoils costs points, once
+        # in the public checks (the learning-rate check meets it again and notes it).
+        {"gradient_descent_path", "gradient_descent_matches_reference"},
     ),
     mistake(
         "tests flatness only after a step",
