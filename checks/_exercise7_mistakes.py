@@ -12,6 +12,7 @@ is the forward's mistake, charged once, in the forward's check.
 from __future__ import annotations
 
 from collections.abc import Callable
+import re
 from itertools import permutations
 from typing import Any
 
@@ -332,53 +333,123 @@ def cache_error_hint(student: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray, 
     return ""
 
 
-def square_candidates(
-    x: np.ndarray, W: np.ndarray, dout: np.ndarray, shapes: dict[str, tuple[int, ...]]
-) -> dict[str, dict[str, np.ndarray]]:
-    """Per gradient, hint -> the value that mistake gives at a square point. shapes: the
-    gradients' shapes at the check's own point, which the hints state."""
-    dx, dW = f"dx must have x's shape {shapes['dx']}", f"dW must have W's shape {shapes['dW']}"
-    total = np.full(W.shape, np.sum(x * dout))
+# Per gradient, the products a backward pass gets wrong: (operation, left, right) -> what it
+# is and what to write. The operands are named as the error's shapes tell them apart.
+PRODUCTS = {
+    "dx": {
+        ("@", "dout", "W"): "this is dout @ W, W without its transpose; dx = dout @ W.T",
+        ("@", "W.T", "dout"): "this is W.T @ dout, the formula for examples in columns; here the "
+        "examples are rows, dx = dout @ W.T",
+        ("@", "W", "dout"): "this is W @ dout, the product in the wrong order; dx = dout @ W.T",
+    },
+    "dW": {
+        ("@", "dout", "x.T"): "this is dout @ x.T, the product in the wrong order; dW = x.T @ dout",
+        ("@", "x", "dout"): "this is x @ dout, x without its transpose; dW = x.T @ dout",
+        ("*", "x.T", "dout"): "this is x.T * dout, an elementwise product where the matrix "
+        "product belongs; dW = x.T @ dout",
+        ("*", "x", "dout"): "this is x * dout, an elementwise product where the matrix product "
+        "belongs; dW = x.T @ dout",
+        ("@", "x[n]", "dout[n]"): "every entry is one number, Σ x[n]·dout[n]: x[n] @ dout[n] of "
+        "two 1-D rows is their dot product (.T does nothing to a 1-D array), where each example "
+        "adds the outer product np.outer(x[n], dout[n])",
+    },
+}
+
+
+def product_values(x: np.ndarray, W: np.ndarray, dout: np.ndarray) -> dict[Any, np.ndarray]:
+    """What each product of PRODUCTS gives at a square point, where all of them go through."""
     return {
-        "dx": {
-            f"{dx}: this is dout @ W, W without its transpose; dx = dout @ W.T": dout @ W,
-            f"{dx}: this is W.T @ dout, the formula for examples in columns; here the examples "
-            "are rows, dx = dout @ W.T": W.T @ dout,
-            f"{dx}: this is W @ dout, the product in the wrong order; dx = dout @ W.T": W @ dout,
-        },
-        "dW": {
-            f"{dW}: this is dout @ x.T, the product in the wrong order; dW = x.T @ dout": dout
-            @ x.T,
-            f"{dW}: this is x @ dout, x without its transpose; dW = x.T @ dout": x @ dout,
-            f"{dW}: this is x.T * dout, an elementwise product where the matrix product "
-            "belongs; dW = x.T @ dout": x.T * dout,
-            f"{dW}: this is x * dout, an elementwise product where the matrix product belongs; "
-            "dW = x.T @ dout": x * dout,
-            f"{dW}: every entry is one number, Σ x[n]·dout[n]: x[n] @ dout[n] of two 1-D rows "
-            "is their dot product (.T does nothing to a 1-D array), where each example adds the "
-            "outer product np.outer(x[n], dout[n])": total,
-        },
+        ("@", "dout", "W"): dout @ W,
+        ("@", "W.T", "dout"): W.T @ dout,
+        ("@", "W", "dout"): W @ dout,
+        ("@", "dout", "x.T"): dout @ x.T,
+        ("@", "x", "dout"): x @ dout,
+        ("*", "x.T", "dout"): x.T * dout,
+        ("*", "x", "dout"): x * dout,
+        ("@", "x[n]", "dout[n]"): np.full(W.shape, np.sum(x * dout)),
     }
 
 
-def square_error_hint(student: Any, shapes: dict[str, tuple[int, ...]]) -> str:
+def shape_hint(name: str, product: Any, shapes: dict[str, tuple[int, ...]]) -> str:
+    array = {"dx": "x", "dW": "W"}[name]
+    return f"{name} must have {array}'s shape {shapes[name]}: {PRODUCTS[name][product]}"
+
+
+def square_error_hint(student: Any, shapes: dict[str, tuple[int, ...]]) -> str | None:
     """The hint for a backward that raised, read off its gradients at the square points: each
-    gradient that one mistake's formula gives at both ('' for none)."""
-    fits: dict[str, list[set[str]]] = {"dx": [], "dW": []}
+    gradient that one mistake's product gives at both ('' for none; None where the backward
+    gives no answer there)."""
+    fits: dict[str, list[set[Any]]] = {"dx": [], "dW": []}
     for xs, Ws, bs, douts in square_layers():
         cache, _, _ = cache_for(student, xs, Ws, bs)
         grads = answer_or_none(student.linear_backward, douts, cache)
         if not isinstance(grads, (tuple, list)) or len(grads) != 3:
-            return ""
+            return None
+        values = product_values(xs, Ws, douts)
         truth = dict(zip(("dx", "dW"), true_gradients(xs, Ws, douts), strict=False))
-        for name, candidates in square_candidates(xs, Ws, douts, shapes).items():
+        for name, products in PRODUCTS.items():
             got = as_array(grads[0 if name == "dx" else 1])
             if got is None or matches(got, truth[name]):
                 fits[name].append(set())
                 continue
-            fits[name].append({hint for hint, value in candidates.items() if matches(got, value)})
-    hints = [hint for hint in (only_fit(fit) for fit in fits.values()) if hint]
+            fits[name].append({key for key in products if matches(got, values[key])})
+    hints = []
+    for name, fit in fits.items():
+        product = only_fit(fit)
+        if product is not None:
+            hints.append(shape_hint(name, product, shapes))
     return "; ".join(hints)
+
+
+SHAPE = r"\((\d+(?:, \d+)*),?\)"
+
+
+def operands(message: str) -> tuple[str, tuple[int, ...], tuple[int, ...]] | None:
+    """(operation, left shape, right shape) of the product or sum a numpy error reports, from
+    the error's first line: '`...` multiplies a (4, 3) by b (5, 4): ...' or '`...` combines a
+    (5, 4) with b (4, 3), ...'."""
+    line = message.split("\n")[0]
+    for word, operation, end in (
+        ("` multiplies ", "@", ": the last size"),
+        ("` combines ", "*", ", shapes"),
+    ):
+        if word in line and end in line:
+            segment = line.split(word, 1)[1].split(end, 1)[0]
+            found = re.findall(SHAPE, segment)
+            if len(found) >= 2:
+                left, right = (tuple(int(n) for n in text.split(", ")) for text in found[-2:])
+                return operation, left, right
+    return None
+
+
+def named_operand(shape: tuple[int, ...], n: int, d: int, m: int) -> str | None:
+    """The array of the backward pass that has ``shape`` at a point with distinct N, D, M."""
+    names = {
+        (n, d): "x",
+        (d, n): "x.T",
+        (d, m): "W",
+        (m, d): "W.T",
+        (n, m): "dout",
+        (m, n): "dout.T",
+        (d,): "x[n]",
+        (m,): "dout[n]",
+    }
+    return names.get(shape)
+
+
+def operand_error_hint(message: str, shapes: dict[str, tuple[int, ...]]) -> str:
+    """The hint for a backward whose error names a product of PRODUCTS by its operands' shapes
+    (where N, D and M differ, each shape is one array's); '' for none."""
+    (n, d), m = shapes["dx"], shapes["dW"][1]
+    found = operands(message)
+    if found is None or len({n, d, m}) < 3:
+        return ""
+    operation, left, right = found
+    product = (operation, named_operand(left, n, d, m), named_operand(right, n, d, m))
+    for name, products in PRODUCTS.items():
+        if product in products:
+            return shape_hint(name, product, shapes)
+    return ""
 
 
 def backward_error_hint(
@@ -387,7 +458,13 @@ def backward_error_hint(
     if "ValueError" not in str(error):
         return ""
     shapes = {"dx": x.shape, "dW": W.shape}
-    return cache_error_hint(student, x, W, b, dout) or square_error_hint(student, shapes)
+    hint = cache_error_hint(student, x, W, b, dout)
+    if hint:
+        return hint
+    hint = square_error_hint(student, shapes)
+    if hint is None:  # no answer at the square points: the error's own shapes may tell
+        return operand_error_hint(str(error), shapes)
+    return hint
 
 
 def backward_answer(
