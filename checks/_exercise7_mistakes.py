@@ -11,8 +11,8 @@ is the forward's mistake, charged once, in the forward's check.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import re
+from collections.abc import Callable
 from itertools import permutations
 from typing import Any
 
@@ -113,11 +113,14 @@ def forward_error_hint(student: Any, error: StudentRaised, x: np.ndarray, W: np.
 
 
 def explained(error: StudentRaised, hint: str) -> StudentRaised:
-    """The student's error with ``hint`` as its second line (in place of numpy's rule), or as
-    it was where there is none."""
+    """The student's error with ``hint`` after it, or as it was where there is none. A numpy
+    error's second line, the rule it broke, stays: the hint follows it on that line."""
     if not hint:
         return error
-    return StudentRaised(with_hint(str(error).split("\n")[0].rstrip("."), hint), error.line)
+    what, _, rule = str(error).partition("\n")
+    if not rule:
+        return StudentRaised(with_hint(what.rstrip("."), hint), error.line)
+    return StudentRaised(f"{what}\n{rule.rstrip('.')}. Hint: {hint.rstrip('.')}.", error.line)
 
 
 def forward_pair(student: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray, call: str) -> Any:
@@ -349,9 +352,9 @@ PRODUCTS = {
         "product belongs; dW = x.T @ dout",
         ("*", "x", "dout"): "this is x * dout, an elementwise product where the matrix product "
         "belongs; dW = x.T @ dout",
-        ("@", "x[n]", "dout[n]"): "every entry is one number, Σ x[n]·dout[n]: x[n] @ dout[n] of "
-        "two 1-D rows is their dot product (.T does nothing to a 1-D array), where each example "
-        "adds the outer product np.outer(x[n], dout[n])",
+        ("@", "x[n]", "dout[n]"): "x[n] @ dout[n] of two 1-D rows is their dot product, one "
+        "number (.T does nothing to a 1-D array), where each example adds the outer product "
+        "np.outer(x[n], dout[n])",
     },
 }
 
@@ -584,6 +587,13 @@ def one_example(got: np.ndarray, values: np.ndarray) -> np.ndarray | None:
     return fits[0] if len(fits) == 1 and len(values) > 1 else None
 
 
+def first_row(values: np.ndarray) -> np.ndarray:
+    """``values`` with every row but the first set to 0."""
+    kept = np.zeros_like(values)
+    kept[0] = values[0]
+    return kept
+
+
 def gradient_mistakes(
     name: str, x: np.ndarray, W: np.ndarray, dout: np.ndarray, got: np.ndarray
 ) -> dict[Any, Any]:
@@ -597,6 +607,10 @@ def gradient_mistakes(
             "dx is computed from W after W was overwritten with dW (dW = W makes them one "
             "array, not a copy): make dW a new array, x.T @ dout": dout @ (x.T @ dout).T,
             upstream + "dout @ W.T": np.ones_like(dout) @ W.T,
+            "dx is right for the first example and 0 for every other: the loop stopped after "
+            "its first pass (a return inside the loop?); fill each example's row": first_row(
+                dout @ W.T
+            ),
         }
     elif name == "dW":
         mistakes = {
