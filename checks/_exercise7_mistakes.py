@@ -34,7 +34,6 @@ from grader.student_code.errors import StudentRaised
 
 NO_BIAS = ("linear_forward", "the bias b is missing")
 FORWARD = "linear_forward"
-BACKWARD = "linear_backward"
 
 # ---------------------------------------------------------------- the forward pass
 
@@ -55,23 +54,16 @@ def square_layers() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     """Two square layers (x, W, b, dout) with N = D = M, 3 and 4: random, so no two of the
     formulas a mistake gives agree there."""
     rng = np.random.default_rng(20261203)
-    return [
-        (
-            rng.normal(size=(k, k)),
-            rng.normal(size=(k, k)),
-            rng.normal(size=k),
-            rng.normal(size=(k, k)),
-        )
-        for k in (3, 4)
-    ]
+    sizes = [[(k, k), (k, k), (k,), (k, k)] for k in (3, 4)]
+    return [tuple(rng.normal(size=size) for size in layer) for layer in sizes]  # type: ignore[misc]
 
 
-def out_like_x(x: np.ndarray, W: np.ndarray) -> str:
-    n, d = x.shape
-    m = W.shape[1]
+def out_like_x(x: np.ndarray, W: np.ndarray, raised: bool) -> str:
+    (n, d), m = x.shape, W.shape[1]
+    what = "the array written into has" if raised else "out has"
     return (
-        f"the array the output is written into has x's shape (N, D) = ({n}, {d}), but out is "
-        f"(N, M) = ({n}, {m}): make it np.zeros((x.shape[0], W.shape[1]))"
+        f"{what} x's shape (N, D) = ({n}, {d}), where out is (N, M) = ({n}, {m}): an array to "
+        "fill in is made as np.zeros((x.shape[0], W.shape[1])), not like x"
     )
 
 
@@ -107,7 +99,7 @@ def forward_error_hint(student: Any, error: StudentRaised, x: np.ndarray, W: np.
         if matches(got, xs @ Ws + bs):
             shapes = [f"into shape ({d},)", f"into shape ({n},{d})", f"with shape ({n},{d})"]
             if "broadcast" in message and any(shape in message for shape in shapes):
-                fit = {out_like_x(x, W)}
+                fit = {out_like_x(x, W, raised=True)}
         fits.append(fit)
     return only_fit(fits) or ""
 
@@ -139,23 +131,15 @@ def forward_pair(student: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray, call
     fail(with_hint(f"{call} returned {describe(answer)}; expected the pair (out, cache)", hint))
 
 
-def broadcast(*shapes: tuple[int, ...]) -> tuple[int, ...] | None:
-    """The shape numpy broadcasts ``shapes`` to, or None where it cannot."""
-    try:
-        return np.broadcast_shapes(*shapes)
-    except ValueError:
-        return None
-
-
 def output_array(out: Any, call: str, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The forward's output as an (N, M) array; a shape that names its mistake said so."""
     shape = (x.shape[0], W.shape[1])
     if isinstance(out, np.ndarray) and out.dtype.kind in "biuf" and out.shape != shape:
         hint = None
         if out.shape == x.shape:
-            hint = out_like_x(x, W)
-        elif out.shape == broadcast(shape, (b.size, 1)) and shows(out, x @ W + b[:, None]):
-            hint = BIAS_COLUMN
+            hint = out_like_x(x, W, raised=False)
+        elif out.shape == (b.size, b.size) and shows(out, x @ W + b[:, None]):
+            hint = BIAS_COLUMN  # b[:, None] broadcast against one row: (M, M)
         if hint is not None:
             fail(
                 with_hint(
@@ -167,17 +151,6 @@ def output_array(out: Any, call: str, x: np.ndarray, W: np.ndarray, b: np.ndarra
 
 def forward_mistakes(x: np.ndarray, W: np.ndarray) -> dict[Any, Any]:
     return {NO_BIAS: x @ W}
-
-
-def precision_lost(got: np.ndarray, expected: np.ndarray) -> bool:
-    """Whether ``got`` is ``expected`` to about 7 digits and no more: float32's rounding (an
-    array of float32 numbers is told by grader.hints; float32 products plus a float64 b are
-    float64 numbers, near the expected ones)."""
-    if got.shape != expected.shape or not np.all(np.isfinite(got)):
-        return False
-    scale = float(np.max(np.abs(expected))) or 1.0
-    error = float(np.max(np.abs(got - expected)))
-    return 1e-10 * scale < error <= 2e-6 * scale
 
 
 def expect_output(
@@ -193,7 +166,11 @@ def expect_output(
     try:
         compare(got, expected, call, mistakes=forward_mistakes(x, W))
     except CheckFailed as failure:
-        if "\nHint:" in str(failure) or not precision_lost(got, expected):
+        scale = float(np.max(np.abs(expected))) or 1.0
+        error = float(np.max(np.abs(got - expected))) if got.shape == expected.shape else np.inf
+        # To about 7 digits and no more: float32's rounding (float32 products plus a float64 b
+        # are float64 numbers, which grader.hints does not take for float32's).
+        if "\nHint:" in str(failure) or not 1e-10 * scale < error <= 2e-6 * scale:
             raise
         raise CheckFailed(with_hint(str(failure).rstrip("."), FLOAT32), failure.mistake) from None
 
@@ -202,11 +179,8 @@ def expect_output(
 
 
 def same(item: Any, value: np.ndarray) -> bool:
-    try:
-        array = np.asarray(item, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False
-    return array.shape == value.shape and bool(np.array_equal(array, value))
+    array = as_array(item)
+    return array is not None and array.shape == value.shape and bool(np.array_equal(array, value))
 
 
 def is_cache(cache: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> bool:
@@ -323,15 +297,14 @@ def cache_error_hint(student: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray, 
     for order in CACHE_ORDERS:
         cache = tuple(values[name] for name in order)
         if right(answer_or_none(student.linear_backward, dout, cache), x, W, dout):
-            held = ", ".join(order)
-            if len(order) == 2:
-                return (
-                    f"linear_backward unpacks the cache as two items ({held}); the cache is "
-                    "(x, W, b), as linear_forward returns it: x, W, b = cache"
-                )
+            reads = (
+                "unpacks the cache as two items"
+                if len(order) == 2
+                else "reads the cache in the order"
+            )
             return (
-                f"linear_backward reads the cache in the order ({held}); the cache is (x, W, b), "
-                "as linear_forward returns it: x, W, b = cache"
+                f"linear_backward {reads} ({', '.join(order)}); the cache is (x, W, b), as "
+                "linear_forward returns it: x, W, b = cache"
             )
     return ""
 
@@ -359,18 +332,15 @@ PRODUCTS = {
 }
 
 
-def product_values(x: np.ndarray, W: np.ndarray, dout: np.ndarray) -> dict[Any, np.ndarray]:
-    """What each product of PRODUCTS gives at a square point, where all of them go through."""
-    return {
-        ("@", "dout", "W"): dout @ W,
-        ("@", "W.T", "dout"): W.T @ dout,
-        ("@", "W", "dout"): W @ dout,
-        ("@", "dout", "x.T"): dout @ x.T,
-        ("@", "x", "dout"): x @ dout,
-        ("*", "x.T", "dout"): x.T * dout,
-        ("*", "x", "dout"): x * dout,
-        ("@", "x[n]", "dout[n]"): np.full(W.shape, np.sum(x * dout)),
-    }
+def product_value(product: Any, x: np.ndarray, W: np.ndarray, dout: np.ndarray) -> np.ndarray:
+    """What a product of PRODUCTS gives at a square point, where every one of them goes through
+    (x[n] @ dout[n], one number, added to each entry of dW for every n)."""
+    operation, left, right = product
+    if left == "x[n]":
+        return np.full(W.shape, np.sum(x * dout))
+    arrays = {"x": x, "x.T": x.T, "W": W, "W.T": W.T, "dout": dout}
+    a, b = arrays[left], arrays[right]
+    return a @ b if operation == "@" else a * b
 
 
 def shape_hint(name: str, product: Any, shapes: dict[str, tuple[int, ...]]) -> str:
@@ -388,14 +358,15 @@ def square_error_hint(student: Any, shapes: dict[str, tuple[int, ...]]) -> str |
         grads = answer_or_none(student.linear_backward, douts, cache)
         if not isinstance(grads, (tuple, list)) or len(grads) != 3:
             return None
-        values = product_values(xs, Ws, douts)
         truth = dict(zip(("dx", "dW"), true_gradients(xs, Ws, douts), strict=False))
         for name, products in PRODUCTS.items():
             got = as_array(grads[0 if name == "dx" else 1])
             if got is None or matches(got, truth[name]):
                 fits[name].append(set())
                 continue
-            fits[name].append({key for key in products if matches(got, values[key])})
+            fits[name].append(
+                {key for key in products if matches(got, product_value(key, xs, Ws, douts))}
+            )
     hints = []
     for name, fit in fits.items():
         product = only_fit(fit)
@@ -427,17 +398,9 @@ def operands(message: str) -> tuple[str, tuple[int, ...], tuple[int, ...]] | Non
 
 def named_operand(shape: tuple[int, ...], n: int, d: int, m: int) -> str | None:
     """The array of the backward pass that has ``shape`` at a point with distinct N, D, M."""
-    names = {
-        (n, d): "x",
-        (d, n): "x.T",
-        (d, m): "W",
-        (m, d): "W.T",
-        (n, m): "dout",
-        (m, n): "dout.T",
-        (d,): "x[n]",
-        (m,): "dout[n]",
-    }
-    return names.get(shape)
+    shapes = [(n, d), (d, n), (d, m), (m, d), (n, m), (m, n), (d,), (m,)]
+    names = ["x", "x.T", "W", "W.T", "dout", "dout.T", "x[n]", "dout[n]"]
+    return dict(zip(shapes, names, strict=True)).get(shape)
 
 
 def operand_error_hint(message: str, shapes: dict[str, tuple[int, ...]]) -> str:

@@ -166,7 +166,7 @@ CASES = {
     "x's shape for the output": (
         "def linear_forward(x, W, b):\n    out = np.empty_like(x)\n"
         "    for n in range(len(x)):\n        out[n] = x[n] @ W + b\n    return out, (x, W, b)\n",
-        {FORWARD: "has x's shape (N, D) = (4, 5), but out is (N, M) = (4, 3)"},
+        {FORWARD: "x's shape (N, D) = (4, 5), where out is (N, M) = (4, 3)"},
     ),
     "float32 products": (
         "def linear_forward(x, W, b):\n"
