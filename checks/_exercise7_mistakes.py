@@ -297,14 +297,14 @@ def cache_error_hint(student: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray, 
     for order in CACHE_ORDERS:
         cache = tuple(values[name] for name in order)
         if right(answer_or_none(student.linear_backward, dout, cache), x, W, dout):
-            reads = (
-                "unpacks the cache as two items"
-                if len(order) == 2
-                else "reads the cache in the order"
-            )
+            if len(order) == 2:
+                return (
+                    f"linear_backward takes the cache as two items ({', '.join(order)}); the "
+                    "cache is (x, W, b), three, as linear_forward returns it: x, W, b = cache"
+                )
             return (
-                f"linear_backward {reads} ({', '.join(order)}); the cache is (x, W, b), as "
-                "linear_forward returns it: x, W, b = cache"
+                f"linear_backward takes the cache as ({', '.join(order)}); the cache is (x, W, "
+                "b), as linear_forward returns it: x first, then W, then b"
             )
     return ""
 
@@ -567,11 +567,13 @@ def gradient_mistakes(
     mistakes: dict[Any, Any] = {}
     if name == "dx":
         mistakes = {
-            "dx is computed from W after W was overwritten with dW (dW = W makes them one "
-            "array, not a copy): make dW a new array, x.T @ dout": dout @ (x.T @ dout).T,
+            "dx is dout @ dW.T, dW where W belongs: where dW = W made them one array (not a "
+            "copy), writing dW overwrote the cached W; dx = dout @ W.T": dout @ (x.T @ dout).T,
             upstream + "dout @ W.T": np.ones_like(dout) @ W.T,
-            "dx is right for the first example and 0 for every other: the loop stopped after "
-            "its first pass (a return inside the loop?); fill each example's row": first_row(
+            "dx is divided by N, the batch size: each example's row of dx is its own gradient, "
+            "dout @ W.T, never averaged": dout @ W.T / dout.shape[0],
+            "dx is right for the first example and 0 for every other: fill each example's "
+            "row (does a loop end after its first pass, with a return inside it?)": first_row(
                 dout @ W.T
             ),
         }
@@ -579,8 +581,8 @@ def gradient_mistakes(
         mistakes = {
             "dW is divided by N, the batch size; the batch's contributions are summed": (x.T @ dout)
             / dout.shape[0],
-            "dW is computed from x after x was overwritten with dx (dx = x makes them one "
-            "array, not a copy): make dx a new array, dout @ W.T": (dout @ W.T).T @ dout,
+            "dW is dx.T @ dout, dx where x belongs: where dx = x made them one array (not a "
+            "copy), writing dx overwrote the cached x; dW = x.T @ dout": (dout @ W.T).T @ dout,
             upstream + "x.T @ dout": x.T @ np.ones_like(dout),
         }
         single = one_example(got, np.einsum("nd,nm->ndm", x, dout))

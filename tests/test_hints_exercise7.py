@@ -77,12 +77,12 @@ CASES = {
     "the cache read as (W, x, b)": (
         "def linear_backward(dout, cache):\n    W, x, b = cache\n"
         "    return dout @ W.T, x.T @ dout, dout.sum(axis=0)\n",
-        {BACKWARD: "reads the cache in the order (W, x, b)"},
+        {BACKWARD: "takes the cache as (W, x, b)"},
     ),
     "the cache read as two items": (
         "def linear_backward(dout, cache):\n    x, W = cache\n"
         "    return dout @ W.T, x.T @ dout, dout.sum(axis=0)\n",
-        {BACKWARD: "unpacks the cache as two items (x, W)", BACKWARD_HIDDEN: "two items"},
+        {BACKWARD: "takes the cache as two items (x, W)", BACKWARD_HIDDEN: "two items"},
     ),
     "db summed over every axis": (
         backward("    return dout @ W.T, x.T @ dout, dout.sum()\n"),
@@ -120,13 +120,17 @@ CASES = {
             "    dx = x\n    dx *= 0\n    dx += dout @ W.T\n"
             "    return dx, x.T @ dout, dout.sum(axis=0)\n"
         ),
-        {BACKWARD: "x after x was overwritten with dx"},
+        {BACKWARD: "dx where x belongs: where dx = x made them one array"},
     ),
     "dW aliases W": (
         backward(
             "    dW = W\n    dW[...] = x.T @ dout\n    return dout @ W.T, dW, dout.sum(axis=0)\n"
         ),
-        {BACKWARD: "W after W was overwritten with dW"},
+        {BACKWARD: "dW where W belongs: where dW = W made them one array"},
+    ),
+    "dx averaged": (
+        backward("    return dout @ W.T / dout.shape[0], x.T @ dout, dout.sum(axis=0)\n"),
+        {BACKWARD: "dx is divided by N"},
     ),
     "dx upstream missing": (
         backward("    return np.ones_like(dout) @ W.T, x.T @ dout, dout.sum(axis=0)\n"),
