@@ -203,16 +203,8 @@ def cache_hint(cache: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> str |
         return NO_CACHE if cache is None else None
     names = []
     for item in cache:
-        name = next(
-            (
-                name
-                for name, value in (("x", x), ("W", W), ("b", b))
-                if same(item, value) and not any(same(item, v) for v in (x, W, b) if v is not value)
-            ),
-            None,
-        )
-        if name is None and shows(item, x @ W + b):
-            name = "out"
+        found = [name for name, value in (("x", x), ("W", W), ("b", b)) if same(item, value)]
+        name = found[0] if len(found) == 1 else "out" if shows(item, x @ W + b) else None
         if name is None:
             return None
         names.append(name)
@@ -462,19 +454,11 @@ def expect_in_order(grads: Any, call: str, shapes: dict[str, tuple[int, ...]]) -
     """Fail, naming the order, when the gradients come in another order than (dx, dW, db) (their
     shapes tell which is which)."""
     got = [np.shape(grad) if isinstance(grad, np.ndarray) else None for grad in grads]
-    wanted = list(shapes.values())
-    if (
-        got != wanted
-        and sorted(map(str, got)) == sorted(map(str, wanted))
-        and len(set(map(str, wanted))) == 3
-    ):
-        order = [name for shape in got for name, want in shapes.items() if want == shape]
-        fail(
-            with_hint(
-                f"{call} returned arrays shaped as ({', '.join(order)})",
-                "return the tuple in the order (dx, dW, db)",
-            )
-        )
+    names = {shape: name for name, shape in shapes.items()}
+    if len(names) == 3 and got != list(names) and sorted(map(str, got)) == sorted(map(str, names)):
+        order = ", ".join(names[shape] for shape in got if shape is not None)
+        hint = "return the tuple in the order (dx, dW, db)"
+        fail(with_hint(f"{call} returned arrays shaped as ({order})", hint))
 
 
 def expect_db_shape(db: Any, call: str, dout: np.ndarray) -> None:
