@@ -44,6 +44,20 @@ BIAS_COLUMN = (
     "the bias is added as a column, b[n] to row n (b[:, None] or b.reshape(-1, 1)): b of shape "
     "(M,) broadcasts over the rows as it is, out = x @ W + b"
 )
+W_FIRST = (
+    "this is W @ x + b, the product in the wrong order: the batch x, (N, D), comes first, "
+    "out = x @ W + b"
+)
+W_T_FIRST = (
+    "this is W.T @ x + b, the formula for examples in columns: here the examples are x's rows, "
+    "out = x @ W + b"
+)
+# The forward's products that raise where N, D and M differ, by their operands.
+FORWARD_PRODUCTS = {
+    ("@", "x", "W.T"): W_TRANSPOSED,
+    ("@", "W", "x"): W_FIRST,
+    ("@", "W.T", "x"): W_T_FIRST,
+}
 NO_CACHE = (
     "return the pair out, cache with cache = (x, W, b): linear_backward takes that cache as its "
     "second argument"
@@ -92,9 +106,16 @@ def forward_error_hint(student: Any, error: StudentRaised, x: np.ndarray, W: np.
     fits: list[set[str]] = []
     for xs, Ws, bs, _ in square_layers():
         got = output_of(answer_or_none(student.linear_forward, xs, Ws, bs))
-        if got is None:
-            return ""
-        candidates = {W_TRANSPOSED: xs @ Ws.T + bs, BIAS_COLUMN: xs @ Ws + bs[:, None]}
+        if got is None:  # no answer at the square points: the error's own shapes may tell
+            found = operands(message)
+            named = found and (found[0], *(named_operand(shape, n, d, W.shape[1]) for shape in found[1:]))
+            return FORWARD_PRODUCTS.get(named, "") if len({n, d, W.shape[1]}) == 3 else ""
+        candidates = {
+            W_TRANSPOSED: xs @ Ws.T + bs,
+            BIAS_COLUMN: xs @ Ws + bs[:, None],
+            W_FIRST: Ws @ xs + bs,
+            W_T_FIRST: Ws.T @ xs + bs,
+        }
         fit = {hint for hint, value in candidates.items() if matches(got, value)}
         if matches(got, xs @ Ws + bs):
             shapes = [f"into shape ({d},)", f"into shape ({n},{d})", f"with shape ({n},{d})"]
@@ -404,6 +425,8 @@ def operand_error_hint(message: str, shapes: dict[str, tuple[int, ...]]) -> str:
         return ""
     operation, left, right = found
     product = (operation, named_operand(left, n, d, m), named_operand(right, n, d, m))
+    if operation != "@":  # "combines" is said of a sum as of a product
+        return ""
     for name, products in PRODUCTS.items():
         if product in products:
             return shape_hint(name, product, shapes)

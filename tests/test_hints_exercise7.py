@@ -147,6 +147,10 @@ CASES = {
         "def linear_forward(x, W, b):\n    return np.matmul(x, W.T) + b, (x, W, b)\n",
         {FORWARD: "W is stored as (D, M) already", FORWARD_HIDDEN: "no transpose"},
     ),
+    "W @ x": (
+        "def linear_forward(x, W, b):\n    return np.dot(W, x) + b, (x, W, b)\n",
+        {FORWARD: "this is W @ x + b, the product in the wrong order"},
+    ),
     "the bias as a column": (
         "def linear_forward(x, W, b):\n    return x @ W + b[:, np.newaxis], (x, W, b)\n",
         {FORWARD: "the bias is added as a column", FORWARD_HIDDEN: "added as a column"},
@@ -276,6 +280,18 @@ def test_where_two_mistakes_fit_neither_is_named() -> None:
     assert shared.only_fit([{"a", "b"}, {"a", "b"}]) is None
     assert shared.only_fit([{"a", "b"}, {"a"}]) == "a"
     assert shared.only_fit([{"a"}, set()]) is None
+
+
+def test_the_forward_s_error_is_named_by_its_shapes_where_the_square_points_raise(
+    course: Course, tmp_path: Path
+) -> None:
+    code = (
+        "def linear_forward(x, W, b):\n    out = W @ x\n"
+        "    assert out.shape[0] != out.shape[1]\n    return out + b, (x, W, b)\n"
+    )
+    text = message_of(graded(course, tmp_path, code), FORWARD)
+    assert "multiplies W (5, 3) by x (4, 5)" in text
+    assert "Hint: this is W @ x + b, the product in the wrong order" in text
 
 
 def test_no_product_is_named_from_shapes_that_two_arrays_share() -> None:
