@@ -37,26 +37,18 @@ FORWARD = "linear_forward"
 
 # ---------------------------------------------------------------- the forward pass
 
-W_TRANSPOSED = (
-    "this is x @ W.T + b: W is stored as (D, M) already, so out = x @ W + b needs no transpose"
-)
 BIAS_COLUMN = (
     "the bias is added as a column, b[n] to row n (b[:, None] or b.reshape(-1, 1)): b of shape "
     "(M,) broadcasts over the rows as it is, out = x @ W + b"
 )
-W_FIRST = (
-    "this is W @ x + b, the product in the wrong order: the batch x, (N, D), comes first, "
-    "out = x @ W + b"
-)
-W_T_FIRST = (
-    "this is W.T @ x + b, the formula for examples in columns: here the examples are x's rows, "
-    "out = x @ W + b"
-)
 # The forward's products that raise where N, D and M differ, by their operands.
 FORWARD_PRODUCTS = {
-    ("@", "x", "W.T"): W_TRANSPOSED,
-    ("@", "W", "x"): W_FIRST,
-    ("@", "W.T", "x"): W_T_FIRST,
+    ("@", "x", "W.T"): "this is x @ W.T + b: W is stored as (D, M) already, so out = x @ W + b "
+    "needs no transpose",
+    ("@", "W", "x"): "this is W @ x + b, the product in the wrong order: the batch x, (N, D), "
+    "comes first, out = x @ W + b",
+    ("@", "W.T", "x"): "this is W.T @ x + b, the formula for examples in columns: here the "
+    "examples are x's rows, out = x @ W + b",
 }
 NO_CACHE = (
     "return the pair out, cache with cache = (x, W, b): linear_backward takes that cache as its "
@@ -107,15 +99,12 @@ def forward_error_hint(student: Any, error: StudentRaised, x: np.ndarray, W: np.
     for xs, Ws, bs, _ in square_layers():
         got = output_of(answer_or_none(student.linear_forward, xs, Ws, bs))
         if got is None:  # no answer at the square points: the error's own shapes may tell
-            found = operands(message)
-            named = found and (found[0], *(named_operand(shape, n, d, W.shape[1]) for shape in found[1:]))
-            return FORWARD_PRODUCTS.get(named, "") if len({n, d, W.shape[1]}) == 3 else ""
+            return FORWARD_PRODUCTS.get(named_product(message, n, d, W.shape[1]), "")
+        arrays = {"x": xs, "W": Ws, "W.T": Ws.T}
         candidates = {
-            W_TRANSPOSED: xs @ Ws.T + bs,
-            BIAS_COLUMN: xs @ Ws + bs[:, None],
-            W_FIRST: Ws @ xs + bs,
-            W_T_FIRST: Ws.T @ xs + bs,
+            hint: arrays[a] @ arrays[b] + bs for (_, a, b), hint in FORWARD_PRODUCTS.items()
         }
+        candidates[BIAS_COLUMN] = xs @ Ws + bs[:, None]
         fit = {hint for hint, value in candidates.items() if matches(got, value)}
         if matches(got, xs @ Ws + bs):
             shapes = [f"into shape ({d},)", f"into shape ({n},{d})", f"with shape ({n},{d})"]
@@ -388,25 +377,19 @@ def square_error_hint(student: Any, shapes: dict[str, tuple[int, ...]]) -> str |
     return "; ".join(hints)
 
 
-SHAPE = r"\((\d+(?:, \d+)*),?\)"
+# '`dout @ x.T` multiplies dout (4, 3) by x.T (5, 4): the last size ...', an error's first line.
+PRODUCT_ERROR = re.compile(
+    r"` multiplies .*?\((\d+(?:, \d+)*),?\) by .*?\((\d+(?:, \d+)*),?\): the last size"
+)
 
 
-def operands(message: str) -> tuple[str, tuple[int, ...], tuple[int, ...]] | None:
-    """(operation, left shape, right shape) of the product or sum a numpy error reports, from
-    the error's first line: '`...` multiplies a (4, 3) by b (5, 4): ...' or '`...` combines a
-    (5, 4) with b (4, 3), ...'."""
-    line = message.split("\n")[0]
-    for word, operation, end in (
-        ("` multiplies ", "@", ": the last size"),
-        ("` combines ", "*", ", shapes"),
-    ):
-        if word in line and end in line:
-            segment = line.split(word, 1)[1].split(end, 1)[0]
-            found = re.findall(SHAPE, segment)
-            if len(found) >= 2:
-                left, right = (tuple(int(n) for n in text.split(", ")) for text in found[-2:])
-                return operation, left, right
-    return None
+def operands(message: str) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """The shapes of the two operands of the matrix product a numpy error reports, or None."""
+    found = PRODUCT_ERROR.search(message.split("\n")[0])
+    if found is None:
+        return None
+    left, right = (tuple(int(size) for size in group.split(", ")) for group in found.groups())
+    return left, right
 
 
 def named_operand(shape: tuple[int, ...], n: int, d: int, m: int) -> str | None:
@@ -416,17 +399,20 @@ def named_operand(shape: tuple[int, ...], n: int, d: int, m: int) -> str | None:
     return dict(zip(shapes, names, strict=True)).get(shape)
 
 
-def operand_error_hint(message: str, shapes: dict[str, tuple[int, ...]]) -> str:
-    """The hint for a backward whose error names a product of PRODUCTS by its operands' shapes
-    (where N, D and M differ, each shape is one array's); '' for none."""
-    (n, d), m = shapes["dx"], shapes["dW"][1]
+def named_product(message: str, n: int, d: int, m: int) -> tuple[str, Any, Any] | None:
+    """The matrix product a numpy error reports, its operands named by their shapes (where N, D
+    and M differ, each shape is one array's); None where it tells none."""
     found = operands(message)
     if found is None or len({n, d, m}) < 3:
-        return ""
-    operation, left, right = found
-    product = (operation, named_operand(left, n, d, m), named_operand(right, n, d, m))
-    if operation != "@":  # "combines" is said of a sum as of a product
-        return ""
+        return None
+    return ("@", named_operand(found[0], n, d, m), named_operand(found[1], n, d, m))
+
+
+def operand_error_hint(message: str, shapes: dict[str, tuple[int, ...]]) -> str:
+    """The hint for a backward whose error names a product of PRODUCTS by its operands' shapes;
+    '' for none."""
+    (n, d), m = shapes["dx"], shapes["dW"][1]
+    product = named_product(message, n, d, m)
     for name, products in PRODUCTS.items():
         if product in products:
             return shape_hint(name, product, shapes)
