@@ -189,8 +189,11 @@ def expect_output(
 
 
 def same(item: Any, value: np.ndarray) -> bool:
+    """Whether a cached item is ``value``, axes of size 1 aside (b kept as a (1, M) row)."""
     array = as_array(item)
-    return array is not None and array.shape == value.shape and bool(np.array_equal(array, value))
+    if array is None or array.squeeze().shape != value.squeeze().shape:
+        return False
+    return bool(np.array_equal(array.squeeze(), value.squeeze()))
 
 
 def is_cache(cache: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> bool:
