@@ -18,18 +18,19 @@ from typing import Any
 
 import numpy as np
 
-from grader.check_messages import describe, with_hint
+from grader.check_messages import describe, difference, with_hint
 from grader.checks import (
     CheckFailed,
     Handle,
     answer_or_none,
     expect_array,
+    expect_matches_reference,
     fail,
     fail_unless_charged,
     follows,
     shows,
 )
-from grader.hints import FLOAT32, matches
+from grader.hints import FLOAT32, hint_for, matches
 from grader.student_code.errors import StudentRaised
 
 NO_BIAS = ("linear_forward", "the bias b is missing")
@@ -613,3 +614,23 @@ def gradient_mistakes(
                 "dout.sum(axis=0)"
             ] = single
     return unambiguous(mistakes)
+
+
+def expect_named(
+    got: np.ndarray,
+    expected: Any,
+    call: str,
+    mistakes: dict[Any, Any],
+    compare: Callable[..., None] = expect_matches_reference,
+) -> None:
+    """compare(got, expected, call, mistakes=mistakes), where a mistake of the backward's own (a
+    text key) is named in the same words and charged again, as in every backward check that
+    meets it; a forward's mistake the answer follows (a (function, hint) key) is charged once."""
+    want = np.asarray(expected, dtype=np.float64)
+    largest = float(np.max(np.abs(want))) if want.size else 0.0
+    wrong = ~(np.abs(got - want) <= 1e-7 * np.abs(want) + 1e-9 * largest + 1e-12)
+    own = {key: value for key, value in mistakes.items() if isinstance(key, str)}
+    hint = hint_for(got, want, own) if wrong.any() else None
+    if hint in own:
+        fail(with_hint(difference(call, got, want, wrong), hint))
+    compare(got, want, call, mistakes=mistakes)

@@ -68,7 +68,7 @@ def expect_backward(student: Any, solution: Any, x: Any, W: Any, b: Any, dout: A
             known = {NO_BIAS: np.zeros_like(b), **known}
         named.append(known)
     for name, value, want, known in zip(("dx", "dW", "db"), got, expected, named, strict=True):
-        expect_matches_reference(value, want, f"{call}: {name}", mistakes=known)
+        mistakes.expect_named(value, want, f"{call}: {name}", known)
     again, _ = mistakes.backward_answer(student, x, W, b, dout, call)
     again = mistakes.gradient_arrays(again, call, x, W, dout)
     for name, first, second, want, known in zip(

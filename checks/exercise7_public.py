@@ -85,6 +85,10 @@ def test_linear_backward_by_finite_differences(student, rng):
         )
 
 
+def close(got: Any, expected: Any, call: str, mistakes: Any) -> None:
+    expect_close(got, expected, call, rtol=1e-10, mistakes=mistakes)
+
+
 @check(points=1)
 def test_linear_backward_shapes_with_one_example(student, rng):
     """With one example (N = 1) the gradients keep their shapes: dx (1, D), dW (D, M), db (M,)."""
@@ -97,4 +101,4 @@ def test_linear_backward_shapes_with_one_example(student, rng):
         named = mistakes.gradient_mistakes(name, x, W, dout, got)
         if name == "db" and without_bias:
             named = {NO_BIAS: np.zeros(M), **named}
-        expect_close(got, want, f"{call}: {name}", rtol=1e-10, mistakes=named)
+        mistakes.expect_named(got, want, f"{call}: {name}", named, compare=close)
