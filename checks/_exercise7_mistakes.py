@@ -3,10 +3,13 @@
 Each mistake is recognised by the value it gives: at the check's own point where it gives one,
 and, where it raises there (a product of shapes that do not fit), at two square points of this
 module's (N = D = M), where every product goes through and each formula gives its own value. A
-mistake is named only where one formula fits, at both square points. The backward pass is judged
-on the cache (x, W, b) the check builds itself, unless the student's forward gave an equivalent
-one (or one the check cannot look into, such as a namedtuple kept in the worker): a wrong cache
-is the forward's mistake, charged once, in the forward's check.
+mistake is named only where one formula fits, at both square points; where the code gives no
+answer there either, a matrix product's error names it by its operands' shapes.
+
+The backward pass is judged on the cache (x, W, b) the check builds itself, unless the student's
+forward gave an equivalent one (or one the check cannot look into, such as a namedtuple kept in
+the worker): a wrong cache is the forward's mistake, charged once, in the forward's check, as is
+a missing bias. The backward's own mistakes cost every backward check that meets them.
 """
 
 from __future__ import annotations
