@@ -45,10 +45,11 @@ def expect_forward(student: Any, solution: Any, x: Any, W: Any, b: Any) -> None:
     warn_if_inputs_changed(student, call)
     out = mistakes.output_array(out, call, x, W, b)
     expected, _ = solution.linear_forward(x, W, b)
-    mistakes.expect_output(expect_matches_reference, out, expected, call, x, W)
+    named = mistakes.forward_mistakes(x, W, out, expected)
+    expect_matches_reference(out, expected, call, mistakes=named)
     mistakes.expect_cache(cache, x, W, b, call)
     again, _ = mistakes.forward_pair(student, x, W, b, call)
-    expect_same_again(out, again, expected, call, mistakes=mistakes.forward_mistakes(x, W))
+    expect_same_again(out, again, expected, call, mistakes=named)
 
 
 def expect_backward(student: Any, solution: Any, x: Any, W: Any, b: Any, dout: Any) -> None:
