@@ -255,13 +255,11 @@ def right(grads: Any, x: np.ndarray, W: np.ndarray, dout: np.ndarray) -> bool:
     """Whether an answer of linear_backward is (dx, dW, db) at this point, to rounding."""
     if not isinstance(grads, (tuple, list)) or len(grads) != 3:
         return False
-    for value, want in zip(grads, true_gradients(x, W, dout), strict=True):
-        got = as_array(value)
-        if got is None or got.shape != want.shape:
-            return False
-        if not np.allclose(got, want, rtol=1e-7, atol=1e-9 * (float(np.max(np.abs(want))) or 1)):
-            return False
-    return True
+    wanted = true_gradients(x, W, dout)
+    return all(
+        got is not None and matches(got, want)
+        for got, want in zip(map(as_array, grads), wanted, strict=True)
+    )
 
 
 def cache_for(student: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[Any, Any, Any]:
@@ -505,11 +503,7 @@ def unambiguous(mistakes: dict[Any, Any]) -> dict[Any, Any]:
         key: mistakes[key]
         for key, value in values.items()
         if value is not None
-        and not any(
-            other is not None and other.shape == value.shape and matches(value, other)
-            for name, other in values.items()
-            if name != key
-        )
+        and not any(matches(value, other) for name, other in mistakes.items() if name != key)
     }
 
 
@@ -521,11 +515,9 @@ def decay_factor(got: np.ndarray, x: np.ndarray, W: np.ndarray, dout: np.ndarray
     extra = got - x.T @ dout
     c = float(np.sum(extra * W) / np.sum(W * W))
     scale = float(np.max(np.abs(x.T @ dout))) or 1.0
-    if c == 0 or not np.allclose(extra, c * W, rtol=1e-6, atol=1e-9 * scale):
-        return None
     if np.allclose(extra, 0, atol=1e-7 * scale):
         return None
-    return c
+    return c if np.allclose(extra, c * W, rtol=1e-6, atol=1e-9 * scale) else None
 
 
 def one_example(got: np.ndarray, values: np.ndarray) -> np.ndarray | None:
