@@ -319,6 +319,8 @@ PRODUCTS = {
         ("@", "x[n]", "dout[n]"): "x[n] @ dout[n] of two 1-D rows is their dot product, one "
         "number (.T does nothing to a 1-D array), where each example adds the outer product "
         "np.outer(x[n], dout[n])",
+        ("*", "x[n]", "dout[n]"): "x[n] * dout[n] multiplies two 1-D rows entry by entry, "
+        "where each example adds the outer product np.outer(x[n], dout[n]), shaped (D, M)",
     },
 }
 
@@ -327,8 +329,8 @@ def product_value(product: Any, x: np.ndarray, W: np.ndarray, dout: np.ndarray) 
     """What a product of PRODUCTS gives at a square point, where every one of them goes through
     (x[n] @ dout[n], one number, added to each entry of dW for every n)."""
     operation, left, right = product
-    if left == "x[n]":
-        return np.full(W.shape, np.sum(x * dout))
+    if left == "x[n]":  # each example's x[n] @ dout[n] (a number) or x[n] * dout[n] (a row)
+        return np.broadcast_to(np.sum(x * dout, axis=None if operation == "@" else 0), W.shape)
     arrays = {"x": x, "x.T": x.T, "W": W, "W.T": W.T, "dout": dout}
     a, b = arrays[left], arrays[right]
     return a @ b if operation == "@" else a * b

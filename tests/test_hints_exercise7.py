@@ -66,6 +66,13 @@ CASES = {
         ),
         {BACKWARD: "their dot product, one number"},
     ),
+    "dW from 1-D rows entry by entry": (
+        backward(
+            "    dW = np.zeros_like(W)\n    for n in range(len(x)):\n"
+            "        dW = dW + np.multiply(x[n], dout[n])\n    return dout @ W.T, dW, dout.sum(0)\n"
+        ),
+        {BACKWARD: "multiplies two 1-D rows entry by entry"},
+    ),
     "dx = dout.dot(W)": (
         backward("    return dout.dot(W), x.T @ dout, dout.sum(axis=0)\n"),
         {BACKWARD: "dx must have x's shape (4, 5): this is dout @ W, W without its transpose"},
