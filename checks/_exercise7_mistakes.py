@@ -53,6 +53,10 @@ FORWARD_PRODUCTS = {
     ("@", "W.T", "x"): "this is W.T @ x + b, the formula for examples in columns: here the "
     "examples are x's rows, out = x @ W + b",
 }
+CACHE_AS_GIVEN = (
+    "the cache is the tuple (x, W, b) the docstring gives, in that order, and linear_backward "
+    "receives it as it is"
+)
 NO_CACHE = (
     "return the pair out, cache with cache = (x, W, b): linear_backward takes that cache as its "
     "second argument"
@@ -198,16 +202,16 @@ def judged(cache: Any) -> bool:
     return not isinstance(cache, (dict, Handle))
 
 
-def cache_hint(cache: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> str | None:
-    """The hint naming what a wrong cache (not (x, W, b)) holds, where it tells."""
+def cache_hint(cache: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> str:
+    """The hint for a wrong cache (not (x, W, b)): what it holds, where that tells."""
     if not isinstance(cache, (tuple, list)):
-        return NO_CACHE if cache is None else None
+        return NO_CACHE if cache is None else CACHE_AS_GIVEN
     names = []
     for item in cache:
         found = [name for name, value in (("x", x), ("W", W), ("b", b)) if same(item, value)]
         name = found[0] if len(found) == 1 else "out" if shows(item, x @ W + b) else None
         if name is None:
-            return None
+            return CACHE_AS_GIVEN
         names.append(name)
     held = ", ".join(names)
     if "out" in names and "x" not in names:
@@ -222,7 +226,7 @@ def cache_hint(cache: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> str |
         )
     if len(set(names)) == len(names) < 3:
         return f"the cache holds only ({held}): it is (x, W, b), all three, as the docstring says"
-    return None
+    return CACHE_AS_GIVEN
 
 
 def expect_cache(cache: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray, call: str) -> None:
@@ -232,7 +236,7 @@ def expect_cache(cache: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray, call: 
         return
     hint = cache_hint(cache, x, W, b)
     message = with_hint(f"{call}: the cache is {describe(cache)}; expected (x, W, b)", hint)
-    fail_unless_charged(message, (FORWARD, hint) if hint else None)
+    fail_unless_charged(message, (FORWARD, hint))
 
 
 # ---------------------------------------------------------------- the backward pass
@@ -440,7 +444,7 @@ def backward_answer(
     if replaced is not None and not right(grads, x, W, dout):
         hint = cache_hint(replaced, x, W, b)
         own = answer_or_none(student.linear_backward, dout, replaced)
-        if hint and right(own, x, W, dout):
+        if right(own, x, W, dout):
             message = f"{call} gives the right gradients only from linear_forward's own cache"
             mistake = (FORWARD, hint)
             fail_unless_charged(with_hint(message, follows(mistake, call)), mistake)

@@ -272,6 +272,23 @@ def linear_backward(dout, cache):
     assert any("not again here" in text for text in result.notes)
 
 
+def test_a_backward_right_from_its_forward_s_own_wrong_cache_loses_nothing(
+    course: Course, tmp_path: Path
+) -> None:
+    code = """
+def linear_forward(x, W, b):
+    out = x @ W + b
+    return out, (x, W, b, out)
+
+def linear_backward(dout, cache):
+    x, W, b, _ = cache
+    return dout @ W.T, x.T @ dout, dout.sum(axis=0)
+"""
+    result = graded(course, tmp_path, code)
+    assert failed(result) == {FORWARD}
+    assert "the cache is the tuple (x, W, b) the docstring gives" in message_of(result, FORWARD)
+
+
 def test_the_backward_is_judged_on_the_check_s_own_cache(course: Course, tmp_path: Path) -> None:
     code = "def linear_forward(x, W, b):\n    return x @ W + b, (x @ W + b, W, b)\n"
     result = graded(course, tmp_path, code)
