@@ -1,83 +1,81 @@
 """Hidden checks for exercise 7, the linear layer: the reference on several shapes and on large
 values, each call made twice. The forward and the backward score on their own: the backward is
-checked against the reference's gradients whatever the forward's output (it needs only its cache),
-and a backward that follows the forward's named mistake is not charged for it again."""
+judged on the cache (x, W, b) the check builds (or the student's forward's, where it is that
+cache), whatever the forward's output, and a backward that follows the forward's named mistake
+is not charged for it again. The mistakes are named in the public checks' words
+(checks/_exercise7_mistakes.py)."""
+
+from typing import Any
 
 import numpy as np
 
 from grader.checks import (
     check,
-    expect_array,
     expect_matches_reference,
-    expect_pair,
     expect_same_again,
-    fail,
+    shared,
     shows,
     warn_if_inputs_changed,
 )
 
-NO_BIAS = ("linear_forward", "the bias b is missing")
+mistakes = shared(__file__, "_exercise7_mistakes")
+
+NO_BIAS = mistakes.NO_BIAS
 SHAPES = [(3, 7, 2), (1, 4, 6), (6, 2, 5)]
 
 
-def layer(rng, n, d, m):
+def layer(rng: np.random.Generator, n: int, d: int, m: int) -> tuple[Any, Any, Any]:
     return rng.normal(size=(n, d)), rng.normal(size=(d, m)), rng.normal(size=m)
 
 
-def large_layer(rng):
+def large_layer(rng: np.random.Generator) -> tuple[Any, Any, Any, Any]:
     """Large inputs with small weights."""
     x, W, b = 1e4 * rng.normal(size=(5, 4)), 1e-3 * rng.normal(size=(4, 3)), rng.normal(size=3)
     return x, W, b, 1e2 * rng.normal(size=(5, 3))
 
 
-def forward_call(x, W, b):
+def forward_call(x: Any, W: Any, b: Any) -> str:
     return f"linear_forward(x {x.shape}, W {W.shape}, b {b.shape})"
 
 
-def expect_forward(student, solution, x, W, b):
-    """linear_forward agrees with the reference at (x, W, b), twice."""
+def expect_forward(student: Any, solution: Any, x: Any, W: Any, b: Any) -> None:
+    """linear_forward agrees with the reference at (x, W, b), twice, and caches (x, W, b)."""
     call = forward_call(x, W, b)
-    shape = (x.shape[0], W.shape[1])
-    out, _ = expect_pair(student.linear_forward(x, W, b), call)
+    out, cache = mistakes.forward_pair(student, x, W, b, call)
     warn_if_inputs_changed(student, call)
-    out = expect_array(out, call, shape)
+    out = mistakes.output_array(out, call, x, W, b)
     expected, _ = solution.linear_forward(x, W, b)
-    mistakes = {NO_BIAS: x @ W}
-    expect_matches_reference(out, expected, call, mistakes=mistakes)
-    again, _ = expect_pair(student.linear_forward(x, W, b), call)
-    expect_same_again(out, again, expected, call, mistakes=mistakes)
+    named = mistakes.forward_mistakes(x, W, out, expected)
+    expect_matches_reference(out, expected, call, mistakes=named)
+    mistakes.expect_cache(cache, x, W, b, call)
+    again, _ = mistakes.forward_pair(student, x, W, b, call)
+    expect_same_again(out, again, expected, call, mistakes=named)
 
 
-def gradients(student, call, dout, cache, shapes):
-    grads = student.linear_backward(dout, cache)
-    if not isinstance(grads, (tuple, list)) or len(grads) != 3:
-        fail(f"{call} returned {type(grads).__name__}; expected (dx, dW, db)")
-    return [
-        expect_array(grad, f"{call}: d{name}", shape)
-        for grad, name, shape in zip(grads, ("x", "W", "b"), shapes, strict=True)
-    ]
-
-
-def expect_backward(student, solution, x, W, b, dout):
-    """linear_backward, from the cache of the student's forward, agrees with the reference, twice;
-    where that forward left out the bias, db = 0 (its gradient) is that mistake again."""
-    call = forward_call(x, W, b)
-    out, cache = expect_pair(student.linear_forward(x, W, b), call)
-    without_bias = shows(out, x @ W)
-    call = f"linear_backward(dout {dout.shape}, cache from {call})"
-    shapes = (x.shape, W.shape, b.shape)
-    got = gradients(student, call, dout, cache, shapes)
+def expect_backward(student: Any, solution: Any, x: Any, W: Any, b: Any, dout: Any) -> None:
+    """linear_backward, from the cache (x, W, b), agrees with the reference, twice; where the
+    student's forward left out the bias, db = 0 (its gradient) is that mistake again."""
+    call = f"linear_backward(dout {dout.shape}, cache from {forward_call(x, W, b)})"
+    grads, out = mistakes.backward_answer(student, x, W, b, dout, call)
+    got = mistakes.gradient_arrays(grads, call, x, W, dout)
     warn_if_inputs_changed(student, call)
+    without_bias = out is not None and shows(out, x @ W)
     _, expected_cache = solution.linear_forward(x, W, b)
     expected = solution.linear_backward(dout, expected_cache)
-    follows = [None, None, {NO_BIAS: np.zeros_like(b)} if without_bias else None]
-    for name, value, want, mistakes in zip(("x", "W", "b"), got, expected, follows, strict=True):
-        expect_matches_reference(value, want, f"{call}: d{name}", mistakes=mistakes)
-    again = gradients(student, call, dout, cache, shapes)
-    for name, first, second, want, mistakes in zip(
-        ("x", "W", "b"), got, again, expected, follows, strict=True
+    named = []
+    for name, value in zip(("dx", "dW", "db"), got, strict=True):
+        known = mistakes.gradient_mistakes(name, x, W, dout, value)
+        if name == "db" and without_bias:
+            known = {NO_BIAS: np.zeros_like(b), **known}
+        named.append(known)
+    for name, value, want, known in zip(("dx", "dW", "db"), got, expected, named, strict=True):
+        mistakes.expect_named(value, want, f"{call}: {name}", known)
+    again, _ = mistakes.backward_answer(student, x, W, b, dout, call)
+    again = mistakes.gradient_arrays(again, call, x, W, dout)
+    for name, first, second, want, known in zip(
+        ("dx", "dW", "db"), got, again, expected, named, strict=True
     ):
-        expect_same_again(first, second, want, f"{call}: d{name}", mistakes=mistakes)
+        expect_same_again(first, second, want, f"{call}: {name}", mistakes=known)
 
 
 @check(points=1)
