@@ -37,6 +37,12 @@ from grader.student_code.errors import StudentRaised
 
 NO_BIAS = ("linear_forward", "the bias b is missing")
 FORWARD = "linear_forward"
+BACKWARD = "linear_backward"
+DB_WITHOUT_DOUT = (
+    "db is 1 for every bias (or N, summed over the batch): ∂out/∂b = 1 without the upstream "
+    "gradient; the chain rule multiplies it by dout, so db = dout summed over the batch, "
+    "dout.sum(axis=0)"
+)
 
 # ---------------------------------------------------------------- the forward pass
 
@@ -576,15 +582,14 @@ def gradient_mistakes(
         m = dout.shape[1]
         mistakes = {
             "db is averaged over the batch; sum it over the N examples": dout.mean(axis=0),
-            "db is 1 for every bias, ∂out/∂b alone: the chain rule multiplies it by the "
-            "upstream gradient dout, so db = dout summed over the batch, dout.sum(axis=0)": (
-                np.ones(m)
-            ),
-            "db is N for every bias, ∂out/∂b = 1 summed without the upstream gradient: by the "
-            "chain rule db = dout summed over the batch, dout.sum(axis=0)": np.full(
-                m, float(dout.shape[0])
-            ),
         }
+        # 1 or N for every bias: one mistake, one hint, so that it is charged once wherever it
+        # shows (for one example, N is 1).
+        ones = next(
+            (v for v in (np.ones(m), np.full(m, float(len(dout)))) if matches(got, v)), None
+        )
+        if ones is not None:
+            mistakes[DB_WITHOUT_DOUT] = ones
         single = one_example(got, dout)
         if single is not None:
             mistakes[
@@ -601,14 +606,16 @@ def expect_named(
     mistakes: dict[Any, Any],
     compare: Callable[..., None] = expect_matches_reference,
 ) -> None:
-    """compare(got, expected, call, mistakes=mistakes), where a mistake of the backward's own (a
-    text key) is named in the same words and charged again, as in every backward check that
-    meets it; a forward's mistake the answer follows (a (function, hint) key) is charged once."""
+    """compare(got, expected, call, mistakes=mistakes): a mistake of the backward's own (a text
+    key) is named in the same words as in every backward check and, like a forward's mistake the
+    answer follows (a (function, hint) key), charged once: a later check that meets it notes it
+    and goes on."""
     want = np.asarray(expected, dtype=np.float64)
     largest = float(np.max(np.abs(want))) if want.size else 0.0
     wrong = ~(np.abs(got - want) <= 1e-7 * np.abs(want) + 1e-9 * largest + 1e-12)
     own = {key: value for key, value in mistakes.items() if isinstance(key, str)}
     hint = hint_for(got, want, own) if wrong.any() else None
     if hint in own:
-        fail(with_hint(difference(call, got, want, wrong), hint))
+        fail_unless_charged(with_hint(difference(call, got, want, wrong), hint), (BACKWARD, hint))
+        return
     compare(got, want, call, mistakes=mistakes)

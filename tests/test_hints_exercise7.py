@@ -198,6 +198,10 @@ def test_a_mistake_is_named_in_its_checks(course: Course, tmp_path: Path, case: 
     result = graded(course, tmp_path, code)
     for check_id, words in says.items():
         text = message_of(result, check_id)
+        if check_id != BACKWARD and check_id not in failed(result):
+            # A later check met the mistake the first one charged: noted, not charged again.
+            assert any(words in note and "charged in" in note for note in result.notes)
+            continue
         assert words in text, (check_id, text)
         assert "\nHint:" in text or ". Hint:" in text
 
