@@ -1,0 +1,596 @@
+"""What exercise 11's public and hidden checks share: the words of each mistake a Value makes, a
+model Value that makes each, and the small graphs (probes) that tell them apart.
+
+Each kind of mistake (KINDS) is one realistic mistake in one method of Value, made by the Model
+below. The probes are small graphs run on the student's Value and on each kind's Model: the one
+kind whose Model gives the student's numbers on every probe is the mistake. A failing check names
+it only where that kind's Model also gives the student's answers on the check's own graph, so a
+hint never names a mistake the answer does not show; where no kind fits, or two do, it names
+nothing. The probes run once per grading, and only once a check has failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import operator
+import weakref
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from grader.checks import CheckFailed, answer_or_none, with_hint
+from grader.student_code.errors import NotImplementedYet, StudentError, StudentRaised
+
+Mistake = tuple[str, str]
+
+# The named local-derivative mistakes, charged once in the check of that operation: a larger
+# graph whose grads follow one is not charged again. The call each is named in starts with the
+# method's name (grader.checks.follows).
+TANH: Mistake = ("Value.tanh", "tanh'(z) = 1 - t², with t = tanh(z)")
+POW: Mistake = (
+    "Value.__pow__",
+    "(x ** n)' = n·x ** (n - 1): the exponent drops by one, n·x is not it",
+)
+
+# The order backward() calls the closures in, as the graphs of + only show it.
+BREADTH_FIRST = (
+    "a node's _backward ran before every node built from it had added its share, as in a "
+    "breadth-first walk: call the _backward of each node in reverse topological order, built "
+    "by a depth-first search that appends a node after its children"
+)
+RAN_AGAIN = (
+    "a node's _backward ran more than once, once for each path to it: keep a set of visited "
+    "nodes, so that each node enters the order once"
+)
+OVERWRITE = "a Value used more than once kept the grad of one use only: use +=, not ="
+
+# How a hint names each method: as students write the operation, the method, its children.
+SHOWN = {
+    "add": ("a + b", "__add__", "(self, other)"),
+    "mul": ("a·b", "__mul__", "(self, other)"),
+    "pow": ("x ** n", "__pow__", "(self,)"),
+    "tanh": ("tanh(x)", "tanh", "(self,)"),
+}
+
+# Mistakes any operation's _backward closure can make, and what the hint says of each.
+CLOSURE = {
+    "assign": "{method}'s _backward sets a child's grad with =, so a Value used twice keeps one "
+    "share: use += so that the shares add up (accumulate)",
+    "upstream": "{method}'s _backward leaves out out.grad, the upstream gradient: multiply the "
+    "local derivative by out.grad (chain rule)",
+    "out-data": "{method}'s _backward multiplies by out.data, the output's value: the upstream "
+    "gradient is out.grad",
+    "detached": "the result of {op} passes nothing back: its out._backward adds nothing to the "
+    "children's grads; assign the closure that does, out._backward = _backward",
+    "no-children": "the result of {op} has no children, so backward() never reaches what it was "
+    "made from: pass {children} as its children (its _prev)",
+}
+
+OWN = {
+    "add-self-only": "__add__'s _backward gives other.grad nothing: add out.grad to both "
+    "operands, self.grad and other.grad",
+    "mul-self-only": "__mul__'s _backward gives other.grad nothing: add self.data · out.grad to "
+    "other.grad too (each operand gets the other factor)",
+    "mul-swapped": "a·b gives each factor its own value: __mul__'s _backward swaps them; "
+    "self.grad += other.data * out.grad (the other factor), other.grad += self.data * out.grad",
+    "mul-one": "a·b passes out.grad back unchanged, as a + b does: ∂(a·b)/∂a is b, so "
+    "self.grad += other.data * out.grad (the other factor)",
+    "mul-grad-for-data": "__mul__'s _backward multiplies by the other factor's grad: ∂(a·b)/∂a "
+    "is the other factor's value, other.data (self.grad += other.data * out.grad)",
+    "pow-kept": "(x ** n)' = n·x ** (n - 1): __pow__'s _backward keeps the exponent n; it drops "
+    "by one",
+    "pow-precedence": "__pow__'s _backward computes n·x ** n - 1: ** binds before -, so put "
+    "parentheses around the exponent, n·x ** (n - 1)",
+    "pow-no-n": "(x ** n)' = n·x ** (n - 1): __pow__'s _backward leaves out the factor n in front",
+    "tanh-one-minus-t": "tanh's _backward uses 1 - t: tanh'(z) = 1 - t², the square of t = tanh(z)",
+    "tanh-sign": "tanh's _backward uses t² - 1, the sign flipped: tanh'(z) = 1 - t²",
+    "tanh-sech": "tanh's _backward uses sech z = 1/cosh z: tanh'(z) = sech² z = 1 - t², squared",
+    "tanh-square-of-difference": "tanh's _backward squares 1 - t: tanh'(z) = 1 - t², where only "
+    "t is squared",
+    "tanh-sigmoid": "tanh's _backward uses t·(1 - t), the sigmoid's derivative: tanh'(z) = 1 - t²",
+    "tanh-plus": "tanh's _backward uses 1 + t²: tanh'(z) = 1 - t²",
+    "neg-plus": "-a passes out.grad back with its sign kept: the derivative of -a is -1, so -a "
+    "must add -out.grad to a.grad (return self * -1)",
+    "sub-reversed": "a - b computes b - a: __sub__ must return self + (-other), the sign on "
+    "other, not reversed",
+    "div-detached": "a / b is a new Value made from the numbers only (no children, no "
+    "_backward), so backward() never reaches a and b: return self * other**-1",
+    "backward-no-seed": "after out.backward(), out.grad is 0: backward() must set the seed "
+    "self.grad = 1.0 before calling the _backward closures",
+    "backward-seed-after": "after out.backward(), out.grad is 1 but nothing reached the nodes "
+    "below it: set the seed self.grad = 1.0 first, before the loop that calls each node's "
+    "_backward",
+    "backward-not-reversed": "only the output's own _backward passed anything on: the nodes "
+    "below it ran theirs before their grads arrived (leaves first), or not at all; call every "
+    "node's _backward in reverse topological order, from the output down (reversed(topo))",
+    "backward-pre-order": "a node's _backward ran before every node made from it had added its "
+    "share: it entered the order when first reached (pre-order); append a node after all its "
+    "children, and walk that topological order reversed",
+    "backward-recurse-children": "backward() runs again from each child, which resets that "
+    "child's grad to 1: set the seed self.grad = 1.0 once, on the output only, then call every "
+    "node's _backward in reverse topological order",
+}
+
+KINDS = (
+    *(f"{op}-{mistake}" for op in SHOWN for mistake in CLOSURE),
+    "pow-nx",
+    "tanh-x",
+    *OWN,
+    "backward-breadth-first",
+    "backward-no-visited",
+    "backward-no-visited-bfs",
+)
+
+
+def hint_of(kind: str) -> str | Mistake:
+    """The hint for a kind of mistake: a text, or the (function, hint) pair the checks charge
+    once (tanh's and pow's), or the graph checks' own words for an order mistake."""
+    if kind == "pow-nx":
+        return POW
+    if kind == "tanh-x":
+        return TANH
+    if kind == "backward-breadth-first":
+        return BREADTH_FIRST
+    if kind in ("backward-no-visited", "backward-no-visited-bfs"):
+        return RAN_AGAIN
+    op, _, mistake = kind.partition("-")
+    if mistake in CLOSURE and op in SHOWN:
+        shown, method, children = SHOWN[op]
+        return CLOSURE[mistake].format(op=shown, method=method, children=children)
+    return OWN[kind]
+
+
+def text_of(hint: str | Mistake) -> str:
+    return hint[1] if isinstance(hint, tuple) else hint
+
+
+# The local derivative each kind computes in place of the right one: a function of the operands
+# (a·b: x, y; x ** n: x, n; tanh: x, t = tanh(x)).
+LOCAL: dict[str, Callable[[float, float], Any]] = {
+    "mul-swapped": lambda x, y: (x, y),
+    "mul-one": lambda x, y: (1.0, 1.0),
+    "pow-kept": lambda x, n: n * x**n,
+    "pow-nx": lambda x, n: n * x,
+    "pow-precedence": lambda x, n: n * x**n - 1,
+    "pow-no-n": lambda x, n: x ** (n - 1),
+    "tanh-one-minus-t": lambda x, t: 1 - t,
+    "tanh-x": lambda x, t: 1 - x**2,
+    "tanh-sign": lambda x, t: t**2 - 1,
+    "tanh-sech": lambda x, t: 1 / math.cosh(x),
+    "tanh-square-of-difference": lambda x, t: (1 - t) ** 2,
+    "tanh-sigmoid": lambda x, t: t * (1 - t),
+    "tanh-plus": lambda x, t: 1 + t**2,
+}
+
+
+class Model:
+    """The lesson's Value built here, without the student's code, with one ``kind`` of mistake
+    (KINDS) or none; ``flip``: backward() takes each node's children in reverse order, as a
+    search that pushes them on a stack does."""
+
+    def __init__(
+        self, data: float, children: Sequence[Model] = (), kind: str | None = None, flip=False
+    ) -> None:
+        self.data = float(data)
+        self.grad = 0.0
+        self.children = tuple(children)
+        self.kind = kind or ""
+        self.flip = flip
+        self.step: Callable[[], None] = lambda: None
+
+    def _value(self, other: Any) -> Model:
+        return other if isinstance(other, Model) else Model(other, (), self.kind, self.flip)
+
+    def _node(self, op: str, data: float, parts: tuple[Model, ...], local: Sequence[float]):
+        """The result of ``op`` on ``parts``, whose local derivatives are ``local``."""
+        out = Model(data, parts, self.kind, self.flip)
+        mistake = self.kind[len(op) + 1 :] if self.kind.startswith(op + "-") else ""
+        if mistake == "no-children":
+            out.children = ()
+        if mistake == "self-only":
+            parts, local = parts[:1], local[:1]
+        if mistake == "detached":
+            parts, local = (), ()
+
+        def step() -> None:
+            upstream = {"upstream": 1.0, "out-data": out.data}.get(mistake, out.grad)
+            for index, (child, derivative) in enumerate(zip(parts, local, strict=True)):
+                if mistake == "grad-for-data":
+                    derivative = parts[1 - index].grad
+                share = derivative * upstream
+                child.grad = share if mistake == "assign" else child.grad + share
+
+        out.step = step
+        return out
+
+    def _local(self, op: str, right: Callable[[float, float], Any]) -> Callable[..., Any]:
+        """The local derivative of ``op``, with this kind's mistake where it is one of op's."""
+        return LOCAL.get(self.kind, right) if self.kind.startswith(op + "-") else right
+
+    def __add__(self, other: Any) -> Model:
+        other = self._value(other)
+        return self._node("add", self.data + other.data, (self, other), (1.0, 1.0))
+
+    def __mul__(self, other: Any) -> Model:
+        other = self._value(other)
+        local = self._local("mul", lambda x, y: (y, x))(self.data, other.data)
+        return self._node("mul", self.data * other.data, (self, other), local)
+
+    def __pow__(self, exponent: float) -> Model:
+        x = self.data
+        local = self._local("pow", lambda x, n: n * x ** (n - 1))(x, exponent)
+        return self._node("pow", x**exponent, (self,), (local,))
+
+    def tanh(self) -> Model:
+        t = math.tanh(self.data)
+        local = self._local("tanh", lambda x, t: 1 - t**2)(self.data, t)
+        return self._node("tanh", t, (self,), (local,))
+
+    def __neg__(self) -> Model:
+        if self.kind == "neg-plus":
+            return self._node("neg", -self.data, (self,), (1.0,))
+        return self * -1
+
+    def __radd__(self, other: Any) -> Model:
+        return self + other
+
+    def __sub__(self, other: Any) -> Model:
+        return -self + other if self.kind == "sub-reversed" else self + (-other)
+
+    def __rsub__(self, other: Any) -> Model:
+        return other + (-self)
+
+    def __rmul__(self, other: Any) -> Model:
+        return self * other
+
+    def __truediv__(self, other: Any) -> Model:
+        if self.kind == "div-detached":
+            return Model(self.data / self._value(other).data, (), self.kind, self.flip)
+        return self * other**-1
+
+    def __rtruediv__(self, other: Any) -> Model:
+        return other * self**-1
+
+    def _children(self) -> tuple[Model, ...]:
+        return self.children[::-1] if self.flip else self.children
+
+    def _order(self) -> list[Model]:
+        """The nodes in the order backward() calls their _backward, with this kind's mistake."""
+        if self.kind in ("backward-breadth-first", "backward-no-visited-bfs"):
+            order, seen, queue = [], {id(self)}, deque([self])
+            while queue:
+                node = queue.popleft()
+                order.append(node)
+                for child in node._children():
+                    if self.kind == "backward-no-visited-bfs" or id(child) not in seen:
+                        seen.add(id(child))
+                        queue.append(child)
+            return order
+        if self.kind == "backward-pre-order":
+            order, seen, stack = [], set(), [self]
+            while stack:
+                node = stack.pop()
+                if id(node) not in seen:
+                    seen.add(id(node))
+                    order.append(node)
+                    stack.extend(node._children())
+            return order
+        order, seen, pending = [], set(), [(self, False)]
+        while pending:
+            node, children_done = pending.pop()
+            if children_done:
+                order.append(node)
+            elif self.kind == "backward-no-visited" or id(node) not in seen:
+                seen.add(id(node))
+                pending.append((node, True))
+                pending.extend((child, False) for child in node._children())
+        return order if self.kind == "backward-not-reversed" else order[::-1]
+
+    def backward(self) -> None:
+        if self.kind == "backward-recurse-children":
+            pending = [self]
+            while pending:
+                node = pending.pop()
+                node.grad = 1.0
+                node.step()
+                pending.extend(node._children()[::-1])
+            return
+        if self.kind not in ("backward-no-seed", "backward-seed-after"):
+            self.grad = 1.0
+        for node in self._order():
+            node.step()
+        if self.kind == "backward-seed-after":
+            self.grad = 1.0
+
+
+# ---------------------------------------------------------------- the named local derivatives
+
+
+def local_mistakes(student: Any) -> frozenset[Mistake]:
+    """The named local-derivative mistakes (TANH, POW) the student's Value shows, each on a
+    graph of one operation: what a larger graph's grads then follow."""
+
+    def shown(start: float, build: Callable[[Any], Any], wrong: float) -> bool:
+        def grad() -> Any:
+            x = student.Value(start)
+            build(x).backward()
+            return x.grad
+
+        got = answer_or_none(grad)
+        return isinstance(got, (int, float)) and abs(got - wrong) <= 1e-9 * max(1.0, abs(wrong))
+
+    found = set()
+    if shown(0.7, lambda x: x**3, 3 * 0.7):
+        found.add(POW)
+    if shown(0.3, lambda x: x.tanh(), 1 - 0.3**2):
+        found.add(TANH)
+    return frozenset(found)
+
+
+NAMED_KINDS = {TANH: "tanh-x", POW: "pow-nx"}
+
+
+def following(
+    mistakes: frozenset[Mistake], values: Sequence[float], build: Callable[..., Any]
+) -> dict[Mistake, list[float]]:
+    """{mistake: the leaves' grads with it} where the student's Value shows exactly one named
+    local-derivative mistake; ``build`` makes the graph from leaves (floats or Models)."""
+    if len(mistakes) != 1:
+        return {}
+    (mistake,) = mistakes
+    leaves = [Model(value, (), NAMED_KINDS[mistake]) for value in values]
+    build(*leaves).backward()
+    return {mistake: [leaf.grad for leaf in leaves]}
+
+
+# ---------------------------------------------------------------- the probes
+
+
+def _pair(make: Callable[[float], Any], build: Callable[..., Any], a=0.7, b=-1.3):
+    x, y = make(a), make(b)
+    return build(x, y), [x, y]
+
+
+def _four(make: Callable[[float], Any], build: Callable[..., Any]):
+    x, y, z, w = make(0.7), make(-1.3), make(1.9), make(-0.6)
+    return build(x, y, z, w), [x, y, z, w]
+
+
+def _shorter_path_first(x: Any, y: Any) -> Any:
+    a = x + y
+    return a + (a + y)
+
+
+def _paths_of_one_and_three(x: Any, y: Any) -> Any:
+    a = x + y
+    return ((a + x) + y) + a
+
+
+def _used_three_times(x: Any, y: Any) -> Any:
+    s = x + y
+    return (s + s) + (s + x)
+
+
+# Small graphs that tell the kinds apart, each (output, the nodes whose grads are read).
+PROBES: tuple[Callable[[Callable[[float], Any]], tuple[Any, list[Any]]], ...] = (
+    lambda make: _pair(make, lambda a, b: a + b),
+    lambda make: _pair(make, lambda a, b: a * b),
+    lambda make: _pair(make, lambda a, b: (a + a) * b),
+    lambda make: _pair(make, lambda a, b: (a * a) + b),
+    lambda make: _four(make, lambda a, b, c, d: (a + b) * c),
+    lambda make: _four(make, lambda a, b, c, d: (a * b) * c),
+    lambda make: _four(make, lambda a, b, c, d: (a * b + c) * d),
+    lambda make: _pair(make, lambda x, c: x**3, a=0.7, b=1.9),
+    lambda make: _pair(make, lambda x, c: (x**3 + x**2) * c, a=0.7, b=1.9),
+    lambda make: _four(make, lambda a, b, c, d: ((a * b) ** 3) * c),
+    lambda make: _pair(make, lambda x, c: x.tanh(), a=0.3, b=1.9),
+    lambda make: _pair(make, lambda x, c: (x.tanh() + x.tanh()) * c, a=0.3, b=1.9),
+    lambda make: _four(make, lambda a, b, c, d: (a * b).tanh() * c),
+    lambda make: _pair(make, lambda a, b: a - b),
+    lambda make: _pair(make, lambda a, b: -a * b),
+    lambda make: _pair(make, lambda a, b: a / b),
+    lambda make: _pair(make, lambda a, b: (2 + a) * (3 * b)),
+    lambda make: _pair(make, lambda a, b: a * b + b),
+    lambda make: _pair(make, _shorter_path_first, a=0.5, b=2.0),
+    lambda make: _pair(make, _paths_of_one_and_three, a=1.5, b=-0.75),
+    lambda make: _pair(make, _used_three_times, a=0.8, b=-1.25),
+)
+
+
+def close(got: Sequence[float], want: Sequence[float]) -> bool:
+    """Whether two lists of numbers agree to rounding."""
+    return len(got) == len(want) and all(
+        abs(g - w) <= 1e-9 * max(1.0, abs(w)) for g, w in zip(got, want, strict=True)
+    )
+
+
+def probed(out: Any, nodes: Sequence[Any]) -> list[float]:
+    """What a probe shows: the output's data and grad after out.backward(), and the grads."""
+    out.backward()
+    return [float(out.data), float(out.grad), *(float(node.grad) for node in nodes)]
+
+
+def model_probes(kind: str | None, flip: bool) -> list[list[float]]:
+    return [probed(*probe(lambda value: Model(value, (), kind, flip))) for probe in PROBES]
+
+
+def student_probes(student: Any) -> list[list[float] | None] | None:
+    """The probes on the student's Value, None for one that meets a method not written yet;
+    None for them all where one raises anything else (its numbers are not a Model's)."""
+    shown: list[list[float] | None] = []
+    for probe in PROBES:
+        try:
+            shown.append(probed(*probe(student.Value)))
+        except NotImplementedYet:
+            shown.append(None)
+        except (StudentError, TypeError, ValueError, OverflowError):
+            return None
+    return shown
+
+
+Diagnosis = tuple[str, tuple[bool, ...]]
+
+_diagnoses: weakref.WeakKeyDictionary[Any, Diagnosis | None] = weakref.WeakKeyDictionary()
+
+
+def diagnose(student: Any) -> Diagnosis | None:
+    """(kind, flips) of the one mistake whose Model gives the student's numbers on every probe
+    that gave numbers (with the child orders in ``flips``), else None: no mistake, or not one of
+    these, or more than one. Found once per grading (per submission object)."""
+    try:
+        return _diagnoses[student]
+    except (KeyError, TypeError):
+        pass
+    found = _diagnosis(student)
+    with contextlib.suppress(TypeError):
+        _diagnoses[student] = found
+    return found
+
+
+def _diagnosis(student: Any) -> Diagnosis | None:
+    shown = student_probes(student)
+    if shown is None or all(got is None for got in shown):
+        return None
+
+    def agrees(kind: str | None, flip: bool) -> bool:
+        return all(
+            got is None or close(got, want)
+            for got, want in zip(shown, model_probes(kind, flip), strict=True)
+        )
+
+    if agrees(None, False) or agrees(None, True):
+        return None
+    found = [
+        (kind, flips)
+        for kind in KINDS
+        if (flips := tuple(flip for flip in (False, True) if agrees(kind, flip)))
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+# ---------------------------------------------------------------- naming it in a check
+
+
+class Seen:
+    """The graphs a check built on the student's Value and the numbers it read of them: each as
+    (build, observe, numbers), where ``build(make)`` makes the graph from leaves ``make(value)``
+    (Values or Models) and returns (output, leaves, ...), and ``observe(output, leaves)`` reads,
+    after backward(), what the check compares."""
+
+    def __init__(self, student: Any) -> None:
+        self.student = student
+        self.graphs: list[tuple[Callable[..., Any], Callable[..., Any], list[Any]]] = []
+
+    def add(
+        self,
+        build: Callable[[Callable[[float], Any]], Any],
+        observe: Callable[[Any, Any], list[Any]],
+        numbers: list[Any],
+    ) -> None:
+        self.graphs.append((build, observe, numbers))
+
+    def hint(self) -> str | Mistake | None:
+        """The diagnosed mistake's hint, where its Model gives every number the check read."""
+        if not self.graphs or not all(
+            isinstance(number, (int, float)) and not isinstance(number, bool)
+            for *_, numbers in self.graphs
+            for number in numbers
+        ):
+            return None
+        diagnosis = diagnose(self.student)
+        if diagnosis is None:
+            return None
+        kind, flips = diagnosis
+        for flip in flips:
+
+            def make(value: float, flip: bool = flip) -> Model:
+                return Model(value, (), kind, flip)
+
+            if all(
+                close([float(n) for n in numbers], [float(n) for n in read(build, make, observe)])
+                for build, observe, numbers in self.graphs
+            ):
+                return hint_of(kind)
+        return None
+
+
+def read(build: Callable[..., Any], make: Callable[[float], Any], observe: Callable) -> list:
+    """What ``observe`` reads of the graph ``build`` makes from ``make``, after backward()."""
+    out, leaves, *_ = build(make)
+    out.backward()
+    return observe(out, leaves)
+
+
+def told(failure: CheckFailed, hint: str | Mistake | None) -> CheckFailed:
+    """``failure`` with ``hint`` as its second line where it has none, charged as before."""
+    message = str(failure)
+    if hint is None or "\nHint:" in message:
+        return failure
+    return CheckFailed(with_hint(message.rstrip("."), text_of(hint)), failure.mistake)
+
+
+@contextlib.contextmanager
+def naming(seen: Seen) -> Iterator[Seen]:
+    """A check's comparisons: a failure without a hint gets the diagnosed mistake's, and an error
+    the student's Value raised gets the hint of what raised it, where one is known."""
+    try:
+        yield seen
+    except CheckFailed as failure:
+        raise told(failure, seen.hint()) from None
+    except StudentRaised as error:
+        hint = error_hint(seen.student, str(error))
+        if hint is None or "\nHint:" in str(error):
+            raise
+        raise StudentRaised(with_hint(str(error).rstrip("."), hint), error.line) from None
+
+
+# ---------------------------------------------------------------- what raised
+
+
+def error_hint(student: Any, text: str) -> str | None:
+    """The hint for an error the student's Value raised, found by trying the operations alone."""
+
+    def error_of(build: Callable[[], Any]) -> str:
+        """What reading the data of ``build()`` raises ("" when it reads a number)."""
+        try:
+            float(build().data)
+        except StudentError as error:
+            return str(error)
+        except (TypeError, ValueError):
+            pass
+        return ""
+
+    value = student.Value
+    for op, symbol, apply in (("add", "+", operator.add), ("mul", "*", operator.mul)):
+        shown, method, children = SHOWN[op]
+        of_values = error_of(lambda apply=apply: apply(value(2.0), value(3.0)))
+        if "'float' object has no attribute 'data'" in of_values:
+            return (
+                f"{shown} returns a float, not a new Value: {method} must return "
+                f"out = Value(self.data {symbol} other.data, {children}, '{symbol}')"
+            )
+        of_number = error_of(lambda apply=apply: apply(value(2.0), 3))
+        if not of_values and "object has no attribute 'data'" in of_number:
+            return (
+                f"{shown} with a plain number (Value(2.0) {symbol} 3) raises: {method} reads "
+                "other.data of the number; wrap it first, "
+                "other = other if isinstance(other, Value) else Value(other)"
+            )
+    if "'NoneType' object is not callable" in text:
+        for op, build in (
+            ("add", lambda: value(2.0) + value(3.0)),
+            ("mul", lambda: value(2.0) * value(3.0)),
+            ("pow", lambda: value(2.0) ** 3),
+            ("tanh", lambda: value(0.5).tanh()),
+        ):
+            try:
+                closure = build()._backward
+            except StudentError:
+                continue
+            if closure is None:
+                return (
+                    f"out._backward of {SHOWN[op][0]} is None, what the closure returns: assign "
+                    "the function itself, out._backward = _backward, without parentheses"
+                )
+    return None
