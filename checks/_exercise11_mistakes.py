@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import math
 import operator
+import re
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -107,9 +108,13 @@ OWN = {
     "backward-pre-order": "a node's _backward ran before every node made from it had added its "
     "share: it entered the order when first reached (pre-order); append a node after all its "
     "children, and walk that topological order reversed",
-    "backward-recurse-children": "backward() runs again from each child, which resets that "
-    "child's grad to 1: set the seed self.grad = 1.0 once, on the output only, then call every "
-    "node's _backward in reverse topological order",
+    "backward-recurse-children": "after backward() every node's grad is 1: each node's grad was "
+    "reset to 1 before its _backward ran (as backward() called again on each child does); set "
+    "the seed self.grad = 1.0 once, on the output only, then call every node's _backward in "
+    "reverse topological order",
+    "init-grad-one": "every new Value's grad starts at 1, so each grad holds 1 more than its "
+    "share: __init__ must start it at 0.0 (self.grad = 0.0); backward() sets the output's grad "
+    "to 1 as its seed",
 }
 
 KINDS = (
@@ -173,9 +178,9 @@ class Model:
         self, data: float, children: Sequence[Model] = (), kind: str | None = None, flip=False
     ) -> None:
         self.data = float(data)
-        self.grad = 0.0
-        self.children = tuple(children)
         self.kind = kind or ""
+        self.grad = 1.0 if self.kind == "init-grad-one" else 0.0
+        self.children = tuple(children)
         self.flip = flip
         self.step: Callable[[], None] = lambda: None
 
@@ -548,49 +553,94 @@ def naming(seen: Seen) -> Iterator[Seen]:
 # ---------------------------------------------------------------- what raised
 
 
+def core(text: str) -> str:
+    """The exception of a message about an error ("AttributeError: 'int' object has no attribute
+    'data'"), without where it was raised; "" when there is none."""
+    found = re.search(r"raised (\w+: .*?)(?: \(line \d+|\.?$)", text.split("\n")[0])
+    return found.group(1) if found else ""
+
+
 def error_hint(student: Any, text: str) -> str | None:
-    """The hint for an error the student's Value raised, found by trying the operations alone."""
-
-    def error_of(build: Callable[[], Any]) -> str:
-        """What reading the data of ``build()`` raises ("" when it reads a number)."""
-        try:
-            float(build().data)
-        except StudentError as error:
-            return str(error)
-        except (TypeError, ValueError):
-            pass
-        return ""
-
+    """The hint for an error the student's Value raised (``text``), found by trying the
+    operations alone: named only where one of them raises that same error."""
     value = student.Value
-    for op, symbol, apply in (("add", "+", operator.add), ("mul", "*", operator.mul)):
+    raised = core(text)
+
+    def same_error(build: Callable[[], Any]) -> bool:
+        """Whether ``build()`` raises the error of ``text`` (False when it raises none)."""
+        try:
+            build()
+        except StudentError as error:
+            return bool(raised) and core(str(error)) == raised
+        except (TypeError, ValueError, AttributeError):
+            return False
+        return False
+
+    def data_of(build: Callable[[], Any]) -> Callable[[], float]:
+        return lambda: float(build().data)
+
+    if not raised:
+        return None
+    number = 3.0 if "'float' object" in raised else 3  # the kind of number that raised
+    for op, symbol, apply, reverse in (
+        ("add", "+", operator.add, "__radd__"),
+        ("mul", "*", operator.mul, "__rmul__"),
+    ):
         shown, method, children = SHOWN[op]
-        of_values = error_of(lambda apply=apply: apply(value(2.0), value(3.0)))
-        if "'float' object has no attribute 'data'" in of_values:
+        if "'float' object has no attribute" in raised and same_error(
+            data_of(lambda apply=apply: apply(value(2.0), value(3.0)))
+        ):
             return (
                 f"{shown} returns a float, not a new Value: {method} must return "
                 f"out = Value(self.data {symbol} other.data, {children}, '{symbol}')"
             )
-        of_number = error_of(lambda apply=apply: apply(value(2.0), 3))
-        if not of_values and "object has no attribute 'data'" in of_number:
+        if "object has no attribute 'data'" in raised and same_error(
+            data_of(lambda apply=apply: apply(value(2.0), number))
+        ):
             return (
                 f"{shown} with a plain number (Value(2.0) {symbol} 3) raises: {method} reads "
                 "other.data of the number; wrap it first, "
                 "other = other if isinstance(other, Value) else Value(other)"
             )
-    if "'NoneType' object is not callable" in text:
+        if "object has no attribute 'grad'" in raised and same_error(
+            lambda apply=apply: apply(value(2.0), number).backward()
+        ):
+            return (
+                f"backward() of {shown} with a plain number (Value(2.0) {symbol} 3) raises: "
+                f"{method}'s _backward adds to other.grad of the number; wrap it first, "
+                "other = other if isinstance(other, Value) else Value(other)"
+            )
+        if "unsupported operand" in raised and same_error(
+            data_of(lambda apply=apply: apply(number, value(2.0)))
+        ):
+            return (
+                f"3 {symbol} Value(2.0) raises: with the number on the left Python calls the "
+                f"Value's {reverse}; define it, {reverse}(self, other) returning self {symbol} "
+                "other"
+            )
+    if "'NoneType' object is not callable" in raised:
         for op, build in (
             ("add", lambda: value(2.0) + value(3.0)),
             ("mul", lambda: value(2.0) * value(3.0)),
             ("pow", lambda: value(2.0) ** 3),
             ("tanh", lambda: value(0.5).tanh()),
         ):
-            try:
-                closure = build()._backward
-            except StudentError:
-                continue
-            if closure is None:
+            if attribute(build, "_backward") == (True, None):
                 return (
                     f"out._backward of {SHOWN[op][0]} is None, what the closure returns: assign "
                     "the function itself, out._backward = _backward, without parentheses"
                 )
+    if "'NoneType'" in raised and attribute(lambda: value(2.0), "grad") == (True, None):
+        return (
+            "a new Value's grad is None, and None cannot be added to: __init__ must start it "
+            "at 0.0 (self.grad = 0.0)"
+        )
     return None
+
+
+def attribute(build: Callable[[], Any], name: str) -> tuple[bool, Any]:
+    """(True, the attribute ``name`` of ``build()``), or (False, None) where either raises."""
+    try:
+        return True, getattr(build(), name)
+    except (StudentError, AttributeError, TypeError):
+        return False, None
