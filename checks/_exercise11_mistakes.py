@@ -62,10 +62,10 @@ CLOSURE = {
     "local derivative by out.grad (chain rule)",
     "out-data": "{method}'s _backward multiplies by out.data, the output's value: the upstream "
     "gradient is out.grad",
-    "detached": "the result of {op} passes nothing back: its out._backward adds nothing to the "
-    "children's grads; assign the closure that does, out._backward = _backward",
-    "no-children": "the result of {op} has no children, so backward() never reaches what it was "
-    "made from: pass {children} as its children (its _prev)",
+    "detached": "the result of {op} ({method}) passes nothing back: its out._backward adds "
+    "nothing to the children's grads; assign the closure that does, out._backward = _backward",
+    "no-children": "the result of {op} ({method}) has no children, so backward() never reaches "
+    "what it was made from: pass {children} as its children (its _prev)",
 }
 
 OWN = {
@@ -581,7 +581,7 @@ def error_hint(student: Any, text: str) -> str | None:
 
     if not raised:
         return None
-    number = 3.0 if "'float' object" in raised else 3  # the kind of number that raised
+    number = 3.0 if "'float'" in raised else 3  # the kind of number that raised
     for op, symbol, apply, reverse in (
         ("add", "+", operator.add, "__radd__"),
         ("mul", "*", operator.mul, "__rmul__"),
