@@ -71,8 +71,12 @@ CLOSURE = {
 OWN = {
     "add-self-only": "__add__'s _backward gives other.grad nothing: add out.grad to both "
     "operands, self.grad and other.grad",
+    "add-other-only": "__add__'s _backward gives self.grad nothing: add out.grad to both "
+    "operands, self.grad and other.grad",
     "mul-self-only": "__mul__'s _backward gives other.grad nothing: add self.data · out.grad to "
     "other.grad too (each operand gets the other factor)",
+    "mul-other-only": "__mul__'s _backward gives self.grad nothing: add other.data · out.grad "
+    "to self.grad too (each operand gets the other factor)",
     "mul-swapped": "a·b gives each factor its own value: __mul__'s _backward swaps them; "
     "self.grad += other.data * out.grad (the other factor), other.grad += self.data * out.grad",
     "mul-one": "a·b passes out.grad back unchanged, as a + b does: ∂(a·b)/∂a is b, so "
@@ -195,6 +199,8 @@ class Model:
             out.children = ()
         if mistake == "self-only":
             parts, local = parts[:1], local[:1]
+        if mistake == "other-only":
+            parts, local = parts[1:], local[1:]
         if mistake == "detached":
             parts, local = (), ()
 
