@@ -101,8 +101,9 @@ OWN = {
     "other, not reversed",
     "div-detached": "a / b is a new Value made from the numbers only (no children, no "
     "_backward), so backward() never reaches a and b: return self * other**-1",
-    "backward-no-seed": "after out.backward(), out.grad is 0: backward() must set the seed "
-    "self.grad = 1.0 before calling the _backward closures",
+    "backward-no-seed": "after out.backward(), out.grad is 0, and so is every grad: the "
+    "closures ran without the seed; backward() must set the seed self.grad = 1.0 before "
+    "calling the _backward closures, and set no grad to 0 after it",
     "backward-seed-after": "after out.backward(), out.grad is 1 but nothing reached the nodes "
     "below it: set the seed self.grad = 1.0 first, before the loop that calls each node's "
     "_backward",
@@ -624,6 +625,17 @@ def error_hint(student: Any, text: str) -> str | None:
                 f"Value's {reverse}; define it, {reverse}(self, other) returning self {symbol} "
                 "other"
             )
+    if "not 'Value'" in raised:
+        for op, symbol, apply in (("add", "+", operator.add), ("mul", "*", operator.mul)):
+            shown, method, _ = SHOWN[op]
+            if same_error(data_of(lambda apply=apply: apply(value(2.0), value(3.0)))) and not (
+                same_error(data_of(lambda apply=apply: apply(value(2.0), 3.0)))
+            ):
+                return (
+                    f"Value(2.0) {symbol} Value(3.0) raises: {method} wraps other in a Value "
+                    "even when it is one; wrap a plain number only, "
+                    "other = other if isinstance(other, Value) else Value(other)"
+                )
     if "'NoneType' object is not callable" in raised:
         for op, build in (
             ("add", lambda: value(2.0) + value(3.0)),

@@ -430,6 +430,28 @@ CASES = [
         "a + b returns a float, not a new Value",
     ),
     (
+        "a + b wraps a Value again",
+        ADD.format(body("self.grad += out.grad", "other.grad += out.grad")).replace(
+            "other = other if isinstance(other, Value) else Value(other)", "other = Value(other)"
+        ),
+        "add_and_multiply",
+        "__add__ wraps other in a Value even when it is one",
+    ),
+    (
+        "backward: every grad zeroed before its closure",
+        ORDER.format(
+            body(
+                "self.grad = 1.0",
+                "for node in reversed(topo):",
+                "    node.grad = 0.0",
+                "    node._backward()",
+                indent=8,
+            )
+        ),
+        "gradients_accumulate",
+        "backward() must set the seed self.grad = 1.0",
+    ),
+    (
         "the closure called when stored",
         ADD.format(body("self.grad += out.grad", "other.grad += out.grad")).replace(
             "out._backward = _backward\n", "out._backward = _backward()\n"
