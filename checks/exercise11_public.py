@@ -245,11 +245,12 @@ def graph_failure(student, build, seen=None):
     out, leaves, written = build(student.Value)
     out.backward()
     names = "xy"[: len(leaves)]
+    grads = [leaf.grad for leaf in leaves]
     if seen is not None:
-        seen.add(build, leaf_grads, [leaf.grad for leaf in leaves])
+        seen.add(build, leaf_grads, grads)
     got = [
-        expect_number(leaf.grad, f"{written}; out.backward(); {name}.grad")
-        for name, leaf in zip(names, leaves, strict=True)
+        expect_number(grad, f"{written}; out.backward(); {name}.grad")
+        for name, grad in zip(names, grads, strict=True)
     ]
     model, model_leaves, _ = build(Node)
     expected = run(model, post_order(model, reverse=False)[::-1], model_leaves)
