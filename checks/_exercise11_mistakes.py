@@ -18,6 +18,7 @@ import re
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from numbers import Real
 from typing import Any
 
 from grader.checks import CheckFailed, answer_or_none, with_hint
@@ -122,37 +123,28 @@ OWN = {
     "to 1 as its seed",
 }
 
-KINDS = (
-    *(f"{op}-{mistake}" for op in SHOWN for mistake in CLOSURE),
-    "pow-nx",
-    "tanh-x",
-    *OWN,
-    "backward-breadth-first",
-    "backward-no-visited",
-    "backward-no-visited-bfs",
-)
+# Kinds named in the words the checks had for them before: tanh's and pow's named mistakes
+# (charged once), and the graph checks' own words for an order mistake.
+NAMED: dict[str, str | Mistake] = {
+    "pow-nx": POW,
+    "tanh-x": TANH,
+    "backward-breadth-first": BREADTH_FIRST,
+    "backward-no-visited": RAN_AGAIN,
+    "backward-no-visited-bfs": RAN_AGAIN,
+}
+KINDS = (*(f"{op}-{mistake}" for op in SHOWN for mistake in CLOSURE), *OWN, *NAMED)
 
 
-def hint_of(kind: str) -> str | Mistake:
-    """The hint for a kind of mistake: a text, or the (function, hint) pair the checks charge
-    once (tanh's and pow's), or the graph checks' own words for an order mistake."""
-    if kind == "pow-nx":
-        return POW
-    if kind == "tanh-x":
-        return TANH
-    if kind == "backward-breadth-first":
-        return BREADTH_FIRST
-    if kind in ("backward-no-visited", "backward-no-visited-bfs"):
-        return RAN_AGAIN
+def hint_of(kind: str) -> str:
+    """The words of the hint for a kind of mistake."""
+    if kind in NAMED:
+        named = NAMED[kind]
+        return named[1] if isinstance(named, tuple) else named
     op, _, mistake = kind.partition("-")
     if mistake in CLOSURE and op in SHOWN:
         shown, method, children = SHOWN[op]
         return CLOSURE[mistake].format(op=shown, method=method, children=children)
     return OWN[kind]
-
-
-def text_of(hint: str | Mistake) -> str:
-    return hint[1] if isinstance(hint, tuple) else hint
 
 
 # The local derivative each kind computes in place of the right one: a function of the operands
@@ -244,25 +236,17 @@ class Model:
             return self._node("neg", -self.data, (self,), (1.0,))
         return self * -1
 
-    def __radd__(self, other: Any) -> Model:
-        return self + other
+    __radd__ = __add__
 
     def __sub__(self, other: Any) -> Model:
         return -self + other if self.kind == "sub-reversed" else self + (-other)
 
-    def __rsub__(self, other: Any) -> Model:
-        return other + (-self)
-
-    def __rmul__(self, other: Any) -> Model:
-        return self * other
+    __rmul__ = __mul__
 
     def __truediv__(self, other: Any) -> Model:
         if self.kind == "div-detached":
             return Model(self.data / self._value(other).data, (), self.kind, self.flip)
         return self * other**-1
-
-    def __rtruediv__(self, other: Any) -> Model:
-        return other * self**-1
 
     def _children(self) -> tuple[Model, ...]:
         return self.children[::-1] if self.flip else self.children
@@ -316,9 +300,6 @@ class Model:
             self.grad = 1.0
 
 
-# ---------------------------------------------------------------- the named local derivatives
-
-
 def local_mistakes(student: Any) -> frozenset[Mistake]:
     """The named local-derivative mistakes (TANH, POW) the student's Value shows, each on a
     graph of one operation: what a larger graph's grads then follow."""
@@ -332,12 +313,9 @@ def local_mistakes(student: Any) -> frozenset[Mistake]:
         got = answer_or_none(grad)
         return isinstance(got, (int, float)) and abs(got - wrong) <= 1e-9 * max(1.0, abs(wrong))
 
-    found = set()
-    if shown(0.7, lambda x: x**3, 3 * 0.7):
-        found.add(POW)
-    if shown(0.3, lambda x: x.tanh(), 1 - 0.3**2):
-        found.add(TANH)
-    return frozenset(found)
+    pow_shown = shown(0.7, lambda x: x**3, 3 * 0.7)
+    tanh_shown = shown(0.3, lambda x: x.tanh(), 1 - 0.3**2)
+    return frozenset(name for name, on in ((POW, pow_shown), (TANH, tanh_shown)) if on)
 
 
 NAMED_KINDS = {TANH: "tanh-x", POW: "pow-nx"}
@@ -356,9 +334,6 @@ def following(
     return {mistake: [leaf.grad for leaf in leaves]}
 
 
-# ---------------------------------------------------------------- the probes
-
-
 def _pair(make: Callable[[float], Any], build: Callable[..., Any], a=0.7, b=-1.3):
     x, y = make(a), make(b)
     return build(x, y), [x, y]
@@ -367,21 +342,6 @@ def _pair(make: Callable[[float], Any], build: Callable[..., Any], a=0.7, b=-1.3
 def _four(make: Callable[[float], Any], build: Callable[..., Any]):
     x, y, z, w = make(0.7), make(-1.3), make(1.9), make(-0.6)
     return build(x, y, z, w), [x, y, z, w]
-
-
-def _shorter_path_first(x: Any, y: Any) -> Any:
-    a = x + y
-    return a + (a + y)
-
-
-def _paths_of_one_and_three(x: Any, y: Any) -> Any:
-    a = x + y
-    return ((a + x) + y) + a
-
-
-def _used_three_times(x: Any, y: Any) -> Any:
-    s = x + y
-    return (s + s) + (s + x)
 
 
 # Small graphs that tell the kinds apart, each (output, the nodes whose grads are read).
@@ -404,9 +364,10 @@ PROBES: tuple[Callable[[Callable[[float], Any]], tuple[Any, list[Any]]], ...] = 
     lambda make: _pair(make, lambda a, b: a / b),
     lambda make: _pair(make, lambda a, b: (2 + a) * (3 * b)),
     lambda make: _pair(make, lambda a, b: a * b + b),
-    lambda make: _pair(make, _shorter_path_first, a=0.5, b=2.0),
-    lambda make: _pair(make, _paths_of_one_and_three, a=1.5, b=-0.75),
-    lambda make: _pair(make, _used_three_times, a=0.8, b=-1.25),
+    # Graphs of + that use a node more than once: the order backward() keeps shows in them.
+    lambda make: _pair(make, lambda x, y: (a := x + y) + (a + y), a=0.5, b=2.0),
+    lambda make: _pair(make, lambda x, y: (((a := x + y) + x) + y) + a, a=1.5, b=-0.75),
+    lambda make: _pair(make, lambda x, y: ((s := x + y) + s) + (s + x), a=0.8, b=-1.25),
 )
 
 
@@ -421,10 +382,6 @@ def probed(out: Any, nodes: Sequence[Any]) -> list[float]:
     """What a probe shows: the output's data and grad after out.backward(), and the grads."""
     out.backward()
     return [float(out.data), float(out.grad), *(float(node.grad) for node in nodes)]
-
-
-def model_probes(kind: str | None, flip: bool) -> list[list[float]]:
-    return [probed(*probe(lambda value: Model(value, (), kind, flip))) for probe in PROBES]
 
 
 def student_probes(student: Any) -> list[list[float] | None] | None:
@@ -467,8 +424,8 @@ def _diagnosis(student: Any) -> Diagnosis | None:
 
     def agrees(kind: str | None, flip: bool) -> bool:
         return all(
-            got is None or close(got, want)
-            for got, want in zip(shown, model_probes(kind, flip), strict=True)
+            got is None or close(got, probed(*probe(lambda v: Model(v, (), kind, flip))))
+            for got, probe in zip(shown, PROBES, strict=True)
         )
 
     if agrees(None, False) or agrees(None, True):
@@ -481,9 +438,6 @@ def _diagnosis(student: Any) -> Diagnosis | None:
     return found[0] if len(found) == 1 else None
 
 
-# ---------------------------------------------------------------- naming it in a check
-
-
 class Seen:
     """The graphs a check built on the student's Value and the numbers it read of them: each as
     (build, observe, numbers), where ``build(make)`` makes the graph from leaves ``make(value)``
@@ -494,52 +448,33 @@ class Seen:
         self.student = student
         self.graphs: list[tuple[Callable[..., Any], Callable[..., Any], list[Any]]] = []
 
-    def add(
-        self,
-        build: Callable[[Callable[[float], Any]], Any],
-        observe: Callable[[Any, Any], list[Any]],
-        numbers: list[Any],
-    ) -> None:
+    def add(self, build: Callable[..., Any], observe: Callable[..., Any], numbers: list) -> None:
         self.graphs.append((build, observe, numbers))
 
-    def hint(self) -> str | Mistake | None:
+    def hint(self) -> str | None:
         """The diagnosed mistake's hint, where its Model gives every number the check read."""
-        if not self.graphs or not all(
-            isinstance(number, (int, float)) and not isinstance(number, bool)
-            for *_, numbers in self.graphs
-            for number in numbers
-        ):
+        numbers = [number for *_, read in self.graphs for number in read]
+        if not numbers or not all(isinstance(n, Real) and not isinstance(n, bool) for n in numbers):
             return None
         diagnosis = diagnose(self.student)
         if diagnosis is None:
             return None
         kind, flips = diagnosis
         for flip in flips:
-
-            def make(value: float, flip: bool = flip) -> Model:
-                return Model(value, (), kind, flip)
-
-            if all(
-                close([float(n) for n in numbers], [float(n) for n in read(build, make, observe)])
-                for build, observe, numbers in self.graphs
-            ):
-                return hint_of(kind)
+            with contextlib.suppress(ArithmeticError, ValueError, TypeError):
+                if all(
+                    close([float(n) for n in read], self.model(build, observe, kind, flip))
+                    for build, observe, read in self.graphs
+                ):
+                    return hint_of(kind)
         return None
 
-
-def read(build: Callable[..., Any], make: Callable[[float], Any], observe: Callable) -> list:
-    """What ``observe`` reads of the graph ``build`` makes from ``make``, after backward()."""
-    out, leaves, *_ = build(make)
-    out.backward()
-    return observe(out, leaves)
-
-
-def told(failure: CheckFailed, hint: str | Mistake | None) -> CheckFailed:
-    """``failure`` with ``hint`` as its second line where it has none, charged as before."""
-    message = str(failure)
-    if hint is None or "\nHint:" in message:
-        return failure
-    return CheckFailed(with_hint(message.rstrip("."), text_of(hint)), failure.mistake)
+    @staticmethod
+    def model(build: Callable[..., Any], observe: Callable[..., Any], kind: str, flip: bool):
+        """What the check reads of its graph made of Models with the mistake ``kind``."""
+        out, leaves, *_ = build(lambda value: Model(value, (), kind, flip))
+        out.backward()
+        return [float(number) for number in observe(out, leaves)]
 
 
 @contextlib.contextmanager
@@ -549,7 +484,9 @@ def naming(seen: Seen) -> Iterator[Seen]:
     try:
         yield seen
     except CheckFailed as failure:
-        raise told(failure, seen.hint()) from None
+        if "\nHint:" in str(failure) or (hint := seen.hint()) is None:
+            raise
+        raise CheckFailed(with_hint(str(failure).rstrip("."), hint), failure.mistake) from None
     except StudentRaised as error:
         hint = error_hint(seen.student, str(error))
         if hint is None or "\nHint:" in str(error):
@@ -557,12 +494,8 @@ def naming(seen: Seen) -> Iterator[Seen]:
         raise StudentRaised(with_hint(str(error).rstrip("."), hint), error.line) from None
 
 
-# ---------------------------------------------------------------- what raised
-
-
 def core(text: str) -> str:
-    """The exception of a message about an error ("AttributeError: 'int' object has no attribute
-    'data'"), without where it was raised; "" when there is none."""
+    """The exception an error's message names ("TypeError: ..."), without where; else ""."""
     found = re.search(r"raised (\w+: .*?)(?: \(line \d+|\.?$)", text.split("\n")[0])
     return found.group(1) if found else ""
 
@@ -570,24 +503,24 @@ def core(text: str) -> str:
 def error_hint(student: Any, text: str) -> str | None:
     """The hint for an error the student's Value raised (``text``), found by trying the
     operations alone: named only where one of them raises that same error."""
-    value = student.Value
-    raised = core(text)
+    value, raised = student.Value, core(text)
+    if not raised:
+        return None
 
     def same_error(build: Callable[[], Any]) -> bool:
-        """Whether ``build()`` raises the error of ``text`` (False when it raises none)."""
+        """Whether ``build()`` raises the error of ``text``."""
         try:
             build()
         except StudentError as error:
-            return bool(raised) and core(str(error)) == raised
+            return core(str(error)) == raised
         except (TypeError, ValueError, AttributeError):
-            return False
+            pass
         return False
 
     def data_of(build: Callable[[], Any]) -> Callable[[], float]:
         return lambda: float(build().data)
 
-    if not raised:
-        return None
+    fix = "other = other if isinstance(other, Value) else Value(other)"
     number = 3.0 if "'float'" in raised else 3  # the kind of number that raised
     for op, symbol, apply, reverse in (
         ("add", "+", operator.add, "__radd__"),
@@ -606,16 +539,23 @@ def error_hint(student: Any, text: str) -> str | None:
         ):
             return (
                 f"{shown} with a plain number (Value(2.0) {symbol} 3) raises: {method} reads "
-                "other.data of the number; wrap it first, "
-                "other = other if isinstance(other, Value) else Value(other)"
+                f"other.data of the number; wrap it first, {fix}"
             )
         if "object has no attribute 'grad'" in raised and same_error(
             lambda apply=apply: apply(value(2.0), number).backward()
         ):
             return (
                 f"backward() of {shown} with a plain number (Value(2.0) {symbol} 3) raises: "
-                f"{method}'s _backward adds to other.grad of the number; wrap it first, "
-                "other = other if isinstance(other, Value) else Value(other)"
+                f"{method}'s _backward adds to other.grad of the number; wrap it first, {fix}"
+            )
+        if (
+            "not 'Value'" in raised
+            and same_error(data_of(lambda apply=apply: apply(value(2.0), value(3.0))))
+            and not same_error(data_of(lambda apply=apply: apply(value(2.0), 3.0)))
+        ):
+            return (
+                f"Value(2.0) {symbol} Value(3.0) raises: {method} wraps other in a Value even "
+                f"when it is one; wrap a plain number only, {fix}"
             )
         if "unsupported operand" in raised and same_error(
             data_of(lambda apply=apply: apply(number, value(2.0)))
@@ -625,17 +565,6 @@ def error_hint(student: Any, text: str) -> str | None:
                 f"Value's {reverse}; define it, {reverse}(self, other) returning self {symbol} "
                 "other"
             )
-    if "not 'Value'" in raised:
-        for op, symbol, apply in (("add", "+", operator.add), ("mul", "*", operator.mul)):
-            shown, method, _ = SHOWN[op]
-            if same_error(data_of(lambda apply=apply: apply(value(2.0), value(3.0)))) and not (
-                same_error(data_of(lambda apply=apply: apply(value(2.0), 3.0)))
-            ):
-                return (
-                    f"Value(2.0) {symbol} Value(3.0) raises: {method} wraps other in a Value "
-                    "even when it is one; wrap a plain number only, "
-                    "other = other if isinstance(other, Value) else Value(other)"
-                )
     if "'NoneType' object is not callable" in raised:
         for op, build in (
             ("add", lambda: value(2.0) + value(3.0)),
