@@ -527,9 +527,9 @@ def error_hint(student: Any, text: str) -> str | None:
         ("mul", "*", operator.mul, "__rmul__"),
     ):
         shown, method, children = SHOWN[op]
-        if "'float' object has no attribute" in raised and same_error(
-            data_of(lambda apply=apply: apply(value(2.0), value(3.0)))
-        ):
+        # A number has .real, a Value has not: what a + b returned, read in the worker.
+        real = attribute(lambda apply=apply: apply(value(2.0), value(3.0)), "real")[1]
+        if re.search(r"'(float|int|numpy\.\w+)' object has no", raised) and isinstance(real, Real):
             return (
                 f"{shown} returns a float, not a new Value: {method} must return "
                 f"out = Value(self.data {symbol} other.data, {children}, '{symbol}')"
