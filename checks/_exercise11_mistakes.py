@@ -106,8 +106,8 @@ OWN = {
     "closures ran without the seed; backward() must set the seed self.grad = 1.0 before "
     "calling the _backward closures, and set no grad to 0 after it",
     "backward-seed-after": "after out.backward(), out.grad is 1 but nothing reached the nodes "
-    "below it: set the seed self.grad = 1.0 first, before the loop that calls each node's "
-    "_backward",
+    "below it: the closures ran before the seed was set, or were never called; set the seed "
+    "self.grad = 1.0 first, then call each node's _backward() (with its parentheses)",
     "backward-not-reversed": "only the output's own _backward passed anything on: the nodes "
     "below it ran theirs before their grads arrived (leaves first), or not at all; call every "
     "node's _backward in reverse topological order, from the output down (reversed(topo))",

@@ -320,7 +320,15 @@ CASES = [
             body("for node in topo[::-1]:", "    node._backward()", "self.grad = 1", indent=8)
         ),
         "power_and_tanh",
-        "set the seed self.grad = 1.0 first",
+        "set the seed self.grad = 1.0 first, then call",
+    ),
+    (
+        "backward: the closures named, not called",
+        ORDER.format(
+            body("self.grad = 1.0", "for node in reversed(topo):", "    node._backward", indent=8)
+        ),
+        "backward_against_finite_differences",
+        "or were never called",
     ),
     (
         "backward: leaves first",
