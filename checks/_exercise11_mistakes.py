@@ -45,7 +45,6 @@ RAN_AGAIN = (
     "a node's _backward ran more than once, once for each path to it: keep a set of visited "
     "nodes, so that each node enters the order once"
 )
-OVERWRITE = "a Value used more than once kept the grad of one use only: use +=, not ="
 
 # How a hint names each method: as students write the operation, the method, its children.
 SHOWN = {
@@ -63,6 +62,10 @@ CLOSURE = {
     "local derivative by out.grad (chain rule)",
     "out-data": "{method}'s _backward multiplies by out.data, the output's value: the upstream "
     "gradient is out.grad",
+    "self-grad": "{method}'s _backward multiplies by self.grad, the operand's own grad: the "
+    "upstream gradient is out.grad, the grad of the result",
+    "own-grad": "{method}'s _backward multiplies each operand's share by its own grad "
+    "(self.grad, other.grad): the upstream gradient is out.grad, the grad of the result",
     "detached": "the result of {op} ({method}) passes nothing back: its out._backward adds "
     "nothing to the children's grads; assign the closure that does, out._backward = _backward",
     "no-children": "the result of {op} ({method}) has no children, so backward() never reaches "
@@ -125,21 +128,23 @@ OWN = {
 
 # Kinds named in the words the checks had for them before: tanh's and pow's named mistakes
 # (charged once), and the graph checks' own words for an order mistake.
-NAMED: dict[str, str | Mistake] = {
-    "pow-nx": POW,
-    "tanh-x": TANH,
+NAMED = {
+    "pow-nx": POW[1],
+    "tanh-x": TANH[1],
     "backward-breadth-first": BREADTH_FIRST,
     "backward-no-visited": RAN_AGAIN,
     "backward-no-visited-bfs": RAN_AGAIN,
 }
-KINDS = (*(f"{op}-{mistake}" for op in SHOWN for mistake in CLOSURE), *OWN, *NAMED)
+# Each operation's closure mistakes (x ** n and tanh(x) have one operand: its own grad is
+# self.grad), then each method's own.
+CLOSURES = (f"{op}-{mistake}" for op in SHOWN for mistake in CLOSURE)
+KINDS = (*(k for k in CLOSURES if k not in ("pow-own-grad", "tanh-own-grad")), *OWN, *NAMED)
 
 
 def hint_of(kind: str) -> str:
     """The words of the hint for a kind of mistake."""
     if kind in NAMED:
-        named = NAMED[kind]
-        return named[1] if isinstance(named, tuple) else named
+        return NAMED[kind]
     op, _, mistake = kind.partition("-")
     if mistake in CLOSURE and op in SHOWN:
         shown, method, children = SHOWN[op]
@@ -198,10 +203,15 @@ class Model:
             parts, local = (), ()
 
         def step() -> None:
-            upstream = {"upstream": 1.0, "out-data": out.data}.get(mistake, out.grad)
             for index, (child, derivative) in enumerate(zip(parts, local, strict=True)):
                 if mistake == "grad-for-data":
                     derivative = parts[1 - index].grad
+                upstream = {
+                    "upstream": 1.0,
+                    "out-data": out.data,
+                    "self-grad": parts[0].grad,
+                    "own-grad": child.grad,
+                }.get(mistake, out.grad)
                 share = derivative * upstream
                 child.grad = share if mistake == "assign" else child.grad + share
 
@@ -305,13 +315,12 @@ def local_mistakes(student: Any) -> frozenset[Mistake]:
     graph of one operation: what a larger graph's grads then follow."""
 
     def shown(start: float, build: Callable[[Any], Any], wrong: float) -> bool:
-        def grad() -> Any:
-            x = student.Value(start)
-            build(x).backward()
-            return x.grad
-
-        got = answer_or_none(grad)
+        got = answer_or_none(lambda: read(build, student.Value(start)))
         return isinstance(got, (int, float)) and abs(got - wrong) <= 1e-9 * max(1.0, abs(wrong))
+
+    def read(build: Callable[[Any], Any], x: Any) -> Any:
+        build(x).backward()
+        return x.grad
 
     pow_shown = shown(0.7, lambda x: x**3, 3 * 0.7)
     tanh_shown = shown(0.3, lambda x: x.tanh(), 1 - 0.3**2)
@@ -334,40 +343,38 @@ def following(
     return {mistake: [leaf.grad for leaf in leaves]}
 
 
-def _pair(make: Callable[[float], Any], build: Callable[..., Any], a=0.7, b=-1.3):
-    x, y = make(a), make(b)
-    return build(x, y), [x, y]
+PAIR, FOUR = (0.7, -1.3), (0.7, -1.3, 1.9, -0.6)
 
-
-def _four(make: Callable[[float], Any], build: Callable[..., Any]):
-    x, y, z, w = make(0.7), make(-1.3), make(1.9), make(-0.6)
-    return build(x, y, z, w), [x, y, z, w]
-
-
-# Small graphs that tell the kinds apart, each (output, the nodes whose grads are read).
-PROBES: tuple[Callable[[Callable[[float], Any]], tuple[Any, list[Any]]], ...] = (
-    lambda make: _pair(make, lambda a, b: a + b),
-    lambda make: _pair(make, lambda a, b: a * b),
-    lambda make: _pair(make, lambda a, b: (a + a) * b),
-    lambda make: _pair(make, lambda a, b: (a * a) + b),
-    lambda make: _four(make, lambda a, b, c, d: (a + b) * c),
-    lambda make: _four(make, lambda a, b, c, d: (a * b) * c),
-    lambda make: _four(make, lambda a, b, c, d: (a * b + c) * d),
-    lambda make: _pair(make, lambda x, c: x**3, a=0.7, b=1.9),
-    lambda make: _pair(make, lambda x, c: (x**3 + x**2) * c, a=0.7, b=1.9),
-    lambda make: _four(make, lambda a, b, c, d: ((a * b) ** 3) * c),
-    lambda make: _pair(make, lambda x, c: x.tanh(), a=0.3, b=1.9),
-    lambda make: _pair(make, lambda x, c: (x.tanh() + x.tanh()) * c, a=0.3, b=1.9),
-    lambda make: _four(make, lambda a, b, c, d: (a * b).tanh() * c),
-    lambda make: _pair(make, lambda a, b: a - b),
-    lambda make: _pair(make, lambda a, b: -a * b),
-    lambda make: _pair(make, lambda a, b: a / b),
-    lambda make: _pair(make, lambda a, b: (2 + a) * (3 * b)),
-    lambda make: _pair(make, lambda a, b: a * b + b),
+# Small graphs that tell the kinds apart, each a function of its leaves and their values.
+PROBES: tuple[tuple[Callable[..., Any], tuple[float, ...]], ...] = (
+    (lambda a, b: a + b, PAIR),
+    (lambda a, b: a * b, PAIR),
+    (lambda a, b: (a + a) * b, PAIR),
+    (lambda a, b: (a * a) + b, PAIR),
+    (lambda a, b, c, d: (a + b) * c, FOUR),
+    (lambda a, b, c, d: (a * b) * c, FOUR),
+    (lambda a, b, c, d: (a * b + c) * d, FOUR),
+    (lambda x, c: x**3, (0.7, 1.9)),
+    (lambda x, c: (x**3 + x**2) * c, (0.7, 1.9)),
+    (lambda a, b, c, d: ((a * b) ** 3) * c, FOUR),
+    (lambda x, c: x.tanh(), (0.3, 1.9)),
+    (lambda x, c: (x.tanh() + x.tanh()) * c, (0.3, 1.9)),
+    (lambda a, b, c, d: (a * b).tanh() * c, FOUR),
+    (lambda a, b: a - b, PAIR),
+    (lambda a, b: -a * b, PAIR),
+    (lambda a, b: a / b, PAIR),
+    (lambda a, b: (2 + a) * (3 * b), PAIR),
+    (lambda a, b: a * b + b, PAIR),
+    # A result used again: its children have a grad of their own when its closure runs.
+    (lambda a, b: (s := a * b).tanh() + s, PAIR),
+    (lambda a, b: (s := a * b) ** 2 + s, PAIR),
+    (lambda a, b: (s := a * b) * a + s, PAIR),
+    (lambda a, b: ((s := a * b) + a) * s, PAIR),
+    (lambda a, b: (a + (s := a * b)) * s, PAIR),
     # Graphs of + that use a node more than once: the order backward() keeps shows in them.
-    lambda make: _pair(make, lambda x, y: (a := x + y) + (a + y), a=0.5, b=2.0),
-    lambda make: _pair(make, lambda x, y: (((a := x + y) + x) + y) + a, a=1.5, b=-0.75),
-    lambda make: _pair(make, lambda x, y: ((s := x + y) + s) + (s + x), a=0.8, b=-1.25),
+    (lambda x, y: (a := x + y) + (a + y), (0.5, 2.0)),
+    (lambda x, y: (((a := x + y) + x) + y) + a, (1.5, -0.75)),
+    (lambda x, y: ((s := x + y) + s) + (s + x), (0.8, -1.25)),
 )
 
 
@@ -378,19 +385,26 @@ def close(got: Sequence[float], want: Sequence[float]) -> bool:
     )
 
 
-def probed(out: Any, nodes: Sequence[Any]) -> list[float]:
-    """What a probe shows: the output's data and grad after out.backward(), and the grads."""
-    out.backward()
-    return [float(out.data), float(out.grad), *(float(node.grad) for node in nodes)]
+def probe_on(make: Callable[[float], Any], probe: tuple[Callable[..., Any], tuple]) -> list:
+    """What a probe shows on leaves made by ``make``: the output's data and grad after
+    out.backward(), and the leaves' grads."""
+    build, values = probe
+    leaves = [make(value) for value in values]
+    (out := build(*leaves)).backward()
+    return [float(out.data), float(out.grad), *(float(leaf.grad) for leaf in leaves)]
+
+
+def on_models(probe: tuple[Callable[..., Any], tuple], kind: str | None, flip: bool) -> list:
+    return probe_on(lambda value: Model(value, (), kind, flip), probe)
 
 
 def student_probes(student: Any) -> list[list[float] | None] | None:
-    """The probes on the student's Value, None for one that meets a method not written yet;
-    None for them all where one raises anything else (its numbers are not a Model's)."""
+    """The probes on the student's Value (None for one that meets a method not written yet), or
+    None where one raises anything else: its numbers are not a Model's."""
     shown: list[list[float] | None] = []
     for probe in PROBES:
         try:
-            shown.append(probed(*probe(student.Value)))
+            shown.append(probe_on(student.Value, probe))
         except NotImplementedYet:
             shown.append(None)
         except (StudentError, TypeError, ValueError, OverflowError):
@@ -398,43 +412,37 @@ def student_probes(student: Any) -> list[list[float] | None] | None:
     return shown
 
 
-Diagnosis = tuple[str, tuple[bool, ...]]
+_diagnoses: weakref.WeakKeyDictionary[Any, str | None] = weakref.WeakKeyDictionary()
 
-_diagnoses: weakref.WeakKeyDictionary[Any, Diagnosis | None] = weakref.WeakKeyDictionary()
+FLIPS = (False, True)  # the children in the order given, or reversed (a set's order is either)
 
 
-def diagnose(student: Any) -> Diagnosis | None:
-    """(kind, flips) of the one mistake whose Model gives the student's numbers on every probe
-    that gave numbers (with the child orders in ``flips``), else None: no mistake, or not one of
-    these, or more than one. Found once per grading (per submission object)."""
-    try:
+def diagnose(student: Any) -> str | None:
+    """The one kind of mistake whose Model gives the student's numbers on every probe that gave
+    numbers (in either child order), else None: no mistake, or not one of these, or more than
+    one. Found once per grading (per submission object)."""
+    with contextlib.suppress(KeyError, TypeError):
         return _diagnoses[student]
-    except (KeyError, TypeError):
-        pass
     found = _diagnosis(student)
     with contextlib.suppress(TypeError):
         _diagnoses[student] = found
     return found
 
 
-def _diagnosis(student: Any) -> Diagnosis | None:
+def _diagnosis(student: Any) -> str | None:
     shown = student_probes(student)
     if shown is None or all(got is None for got in shown):
         return None
 
-    def agrees(kind: str | None, flip: bool) -> bool:
+    def agrees(kind: str | None) -> bool:
         return all(
-            got is None or close(got, probed(*probe(lambda v: Model(v, (), kind, flip))))
+            got is None or any(close(got, on_models(probe, kind, flip)) for flip in FLIPS)
             for got, probe in zip(shown, PROBES, strict=True)
         )
 
-    if agrees(None, False) or agrees(None, True):
+    if agrees(None):
         return None
-    found = [
-        (kind, flips)
-        for kind in KINDS
-        if (flips := tuple(flip for flip in (False, True) if agrees(kind, flip)))
-    ]
+    found = [kind for kind in KINDS if agrees(kind)]
     return found[0] if len(found) == 1 else None
 
 
@@ -459,14 +467,16 @@ class Seen:
         diagnosis = diagnose(self.student)
         if diagnosis is None:
             return None
-        kind, flips = diagnosis
-        for flip in flips:
-            with contextlib.suppress(ArithmeticError, ValueError, TypeError):
-                if all(
-                    close([float(n) for n in read], self.model(build, observe, kind, flip))
-                    for build, observe, read in self.graphs
-                ):
-                    return hint_of(kind)
+        kind = diagnosis
+        with contextlib.suppress(ArithmeticError, ValueError, TypeError):
+            if all(
+                any(
+                    close([float(n) for n in read], self.model(build, observe, kind, f))
+                    for f in FLIPS
+                )
+                for build, observe, read in self.graphs
+            ):
+                return hint_of(kind)
         return None
 
     @staticmethod
@@ -508,17 +518,14 @@ def error_hint(student: Any, text: str) -> str | None:
         return None
 
     def same_error(build: Callable[[], Any]) -> bool:
-        """Whether ``build()`` raises the error of ``text``."""
+        """Whether ``build()`` raises the error of ``text`` (reading its data, if any)."""
         try:
-            build()
+            float(getattr(build(), "data", 0.0))
         except StudentError as error:
             return core(str(error)) == raised
         except (TypeError, ValueError, AttributeError):
             pass
         return False
-
-    def data_of(build: Callable[[], Any]) -> Callable[[], float]:
-        return lambda: float(build().data)
 
     fix = "other = other if isinstance(other, Value) else Value(other)"
     number = 3.0 if "'float'" in raised else 3  # the kind of number that raised
@@ -535,7 +542,7 @@ def error_hint(student: Any, text: str) -> str | None:
                 f"out = Value(self.data {symbol} other.data, {children}, '{symbol}')"
             )
         if "object has no attribute 'data'" in raised and same_error(
-            data_of(lambda apply=apply: apply(value(2.0), number))
+            lambda apply=apply: apply(value(2.0), number)
         ):
             return (
                 f"{shown} with a plain number (Value(2.0) {symbol} 3) raises: {method} reads "
@@ -550,15 +557,15 @@ def error_hint(student: Any, text: str) -> str | None:
             )
         if (
             "not 'Value'" in raised
-            and same_error(data_of(lambda apply=apply: apply(value(2.0), value(3.0))))
-            and not same_error(data_of(lambda apply=apply: apply(value(2.0), 3.0)))
+            and same_error(lambda apply=apply: apply(value(2.0), value(3.0)))
+            and not same_error(lambda apply=apply: apply(value(2.0), 3.0))
         ):
             return (
                 f"Value(2.0) {symbol} Value(3.0) raises: {method} wraps other in a Value even "
                 f"when it is one; wrap a plain number only, {fix}"
             )
         if "unsupported operand" in raised and same_error(
-            data_of(lambda apply=apply: apply(number, value(2.0)))
+            lambda apply=apply: apply(number, value(2.0))
         ):
             return (
                 f"3 {symbol} Value(2.0) raises: with the number on the left Python calls the "

@@ -18,7 +18,7 @@ TANH = mistakes.TANH
 POW = mistakes.POW
 BREADTH_FIRST = mistakes.BREADTH_FIRST
 RAN_AGAIN = mistakes.RAN_AGAIN
-OVERWRITE = mistakes.OVERWRITE
+OVERWRITE = "a Value used more than once kept the grad of one use only: use +=, not ="
 
 
 def tanh(value: Any) -> Any:
