@@ -1,6 +1,7 @@
 """Hidden checks for exercise 11: a 2,000-deep chain (no recursion limit), and random expressions
 against the reference Value. A named mistake in a local derivative, charged in the public
-checks, is not charged again where an expression's grads follow it."""
+checks, is not charged again where an expression's grads follow it. A failing check names the
+mistake of the Value it shows in the public checks' words (checks/_exercise11_mistakes.py)."""
 
 from typing import Any
 

@@ -2,7 +2,8 @@
 that accumulate along every path in the order backward() must keep, and backward() against central
 differences of the same expression on floats. A named mistake in a local derivative (tanh's,
 pow's) is charged once, in the check of that operation: a larger graph whose grads follow it is
-not charged again."""
+not charged again. A failing check says which mistake of the Value it shows where its answers are
+the ones that mistake gives, found by small probe graphs (checks/_exercise11_mistakes.py)."""
 
 import functools
 import math
