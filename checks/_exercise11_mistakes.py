@@ -92,6 +92,14 @@ OWN = {
     "pow-precedence": "__pow__'s _backward computes n·x ** n - 1: ** binds before -, so put "
     "parentheses around the exponent, n·x ** (n - 1)",
     "pow-no-n": "(x ** n)' = n·x ** (n - 1): __pow__'s _backward leaves out the factor n in front",
+    "pow-unbracketed": "__pow__'s _backward computes n·x ** n - 1·out.grad: ** and * bind "
+    "before -, so put parentheses around the exponent, n * x ** (n - 1) * out.grad",
+    "pow-unbracketed-left": "__pow__'s _backward computes out.grad·n·x ** n - 1: ** and * bind "
+    "before -, so put parentheses around the exponent, out.grad * n * x ** (n - 1)",
+    "tanh-unbracketed": "tanh's _backward computes 1 - t²·out.grad: * binds before -, so put "
+    "parentheses around the derivative, (1 - t**2) * out.grad",
+    "tanh-unbracketed-left": "tanh's _backward computes out.grad·1 - t²: * binds before -, so "
+    "put parentheses around the derivative, out.grad * (1 - t**2)",
     "tanh-one-minus-t": "tanh's _backward uses 1 - t: tanh'(z) = 1 - t², the square of t = tanh(z)",
     "tanh-sign": "tanh's _backward uses t² - 1, the sign flipped: tanh'(z) = 1 - t²",
     "tanh-sech": "tanh's _backward uses sech z = 1/cosh z: tanh'(z) = sech² z = 1 - t², squared",
@@ -168,6 +176,11 @@ LOCAL: dict[str, Callable[[float, float], Any]] = {
     "tanh-square-of-difference": lambda x, t: (1 - t) ** 2,
     "tanh-sigmoid": lambda x, t: t * (1 - t),
     "tanh-plus": lambda x, t: 1 + t**2,
+    # Without parentheses: the share itself, a function of the upstream grad.
+    "pow-unbracketed": lambda x, n: lambda up: n * x**n - 1 * up,
+    "pow-unbracketed-left": lambda x, n: lambda up: up * n * x**n - 1,
+    "tanh-unbracketed": lambda x, t: lambda up: 1 - t**2 * up,
+    "tanh-unbracketed-left": lambda x, t: lambda up: up * 1 - t**2,
 }
 
 
@@ -212,7 +225,7 @@ class Model:
                     "self-grad": parts[0].grad,
                     "own-grad": child.grad,
                 }.get(mistake, out.grad)
-                share = derivative * upstream
+                share = derivative(upstream) if callable(derivative) else derivative * upstream
                 child.grad = share if mistake == "assign" else child.grad + share
 
         out.step = step

@@ -260,6 +260,12 @@ CASES = [
         "put parentheses around the exponent",
     ),
     (
+        "x ** n: out.grad · n·x ** n - 1",
+        POW.format(body("self.grad += out.grad * n * self.data ** n - 1")),
+        "backward_against_finite_differences",
+        "computes out.grad·n·x ** n - 1",
+    ),
+    (
         "x ** n: no upstream grad",
         POW.format(body("self.grad += n * self.data ** (n - 1)")),
         "backward_against_finite_differences",
@@ -306,6 +312,18 @@ CASES = [
         TANH.format(body("self.grad += (1 + out.data**2) * out.grad")),
         "power_and_tanh",
         "uses 1 + t²",
+    ),
+    (
+        "tanh: 1 - t² · out.grad",
+        TANH.format(body("self.grad += 1 - out.data**2 * out.grad")),
+        "backward_against_finite_differences",
+        "computes 1 - t²·out.grad: * binds before -",
+    ),
+    (
+        "tanh: out.grad · 1 - t²",
+        TANH.format(body("self.grad += out.grad * 1 - out.data**2")),
+        "backward_against_finite_differences",
+        "computes out.grad·1 - t²",
     ),
     (
         "tanh: no upstream grad",
