@@ -1,12 +1,10 @@
 """What exercise 11's public and hidden checks share: the words of each mistake a Value makes, a
 model Value that makes each, and the small graphs (probes) that tell them apart.
 
-Each kind of mistake (KINDS) is one realistic mistake in one method of Value, made by the Model
-below. The probes are small graphs run on the student's Value and on each kind's Model: the one
-kind whose Model gives the student's numbers on every probe is the mistake. A failing check names
-it only where that kind's Model also gives the student's answers on the check's own graph, so a
-hint never names a mistake the answer does not show; where no kind fits, or two do, it names
-nothing. The probes run once per grading, and only once a check has failed.
+Each kind of mistake (KINDS) is one realistic mistake in one method of Value, made by the Model.
+The one kind whose Model gives the student's numbers on every probe is the mistake, named by a
+failing check only where that Model also gives the check's own answers: where no kind fits, or
+two do, nothing is named. The probes run once per grading, and only once a check has failed.
 """
 
 from __future__ import annotations
@@ -151,13 +149,11 @@ KINDS = (*(k for k in CLOSURES if k not in ("pow-own-grad", "tanh-own-grad")), *
 
 def hint_of(kind: str) -> str:
     """The words of the hint for a kind of mistake."""
-    if kind in NAMED:
-        return NAMED[kind]
-    op, _, mistake = kind.partition("-")
-    if mistake in CLOSURE and op in SHOWN:
-        shown, method, children = SHOWN[op]
-        return CLOSURE[mistake].format(op=shown, method=method, children=children)
-    return OWN[kind]
+    if kind in NAMED or kind in OWN:
+        return NAMED.get(kind) or OWN[kind]
+    op, _, mistake = kind.partition("-")  # one of CLOSURE's, in one operation
+    shown, method, children = SHOWN[op]
+    return CLOSURE[mistake].format(op=shown, method=method, children=children)
 
 
 # The local derivative each kind computes in place of the right one: a function of the operands
@@ -189,13 +185,11 @@ class Model:
     (KINDS) or none; ``flip``: backward() takes each node's children in reverse order, as a
     search that pushes them on a stack does."""
 
-    def __init__(
-        self, data: float, children: Sequence[Model] = (), kind: str | None = None, flip=False
-    ) -> None:
+    def __init__(self, data: float, parts: tuple = (), kind: str | None = None, flip=False) -> None:
         self.data = float(data)
         self.kind = kind or ""
         self.grad = 1.0 if self.kind == "init-grad-one" else 0.0
-        self.children = tuple(children)
+        self.children = tuple(parts)
         self.flip = flip
         self.step: Callable[[], None] = lambda: None
 
@@ -460,10 +454,9 @@ def _diagnosis(student: Any) -> str | None:
 
 
 class Seen:
-    """The graphs a check built on the student's Value and the numbers it read of them: each as
-    (build, observe, numbers), where ``build(make)`` makes the graph from leaves ``make(value)``
-    (Values or Models) and returns (output, leaves, ...), and ``observe(output, leaves)`` reads,
-    after backward(), what the check compares."""
+    """The graphs a check built on the student's Value, each (build, observe, numbers): build(make)
+    makes it from leaves make(value) (Values or Models), returning (output, leaves, ...), and
+    observe(output, leaves) reads what the check compared after backward(), ``numbers``."""
 
     def __init__(self, student: Any) -> None:
         self.student = student
@@ -477,27 +470,21 @@ class Seen:
         numbers = [number for *_, read in self.graphs for number in read]
         if not numbers or not all(isinstance(n, Real) and not isinstance(n, bool) for n in numbers):
             return None
-        diagnosis = diagnose(self.student)
-        if diagnosis is None:
-            return None
-        kind = diagnosis
+        kind = diagnose(self.student)
         with contextlib.suppress(ArithmeticError, ValueError, TypeError):
-            if all(
-                any(
-                    close([float(n) for n in read], self.model(build, observe, kind, f))
-                    for f in FLIPS
-                )
+            if kind is not None and all(
+                any(close([float(n) for n in read], model(build, observe, kind, f)) for f in FLIPS)
                 for build, observe, read in self.graphs
             ):
                 return hint_of(kind)
         return None
 
-    @staticmethod
-    def model(build: Callable[..., Any], observe: Callable[..., Any], kind: str, flip: bool):
-        """What the check reads of its graph made of Models with the mistake ``kind``."""
-        out, leaves, *_ = build(lambda value: Model(value, (), kind, flip))
-        out.backward()
-        return [float(number) for number in observe(out, leaves)]
+
+def model(build: Callable[..., Any], observe: Callable[..., Any], kind: str, flip: bool) -> list:
+    """What a check reads of its graph made of Models with the mistake ``kind``."""
+    out, leaves, *_ = build(lambda value: Model(value, (), kind, flip))
+    out.backward()
+    return [float(number) for number in observe(out, leaves)]
 
 
 @contextlib.contextmanager
