@@ -2,134 +2,34 @@
 that accumulate along every path in the order backward() must keep, and backward() against central
 differences of the same expression on floats. A named mistake in a local derivative (tanh's,
 pow's) is charged once, in the check of that operation: a larger graph whose grads follow it is
-not charged again."""
+not charged again. A failing check says which mistake of the Value it shows where its answers are
+the ones that mistake gives, found by small probe graphs (checks/_exercise11_mistakes.py)."""
 
 import functools
 import math
 from collections import deque
+from typing import Any
 
-from grader.checks import answer_or_none, check, expect_close, expect_number, fail, with_hint
+from grader.checks import check, expect_close, expect_number, fail, shared, with_hint
 
-# The same texts in every check, and in the hidden checks: the same mistake, charged once. The
-# call each is named in starts with the method's name (grader.checks.follows).
-TANH = ("Value.tanh", "tanh'(z) = 1 - t², with t = tanh(z)")
-POW = ("Value.__pow__", "(x ** n)' = n·x ** (n - 1): the exponent drops by one, n·x is not it")
+# The words of each mistake, the model Value that makes it and the probes that find it, shared
+# with the hidden checks word for word: the same mistake, named alike and charged once.
+mistakes = shared(__file__, "_exercise11_mistakes")
+TANH = mistakes.TANH
+POW = mistakes.POW
+BREADTH_FIRST = mistakes.BREADTH_FIRST
+RAN_AGAIN = mistakes.RAN_AGAIN
+OVERWRITE = "a Value used more than once kept the grad of one use only: use +=, not ="
 
 
-def tanh(value):
+def tanh(value: Any) -> Any:
     """tanh of a float, or of a Value (through its method)."""
     return math.tanh(value) if isinstance(value, (int, float)) else value.tanh()
 
 
-def expression(a, b, c):
+def expression(a: Any, b: Any, c: Any) -> Any:
     """An expression using every operation; it runs on floats and on Values alike."""
     return tanh(a * b + c**2) * a - b / c + 3
-
-
-class Model:
-    """The lesson's Value built here, without the student's code: what backward() gives, with
-    the named local-derivative ``mistakes`` a student's Value showed, or with none."""
-
-    def __init__(self, data, children=(), local=(), mistakes=frozenset()):
-        self.data = float(data)
-        self.grad = 0.0
-        self.children = children
-        self.local = local
-        self.mistakes = mistakes
-
-    def _node(self, data, children, local):
-        return Model(data, children, local, self.mistakes)
-
-    def _value(self, other):
-        return other if isinstance(other, Model) else Model(other, mistakes=self.mistakes)
-
-    def __add__(self, other):
-        other = self._value(other)
-        return self._node(self.data + other.data, (self, other), (1.0, 1.0))
-
-    def __mul__(self, other):
-        other = self._value(other)
-        return self._node(self.data * other.data, (self, other), (other.data, self.data))
-
-    def __pow__(self, exponent):
-        if POW in self.mistakes:
-            local = exponent * self.data
-        else:
-            local = exponent * self.data ** (exponent - 1)
-        return self._node(self.data**exponent, (self,), (local,))
-
-    def tanh(self):
-        t = math.tanh(self.data)
-        local = 1 - self.data**2 if TANH in self.mistakes else 1 - t**2
-        return self._node(t, (self,), (local,))
-
-    def __neg__(self):
-        return self * -1
-
-    def __radd__(self, other):
-        return self + other
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def __rsub__(self, other):
-        return other + (-self)
-
-    def __rmul__(self, other):
-        return self * other
-
-    def __truediv__(self, other):
-        return self * other**-1
-
-    def __rtruediv__(self, other):
-        return other * self**-1
-
-    def backward(self):
-        order, seen, stack = [], set(), [(self, False)]
-        while stack:
-            node, children_done = stack.pop()
-            if children_done:
-                order.append(node)
-            elif id(node) not in seen:
-                seen.add(id(node))
-                stack.append((node, True))
-                stack.extend((child, False) for child in node.children)
-        self.grad = 1.0
-        for node in reversed(order):
-            for child, local in zip(node.children, node.local, strict=True):
-                child.grad += local * node.grad
-
-
-def local_mistakes(student):
-    """The named local-derivative mistakes the student's Value shows, each on a graph of one
-    operation of this check's own: what a larger graph's grads then follow."""
-
-    def shown(build, wrong):
-        def grad():
-            x = student.Value(build[0])
-            build[1](x).backward()
-            return x.grad
-
-        got = answer_or_none(grad)
-        return isinstance(got, (int, float)) and abs(got - wrong) <= 1e-9 * max(1.0, abs(wrong))
-
-    found = set()
-    if shown((0.7, lambda x: x**3), 3 * 0.7):
-        found.add(POW)
-    if shown((0.3, lambda x: x.tanh()), 1 - 0.3**2):
-        found.add(TANH)
-    return frozenset(found)
-
-
-def following(mistakes, values, build):
-    """{mistake: the leaves' grads with it} where the student's Value shows exactly one named
-    local-derivative mistake; ``build`` makes the graph from leaves (floats or Models)."""
-    if len(mistakes) != 1:
-        return {}
-    leaves = [Model(value, mistakes=mistakes) for value in values]
-    build(*leaves).backward()
-    (mistake,) = mistakes
-    return {mistake: [leaf.grad for leaf in leaves]}
 
 
 def single_uses_right(student):
@@ -153,31 +53,51 @@ def single_uses_right(student):
     return close(got, [1.0, 1.0, -3.0, 2.0, -2.0, -2.0, 2.0, 0.5, 1.5, 1.0])
 
 
-def data_and_grads(student, values):
-    nodes = [student.Value(value) for value in values]
-    out = expression(*nodes)
-    out.backward()
-    return out.data, [node.grad for node in nodes]
+def product_plus(make: Any) -> tuple[Any, list[Any]]:
+    """c = a·b + a, the lesson's example."""
+    a, b = make(2.0), make(-3.0)
+    return a * b + a, [a, b]
+
+
+def data_only(out: Any, leaves: list[Any]) -> list[Any]:
+    return [out.data]
+
+
+def data_and_leaf_grads(out: Any, leaves: list[Any]) -> list[Any]:
+    return [out.data, *(leaf.grad for leaf in leaves)]
+
+
+def leaf_grads(out: Any, leaves: list[Any]) -> list[Any]:
+    return [leaf.grad for leaf in leaves]
 
 
 @check(points=1)
 def test_add_and_multiply(student):
     """c = a·b + a gives c.data = -4 and, after backward, a.grad = b + 1 = -2, b.grad = a = 2."""
-    a, b = student.Value(2.0), student.Value(-3.0)
-    c = a * b + a
-    expect_close(expect_number(c.data, "(a·b + a).data"), -4.0, "(a·b + a).data", rtol=1e-12)
-    c.backward()
-    got = expect_number(a.grad, "a.grad")
-    expect_close(
-        got,
-        -2.0,
-        "after c.backward(), a.grad",
-        rtol=1e-12,
-        mistakes={"the grad from a's second use is lost: accumulate with +=, don't overwrite": 1.0}
-        if got != -2.0 and single_uses_right(student)  # probed only for a wrong answer
-        else None,
-    )
-    expect_close(expect_number(b.grad, "b.grad"), 2.0, "after c.backward(), b.grad", rtol=1e-12)
+    with mistakes.naming(mistakes.Seen(student)) as seen:
+        a, b = student.Value(2.0), student.Value(-3.0)
+        c = a * b + a
+        data = c.data
+        seen.add(product_plus, data_only, [data])
+        expect_close(expect_number(data, "(a·b + a).data"), -4.0, "(a·b + a).data", rtol=1e-12)
+        c.backward()
+        grads = [a.grad, b.grad]
+        seen.add(product_plus, data_and_leaf_grads, [data, *grads])
+        got = expect_number(grads[0], "a.grad")
+        expect_close(
+            got,
+            -2.0,
+            "after c.backward(), a.grad",
+            rtol=1e-12,
+            mistakes={
+                "the grad from a's second use is lost: accumulate with +=, don't overwrite": 1.0
+            }
+            if got != -2.0 and single_uses_right(student)  # probed only for a wrong answer
+            else None,
+        )
+        expect_close(
+            expect_number(grads[1], "b.grad"), 2.0, "after c.backward(), b.grad", rtol=1e-12
+        )
 
 
 # The graphs below use + between Values only, so that a mistake in another operation costs the
@@ -233,18 +153,6 @@ def run(out, order, leaves, overwrite=False):
             share = grads.get(id(node), 0.0)
             grads[id(child)] = share if overwrite else grads.get(id(child), 0.0) + share
     return [grads.get(id(leaf), 0.0) for leaf in leaves]
-
-
-BREADTH_FIRST = (
-    "a node's _backward ran before every node built from it had added its share, as in a "
-    "breadth-first walk: call the _backward of each node in reverse topological order, built "
-    "by a depth-first search that appends a node after its children"
-)
-RAN_AGAIN = (
-    "a node's _backward ran more than once, once for each path to it: keep a set of visited "
-    "nodes, so that each node enters the order once"
-)
-OVERWRITE = "a Value used more than once kept the grad of one use only: use +=, not ="
 
 
 def known_mistakes(out, leaves):
@@ -332,14 +240,18 @@ def close(got, want):
     return all(abs(g - w) <= 1e-9 * max(1.0, abs(w)) for g, w in zip(got, want, strict=True))
 
 
-def graph_failure(student, build):
-    """(message, hint) when backward() on the graph ``build`` makes gives wrong grads, else None."""
+def graph_failure(student, build, seen=None):
+    """(message, hint) when backward() on the graph ``build`` makes gives wrong grads, else None;
+    ``seen`` (a mistakes.Seen) records the grads read."""
     out, leaves, written = build(student.Value)
     out.backward()
     names = "xy"[: len(leaves)]
+    grads = [leaf.grad for leaf in leaves]
+    if seen is not None:
+        seen.add(build, leaf_grads, grads)
     got = [
-        expect_number(leaf.grad, f"{written}; out.backward(); {name}.grad")
-        for name, leaf in zip(names, leaves, strict=True)
+        expect_number(grad, f"{written}; out.backward(); {name}.grad")
+        for name, grad in zip(names, grads, strict=True)
     ]
     model, model_leaves, _ = build(Node)
     expected = run(model, post_order(model, reverse=False)[::-1], model_leaves)
@@ -357,88 +269,134 @@ def graph_failure(student, build):
     return message, matching[0] if len(matching) == 1 else None
 
 
+def sums_twice(make: Any) -> tuple[Any, list[Any]]:
+    """a = Value(1); b = a + a; c = b + b."""
+    a = make(1.0)
+    b = a + a
+    return b + b, [a]
+
+
 @check(points=1)
 def test_gradients_accumulate(student):
     """Each grad sums every path to it, each _backward running once after every node built from
     it: a = Value(1); b = a + a; c = b + b gives a.grad == 4, and so do larger graphs."""
-    a = student.Value(1.0)
-    b = a + a
-    c = b + b
-    c.backward()
-    got = expect_number(a.grad, "a.grad")
-    # Whether the hints below may be given at all: asked once, and only of a wrong answer.
-    hints_apply = functools.cache(lambda: single_uses_right(student))
-    expect_close(
-        got,
-        4.0,
-        "a = Value(1); b = a + a; c = b + b; c.backward(); a.grad",
-        rtol=1e-12,
-        mistakes={
-            "each use of a Value adds to its grad: use +=, not =": 1.0,
-            "each node's _backward must run once, after every node built from it": 2.0,
-            RAN_AGAIN: 8.0,
-        }
-        if got != 4.0 and hints_apply()
-        else None,
-    )
-    # Every graph is tried, and the first failure that shows which mistake it is reported.
-    failures = [failure for build in GRAPHS if (failure := graph_failure(student, build))]
-    if failures:
-        message, hint = next((item for item in failures if item[1]), failures[0])
-        fail(with_hint(message, hint if hint and hints_apply() else None))
+    with mistakes.naming(mistakes.Seen(student)) as seen:
+        a = student.Value(1.0)
+        b = a + a
+        c = b + b
+        c.backward()
+        grad = a.grad
+        seen.add(sums_twice, leaf_grads, [grad])
+        got = expect_number(grad, "a.grad")
+        # Whether the hints below may be given at all: asked once, and only of a wrong answer.
+        hints_apply = functools.cache(lambda: single_uses_right(student))
+        expect_close(
+            got,
+            4.0,
+            "a = Value(1); b = a + a; c = b + b; c.backward(); a.grad",
+            rtol=1e-12,
+            mistakes={
+                "each use of a Value adds to its grad: use +=, not =": 1.0,
+                "each node's _backward must run once, after every node built from it": 2.0,
+                RAN_AGAIN: 8.0,
+            }
+            if got != 4.0 and hints_apply()
+            else None,
+        )
+        # Every graph is tried, and the first failure that shows which mistake it is reported.
+        failures = [failure for build in GRAPHS if (failure := graph_failure(student, build, seen))]
+        if failures:
+            message, hint = next((item for item in failures if item[1]), failures[0])
+            fail(with_hint(message, hint if hint and hints_apply() else None))
+
+
+def cube(make: Any) -> tuple[Any, list[Any]]:
+    x = make(0.7)
+    return x**3, [x]
+
+
+def tanh_of_one(make: Any) -> tuple[Any, list[Any]]:
+    z = make(0.3)
+    return z.tanh(), [z]
 
 
 @check(points=1)
 def test_power_and_tanh(student):
     """x ** 3 and tanh have the right values and local derivatives."""
-    x = student.Value(0.7)
-    y = x**3
-    y.backward()
-    expect_close(expect_number(y.data, "(x ** 3).data"), 0.343, "Value(0.7) ** 3", rtol=1e-12)
-    expect_close(
-        expect_number(x.grad, "x.grad"),
-        3 * 0.49,
-        "Value.__pow__: x.grad after (x ** 3).backward()",
-        rtol=1e-12,
-        mistakes={POW: 3 * 0.7},
-    )
-    z = student.Value(0.3)
-    t = z.tanh()
-    t.backward()
-    expect_close(
-        expect_number(t.data, "tanh(0.3).data"), math.tanh(0.3), "Value(0.3).tanh()", rtol=1e-12
-    )
-    expect_close(
-        expect_number(z.grad, "z.grad"),
-        1 - math.tanh(0.3) ** 2,
-        "Value.tanh: z.grad after Value(0.3).tanh().backward()",
-        rtol=1e-12,
-        mistakes={TANH: 1 - 0.3**2},
-    )
+    with mistakes.naming(mistakes.Seen(student)) as seen:
+        x = student.Value(0.7)
+        y = x**3
+        y.backward()
+        numbers = [y.data, x.grad]
+        seen.add(cube, data_and_leaf_grads, numbers)
+        expect_close(
+            expect_number(numbers[0], "(x ** 3).data"), 0.343, "Value(0.7) ** 3", rtol=1e-12
+        )
+        expect_close(
+            expect_number(numbers[1], "x.grad"),
+            3 * 0.49,
+            "Value.__pow__: x.grad after (x ** 3).backward()",
+            rtol=1e-12,
+            mistakes={POW: 3 * 0.7},
+        )
+        z = student.Value(0.3)
+        t = z.tanh()
+        t.backward()
+        numbers = [t.data, z.grad]
+        seen.add(tanh_of_one, data_and_leaf_grads, numbers)
+        expect_close(
+            expect_number(numbers[0], "tanh(0.3).data"),
+            math.tanh(0.3),
+            "Value(0.3).tanh()",
+            rtol=1e-12,
+        )
+        expect_close(
+            expect_number(numbers[1], "z.grad"),
+            1 - math.tanh(0.3) ** 2,
+            "Value.tanh: z.grad after Value(0.3).tanh().backward()",
+            rtol=1e-12,
+            mistakes={TANH: 1 - 0.3**2},
+        )
+
+
+def of_leaves(build: Any, values: list[float]) -> Any:
+    """A graph maker for ``mistakes.Seen``: ``build`` applied to leaves holding ``values``."""
+
+    def make_graph(make: Any) -> tuple[Any, list[Any]]:
+        leaves = [make(value) for value in values]
+        return build(*leaves), leaves
+
+    return make_graph
 
 
 @check(points=1)
 def test_backward_against_finite_differences(student, rng):
     """backward() gives the gradient of tanh(a·b + c²)·a - b/c + 3 that central differences give."""
     values = [float(v) for v in rng.uniform(0.5, 1.5, size=3) * rng.choice([-1, 1], size=3)]
-    data, grads = data_and_grads(student, values)
-    call = f"tanh(a·b + c²)·a - b/c + 3 at (a, b, c) = ({', '.join(f'{v:.4g}' for v in values)})"
-    expect_close(expect_number(data, call), expression(*values), call, rtol=1e-12)
-    step = 6e-6
-    follows = following(local_mistakes(student), values, expression)
-    for index, name in enumerate("abc"):
-        above = list(values)
-        below = list(values)
-        above[index] += step
-        below[index] -= step
-        numeric = (expression(*above) - expression(*below)) / (2 * step)
-        expect_close(
-            expect_number(grads[index], f"{name}.grad"),
-            numeric,
-            f"{call}: {name}.grad",
-            rtol=1e-6,
-            atol=1e-8,
-            mistakes={mistake: grads[index] for mistake, grads in follows.items()},
+    with mistakes.naming(mistakes.Seen(student)) as seen:
+        out, nodes = of_leaves(expression, values)(student.Value)
+        out.backward()
+        data, grads = out.data, [node.grad for node in nodes]
+        seen.add(of_leaves(expression, values), data_and_leaf_grads, [data, *grads])
+        call = (
+            f"tanh(a·b + c²)·a - b/c + 3 at (a, b, c) = ({', '.join(f'{v:.4g}' for v in values)})"
         )
-    if not all(isinstance(grad, float) for grad in grads):
-        fail(f"{call}: grads should be floats")
+        expect_close(expect_number(data, call), expression(*values), call, rtol=1e-12)
+        step = 6e-6
+        follows = mistakes.following(mistakes.local_mistakes(student), values, expression)
+        for index, name in enumerate("abc"):
+            above = list(values)
+            below = list(values)
+            above[index] += step
+            below[index] -= step
+            numeric = (expression(*above) - expression(*below)) / (2 * step)
+            expect_close(
+                expect_number(grads[index], f"{name}.grad"),
+                numeric,
+                f"{call}: {name}.grad",
+                rtol=1e-6,
+                atol=1e-8,
+                mistakes={mistake: grads[index] for mistake, grads in follows.items()},
+            )
+        if not all(isinstance(grad, float) for grad in grads):
+            fail(f"{call}: grads should be floats")
