@@ -148,7 +148,7 @@ def hint_of(message: str) -> str:
     return message.partition("Hint:")[2].strip()
 
 
-BLAME = re.compile(r"this follows the mistake in (\w+)")
+BLAME = re.compile(r"this follows the mistake in (\w+(?:\.\w+)?)")  # a function, or Value.tanh
 
 
 def judge(case: Case, result: ExerciseResult) -> Verdict:
@@ -161,7 +161,7 @@ def judge(case: Case, result: ExerciseResult) -> Verdict:
         if hint and not says_any(hint, case.says):
             misleading.append(hint)
         for blamed in BLAME.findall(message):
-            if blamed != case.function:
+            if blamed.split(".")[-1] != case.function.split(".")[-1]:
                 misleading.append(f"blames {blamed}")
     return Verdict(
         case=case,
