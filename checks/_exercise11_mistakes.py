@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from numbers import Real
 from typing import Any
 
-from grader.checks import CheckFailed, answer_or_none, with_hint
+from grader.checks import CheckFailed, answer_or_none, fail_unless_charged, with_hint
 from grader.student_code.errors import NotImplementedYet, StudentError, StudentRaised
 
 Mistake = tuple[str, str]
@@ -145,6 +145,19 @@ NAMED = {
 # self.grad), then each method's own.
 CLOSURES = (f"{op}-{mistake}" for op in SHOWN for mistake in CLOSURE)
 KINDS = (*(k for k in CLOSURES if k not in ("pow-own-grad", "tanh-own-grad")), *OWN, *NAMED)
+
+
+# Mistakes of backward() after which no probe reaches the nodes below the output (no seed, the
+# closures before the seed or never called, leaves first, every grad reset to 1): the probes show
+# nothing of the operations, so these are charged in every check that meets them.
+HIDES_THE_REST = frozenset(
+    (
+        "backward-no-seed",
+        "backward-seed-after",
+        "backward-not-reversed",
+        "backward-recurse-children",
+    )
+)
 
 
 def hint_of(kind: str) -> str:
@@ -465,8 +478,8 @@ class Seen:
     def add(self, build: Callable[..., Any], observe: Callable[..., Any], numbers: list) -> None:
         self.graphs.append((build, observe, numbers))
 
-    def hint(self) -> str | None:
-        """The diagnosed mistake's hint, where its Model gives every number the check read."""
+    def kind(self) -> str | None:
+        """The diagnosed kind of mistake, where its Model gives every number the check read."""
         numbers = [number for *_, read in self.graphs for number in read]
         if not numbers or not all(isinstance(n, Real) and not isinstance(n, bool) for n in numbers):
             return None
@@ -476,7 +489,7 @@ class Seen:
                 any(close([float(n) for n in read], model(build, observe, kind, f)) for f in FLIPS)
                 for build, observe, read in self.graphs
             ):
-                return hint_of(kind)
+                return kind
         return None
 
 
@@ -494,9 +507,14 @@ def naming(seen: Seen) -> Iterator[Seen]:
     try:
         yield seen
     except CheckFailed as failure:
-        if "\nHint:" in str(failure) or (hint := seen.hint()) is None:
+        if "\nHint:" in str(failure) or (kind := seen.kind()) is None:
             raise
-        raise CheckFailed(with_hint(str(failure).rstrip("."), hint), failure.mistake) from None
+        text = with_hint(str(failure).rstrip("."), hint_of(kind))
+        if failure.mistake is not None or kind in HIDES_THE_REST:
+            raise CheckFailed(text, failure.mistake) from None
+        # The one mistake that gives every number of the probes and of this check: the rest of
+        # the Value is right, so the mistake is charged once, in the first check that meets it.
+        fail_unless_charged(text, ("Value", kind))
     except StudentRaised as error:
         hint = error_hint(seen.student, str(error))
         if hint is None or "\nHint:" in str(error):

@@ -87,7 +87,7 @@ def test_add_and_multiply(student):
         expect_close(
             got,
             -2.0,
-            "after c.backward(), a.grad",
+            "c = a·b + a, after c.backward(): a.grad",
             rtol=1e-12,
             mistakes={
                 "the grad from a's second use is lost: accumulate with +=, don't overwrite": 1.0
@@ -96,7 +96,10 @@ def test_add_and_multiply(student):
             else None,
         )
         expect_close(
-            expect_number(grads[1], "b.grad"), 2.0, "after c.backward(), b.grad", rtol=1e-12
+            expect_number(grads[1], "b.grad"),
+            2.0,
+            "c = a·b + a, after c.backward(): b.grad",
+            rtol=1e-12,
         )
 
 

@@ -254,6 +254,25 @@ def train(x, labels, layer_sizes, rate, epochs, seed):
         "this follows the mistake in gradient_step: the rate is left out",
     ),
     (
+        "exercise11",
+        "a·b passing out.grad back unchanged, which every later graph meets again",
+        """
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+""",
+        {"add_and_multiply"},
+        5.0,
+        "a·b passes out.grad back unchanged",
+    ),
+    (
         "exercise2",
         "bowl = x² + y",
         "def bowl(x, y):\n    return x**2 + y\n",

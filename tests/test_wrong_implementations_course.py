@@ -774,8 +774,6 @@ EXERCISE11 = [
 """,
         {
             "power_and_tanh",
-            "backward_against_finite_differences",
-            "random_expressions_match_reference",
         },
     ),
     mistake(
