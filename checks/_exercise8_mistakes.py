@@ -1,0 +1,547 @@
+"""The mistakes exercise 8's public and hidden checks both name, in the same words, so that each is
+charged once: the value each gives at a check's own point, and the probes that tell an error or a
+capped loss apart (a square batch, where a sum without keepdims broadcasts instead of raising; a
+batch whose probabilities span e^-5 to e^-690, where an ε in the log shows).
+
+A mistake is named where the student's answer is the value it gives and no other listed mistake
+gives that value too; where two fit, the one an earlier check charged in the same function is
+meant, and otherwise nothing is named."""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from grader.checks import (
+    CheckFailed,
+    answer_or_none,
+    expect_pair,
+    fail,
+    fail_unless_charged,
+    shows,
+    with_hint,
+)
+from grader.student_code.errors import StudentRaised
+
+# ---------------------------------------------------------------- the words
+
+MSE_SUMMED = "the loss is summed over the outputs; take the mean over every entry"
+MSE_ALL_SUMMED = (
+    "the loss is summed over every entry, never averaged: take the mean, the sum divided by the "
+    "N·M entries"
+)
+MSE_HALF = (
+    "this is ½·mean((pred - target)²), the one-half convention of other courses: here the loss "
+    "is mean((pred - target)²), with no ½, and its gradient 2·(pred - target)/(N·M)"
+)
+MSE_NOT_DIVIDED = "divide the gradient by the number of entries, N·M"
+MSE_OVER_N = "the gradient is divided by N only; the loss averages over all N·M entries"
+MSE_FACTOR_2 = "the factor 2 from the square is missing: dpred = 2·(pred - target)/(N·M)"
+MSE_SIGN = "the sign is flipped: dpred = 2·(pred - target)/(N·M), pred minus target"
+
+SOFTMAX_DOWN_COLUMNS = (
+    "softmax",
+    "the probabilities are normalised down each column (axis 0); each row is one example",
+)
+SOFTMAX_WHOLE = (
+    "the probabilities are normalised over the whole array (a sum without axis), so no row sums "
+    "to 1: sum each row, axis=1 with keepdims=True"
+)
+SOFTMAX_INTEGERS = (
+    "the probabilities are stored in an integer array (dtype int), which truncates each to 0: "
+    "make the array float, np.zeros((N, C)) or np.zeros_like(scores)"
+)
+SOFTMAX_CLIPPED = (
+    "this is the softmax of the scores clipped (np.clip): clipping changes the probabilities "
+    "wherever a score lies outside the bounds; subtract each row's maximum before exponentiating "
+    "instead, which keeps every exponent at most 0"
+)
+MAX_NO_KEEPDIMS = (
+    "the row maxima, .max(axis=1) without keepdims=True, have shape (N,), which numpy lines up "
+    "with the columns, not the rows: keep the axis, .max(axis=1, keepdims=True)"
+)
+SUM_NO_KEEPDIMS = (
+    "the row sums, .sum(axis=1) without keepdims=True, have shape (N,), which numpy lines up with "
+    "the columns, not the rows: keep the axis, .sum(axis=1, keepdims=True)"
+)
+BOTH_NO_KEEPDIMS = (
+    "the row maxima and the row sums, taken without keepdims=True, have shape (N,), which numpy "
+    "lines up with the columns, not the rows: keep the axis, keepdims=True, in both"
+)
+
+CE_SUMMED = "the loss is summed over the batch; average it over the N examples"
+CE_OVER_CLASSES = (
+    "the loss is divided by the number of classes C too: a mean over the N·C entries of an "
+    "(N, C) array; sum over the classes, then average over the N examples"
+)
+CE_LOSS_TWICE = "the loss is divided by N twice: np.mean already divides by N"
+CE_MINUS = "the loss is negative: the minus sign is missing, loss = -(1/N) Σ_n log p[n, labels[n]]"
+CE_LOSS_IN_LOOP = (
+    "the loss is divided by N on every pass of the loop over the examples, so the first ones are "
+    "divided again and again: divide once, after the loop"
+)
+CE_COLUMNS = (
+    "the log-probabilities are normalised down each column (axis 0); each row is one example: "
+    "log Σ exp along axis=1"
+)
+CE_WHOLE = (
+    "the log-probabilities are normalised over the whole array (a sum without axis): each row "
+    "is one example, log Σ exp along axis=1 with keepdims=True"
+)
+CE_EPS_ADDED = (
+    "this is -mean(log(p[y] + ε)): an ε added inside the log changes the loss, and caps it near "
+    "-log ε where a probability underflows; take the log through log-softmax, shifted - "
+    "log Σ exp(shifted), which needs no ε"
+)
+CE_EPS_CLIPPED = (
+    "this is -mean(log(max(p[y], ε))): the probabilities are clipped to at least ε before the "
+    "log, which caps the loss at -log ε where a probability underflows; take the log through "
+    "log-softmax, shifted - log Σ exp(shifted), which needs no clipping"
+)
+CE_NOT_DIVIDED = "the 1/N is missing: divide the gradient by N"
+CE_GRADIENT_TWICE = "the gradient is divided by N twice; divide by N once"
+CE_GRADIENT_OVER_CLASSES = (
+    "the gradient is divided by the number of classes C too: dscores = (softmax(scores) - "
+    "onehot(labels)) / N"
+)
+CE_EVERY_ROW = "dscores[:, labels] -= 1 subtracts in every row; use dscores[np.arange(N), labels]"
+CE_NO_ONEHOT = (
+    "the one-hot of the labels is not subtracted: dscores = (softmax(scores) - onehot(labels)) "
+    "/ N, 1 less at each example's own label"
+)
+CE_GRADIENT_SIGN = (
+    "the sign is flipped: dscores = (softmax(scores) - onehot(labels)) / N, probabilities minus "
+    "one-hot"
+)
+CE_GRADIENT_IN_LOOP = (
+    "the gradient is divided by N on every pass of the loop over the examples, so earlier rows "
+    "are divided again and again: divide once, after the loop"
+)
+CE_N_FOR_C = (
+    "it is right where N = C and fails where N ≠ C: the number of examples N = scores.shape[0] is "
+    "used where the number of classes C = scores.shape[1] is meant (the one-hot of the labels is "
+    "np.eye(C)[labels], of shape (N, C))"
+)
+CE_LABELS_AS_ONEHOT = (
+    "labels holds class indices, N integers of shape (N,), not one-hot rows: make the one-hot "
+    "with np.eye(C)[labels], or pick log_probs[np.arange(N), labels]"
+)
+CE_ARGUMENTS_SWAPPED = (
+    "the arguments are read in the order (labels, scores); the signature is "
+    "softmax_cross_entropy(scores, labels)"
+)
+CE_OVERFLOW = (
+    "e^1000 overflows to inf: subtract each row's maximum before exponentiating, log Σ exp(s) = "
+    "m + log Σ exp(s - m)"
+)
+CE_LOG_OF_ZERO = (
+    "a probability of e^-1000 underflows to 0, and log(0) = -inf: take the log through "
+    "log-softmax (shifted - log Σ exp(shifted)), never np.log of a probability"
+)
+CE_NOT_FINITE = (
+    "take the log through log-softmax (shifted - log Σ exp(shifted)), never np.log of a probability"
+)
+
+
+def pair_reversed(function: str) -> str:
+    gradient = "dpred" if function == "mse_loss" else "dscores"
+    return f"the pair is in the wrong order: return (loss, {gradient}), the loss first"
+
+
+# ---------------------------------------------------------------- the formulas
+
+
+def log_softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def down_columns(scores: np.ndarray) -> np.ndarray:
+    """softmax with the named mistake: each column normalised."""
+    exp = np.exp(scores - scores.max(axis=0, keepdims=True))
+    return exp / exp.sum(axis=0, keepdims=True)
+
+
+def onehot(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return np.eye(scores.shape[1])[labels]
+
+
+def picked(log_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return log_probs[np.arange(log_probs.shape[0]), labels]
+
+
+def cross_entropy_of(log_probs: np.ndarray, labels: np.ndarray) -> float:
+    return -float(np.mean(picked(log_probs, labels)))
+
+
+def gradient_of(log_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return (np.exp(log_probs) - onehot(log_probs, labels)) / log_probs.shape[0]
+
+
+def broadcast_log_probs(scores: np.ndarray) -> dict[str, list[np.ndarray]]:
+    """Hint -> the log-probabilities a softmax gives with a row maximum or a row sum taken
+    without keepdims (shape (N,), lined up with the columns): defined for a square batch only."""
+    by_column = scores.max(axis=1)[None, :]
+    shifts = {
+        "row": scores - scores.max(axis=1, keepdims=True),
+        "none": scores,
+        "column": scores - by_column,
+    }
+    variants: dict[str, list[np.ndarray]] = {}
+    with np.errstate(all="ignore"):
+        for name, shifted in shifts.items():
+            total = np.log(np.exp(shifted).sum(axis=1))
+            if name == "column":
+                variants.setdefault(MAX_NO_KEEPDIMS, []).append(shifted - total[:, None])
+                variants.setdefault(BOTH_NO_KEEPDIMS, []).append(shifted - total[None, :])
+            else:
+                variants.setdefault(SUM_NO_KEEPDIMS, []).append(shifted - total[None, :])
+    return variants
+
+
+def closest(got: Any, values: list[Any]) -> Any:
+    """Of a mistake's several forms, the one ``got`` shows, else the first."""
+    return next((value for value in values if shows(got, value)), values[0])
+
+
+# ---------------------------------------------------------------- what each mistake gives
+
+
+def mse_loss_mistakes(diff: np.ndarray) -> dict[str, tuple[float, np.ndarray]]:
+    """Hint -> (the loss with that mistake, the gradient of that loss) for pred - target = diff."""
+    n = diff.shape[0]
+    squares = diff**2
+    return {
+        MSE_SUMMED: (float(np.mean(np.sum(squares, axis=1))), 2 * diff / n),
+        MSE_ALL_SUMMED: (float(np.sum(squares)), 2 * diff),
+        MSE_HALF: (0.5 * float(np.mean(squares)), diff / diff.size),
+    }
+
+
+def mse_gradient_mistakes(diff: np.ndarray) -> dict[str, np.ndarray]:
+    right = 2 * diff / diff.size
+    return {
+        MSE_NOT_DIVIDED: 2 * diff,
+        MSE_OVER_N: 2 * diff / diff.shape[0],
+        MSE_FACTOR_2: right / 2,
+        MSE_SIGN: -right,
+    }
+
+
+def divided_in_loop(values: np.ndarray, n: int, after: bool) -> np.ndarray:
+    """Rows of ``values`` divided by n on every pass of a loop over them: row i n - i times when
+    the division follows the row's pass, n - 1 - i times when it comes first."""
+    times = n - np.arange(n) - (0 if after else 1)
+    return values / float(n) ** times.reshape((n,) + (1,) * (values.ndim - 1))
+
+
+def ce_loss_mistakes(scores: np.ndarray, labels: np.ndarray) -> dict[str, tuple[Any, np.ndarray]]:
+    """Hint -> (the loss with that mistake, or a list of its forms; the gradient following it)."""
+    n, classes = scores.shape
+    log_probs = log_softmax(scores)
+    loss, gradient = cross_entropy_of(log_probs, labels), gradient_of(log_probs, labels)
+    losses = -picked(log_probs, labels)
+    mistakes = {
+        CE_SUMMED: (n * loss, n * gradient),
+        CE_OVER_CLASSES: (loss / classes, gradient / classes),
+        CE_LOSS_TWICE: (loss / n, gradient / n),
+        CE_MINUS: (-loss, -gradient),
+        CE_LOSS_IN_LOOP: (
+            [float(np.sum(divided_in_loop(losses, n, after))) for after in (True, False)],
+            gradient,
+        ),
+    }
+    with np.errstate(all="ignore"):
+        columns = np.log(down_columns(scores))
+        whole = scores - scores.max() - np.log(np.sum(np.exp(scores - scores.max())))
+    mistakes[CE_COLUMNS] = (cross_entropy_of(columns, labels), gradient_of(columns, labels))
+    mistakes[CE_WHOLE] = (cross_entropy_of(whole, labels), gradient_of(whole, labels))
+    return mistakes
+
+
+def ce_gradient_mistakes(scores: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    n, classes = scores.shape
+    probs = np.exp(log_softmax(scores))
+    right = (probs - onehot(scores, labels)) / n
+    every_row = probs.copy()
+    every_row[:, labels] -= 1  # subtracts in every row, for each label's column
+    return {
+        CE_NOT_DIVIDED: n * right,
+        CE_GRADIENT_TWICE: right / n,
+        CE_GRADIENT_OVER_CLASSES: right / classes,
+        CE_EVERY_ROW: every_row / n,
+        CE_NO_ONEHOT: probs / n,
+        CE_GRADIENT_SIGN: -right,
+        CE_GRADIENT_IN_LOOP: closest_loop(right * n, n),
+    }
+
+
+def closest_loop(unscaled: np.ndarray, n: int) -> list[np.ndarray]:
+    return [divided_in_loop(unscaled, n, True), divided_in_loop(unscaled, n, False)]
+
+
+def softmax_mistakes(scores: np.ndarray, answer: Any) -> dict[Any, Any]:
+    """Hint -> what softmax(scores) gives with that mistake; answer: the student's, as returned
+    (an integer array is a truncating buffer)."""
+    probs = np.exp(log_softmax(scores))
+    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+    raw = np.exp(scores - scores.max())
+    mistakes: dict[Any, Any] = {
+        SOFTMAX_DOWN_COLUMNS: down_columns(scores),
+        SOFTMAX_WHOLE: [shifted / shifted.sum(), raw / raw.sum()],
+    }
+    if isinstance(answer, np.ndarray) and answer.dtype.kind in "iu":
+        mistakes[SOFTMAX_INTEGERS] = np.trunc(probs)
+    return mistakes
+
+
+# ---------------------------------------------------------------- naming, unless two fit
+
+
+def fits(got: Any, reference: Any, value: Any) -> bool:
+    """Whether ``got`` is ``value`` and ``value`` is not the right answer here."""
+    right = np.asarray(reference, dtype=np.float64)
+    candidate = np.asarray(value, dtype=np.float64)
+    if candidate.shape == right.shape and np.allclose(candidate, right, rtol=1e-12, atol=1e-15):
+        return False
+    return shows(got, value)
+
+
+def expect(
+    expectation: Callable[..., None],
+    got: Any,
+    target: Any,
+    call: str,
+    reference: Any,
+    mistakes: Mapping[Any, Any],
+    following: Mapping[Any, Any] | None = None,
+    **options: Any,
+) -> None:
+    """``expectation(got, target, call, mistakes=..., **options)`` (expect_close, expect_gradient,
+    ...), a mistake named only where it alone fits ``got``. reference: the right answer, for
+    telling which fit. A value may be a list of one mistake's forms. following: mistakes that an
+    earlier answer of the call showed (a gradient following its loss), preferred where they fit.
+    Where several fit, the one charged earlier in this function is meant (noted, and the check
+    goes on); where none was, nothing is named."""
+    function = call.split("(")[0]
+    offered: dict[Any, Any] = {}
+    for key, value in {**(following or {}), **mistakes}.items():
+        values = value if isinstance(value, list) else [value]
+        offered.setdefault(key, closest(got, values))
+    fitting = [key for key, value in offered.items() if fits(got, reference, value)]
+    preferred = [key for key in fitting if key in (following or {})]
+    fitting = preferred or fitting
+    if len(fitting) <= 1:
+        chosen = {key: offered[key] for key in fitting} or offered
+        expectation(got, target, call, mistakes=chosen, **options)
+        return
+    try:
+        expectation(got, target, call, mistakes={}, **options)
+    except CheckFailed as failure:
+        line = str(failure).split("\n")[0].rstrip(".")
+        for key in fitting:
+            mistake = key if isinstance(key, tuple) else (function, key)
+            try:
+                fail_unless_charged(with_hint(line, mistake[1]), mistake)
+                return
+            except CheckFailed:
+                continue
+        fail(with_hint(line, None))
+
+
+def loss_pair(value: Any, call: str, shape: tuple[int, ...]) -> tuple[Any, Any]:
+    """The answer as (loss, gradient); a pair (array of ``shape``, number) is the pair reversed:
+    named, and (where an earlier check charged it) read the right way round."""
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        first, second = value
+        number = isinstance(second, (int, float, np.number)) or (
+            isinstance(second, np.ndarray) and second.ndim == 0
+        )
+        if isinstance(first, np.ndarray) and first.shape == shape and number:
+            function = call.split("(")[0]
+            hint = pair_reversed(function)
+            message = f"{call} returned (an array of shape {shape}, a number)"
+            fail_unless_charged(with_hint(message, hint), (function, hint))
+            return second, first
+    return expect_pair(value, call)
+
+
+# ---------------------------------------------------------------- probes
+
+SQUARE = np.array([[0.3, -1.2, 2.0], [1.7, 0.4, -0.8], [-0.5, 2.6, 1.1]])
+SQUARE_LABELS = np.array([2, 0, 1])
+# Probabilities of the right class from e^-5 down to e^-690, none of them underflowing.
+GAPS = np.array([5.0, 12.0, 25.0, 40.0, 70.0, 150.0, 300.0, 500.0, 690.0])
+CAPPED = np.stack([np.zeros_like(GAPS), -GAPS], axis=1)
+CAPPED_LABELS = np.ones(len(GAPS), dtype=int)
+CLIP_PROBE = np.array([[1000.0, 0.0], [-1000.0, 0.0]])
+
+
+def number_or_none(value: Any) -> float | None:
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def loss_of(answer: Any) -> tuple[float | None, Any]:
+    """(loss, gradient) of a student's answer, (None, None) where it is no such pair."""
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        return None, None
+    return number_or_none(answer[0]), answer[1]
+
+
+def eps_curves(probability: np.ndarray) -> dict[str, Callable[[float], float]]:
+    with np.errstate(all="ignore"):
+        return {
+            CE_EPS_ADDED: lambda eps: -float(np.mean(np.log(probability + eps))),
+            CE_EPS_CLIPPED: lambda eps: -float(np.mean(np.log(np.maximum(probability, eps)))),
+        }
+
+
+def solve_eps(curve: Callable[[float], float], loss: float) -> float | None:
+    """The ε in 1e-330 .. 10 at which the decreasing ``curve`` gives ``loss``, if any."""
+    low, high = -330.0, 1.0
+    if not curve(10.0**high) <= loss <= curve(10.0**low):
+        return None
+    for _ in range(200):
+        middle = (low + high) / 2
+        low, high = (middle, high) if curve(10.0**middle) > loss else (low, middle)
+    eps = 10.0**high
+    return eps if abs(curve(eps) - loss) <= 1e-9 * abs(loss) + 1e-12 else None
+
+
+def eps_mistakes(student: Any, scores: np.ndarray, labels: np.ndarray, loss: float) -> dict:
+    """Hint -> the loss at (scores, labels) with an ε in the log, where the student's loss is
+    that for one ε, and the same ε gives the student's loss on CAPPED too."""
+    expected = cross_entropy_of(log_softmax(scores), labels)
+    if not np.isfinite(loss) or not loss < expected:
+        return {}
+    probe = None
+    found = {}
+    for hint, curve in eps_curves(np.exp(picked(log_softmax(scores), labels))).items():
+        eps = solve_eps(curve, loss)
+        if eps is None:
+            continue
+        if probe is None:
+            probe, _ = loss_of(answer_or_none(student.softmax_cross_entropy, CAPPED, CAPPED_LABELS))
+        if probe is None:
+            return {}
+        capped = eps_curves(np.exp(picked(log_softmax(CAPPED), CAPPED_LABELS)))[hint](eps)
+        right = cross_entropy_of(log_softmax(CAPPED), CAPPED_LABELS)
+        if np.isclose(probe, capped, rtol=1e-6, atol=0) and not np.isclose(
+            capped, right, rtol=1e-6, atol=0
+        ):
+            found[hint] = curve(eps)
+    return found
+
+
+def clipped_softmax(student: Any, extreme: np.ndarray, got: np.ndarray) -> dict[str, Any]:
+    """SOFTMAX_CLIPPED -> softmax(np.clip(extreme, low, high)), where CLIP_PROBE shows the bounds
+    the student's softmax clips the scores to and those bounds give ``got``, entry by entry."""
+    probe = answer_or_none(student.softmax, CLIP_PROBE)
+    if not isinstance(probe, np.ndarray) or probe.shape != CLIP_PROBE.shape:
+        return {}
+    with np.errstate(all="ignore"):
+        top, bottom = float(probe[0, 1]), float(probe[1, 0])
+        high = np.log(1 / top - 1) if 0 < top < 0.5 else np.inf
+        low = np.log(bottom / (1 - bottom)) if 0 < bottom < 0.5 else -np.inf
+    if not (np.isfinite(high) or np.isfinite(low)):
+        return {}
+    predicted = np.exp(log_softmax(np.clip(extreme, low, high)))
+    if not np.allclose(got, predicted, rtol=1e-6, atol=0):
+        return {}
+    return {SOFTMAX_CLIPPED: predicted}
+
+
+def ce_candidates(scores: np.ndarray, labels: np.ndarray) -> dict[str, list[tuple[float, Any]]]:
+    """Hint -> the (loss, gradient) pairs softmax_cross_entropy gives at a square batch with a
+    maximum or sum without keepdims, or with the labels used as one-hot rows."""
+    n = scores.shape[0]
+    candidates = {
+        hint: [(cross_entropy_of(form, labels), gradient_of(form, labels)) for form in forms]
+        for hint, forms in broadcast_log_probs(scores).items()
+    }
+    rows = np.broadcast_to(labels[None, :].astype(np.float64), scores.shape)
+    log_probs = log_softmax(scores)
+    candidates[CE_LABELS_AS_ONEHOT] = [
+        (-float(np.sum(rows * log_probs)) / n, (np.exp(log_probs) - rows) / n)
+    ]
+    return candidates
+
+
+def explain_error(
+    student: Any, function: str, error: StudentRaised, arguments: tuple[Any, ...]
+) -> tuple[str, tuple[str, str]] | None:
+    """(message, mistake) for an error of softmax or softmax_cross_entropy that a probe explains:
+    a maximum or sum without keepdims (seen at a square batch, where it broadcasts), and for the
+    loss also the arguments read the other way round, labels used as one-hot rows, or N used
+    for C (right at the square batch); None where none or several explain it."""
+    line = str(error).split("\n")[0].rstrip(".")
+    right = np.exp(log_softmax(SQUARE))
+    own = answer_or_none(student.softmax, SQUARE)
+    in_softmax = {
+        hint
+        for hint, forms in broadcast_log_probs(SQUARE).items()
+        if any(fits(own, right, np.exp(form)) for form in forms)
+    }
+    found: set[tuple[str, str]] = set()
+    if function == "softmax":
+        found = {(function, hint) for hint in in_softmax}
+    else:
+        scores, labels = arguments
+        loss, gradient = loss_of(answer_or_none(student.softmax_cross_entropy, labels, scores))
+        log_probs = log_softmax(scores)
+        if (
+            loss is not None
+            and np.isclose(loss, cross_entropy_of(log_probs, labels), rtol=1e-7)
+            and shows(gradient, gradient_of(log_probs, labels))
+        ):
+            found.add((function, CE_ARGUMENTS_SWAPPED))
+        loss, gradient = loss_of(
+            answer_or_none(student.softmax_cross_entropy, SQUARE, SQUARE_LABELS)
+        )
+        square = log_softmax(SQUARE)
+        right_loss, right_gradient = (
+            cross_entropy_of(square, SQUARE_LABELS),
+            gradient_of(square, SQUARE_LABELS),
+        )
+        if loss is not None:
+            for hint, pairs in ce_candidates(SQUARE, SQUARE_LABELS).items():
+                if any(
+                    fits(loss, right_loss, value) or fits(gradient, right_gradient, slope)
+                    for value, slope in pairs
+                ):
+                    found.add(("softmax" if hint in in_softmax else function, hint))
+            if (
+                not found
+                and scores.shape[0] != scores.shape[1]
+                and np.isclose(loss, right_loss, rtol=1e-9)
+                and shows(gradient, right_gradient)
+            ):
+                found.add((function, CE_N_FOR_C))
+    if len(found) != 1:
+        return None
+    mistake = found.pop()
+    hint = mistake[1]
+    if mistake[0] != function:
+        hint = f"this follows the mistake in {mistake[0]}: {hint}"
+    return with_hint(line, hint), mistake
+
+
+CHARGED = object()  # what ``answer`` gives for an error that shows a mistake charged earlier
+
+
+def answer(student: Any, function: str, *arguments: Any) -> Any:
+    """The student's ``function``(*arguments); an error a probe explains fails naming its mistake,
+    or, where an earlier check charged that mistake, is noted and gives CHARGED: nothing more
+    can be checked at this point."""
+    try:
+        return getattr(student, function)(*arguments)
+    except StudentRaised as error:
+        explained = explain_error(student, function, error, arguments)
+        if explained is None:
+            raise
+    fail_unless_charged(*explained)
+    return CHARGED
