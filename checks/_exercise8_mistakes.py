@@ -199,8 +199,11 @@ def broadcast_log_probs(scores: np.ndarray) -> dict[str, list[np.ndarray]]:
     return variants
 
 
-def closest(got: Any, values: list[Any]) -> Any:
-    """Of a mistake's several forms, the one ``got`` shows, else the first."""
+def closest(got: Any, values: Any) -> Any:
+    """Of a mistake's several forms (a list), the one ``got`` shows, else the first; a value
+    that is no list is the mistake's one form."""
+    if not isinstance(values, list):
+        return values
     return next((value for value in values if shows(got, value)), values[0])
 
 
@@ -326,8 +329,7 @@ def expect(
     function = call.split("(")[0]
     offered: dict[Any, Any] = {}
     for key, value in {**(following or {}), **mistakes}.items():
-        values = value if isinstance(value, list) else [value]
-        offered.setdefault(key, closest(got, values))
+        offered.setdefault(key, closest(got, value))
     fitting = [key for key, value in offered.items() if fits(got, reference, value)]
     preferred = [key for key in fitting if key in (following or {})]
     fitting = preferred or fitting
