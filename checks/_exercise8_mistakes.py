@@ -36,6 +36,7 @@ MSE_HALF = (
 )
 MSE_NOT_DIVIDED = "divide the gradient by the number of entries, N·M"
 MSE_OVER_N = "the gradient is divided by N only; the loss averages over all N·M entries"
+MSE_OVER_M = "the gradient is divided by the M outputs only; the loss averages over all N·M entries"
 MSE_FACTOR_2 = "the factor 2 from the square is missing: dpred = 2·(pred - target)/(N·M)"
 MSE_SIGN = "the sign is flipped: dpred = 2·(pred - target)/(N·M), pred minus target"
 
@@ -226,6 +227,7 @@ def mse_gradient_mistakes(diff: np.ndarray) -> dict[str, np.ndarray]:
     return {
         MSE_NOT_DIVIDED: 2 * diff,
         MSE_OVER_N: 2 * diff / diff.shape[0],
+        MSE_OVER_M: 2 * diff / diff.shape[1],
         MSE_FACTOR_2: right / 2,
         MSE_SIGN: -right,
     }
@@ -254,12 +256,26 @@ def ce_loss_mistakes(scores: np.ndarray, labels: np.ndarray) -> dict[str, tuple[
             gradient,
         ),
     }
-    with np.errstate(all="ignore"):
-        columns = np.log(down_columns(scores))
-        whole = scores - scores.max() - np.log(np.sum(np.exp(scores - scores.max())))
+    columns = log_softmax(scores.T).T
+    whole = scores - scores.max() - np.log(np.sum(np.exp(scores - scores.max())))
     mistakes[CE_COLUMNS] = (cross_entropy_of(columns, labels), gradient_of(columns, labels))
     mistakes[CE_WHOLE] = (cross_entropy_of(whole, labels), gradient_of(whole, labels))
+    if n in (1, classes):  # labels times an (N, C) array broadcasts instead of raising
+        mistakes[CE_LABELS_AS_ONEHOT] = labels_as_onehot(scores, labels)
+    if n == classes:  # a row maximum or sum without keepdims broadcasts instead of raising
+        for hint, pairs in ce_candidates(scores, labels).items():
+            if hint != CE_LABELS_AS_ONEHOT:
+                mistakes[hint] = ([value for value, _ in pairs], pairs[0][1])
     return mistakes
+
+
+def labels_as_onehot(scores: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """The loss and gradient with the labels used as one-hot rows (-Σ labels·log p / N, and
+    (p - labels) / N), for N = 1 or N = C, where labels broadcasts along each row."""
+    n = scores.shape[0]
+    rows = np.broadcast_to(labels[None, :].astype(np.float64), scores.shape)
+    log_probs = log_softmax(scores)
+    return -float(np.sum(rows * log_probs)) / n, (np.exp(log_probs) - rows) / n
 
 
 def ce_gradient_mistakes(scores: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
@@ -268,7 +284,14 @@ def ce_gradient_mistakes(scores: np.ndarray, labels: np.ndarray) -> dict[str, An
     right = (probs - onehot(scores, labels)) / n
     every_row = probs.copy()
     every_row[:, labels] -= 1  # subtracts in every row, for each label's column
-    return {
+    named: dict[str, Any] = {}
+    if n in (1, classes):
+        named[CE_LABELS_AS_ONEHOT] = labels_as_onehot(scores, labels)[1]
+    if n == classes:
+        for hint, pairs in ce_candidates(scores, labels).items():
+            if hint != CE_LABELS_AS_ONEHOT:
+                named[hint] = [slope for _, slope in pairs]
+    return named | {
         CE_NOT_DIVIDED: n * right,
         CE_GRADIENT_TWICE: right / n,
         CE_GRADIENT_OVER_CLASSES: right / classes,
@@ -460,16 +483,11 @@ def clipped_softmax(student: Any, extreme: np.ndarray, got: np.ndarray) -> dict[
 def ce_candidates(scores: np.ndarray, labels: np.ndarray) -> dict[str, list[tuple[float, Any]]]:
     """Hint -> the (loss, gradient) pairs softmax_cross_entropy gives at a square batch with a
     maximum or sum without keepdims, or with the labels used as one-hot rows."""
-    n = scores.shape[0]
     candidates = {
         hint: [(cross_entropy_of(form, labels), gradient_of(form, labels)) for form in forms]
         for hint, forms in broadcast_log_probs(scores).items()
     }
-    rows = np.broadcast_to(labels[None, :].astype(np.float64), scores.shape)
-    log_probs = log_softmax(scores)
-    candidates[CE_LABELS_AS_ONEHOT] = [
-        (-float(np.sum(rows * log_probs)) / n, (np.exp(log_probs) - rows) / n)
-    ]
+    candidates[CE_LABELS_AS_ONEHOT] = [labels_as_onehot(scores, labels)]
     return candidates
 
 
