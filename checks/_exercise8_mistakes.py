@@ -15,6 +15,7 @@ import numpy as np
 from grader.checks import (
     CheckFailed,
     answer_or_none,
+    expect_number,
     expect_pair,
     fail,
     fail_unless_charged,
@@ -33,6 +34,14 @@ MSE_ALL_SUMMED = (
 MSE_HALF = (
     "this is ½·mean((pred - target)²), the one-half convention of other courses: here the loss "
     "is mean((pred - target)²), with no ½, and its gradient 2·(pred - target)/(N·M)"
+)
+MSE_PER_OUTPUT = (
+    "the loss is one mean per output (np.mean along axis 0), an array: the loss is one number, "
+    "the mean over every entry, np.mean without an axis"
+)
+MSE_PER_EXAMPLE = (
+    "the loss is one mean per example (np.mean along axis 1), an array: the loss is one number, "
+    "the mean over every entry, np.mean without an axis"
 )
 MSE_NOT_DIVIDED = "divide the gradient by the number of entries, N·M"
 MSE_OVER_N = "the gradient is divided by N only; the loss averages over all N·M entries"
@@ -71,6 +80,10 @@ BOTH_NO_KEEPDIMS = (
 )
 
 CE_SUMMED = "the loss is summed over the batch; average it over the N examples"
+CE_PER_EXAMPLE = (
+    "the loss is each example's -log p[n, labels[n]], an array: the loss is one number, their "
+    "mean over the N examples"
+)
 CE_OVER_CLASSES = (
     "the loss is divided by the number of classes C too: a mean over the N·C entries of an "
     "(N, C) array; sum over the classes, then average over the N examples"
@@ -220,6 +233,14 @@ def mse_loss_mistakes(diff: np.ndarray) -> dict[str, tuple[float, np.ndarray]]:
         MSE_ALL_SUMMED: (float(np.sum(squares)), 2 * diff),
         MSE_HALF: (0.5 * float(np.mean(squares)), diff / diff.size),
     }
+
+
+def mse_loss_forms(diff: np.ndarray) -> dict[str, np.ndarray]:
+    return {MSE_PER_OUTPUT: np.mean(diff**2, axis=0), MSE_PER_EXAMPLE: np.mean(diff**2, axis=1)}
+
+
+def ce_loss_forms(scores: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
+    return {CE_PER_EXAMPLE: -picked(log_softmax(scores), labels)}
 
 
 def mse_gradient_mistakes(diff: np.ndarray) -> dict[str, np.ndarray]:
@@ -395,6 +416,10 @@ def loss_pair(value: Any, call: str, shape: tuple[int, ...]) -> tuple[Any, Any]:
 
 SQUARE = np.array([[0.3, -1.2, 2.0], [1.7, 0.4, -0.8], [-0.5, 2.6, 1.1]])
 SQUARE_LABELS = np.array([2, 0, 1])
+SQUARE_4 = np.array(
+    [[1.4, -0.3, 0.8, -2.1], [0.2, 2.2, -1.5, 0.6], [-0.9, 0.5, 1.9, -0.4], [2.4, -1.1, 0.1, 1.3]]
+)
+SQUARE_4_LABELS = np.array([3, 1, 0, 2])
 # Probabilities of the right class from e^-5 down to e^-690, none of them underflowing.
 GAPS = np.array([5.0, 12.0, 25.0, 40.0, 70.0, 150.0, 300.0, 500.0, 690.0])
 CAPPED = np.stack([np.zeros_like(GAPS), -GAPS], axis=1)
@@ -415,6 +440,31 @@ def loss_of(answer: Any) -> tuple[float | None, Any]:
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         return None, None
     return number_or_none(answer[0]), answer[1]
+
+
+def right_at(student: Any, scores: np.ndarray, labels: np.ndarray) -> bool:
+    """Whether the student's softmax_cross_entropy gives the right loss and gradient here."""
+    loss, gradient = loss_of(answer_or_none(student.softmax_cross_entropy, scores, labels))
+    log_probs = log_softmax(scores)
+    return bool(
+        loss is not None
+        and np.isclose(loss, cross_entropy_of(log_probs, labels), rtol=1e-9)
+        and shows(gradient, gradient_of(log_probs, labels))
+    )
+
+
+def loss_number(value: Any, call: str, forms: Mapping[str, np.ndarray]) -> float:
+    """``value`` as the loss, a number; an array that is one of ``forms`` (hint -> the loss per
+    output or per example, not yet averaged) is that named mistake, and where an earlier check
+    charged it, its mean is read as the loss."""
+    if isinstance(value, np.ndarray) and value.ndim >= 1:
+        for hint, form in forms.items():
+            if shows(value, form):
+                function = call.split("(")[0]
+                message = f"{call} returned an array of shape {value.shape}; expected a number"
+                fail_unless_charged(with_hint(message, hint), (function, hint))
+                return float(np.mean(value))
+    return expect_number(value, call)
 
 
 def eps_curves(probability: np.ndarray) -> dict[str, Callable[[float], float]]:
@@ -539,6 +589,7 @@ def explain_error(
                 and scores.shape[0] != scores.shape[1]
                 and np.isclose(loss, right_loss, rtol=1e-9)
                 and shows(gradient, right_gradient)
+                and right_at(student, SQUARE_4, SQUARE_4_LABELS)
             ):
                 found.add((function, CE_N_FOR_C))
     if len(found) != 1:

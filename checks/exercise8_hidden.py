@@ -14,7 +14,6 @@ from grader.checks import (
     check,
     expect_array,
     expect_matches_reference,
-    expect_number,
     expect_same_again,
     fail,
     shared,
@@ -54,6 +53,7 @@ def expect_loss(
     call: str,
     arguments: tuple[np.ndarray, np.ndarray],
     loss_mistakes: dict[str, tuple[Any, np.ndarray]],
+    loss_forms: dict[str, np.ndarray],
     gradient_mistakes: dict[Any, Any],
     more: Callable[[float], dict[str, float]] | None = None,
     columns: np.ndarray | None = None,
@@ -68,7 +68,7 @@ def expect_loss(
         return
     loss, gradient = mistakes.loss_pair(answer, call, arguments[0].shape)
     warn_if_inputs_changed(student, call)
-    loss = expect_number(loss, call + " loss")
+    loss = mistakes.loss_number(loss, call + " loss", loss_forms)
     expected_loss, expected_gradient = getattr(solution, name)(*arguments)
     losses = {hint: value for hint, (value, _) in loss_mistakes.items()}
     if more is not None and not np.isclose(loss, expected_loss, rtol=1e-7, atol=0):
@@ -124,6 +124,7 @@ def expect_cross_entropy(student, solution, call, scores, labels):
         call,
         (scores, labels),
         mistakes.ce_loss_mistakes(scores, labels),
+        mistakes.ce_loss_forms(scores, labels),
         mistakes.ce_gradient_mistakes(scores, labels),
         lambda loss: mistakes.eps_mistakes(student, scores, labels, loss),
         softmax_down_columns(student, scores),
@@ -168,6 +169,7 @@ def test_mse_loss_matches_reference(student, solution, rng):
             call,
             (pred, target),
             mistakes.mse_loss_mistakes(diff),
+            mistakes.mse_loss_forms(diff),
             mistakes.mse_gradient_mistakes(diff),
         )
 
@@ -212,7 +214,7 @@ def test_cross_entropy_at_extreme_scores(student, solution):
         if answer is mistakes.CHARGED:
             return
         loss, dscores = mistakes.loss_pair(answer, call, scores.shape)
-    loss = expect_number(loss, call + " loss")
+    loss = mistakes.loss_number(loss, call + " loss", mistakes.ce_loss_forms(scores, labels))
     dscores = expect_array(dscores, call + ": dscores", scores.shape)
     if not (np.isfinite(loss) and np.all(np.isfinite(dscores))):
         fail(
