@@ -105,9 +105,8 @@ def expect_loss(
     if again is mistakes.CHARGED:
         return
     loss_again, gradient_again = mistakes.loss_pair(again, call, arguments[0].shape)
-    # As the first answer was read: a number as a float, an array as float64.
-    number = mistakes.number_or_none(loss_again)
-    loss_again = loss_again if number is None else number
+    # As the first answer was read: the loss as a float, the gradient as float64.
+    loss_again = mistakes.loss_number(loss_again, loss_call, loss_forms)
     if isinstance(gradient_again, np.ndarray) and gradient_again.dtype.kind in "biuf":
         gradient_again = gradient_again.astype(np.float64)
     named = flat(loss_again, {**loss_following, **losses})
