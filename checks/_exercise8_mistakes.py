@@ -213,6 +213,23 @@ def broadcast_log_probs(scores: np.ndarray) -> dict[str, list[np.ndarray]]:
     return variants
 
 
+def broadcast_probabilities(scores: np.ndarray) -> dict[str, list[np.ndarray]]:
+    """As broadcast_log_probs, as a softmax computes them, e / e.sum(...): 0/0 where all of a
+    row's exponentials underflow."""
+    shifts = [scores - scores.max(axis=1, keepdims=True), scores, scores - scores.max(axis=1)]
+    variants: dict[str, list[np.ndarray]] = {}
+    with np.errstate(all="ignore"):
+        for index, shifted in enumerate(shifts):
+            exp = np.exp(shifted)
+            total = exp.sum(axis=1)
+            if index == 2:
+                variants.setdefault(MAX_NO_KEEPDIMS, []).append(exp / total[:, None])
+                variants.setdefault(BOTH_NO_KEEPDIMS, []).append(exp / total[None, :])
+            else:
+                variants.setdefault(SUM_NO_KEEPDIMS, []).append(exp / total[None, :])
+    return variants
+
+
 def closest(got: Any, values: Any) -> Any:
     """Of a mistake's several forms (a list), the one ``got`` shows, else the first; a value
     that is no list is the mistake's one form."""
@@ -342,6 +359,41 @@ def softmax_mistakes(scores: np.ndarray, answer: Any) -> dict[Any, Any]:
     return mistakes
 
 
+def same(got: Any, value: Any) -> bool:
+    """Whether ``got`` is ``value`` to 1e-6, a nan where it has one (a mistake's 0/0 included)."""
+    if not isinstance(got, np.ndarray) or np.shape(value) != got.shape:
+        return False
+    return bool(np.allclose(got, value, rtol=1e-6, atol=1e-9, equal_nan=True))
+
+
+def softmax_following(
+    student: Any, scores: np.ndarray, labels: np.ndarray
+) -> tuple[dict[Any, float], dict[Any, np.ndarray]]:
+    """Where the student's softmax shows one of its named mistakes at ``scores``: ((softmax,
+    hint) -> the loss computed from those probabilities, the same key -> the gradient from them),
+    for a loss that calls it (a sum or maximum without keepdims broadcasts at a square batch)."""
+    got = answer_or_none(student.softmax, scores)
+    if not isinstance(got, np.ndarray) or got.shape != scores.shape:
+        return {}, {}
+    right = np.exp(log_softmax(scores))
+    forms: dict[tuple[str, str], list[np.ndarray]] = {SOFTMAX_DOWN_COLUMNS: [down_columns(scores)]}
+    whole = softmax_mistakes(scores, None)[SOFTMAX_WHOLE]
+    forms[("softmax", SOFTMAX_WHOLE)] = whole
+    if scores.shape[0] == scores.shape[1]:
+        for hint, variants in broadcast_probabilities(scores).items():
+            forms[("softmax", hint)] = variants
+    losses: dict[Any, float] = {}
+    gradients: dict[Any, np.ndarray] = {}
+    rows = np.arange(scores.shape[0])
+    for key, variants in forms.items():
+        for probs in variants:
+            if not np.allclose(probs, right, rtol=1e-12, atol=1e-15) and same(got, probs):
+                with np.errstate(all="ignore"):
+                    losses[key] = -float(np.mean(np.log(probs[rows, labels])))
+                gradients[key] = (probs - onehot(scores, labels)) / scores.shape[0]
+    return losses, gradients
+
+
 # ---------------------------------------------------------------- naming, unless two fit
 
 
@@ -415,11 +467,11 @@ def loss_pair(value: Any, call: str, shape: tuple[int, ...]) -> tuple[Any, Any]:
 # ---------------------------------------------------------------- probes
 
 SQUARE = np.array([[0.3, -1.2, 2.0], [1.7, 0.4, -0.8], [-0.5, 2.6, 1.1]])
-SQUARE_LABELS = np.array([2, 0, 1])
+SQUARE_LABELS = np.array([2, 0, 2])  # not a permutation, which would make row terms agree
 SQUARE_4 = np.array(
     [[1.4, -0.3, 0.8, -2.1], [0.2, 2.2, -1.5, 0.6], [-0.9, 0.5, 1.9, -0.4], [2.4, -1.1, 0.1, 1.3]]
 )
-SQUARE_4_LABELS = np.array([3, 1, 0, 2])
+SQUARE_4_LABELS = np.array([3, 1, 3, 0])
 # Probabilities of the right class from e^-5 down to e^-690, none of them underflowing.
 GAPS = np.array([5.0, 12.0, 25.0, 40.0, 70.0, 150.0, 300.0, 500.0, 690.0])
 CAPPED = np.stack([np.zeros_like(GAPS), -GAPS], axis=1)

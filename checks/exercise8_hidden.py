@@ -16,29 +16,17 @@ from grader.checks import (
     expect_matches_reference,
     expect_same_again,
     fail,
+    fail_unless_charged,
     shared,
-    shows,
     warn_if_inputs_changed,
     with_hint,
 )
 
 mistakes = shared(__file__, "_exercise8_mistakes")
-SOFTMAX_DOWN_COLUMNS = mistakes.SOFTMAX_DOWN_COLUMNS
 SHAPES = [(1, 3), (6, 2), (7, 5)]
 # Scores whose log Σ exp overflows unless shifted, and scores whose probability underflows.
 OVERFLOW = (np.array([[800.0, 801.0, 799.0], [-3.0, 0.0, 2.0]]), np.array([0, 2]))
 UNDERFLOW = (np.array([[0.0, -800.0, -5.0], [1.0, 2.0, 0.0]]), np.array([1, 0]))
-
-
-def softmax_down_columns(student: Any, scores: np.ndarray) -> np.ndarray | None:
-    """The column-normalised probabilities where the student's softmax gives them at ``scores``
-    (and they are not the right ones), else None: for a loss that calls it."""
-    got = answer_or_none(student.softmax, scores)
-    columns = mistakes.down_columns(scores)
-    right = np.exp(mistakes.log_softmax(scores))
-    if got is None or not shows(got, columns) or shows(got, right):
-        return None
-    return columns
 
 
 def flat(got: Any, named: dict[Any, Any]) -> dict[Any, Any]:
@@ -56,13 +44,13 @@ def expect_loss(
     loss_forms: dict[str, np.ndarray],
     gradient_mistakes: dict[Any, Any],
     more: Callable[[float], dict[str, float]] | None = None,
-    columns: np.ndarray | None = None,
+    softmax_following: tuple[dict[Any, float], dict[Any, np.ndarray]] = ({}, {}),
 ) -> None:
     """``name``(*arguments) gives the reference's loss and gradient, twice. loss_mistakes: hint ->
     (the loss with that mistake, the gradient of that loss): a loss showing one, and a gradient
     that follows it, are that named mistake. more: the student's loss -> more loss mistakes.
-    columns: where the student's softmax normalises down the columns, its probabilities: a
-    loss or gradient computed from them follows that mistake."""
+    softmax_following: where the student's softmax shows a named mistake, the loss and the
+    gradient computed from its probabilities, which follow that mistake."""
     answer = mistakes.answer(student, name, *arguments)
     if answer is mistakes.CHARGED:
         return
@@ -78,13 +66,8 @@ def expect_loss(
         for hint, (value, slope) in loss_mistakes.items()
         if mistakes.fits(loss, expected_loss, mistakes.closest(loss, value))
     }
-    loss_following = {}
-    if columns is not None:
-        scores, labels = arguments
-        rows = np.arange(scores.shape[0])
-        loss_following[SOFTMAX_DOWN_COLUMNS] = -float(np.mean(np.log(columns[rows, labels])))
-        onehot = np.eye(scores.shape[1])[labels]
-        following[SOFTMAX_DOWN_COLUMNS] = (columns - onehot) / scores.shape[0]
+    loss_following, gradient_following = softmax_following
+    following.update(gradient_following)
     loss_call = call + " loss"
     mistakes.expect(
         expect_matches_reference, loss, expected_loss, loss_call, expected_loss, losses,
@@ -126,7 +109,7 @@ def expect_cross_entropy(student, solution, call, scores, labels):
         mistakes.ce_loss_forms(scores, labels),
         mistakes.ce_gradient_mistakes(scores, labels),
         lambda loss: mistakes.eps_mistakes(student, scores, labels, loss),
-        softmax_down_columns(student, scores),
+        mistakes.softmax_following(student, scores, labels),
     )
 
 
@@ -216,12 +199,17 @@ def test_cross_entropy_at_extreme_scores(student, solution):
     loss = mistakes.loss_number(loss, call + " loss", mistakes.ce_loss_forms(scores, labels))
     dscores = expect_array(dscores, call + ": dscores", scores.shape)
     if not (np.isfinite(loss) and np.all(np.isfinite(dscores))):
-        fail(
-            with_hint(
-                f"{call} gave loss {loss} and dscores {dscores.tolist()}; both are finite for "
-                "any scores",
-                not_finite_hint(student),
-            )
+        message = (
+            f"{call} gave loss {loss} and dscores {dscores.tolist()}; both are finite for any "
+            "scores"
         )
+        _, gradients = mistakes.softmax_following(student, scores, labels)
+        for key, gradient in gradients.items():
+            if mistakes.same(dscores, gradient):  # the student's softmax gives it, nan and all
+                fail_unless_charged(
+                    with_hint(message, f"this follows the mistake in softmax: {key[1]}"), key
+                )
+                return
+        fail(with_hint(message, not_finite_hint(student)))
     with np.errstate(all="ignore"):
         expect_cross_entropy(student, solution, call, scores, labels)

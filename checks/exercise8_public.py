@@ -12,28 +12,17 @@ from typing import Any
 import numpy as np
 
 from grader.checks import (
-    answer_or_none,
     check,
     expect_array,
     expect_close,
     expect_gradient,
     fail,
     shared,
-    shows,
     warn_if_inputs_changed,
 )
 
 mistakes = shared(__file__, "_exercise8_mistakes")
 log_softmax = mistakes.log_softmax
-SOFTMAX_DOWN_COLUMNS = mistakes.SOFTMAX_DOWN_COLUMNS
-
-
-def softmax_down_columns(student: Any, scores: np.ndarray) -> np.ndarray | None:
-    """The column-normalised probabilities where the student's softmax gives them at ``scores``,
-    else None: for a loss that calls it."""
-    got = answer_or_none(student.softmax, scores)
-    columns = mistakes.down_columns(scores)
-    return columns if got is not None and shows(got, columns) else None
 
 
 def mse(pred, target):
@@ -126,12 +115,7 @@ def test_softmax_cross_entropy(student, rng):
     loss, dscores = mistakes.loss_pair(answer, call, scores.shape)
     warn_if_inputs_changed(student, call)
     expected = cross_entropy(scores, labels)
-    columns = softmax_down_columns(student, scores)
-    following: dict[Any, Any] = {}
-    gradient_following: dict[Any, Any] = {}
-    if columns is not None:
-        following[SOFTMAX_DOWN_COLUMNS] = -float(np.mean(np.log(columns[np.arange(n), labels])))
-        gradient_following[SOFTMAX_DOWN_COLUMNS] = (columns - np.eye(classes)[labels]) / n
+    following, gradient_following = mistakes.softmax_following(student, scores, labels)
     loss = mistakes.loss_number(loss, call + " loss", mistakes.ce_loss_forms(scores, labels))
     loss_mistakes = {
         hint: value for hint, (value, _) in mistakes.ce_loss_mistakes(scores, labels).items()
