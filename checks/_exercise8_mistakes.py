@@ -61,11 +61,6 @@ SOFTMAX_INTEGERS = (
     "the probabilities are stored in an integer array (dtype int), which truncates each to 0: "
     "make the array float, np.zeros((N, C)) or np.zeros_like(scores)"
 )
-SOFTMAX_CLIPPED = (
-    "this is the softmax of the scores clipped (np.clip): clipping changes the probabilities "
-    "wherever a score lies outside the bounds; subtract each row's maximum before exponentiating "
-    "instead, which keeps every exponent at most 0"
-)
 MAX_NO_KEEPDIMS = (
     "the row maxima, .max(axis=1) without keepdims=True, have shape (N,), which numpy lines up "
     "with the columns, not the rows: keep the axis, .max(axis=1, keepdims=True)"
@@ -144,24 +139,6 @@ CE_ARGUMENTS_SWAPPED = (
     "the arguments are read in the order (labels, scores); the signature is "
     "softmax_cross_entropy(scores, labels)"
 )
-CE_OVERFLOW = (
-    "e^1000 overflows to inf: subtract each row's maximum before exponentiating, log Σ exp(s) = "
-    "m + log Σ exp(s - m)"
-)
-CE_LOG_OF_ZERO = (
-    "a probability of e^-1000 underflows to 0, and log(0) = -inf: take the log through "
-    "log-softmax (shifted - log Σ exp(shifted)), never np.log of a probability"
-)
-CE_NOT_FINITE = (
-    "take the log through log-softmax (shifted - log Σ exp(shifted)), never np.log of a probability"
-)
-
-
-def pair_reversed(function: str) -> str:
-    gradient = "dpred" if function == "mse_loss" else "dscores"
-    return f"the pair is in the wrong order: return (loss, {gradient}), the loss first"
-
-
 # ---------------------------------------------------------------- the formulas
 
 
@@ -192,41 +169,24 @@ def gradient_of(log_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return (np.exp(log_probs) - onehot(log_probs, labels)) / log_probs.shape[0]
 
 
-def broadcast_log_probs(scores: np.ndarray) -> dict[str, list[np.ndarray]]:
-    """Hint -> the log-probabilities a softmax gives with a row maximum or a row sum taken
-    without keepdims (shape (N,), lined up with the columns): defined for a square batch only."""
-    by_column = scores.max(axis=1)[None, :]
-    shifts = {
-        "row": scores - scores.max(axis=1, keepdims=True),
-        "none": scores,
-        "column": scores - by_column,
-    }
-    variants: dict[str, list[np.ndarray]] = {}
-    with np.errstate(all="ignore"):
-        for name, shifted in shifts.items():
-            total = np.log(np.exp(shifted).sum(axis=1))
-            if name == "column":
-                variants.setdefault(MAX_NO_KEEPDIMS, []).append(shifted - total[:, None])
-                variants.setdefault(BOTH_NO_KEEPDIMS, []).append(shifted - total[None, :])
-            else:
-                variants.setdefault(SUM_NO_KEEPDIMS, []).append(shifted - total[None, :])
-    return variants
-
-
-def broadcast_probabilities(scores: np.ndarray) -> dict[str, list[np.ndarray]]:
-    """As broadcast_log_probs, as a softmax computes them, e / e.sum(...): 0/0 where all of a
-    row's exponentials underflow."""
+def broadcast_log_probs(scores: np.ndarray, log: bool = True) -> dict[str, list[np.ndarray]]:
+    """Hint -> the log-probabilities (or, log False, the probabilities, as e / e.sum(...) gives
+    them: 0/0 where a row's exponentials all underflow) of a softmax whose row maximum or row
+    sum is taken without keepdims (shape (N,), lined up with the columns): square batches only."""
     shifts = [scores - scores.max(axis=1, keepdims=True), scores, scores - scores.max(axis=1)]
     variants: dict[str, list[np.ndarray]] = {}
     with np.errstate(all="ignore"):
         for index, shifted in enumerate(shifts):
-            exp = np.exp(shifted)
-            total = exp.sum(axis=1)
-            if index == 2:
-                variants.setdefault(MAX_NO_KEEPDIMS, []).append(exp / total[:, None])
-                variants.setdefault(BOTH_NO_KEEPDIMS, []).append(exp / total[None, :])
+            total = np.exp(shifted).sum(axis=1)
+            if log:
+                forms = [shifted - np.log(total)[:, None], shifted - np.log(total)[None, :]]
             else:
-                variants.setdefault(SUM_NO_KEEPDIMS, []).append(exp / total[None, :])
+                forms = [np.exp(shifted) / total[:, None], np.exp(shifted) / total[None, :]]
+            if index == 2:
+                variants.setdefault(MAX_NO_KEEPDIMS, []).append(forms[0])
+                variants.setdefault(BOTH_NO_KEEPDIMS, []).append(forms[1])
+            else:
+                variants.setdefault(SUM_NO_KEEPDIMS, []).append(forms[1])
     return variants
 
 
@@ -336,12 +296,8 @@ def ce_gradient_mistakes(scores: np.ndarray, labels: np.ndarray) -> dict[str, An
         CE_EVERY_ROW: every_row / n,
         CE_NO_ONEHOT: probs / n,
         CE_GRADIENT_SIGN: -right,
-        CE_GRADIENT_IN_LOOP: closest_loop(right * n, n),
+        CE_GRADIENT_IN_LOOP: [divided_in_loop(right * n, n, after) for after in (True, False)],
     }
-
-
-def closest_loop(unscaled: np.ndarray, n: int) -> list[np.ndarray]:
-    return [divided_in_loop(unscaled, n, True), divided_in_loop(unscaled, n, False)]
 
 
 def softmax_mistakes(scores: np.ndarray, answer: Any) -> dict[Any, Any]:
@@ -380,7 +336,7 @@ def softmax_following(
     whole = softmax_mistakes(scores, None)[SOFTMAX_WHOLE]
     forms[("softmax", SOFTMAX_WHOLE)] = whole
     if scores.shape[0] == scores.shape[1]:
-        for hint, variants in broadcast_probabilities(scores).items():
+        for hint, variants in broadcast_log_probs(scores, log=False).items():
             forms[("softmax", hint)] = variants
     losses: dict[Any, float] = {}
     gradients: dict[Any, np.ndarray] = {}
@@ -457,7 +413,8 @@ def loss_pair(value: Any, call: str, shape: tuple[int, ...]) -> tuple[Any, Any]:
         )
         if isinstance(first, np.ndarray) and first.shape == shape and number:
             function = call.split("(")[0]
-            hint = pair_reversed(function)
+            gradient = "dpred" if function == "mse_loss" else "dscores"
+            hint = f"the pair is in the wrong order: return (loss, {gradient}), the loss first"
             message = f"{call} returned (an array of shape {shape}, a number)"
             fail_unless_charged(with_hint(message, hint), (function, hint))
             return second, first
@@ -476,27 +433,23 @@ SQUARE_4_LABELS = np.array([3, 1, 3, 0])
 GAPS = np.array([5.0, 12.0, 25.0, 40.0, 70.0, 150.0, 300.0, 500.0, 690.0])
 CAPPED = np.stack([np.zeros_like(GAPS), -GAPS], axis=1)
 CAPPED_LABELS = np.ones(len(GAPS), dtype=int)
-CLIP_PROBE = np.array([[1000.0, 0.0], [-1000.0, 0.0]])
-
-
-def number_or_none(value: Any) -> float | None:
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value[()]
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        return float(value)
-    return None
 
 
 def loss_of(answer: Any) -> tuple[float | None, Any]:
     """(loss, gradient) of a student's answer, (None, None) where it is no such pair."""
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         return None, None
-    return number_or_none(answer[0]), answer[1]
+    loss = answer[0][()] if isinstance(answer[0], np.ndarray) and answer[0].ndim == 0 else answer[0]
+    if isinstance(loss, (int, float, np.integer, np.floating)) and not isinstance(loss, bool):
+        return float(loss), answer[1]
+    return None, answer[1]
 
 
-def right_at(student: Any, scores: np.ndarray, labels: np.ndarray) -> bool:
-    """Whether the student's softmax_cross_entropy gives the right loss and gradient here."""
-    loss, gradient = loss_of(answer_or_none(student.softmax_cross_entropy, scores, labels))
+def right_at(student: Any, scores: np.ndarray, labels: np.ndarray, swapped: bool = False) -> bool:
+    """Whether the student's softmax_cross_entropy gives the right loss and gradient here (called
+    with the arguments the other way round where ``swapped``)."""
+    arguments = (labels, scores) if swapped else (scores, labels)
+    loss, gradient = loss_of(answer_or_none(student.softmax_cross_entropy, *arguments))
     log_probs = log_softmax(scores)
     return bool(
         loss is not None
@@ -564,24 +517,6 @@ def eps_mistakes(student: Any, scores: np.ndarray, labels: np.ndarray, loss: flo
     return found
 
 
-def clipped_softmax(student: Any, extreme: np.ndarray, got: np.ndarray) -> dict[str, Any]:
-    """SOFTMAX_CLIPPED -> softmax(np.clip(extreme, low, high)), where CLIP_PROBE shows the bounds
-    the student's softmax clips the scores to and those bounds give ``got``, entry by entry."""
-    probe = answer_or_none(student.softmax, CLIP_PROBE)
-    if not isinstance(probe, np.ndarray) or probe.shape != CLIP_PROBE.shape:
-        return {}
-    with np.errstate(all="ignore"):
-        top, bottom = float(probe[0, 1]), float(probe[1, 0])
-        high = np.log(1 / top - 1) if 0 < top < 0.5 else np.inf
-        low = np.log(bottom / (1 - bottom)) if 0 < bottom < 0.5 else -np.inf
-    if not (np.isfinite(high) or np.isfinite(low)):
-        return {}
-    predicted = np.exp(log_softmax(np.clip(extreme, low, high)))
-    if not np.allclose(got, predicted, rtol=1e-6, atol=0):
-        return {}
-    return {SOFTMAX_CLIPPED: predicted}
-
-
 def ce_candidates(scores: np.ndarray, labels: np.ndarray) -> dict[str, list[tuple[float, Any]]]:
     """Hint -> the (loss, gradient) pairs softmax_cross_entropy gives at a square batch with a
     maximum or sum without keepdims, or with the labels used as one-hot rows."""
@@ -613,13 +548,7 @@ def explain_error(
         found = {(function, hint) for hint in in_softmax}
     else:
         scores, labels = arguments
-        loss, gradient = loss_of(answer_or_none(student.softmax_cross_entropy, labels, scores))
-        log_probs = log_softmax(scores)
-        if (
-            loss is not None
-            and np.isclose(loss, cross_entropy_of(log_probs, labels), rtol=1e-7)
-            and shows(gradient, gradient_of(log_probs, labels))
-        ):
+        if right_at(student, scores, labels, swapped=True):
             found.add((function, CE_ARGUMENTS_SWAPPED))
         loss, gradient = loss_of(
             answer_or_none(student.softmax_cross_entropy, SQUARE, SQUARE_LABELS)

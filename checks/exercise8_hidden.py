@@ -24,6 +24,17 @@ from grader.checks import (
 
 mistakes = shared(__file__, "_exercise8_mistakes")
 SHAPES = [(1, 3), (6, 2), (7, 5)]
+CE_OVERFLOW = (
+    "e^1000 overflows to inf: subtract each row's maximum before exponentiating, log Σ exp(s) = "
+    "m + log Σ exp(s - m)"
+)
+CE_LOG_OF_ZERO = (
+    "a probability of e^-1000 underflows to 0, and log(0) = -inf: take the log through "
+    "log-softmax (shifted - log Σ exp(shifted)), never np.log of a probability"
+)
+CE_NOT_FINITE = (
+    "take the log through log-softmax (shifted - log Σ exp(shifted)), never np.log of a probability"
+)
 # Scores whose log Σ exp overflows unless shifted, and scores whose probability underflows.
 OVERFLOW = (np.array([[800.0, 801.0, 799.0], [-3.0, 0.0, 2.0]]), np.array([0, 2]))
 UNDERFLOW = (np.array([[0.0, -800.0, -5.0], [1.0, 2.0, 0.0]]), np.array([1, 0]))
@@ -131,10 +142,10 @@ def not_finite_hint(student: Any) -> str:
         overflows = not finite(answer_or_none(student.softmax_cross_entropy, *OVERFLOW))
         underflows = not finite(answer_or_none(student.softmax_cross_entropy, *UNDERFLOW))
     if overflows and not underflows:
-        return mistakes.CE_OVERFLOW
+        return CE_OVERFLOW
     if underflows and not overflows:
-        return mistakes.CE_LOG_OF_ZERO
-    return mistakes.CE_NOT_FINITE
+        return CE_LOG_OF_ZERO
+    return CE_NOT_FINITE
 
 
 @check(points=1)

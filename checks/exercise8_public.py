@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from grader.checks import (
+    answer_or_none,
     check,
     expect_array,
     expect_close,
@@ -23,6 +24,30 @@ from grader.checks import (
 
 mistakes = shared(__file__, "_exercise8_mistakes")
 log_softmax = mistakes.log_softmax
+SOFTMAX_CLIPPED = (
+    "this is the softmax of the scores clipped (np.clip): clipping changes the probabilities "
+    "wherever a score lies outside the bounds; subtract each row's maximum before exponentiating "
+    "instead, which keeps every exponent at most 0"
+)
+CLIP_PROBE = np.array([[1000.0, 0.0], [-1000.0, 0.0]])
+
+
+def clipped_softmax(student: Any, extreme: np.ndarray, got: np.ndarray) -> dict[str, Any]:
+    """SOFTMAX_CLIPPED -> softmax(np.clip(extreme, low, high)), where CLIP_PROBE shows the bounds
+    the student's softmax clips the scores to and those bounds give ``got``, entry by entry."""
+    probe = answer_or_none(student.softmax, CLIP_PROBE)
+    if not isinstance(probe, np.ndarray) or probe.shape != CLIP_PROBE.shape:
+        return {}
+    with np.errstate(all="ignore"):
+        top, bottom = float(probe[0, 1]), float(probe[1, 0])
+        high = np.log(1 / top - 1) if 0 < top < 0.5 else np.inf
+        low = np.log(bottom / (1 - bottom)) if 0 < bottom < 0.5 else -np.inf
+    if not (np.isfinite(high) or np.isfinite(low)):
+        return {}
+    predicted = np.exp(log_softmax(np.clip(extreme, low, high)))
+    if not np.allclose(got, predicted, rtol=1e-6, atol=0):
+        return {}
+    return {SOFTMAX_CLIPPED: predicted}
 
 
 def mse(pred, target):
@@ -98,7 +123,7 @@ def test_softmax(student, rng):
     expected = np.exp(log_softmax(extreme))
     named = {}
     if not np.allclose(got, expected, rtol=1e-12, atol=1e-300):
-        named = mistakes.clipped_softmax(student, extreme, got)
+        named = clipped_softmax(student, extreme, got)
     expect_close(got, expected, call, rtol=1e-12, atol=1e-300, mistakes=named)
 
 
