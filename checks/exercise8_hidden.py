@@ -25,8 +25,13 @@ from grader.checks import (
 mistakes = shared(__file__, "_exercise8_mistakes")
 SHAPES = [(1, 3), (6, 2), (7, 5)]
 CE_OVERFLOW = (
-    "e^1000 overflows to inf: subtract each row's maximum before exponentiating, log Σ exp(s) = "
-    "m + log Σ exp(s - m)"
+    "e^1000 overflows to inf (and e^-1000 underflows to 0): subtract each row's maximum before "
+    "exponentiating, log Σ exp(s) = m + log Σ exp(s - m)"
+)
+CE_GLOBAL_SHIFT = (
+    "the scores are shifted by one maximum for the whole batch, so the exponentials of a row far "
+    "below it all underflow to 0, and log(0) = -inf: subtract each row's own maximum, "
+    "scores.max(axis=1, keepdims=True)"
 )
 CE_LOG_OF_ZERO = (
     "a probability of e^-1000 underflows to 0, and log(0) = -inf: take the log through "
@@ -35,8 +40,10 @@ CE_LOG_OF_ZERO = (
 CE_NOT_FINITE = (
     "take the log through log-softmax (shifted - log Σ exp(shifted)), never np.log of a probability"
 )
-# Scores whose log Σ exp overflows unless shifted, and scores whose probability underflows.
+# Scores whose log Σ exp overflows unless shifted (and a row far below the batch's maximum), a
+# row whose exponentials all underflow unless shifted, and a probability that underflows.
 OVERFLOW = (np.array([[800.0, 801.0, 799.0], [-3.0, 0.0, 2.0]]), np.array([0, 2]))
+LOW = (np.array([[-800.0, -801.0, -799.0]]), np.array([0]))
 UNDERFLOW = (np.array([[0.0, -800.0, -5.0], [1.0, 2.0, 0.0]]), np.array([1, 0]))
 
 
@@ -81,9 +88,14 @@ def expect_loss(
     following.update(gradient_following)
     loss_call = call + " loss"
     mistakes.expect(
-        expect_matches_reference, loss, expected_loss, loss_call, expected_loss, losses,
+        expect_matches_reference,
+        loss,
+        expected_loss,
+        loss_call,
+        expected_loss,
+        losses,
         loss_following,
-    )  # fmt: skip
+    )
     gradient_call = f"{call}: d{'pred' if name == 'mse_loss' else 'scores'}"
     gradient = expect_array(gradient, gradient_call, arguments[0].shape)
     mistakes.expect(
@@ -135,17 +147,20 @@ def finite(answer: Any) -> bool:
 
 
 def not_finite_hint(student: Any) -> str:
-    """What to do where the loss or gradient is not finite at ±1000: shift before exponentiating
-    where only scores that overflow unshifted make it so, log-softmax where only a probability
-    that underflows does."""
+    """What to do where the loss or gradient is not finite at ±1000, told by the probes that are
+    not finite either: OVERFLOW and LOW unshifted, OVERFLOW alone shifted by the batch's
+    maximum, UNDERFLOW alone the log of a probability."""
     with np.errstate(all="ignore"):
-        overflows = not finite(answer_or_none(student.softmax_cross_entropy, *OVERFLOW))
-        underflows = not finite(answer_or_none(student.softmax_cross_entropy, *UNDERFLOW))
-    if overflows and not underflows:
-        return CE_OVERFLOW
-    if underflows and not overflows:
-        return CE_LOG_OF_ZERO
-    return CE_NOT_FINITE
+        fails = tuple(
+            not finite(answer_or_none(student.softmax_cross_entropy, *probe))
+            for probe in (OVERFLOW, LOW, UNDERFLOW)
+        )
+    hints = {
+        (True, True, False): CE_OVERFLOW,
+        (True, False, False): CE_GLOBAL_SHIFT,
+        (False, False, True): CE_LOG_OF_ZERO,
+    }
+    return hints.get(fails, CE_NOT_FINITE)
 
 
 @check(points=1)

@@ -225,7 +225,19 @@ def softmax_cross_entropy(scores, labels):
     d[np.arange(n), labels] -= 1
     return float(loss), d / n
 """,
-        {"cross_entropy_at_extreme_scores": "underflows to 0, and log(0) = -inf"},
+        {"cross_entropy_at_extreme_scores": "underflows to 0, and log(0) = -inf: take the log"},
+    ),
+    (
+        """
+def softmax_cross_entropy(scores, labels):
+    n = scores.shape[0]
+    z = scores - np.max(scores)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    d = np.exp(logp)
+    d[np.arange(n), labels] -= 1
+    return -float(np.mean(logp[np.arange(n), labels])), d / n
+""",
+        {"cross_entropy_at_extreme_scores": "shifted by one maximum for the whole batch"},
     ),
 ]
 
