@@ -135,6 +135,10 @@ CE_LABELS_AS_ONEHOT = (
     "labels holds class indices, N integers of shape (N,), not one-hot rows: make the one-hot "
     "with np.eye(C)[labels], or pick log_probs[np.arange(N), labels]"
 )
+CE_INDEX_ORDER = (
+    "the indices are the wrong way round: [labels, np.arange(N)] picks rows by label; each "
+    "example's own label is at [np.arange(N), labels], row n and column labels[n]"
+)
 CE_ARGUMENTS_SWAPPED = (
     "the arguments are read in the order (labels, scores); the signature is "
     "softmax_cross_entropy(scores, labels)"
@@ -190,9 +194,19 @@ def broadcast_log_probs(scores: np.ndarray, log: bool = True) -> dict[str, list[
     return variants
 
 
+class Weak:
+    """A mistake's value (or list of forms) at a point where as likely a coincidence as that
+    mistake gives it too: named only where an earlier check charged the mistake."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 def closest(got: Any, values: Any) -> Any:
     """Of a mistake's several forms (a list), the one ``got`` shows, else the first; a value
     that is no list is the mistake's one form."""
+    if isinstance(values, Weak):
+        values = values.value
     if not isinstance(values, list):
         return values
     return next((value for value in values if shows(got, value)), values[0])
@@ -258,8 +272,12 @@ def ce_loss_mistakes(scores: np.ndarray, labels: np.ndarray) -> dict[str, tuple[
     whole = scores - scores.max() - np.log(np.sum(np.exp(scores - scores.max())))
     mistakes[CE_COLUMNS] = (cross_entropy_of(columns, labels), gradient_of(columns, labels))
     mistakes[CE_WHOLE] = (cross_entropy_of(whole, labels), gradient_of(whole, labels))
-    if n in (1, classes) and np.any(labels):  # labels times an (N, C) array broadcasts
-        mistakes[CE_LABELS_AS_ONEHOT] = labels_as_onehot(scores, labels)
+    forms = labels_as_onehot(scores, labels)
+    values, gradients = [loss for loss, _ in forms], [d for _, d in forms]
+    # Labels all 0 make the loss 0, which says little: named only where charged before.
+    mistakes[CE_LABELS_AS_ONEHOT] = (
+        (values, gradients) if np.any(labels) else (Weak(values), Weak(gradients))
+    )
     if n == classes:  # a row maximum or sum without keepdims broadcasts instead of raising
         for hint, pairs in ce_candidates(scores, labels).items():
             if hint != CE_LABELS_AS_ONEHOT:
@@ -267,13 +285,28 @@ def ce_loss_mistakes(scores: np.ndarray, labels: np.ndarray) -> dict[str, tuple[
     return mistakes
 
 
-def labels_as_onehot(scores: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
-    """The loss and gradient with the labels used as one-hot rows (-Σ labels·log p / N, and
-    (p - labels) / N), for N = 1 or N = C, where labels broadcasts along each row."""
-    n = scores.shape[0]
-    rows = np.broadcast_to(labels[None, :].astype(np.float64), scores.shape)
+def labels_as_onehot(scores: np.ndarray, labels: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    """The losses and gradients with the labels used as one-hot rows (-Σ labels·log p / N, and
+    (p - labels) / N): labels[:, None] along each column, and, for N = 1 or N = C, where it
+    broadcasts, labels along each row."""
+    n, classes = scores.shape
     log_probs = log_softmax(scores)
-    return -float(np.sum(rows * log_probs)) / n, (np.exp(log_probs) - rows) / n
+    shapes = [labels[:, None]] + ([labels[None, :]] if n in (1, classes) else [])
+    forms = []
+    for shaped in shapes:
+        rows = np.broadcast_to(shaped.astype(np.float64), scores.shape)
+        forms.append((-float(np.sum(rows * log_probs)) / n, (np.exp(log_probs) - rows) / n))
+    return forms
+
+
+def index_order(scores: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """The loss and gradient with the indices the wrong way round, [labels, np.arange(N)]: for
+    N = C, where that does not raise."""
+    n = scores.shape[0]
+    log_probs = log_softmax(scores)
+    gradient = np.exp(log_probs)
+    gradient[labels, np.arange(n)] -= 1
+    return -float(np.mean(log_probs[labels, np.arange(n)])), gradient / n
 
 
 def ce_gradient_mistakes(scores: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
@@ -283,8 +316,8 @@ def ce_gradient_mistakes(scores: np.ndarray, labels: np.ndarray) -> dict[str, An
     every_row = probs.copy()
     every_row[:, labels] -= 1  # subtracts in every row, for each label's column
     named: dict[str, Any] = {}
-    if n in (1, classes) and np.any(labels):
-        named[CE_LABELS_AS_ONEHOT] = labels_as_onehot(scores, labels)[1]
+    gradients = [gradient for _, gradient in labels_as_onehot(scores, labels)]
+    named[CE_LABELS_AS_ONEHOT] = gradients if np.any(labels) else Weak(gradients)
     if n == classes:
         for hint, pairs in ce_candidates(scores, labels).items():
             if hint != CE_LABELS_AS_ONEHOT:
@@ -373,19 +406,22 @@ def expect(
     **options: Any,
 ) -> None:
     """``expectation(got, target, call, mistakes=..., **options)`` (expect_close, expect_gradient,
-    ...), a mistake named only where it alone fits ``got``. reference: the right answer, for
-    telling which fit. A value may be a list of one mistake's forms. following: mistakes that an
-    earlier answer of the call showed (a gradient following its loss), preferred where they fit.
-    Where several fit, the one charged earlier in this function is meant (noted, and the check
-    goes on); where none was, nothing is named."""
+    ...), a mistake named only where it alone fits ``got`` and is no Weak value. reference: the
+    right answer, for telling which fit. A value may be a list of one mistake's forms.
+    following: mistakes that an earlier answer of the call showed (a gradient following its
+    loss), preferred where they fit. Where several fit, or a Weak one, the one charged earlier in
+    this function is meant (noted, and the check goes on); where none was, nothing is named."""
     function = call.split("(")[0]
     offered: dict[Any, Any] = {}
+    weak = set()
     for key, value in {**(following or {}), **mistakes}.items():
         offered.setdefault(key, closest(got, value))
+        if isinstance(value, Weak):
+            weak.add(key)
     fitting = [key for key, value in offered.items() if fits(got, reference, value)]
     preferred = [key for key in fitting if key in (following or {})]
     fitting = preferred or fitting
-    if len(fitting) <= 1:
+    if len(fitting) <= 1 and not weak & set(fitting):
         chosen = {key: offered[key] for key in fitting} or offered
         expectation(got, target, call, mistakes=chosen, **options)
         return
@@ -521,12 +557,14 @@ def eps_mistakes(student: Any, scores: np.ndarray, labels: np.ndarray, loss: flo
 
 def ce_candidates(scores: np.ndarray, labels: np.ndarray) -> dict[str, list[tuple[float, Any]]]:
     """Hint -> the (loss, gradient) pairs softmax_cross_entropy gives at a square batch with a
-    maximum or sum without keepdims, or with the labels used as one-hot rows."""
+    maximum or sum without keepdims, the indices the wrong way round, or the labels used as
+    one-hot rows."""
     candidates = {
         hint: [(cross_entropy_of(form, labels), gradient_of(form, labels)) for form in forms]
         for hint, forms in broadcast_log_probs(scores).items()
     }
-    candidates[CE_LABELS_AS_ONEHOT] = [labels_as_onehot(scores, labels)]
+    candidates[CE_INDEX_ORDER] = [index_order(scores, labels)]
+    candidates[CE_LABELS_AS_ONEHOT] = labels_as_onehot(scores, labels)
     return candidates
 
 

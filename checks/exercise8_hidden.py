@@ -48,8 +48,13 @@ UNDERFLOW = (np.array([[0.0, -800.0, -5.0], [1.0, 2.0, 0.0]]), np.array([1, 0]))
 
 
 def flat(got: Any, named: dict[Any, Any]) -> dict[Any, Any]:
-    """``named`` with each list of a mistake's forms replaced by the one ``got`` shows."""
-    return {key: mistakes.closest(got, value) for key, value in named.items()}
+    """``named`` with each list of a mistake's forms replaced by the one ``got`` shows, and
+    without the Weak ones."""
+    return {
+        key: mistakes.closest(got, value)
+        for key, value in named.items()
+        if not isinstance(value, mistakes.Weak)
+    }
 
 
 def expect_loss(
@@ -146,7 +151,7 @@ def finite(answer: Any) -> bool:
     )
 
 
-def not_finite_hint(student: Any) -> str:
+def not_finite_hint(student: Any) -> str | None:
     """What to do where the loss or gradient is not finite at ±1000, told by the probes that are
     not finite either: OVERFLOW and LOW unshifted, OVERFLOW alone shifted by the batch's
     maximum, UNDERFLOW alone the log of a probability."""
@@ -160,7 +165,30 @@ def not_finite_hint(student: Any) -> str:
         (True, False, False): CE_GLOBAL_SHIFT,
         (False, False, True): CE_LOG_OF_ZERO,
     }
-    return hints.get(fails, CE_NOT_FINITE)
+    return hints.get(fails)
+
+
+def not_finite(
+    student: Any, call: str, arguments: tuple[np.ndarray, np.ndarray], loss: float, dscores: Any
+) -> None:
+    """Fail for a loss or gradient that is not finite: naming the mistake of the loss, or of the
+    softmax it calls, that gives these values, nan and all (charged once), else what the probes
+    tell (not_finite_hint), else only what to do."""
+    message = f"{call} gave loss {loss} and dscores {dscores.tolist()}"
+    _, gradients = mistakes.softmax_following(student, *arguments)
+    named = {key: f"this follows the mistake in softmax: {key[1]}" for key in gradients}
+    with np.errstate(all="ignore"):
+        for hint, pairs in mistakes.ce_candidates(*arguments).items():
+            for value, gradient in pairs:
+                if mistakes.same(np.array(loss), np.array(value)):
+                    gradients[("softmax_cross_entropy", hint)] = gradient
+                    named[("softmax_cross_entropy", hint)] = hint
+    for key, gradient in gradients.items():
+        if mistakes.same(dscores, gradient):
+            fail_unless_charged(with_hint(message, named[key]), key)
+            return
+    hint = not_finite_hint(student)
+    fail(with_hint(message if hint else f"{message}; {CE_NOT_FINITE}", hint))
 
 
 @check(points=1)
@@ -225,17 +253,7 @@ def test_cross_entropy_at_extreme_scores(student, solution):
     loss = mistakes.loss_number(loss, call + " loss", mistakes.ce_loss_forms(scores, labels))
     dscores = expect_array(dscores, call + ": dscores", scores.shape)
     if not (np.isfinite(loss) and np.all(np.isfinite(dscores))):
-        message = (
-            f"{call} gave loss {loss} and dscores {dscores.tolist()}; both are finite for any "
-            "scores"
-        )
-        _, gradients = mistakes.softmax_following(student, scores, labels)
-        for key, gradient in gradients.items():
-            if mistakes.same(dscores, gradient):  # the student's softmax gives it, nan and all
-                fail_unless_charged(
-                    with_hint(message, f"this follows the mistake in softmax: {key[1]}"), key
-                )
-                return
-        fail(with_hint(message, not_finite_hint(student)))
+        not_finite(student, call, (scores, labels), loss, dscores)
+        return
     with np.errstate(all="ignore"):
         expect_cross_entropy(student, solution, call, scores, labels)
