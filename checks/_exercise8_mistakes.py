@@ -252,37 +252,46 @@ def divided_in_loop(values: np.ndarray, n: int, after: bool) -> np.ndarray:
     return values / float(n) ** times.reshape((n,) + (1,) * (values.ndim - 1))
 
 
-def ce_loss_mistakes(scores: np.ndarray, labels: np.ndarray) -> dict[str, tuple[Any, np.ndarray]]:
-    """Hint -> (the loss with that mistake, or a list of its forms; the gradient following it)."""
+def ce_mistakes(
+    scores: np.ndarray, labels: np.ndarray
+) -> tuple[dict[str, tuple[Any, Any]], dict[str, Any]]:
+    """(hint -> (the loss with that mistake, the gradient following it), hint -> the gradient
+    with that mistake); a value may be a list of the mistake's forms."""
     n, classes = scores.shape
     log_probs = log_softmax(scores)
-    loss, gradient = cross_entropy_of(log_probs, labels), gradient_of(log_probs, labels)
-    losses = -picked(log_probs, labels)
-    mistakes = {
-        CE_SUMMED: (n * loss, n * gradient),
-        CE_OVER_CLASSES: (loss / classes, gradient / classes),
-        CE_LOSS_TWICE: (loss / n, gradient / n),
-        CE_MINUS: (-loss, -gradient),
-        CE_LOSS_IN_LOOP: (
-            [float(np.sum(divided_in_loop(losses, n, after))) for after in (True, False)],
-            gradient,
-        ),
-    }
+    probs = np.exp(log_probs)
+    loss, right = cross_entropy_of(log_probs, labels), gradient_of(log_probs, labels)
+    in_loop = [float(np.sum(divided_in_loop(-picked(log_probs, labels), n, a))) for a in (1, 0)]
     columns = log_softmax(scores.T).T
     whole = scores - scores.max() - np.log(np.sum(np.exp(scores - scores.max())))
-    mistakes[CE_COLUMNS] = (cross_entropy_of(columns, labels), gradient_of(columns, labels))
-    mistakes[CE_WHOLE] = (cross_entropy_of(whole, labels), gradient_of(whole, labels))
-    forms = labels_as_onehot(scores, labels)
-    values, gradients = [loss for loss, _ in forms], [d for _, d in forms]
-    # Labels all 0 make the loss 0, which says little: named only where charged before.
-    mistakes[CE_LABELS_AS_ONEHOT] = (
-        (values, gradients) if np.any(labels) else (Weak(values), Weak(gradients))
-    )
-    if n == classes:  # a row maximum or sum without keepdims broadcasts instead of raising
-        for hint, pairs in ce_candidates(scores, labels).items():
-            if hint != CE_LABELS_AS_ONEHOT:
-                mistakes[hint] = ([value for value, _ in pairs], pairs[0][1])
-    return mistakes
+    losses: dict[str, tuple[Any, Any]] = {
+        CE_SUMMED: (n * loss, n * right),
+        CE_OVER_CLASSES: (loss / classes, right / classes),
+        CE_LOSS_TWICE: (loss / n, right / n),
+        CE_MINUS: (-loss, -right),
+        CE_LOSS_IN_LOOP: (in_loop, right),
+        CE_COLUMNS: (cross_entropy_of(columns, labels), gradient_of(columns, labels)),
+        CE_WHOLE: (cross_entropy_of(whole, labels), gradient_of(whole, labels)),
+    }
+    every_row = probs.copy()
+    every_row[:, labels] -= 1  # subtracts in every row, for each label's column
+    gradients: dict[str, Any] = {
+        CE_NOT_DIVIDED: n * right,
+        CE_GRADIENT_TWICE: right / n,
+        CE_GRADIENT_OVER_CLASSES: right / classes,
+        CE_EVERY_ROW: every_row / n,
+        CE_NO_ONEHOT: probs / n,
+        CE_GRADIENT_SIGN: -right,
+        CE_GRADIENT_IN_LOOP: [divided_in_loop(right * n, n, after) for after in (True, False)],
+    }
+    for hint, pairs in ce_candidates(scores, labels).items():
+        values, slopes = [value for value, _ in pairs], [slope for _, slope in pairs]
+        if hint == CE_LABELS_AS_ONEHOT and not np.any(labels):
+            # Labels all 0 make the loss 0, which says little: named only where charged before.
+            values, slopes = Weak(values), Weak(slopes)
+        losses[hint] = (values, slopes)
+        gradients[hint] = slopes
+    return losses, gradients
 
 
 def labels_as_onehot(scores: np.ndarray, labels: np.ndarray) -> list[tuple[float, np.ndarray]]:
@@ -307,30 +316,6 @@ def index_order(scores: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarr
     gradient = np.exp(log_probs)
     gradient[labels, np.arange(n)] -= 1
     return -float(np.mean(log_probs[labels, np.arange(n)])), gradient / n
-
-
-def ce_gradient_mistakes(scores: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
-    n, classes = scores.shape
-    probs = np.exp(log_softmax(scores))
-    right = (probs - onehot(scores, labels)) / n
-    every_row = probs.copy()
-    every_row[:, labels] -= 1  # subtracts in every row, for each label's column
-    named: dict[str, Any] = {}
-    gradients = [gradient for _, gradient in labels_as_onehot(scores, labels)]
-    named[CE_LABELS_AS_ONEHOT] = gradients if np.any(labels) else Weak(gradients)
-    if n == classes:
-        for hint, pairs in ce_candidates(scores, labels).items():
-            if hint != CE_LABELS_AS_ONEHOT:
-                named[hint] = [slope for _, slope in pairs]
-    return named | {
-        CE_NOT_DIVIDED: n * right,
-        CE_GRADIENT_TWICE: right / n,
-        CE_GRADIENT_OVER_CLASSES: right / classes,
-        CE_EVERY_ROW: every_row / n,
-        CE_NO_ONEHOT: probs / n,
-        CE_GRADIENT_SIGN: -right,
-        CE_GRADIENT_IN_LOOP: [divided_in_loop(right * n, n, after) for after in (True, False)],
-    }
 
 
 def softmax_mistakes(scores: np.ndarray, answer: Any) -> dict[Any, Any]:
@@ -556,15 +541,16 @@ def eps_mistakes(student: Any, scores: np.ndarray, labels: np.ndarray, loss: flo
 
 
 def ce_candidates(scores: np.ndarray, labels: np.ndarray) -> dict[str, list[tuple[float, Any]]]:
-    """Hint -> the (loss, gradient) pairs softmax_cross_entropy gives at a square batch with a
-    maximum or sum without keepdims, the indices the wrong way round, or the labels used as
-    one-hot rows."""
-    candidates = {
-        hint: [(cross_entropy_of(form, labels), gradient_of(form, labels)) for form in forms]
-        for hint, forms in broadcast_log_probs(scores).items()
-    }
-    candidates[CE_INDEX_ORDER] = [index_order(scores, labels)]
-    candidates[CE_LABELS_AS_ONEHOT] = labels_as_onehot(scores, labels)
+    """Hint -> the (loss, gradient) pairs softmax_cross_entropy gives with the labels used as
+    one-hot rows, and at a square batch (where these do not raise) with a maximum or sum without
+    keepdims or the indices the wrong way round."""
+    candidates = {CE_LABELS_AS_ONEHOT: labels_as_onehot(scores, labels)}
+    if scores.shape[0] == scores.shape[1]:
+        for hint, forms in broadcast_log_probs(scores).items():
+            candidates[hint] = [
+                (cross_entropy_of(form, labels), gradient_of(form, labels)) for form in forms
+            ]
+        candidates[CE_INDEX_ORDER] = [index_order(scores, labels)]
     return candidates
 
 

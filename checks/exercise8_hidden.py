@@ -127,15 +127,16 @@ def expect_loss(
 
 
 def expect_cross_entropy(student, solution, call, scores, labels):
+    losses, gradients = mistakes.ce_mistakes(scores, labels)
     expect_loss(
         student,
         solution,
         "softmax_cross_entropy",
         call,
         (scores, labels),
-        mistakes.ce_loss_mistakes(scores, labels),
+        losses,
         mistakes.ce_loss_forms(scores, labels),
-        mistakes.ce_gradient_mistakes(scores, labels),
+        gradients,
         lambda loss: mistakes.eps_mistakes(student, scores, labels, loss),
         mistakes.softmax_following(student, scores, labels),
     )

@@ -142,9 +142,8 @@ def test_softmax_cross_entropy(student, rng):
     expected = cross_entropy(scores, labels)
     following, gradient_following = mistakes.softmax_following(student, scores, labels)
     loss = mistakes.loss_number(loss, call + " loss", mistakes.ce_loss_forms(scores, labels))
-    loss_mistakes = {
-        hint: value for hint, (value, _) in mistakes.ce_loss_mistakes(scores, labels).items()
-    }
+    losses, gradients = mistakes.ce_mistakes(scores, labels)
+    loss_mistakes = {hint: value for hint, (value, _) in losses.items()}
     if not np.isclose(loss, expected, rtol=1e-10, atol=0):
         loss_mistakes.update(mistakes.eps_mistakes(student, scores, labels, loss))
     mistakes.expect(
@@ -163,6 +162,6 @@ def test_softmax_cross_entropy(student, rng):
         lambda s: cross_entropy(s, labels),
         call + ": dscores",
         mistakes.gradient_of(log_softmax(scores), labels),
-        mistakes.ce_gradient_mistakes(scores, labels),
+        gradients,
         gradient_following,
     )
