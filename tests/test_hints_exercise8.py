@@ -346,8 +346,10 @@ def test_two_mistakes_that_fit_alike_name_neither() -> None:
 
 
 def test_the_eps_in_the_log_is_read_off_the_loss() -> None:
-    probability = np.exp(-np.array([0.5, 3.0, 20.0]))
+    probability = np.exp(-np.array([0.5, 3.0, 20.0, 2000.0]))  # the last one underflows to 0
     curve = mistakes.eps_curves(probability)[mistakes.CE_EPS_ADDED]
-    eps = mistakes.solve_eps(curve, curve(1e-8))
-    assert eps is not None and abs(eps / 1e-8 - 1) < 1e-6
-    assert mistakes.solve_eps(curve, curve(0.0) + 1.0) is None  # above the right loss: no ε
+    with np.errstate(all="ignore"):
+        eps = mistakes.solve_eps(curve, curve(1e-8))
+        assert eps is not None and abs(eps / 1e-8 - 1) < 1e-6
+    finite = mistakes.eps_curves(probability[:3])[mistakes.CE_EPS_ADDED]
+    assert mistakes.solve_eps(finite, finite(0.0) + 1.0) is None  # above the right loss: no ε
