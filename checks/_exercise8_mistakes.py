@@ -30,6 +30,10 @@ MSE_ALL_SUMMED = (
     "the loss is summed over every entry, never averaged: take the mean, the sum divided by the "
     "N·M entries"
 )
+MSE_MEANS_SUMMED = (
+    "the loss adds up each example's mean over the batch; take the mean over every entry, the "
+    "batch included"
+)
 MSE_HALF = (
     "this is ½·mean((pred - target)²), the one-half convention of other courses: here the loss "
     "is mean((pred - target)²), with no ½, and its gradient 2·(pred - target)/(N·M)"
@@ -75,6 +79,11 @@ CE_PER_EXAMPLE = (
 CE_OVER_CLASSES = (
     "the loss is divided by the number of classes C too: a mean over the N·C entries of an "
     "(N, C) array; sum over the classes, then average over the N examples"
+)
+CE_LOSS_BY_C, CE_GRADIENT_BY_C = (
+    f"the {what} is divided by the number of classes C = scores.shape[1]; divide by the number "
+    "of examples N = scores.shape[0]"
+    for what in ("loss", "gradient")
 )
 CE_LOSS_TWICE = "the loss is divided by N twice: np.mean already divides by N"
 CE_MINUS = "the loss is negative: the minus sign is missing, loss = -(1/N) Σ_n log p[n, labels[n]]"
@@ -212,6 +221,7 @@ def mse_loss_mistakes(diff: np.ndarray) -> dict[str, tuple[float, np.ndarray]]:
     return {
         MSE_SUMMED: (float(np.mean(np.sum(squares, axis=1))), 2 * diff / n),
         MSE_ALL_SUMMED: (float(np.sum(squares)), 2 * diff),
+        MSE_MEANS_SUMMED: (float(np.sum(np.mean(squares, axis=1))), 2 * diff / diff.shape[1]),
         MSE_HALF: (0.5 * float(np.mean(squares)), diff / diff.size),
     }
 
@@ -258,6 +268,7 @@ def ce_mistakes(
         CE_SUMMED: (n * loss, n * right),
         CE_OVER_CLASSES: (loss / classes, right / classes),
         CE_LOSS_TWICE: (loss / n, right / n),
+        CE_LOSS_BY_C: (loss * n / classes, right * n / classes),
         CE_MINUS: (-loss, -right),
         CE_LOSS_IN_LOOP: (in_loop, right),
         CE_COLUMNS: (cross_entropy_of(columns, labels), gradient_of(columns, labels)),
@@ -268,6 +279,7 @@ def ce_mistakes(
     gradients: dict[str, Any] = {
         CE_NOT_DIVIDED: n * right,
         CE_GRADIENT_TWICE: right / n,
+        CE_GRADIENT_BY_C: right * n / classes,
         CE_GRADIENT_OVER_CLASSES: right / classes,
         CE_EVERY_ROW: every_row / n,
         CE_NO_ONEHOT: probs / n,

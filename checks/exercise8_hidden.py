@@ -37,14 +37,20 @@ CE_LOG_OF_ZERO = (
     "a probability of e^-1000 underflows to 0, and log(0) = -inf: take the log through "
     "log-softmax (shifted - log Σ exp(shifted)), never np.log of a probability"
 )
+CE_SHIFT_OVERFLOWS = (
+    "e^(s - shift) overflows where a score lies far above what is subtracted: subtract each row's "
+    "maximum, which keeps every exponent at most 0"
+)
 CE_NOT_FINITE = (
     "take the log through log-softmax (shifted - log Σ exp(shifted)), never np.log of a probability"
 )
 # Scores whose log Σ exp overflows unless shifted (and a row far below the batch's maximum), a
-# row whose exponentials all underflow unless shifted, and a probability that underflows.
+# row whose exponentials all underflow unless shifted, a probability that underflows, and a
+# row spanning 750 whose right class is its largest score (no probability of it underflows).
 OVERFLOW = (np.array([[800.0, 801.0, 799.0], [-3.0, 0.0, 2.0]]), np.array([0, 2]))
 LOW = (np.array([[-800.0, -801.0, -799.0]]), np.array([0]))
 UNDERFLOW = (np.array([[0.0, -800.0, -5.0], [1.0, 2.0, 0.0]]), np.array([1, 0]))
+SPREAD = (np.array([[0.0, 750.0, 5.0]]), np.array([1]))
 
 
 def flat(got: Any, named: dict[Any, Any]) -> dict[Any, Any]:
@@ -154,17 +160,19 @@ def finite(answer: Any) -> bool:
 
 def not_finite_hint(student: Any) -> str | None:
     """What to do where the loss or gradient is not finite at ±1000, told by the probes that are
-    not finite either: OVERFLOW and LOW unshifted, OVERFLOW alone shifted by the batch's
-    maximum, UNDERFLOW alone the log of a probability."""
+    not finite either: all but UNDERFLOW unshifted, OVERFLOW alone shifted by the batch's
+    maximum, UNDERFLOW alone the log of a probability, UNDERFLOW and SPREAD shifted by less
+    than each row's maximum (its minimum, say)."""
     with np.errstate(all="ignore"):
         fails = tuple(
             not finite(answer_or_none(student.softmax_cross_entropy, *probe))
-            for probe in (OVERFLOW, LOW, UNDERFLOW)
+            for probe in (OVERFLOW, LOW, UNDERFLOW, SPREAD)
         )
     hints = {
-        (True, True, False): CE_OVERFLOW,
-        (True, False, False): CE_GLOBAL_SHIFT,
-        (False, False, True): CE_LOG_OF_ZERO,
+        (True, True, False, True): CE_OVERFLOW,
+        (True, False, False, False): CE_GLOBAL_SHIFT,
+        (False, False, True, False): CE_LOG_OF_ZERO,
+        (False, False, True, True): CE_SHIFT_OVERFLOWS,
     }
     return hints.get(fails)
 
