@@ -150,12 +150,6 @@ def log_softmax(scores: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-def down_columns(scores: np.ndarray) -> np.ndarray:
-    """softmax with the named mistake: each column normalised."""
-    exp = np.exp(scores - scores.max(axis=0, keepdims=True))
-    return exp / exp.sum(axis=0, keepdims=True)
-
-
 def onehot(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.eye(scores.shape[1])[labels]
 
@@ -195,15 +189,13 @@ def broadcast_log_probs(scores: np.ndarray, log: bool = True) -> dict[str, list[
 
 @dataclass(frozen=True)
 class Weak:
-    """A mistake's value (or list of forms) where a coincidence as likely gives it too: named
-    only where an earlier check charged the mistake."""
+    """A mistake's value where a coincidence is as likely: named only where charged before."""
 
     value: Any
 
 
 def closest(got: Any, values: Any) -> Any:
-    """Of a mistake's several forms (a list), the one ``got`` shows, else the first; a value
-    that is no list is the mistake's one form."""
+    """Of a mistake's forms (a list), the one ``got`` shows, else the first; else its one form."""
     if isinstance(values, Weak):
         values = values.value
     if not isinstance(values, list):
@@ -246,8 +238,8 @@ def mse_gradient_mistakes(diff: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def divided_in_loop(values: np.ndarray, n: int, after: bool) -> np.ndarray:
-    """Rows of ``values`` divided by n on every pass of a loop over them: row i n - i times when
-    the division follows the row's pass, n - 1 - i times when it comes first."""
+    """Rows of ``values`` divided by n on each pass of a loop: row i n - i times (n - 1 - i where
+    the division comes before the row's own work)."""
     times = n - np.arange(n) - (0 if after else 1)
     return values / float(n) ** times.reshape((n,) + (1,) * (values.ndim - 1))
 
@@ -297,9 +289,8 @@ def ce_mistakes(
 
 
 def labels_as_onehot(scores: np.ndarray, labels: np.ndarray) -> list[tuple[float, np.ndarray]]:
-    """The losses and gradients with the labels used as one-hot rows (-Σ labels·log p / N, and
-    (p - labels) / N): labels[:, None] along each column, and, for N = 1 or N = C, where it
-    broadcasts, labels along each row."""
+    """The (loss, gradient) pairs with the labels as one-hot rows, -Σ labels·log p / N and
+    (p - labels) / N: labels[:, None], and labels[None, :] where it broadcasts (N = 1 or C)."""
     n, classes = scores.shape
     log_probs = log_softmax(scores)
     shapes = [labels[:, None]] + ([labels[None, :]] if n in (1, classes) else [])
@@ -326,7 +317,7 @@ def softmax_mistakes(scores: np.ndarray, answer: Any) -> dict[Any, Any]:
     shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
     raw = np.exp(scores - scores.max())
     mistakes: dict[Any, Any] = {
-        SOFTMAX_DOWN_COLUMNS: down_columns(scores),
+        SOFTMAX_DOWN_COLUMNS: np.exp(log_softmax(scores.T).T),
         SOFTMAX_WHOLE: [shifted / shifted.sum(), raw / raw.sum()],
     }
     if isinstance(answer, np.ndarray) and answer.dtype.kind in "iu":
@@ -344,15 +335,14 @@ def same(got: Any, value: Any) -> bool:
 def softmax_following(
     student: Any, scores: np.ndarray, labels: np.ndarray
 ) -> tuple[dict[Any, float], dict[Any, np.ndarray]]:
-    """Where the student's softmax shows one of its named mistakes at ``scores``: ((softmax,
-    hint) -> the loss computed from those probabilities, the same key -> the gradient from them),
-    for a loss that calls it (a sum or maximum without keepdims broadcasts at a square batch)."""
+    """Where the student's softmax shows a named mistake at ``scores``: ((softmax, hint) -> the
+    loss from those probabilities, the same key -> their gradient), for a loss that calls it."""
     got = answer_or_none(student.softmax, scores)
     if not isinstance(got, np.ndarray) or got.shape != scores.shape:
         return {}, {}
     right = np.exp(log_softmax(scores))
     forms: dict[tuple[str, str], list[np.ndarray]] = {
-        SOFTMAX_DOWN_COLUMNS: [down_columns(scores)],
+        SOFTMAX_DOWN_COLUMNS: [np.exp(log_softmax(scores.T).T)],
         ("softmax", SOFTMAX_WHOLE): softmax_mistakes(scores, None)[SOFTMAX_WHOLE],
     }
     if scores.shape[0] == scores.shape[1]:
@@ -467,8 +457,7 @@ def loss_of(answer: Any) -> tuple[float | None, Any]:
 
 
 def right_at(student: Any, scores: np.ndarray, labels: np.ndarray, swapped: bool = False) -> bool:
-    """Whether the student's softmax_cross_entropy gives the right loss and gradient here (called
-    with the arguments the other way round where ``swapped``)."""
+    """Whether softmax_cross_entropy is right here (given labels first where ``swapped``)."""
     arguments = (labels, scores) if swapped else (scores, labels)
     loss, gradient = loss_of(answer_or_none(student.softmax_cross_entropy, *arguments))
     log_probs = log_softmax(scores)
@@ -554,10 +543,8 @@ def ce_candidates(scores: np.ndarray, labels: np.ndarray) -> dict[str, list[tupl
 def explain_error(
     student: Any, function: str, error: StudentRaised, arguments: tuple[Any, ...]
 ) -> tuple[str, tuple[str, str]] | None:
-    """(message, mistake) for an error of softmax or softmax_cross_entropy that a probe explains:
-    a maximum or sum without keepdims (seen at a square batch, where it broadcasts), and for the
-    loss also the arguments read the other way round, labels used as one-hot rows, or N used
-    for C (right at the square batch); None where none or several explain it."""
+    """(message, mistake) for an error that a probe explains (a maximum or sum without keepdims,
+    the loss's arguments swapped, labels as one-hot rows, N for C); None where none or several."""
     line = str(error).split("\n")[0].rstrip(".")
     right = np.exp(log_softmax(SQUARE))
     own = answer_or_none(student.softmax, SQUARE)
@@ -607,8 +594,7 @@ CHARGED = object()  # what ``answer`` gives for an error that shows a mistake ch
 
 def answer(student: Any, function: str, *arguments: Any) -> Any:
     """The student's ``function``(*arguments); an error a probe explains fails naming its mistake,
-    or, where an earlier check charged that mistake, is noted and gives CHARGED: nothing more
-    can be checked at this point."""
+    or, where an earlier check charged it, is noted and gives CHARGED (nothing more to check)."""
     try:
         return getattr(student, function)(*arguments)
     except StudentRaised as error:
