@@ -21,7 +21,7 @@ from grader.checks import (
     shows,
     with_hint,
 )
-from grader.student_code.errors import StudentRaised
+from grader.student_code.errors import StudentError, StudentRaised
 
 # ---------------------------------------------------------------- the words
 
@@ -598,8 +598,11 @@ def answer(student: Any, function: str, *arguments: Any) -> Any:
     try:
         return getattr(student, function)(*arguments)
     except StudentRaised as error:
-        explained = explain_error(student, function, error, arguments)
+        try:
+            explained = explain_error(student, function, error, arguments)
+        except StudentError:  # a probe timed out or crashed: the error as it was
+            explained = None
         if explained is None:
-            raise
+            raise error from None
     fail_unless_charged(*explained)
     return CHARGED
