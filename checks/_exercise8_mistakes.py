@@ -34,6 +34,9 @@ MSE_MEANS_SUMMED = (
     "the loss adds up each example's mean over the batch; take the mean over every entry, the "
     "batch included"
 )
+MSE_HALF_SUM = "this is ½·Σ(pred - target)², summed and halved: the loss is mean((pred - target)²)"
+MSE_ABSOLUTE = "this is mean(|pred - target|), the absolute error: square the differences"
+MSE_ROOT = "this is the square root of the mean squared error: the loss is mean((pred - target)²)"
 MSE_HALF = (
     "this is ½·mean((pred - target)²), the one-half convention of other courses: here the loss "
     "is mean((pred - target)²), with no ½, and its gradient 2·(pred - target)/(N·M)"
@@ -56,6 +59,10 @@ SOFTMAX_DOWN_COLUMNS = (
 SOFTMAX_WHOLE = (
     "the probabilities are normalised over the whole array (a sum without axis), so no row sums "
     "to 1: sum each row, axis=1 with keepdims=True"
+)
+SOFTMAX_NOT_NORMALISED = (
+    "the exponentials are not normalised, so no row sums to 1: divide each row by its sum, "
+    "e / e.sum(axis=1, keepdims=True)"
 )
 SOFTMAX_INTEGERS = (
     "the probabilities are stored in an integer array (dtype int), which truncates each to 0: "
@@ -100,6 +107,10 @@ CE_WHOLE = (
     "the log-probabilities are normalised over the whole array (a sum without axis): each row "
     "is one example, log Σ exp along axis=1 with keepdims=True"
 )
+CE_ALL_CLASSES = (
+    "the loss takes the log-probabilities of every class: only each example's own label counts, "
+    "log_probs[np.arange(N), labels]"
+)
 CE_EPS_ADDED = (
     "this is -mean(log(p[y] + ε)): an ε added inside the log changes the loss, and caps it near "
     "-log ε where a probability underflows; take the log through log-softmax, shifted - "
@@ -117,6 +128,10 @@ CE_GRADIENT_OVER_CLASSES = (
     "onehot(labels)) / N"
 )
 CE_EVERY_ROW = "dscores[:, labels] -= 1 subtracts in every row; use dscores[np.arange(N), labels]"
+CE_ONE_EVERYWHERE = (
+    "1 is subtracted from every entry: only at each example's own label, dscores[np.arange(N), "
+    "labels] -= 1"
+)
 CE_NO_ONEHOT = (
     "the one-hot of the labels is not subtracted: dscores = (softmax(scores) - onehot(labels)) "
     "/ N, 1 less at each example's own label"
@@ -210,11 +225,15 @@ def mse_loss_mistakes(diff: np.ndarray) -> dict[str, tuple[float, np.ndarray]]:
     """Hint -> (the loss with that mistake, the gradient of that loss) for pred - target = diff."""
     n = diff.shape[0]
     squares = diff**2
+    root = float(np.sqrt(np.mean(squares)))
     return {
         MSE_SUMMED: (float(np.mean(np.sum(squares, axis=1))), 2 * diff / n),
         MSE_ALL_SUMMED: (float(np.sum(squares)), 2 * diff),
         MSE_MEANS_SUMMED: (float(np.sum(np.mean(squares, axis=1))), 2 * diff / diff.shape[1]),
         MSE_HALF: (0.5 * float(np.mean(squares)), diff / diff.size),
+        MSE_HALF_SUM: (0.5 * float(np.sum(squares)), diff),
+        MSE_ABSOLUTE: (float(np.mean(np.abs(diff))), np.sign(diff) / diff.size),
+        MSE_ROOT: (root, diff / (diff.size * root)),
     }
 
 
@@ -265,6 +284,7 @@ def ce_mistakes(
         CE_LOSS_IN_LOOP: (in_loop, right),
         CE_COLUMNS: (cross_entropy_of(columns, labels), gradient_of(columns, labels)),
         CE_WHOLE: (cross_entropy_of(whole, labels), gradient_of(whole, labels)),
+        CE_ALL_CLASSES: ([-float(np.mean(log_probs)), -float(np.sum(log_probs)) / n], right),
     }
     every_row = probs.copy()
     every_row[:, labels] -= 1  # subtracts in every row, for each label's column
@@ -275,6 +295,7 @@ def ce_mistakes(
         CE_GRADIENT_OVER_CLASSES: right / classes,
         CE_EVERY_ROW: every_row / n,
         CE_NO_ONEHOT: probs / n,
+        CE_ONE_EVERYWHERE: (probs - 1) / n,
         CE_GRADIENT_SIGN: -right,
         CE_GRADIENT_IN_LOOP: [divided_in_loop(right * n, n, after) for after in (True, False)],
     }
@@ -319,6 +340,7 @@ def softmax_mistakes(scores: np.ndarray, answer: Any) -> dict[Any, Any]:
     mistakes: dict[Any, Any] = {
         SOFTMAX_DOWN_COLUMNS: np.exp(log_softmax(scores.T).T),
         SOFTMAX_WHOLE: [shifted / shifted.sum(), raw / raw.sum()],
+        SOFTMAX_NOT_NORMALISED: [shifted, raw, np.exp(scores)],
     }
     if isinstance(answer, np.ndarray) and answer.dtype.kind in "iu":
         mistakes[SOFTMAX_INTEGERS] = np.trunc(probs)
@@ -343,8 +365,9 @@ def softmax_following(
     right = np.exp(log_softmax(scores))
     forms: dict[tuple[str, str], list[np.ndarray]] = {
         SOFTMAX_DOWN_COLUMNS: [np.exp(log_softmax(scores.T).T)],
-        ("softmax", SOFTMAX_WHOLE): softmax_mistakes(scores, None)[SOFTMAX_WHOLE],
     }
+    for hint in (SOFTMAX_WHOLE, SOFTMAX_NOT_NORMALISED):
+        forms[("softmax", hint)] = softmax_mistakes(scores, None)[hint]
     if scores.shape[0] == scores.shape[1]:
         for hint, variants in broadcast_log_probs(scores, log=False).items():
             forms[("softmax", hint)] = variants
@@ -456,10 +479,11 @@ def loss_of(answer: Any) -> tuple[float | None, Any]:
     return (as_number(answer[0]), answer[1]) if pair else (None, None)
 
 
-def right_at(student: Any, scores: np.ndarray, labels: np.ndarray, swapped: bool = False) -> bool:
-    """Whether softmax_cross_entropy is right here (given labels first where ``swapped``)."""
-    arguments = (labels, scores) if swapped else (scores, labels)
-    loss, gradient = loss_of(answer_or_none(student.softmax_cross_entropy, *arguments))
+def right_at(student: Any, scores: np.ndarray, labels: np.ndarray, given: Any = None) -> bool:
+    """Whether softmax_cross_entropy is right for (scores, labels), given ``given`` instead."""
+    loss, gradient = loss_of(
+        answer_or_none(student.softmax_cross_entropy, *(given or (scores, labels)))
+    )
     log_probs = log_softmax(scores)
     return bool(
         loss is not None
@@ -563,8 +587,10 @@ def explain_error(
         found = {(function, hint) for hint in in_softmax}
     else:
         scores, labels = arguments
-        if right_at(student, scores, labels, swapped=True):
+        if right_at(student, scores, labels, (labels, scores)):
             found.add((function, CE_ARGUMENTS_SWAPPED))
+        if right_at(student, scores, labels, (scores, onehot(scores, labels))):
+            found.add((function, CE_LABELS_AS_ONEHOT))
         loss, gradient = loss_of(
             answer_or_none(student.softmax_cross_entropy, SQUARE, SQUARE_LABELS)
         )
