@@ -18,6 +18,7 @@ from grader.checks import (
     expect_pair,
     fail,
     fail_unless_charged,
+    follows,
     shows,
     with_hint,
 )
@@ -26,14 +27,8 @@ from grader.student_code.errors import StudentError, StudentRaised
 # ---------------------------------------------------------------- the words
 
 MSE_SUMMED = "the loss is summed over the outputs; take the mean over every entry"
-MSE_ALL_SUMMED = (
-    "the loss is summed over every entry, never averaged: take the mean, the sum divided by the "
-    "N·M entries"
-)
-MSE_MEANS_SUMMED = (
-    "the loss adds up each example's mean over the batch; take the mean over every entry, the "
-    "batch included"
-)
+MSE_ALL_SUMMED = "the loss is summed over every entry: take the mean, the sum divided by N·M"
+MSE_MEANS_SUMMED = "the loss adds up each example's mean; take the mean over every entry"
 MSE_HALF_SUM = "this is ½·Σ(pred - target)², summed and halved: the loss is mean((pred - target)²)"
 MSE_ABSOLUTE = "this is mean(|pred - target|), the absolute error: square the differences"
 MSE_ROOT = "this is the square root of the mean squared error: the loss is mean((pred - target)²)"
@@ -79,10 +74,7 @@ MAX_NO_KEEPDIMS, SUM_NO_KEEPDIMS, BOTH_NO_KEEPDIMS = (
 )
 
 CE_SUMMED = "the loss is summed over the batch; average it over the N examples"
-CE_PER_EXAMPLE = (
-    "the loss is each example's -log p[n, labels[n]], an array: the loss is one number, their "
-    "mean over the N examples"
-)
+CE_PER_EXAMPLE = "the loss is an array of each example's -log p: average them, one number"
 CE_OVER_CLASSES = (
     "the loss is divided by the number of classes C too: a mean over the N·C entries of an "
     "(N, C) array; sum over the classes, then average over the N examples"
@@ -99,10 +91,7 @@ CE_LOSS_IN_LOOP, CE_GRADIENT_IN_LOOP = (
     "divided again and again: divide once, after the loop"
     for what, earlier in (("loss", "the first ones"), ("gradient", "earlier rows"))
 )
-CE_COLUMNS = (
-    "the log-probabilities are normalised down each column (axis 0); each row is one example: "
-    "log Σ exp along axis=1"
-)
+CE_COLUMNS = "the log-probabilities are normalised down each column (axis 0): use axis=1, each row"
 CE_WHOLE = (
     "the log-probabilities are normalised over the whole array (a sum without axis): each row "
     "is one example, log Σ exp along axis=1 with keepdims=True"
@@ -123,23 +112,14 @@ CE_EPS_CLIPPED = (
 )
 CE_NOT_DIVIDED = "the 1/N is missing: divide the gradient by N"
 CE_GRADIENT_TWICE = "the gradient is divided by N twice; divide by N once"
-CE_GRADIENT_OVER_CLASSES = (
-    "the gradient is divided by the number of classes C too: dscores = (softmax(scores) - "
-    "onehot(labels)) / N"
-)
+CE_GRADIENT_OVER_CLASSES = "the gradient is divided by the C classes too: divide by N only"
 CE_EVERY_ROW = "dscores[:, labels] -= 1 subtracts in every row; use dscores[np.arange(N), labels]"
-CE_ONE_EVERYWHERE = (
-    "1 is subtracted from every entry: only at each example's own label, dscores[np.arange(N), "
-    "labels] -= 1"
-)
+CE_ONE_EVERYWHERE = "1 is subtracted from every entry, where only each example's own label is meant"
 CE_NO_ONEHOT = (
     "the one-hot of the labels is not subtracted: dscores = (softmax(scores) - onehot(labels)) "
     "/ N, 1 less at each example's own label"
 )
-CE_GRADIENT_SIGN = (
-    "the sign is flipped: dscores = (softmax(scores) - onehot(labels)) / N, probabilities minus "
-    "one-hot"
-)
+CE_GRADIENT_SIGN = "the sign is flipped: dscores = (softmax(scores) - onehot(labels)) / N"
 CE_N_FOR_C = (
     "it is right where N = C and fails where N ≠ C: the number of examples N = scores.shape[0] is "
     "used where the number of classes C = scores.shape[1] is meant (the one-hot of the labels is "
@@ -614,10 +594,7 @@ def explain_error(
     if len(found) != 1:
         return None
     mistake = found.pop()
-    hint = mistake[1]
-    if mistake[0] != function:
-        hint = f"this follows the mistake in {mistake[0]}: {hint}"
-    return with_hint(line, hint), mistake
+    return with_hint(line, follows(mistake, function)), mistake
 
 
 CHARGED = object()  # what ``answer`` gives for an error that shows a mistake charged earlier
