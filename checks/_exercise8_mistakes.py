@@ -44,7 +44,10 @@ MSE_PER_OUTPUT, MSE_PER_EXAMPLE = (
 MSE_NOT_DIVIDED = "divide the gradient by the number of entries, N·M"
 MSE_OVER_N = "the gradient is divided by N only; the loss averages over all N·M entries"
 MSE_OVER_M = "the gradient is divided by the M outputs only; the loss averages over all N·M entries"
-MSE_FACTOR_2 = "the factor 2 from the square is missing: dpred = 2·(pred - target)/(N·M)"
+MSE_FACTOR_2 = (
+    "the gradient is half what it should be: the factor 2 from the square is missing, dpred = "
+    "2·(pred - target)/(N·M)"
+)
 MSE_SIGN = "the sign is flipped: dpred = 2·(pred - target)/(N·M), pred minus target"
 
 SOFTMAX_DOWN_COLUMNS = (
