@@ -1,8 +1,11 @@
 """Hidden checks for exercise 8, losses: per function, the reference on other shapes (which
 catches a softmax over the wrong axis made the same way in the loss and its gradient), each call
-made twice, and scores of ±1000. Each function scores on its own; a loss averaged the wrong way
-is named as in the public checks, charged there, and a gradient that follows it is not charged
-again."""
+made twice, and scores of ±1000. Each function scores on its own; a mistake the public checks
+name is named here in the same words (checks/_exercise8_mistakes.py), charged there, and a
+gradient that follows a loss's named mistake is not charged again."""
+
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -11,87 +14,191 @@ from grader.checks import (
     check,
     expect_array,
     expect_matches_reference,
-    expect_number,
-    expect_pair,
     expect_same_again,
     fail,
-    shows,
+    fail_unless_charged,
+    follows,
+    shared,
     warn_if_inputs_changed,
+    with_hint,
 )
 
-# As in the public checks, word for word: the same mistake, charged once.
-MSE_SUMMED = "the loss is summed over the outputs; take the mean over every entry"
-CROSS_ENTROPY_SUMMED = "the loss is summed over the batch; average it over the N examples"
-SOFTMAX_DOWN_COLUMNS = (
-    "softmax",
-    "the probabilities are normalised down each column (axis 0); each row is one example",
-)
+mistakes = shared(__file__, "_exercise8_mistakes")
 SHAPES = [(1, 3), (6, 2), (7, 5)]
+CE_OVERFLOW = (
+    "e^1000 overflows to inf (and e^-1000 underflows to 0): subtract each row's maximum before "
+    "exponentiating, log Σ exp(s) = m + log Σ exp(s - m)"
+)
+CE_GLOBAL_SHIFT = (
+    "the scores are shifted by one maximum for the whole batch, so the exponentials of a row far "
+    "below it all underflow to 0, and log(0) = -inf: subtract each row's own maximum, "
+    "scores.max(axis=1, keepdims=True)"
+)
+CE_LOG_OF_ZERO = (
+    "a probability of e^-1000 underflows to 0, and log(0) = -inf: take the log through "
+    "log-softmax (shifted - log Σ exp(shifted)), never np.log of a probability"
+)
+CE_SHIFT_OVERFLOWS = (
+    "e^(s - shift) overflows where a score lies far above what is subtracted: subtract each row's "
+    "maximum, which keeps every exponent at most 0"
+)
+CE_NOT_FINITE = (
+    "take the log through log-softmax (shifted - log Σ exp(shifted)), never np.log of a probability"
+)
+# Scores whose log Σ exp overflows unless shifted (and a row far below the batch's maximum), a
+# row whose exponentials all underflow unless shifted, a probability that underflows, and a
+# row spanning 750 whose right class is its largest score (no probability of it underflows).
+OVERFLOW = (np.array([[800.0, 801.0, 799.0], [-3.0, 0.0, 2.0]]), np.array([0, 2]))
+LOW = (np.array([[-800.0, -801.0, -799.0]]), np.array([0]))
+UNDERFLOW = (np.array([[0.0, -800.0, -5.0], [1.0, 2.0, 0.0]]), np.array([1, 0]))
+SPREAD = (np.array([[0.0, 750.0, 5.0]]), np.array([1]))
 
 
-def down_columns(scores):
-    """softmax with the named mistake: each column normalised."""
-    exp = np.exp(scores - scores.max(axis=0, keepdims=True))
-    return exp / exp.sum(axis=0, keepdims=True)
+def flat(got: Any, reference: Any, named: dict[Any, Any]) -> dict[Any, Any]:
+    """``named`` for expect_same_again: each list of a mistake's forms replaced by the one
+    ``got`` shows, without the Weak ones, and none at all where two fit ``got``."""
+    offered = {
+        key: mistakes.closest(got, value)
+        for key, value in named.items()
+        if not isinstance(value, mistakes.Weak)
+    }
+    fitting = [key for key, value in offered.items() if mistakes.fits(got, reference, value)]
+    return {} if len(fitting) > 1 else offered
 
 
-def softmax_down_columns(student, scores):
-    """The column-normalised probabilities where the student's softmax gives them at ``scores``
-    (and they are not the right ones), else None: for a loss that calls it."""
-    got = answer_or_none(student.softmax, scores)
-    columns = down_columns(scores)
-    if got is None or not shows(got, columns) or shows(got, np.exp(log_softmax(scores))):
-        return None
-    return columns
-
-
-def log_softmax(scores):
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-
-
-def expect_loss(student, solution, name, call, arguments, summed, columns=None):
-    """``name``(*arguments) gives the reference's loss and gradient, twice. summed: (hint, the
-    loss summed the wrong way, the gradient of that loss): a loss summed so, and a gradient that
-    follows it, are that named mistake. columns: where the student's softmax normalises down
-    the columns, its probabilities: a loss or gradient computed from them follows that
-    mistake."""
-    hint, summed_loss, summed_gradient = summed
-    function = getattr(student, name)
-    loss, gradient = expect_pair(function(*arguments), call)
+def expect_loss(
+    student: Any,
+    solution: Any,
+    name: str,
+    call: str,
+    arguments: tuple[np.ndarray, np.ndarray],
+    loss_mistakes: dict[str, tuple[Any, np.ndarray]],
+    loss_forms: dict[str, np.ndarray],
+    gradient_mistakes: dict[Any, Any],
+    more: Callable[[float], dict[str, float]] | None = None,
+    softmax_following: tuple[dict[Any, float], dict[Any, np.ndarray]] = ({}, {}),
+) -> None:
+    """``name``(*arguments) gives the reference's loss and gradient, twice. loss_mistakes: hint ->
+    (the loss with that mistake, the gradient of that loss): a loss showing one, and a gradient
+    that follows it, are that named mistake. more: the student's loss -> more loss mistakes.
+    softmax_following: where the student's softmax shows a named mistake, the loss and the
+    gradient computed from its probabilities, which follow that mistake."""
+    answer = mistakes.answer(student, name, *arguments)
+    if answer is mistakes.CHARGED:
+        return
+    loss, gradient = mistakes.loss_pair(answer, call, arguments[0].shape)
     warn_if_inputs_changed(student, call)
-    loss = expect_number(loss, call + " loss")
+    loss = mistakes.loss_number(loss, call + " loss", loss_forms)
     expected_loss, expected_gradient = getattr(solution, name)(*arguments)
-    loss_mistakes = {hint: summed_loss}
-    following = {(name, hint): summed_gradient} if shows(loss, summed_loss) else {}
-    if columns is not None:
-        scores, labels = arguments
-        rows = np.arange(scores.shape[0])
-        loss_mistakes[SOFTMAX_DOWN_COLUMNS] = -float(np.mean(np.log(columns[rows, labels])))
-        onehot = np.eye(scores.shape[1])[labels]
-        following[SOFTMAX_DOWN_COLUMNS] = (columns - onehot) / scores.shape[0]
-    expect_matches_reference(loss, expected_loss, call + " loss", mistakes=loss_mistakes)
+    losses = {hint: value for hint, (value, _) in loss_mistakes.items()}
+    if more is not None and not np.isclose(loss, expected_loss, rtol=1e-7, atol=0):
+        losses.update(more(loss))
+    following = {
+        (name, hint): slope
+        for hint, (value, slope) in loss_mistakes.items()
+        if mistakes.fits(loss, expected_loss, mistakes.closest(loss, value))
+    }
+    loss_following, gradient_following = softmax_following
+    following.update(gradient_following)
+    loss_call = call + " loss"
+    mistakes.expect(
+        expect_matches_reference,
+        loss,
+        expected_loss,
+        loss_call,
+        expected_loss,
+        losses,
+        loss_following,
+    )
     gradient_call = f"{call}: d{'pred' if name == 'mse_loss' else 'scores'}"
     gradient = expect_array(gradient, gradient_call, arguments[0].shape)
-    expect_matches_reference(gradient, expected_gradient, gradient_call, mistakes=following)
-    loss_again, gradient_again = expect_pair(function(*arguments), call)
-    expect_same_again(loss, loss_again, expected_loss, call + " loss", mistakes=loss_mistakes)
-    expect_same_again(
-        gradient, gradient_again, expected_gradient, gradient_call, mistakes=following
+    mistakes.expect(
+        expect_matches_reference,
+        gradient,
+        expected_gradient,
+        gradient_call,
+        expected_gradient,
+        gradient_mistakes,
+        following,
     )
-
-
-def cross_entropy_summed(solution, scores, labels):
-    """The cross-entropy summed over the batch, and its gradient: N times the reference's."""
-    loss, dscores = solution.softmax_cross_entropy(scores, labels)
-    n = scores.shape[0]
-    return CROSS_ENTROPY_SUMMED, n * loss, n * dscores
+    again = mistakes.answer(student, name, *arguments)
+    if again is mistakes.CHARGED:
+        return
+    loss_again, gradient_again = mistakes.loss_pair(again, call, arguments[0].shape)
+    # As the first answer was read: the loss as a float, the gradient as float64.
+    loss_again = mistakes.loss_number(loss_again, loss_call, loss_forms)
+    if isinstance(gradient_again, np.ndarray) and gradient_again.dtype.kind in "biuf":
+        gradient_again = gradient_again.astype(np.float64)
+    named = flat(loss_again, expected_loss, {**loss_following, **losses})
+    expect_same_again(loss, loss_again, expected_loss, loss_call, mistakes=named)
+    named = flat(gradient_again, expected_gradient, {**following, **gradient_mistakes})
+    expect_same_again(gradient, gradient_again, expected_gradient, gradient_call, mistakes=named)
 
 
 def expect_cross_entropy(student, solution, call, scores, labels):
-    summed = cross_entropy_summed(solution, scores, labels)
-    columns = softmax_down_columns(student, scores)
-    expect_loss(student, solution, "softmax_cross_entropy", call, (scores, labels), summed, columns)
+    losses, gradients = mistakes.ce_mistakes(scores, labels)
+    expect_loss(
+        student,
+        solution,
+        "softmax_cross_entropy",
+        call,
+        (scores, labels),
+        losses,
+        mistakes.ce_loss_forms(scores, labels),
+        gradients,
+        lambda loss: mistakes.eps_mistakes(student, scores, labels, loss),
+        mistakes.softmax_following(student, scores, labels),
+    )
+
+
+def finite(answer: Any) -> bool:
+    loss, gradient = mistakes.loss_of(answer)
+    return bool(
+        loss is not None
+        and np.isfinite(loss)
+        and isinstance(gradient, np.ndarray)
+        and np.all(np.isfinite(gradient))
+    )
+
+
+def not_finite_hint(student: Any) -> str | None:
+    """What to do where the loss or gradient is not finite at ±1000, told by the probes that are
+    not finite either: all but UNDERFLOW unshifted, OVERFLOW alone shifted by the batch's
+    maximum, UNDERFLOW alone the log of a probability, UNDERFLOW and SPREAD shifted by less
+    than each row's maximum (its minimum, say)."""
+    with np.errstate(all="ignore"):
+        fails = tuple(
+            not finite(answer_or_none(student.softmax_cross_entropy, *probe))
+            for probe in (OVERFLOW, LOW, UNDERFLOW, SPREAD)
+        )
+    hints = {
+        (True, True, False, True): CE_OVERFLOW,
+        (True, False, False, False): CE_GLOBAL_SHIFT,
+        (False, False, True, False): CE_LOG_OF_ZERO,
+        (False, False, True, True): CE_SHIFT_OVERFLOWS,
+    }
+    return hints.get(fails)
+
+
+def not_finite(
+    student: Any, call: str, arguments: tuple[np.ndarray, np.ndarray], loss: float, dscores: Any
+) -> None:
+    """Fail for a loss or gradient that is not finite: naming the mistake of the loss, or of the
+    softmax it calls, that gives these values, nan and all (charged once), else what the probes
+    tell (not_finite_hint), else only what to do."""
+    message = f"{call} gave loss {loss} and dscores {dscores.tolist()}"
+    _, gradients = mistakes.softmax_following(student, *arguments)
+    with np.errstate(all="ignore"):
+        for hint, pairs in mistakes.ce_candidates(*arguments).items():
+            for value, gradient in pairs:
+                if mistakes.same(np.array(loss), np.array(value)):
+                    gradients[("softmax_cross_entropy", hint)] = gradient
+    for key, gradient in gradients.items():
+        if mistakes.same(dscores, gradient):
+            fail_unless_charged(with_hint(message, follows(key, call)), key)
+            return
+    hint = not_finite_hint(student)
+    fail(with_hint(message if hint else f"{message}; {CE_NOT_FINITE}", hint))
 
 
 @check(points=1)
@@ -101,8 +208,16 @@ def test_mse_loss_matches_reference(student, solution, rng):
         pred, target = rng.normal(scale=3, size=(n, outputs)), rng.normal(size=(n, outputs))
         call = f"mse_loss(pred ({n}, {outputs}), target ({n}, {outputs}))"
         diff = pred - target
-        summed = (MSE_SUMMED, float(np.mean(np.sum(diff**2, axis=1))), 2 * diff / n)
-        expect_loss(student, solution, "mse_loss", call, (pred, target), summed)
+        expect_loss(
+            student,
+            solution,
+            "mse_loss",
+            call,
+            (pred, target),
+            mistakes.mse_loss_mistakes(diff),
+            mistakes.mse_loss_forms(diff),
+            mistakes.mse_gradient_mistakes(diff),
+        )
 
 
 @check(points=1)
@@ -111,12 +226,17 @@ def test_softmax_matches_reference(student, solution, rng):
     for n, classes in SHAPES:
         scores = rng.normal(scale=3, size=(n, classes))
         call = f"softmax(scores ({n}, {classes}))"
-        got = expect_array(student.softmax(scores), call, scores.shape)
+        answer = mistakes.answer(student, "softmax", scores)
+        if answer is mistakes.CHARGED:
+            continue
+        got = expect_array(answer, call, scores.shape)
         warn_if_inputs_changed(student, call)
         expected = solution.softmax(scores)
-        mistakes = {SOFTMAX_DOWN_COLUMNS: down_columns(scores)}
-        expect_matches_reference(got, expected, call, mistakes=mistakes)
-        expect_same_again(got, student.softmax(scores), expected, call, mistakes=mistakes)
+        named = mistakes.softmax_mistakes(scores, answer)
+        mistakes.expect(expect_matches_reference, got, expected, call, expected, named)
+        again = mistakes.answer(student, "softmax", scores)
+        if again is not mistakes.CHARGED:
+            expect_same_again(got, again, expected, call, mistakes=flat(again, expected, named))
 
 
 @check(points=1)
@@ -136,13 +256,14 @@ def test_cross_entropy_at_extreme_scores(student, solution):
     labels = np.array([1, 1, 2])
     call = "softmax_cross_entropy(scores of ±1000, labels=[1, 1, 2])"
     with np.errstate(all="ignore"):
-        loss, dscores = expect_pair(student.softmax_cross_entropy(scores, labels), call)
-    loss = expect_number(loss, call + " loss")
+        answer = mistakes.answer(student, "softmax_cross_entropy", scores, labels)
+        if answer is mistakes.CHARGED:
+            return
+        loss, dscores = mistakes.loss_pair(answer, call, scores.shape)
+    loss = mistakes.loss_number(loss, call + " loss", mistakes.ce_loss_forms(scores, labels))
     dscores = expect_array(dscores, call + ": dscores", scores.shape)
     if not (np.isfinite(loss) and np.all(np.isfinite(dscores))):
-        fail(
-            f"{call} gave loss {loss} and dscores {dscores.tolist()}; take the log through "
-            "log-softmax (shifted - log Σ exp(shifted)), never np.log of a probability"
-        )
+        not_finite(student, call, (scores, labels), loss, dscores)
+        return
     with np.errstate(all="ignore"):
         expect_cross_entropy(student, solution, call, scores, labels)

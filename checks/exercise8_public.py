@@ -1,7 +1,13 @@
 """Public checks for exercise 8, losses: values from the formulas, gradients against central
 differences of the losses the docstrings define, computed here (the student's loss is called at
 the check's own points only), and softmax at scores of ±1000. A softmax_cross_entropy that
-follows its softmax's named mistake is that mistake again, charged once in softmax's check."""
+follows its softmax's named mistake is that mistake again, charged once in softmax's check.
+
+A wrong answer is named where it is the value a known mistake gives at the check's own point,
+and an error where a probe shows what raised (checks/_exercise8_mistakes.py): the hidden checks
+name the same mistakes in the same words."""
+
+from typing import Any
 
 import numpy as np
 
@@ -11,37 +17,37 @@ from grader.checks import (
     expect_array,
     expect_close,
     expect_gradient,
-    expect_number,
-    expect_pair,
     fail,
-    shows,
+    shared,
     warn_if_inputs_changed,
 )
 
-MSE_SUMMED = "the loss is summed over the outputs; take the mean over every entry"
-CROSS_ENTROPY_SUMMED = "the loss is summed over the batch; average it over the N examples"
-SOFTMAX_DOWN_COLUMNS = (
-    "softmax",
-    "the probabilities are normalised down each column (axis 0); each row is one example",
+mistakes = shared(__file__, "_exercise8_mistakes")
+log_softmax = mistakes.log_softmax
+SOFTMAX_CLIPPED = (
+    "this is the softmax of the scores clipped (np.clip): clipping changes the probabilities "
+    "wherever a score lies outside the bounds; subtract each row's maximum before exponentiating "
+    "instead, which keeps every exponent at most 0"
 )
+CLIP_PROBE = np.array([[1000.0, 0.0], [-1000.0, 0.0]])
 
 
-def down_columns(scores):
-    """softmax with the named mistake: each column normalised."""
-    exp = np.exp(scores - scores.max(axis=0, keepdims=True))
-    return exp / exp.sum(axis=0, keepdims=True)
-
-
-def softmax_down_columns(student, scores):
-    """The column-normalised probabilities where the student's softmax gives them at ``scores``,
-    else None: for a loss that calls it."""
-    got = answer_or_none(student.softmax, scores)
-    return down_columns(scores) if got is not None and shows(got, down_columns(scores)) else None
-
-
-def log_softmax(scores):
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+def clipped_softmax(student: Any, extreme: np.ndarray, got: np.ndarray) -> dict[str, Any]:
+    """SOFTMAX_CLIPPED -> softmax(np.clip(extreme, low, high)), where CLIP_PROBE shows the bounds
+    the student's softmax clips the scores to and those bounds give ``got``, entry by entry."""
+    probe = answer_or_none(student.softmax, CLIP_PROBE)
+    if not isinstance(probe, np.ndarray) or probe.shape != CLIP_PROBE.shape:
+        return {}
+    with np.errstate(all="ignore"):
+        top, bottom = float(probe[0, 1]), float(probe[1, 0])
+        high = np.log(1 / top - 1) if 0 < top < 0.5 else np.inf
+        low = np.log(bottom / (1 - bottom)) if 0 < bottom < 0.5 else -np.inf
+    if not (np.isfinite(high) or np.isfinite(low)):
+        return {}
+    predicted = np.exp(log_softmax(np.clip(extreme, low, high)))
+    if not np.allclose(got, predicted, rtol=1e-6, atol=0):
+        return {}
+    return {SOFTMAX_CLIPPED: predicted}
 
 
 def mse(pred, target):
@@ -61,32 +67,32 @@ def labels_for(rng, n, classes):
     return rng.permutation(labels)
 
 
+def gradient_at(x: np.ndarray) -> Any:
+    """expect_gradient at ``x``, called as mistakes.expect calls an expectation."""
+    return lambda got, f, call, **options: expect_gradient(got, f, x, call, **options)
+
+
 @check(points=2)
 def test_mse_loss(student, rng):
     """mse_loss is mean((pred - target)²) with gradient 2(pred - target)/(N·M)."""
     pred, target = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
     call = "mse_loss(pred (4, 3), target (4, 3))"
-    loss, dpred = expect_pair(student.mse_loss(pred, target), call)
+    loss, dpred = mistakes.loss_pair(student.mse_loss(pred, target), call, pred.shape)
     warn_if_inputs_changed(student, call)
-    expect_close(
-        expect_number(loss, call + " loss"),
-        mse(pred, target),
-        call + " loss",
-        rtol=1e-12,
-        mistakes={MSE_SUMMED: np.mean(np.sum((pred - target) ** 2, axis=1))},
-    )
     diff = pred - target
-    expect_gradient(
+    expected = mse(pred, target)
+    loss_mistakes = {hint: value for hint, (value, _) in mistakes.mse_loss_mistakes(diff).items()}
+    loss = mistakes.loss_number(loss, call + " loss", mistakes.mse_loss_forms(diff))
+    mistakes.expect(
+        expect_close, loss, expected, call + " loss", expected, loss_mistakes, rtol=1e-12
+    )
+    mistakes.expect(
+        gradient_at(pred),
         dpred,
         lambda p: mse(p, target),
-        pred,
         call + ": dpred",
-        mistakes={
-            "divide by the number of entries, N·M = 12": 2 * diff,
-            "the gradient is divided by N only; the loss averages over all N·M entries": 2
-            * diff
-            / 4,
-        },
+        2 * diff / diff.size,
+        mistakes.mse_gradient_mistakes(diff),
     )
 
 
@@ -95,12 +101,18 @@ def test_softmax(student, rng):
     """softmax gives positive rows summing to 1, also for scores of ±1000."""
     scores = rng.normal(size=(3, 4))
     call = "softmax(scores (3, 4))"
-    expect_close(
-        expect_array(student.softmax(scores), call, (3, 4)),
-        np.exp(log_softmax(scores)),
+    answer = mistakes.answer(student, "softmax", scores)
+    if answer is mistakes.CHARGED:
+        return
+    expected = np.exp(log_softmax(scores))
+    mistakes.expect(
+        expect_close,
+        expect_array(answer, call, (3, 4)),
+        expected,
         call,
+        expected,
+        mistakes.softmax_mistakes(scores, answer),
         rtol=1e-12,
-        mistakes={SOFTMAX_DOWN_COLUMNS: down_columns(scores)},
     )
     extreme = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -999.0]])
     call = "softmax([[1000, -1000, 0], [-1000, -1000, -999]])"
@@ -108,7 +120,11 @@ def test_softmax(student, rng):
         got = expect_array(student.softmax(extreme), call, (2, 3))
     if not np.all(np.isfinite(got)):
         fail(f"{call} gave {got.tolist()}; subtract each row's maximum before exponentiating")
-    expect_close(got, np.exp(log_softmax(extreme)), call, rtol=1e-12, atol=1e-300)
+    expected = np.exp(log_softmax(extreme))
+    named = {}
+    if not np.allclose(got, expected, rtol=1e-12, atol=1e-300):
+        named = clipped_softmax(student, extreme, got)
+    expect_close(got, expected, call, rtol=1e-12, atol=1e-300, mistakes=named)
 
 
 @check(points=3)
@@ -118,35 +134,34 @@ def test_softmax_cross_entropy(student, rng):
     scores = rng.normal(size=(n, classes))
     labels = labels_for(rng, n, classes)
     call = f"softmax_cross_entropy(scores ({n}, {classes}), labels={labels.tolist()})"
-    loss, dscores = expect_pair(student.softmax_cross_entropy(scores, labels), call)
+    answer = mistakes.answer(student, "softmax_cross_entropy", scores, labels)
+    if answer is mistakes.CHARGED:
+        return
+    loss, dscores = mistakes.loss_pair(answer, call, scores.shape)
     warn_if_inputs_changed(student, call)
-    log_probs = log_softmax(scores)
     expected = cross_entropy(scores, labels)
-    columns = softmax_down_columns(student, scores)
-    following = {}
-    if columns is not None:
-        following[SOFTMAX_DOWN_COLUMNS] = -float(np.mean(np.log(columns[np.arange(n), labels])))
-    expect_close(
-        expect_number(loss, call + " loss"),
+    following, gradient_following = mistakes.softmax_following(student, scores, labels)
+    loss = mistakes.loss_number(loss, call + " loss", mistakes.ce_loss_forms(scores, labels))
+    losses, gradients = mistakes.ce_mistakes(scores, labels)
+    loss_mistakes = {hint: value for hint, (value, _) in losses.items()}
+    if not np.isclose(loss, expected, rtol=1e-10, atol=0):
+        loss_mistakes.update(mistakes.eps_mistakes(student, scores, labels, loss))
+    mistakes.expect(
+        expect_close,
+        loss,
         expected,
         call + " loss",
+        expected,
+        loss_mistakes,
+        following,
         rtol=1e-10,
-        mistakes={CROSS_ENTROPY_SUMMED: n * expected, **following},
     )
-    probs = np.exp(log_probs)
-    onehot = np.eye(classes)[labels]
-    column_bug = probs.copy()
-    column_bug[:, labels] -= 1  # subtracts in every row, for each label's column
-    expect_gradient(
+    mistakes.expect(
+        gradient_at(scores),
         dscores,
         lambda s: cross_entropy(s, labels),
-        scores,
         call + ": dscores",
-        mistakes={
-            f"the 1/N is missing: divide the gradient by N = {n}": probs - onehot,
-            f"the gradient is divided by N = {n} twice": (probs - onehot) / n**2,
-            "dscores[:, labels] -= 1 subtracts in every row; use dscores[np.arange(N), "
-            "labels]": column_bug / n,
-            **({SOFTMAX_DOWN_COLUMNS: (columns - onehot) / n} if columns is not None else {}),
-        },
+        mistakes.gradient_of(log_softmax(scores), labels),
+        gradients,
+        gradient_following,
     )
