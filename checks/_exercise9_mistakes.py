@@ -313,9 +313,7 @@ def backward_by_hand(
     if variant == "divided":
         return {key: value / dscores.shape[0] for key, value in grads.items()}
     if variant == "swapped":
-        return {
-            f"{'b' if key[0] == 'W' else 'W'}{key[1:]}": value for key, value in grads.items()
-        }
+        return {f"{'b' if key[0] == 'W' else 'W'}{key[1:]}": value for key, value in grads.items()}
     if variant == "keys reversed":
         return {f"{key[0]}{count + 1 - int(key[1:])}": value for key, value in grads.items()}
     return grads
@@ -536,9 +534,7 @@ class Parts:
             return False
         if sorted(grads) != sorted(params) or sorted(self.grads) != sorted(params):
             return False
-        return shows(loss, self.loss) and all(
-            shows(grads[key], self.grads[key]) for key in params
-        )
+        return shows(loss, self.loss) and all(shows(grads[key], self.grads[key]) for key in params)
 
 
 def follow_parts(parts: Parts, loss: Any, grads: Any, params: dict, call: str) -> bool:
@@ -596,9 +592,7 @@ def same_error(loss_message: str, other_message: str) -> bool:
     return core(loss_message) == core(other_message) and core(loss_message)[0] != ""
 
 
-def penalty_fit(
-    loss: float, grads: Any, x: np.ndarray, labels: np.ndarray, params: dict
-) -> bool:
+def penalty_fit(loss: float, grads: Any, x: np.ndarray, labels: np.ndarray, params: dict) -> bool:
     """Whether (loss, grads) is the cross-entropy plus a penalty c·Σ W² on the weights: every
     dW off by one factor a > 0 of W, the b gradients right, and the loss larger."""
     if not isinstance(grads, dict) or sorted(grads) != sorted(params):
@@ -663,6 +657,23 @@ def gradient_mistakes(
     return mistakes
 
 
+def loss_gradient_mistakes(
+    x: np.ndarray, labels: np.ndarray, params: dict, expected: dict
+) -> dict[Mistake, dict[str, np.ndarray]]:
+    """The named mistakes of loss_and_gradients' gradients -> the gradients each gives, from
+    the right ones."""
+    scores = forward_by_hand(x, params)
+    assert scores is not None
+    from_scores = backward_by_hand(x, params, scores)
+    assert from_scores is not None
+    count = x.shape[0]
+    return {
+        NO_ONE_OVER_N: {key: count * value for key, value in expected.items()},
+        AVERAGED_AGAIN: {key: value / count for key, value in expected.items()},
+        FROM_SCORES: from_scores,
+    }
+
+
 def pair_of(value: Any, call: str, excused: bool = False) -> tuple[Any, Any]:
     """loss_and_gradients' answer as (loss, grads); the pair in the wrong order named (and
     read the right way round where that was charged before)."""
@@ -716,16 +727,17 @@ KEY_MISTAKES = (KEYS_FROM_ZERO, MISSING_GRADS, W_B_SWAPPED, KEYS_REVERSED)
 
 def check_keys(
     grads: Any, x: np.ndarray, params: dict, dscores: np.ndarray, call: str
-) -> tuple[dict, tuple[Mistake, dict[str, np.ndarray] | None] | None]:
-    """network_backward's grads as a dict keyed like params, with the backward mistake they show
-    here (of a right forward's caches); a mistake of the keys named and charged, and where it
-    was charged before, the grads read under the keys meant (the missing ones left out)."""
+) -> tuple[dict, dict[Mistake, dict[str, np.ndarray]], Mistake | None]:
+    """network_backward's grads as a dict keyed like params, the backward mistake they show
+    here (of a right forward's caches) -> the gradients it gives, and the mistake of the keys
+    they show: that one named and charged, and where it was charged before, the grads read
+    under the keys meant (the missing ones left out)."""
     if not isinstance(grads, dict):
         keys_failure(grads, params, None, call)
     fit = backward_fit(grads, x, params, dscores)
     if fit is None or fit[0] not in KEY_MISTAKES:
         keys_failure(grads, params, None, call)
-        return grads, fit
+        return grads, {fit[0]: fit[1]} if fit is not None and fit[1] is not None else {}, None
     mistake = fit[0]
     if sorted(grads) != sorted(params):
         message = f"{call} returned the keys {sorted(grads)}; expected {sorted(params)}"
@@ -733,4 +745,4 @@ def check_keys(
         shapes = ", ".join(f"{key} {np.shape(grads[key])}" for key in sorted(grads))
         message = f"{call} returned gradients of the shapes {shapes}"
     fail_unless_charged(with_hint(message, mistake[1]), mistake)
-    return remapped(grads, mistake, params), None
+    return remapped(grads, mistake, params), {}, mistake

@@ -101,11 +101,11 @@ def test_network_backward_by_finite_differences(student, rng):
     else:
         call = "network_backward(dscores (4, 3), caches kept as the docstring's example keeps them)"
         grads = by_the_docstring(student, x, params, dscores)
+    fit: dict = {}
     if shown and not right:
         mistakes.keys_failure(grads, params, None, call)
-        fit = None
     else:
-        grads, fit = mistakes.check_keys(grads, x, params, dscores, call)
+        grads, fit, _ = mistakes.check_keys(grads, x, params, dscores, call)
     true_response = variant_response(x, params, dscores, "")
     for key in sorted(grads):
         expect_gradient(
@@ -113,7 +113,7 @@ def test_network_backward_by_finite_differences(student, rng):
             lambda v, key=key: true_response(key, v),
             params[key],
             f"{call}: {key}",
-            mistakes={fit[0]: fit[1][key]} if fit is not None and fit[1] is not None else None,
+            mistakes={mistake: values[key] for mistake, values in fit.items()},
             mistaken_forwards={
                 mistake: lambda v, key=key, variant=variant: variant_response(
                     x, params, dscores, variant
