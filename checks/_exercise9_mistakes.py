@@ -637,41 +637,31 @@ def loss_mistakes(
     return found
 
 
-def gradient_mistakes(
-    x: np.ndarray, labels: np.ndarray, params: dict, key: str
-) -> Callable[[np.ndarray], dict[Mistake, Any]]:
-    """The named mistakes of loss_and_gradients' gradient of ``key``, from the true one."""
-    scores = forward_by_hand(x, params)
-    assert scores is not None
-    from_scores = backward_by_hand(x, params, scores)
-    assert from_scores is not None
-    count = x.shape[0]
-
-    def mistakes(numeric: np.ndarray) -> dict[Mistake, Any]:
-        return {
-            NO_ONE_OVER_N: count * numeric,
-            AVERAGED_AGAIN: numeric / count,
-            FROM_SCORES: from_scores[key],
-        }
-
-    return mistakes
-
-
-def loss_gradient_mistakes(
-    x: np.ndarray, labels: np.ndarray, params: dict, expected: dict
+def loss_gradient_fit(
+    grads: Any, x: np.ndarray, labels: np.ndarray, params: dict
 ) -> dict[Mistake, dict[str, np.ndarray]]:
-    """The named mistakes of loss_and_gradients' gradients -> the gradients each gives, from
-    the right ones."""
+    """The one named mistake of loss_and_gradients' gradients that every gradient in ``grads``
+    shows -> the gradients it gives; {} where none or several fit."""
+    if not isinstance(grads, dict) or sorted(grads) != sorted(params):
+        return {}
     scores = forward_by_hand(x, params)
     assert scores is not None
+    right = backward_by_hand(x, params, cross_entropy(scores, labels)[1])
     from_scores = backward_by_hand(x, params, scores)
-    assert from_scores is not None
+    assert right is not None and from_scores is not None
     count = x.shape[0]
-    return {
-        NO_ONE_OVER_N: {key: count * value for key, value in expected.items()},
-        AVERAGED_AGAIN: {key: value / count for key, value in expected.items()},
+    candidates = {
+        NO_ONE_OVER_N: {key: count * value for key, value in right.items()},
+        AVERAGED_AGAIN: {key: value / count for key, value in right.items()},
         FROM_SCORES: from_scores,
     }
+    fits = {
+        mistake: values
+        for mistake, values in candidates.items()
+        if all(shows(grads[key], values[key]) for key in params)
+        and not all(shows(right[key], values[key]) for key in params)
+    }
+    return fits if len(fits) == 1 else {}
 
 
 def pair_of(value: Any, call: str, excused: bool = False) -> tuple[Any, Any]:

@@ -184,9 +184,7 @@ def test_backprop_matches_reference(student, solution, rng):
                 linear_dscores, linear_caches
             )
         mistakes.keys_failure(grads, params, parts, call)
-        for mistake, values in mistakes.loss_gradient_mistakes(
-            x, labels, params, expected_grads
-        ).items():
+        for mistake, values in mistakes.loss_gradient_fit(grads, x, labels, params).items():
             following.setdefault(mistake, values)
         first = expect_grads(grads, expected_grads, call, following)
         loss_again, grads_again = mistakes.pair_of(

@@ -171,13 +171,14 @@ def test_loss_and_gradients(student, rng):
         changed = mistakes.forward_by_hand(x, {**params, key: value}, variant)
         return mistakes.cross_entropy(changed, labels)[0]
 
+    fit = mistakes.loss_gradient_fit(grads, x, labels, params)
     for key in sorted(params):
         expect_gradient(
             grads[key],
             lambda v, key=key: loss_at(key, v),
             params[key],
             f"{call}: {key}",
-            mistakes=mistakes.gradient_mistakes(x, labels, params, key),
+            mistakes={mistake: values[key] for mistake, values in fit.items()},
             mistaken_forwards={
                 mistake: lambda v, key=key, variant=variant: loss_at(key, v, variant)
                 for mistake, variant in shown.items()
