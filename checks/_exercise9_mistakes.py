@@ -417,7 +417,7 @@ def forward_error_mistake(
     mistake = scores_mistake(answer[0], point, square)
     if mistake not in (EVERY_LAYER_GETS_X, RELU_BEFORE_LINEAR):
         return None
-    return mistake, "on a network whose layers all have the same size it runs, and shows this"
+    return mistake, "where all the layers have one size, it runs and gives the scores of this"
 
 
 def answer_or_none(function: Callable[..., Any], *args: Any) -> Any:
@@ -452,7 +452,8 @@ def forward_answer(student: Any, x: np.ndarray, params: dict, call: str) -> Any:
         if named is None:
             raise
         mistake, detail = named
-        message = f"{first_line(str(error))}; {detail}"
+        lines = first_line(str(error)).split("\n")
+        message = "\n".join([f"{lines[0]}; {detail}", *lines[1:]])
         fail_unless_charged(with_hint(message, mistake[1]), mistake)
         return None
 
@@ -491,6 +492,7 @@ class Parts:
 
     def __init__(self, student: Any, x: np.ndarray, labels: np.ndarray, params: dict) -> None:
         self.mistake: Mistake | None = None
+        self.forward_right = False
         self.error: tuple[int | None, str] | None = None
         self.loss: float | None = None
         self.grads: Any = None
@@ -507,7 +509,7 @@ class Parts:
             return
         scores, caches = answer
         right = forward_by_hand(x, params)
-        forward_right = shows(scores, right)
+        forward_right = self.forward_right = shows(scores, right)
         if not forward_right:
             self.mistake = scores_mistake(scores, x, params)
         try:
@@ -529,12 +531,22 @@ class Parts:
             self.mistake = fit[0] if fit is not None else None
 
     def gives(self, loss: Any, grads: Any, params: dict) -> bool:
-        """Whether (loss, grads) is what these parts give, gradients keyed like params."""
+        """Whether (loss, grads) is what these parts give, gradients keyed like params (or as the
+        backward's named mistake of the keys keys them)."""
         if self.loss is None or not isinstance(grads, dict) or not isinstance(self.grads, dict):
             return False
-        if sorted(grads) != sorted(params) or sorted(self.grads) != sorted(params):
+        keyed = sorted(params) if self.mistake not in KEY_MISTAKES else sorted(self.grads)
+        if sorted(grads) != keyed or sorted(self.grads) != keyed:
             return False
-        return shows(loss, self.loss) and all(shows(grads[key], self.grads[key]) for key in params)
+        return shows(loss, self.loss) and all(shows(grads[key], self.grads[key]) for key in keyed)
+
+    def follows_forward(self, loss: float, right: float) -> Mistake | None:
+        """The forward's named mistake this loss follows (it is not the right one)."""
+        if self.mistake is None or self.mistake[0] != "network_forward" or self.loss is None:
+            return None
+        if shows(loss, self.loss) and not shows(loss, right):
+            return self.mistake
+        return None
 
 
 def follow_parts(parts: Parts, loss: Any, grads: Any, params: dict, call: str) -> bool:
@@ -545,6 +557,16 @@ def follow_parts(parts: Parts, loss: Any, grads: Any, params: dict, call: str) -
     message = f"{call} gives what network_forward and network_backward give here"
     fail_unless_charged(with_hint(message, follows(parts.mistake, call)), parts.mistake)
     return True
+
+
+def forward_loss_failure(parts: Parts, loss: float, right: float, call: str) -> None:
+    """Fail where the loss is the one of the student's forward showing a named mistake whose
+    gradients no check can follow (where they lack layers): named, though not charged again."""
+    mistake = parts.follows_forward(loss, right)
+    if mistake is None or mistake in (LAST_LAYER_RELU, NO_HIDDEN_RELU):
+        return
+    message = f"{call} loss: expected {right:.10g}, got {loss:.10g}"
+    fail(with_hint(message, follows(mistake, call)))
 
 
 def loss_error(
@@ -638,12 +660,14 @@ def loss_mistakes(
 
 
 def loss_gradient_fit(
-    grads: Any, x: np.ndarray, labels: np.ndarray, params: dict
+    loss: float, grads: Any, x: np.ndarray, labels: np.ndarray, params: dict
 ) -> dict[Mistake, dict[str, np.ndarray]]:
     """The one named mistake of loss_and_gradients' gradients that every gradient in ``grads``
     shows -> the gradients it gives; {} where none or several fit."""
     if not isinstance(grads, dict) or sorted(grads) != sorted(params):
         return {}
+    if penalty_fit(loss, grads, x, labels, params):
+        return {PENALTY: grads}
     scores = forward_by_hand(x, params)
     assert scores is not None
     right = backward_by_hand(x, params, cross_entropy(scores, labels)[1])
@@ -695,9 +719,11 @@ def keys_failure(grads: Any, params: dict, parts: Parts | None, call: str) -> No
         fail(message)
     if parts is None:
         fail(with_hint(message, mistake[1]), mistake)
-    own = isinstance(parts.grads, dict) and sorted(parts.grads) == sorted(grads)
-    # loss_and_gradients' own keys; the same again in its hidden check is charged there too
-    fail(with_hint(message, follows(mistake, call) if own else mistake[1]))
+    if parts.mistake is not None and parts.mistake[0] == "network_forward":
+        fail(with_hint(message, follows(parts.mistake, call)))
+    if not parts.forward_right:
+        fail(message)
+    fail(with_hint(message, follows(mistake, call) if parts.mistake == mistake else mistake[1]))
 
 
 def remapped(grads: dict, mistake: Mistake, params: dict) -> dict:

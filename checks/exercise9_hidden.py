@@ -175,6 +175,7 @@ def test_backprop_matches_reference(student, solution, rng):
         linear_scores, linear_caches = without_hidden_relus(solution, x, params)
         linear_loss, linear_dscores = solution.softmax_cross_entropy(linear_scores, labels)
         named = mistakes.loss_mistakes(x, labels, params, grads, loss)
+        mistakes.forward_loss_failure(parts, loss, expected_loss, call)
         expect_matches_reference(loss, expected_loss, call + " loss", mistakes=named)
         following = {}
         if shows(loss, relu_loss):
@@ -184,7 +185,7 @@ def test_backprop_matches_reference(student, solution, rng):
                 linear_dscores, linear_caches
             )
         mistakes.keys_failure(grads, params, parts, call)
-        for mistake, values in mistakes.loss_gradient_fit(grads, x, labels, params).items():
+        for mistake, values in mistakes.loss_gradient_fit(loss, grads, x, labels, params).items():
             following.setdefault(mistake, values)
         first = expect_grads(grads, expected_grads, call, following)
         loss_again, grads_again = mistakes.pair_of(

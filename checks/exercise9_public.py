@@ -157,9 +157,9 @@ def test_loss_and_gradients(student, rng):
     loss = expect_number(loss, call + " loss")
     named = mistakes.loss_mistakes(x, labels, params, grads, loss)
     scores = mistakes.forward_by_hand(x, params)
-    expect_close(
-        loss, mistakes.cross_entropy(scores, labels)[0], call + " loss", rtol=1e-10, mistakes=named
-    )
+    right = mistakes.cross_entropy(scores, labels)[0]
+    mistakes.forward_loss_failure(parts, loss, right, call)
+    expect_close(loss, right, call + " loss", rtol=1e-10, mistakes=named)
     shown = {
         mistake: variant
         for mistake, variant in FOLLOWED.items()
@@ -171,7 +171,7 @@ def test_loss_and_gradients(student, rng):
         changed = mistakes.forward_by_hand(x, {**params, key: value}, variant)
         return mistakes.cross_entropy(changed, labels)[0]
 
-    fit = mistakes.loss_gradient_fit(grads, x, labels, params)
+    fit = mistakes.loss_gradient_fit(loss, grads, x, labels, params)
     for key in sorted(params):
         expect_gradient(
             grads[key],
