@@ -306,6 +306,9 @@ def backward_by_hand(
                 dh = gate(k, step(k, dh, k))
             elif variant == "dscores each":
                 step(k, gate(k, dscores), k)
+            elif variant == "dx dropped":
+                dh = gate(k, dh)
+                step(k, dh, k)
             else:
                 dh = step(k, gate(k, dh), k)
     except ValueError:
@@ -327,6 +330,7 @@ BACKWARD_VARIANTS: dict[str, Mistake] = {
     "forward order": FORWARD_ORDER,
     "forward order, keys reversed": FORWARD_ORDER,
     "dscores each": UPSTREAM_NOT_PASSED,
+    "dx dropped": UPSTREAM_NOT_PASSED,
     "divided": DIVIDED_AGAIN,
     "swapped": W_B_SWAPPED,
     "keys reversed": KEYS_REVERSED,
