@@ -87,8 +87,8 @@ FORWARD_ORDER = (
 )
 UPSTREAM_NOT_PASSED = (
     "network_backward",
-    "each layer's linear_backward was given dscores: the dx it returns is the upstream "
-    "gradient of the layer below, and must be passed down to it",
+    "the dx that each linear_backward returns is dropped, and the layer below gets dscores "
+    "again: that dx is the upstream gradient of the layer below, and must be passed down to it",
 )
 DIVIDED_AGAIN = (
     "network_backward",
@@ -421,7 +421,7 @@ def forward_error_mistake(
     mistake = scores_mistake(answer[0], point, square)
     if mistake not in (EVERY_LAYER_GETS_X, RELU_BEFORE_LINEAR):
         return None
-    return mistake, "where all the layers have one size, it runs and gives the scores of this"
+    return mistake, "where all the layers have one size, it runs and gives what the hint names"
 
 
 def answer_or_none(function: Callable[..., Any], *args: Any) -> Any:
@@ -473,7 +473,10 @@ def backward_answer(
         mistake = backward_error_mistake(student, x, params)
         if mistake is None:
             raise
-        fail_unless_charged(with_hint(first_line(str(error)), mistake[1]), mistake)
+        lines = first_line(str(error)).split("\n")
+        detail = "where all the layers have one size, it runs and gives what the hint names"
+        message = "\n".join([f"{lines[0]}; {detail}", *lines[1:]])
+        fail_unless_charged(with_hint(message, mistake[1]), mistake)
         return None
 
 
@@ -588,23 +591,40 @@ def loss_error(
             with_hint(first_line(str(error)), follows(parts.mistake, call)), parts.mistake
         )
         return
-    swaps: list[tuple[Mistake, Callable[[], Any]]] = [
-        (FORWARD_ARGUMENTS, lambda: student.network_forward(params, x)),
-    ]
-    answer = answer_or_none(student.network_forward, x, params)
-    if isinstance(answer, (tuple, list)) and len(answer) == 2:
-        _, dscores = cross_entropy(forward_by_hand(x, params), labels)  # type: ignore[arg-type]
-        swaps.append((BACKWARD_ARGUMENTS, lambda: student.network_backward(answer[1], dscores)))
-    for mistake, swapped in swaps:
-        try:
-            swapped()
-        except StudentRaised as other:
-            if error_kind(other)[1] == kind[1] and same_error(str(error), str(other)):
-                fail_unless_charged(with_hint(first_line(str(error)), mistake[1]), mistake)
-                return
-        except StudentError:
-            continue
+    for mistake, swapped in ((FORWARD_ARGUMENTS, True), (BACKWARD_ARGUMENTS, False)):
+        other = replay(student, x, labels, params, swapped)
+        if other is not None and same_error(str(error), str(other)):
+            fail_unless_charged(with_hint(first_line(str(error)), mistake[1]), mistake)
+            return
     raise error
+
+
+def replay(
+    student: Any, x: np.ndarray, labels: np.ndarray, params: dict, forward_swapped: bool
+) -> StudentRaised | None:
+    """The error loss_and_gradients' steps raise, made here one by one with the student's own
+    functions, network_forward's arguments swapped (else network_backward's); None if none."""
+    try:
+        answer = (
+            student.network_forward(params, x)
+            if forward_swapped
+            else student.network_forward(x, params)
+        )
+        if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+            return None
+        scores, caches = answer
+        loss = student.softmax_cross_entropy(scores, labels)
+        if not isinstance(loss, (tuple, list)) or len(loss) != 2:
+            return None
+        if forward_swapped:
+            student.network_backward(loss[1], caches)
+        else:
+            student.network_backward(caches, loss[1])
+    except StudentRaised as other:
+        return other
+    except StudentError:
+        return None
+    return None
 
 
 def same_error(loss_message: str, other_message: str) -> bool:
