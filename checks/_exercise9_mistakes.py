@@ -393,12 +393,21 @@ def square_point(
     x: np.ndarray, params: dict, least: int = 1
 ) -> tuple[np.ndarray, dict, np.ndarray]:
     """A network as deep as ``params`` (``least`` layers at least) whose layers all have x's
-    width, an input like x, and an upstream gradient: there code that mixes the layers' sizes
-    up runs and gives a value."""
+    width, an input of one row more than x, and an upstream gradient: there code that mixes the
+    layers' sizes up runs and gives a value, and a factor of the batch size N is another one."""
     rng = np.random.default_rng(9)
-    width = x.shape[1]
+    count, width = x.shape[0] + 1, x.shape[1]
     square = network(rng, [width] * (max(count_layers(params), least) + 1))
-    return rng.normal(size=x.shape), square, rng.normal(size=x.shape)
+    return rng.normal(size=(count, width)), square, rng.normal(size=(count, width))
+
+
+def confirmed(student: Any, fit: Any, x: np.ndarray, params: dict) -> Any:
+    """``fit``, a backward mistake seen at the check's point, where the square network (of
+    another batch size) shows it too; None otherwise. A mistake of the keys needs no second
+    point: the keys say it."""
+    if fit is None or fit[0] in KEY_MISTAKES:
+        return fit
+    return fit if backward_error_mistake(student, x, params) == fit[0] else None
 
 
 def forward_error_mistake(
@@ -534,7 +543,7 @@ class Parts:
         except StudentError:
             return
         if forward_right:
-            fit = backward_fit(self.grads, x, params, dscores)
+            fit = confirmed(student, backward_fit(self.grads, x, params, dscores), x, params)
             self.mistake = fit[0] if fit is not None else None
 
     def gives(self, loss: Any, grads: Any, params: dict) -> bool:
@@ -667,27 +676,62 @@ def penalty_fit(loss: float, grads: Any, x: np.ndarray, labels: np.ndarray, para
     return bool(factors) and np.allclose(factors, factors[0], rtol=1e-6)
 
 
+def one_more_row(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A batch of N + 1 examples: a mistake by a factor of N shows another factor there."""
+    return np.vstack([x, 0.5 * x[:1] + 0.25]), np.concatenate([labels, labels[:1]])
+
+
+def by_batch_size(
+    student: Any, x: np.ndarray, labels: np.ndarray, params: dict, mistake: Mistake
+) -> bool:
+    """Whether loss_and_gradients shows ``mistake``, a factor of the batch size N, on a batch of
+    N + 1 too."""
+    more_x, more_labels = one_more_row(x, labels)
+    answer = answer_or_none(student.loss_and_gradients, more_x, more_labels, params)
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        return False
+    loss, grads = answer
+    count = more_x.shape[0]
+    scores = forward_by_hand(more_x, params)
+    assert scores is not None
+    right_loss, dscores = cross_entropy(scores, more_labels)
+    if mistake == LOSS_SUMMED:
+        return shows(loss, count * right_loss)
+    right = backward_by_hand(more_x, params, dscores)
+    assert right is not None
+    factor = count if mistake == NO_ONE_OVER_N else 1 / count
+    return (
+        isinstance(grads, dict)
+        and sorted(grads) == sorted(params)
+        and all(shows(grads[key], factor * right[key]) for key in params)
+    )
+
+
 def loss_mistakes(
-    x: np.ndarray, labels: np.ndarray, params: dict, grads: Any, loss: float
+    student: Any, x: np.ndarray, labels: np.ndarray, params: dict, grads: Any, loss: float
 ) -> dict[Mistake, float]:
-    """Each named mistake of the loss -> the loss it gives here."""
+    """Each named mistake of the loss -> the loss it gives here (a factor of N where a batch of
+    N + 1 confirms it)."""
     found: dict[Mistake, float] = {}
     for mistake, scores in forward_mistakes(x, params).items():
         if mistake in (LAST_LAYER_RELU, NO_HIDDEN_RELU):
             found[mistake] = cross_entropy(scores, labels)[0]
     right = forward_by_hand(x, params)
     assert right is not None
-    found[LOSS_SUMMED] = x.shape[0] * cross_entropy(right, labels)[0]
+    summed = x.shape[0] * cross_entropy(right, labels)[0]
+    if shows(loss, summed) and by_batch_size(student, x, labels, params, LOSS_SUMMED):
+        found[LOSS_SUMMED] = summed
     if penalty_fit(loss, grads, x, labels, params):
         found[PENALTY] = loss
     return found
 
 
 def loss_gradient_fit(
-    loss: float, grads: Any, x: np.ndarray, labels: np.ndarray, params: dict
+    student: Any, loss: float, grads: Any, x: np.ndarray, labels: np.ndarray, params: dict
 ) -> dict[Mistake, dict[str, np.ndarray]]:
     """The one named mistake of loss_and_gradients' gradients that every gradient in ``grads``
-    shows -> the gradients it gives; {} where none or several fit."""
+    shows -> the gradients it gives (a factor of N where a batch of N + 1 confirms it); {}
+    where none or several fit."""
     if not isinstance(grads, dict) or sorted(grads) != sorted(params):
         return {}
     if penalty_fit(loss, grads, x, labels, params):
@@ -709,7 +753,14 @@ def loss_gradient_fit(
         if all(shows(grads[key], values[key]) for key in params)
         and not all(shows(right[key], values[key]) for key in params)
     }
-    return fits if len(fits) == 1 else {}
+    if len(fits) != 1:
+        return {}
+    mistake = next(iter(fits))
+    if mistake in (NO_ONE_OVER_N, AVERAGED_AGAIN) and not by_batch_size(
+        student, x, labels, params, mistake
+    ):
+        return {}
+    return fits
 
 
 def pair_of(value: Any, call: str, excused: bool = False) -> tuple[Any, Any]:
@@ -766,7 +817,7 @@ KEY_MISTAKES = (KEYS_FROM_ZERO, MISSING_GRADS, W_B_SWAPPED, KEYS_REVERSED)
 
 
 def check_keys(
-    grads: Any, x: np.ndarray, params: dict, dscores: np.ndarray, call: str
+    student: Any, grads: Any, x: np.ndarray, params: dict, dscores: np.ndarray, call: str
 ) -> tuple[dict, dict[Mistake, dict[str, np.ndarray]], Mistake | None]:
     """network_backward's grads as a dict keyed like params, the backward mistake they show
     here (of a right forward's caches) -> the gradients it gives, and the mistake of the keys
@@ -774,7 +825,7 @@ def check_keys(
     under the keys meant (the missing ones left out)."""
     if not isinstance(grads, dict):
         keys_failure(grads, params, None, call)
-    fit = backward_fit(grads, x, params, dscores)
+    fit = confirmed(student, backward_fit(grads, x, params, dscores), x, params)
     if fit is None or fit[0] not in KEY_MISTAKES:
         keys_failure(grads, params, None, call)
         return grads, {fit[0]: fit[1]} if fit is not None and fit[1] is not None else {}, None

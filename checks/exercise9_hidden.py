@@ -142,7 +142,7 @@ def test_network_backward_matches_reference(student, solution, rng):
     if following:
         mistakes.keys_failure(grads, params, None, call)
     else:
-        grads, fit, keyed = mistakes.check_keys(grads, x, params, dscores, call)
+        grads, fit, keyed = mistakes.check_keys(student, grads, x, params, dscores, call)
         following.update(fit)
     first = expect_grads(grads, expected, call, following)
     again = student.network_backward(dscores, caches)
@@ -174,7 +174,7 @@ def test_backprop_matches_reference(student, solution, rng):
         relu_loss, relu_grads = with_last_relu(solution, x, labels, params)
         linear_scores, linear_caches = without_hidden_relus(solution, x, params)
         linear_loss, linear_dscores = solution.softmax_cross_entropy(linear_scores, labels)
-        named = mistakes.loss_mistakes(x, labels, params, grads, loss)
+        named = mistakes.loss_mistakes(student, x, labels, params, grads, loss)
         mistakes.forward_loss_failure(parts, loss, expected_loss, call)
         expect_matches_reference(loss, expected_loss, call + " loss", mistakes=named)
         following = {}
@@ -185,7 +185,8 @@ def test_backprop_matches_reference(student, solution, rng):
                 linear_dscores, linear_caches
             )
         mistakes.keys_failure(grads, params, parts, call)
-        for mistake, values in mistakes.loss_gradient_fit(loss, grads, x, labels, params).items():
+        fit = mistakes.loss_gradient_fit(student, loss, grads, x, labels, params)
+        for mistake, values in fit.items():
             following.setdefault(mistake, values)
         first = expect_grads(grads, expected_grads, call, following)
         loss_again, grads_again = mistakes.pair_of(

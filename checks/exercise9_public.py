@@ -105,7 +105,7 @@ def test_network_backward_by_finite_differences(student, rng):
     if shown and not right:
         mistakes.keys_failure(grads, params, None, call)
     else:
-        grads, fit, _ = mistakes.check_keys(grads, x, params, dscores, call)
+        grads, fit, _ = mistakes.check_keys(student, grads, x, params, dscores, call)
     true_response = variant_response(x, params, dscores, "")
     for key in sorted(grads):
         expect_gradient(
@@ -155,7 +155,7 @@ def test_loss_and_gradients(student, rng):
     if mistakes.follow_parts(parts, loss, grads, params, call):
         return
     loss = expect_number(loss, call + " loss")
-    named = mistakes.loss_mistakes(x, labels, params, grads, loss)
+    named = mistakes.loss_mistakes(student, x, labels, params, grads, loss)
     scores = mistakes.forward_by_hand(x, params)
     right = mistakes.cross_entropy(scores, labels)[0]
     mistakes.forward_loss_failure(parts, loss, right, call)
@@ -171,7 +171,7 @@ def test_loss_and_gradients(student, rng):
         changed = mistakes.forward_by_hand(x, {**params, key: value}, variant)
         return mistakes.cross_entropy(changed, labels)[0]
 
-    fit = mistakes.loss_gradient_fit(loss, grads, x, labels, params)
+    fit = mistakes.loss_gradient_fit(student, loss, grads, x, labels, params)
     for key in sorted(params):
         expect_gradient(
             grads[key],
