@@ -763,7 +763,7 @@ def loss_gradient_fit(
     return fits
 
 
-def pair_of(value: Any, call: str, excused: bool = False) -> tuple[Any, Any]:
+def pair_of(value: Any, call: str) -> tuple[Any, Any]:
     """loss_and_gradients' answer as (loss, grads); the pair in the wrong order named (and
     read the right way round where that was charged before)."""
     if isinstance(value, (tuple, list)) and len(value) == 2:
@@ -794,7 +794,7 @@ def keys_failure(grads: Any, params: dict, parts: Parts | None, call: str) -> No
         fail(message)
     if parts is None:
         fail(with_hint(message, mistake[1]), mistake)
-    if parts.mistake is not None and parts.mistake[0] == "network_forward":
+    if parts.mistake == TRUNCATED:  # the forward's caches lack layers
         fail(with_hint(message, follows(parts.mistake, call)))
     if not parts.forward_right:
         fail(message)
