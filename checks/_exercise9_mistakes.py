@@ -75,6 +75,11 @@ LAST_RELU_BACKWARD = (
     "the gradient was masked at the last layer too, which has no ReLU: dscores goes straight "
     "into the last layer's linear_backward, and only the hidden layers go through relu_backward",
 )
+MASK_FROM_INPUT = (
+    "network_backward",
+    "the ReLU mask was taken from the layer's input h_{k-1}, the x of its linear cache: "
+    "relu_backward needs the ReLU's own cache, the z_k that relu_forward returned",
+)
 MASK_AFTER_LINEAR = (
     "network_backward",
     "each hidden layer's ReLU mask was applied after its linear_backward, to the gradient of "
@@ -179,11 +184,11 @@ def forward_by_hand(x: np.ndarray, params: dict, mistake: str = "") -> np.ndarra
     h = x
     try:
         for k in range(1, count + 1):
-            if mistake == "relu before" and k < count:
+            if (mistake == "relu before" and k < count) or mistake == "relu before all":
                 h = relu(h)
             z = (x if mistake == "every x" else h) @ params[f"W{k}"] + params[f"b{k}"]
             rectified = mistake == "last relu" or (
-                k < count and mistake not in ("no relu", "relu before")
+                k < count and mistake not in ("no relu", "relu before", "relu before all")
             )
             h = relu(z) if rectified else z
     except ValueError:
@@ -206,16 +211,18 @@ FORWARD_VARIANTS: dict[str, Mistake] = {
     "last relu": LAST_LAYER_RELU,
     "no relu": NO_HIDDEN_RELU,
     "relu before": RELU_BEFORE_LINEAR,
+    "relu before all": RELU_BEFORE_LINEAR,
     "every x": EVERY_LAYER_GETS_X,
 }
 
 
-def forward_mistakes(x: np.ndarray, params: dict) -> dict[Mistake, np.ndarray]:
-    """Each named forward mistake -> the scores it gives here (those that run here)."""
-    found = {}
+def forward_mistakes(x: np.ndarray, params: dict, got: Any = None) -> dict[Mistake, np.ndarray]:
+    """Each named forward mistake -> the scores it gives here (those that run here; of a
+    mistake made two ways, the way ``got`` shows, if either)."""
+    found: dict[Mistake, np.ndarray] = {}
     for variant, mistake in FORWARD_VARIANTS.items():
         scores = forward_by_hand(x, params, variant)
-        if scores is not None:
+        if scores is not None and (mistake not in found or shows(got, scores)):
             found[mistake] = scores
     return found
 
@@ -234,7 +241,7 @@ def scores_mistake(scores: Any, x: np.ndarray, params: dict) -> Mistake | None:
     right = forward_by_hand(x, params)
     fits = {
         mistake
-        for mistake, value in forward_mistakes(x, params).items()
+        for mistake, value in forward_mistakes(x, params, scores).items()
         if shows(scores, value) and not shows(right, value)
     }
     if any(shows(scores, value) for value in truncations(x, params)):
@@ -292,6 +299,8 @@ def backward_by_hand(
         z = caches[k - 1][1]
         if variant == "ungated" or z is None:
             return upstream
+        if variant == "from input":
+            return upstream * (caches[k - 1][0][0] > 0)
         return relu(upstream) if variant == "rectified" else upstream * (z > 0)
 
     try:
@@ -326,6 +335,7 @@ BACKWARD_VARIANTS: dict[str, Mistake] = {
     "ungated": NO_RELU_GATE,
     "rectified": RELU_OF_GRADIENT,
     "last masked": LAST_RELU_BACKWARD,
+    "from input": MASK_FROM_INPUT,
     "mask after": MASK_AFTER_LINEAR,
     "forward order": FORWARD_ORDER,
     "forward order, keys reversed": FORWARD_ORDER,

@@ -82,7 +82,7 @@ def test_network_forward_matches_reference(student, solution, rng):
             continue
         scores = expect_array(scores, call, (n, sizes[-1]))
         expected, _ = solution.network_forward(x, params)
-        named = mistakes.forward_mistakes(x, params)
+        named = mistakes.forward_mistakes(x, params, scores)
         expect_matches_reference(scores, expected, call, mistakes=named)
         again, _ = expect_pair(student.network_forward(x, params), call)
         expect_same_again(scores, again, expected, call, mistakes=named)

@@ -40,13 +40,9 @@ def expect_scores(scores: Any, x: np.ndarray, params: dict, call: str) -> None:
     expected = mistakes.forward_by_hand(x, params)
     if mistakes.truncated_scores(scores, x, params, call):
         return
-    expect_close(
-        expect_array(scores, call, expected.shape),
-        expected,
-        call,
-        rtol=1e-10,
-        mistakes=mistakes.forward_mistakes(x, params),
-    )
+    got = expect_array(scores, call, expected.shape)
+    named = mistakes.forward_mistakes(x, params, got)
+    expect_close(got, expected, call, rtol=1e-10, mistakes=named)
 
 
 @check(points=2)
