@@ -465,6 +465,25 @@ def backward_error_mistake(student: Any, x: np.ndarray, params: dict) -> Mistake
     return fit[0] if fit is not None else None
 
 
+def caches_mistake(
+    student: Any, x: np.ndarray, params: dict, dscores: np.ndarray
+) -> Mistake | None:
+    """Where network_backward, raising on its own forward's caches at (x, params), is right on
+    caches kept as the docstring keeps them: the forward's named mistake the square network
+    shows (its scores here happen to be right), else None."""
+    grads = answer_or_none(student.network_backward, dscores, caches_by_hand(x, params))
+    right = backward_by_hand(x, params, dscores)
+    if not isinstance(grads, dict) or right is None or sorted(grads) != sorted(right):
+        return None
+    if not all(shows(grads[key], right[key]) for key in right):
+        return None
+    point, square, _ = square_point(x, params)
+    answer = answer_or_none(student.network_forward, point, square)
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        return None
+    return scores_mistake(answer[0], point, square)
+
+
 def forward_answer(student: Any, x: np.ndarray, params: dict, call: str) -> Any:
     """The student's network_forward(x, params); an error it raises named, and charged as
     network_forward's, where it shows a named mistake."""
@@ -548,7 +567,9 @@ class Parts:
         except StudentRaised as error:
             self.error = error_kind(error)
             if forward_right:
-                self.mistake = backward_error_mistake(student, x, params)
+                self.mistake = backward_error_mistake(student, x, params) or caches_mistake(
+                    student, x, params, dscores
+                )
             return
         except StudentError:
             return
