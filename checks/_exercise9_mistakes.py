@@ -148,6 +148,11 @@ FROM_SCORES = (
     "network_backward was given the scores: it takes their gradient, the dscores that "
     "softmax_cross_entropy returns (the gradient of the loss)",
 )
+LOSS_OF_RELU = (
+    "loss_and_gradients",
+    "the scores went through a ReLU before the loss: the loss takes the scores of "
+    "network_forward as they are, straight from the last linear layer",
+)
 NO_ONE_OVER_N = (
     "loss_and_gradients",
     "the 1/N is missing: dscores is (softmax - onehot) / N, as softmax_cross_entropy returns it",
@@ -739,16 +744,24 @@ def by_batch_size(
 
 
 def loss_mistakes(
-    student: Any, x: np.ndarray, labels: np.ndarray, params: dict, grads: Any, loss: float
+    student: Any,
+    x: np.ndarray,
+    labels: np.ndarray,
+    params: dict,
+    answer: tuple[Any, float],
+    parts: Parts,
 ) -> dict[Mistake, float]:
-    """Each named mistake of the loss -> the loss it gives here (a factor of N where a batch of
-    N + 1 confirms it)."""
+    """Each named mistake of the loss -> the loss it gives here: a forward's mistake where the
+    student's network_forward shows it, a factor of N where a batch of N + 1 confirms it."""
+    grads, loss = answer
     found: dict[Mistake, float] = {}
     for mistake, scores in forward_mistakes(x, params).items():
-        if mistake in (LAST_LAYER_RELU, NO_HIDDEN_RELU):
+        if mistake in (LAST_LAYER_RELU, NO_HIDDEN_RELU) and parts.mistake == mistake:
             found[mistake] = cross_entropy(scores, labels)[0]
     right = forward_by_hand(x, params)
     assert right is not None
+    if parts.forward_right:
+        found[LOSS_OF_RELU] = cross_entropy(relu(right), labels)[0]
     summed = x.shape[0] * cross_entropy(right, labels)[0]
     if shows(loss, summed) and by_batch_size(student, x, labels, params, LOSS_SUMMED):
         found[LOSS_SUMMED] = summed
@@ -773,7 +786,9 @@ def loss_gradient_fit(
     from_scores = backward_by_hand(x, params, scores)
     assert right is not None and from_scores is not None
     count = x.shape[0]
+    rectified = backward_by_hand(x, params, cross_entropy(relu(scores), labels)[1])
     candidates = {
+        LOSS_OF_RELU: rectified,
         NO_ONE_OVER_N: {key: count * value for key, value in right.items()},
         AVERAGED_AGAIN: {key: value / count for key, value in right.items()},
         FROM_SCORES: from_scores,

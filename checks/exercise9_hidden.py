@@ -174,13 +174,13 @@ def test_backprop_matches_reference(student, solution, rng):
         relu_loss, relu_grads = with_last_relu(solution, x, labels, params)
         linear_scores, linear_caches = without_hidden_relus(solution, x, params)
         linear_loss, linear_dscores = solution.softmax_cross_entropy(linear_scores, labels)
-        named = mistakes.loss_mistakes(student, x, labels, params, grads, loss)
+        named = mistakes.loss_mistakes(student, x, labels, params, (grads, loss), parts)
         mistakes.forward_loss_failure(parts, loss, expected_loss, call)
         expect_matches_reference(loss, expected_loss, call + " loss", mistakes=named)
         following = {}
-        if shows(loss, relu_loss):
+        if shows(loss, relu_loss) and parts.mistake == mistakes.LAST_LAYER_RELU:
             following[mistakes.LAST_LAYER_RELU] = relu_grads
-        if shows(loss, linear_loss):
+        if shows(loss, linear_loss) and parts.mistake == mistakes.NO_HIDDEN_RELU:
             following[mistakes.NO_HIDDEN_RELU] = solution.network_backward(
                 linear_dscores, linear_caches
             )

@@ -151,7 +151,7 @@ def test_loss_and_gradients(student, rng):
     if mistakes.follow_parts(parts, loss, grads, params, call):
         return
     loss = expect_number(loss, call + " loss")
-    named = mistakes.loss_mistakes(student, x, labels, params, grads, loss)
+    named = mistakes.loss_mistakes(student, x, labels, params, (grads, loss), parts)
     scores = mistakes.forward_by_hand(x, params)
     right = mistakes.cross_entropy(scores, labels)[0]
     mistakes.forward_loss_failure(parts, loss, right, call)
