@@ -122,13 +122,14 @@ KEYS_REVERSED = (
 )
 FORWARD_ARGUMENTS = (
     "loss_and_gradients",
-    "network_forward was given its arguments in the wrong order, params where x belongs: "
-    "call network_forward(x, params)",
+    "network_forward was given its arguments in the wrong order: the array x where the dict "
+    "params belongs, and params where x belongs; call network_forward(x, params)",
 )
 BACKWARD_ARGUMENTS = (
     "loss_and_gradients",
-    "network_backward was given its arguments in the wrong order, the caches where dscores "
-    "belongs: call network_backward(dscores, caches)",
+    "network_backward was given its arguments in the wrong order: the caches where the array "
+    "dscores belongs, and dscores where the caches belong; call network_backward(dscores, "
+    "caches)",
 )
 PAIR_ORDER = (
     "loss_and_gradients",
@@ -360,7 +361,9 @@ def keys_mistake(keys: Any, params: dict) -> Mistake | None:
     count = count_layers(params)
     if keys == {f"{name}{k}" for name in "Wb" for k in range(count)}:
         return KEYS_FROM_ZERO
-    if keys and keys < expected:
+    missing = expected - keys
+    whole = all(f"{'b' if key[0] == 'W' else 'W'}{key[1:]}" in missing for key in missing)
+    if keys and keys < expected and whole:  # whole layers missing, W and b alike
         return MISSING_GRADS
     return None
 
@@ -814,7 +817,9 @@ def pair_of(value: Any, call: str) -> tuple[Any, Any]:
     read the right way round where that was charged before)."""
     if isinstance(value, (tuple, list)) and len(value) == 2:
         first, second = value
-        if isinstance(first, dict) and not isinstance(second, dict):
+        number = isinstance(second, (int, float, np.number)) and not isinstance(second, bool)
+        scalar = isinstance(second, np.ndarray) and second.ndim == 0
+        if isinstance(first, dict) and (number or scalar):
             message = f"{call} returned the pair (a dict, {type(second).__name__}) "
             fail_unless_charged(
                 with_hint(message + "where (loss, grads) was expected", PAIR_ORDER[1]), PAIR_ORDER
