@@ -60,6 +60,12 @@ PAST_LAST_LAYER = (
     "the loop goes past the last layer: the number of layers is len(params) // 2, since params "
     "holds a W and a b for each layer",
 )
+CACHES_MISMATCH = (
+    "network_forward",
+    "the caches are not what network_backward reads: given caches kept as the docstring's "
+    "example keeps them, per layer (x, W, b) and the ReLU's z (None for the last layer), in "
+    "order, it gives the right gradients; keep each layer's cache with that layer",
+)
 NO_RELU_GATE = (
     "network_backward",
     "the gradient skips the hidden ReLUs: pass it through relu_backward with each hidden "
@@ -468,28 +474,58 @@ def backward_error_mistake(student: Any, x: np.ndarray, params: dict) -> Mistake
         return None
     if not shows(answer[0], forward_by_hand(point, square)):
         return None
+    if caches_at_fault(student, point, square, upstream, answer[1]):
+        return None  # the forward's caches, not the backward
     grads = answer_or_none(student.network_backward, upstream, answer[1])
     fit = backward_fit(grads, point, square, upstream)
     return fit[0] if fit is not None else None
 
 
-def caches_mistake(
-    student: Any, x: np.ndarray, params: dict, dscores: np.ndarray
-) -> Mistake | None:
-    """Where network_backward, raising on its own forward's caches at (x, params), is right on
-    caches kept as the docstring keeps them: the forward's named mistake the square network
-    shows (its scores here happen to be right), else None."""
-    grads = answer_or_none(student.network_backward, dscores, caches_by_hand(x, params))
-    right = backward_by_hand(x, params, dscores)
-    if not isinstance(grads, dict) or right is None or sorted(grads) != sorted(right):
-        return None
-    if not all(shows(grads[key], right[key]) for key in right):
-        return None
+def square_forward_mistake(student: Any, x: np.ndarray, params: dict) -> Mistake | None:
+    """The named mistake network_forward shows on the square network: where its caches are at
+    fault though its scores at (x, params) happen to be right (one example, two classes)."""
     point, square, _ = square_point(x, params)
     answer = answer_or_none(student.network_forward, point, square)
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         return None
     return scores_mistake(answer[0], point, square)
+
+
+def caches_at_fault(
+    student: Any, x: np.ndarray, params: dict, dscores: np.ndarray, caches: Any
+) -> bool:
+    """Whether network_backward is wrong (or raises) on these caches of the student's forward,
+    whose scores are right, and right on caches kept as the docstring's example keeps them."""
+    right = backward_by_hand(x, params, dscores)
+    assert right is not None
+
+    def is_right(grads: Any) -> bool:
+        return (
+            isinstance(grads, dict)
+            and sorted(grads) == sorted(right)
+            and all(shows(grads[key], right[key]) for key in right)
+        )
+
+    if is_right(answer_or_none(student.network_backward, dscores, caches)):
+        return False
+    return is_right(answer_or_none(student.network_backward, dscores, caches_by_hand(x, params)))
+
+
+def own_caches_usable(student: Any, x: np.ndarray, params: dict, caches: Any, call: str) -> bool:
+    """Whether the caches of the student's forward (its scores right) serve its backward; where
+    they are at fault, that is network_forward's mistake, named and charged (False: check the
+    backward on caches kept as the docstring's example keeps them)."""
+    dscores = np.random.default_rng(5).normal(
+        size=(x.shape[0], params[f"b{count_layers(params)}"].size)
+    )
+    if not caches_at_fault(student, x, params, dscores, caches):
+        return True
+    message = (
+        f"{call}: network_backward gives the right gradients on caches kept as the docstring's "
+        "example keeps them, and not on the caches network_forward returns"
+    )
+    fail_unless_charged(with_hint(message, CACHES_MISMATCH[1]), CACHES_MISMATCH)
+    return False
 
 
 def forward_answer(student: Any, x: np.ndarray, params: dict, call: str) -> Any:
@@ -570,18 +606,21 @@ class Parts:
             self.loss, dscores = cross_entropy(scores, labels)
         except (TypeError, ValueError, IndexError):
             return
+        raised = False
         try:
             self.grads = student.network_backward(dscores, caches)
         except StudentRaised as error:
-            self.error = error_kind(error)
-            if forward_right:
-                self.mistake = backward_error_mistake(student, x, params) or caches_mistake(
-                    student, x, params, dscores
-                )
-            return
+            self.error, raised = error_kind(error), True
         except StudentError:
             return
-        if forward_right:
+        if not forward_right:
+            return
+        if caches_at_fault(student, x, params, dscores, caches):
+            self.mistake = square_forward_mistake(student, x, params) or CACHES_MISMATCH
+            return
+        if raised:
+            self.mistake = backward_error_mistake(student, x, params)
+        else:
             fit = confirmed(student, backward_fit(self.grads, x, params, dscores), x, params)
             self.mistake = fit[0] if fit is not None else None
 

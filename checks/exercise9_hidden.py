@@ -84,6 +84,8 @@ def test_network_forward_matches_reference(student, solution, rng):
         expected, _ = solution.network_forward(x, params)
         named = mistakes.forward_mistakes(x, params, scores)
         expect_matches_reference(scores, expected, call, mistakes=named)
+        if shows(scores, expected):  # right scores: are the caches what the backward reads?
+            mistakes.own_caches_usable(student, x, params, answer[1], call)
         again, _ = expect_pair(student.network_forward(x, params), call)
         expect_same_again(scores, again, expected, call, mistakes=named)
 
@@ -112,6 +114,8 @@ def test_network_backward_matches_reference(student, solution, rng):
     if pair and shows(answer[0], linear_scores):
         following[mistakes.NO_HIDDEN_RELU] = solution.network_backward(dscores, linear_caches)
     call = "network_backward(dscores (5, 4), caches)"
+    if right and not mistakes.own_caches_usable(student, x, params, answer[1], call):
+        right = False
     if right or following:
         caches = answer[1]
     else:

@@ -54,9 +54,11 @@ def test_network_forward(student, rng):
     answer = mistakes.forward_answer(student, x, params, call)
     if answer is None:
         return
-    scores, _ = expect_pair(answer, call)
+    scores, caches = expect_pair(answer, call)
     warn_if_inputs_changed(student, call)
     expect_scores(scores, x, params, call)
+    if shows(scores, mistakes.forward_by_hand(x, params)):  # are the caches what it reads?
+        mistakes.own_caches_usable(student, x, params, caches, call)
 
 
 def variant_response(x: np.ndarray, params: dict, dscores: np.ndarray, variant: str):
@@ -88,6 +90,8 @@ def test_network_backward_by_finite_differences(student, rng):
         if pair and shows(answer[0], mistakes.forward_by_hand(x, params, variant))
     }
     call = "network_backward(dscores (4, 3), caches)"
+    if right and not mistakes.own_caches_usable(student, x, params, answer[1], call):
+        right = False
     if right:
         grads = mistakes.backward_answer(student, x, params, dscores, answer[1])
         if grads is None:
