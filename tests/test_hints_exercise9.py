@@ -115,6 +115,23 @@ def network_forward(x, params):
         {"network_forward": "relu_forward(z_k)"},
         {"network_forward"},
     ),
+    (  # right scores, the caches last layer first: the forward's mistake, not the backward's
+        """
+def network_forward(x, params):
+    layers = len(params) // 2
+    caches, h = [], x
+    for k in range(1, layers + 1):
+        z, linear_cache = linear_forward(h, params[f"W{k}"], params[f"b{k}"])
+        relu_cache = None
+        if k < layers:
+            z, relu_cache = relu_forward(z)
+        caches = [(linear_cache, relu_cache)] + caches
+        h = z
+    return h, caches
+""",
+        {"network_forward": "the caches are not what network_backward reads"},
+        {"network_forward"},
+    ),
     (  # walked first to last: a shape error, named on the square network, charged once
         """
 def network_backward(dscores, caches):
@@ -262,7 +279,7 @@ def loss_and_gradients(x, labels, params):
     loss, dscores = softmax_cross_entropy(scores, labels)
     return loss, network_backward(dscores, caches)
 """,
-        {"loss_and_gradients": "params where x belongs"},
+        {"loss_and_gradients": "the array x where the dict params belongs"},
         {"loss_and_gradients"},
     ),
     (
@@ -272,7 +289,7 @@ def loss_and_gradients(x, labels, params):
     loss, dscores = softmax_cross_entropy(scores, labels)
     return loss, network_backward(caches, dscores)
 """,
-        {"loss_and_gradients": "the caches where dscores belongs"},
+        {"loss_and_gradients": "the caches where the array dscores belongs"},
         {"loss_and_gradients"},
     ),
 ]
