@@ -5,10 +5,12 @@ Each mistake is recognised by the value it gives at the check's own point, compu
 from the network's parameters (``forward_by_hand``, ``backward_by_hand``), never by the text of
 the code; a shape error is named by what the same code gives on a network whose layers all have
 the same size, where it runs. A name is given only where one mistake fits and the right answer
-does not. What loss_and_gradients gets from the student's own network_forward and
-network_backward is checked as theirs: where one of them shows a named mistake and
-loss_and_gradients gives exactly what they give, that is their mistake, charged where it was
-made.
+does not, and a factor of the batch size N is confirmed on another N. Where network_backward is
+wrong on the caches of a forward whose scores are right, and right on caches kept as the
+docstring's example keeps them, the caches are network_forward's mistake. What
+loss_and_gradients gets from the student's own network_forward and network_backward is checked
+as theirs: where one of them shows a named mistake and loss_and_gradients gives exactly what
+they give (or raises what they raise), that is their mistake, charged where it was made.
 """
 
 from __future__ import annotations

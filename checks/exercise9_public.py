@@ -5,9 +5,10 @@ batch of N >= 3 with distinct layer sizes and labels of several classes.
 
 Each function scores on its own. A backward pass that follows its forward pass's named mistake,
 and a loss_and_gradients that follows a named mistake of either, are that mistake again: charged
-once, in the check of the function that made it. Where the student's forward gives wrong scores,
-network_backward is checked on caches kept as the docstring's example keeps them. The mistakes
-and their words are in checks/_exercise9_mistakes.py, shared with the hidden checks."""
+once, in the check of the function that made it. Where the student's forward gives wrong scores
+(or caches its right backward cannot use), network_backward is checked on caches kept as the
+docstring's example keeps them. The mistakes and their words are in
+checks/_exercise9_mistakes.py, shared with the hidden checks."""
 
 from typing import Any
 
