@@ -37,6 +37,11 @@ NO_HIDDEN_RELU = (
     "the hidden layers have no ReLU: each hidden layer's output is its activation, the result "
     "of relu_forward(z_k), and that, not z_k, goes into the next layer",
 )
+RELU_ON_LAST_ONLY = (
+    "network_forward",
+    "the ReLU is on the last layer and not on the hidden ones: it goes after every layer but "
+    "the last (k < L), and the scores come straight from the last linear layer",
+)
 RELU_BEFORE_LINEAR = (
     "network_forward",
     "the ReLU was applied to each layer's input, before its linear layer: it comes after, "
@@ -162,6 +167,11 @@ LOSS_OF_RELU = (
     "the scores went through a ReLU before the loss: the loss takes the scores of "
     "network_forward as they are, straight from the last linear layer",
 )
+NO_ONE_HOT = (
+    "loss_and_gradients",
+    "the one-hot of the labels is missing: dscores is (softmax - onehot) / N, with 1 taken off "
+    "at each example's right class, as softmax_cross_entropy returns it",
+)
 NO_ONE_OVER_N = (
     "loss_and_gradients",
     "the 1/N is missing: dscores is (softmax - onehot) / N, as softmax_cross_entropy returns it",
@@ -204,6 +214,8 @@ def forward_by_hand(x: np.ndarray, params: dict, mistake: str = "") -> np.ndarra
             rectified = mistake == "last relu" or (
                 k < count and mistake not in ("no relu", "relu before", "relu before all")
             )
+            if mistake == "last only":
+                rectified = k == count
             h = relu(z) if rectified else z
     except ValueError:
         return None
@@ -224,6 +236,7 @@ def truncated(x: np.ndarray, params: dict, layers: int, last_relu: bool) -> np.n
 FORWARD_VARIANTS: dict[str, Mistake] = {
     "last relu": LAST_LAYER_RELU,
     "no relu": NO_HIDDEN_RELU,
+    "last only": RELU_ON_LAST_ONLY,
     "relu before": RELU_BEFORE_LINEAR,
     "relu before all": RELU_BEFORE_LINEAR,
     "every x": EVERY_LAYER_GETS_X,
@@ -831,8 +844,11 @@ def loss_gradient_fit(
     assert right is not None and from_scores is not None
     count = x.shape[0]
     rectified = backward_by_hand(x, params, cross_entropy(relu(scores), labels)[1])
+    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+    probs = shifted / shifted.sum(axis=1, keepdims=True)
     candidates = {
         LOSS_OF_RELU: rectified,
+        NO_ONE_HOT: backward_by_hand(x, params, probs / count),
         NO_ONE_OVER_N: {key: count * value for key, value in right.items()},
         AVERAGED_AGAIN: {key: value / count for key, value in right.items()},
         FROM_SCORES: from_scores,

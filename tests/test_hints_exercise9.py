@@ -132,6 +132,22 @@ def network_forward(x, params):
         {"network_forward": "the caches are not what network_backward reads"},
         {"network_forward"},
     ),
+    (
+        """
+def network_forward(x, params):
+    layers = len(params) // 2
+    caches, h = [], x
+    for k in range(1, layers + 1):
+        h, linear_cache = linear_forward(h, params[f"W{k}"], params[f"b{k}"])
+        relu_cache = None
+        if k == layers:
+            h, relu_cache = relu_forward(h)
+        caches.append((linear_cache, relu_cache))
+    return h, caches
+""",
+        {"network_forward": "the ReLU is on the last layer and not on the hidden ones"},
+        {"network_forward"},
+    ),
     (  # walked first to last: a shape error, named on the square network, charged once
         """
 def network_backward(dscores, caches):
@@ -250,6 +266,17 @@ def loss_and_gradients(x, labels, params):
     return loss * len(labels), network_backward(dscores, caches)
 """,
         {"loss_and_gradients": "summed over the batch"},
+        {"loss_and_gradients"},
+    ),
+    (
+        """
+def loss_and_gradients(x, labels, params):
+    scores, caches = network_forward(x, params)
+    loss, _ = softmax_cross_entropy(scores, labels)
+    probs = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    return loss, network_backward(probs / x.shape[0], caches)
+""",
+        {"loss_and_gradients": "the one-hot of the labels is missing"},
         {"loss_and_gradients"},
     ),
     (
