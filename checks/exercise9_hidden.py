@@ -1,13 +1,13 @@
 """Hidden checks for exercise 9, backpropagation: per function, the reference on deeper networks
-and other batch sizes (N = 1 included), gradient keys for any depth, each call made twice. A last
-layer with a ReLU, hidden layers without one, and a backward that skips the hidden ReLUs are
-named as in the public checks, charged there once; a backward or a loss that follows them is
-not charged again."""
+and other batch sizes (N = 1 included), gradient keys for any depth, each call made twice. The
+mistakes are named as in the public checks, in the same words (checks/_exercise9_mistakes.py),
+and charged there once: a backward or a loss that follows them is not charged again."""
+
+from typing import Any
 
 import numpy as np
 
 from grader.checks import (
-    answer_or_none,
     check,
     expect_array,
     expect_matches_reference,
@@ -15,33 +15,15 @@ from grader.checks import (
     expect_pair,
     expect_same_again,
     fail,
+    shared,
     shows,
     warn_if_inputs_changed,
 )
+from grader.student_code.errors import StudentError, StudentRaised
 
-# As in the public checks, word for word: the same mistake, charged once.
-LAST_LAYER_RELU = (
-    "network_forward",
-    "the last layer has a ReLU too; the scores come straight from the last linear layer",
-)
-NO_HIDDEN_RELU = (
-    "network_forward",
-    "the hidden layers have no ReLU: every layer but the last is followed by relu_forward",
-)
-NO_RELU_GATE = (
-    "network_backward",
-    "the gradient skips the hidden ReLUs: pass it through relu_backward with each hidden "
-    "layer's ReLU cache before that layer's linear_backward",
-)
+mistakes = shared(__file__, "_exercise9_mistakes")
+
 DEEP = [([5, 6, 3], 7), ([5, 4, 4, 2], 1), ([5, 8, 6, 5, 3], 3)]
-
-
-def network(rng, sizes):
-    params = {}
-    for k in range(1, len(sizes)):
-        params[f"W{k}"] = rng.normal(scale=1 / np.sqrt(sizes[k - 1]), size=sizes[k - 1 : k + 1])
-        params[f"b{k}"] = 0.1 * rng.normal(size=sizes[k])
-    return params
 
 
 def with_last_relu(solution, x, labels, params):
@@ -62,93 +44,114 @@ def without_hidden_relus(solution, x, params):
     return h, caches
 
 
-def ungated(solution, dscores, caches):
-    """The gradients of a backward that skips the hidden ReLUs, from the reference's caches."""
-    return solution.network_backward(dscores, [(linear, None) for linear, _ in caches])
-
-
-def backward_skips_the_relus(student, solution, x, params, dscores):
-    """The ungated gradients where the student's network_backward, from its own forward's
-    caches, gives them (at this check's point), else None: for a function that calls it."""
-    _, caches = solution.network_forward(x, params)
-    expected = ungated(solution, dscores, caches)
-    forward = answer_or_none(student.network_forward, x, params)
-    if not isinstance(forward, (tuple, list)) or len(forward) != 2:
-        return None
-    grads = answer_or_none(student.network_backward, dscores, forward[1])
-    if not isinstance(grads, dict) or sorted(grads) != sorted(params):
-        return None
-    return expected if all(shows(grads[key], expected[key]) for key in params) else None
-
-
 def expect_grads(grads, expected, call, following):
-    """grads, a dict keyed like ``expected``, agrees with it, or follows a named mistake:
-    ``following`` maps each to the gradients it gives."""
-    if not isinstance(grads, dict) or sorted(grads) != sorted(expected):
-        fail(f"{call} did not return gradients keyed {sorted(expected)}")
+    """grads, a dict keyed like ``expected`` (or some of its keys, where a mistake of the keys
+    was charged), agrees with it, or follows a named mistake: ``following`` maps each to the
+    gradients it gives."""
     arrays = {}
-    for key, want in expected.items():
+    for key in sorted(grads):
+        want = expected[key]
         name = f"{call}: {key}"
         arrays[key] = expect_array(grads[key], name, want.shape)
-        mistakes = {mistake: values[key] for mistake, values in following.items()}
-        expect_matches_reference(arrays[key], want, name, mistakes=mistakes)
+        named = {mistake: values[key] for mistake, values in following.items()}
+        expect_matches_reference(arrays[key], want, name, mistakes=named)
     return arrays
 
 
 def expect_grads_again(first, grads, expected, call, following):
-    if not isinstance(grads, dict) or sorted(grads) != sorted(expected):
+    if not isinstance(grads, dict) or not set(first) <= set(grads):
         fail(f"the same call a second time: {call} did not return gradients keyed the same")
-    for key, want in expected.items():
-        mistakes = {mistake: values[key] for mistake, values in following.items()}
-        expect_same_again(first[key], grads[key], want, f"{call}: {key}", mistakes=mistakes)
+    for key in first:
+        named = {mistake: values[key] for mistake, values in following.items()}
+        expect_same_again(first[key], grads[key], expected[key], f"{call}: {key}", mistakes=named)
 
 
 @check(points=1)
 def test_network_forward_matches_reference(student, solution, rng):
     """network_forward agrees with the reference for 1 to 3 hidden layers and N = 1 to 7."""
     for sizes, n in DEEP:
-        params = network(rng, sizes)
+        params = mistakes.network(rng, sizes)
         x = rng.normal(size=(n, 5))
         call = f"network_forward(x ({n}, 5), params of a {sizes} network)"
-        scores, _ = expect_pair(student.network_forward(x, params), call)
+        answer = mistakes.forward_answer(student, x, params, call)
+        if answer is None:
+            continue
+        scores, _ = expect_pair(answer, call)
         warn_if_inputs_changed(student, call)
+        if mistakes.truncated_scores(scores, x, params, call):
+            continue
         scores = expect_array(scores, call, (n, sizes[-1]))
         expected, _ = solution.network_forward(x, params)
-        mistakes = {
-            LAST_LAYER_RELU: np.maximum(expected, 0),
-            NO_HIDDEN_RELU: without_hidden_relus(solution, x, params)[0],
-        }
-        expect_matches_reference(scores, expected, call, mistakes=mistakes)
+        named = mistakes.forward_mistakes(x, params, scores)
+        expect_matches_reference(scores, expected, call, mistakes=named)
+        if shows(scores, expected):  # right scores: are the caches what the backward reads?
+            mistakes.own_caches_usable(student, x, params, answer[1], call)
         again, _ = expect_pair(student.network_forward(x, params), call)
-        expect_same_again(scores, again, expected, call, mistakes=mistakes)
+        expect_same_again(scores, again, expected, call, mistakes=named)
 
 
 @check(points=1)
 def test_network_backward_matches_reference(student, solution, rng):
     """network_backward, from the caches of the student's forward, agrees with the reference."""
-    params = network(rng, [5, 7, 4])
+    params = mistakes.network(rng, [5, 7, 4])
     x = rng.normal(size=(5, 5))
     dscores = rng.normal(size=(5, 4))
-    call = "network_forward(x (5, 5), params of a [5, 7, 4] network)"
-    scores, caches = expect_pair(student.network_forward(x, params), call)
     expected_scores, expected_caches = solution.network_forward(x, params)
-    # A backward that follows its forward's mistake first: with no hidden ReLU, W1's gradient
-    # is also the one that skips them.
+    try:
+        answer = student.network_forward(x, params)
+    except StudentError:
+        answer = None
+    pair = isinstance(answer, (tuple, list)) and len(answer) == 2
+    right = pair and shows(answer[0], expected_scores)
+    # A backward that follows its forward's mistake: with no hidden ReLU, W1's gradient is also
+    # the one that skips them.
     following = {}
-    if shows(scores, np.maximum(expected_scores, 0)):
-        following[LAST_LAYER_RELU] = solution.network_backward(
+    if pair and shows(answer[0], np.maximum(expected_scores, 0)):
+        following[mistakes.LAST_LAYER_RELU] = solution.network_backward(
             dscores * (expected_scores > 0), expected_caches
         )
     linear_scores, linear_caches = without_hidden_relus(solution, x, params)
-    if shows(scores, linear_scores):
-        following[NO_HIDDEN_RELU] = solution.network_backward(dscores, linear_caches)
-    following[NO_RELU_GATE] = ungated(solution, dscores, expected_caches)
+    if pair and shows(answer[0], linear_scores):
+        following[mistakes.NO_HIDDEN_RELU] = solution.network_backward(dscores, linear_caches)
     call = "network_backward(dscores (5, 4), caches)"
-    grads = student.network_backward(dscores, caches)
+    if right and not mistakes.own_caches_usable(student, x, params, answer[1], call):
+        right = False
+    if right or following:
+        caches = answer[1]
+    else:
+        call = "network_backward(dscores (5, 4), caches kept as the docstring's example keeps them)"
+        caches = mistakes.caches_by_hand(x, params)
+
+    def backward() -> Any:
+        try:
+            return student.network_backward(dscores, caches)
+        except StudentRaised as error:
+            if right:
+                return mistakes.backward_answer(student, x, params, dscores, caches)
+            if following:
+                raise
+            raise StudentRaised(
+                f"{mistakes.first_line(str(error))}; network_forward gives no right scores "
+                "here, so network_backward was given caches as the docstring's example keeps "
+                "them: per layer, (x, W, b) and the ReLU's z (None for the last layer).",
+                error.line,
+            ) from None
+
+    grads = backward()
+    if grads is None:
+        return
     warn_if_inputs_changed(student, call)
     expected = solution.network_backward(dscores, expected_caches)
+    keyed = None
+    if following:
+        mistakes.keys_failure(grads, params, None, call)
+    else:
+        grads, fit, keyed = mistakes.check_keys(student, grads, x, params, dscores, call)
+        following.update(fit)
     first = expect_grads(grads, expected, call, following)
     again = student.network_backward(dscores, caches)
+    if isinstance(again, dict) and keyed is not None:
+        again = mistakes.remapped(again, keyed, params)
     expect_grads_again(first, again, expected, call, following)
 
 
@@ -156,29 +159,42 @@ def test_network_backward_matches_reference(student, solution, rng):
 def test_backprop_matches_reference(student, solution, rng):
     """loss_and_gradients agrees with the reference for 1 to 3 hidden layers and N = 1 to 7."""
     for sizes, n in DEEP:
-        params = network(rng, sizes)
+        params = mistakes.network(rng, sizes)
         x = rng.normal(size=(n, 5))
         labels = rng.integers(0, sizes[-1], size=n)
         call = f"loss_and_gradients(x ({n}, 5), labels, params of a {sizes} network)"
-        loss, grads = expect_pair(student.loss_and_gradients(x, labels, params), call)
+        try:
+            answer = student.loss_and_gradients(x, labels, params)
+        except StudentRaised as error:
+            mistakes.loss_error(student, x, labels, params, error)
+            continue
+        loss, grads = mistakes.pair_of(answer, call)
         warn_if_inputs_changed(student, call)
+        parts = mistakes.Parts(student, x, labels, params)
+        if mistakes.follow_parts(parts, loss, grads, params, call):
+            continue
         loss = expect_number(loss, call + " loss")
         expected_loss, expected_grads = solution.loss_and_gradients(x, labels, params)
         relu_loss, relu_grads = with_last_relu(solution, x, labels, params)
         linear_scores, linear_caches = without_hidden_relus(solution, x, params)
         linear_loss, linear_dscores = solution.softmax_cross_entropy(linear_scores, labels)
-        mistakes = {LAST_LAYER_RELU: relu_loss, NO_HIDDEN_RELU: linear_loss}
-        expect_matches_reference(loss, expected_loss, call + " loss", mistakes=mistakes)
+        named = mistakes.loss_mistakes(student, x, labels, params, (grads, loss), parts)
+        mistakes.forward_loss_failure(parts, loss, expected_loss, call)
+        expect_matches_reference(loss, expected_loss, call + " loss", mistakes=named)
         following = {}
-        if shows(loss, relu_loss):
-            following[LAST_LAYER_RELU] = relu_grads
-        if shows(loss, linear_loss):
-            following[NO_HIDDEN_RELU] = solution.network_backward(linear_dscores, linear_caches)
-        _, dscores = solution.softmax_cross_entropy(solution.network_forward(x, params)[0], labels)
-        skipped = backward_skips_the_relus(student, solution, x, params, dscores)
-        if skipped is not None:
-            following[NO_RELU_GATE] = skipped
+        if shows(loss, relu_loss) and parts.mistake == mistakes.LAST_LAYER_RELU:
+            following[mistakes.LAST_LAYER_RELU] = relu_grads
+        if shows(loss, linear_loss) and parts.mistake == mistakes.NO_HIDDEN_RELU:
+            following[mistakes.NO_HIDDEN_RELU] = solution.network_backward(
+                linear_dscores, linear_caches
+            )
+        mistakes.keys_failure(grads, params, parts, call)
+        fit = mistakes.loss_gradient_fit(student, loss, grads, x, labels, params)
+        for mistake, values in fit.items():
+            following.setdefault(mistake, values)
         first = expect_grads(grads, expected_grads, call, following)
-        loss_again, grads_again = expect_pair(student.loss_and_gradients(x, labels, params), call)
-        expect_same_again(loss, loss_again, expected_loss, call + " loss", mistakes=mistakes)
+        loss_again, grads_again = mistakes.pair_of(
+            student.loss_and_gradients(x, labels, params), call
+        )
+        expect_same_again(loss, loss_again, expected_loss, call + " loss", mistakes=named)
         expect_grads_again(first, grads_again, expected_grads, call, following)

@@ -5,232 +5,183 @@ batch of N >= 3 with distinct layer sizes and labels of several classes.
 
 Each function scores on its own. A backward pass that follows its forward pass's named mistake,
 and a loss_and_gradients that follows a named mistake of either, are that mistake again: charged
-once, in the check of the function that made it."""
+once, in the check of the function that made it. Where the student's forward gives wrong scores
+(or caches its right backward cannot use), network_backward is checked on caches kept as the
+docstring's example keeps them. The mistakes and their words are in
+checks/_exercise9_mistakes.py, shared with the hidden checks."""
+
+from typing import Any
 
 import numpy as np
 
 from grader.checks import (
-    answer_or_none,
     check,
     expect_array,
     expect_close,
     expect_gradient,
     expect_number,
     expect_pair,
-    fail,
+    shared,
     shows,
     warn_if_inputs_changed,
 )
+from grader.student_code.errors import StudentError, StudentRaised
+
+mistakes = shared(__file__, "_exercise9_mistakes")
 
 SIZES = [5, 4, 3]  # the lesson's 5 inputs, one hidden layer, 3 classes
-LAST_LAYER_RELU = (
-    "network_forward",
-    "the last layer has a ReLU too; the scores come straight from the last linear layer",
-)
-NO_HIDDEN_RELU = (
-    "network_forward",
-    "the hidden layers have no ReLU: every layer but the last is followed by relu_forward",
-)
-NO_RELU_GATE = (
-    "network_backward",
-    "the gradient skips the hidden ReLUs: pass it through relu_backward with each hidden "
-    "layer's ReLU cache before that layer's linear_backward",
-)
+FOLLOWED = {  # the forward mistakes whose caches a right backward follows, and their variant
+    mistakes.LAST_LAYER_RELU: "last relu",
+    mistakes.NO_HIDDEN_RELU: "no relu",
+}
 
 
-def network(rng, sizes=SIZES):
-    params = {}
-    for k in range(1, len(sizes)):
-        params[f"W{k}"] = rng.normal(scale=1 / np.sqrt(sizes[k - 1]), size=sizes[k - 1 : k + 1])
-        params[f"b{k}"] = 0.1 * rng.normal(size=sizes[k])
-    return params
-
-
-def scores_by_hand(x, params, last_relu=False, hidden_relu=True):
-    """The scores of the network the docstring defines; last_relu, not hidden_relu: with that
-    named mistake."""
-    count = len(params) // 2
-    h = x
-    for k in range(1, count + 1):
-        h = h @ params[f"W{k}"] + params[f"b{k}"]
-        if (k < count and hidden_relu) or (k == count and last_relu):
-            h = np.maximum(h, 0)
-    return h
-
-
-def ungated_backward(x, params, dscores):
-    """The gradients a backward pass gives that skips the hidden ReLUs (the named mistake)."""
-    count = len(params) // 2
-    inputs, h = [], x
-    for k in range(1, count + 1):
-        inputs.append(h)
-        h = h @ params[f"W{k}"] + params[f"b{k}"]
-        if k < count:
-            h = np.maximum(h, 0)
-    grads, upstream = {}, dscores
-    for k in range(count, 0, -1):
-        grads[f"W{k}"] = inputs[k - 1].T @ upstream
-        grads[f"b{k}"] = upstream.sum(axis=0)
-        upstream = upstream @ params[f"W{k}"].T
-    return grads
-
-
-def cross_entropy_gradient(scores, labels):
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
-    probs[np.arange(scores.shape[0]), labels] -= 1
-    return probs / scores.shape[0]
-
-
-def backward_skips_the_relus(student, x, params, dscores):
-    """The gradients of the ungated backward where the student's network_backward, from its own
-    forward's caches, gives them (at this check's point), else None: for a function that calls
-    it."""
-    ungated = ungated_backward(x, params, dscores)
-    forward = answer_or_none(student.network_forward, x, params)
-    if not isinstance(forward, (tuple, list)) or len(forward) != 2:
-        return None
-    grads = answer_or_none(student.network_backward, dscores, forward[1])
-    if not isinstance(grads, dict) or sorted(grads) != sorted(params):
-        return None
-    return ungated if all(shows(grads[key], ungated[key]) for key in params) else None
-
-
-def cross_entropy(scores, labels):
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    return -float(np.mean(log_probs[np.arange(scores.shape[0]), labels]))
-
-
-def grads_of(value, params, call):
-    """The student's gradient dict, checked for keys."""
-    if not isinstance(value, dict):
-        fail(
-            f"{call} returned {type(value).__name__}; expected a dict of gradients keyed like "
-            f"params: {sorted(params)}"
-        )
-    if sorted(value) != sorted(params):
-        fail(f"{call} returned the keys {sorted(value)}; expected {sorted(params)}")
-    return value
-
-
-def batch_mistakes(n):
-    return lambda expected: {
-        f"the 1/N is missing (N = {n})": n * expected,
-        f"divided by N = {n} once too often": expected / n,
-    }
+def expect_scores(scores: Any, x: np.ndarray, params: dict, call: str) -> None:
+    """network_forward's scores are the network's, or fail naming the mistake they show."""
+    expected = mistakes.forward_by_hand(x, params)
+    if mistakes.truncated_scores(scores, x, params, call):
+        return
+    got = expect_array(scores, call, expected.shape)
+    named = mistakes.forward_mistakes(x, params, got)
+    expect_close(got, expected, call, rtol=1e-10, mistakes=named)
 
 
 @check(points=2)
 def test_network_forward(student, rng):
     """network_forward gives the scores of linear layers with ReLU between them."""
-    params = network(rng)
+    params = mistakes.network(rng, SIZES)
     x = rng.normal(size=(4, 5))
     call = "network_forward(x (4, 5), params of a [5, 4, 3] network)"
-    scores, _ = expect_pair(student.network_forward(x, params), call)
+    answer = mistakes.forward_answer(student, x, params, call)
+    if answer is None:
+        return
+    scores, caches = expect_pair(answer, call)
     warn_if_inputs_changed(student, call)
-    expected = scores_by_hand(x, params)
-    expect_close(
-        expect_array(scores, call, (4, 3)),
-        expected,
-        call,
-        rtol=1e-10,
-        mistakes={
-            LAST_LAYER_RELU: np.maximum(expected, 0),
-            NO_HIDDEN_RELU: scores_by_hand(x, params, hidden_relu=False),
-        },
-    )
+    expect_scores(scores, x, params, call)
+    if shows(scores, mistakes.forward_by_hand(x, params)):  # are the caches what it reads?
+        mistakes.own_caches_usable(student, x, params, caches, call)
+
+
+def variant_response(x: np.ndarray, params: dict, dscores: np.ndarray, variant: str):
+    """sum(scores · dscores) of the network with one parameter replaced, as ``variant`` of
+    the forward computes the scores ("" for the docstring's)."""
+
+    def response(key: str, value: np.ndarray) -> float:
+        scores = mistakes.forward_by_hand(x, {**params, key: value}, variant)
+        return float(np.sum(scores * dscores))
+
+    return response
 
 
 @check(points=2)
 def test_network_backward_by_finite_differences(student, rng):
     """Every gradient network_backward returns matches central differences of the network."""
-    params = network(rng)
+    params = mistakes.network(rng, SIZES)
     x = rng.normal(size=(4, 5))
     dscores = rng.normal(size=(4, 3))
-    call = "network_forward(x (4, 5), params of a [5, 4, 3] network)"
-    scores, caches = expect_pair(student.network_forward(x, params), call)
-    forwards = {
-        LAST_LAYER_RELU: {"last_relu": True},
-        NO_HIDDEN_RELU: {"hidden_relu": False},
-    }
+    try:
+        answer = student.network_forward(x, params)
+    except StudentError:
+        answer = None
+    pair = isinstance(answer, (tuple, list)) and len(answer) == 2
+    right = pair and shows(answer[0], mistakes.forward_by_hand(x, params))
     shown = {
         mistake: variant
-        for mistake, variant in forwards.items()
-        if shows(scores, scores_by_hand(x, params, **variant))
+        for mistake, variant in FOLLOWED.items()
+        if pair and shows(answer[0], mistakes.forward_by_hand(x, params, variant))
     }
     call = "network_backward(dscores (4, 3), caches)"
-    grads = grads_of(student.network_backward(dscores, caches), params, call)
-    ungated = ungated_backward(x, params, dscores)
-
-    def linear_response(key, value, **variant):
-        return float(np.sum(scores_by_hand(x, {**params, key: value}, **variant) * dscores))
-
-    for key in sorted(params):
+    if right and not mistakes.own_caches_usable(student, x, params, answer[1], call):
+        right = False
+    if right:
+        grads = mistakes.backward_answer(student, x, params, dscores, answer[1])
+        if grads is None:
+            return
+    elif shown:
+        grads = student.network_backward(dscores, answer[1])
+    else:
+        call = "network_backward(dscores (4, 3), caches kept as the docstring's example keeps them)"
+        grads = by_the_docstring(student, x, params, dscores)
+    fit: dict = {}
+    if shown and not right:
+        mistakes.keys_failure(grads, params, None, call)
+    else:
+        grads, fit, _ = mistakes.check_keys(student, grads, x, params, dscores, call)
+    true_response = variant_response(x, params, dscores, "")
+    for key in sorted(grads):
         expect_gradient(
             grads[key],
-            lambda v, key=key: linear_response(key, v),
+            lambda v, key=key: true_response(key, v),
             params[key],
             f"{call}: {key}",
-            mistakes={NO_RELU_GATE: ungated[key]},
+            mistakes={mistake: values[key] for mistake, values in fit.items()},
             mistaken_forwards={
-                mistake: lambda v, key=key, variant=variant: linear_response(key, v, **variant)
+                mistake: lambda v, key=key, variant=variant: variant_response(
+                    x, params, dscores, variant
+                )(key, v)
                 for mistake, variant in shown.items()
             },
         )
 
 
+def by_the_docstring(student: Any, x: np.ndarray, params: dict, dscores: np.ndarray) -> Any:
+    """network_backward on caches as the docstring's example keeps them: the student's forward
+    gave no right scores here (its mistake is charged in its own check)."""
+    try:
+        return student.network_backward(dscores, mistakes.caches_by_hand(x, params))
+    except StudentRaised as error:
+        raise StudentRaised(
+            f"{mistakes.first_line(str(error))}; network_forward gives no right scores here, so "
+            "network_backward was given caches as the docstring's example keeps them: per "
+            "layer, (x, W, b) and the ReLU's z (None for the last layer).",
+            error.line,
+        ) from None
+
+
 @check(points=2)
 def test_loss_and_gradients(student, rng):
     """loss_and_gradients gives the softmax cross-entropy and the gradient of every parameter."""
-    params = network(rng)
+    params = mistakes.network(rng, SIZES)
     x = rng.normal(size=(6, 5))
     labels = np.array([0, 1, 2, 2, 1, 0])
     call = "loss_and_gradients(x (6, 5), labels, params of a [5, 4, 3] network)"
-    loss, grads = expect_pair(student.loss_and_gradients(x, labels, params), call)
+    try:
+        answer = student.loss_and_gradients(x, labels, params)
+    except StudentRaised as error:
+        mistakes.loss_error(student, x, labels, params, error)
+        return
+    loss, grads = mistakes.pair_of(answer, call)
     warn_if_inputs_changed(student, call)
+    parts = mistakes.Parts(student, x, labels, params)
+    if mistakes.follow_parts(parts, loss, grads, params, call):
+        return
     loss = expect_number(loss, call + " loss")
-    forwards = {
-        LAST_LAYER_RELU: {"last_relu": True},
-        NO_HIDDEN_RELU: {"hidden_relu": False},
+    named = mistakes.loss_mistakes(student, x, labels, params, (grads, loss), parts)
+    scores = mistakes.forward_by_hand(x, params)
+    right = mistakes.cross_entropy(scores, labels)[0]
+    mistakes.forward_loss_failure(parts, loss, right, call)
+    expect_close(loss, right, call + " loss", rtol=1e-10, mistakes=named)
+    shown = {
+        mistake: variant
+        for mistake, variant in FOLLOWED.items()
+        if mistake in named and shows(loss, named[mistake])
     }
-    losses = {
-        mistake: cross_entropy(scores_by_hand(x, params, **variant), labels)
-        for mistake, variant in forwards.items()
-    }
-    expect_close(
-        loss,
-        cross_entropy(scores_by_hand(x, params), labels),
-        call + " loss",
-        rtol=1e-10,
-        mistakes=losses,
-    )
-    shown = {mistake: forwards[mistake] for mistake, value in losses.items() if shows(loss, value)}
-    grads = grads_of(grads, params, call)
-    dscores = cross_entropy_gradient(scores_by_hand(x, params), labels)
-    ungated = backward_skips_the_relus(student, x, params, dscores)
+    mistakes.keys_failure(grads, params, parts, call)
 
-    def loss_at(key, value, **variant):
-        return cross_entropy(scores_by_hand(x, {**params, key: value}, **variant), labels)
+    def loss_at(key: str, value: np.ndarray, variant: str = "") -> float:
+        changed = mistakes.forward_by_hand(x, {**params, key: value}, variant)
+        return mistakes.cross_entropy(changed, labels)[0]
 
-    def mistakes_of(key):
-        def mistakes(numeric):
-            found = batch_mistakes(6)(numeric)
-            if ungated is not None:
-                found[NO_RELU_GATE] = ungated[key]
-            return found
-
-        return mistakes
-
+    fit = mistakes.loss_gradient_fit(student, loss, grads, x, labels, params)
     for key in sorted(params):
         expect_gradient(
             grads[key],
             lambda v, key=key: loss_at(key, v),
             params[key],
             f"{call}: {key}",
-            mistakes=mistakes_of(key),
+            mistakes={mistake: values[key] for mistake, values in fit.items()},
             mistaken_forwards={
-                mistake: lambda v, key=key, variant=variant: loss_at(key, v, **variant)
+                mistake: lambda v, key=key, variant=variant: loss_at(key, v, variant)
                 for mistake, variant in shown.items()
             },
         )
