@@ -69,6 +69,11 @@ def rate_hint(got: np.ndarray, gradient, rate: float) -> str | None:
     )
 
 
+SAME_ARRAY_ALL = (
+    "every row is the last point, x0's row too: the path holds one array, x0's copy, changed in "
+    "place (x -= ...) after each append; append a copy of each point, or step with "
+    "x = x - rate · grad, a new array"
+)
 SAME_ARRAY = (
     "every row after the first is the last point: the path holds one array, changed in place, "
     "many times; append a copy of each point (or x = x - rate · grad, a new array)"
@@ -89,6 +94,7 @@ def path_mistakes(probe: common.StepProbe, gradient, x0, rate: float, steps: int
         mistakes[common.IN_PLACE + " (each row holds the point one step after it)"] = shifted
     else:
         mistakes[SAME_ARRAY] = repeated
+        mistakes[SAME_ARRAY_ALL] = np.repeat(right[-1:], steps + 1, axis=0)
         mistakes[
             "each row holds the point one step after it and x0 is lost: the step changed "
             "path[k] in place; compute each new point as a new array"
@@ -211,9 +217,23 @@ def expect_evaluated_along(traced, path, call, last=False):
     for k, point in enumerate(points):
         if not evaluated[k]:
             where = "the point it returned" if last and k == len(points) - 1 else f"path[{k}]"
+            if not len(seen):
+                fail(
+                    f"{call} never evaluated grad_f, at {where} ({describe(point)}) or anywhere; "
+                    "each step follows grad_f at the current point: the gradient given, not one "
+                    "of your own"
+                )
+            # grad_f was called, elsewhere: the path holds other points than those it stepped
+            # from (an array changed in place after it was stored, a row stored late).
+            todo = (
+                "return the point whose gradient it found shorter than the tolerance"
+                if last and k == len(points) - 1
+                else "each row of the path must be a point it stepped from (store a copy of "
+                "each point, or build each new point as a new array)"
+            )
             fail(
-                f"{call} never evaluated grad_f at {where}, {describe(point)}; each step "
-                "follows grad_f at the current point: the gradient given, not one of your own"
+                f"{call} never evaluated grad_f at {where}, {describe(point)}, though it did at "
+                f"{len(seen)} other points: {todo}"
             )
 
 
