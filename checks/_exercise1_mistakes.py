@@ -71,6 +71,10 @@ RISE_ONLY = "this is the rise f(x + dx) - f(x), not yet divided by dx"
 RISE_TIMES_DX = "the rise f(x + dx) - f(x) is multiplied by dx: divide it by dx"
 UPSIDE_DOWN = "this is dx / (f(x + dx) - f(x)), the quotient upside down: divide the rise by dx"
 OVER_X = "the denominator is x: divide by the step dx, (f(x + dx) - f(x)) / dx"
+CENTRAL_OVER_DX = (
+    "this is (f(x + dx) - f(x - dx)) / dx, a rise over 2·dx divided by dx alone: the difference "
+    "quotient steps forward only, (f(x + dx) - f(x)) / dx"
+)
 OVER_2DX = (
     "this is divided by 2·dx: the one-sided slope divides by dx itself, (f(x + dx) - f(x)) / dx"
 )
@@ -140,6 +144,7 @@ def quotient_mistakes(
         UPSIDE_DOWN: _ratio(dx, rise),
         OVER_X: _ratio(rise, x),
         OVER_2DX: rise / (2 * dx),
+        CENTRAL_OVER_DX: (after - function(x - dx)) / dx,
         BACKWARD_QUOTIENT: (at - function(x - dx)) / dx,
         QUOTIENT_OUTPUT_STEPPED: ((at + dx) - at) / dx,
         F_OF_DX: (after - function(dx)) / dx,

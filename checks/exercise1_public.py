@@ -15,12 +15,14 @@ from grader.checks import (
     Recorder,
     answer_or_none,
     check,
+    close_to,
     describe,
     differs,
     expect_close,
     expect_derivative,
     fail,
     formula,
+    offered,
     shared,
     with_hint,
 )
@@ -169,7 +171,18 @@ def test_two_x_squared_derivative(student, rng):
 def test_three_x(student, rng):
     """three_x is 3x, for a number and for arrays."""
     for x in [3.0, -7.5, rng.uniform(-5, 5, size=5), rng.uniform(-5, 5, size=(3, 2))]:
-        expect_close(student.three_x(x), 3 * np.asarray(x), f"three_x({describe(x)})", rtol=1e-12)
+        array = np.asarray(x, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            powers = [np.power(3.0, array), array**3]
+        got = student.three_x(x)
+        # 3 ** x and x ** 3 agree at x = 3: one hint for both.
+        power = next((value for value in powers if close_to(got, value, rtol=1e-9)), powers[0])
+        mistakes = {
+            "this is a power, 3 ** x or x ** 3: 3x is the product 3 * x": power,
+            "this is x + 3: 3x is the product 3 * x": array + 3,
+        }
+        call = f"three_x({describe(x)})"
+        expect_close(got, 3 * array, call, rtol=1e-12, mistakes=offered(got, 3 * array, mistakes))
 
 
 @check(points=0.5)

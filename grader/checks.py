@@ -144,7 +144,10 @@ def expect_array(value: Any, call: str, shape: tuple[int, ...]) -> np.ndarray:
         if value.ndim == 2 and value.shape == shape[::-1]:
             hint = "it is transposed"
         elif same_sizes and value.ndim > len(shape):
-            hint = "it has an extra dimension of size 1 (for a sum, leave out keepdims=True)"
+            hint = (
+                f"it has an extra dimension of size 1: the result is {shape} (where a sum made "
+                "it, leave out keepdims=True; where you made it, write the shape without the 1)"
+            )
         elif same_sizes and shape[0] == 1 and value.ndim < len(shape):
             hint = (
                 f"the axis of size 1 at the front is missing: the result keeps the shape {shape} "
