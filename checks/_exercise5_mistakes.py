@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks import answer_or_none, fail, fail_unless_charged, follows, shows, with_hint
+from grader.checks import (
+    answer_or_none,
+    describe,
+    fail,
+    fail_unless_charged,
+    follows,
+    shows,
+    with_hint,
+)
 from grader.student_code.errors import StudentError, StudentRaised
 
 Activation = Callable[[np.ndarray], np.ndarray]
@@ -472,3 +480,32 @@ def wrong_entry(got: Any, x: np.ndarray, call: str, shape: tuple[int, ...]) -> N
 def whole_list(got: Any, expected: np.ndarray) -> bool:
     """Whether feedforward returned a list of layers whose last entry is the right output."""
     return isinstance(got, (list, tuple)) and len(got) > 1 and shows(got[-1], expected)
+
+
+OWN_LOOP_SHORT = "the loop stops before the output layer, at a hidden layer's output"
+
+
+def stops_short(got: Any, layers: list[np.ndarray], call: str, following: Any) -> bool:
+    """Fail (or, where an earlier check charged it, note and return True) where feedforward's
+    ``got`` is a hidden layer's output of ``layers`` (x, each layer's output, computed here), a
+    loop of its own that stops short; False where it is not, or follows another function's
+    mistake."""
+    hidden = layers[1:-1]
+    short = next(
+        (
+            k
+            for k, layer in enumerate(hidden, 1)
+            if isinstance(got, np.ndarray) and got.shape == layer.shape and shows(got, layer)
+        ),
+        None,
+    )
+    if short is None or following:
+        return False
+    fail_unless_charged(
+        with_hint(
+            f"{call} returned layer {short}'s output of {len(hidden) + 1}, {describe(got)}",
+            f"{OWN_LOOP_SHORT}: go through every layer, for k in range(1, L + 1)",
+        ),
+        ("feedforward", OWN_LOOP_SHORT),
+    )
+    return True

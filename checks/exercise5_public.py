@@ -339,6 +339,8 @@ def expect_output(
     if mistakes.following_shape(got, call, expected.shape, following):
         return
     mistakes.wrong_entry(got, x, call, expected.shape)
+    if mistakes.stops_short(got, layers_by_hand(x, params, np.tanh), call, following):
+        return
     expect_close(
         expect_array(got, call, expected.shape),
         expected,
