@@ -21,8 +21,8 @@ INIT_IN_LOOP = (
     "the result is one step from the start): call init_network once, before the loop"
 )
 GRADS_ONCE = (
-    "every epoch steps with the gradient of the starting parameters (the loss and gradients "
-    "are computed once): recompute them at the current parameters in each epoch"
+    "every epoch steps with the gradient of the starting parameters (the gradients are computed "
+    "once, before the loop): recompute them at the current parameters in each epoch"
 )
 INDEX_SHIFTED = (
     "losses[0] holds the loss after the first update and the last entry the first loss: each "
@@ -105,10 +105,10 @@ def mistaken_trainings(
     labels: np.ndarray,
     rate: float,
     epochs: int,
-) -> dict[str, tuple[Params, np.ndarray]]:
-    """Each named mistake of train -> (the parameters, the losses of shape (epochs,)) train
-    returns with it, from ``start`` (init_network's parameters) on (x, labels).
-    loss_and_gradients: the grader's or the reference's (never the student's)."""
+) -> dict[str, list[tuple[Params, np.ndarray]]]:
+    """Each named mistake of train -> the (parameters, losses of shape (epochs,)) train returns
+    with it, one pair per way of writing it, from ``start`` (init_network's parameters) on
+    (x, labels). loss_and_gradients: the grader's or the reference's (never the student's)."""
     right_losses = np.zeros(epochs)
     trail = [start]
     for epoch in range(epochs):
@@ -118,13 +118,20 @@ def mistaken_trainings(
     first_loss, first_grads = loss_and_gradients(x, labels, start)
     after = np.array([loss_and_gradients(x, labels, params)[0] for params in trail[1:]])
     stale = {key: start[key] - epochs * rate * first_grads[key] for key in start}
+    # The loss at each point of the stale steps, for a loop that recomputes the loss only.
+    stale_losses = np.array(
+        [
+            loss_and_gradients(x, labels, _step(start, first_grads, k * rate))[0]
+            for k in range(epochs)
+        ]
+    )
     # Each with the losses it records too: train's losses are checked with its parameters, so a
     # curve that is made up is never excused by a mistake charged elsewhere.
     return {
-        INIT_IN_LOOP: (_step(start, first_grads, rate), np.full(epochs, first_loss)),
-        GRADS_ONCE: (stale, np.full(epochs, first_loss)),
-        AFTER_THE_UPDATE: (right, after),
-        INDEX_SHIFTED: (right, np.append(right_losses[1:], first_loss)),
+        INIT_IN_LOOP: [(_step(start, first_grads, rate), np.full(epochs, first_loss))],
+        GRADS_ONCE: [(stale, np.full(epochs, first_loss)), (stale, stale_losses)],
+        AFTER_THE_UPDATE: [(right, after)],
+        INDEX_SHIFTED: [(right, np.append(right_losses[1:], first_loss))],
         # Not STARTED_FROM: a train that returns init_network's parameters never trains, and a
         # check of its training is not excused by a charge of the same (test_unearned_points).
     }
@@ -135,7 +142,7 @@ def named_training(
     losses: np.ndarray,
     expected_params: Params,
     expected_losses: np.ndarray,
-    mistaken: Callable[[], dict[str, tuple[Params, np.ndarray]]],
+    mistaken: Callable[[], dict[str, list[tuple[Params, np.ndarray]]]],
 ) -> str | None:
     """The one mistake of ``mistaken()`` (as mistaken_trainings gives them, computed only for a
     wrong answer) whose parameters and losses the student's train returned; None where the
@@ -148,10 +155,13 @@ def named_training(
         return None
     fits = [
         hint
-        for hint, (their_params, their_losses) in mistaken().items()
-        # A mistake that gives the right answer here cannot be told from it here.
-        if not (same(their_params, expected_params) and shows(their_losses, expected_losses))
-        and same(params, their_params)
-        and shows(losses, their_losses)
+        for hint, ways in mistaken().items()
+        if any(
+            # A mistake that gives the right answer here cannot be told from it here.
+            not (same(their_params, expected_params) and shows(their_losses, expected_losses))
+            and same(params, their_params)
+            and shows(losses, their_losses)
+            for their_params, their_losses in ways
+        )
     ]
     return fits[0] if len(fits) == 1 else None

@@ -348,6 +348,16 @@ def test_training_lowers_the_loss(student, rng):
         mistakes={common.AFTER_THE_UPDATE: loss_at(x, labels, advance(step))},
         named={hint: first_loss for hint, shown in restarts.items() if shown},
     )
+    if restarts[common.GRADS_ONCE] and not same_params(params, step):
+        fail_unless_charged(
+            with_hint(
+                f"{call} returned the parameters of {epochs} steps, each with the gradient at the "
+                "start",
+                common.GRADS_ONCE,
+            ),
+            common.train_mistake(common.GRADS_ONCE),
+        )
+        return
     first, last = loss_at(x, labels, start), loss_at(x, labels, params)
     if not uphill and not last < 0.5 * first:
         fail(
