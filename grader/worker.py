@@ -277,6 +277,10 @@ class Worker:
         """A Returned with the value and every argument array the call changed in place."""
         encoder = Encoder(self._keep)
         try:
+            if isinstance(value, tuple) and type(value) is not tuple:
+                # A namedtuple returned as the answer's pair is a tuple as the docstring asks;
+                # nested in the answer (a cache) it stays a handle, to come back as itself.
+                value = tuple(value)
             node = encoder.encode(value)
             changes = [Change(path, name, encoder.encode(array)) for path, name, array in changed]
         except BaseException as error:  # a hostile __len__ or the like

@@ -176,6 +176,13 @@ def relu_backward(dout, cache):
 """,
     },
     "exercise7": {
+        "a namedtuple for the pair": """
+def linear_forward(x, W, b):
+    from collections import namedtuple
+
+    Forward = namedtuple("Forward", "out cache")
+    return Forward(x @ W + b, (x, W, b))
+""",
         "einsum": """
 def linear_forward(x, W, b):
     return np.einsum("nd,dm->nm", x, W) + b[None, :], (x, W, b)
