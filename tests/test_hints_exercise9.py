@@ -25,9 +25,17 @@ def module(name: str):  # type: ignore[no-untyped-def]
 def test_the_hidden_checks_share_the_public_mistakes_word_for_word() -> None:
     public, hidden = module("exercise9_public"), module("exercise9_hidden")
     assert Path(public.mistakes.__file__).name == "_exercise9_mistakes.py"
+    assert Path(public.losses.__file__).name == "_exercise9_loss.py"
     assert Path(public.mistakes.__file__) == Path(hidden.mistakes.__file__)
+    assert Path(public.losses.__file__) == Path(hidden.losses.__file__)
     for name in ("LAST_LAYER_RELU", "NO_RELU_GATE", "FORWARD_ORDER", "PENALTY"):
         assert not hasattr(public, name) and not hasattr(hidden, name)
+    # one job each: the network's and the backward's mistakes, and loss_and_gradients'
+    assert hasattr(public.mistakes, "NO_RELU_GATE") and not hasattr(public.mistakes, "PENALTY")
+    assert hasattr(public.losses, "PENALTY") and not hasattr(public.losses, "NO_RELU_GATE")
+    # the probe that swallows every failure does not shadow grader.checks.answer_or_none
+    assert not hasattr(public.mistakes, "answer_or_none")
+    assert not hasattr(public.losses, "answer_or_none")
 
 
 BACKWARD = {"network_backward_by_finite_differences", "network_backward_matches_reference"}
