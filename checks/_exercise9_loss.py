@@ -13,7 +13,7 @@ function's mistake it follows. A factor of the batch size N is confirmed on a ba
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -187,24 +187,23 @@ def forward_loss_failure(parts: Parts, loss: float, right: float, call: str) -> 
 
 def loss_error(
     student: Any, x: np.ndarray, labels: np.ndarray, params: dict, error: StudentRaised
-) -> None:
-    """loss_and_gradients raised ``error``: where it is the error of the student's own
-    network_forward or network_backward showing a named mistake, that mistake, charged where it
-    was made; where the same error comes from network_forward or network_backward given their
-    arguments in the wrong order, that is named; else the error as it is."""
+) -> NoReturn:
+    """loss_and_gradients raised ``error``: the check fails, in every check that meets it (an
+    error gives no answer to check, and is never excused as charged before). Where it is the
+    error of the student's own network_forward or network_backward showing a named mistake, the
+    hint says it follows that mistake; where the same error comes from network_forward or
+    network_backward given their arguments in the wrong order, that is named; else the error
+    as it is."""
     call = "loss_and_gradients"
     kind = network.error_kind(error)
     parts = Parts(student, x, labels, params)
     if parts.mistake is not None and parts.error == kind:
-        fail_unless_charged(
-            with_hint(network.first_line(str(error)), follows(parts.mistake, call)), parts.mistake
-        )
-        return
+        message = network.first_line(str(error))
+        fail(with_hint(message, follows(parts.mistake, call)), parts.mistake)
     for mistake, swapped in ((FORWARD_ARGUMENTS, True), (BACKWARD_ARGUMENTS, False)):
         other = replay(student, x, labels, params, swapped)
         if other is not None and same_error(str(error), str(other)):
-            fail_unless_charged(with_hint(network.first_line(str(error)), mistake[1]), mistake)
-            return
+            fail(with_hint(network.first_line(str(error)), mistake[1]), mistake)
     raise error
 
 

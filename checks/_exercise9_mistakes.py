@@ -510,8 +510,9 @@ def own_caches_usable(student: Any, x: np.ndarray, params: dict, caches: Any, ca
 
 
 def forward_answer(student: Any, x: np.ndarray, params: dict, call: str) -> Any:
-    """The student's network_forward(x, params); an error it raises named, and charged as
-    network_forward's, where it shows a named mistake."""
+    """The student's network_forward(x, params); an error it raises fails the check, named as
+    network_forward's mistake where it shows one: in every check that meets it, since an error
+    gives no answer to check (never excused as charged before)."""
     try:
         return student.network_forward(x, params)
     except StudentRaised as error:
@@ -521,15 +522,15 @@ def forward_answer(student: Any, x: np.ndarray, params: dict, call: str) -> Any:
         mistake, detail = named
         lines = first_line(str(error)).split("\n")
         message = "\n".join([f"{lines[0]}; {detail}", *lines[1:]])
-        fail_unless_charged(with_hint(message, mistake[1]), mistake)
-        return None
+        fail(with_hint(message, mistake[1]), mistake)
 
 
 def backward_answer(
     student: Any, x: np.ndarray, params: dict, dscores: np.ndarray, caches: Any
 ) -> Any:
     """The student's network_backward(dscores, caches), caches from its own right forward; an
-    error named and charged where the square network shows a named mistake."""
+    error it raises fails the check, named where the square network shows a named mistake (in
+    every check that meets it: an error is never excused as charged before)."""
     try:
         return student.network_backward(dscores, caches)
     except StudentRaised as error:
@@ -539,8 +540,7 @@ def backward_answer(
         lines = first_line(str(error)).split("\n")
         detail = "where all the layers have one size, it runs and gives what the hint names"
         message = "\n".join([f"{lines[0]}; {detail}", *lines[1:]])
-        fail_unless_charged(with_hint(message, mistake[1]), mistake)
-        return None
+        fail(with_hint(message, mistake[1]), mistake)
 
 
 def keys_failure(grads: Any, params: dict, parts: Any, call: str) -> None:

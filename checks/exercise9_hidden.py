@@ -76,8 +76,6 @@ def test_network_forward_matches_reference(student, solution, rng):
         x = rng.normal(size=(n, 5))
         call = f"network_forward(x ({n}, 5), params of a {sizes} network)"
         answer = mistakes.forward_answer(student, x, params, call)
-        if answer is None:
-            continue
         scores, _ = expect_pair(answer, call)
         warn_if_inputs_changed(student, call)
         if mistakes.truncated_scores(scores, x, params, call):
@@ -140,8 +138,6 @@ def test_network_backward_matches_reference(student, solution, rng):
             ) from None
 
     grads = backward()
-    if grads is None:
-        return
     warn_if_inputs_changed(student, call)
     expected = solution.network_backward(dscores, expected_caches)
     keyed = None
@@ -169,7 +165,6 @@ def test_backprop_matches_reference(student, solution, rng):
             answer = student.loss_and_gradients(x, labels, params)
         except StudentRaised as error:
             losses.loss_error(student, x, labels, params, error)
-            continue
         loss, grads = losses.pair_of(answer, call)
         warn_if_inputs_changed(student, call)
         parts = losses.Parts(student, x, labels, params)

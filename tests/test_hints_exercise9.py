@@ -41,10 +41,26 @@ def test_the_hidden_checks_share_the_public_mistakes_word_for_word() -> None:
 BACKWARD = {"network_backward_by_finite_differences", "network_backward_matches_reference"}
 LOSS = {"loss_and_gradients", "backprop_matches_reference"}
 
+# An error the student's code raises gives no answer to check: it fails every check that meets
+# it, each naming the mistake it shows (a loss's, "this follows the mistake in ..."), never excused.
+RAISED_IN_FORWARD = {
+    "network_forward",
+    "network_forward_matches_reference",
+    "loss_and_gradients",
+    "backprop_matches_reference",
+}
+RAISED_IN_BACKWARD = {
+    "network_backward_by_finite_differences",
+    "network_backward_matches_reference",
+    "loss_and_gradients",
+    "backprop_matches_reference",
+}
+RAISED_IN_LOSS = {"loss_and_gradients", "backprop_matches_reference"}
+
 # code, {check id: words its message holds}, the checks that lose points (None: not pinned);
-# where a later check meets the same mistake, a note says so ("not again here")
+# where a later check meets the same mistake in an answer, a note says so ("not again here")
 CASES = [
-    (  # KeyError 'W3': charged in network_forward alone, the backward checked on other caches
+    (  # KeyError 'W3': failed wherever met, the backward checked on other caches
         """
 def network_forward(x, params):
     caches, h = [], x
@@ -58,7 +74,7 @@ def network_forward(x, params):
     return h, caches
 """,
         {"network_forward": "the number of layers is len(params) // 2"},
-        {"network_forward"},
+        RAISED_IN_FORWARD,
     ),
     (
         """
@@ -71,7 +87,7 @@ def network_forward(x, params):
     return h, caches
 """,
         {"network_forward": "numbered from 1"},
-        {"network_forward"},
+        RAISED_IN_FORWARD,
     ),
     (  # a shape error named by what the code gives where the layers have one size
         """
@@ -87,7 +103,7 @@ def network_forward(x, params):
     return out, caches
 """,
         {"network_forward": "output of the previous layer"},
-        {"network_forward"},
+        RAISED_IN_FORWARD,
     ),
     (
         """
@@ -138,7 +154,7 @@ def network_forward(x, params):
     return h, caches
 """,
         {"network_forward": "the caches are not what network_backward reads"},
-        {"network_forward"},
+        {"network_forward"} | RAISED_IN_LOSS,
     ),
     (
         """
@@ -167,7 +183,7 @@ def network_backward(dscores, caches):
     return grads
 """,
         {"network_backward_by_finite_differences": "walked first to last"},
-        {"network_backward_by_finite_differences"},
+        RAISED_IN_BACKWARD,
     ),
     (
         """
@@ -181,7 +197,7 @@ def network_backward(dscores, caches):
     return grads
 """,
         {"network_backward_by_finite_differences": "applied after its linear_backward"},
-        {"network_backward_by_finite_differences"},
+        RAISED_IN_BACKWARD,
     ),
     (
         """
@@ -315,7 +331,7 @@ def loss_and_gradients(x, labels, params):
     return loss, network_backward(dscores, caches)
 """,
         {"loss_and_gradients": "the array x where the dict params belongs"},
-        {"loss_and_gradients"},
+        RAISED_IN_LOSS,
     ),
     (
         """
@@ -325,7 +341,7 @@ def loss_and_gradients(x, labels, params):
     return loss, network_backward(caches, dscores)
 """,
         {"loss_and_gradients": "the caches where the array dscores belongs"},
-        {"loss_and_gradients"},
+        RAISED_IN_LOSS,
     ),
 ]
 
@@ -340,8 +356,12 @@ def test_a_mistake_is_named_and_charged_once(
         assert words in message_of(result, check_id), (check_id, message_of(result, check_id))
     if fails is not None:
         assert failed(result) == fails
-        repeated = [note for note in result.notes if "not again here" in note]
-        assert all(any(words in note for note in repeated) for words in says.values())
+        raised = [check for check in fails if "raised" in message_of(result, check)]
+        for check_id in raised:  # named in every check that meets it
+            assert "Hint:" in message_of(result, check_id), message_of(result, check_id)
+        if not raised:
+            repeated = [note for note in result.notes if "not again here" in note]
+            assert all(any(words in note for note in repeated) for words in says.values())
 
 
 # A factor that only looks like N at one point, and a mistake no check names: no hint.
@@ -456,3 +476,33 @@ def test_correct_code_gets_full_marks_and_no_hint(
     result = grade_text(course, "exercise9", text, tmp_path)
     assert [check.message for check in result.checks if check.message] == []
     assert result.score == result.max_score
+
+
+# A dict of gradients with a key that is not text beside the right ones: told as wrong keys, no
+# check failing itself on comparing 0 with "W1".
+KEY_OF_ANOTHER_TYPE = """
+def network_backward(dscores, caches):
+    grads = {0: None}
+    dh = dscores
+    for k in range(len(caches), 0, -1):
+        linear_cache, relu_cache = caches[k - 1]
+        if relu_cache is not None:
+            dh = relu_backward(dh, relu_cache)
+        dh, grads[f"W{k}"], grads[f"b{k}"] = linear_backward(dh, linear_cache)
+    return grads
+"""
+
+
+def test_a_gradient_key_of_another_type_is_a_wrong_key_not_a_broken_check(
+    course: Course, tmp_path: Path
+) -> None:
+    text = with_function(solution_text(course, "exercise9"), KEY_OF_ANOTHER_TYPE)
+    result = grade_text(course, "exercise9", text, tmp_path)
+    assert {check.status for check in result.checks} == {"passed", "failed"}, [
+        check.message for check in result.checks
+    ]
+    assert failed(result) == BACKWARD | LOSS
+    assert "returned the keys ['W1', 'W2', 'b1', 'b2', 0]" in message_of(
+        result, "network_backward_by_finite_differences"
+    )
+    assert result.score == 3

@@ -392,3 +392,57 @@ def test_an_answer_the_inputs_give_away_earns_what_the_stub_earns(
     )
     earned = {check.id: check.score for check in attack.checks if check.score > 0}
     assert attack.score == stub.score == 0, f"{what} earns {earned}"
+
+
+# ---------------------------------------------------------------- an error is never excused
+
+# Exercise 9: a network_forward that only raises the KeyError of a layer numbered from 0, and a
+# loss_and_gradients that only calls it. The error shows a named mistake, charged in
+# network_forward's check; it is still no answer, so no later check may keep its points for it
+# (with network_backward left unwritten or written out, as its honest counterpart has it).
+RAISES_A_NAMED_MISTAKE = """
+def network_forward(x, params):
+    return params["W0"]
+
+
+def loss_and_gradients(x, labels, params):
+    return network_forward(x, params)
+"""
+UNWRITTEN = """
+def network_forward(x, params):
+    raise NotImplementedError
+
+
+def loss_and_gradients(x, labels, params):
+    raise NotImplementedError
+"""
+RAISED_BACKWARDS = {
+    "network_backward returning {}": """
+def network_backward(dscores, caches):
+    return {}
+""",
+    "network_backward as the solution's": "",
+}
+
+
+@pytest.mark.parametrize(
+    "backward", list(RAISED_BACKWARDS), ids=[f"exercise9: {name}" for name in RAISED_BACKWARDS]
+)
+def test_an_error_charged_before_earns_what_unwritten_code_earns(
+    course: Course, tmp_path: Path, backward: str
+) -> None:
+    solution = solution_text(course, "exercise9")
+    if RAISED_BACKWARDS[backward]:
+        solution = with_function(solution, RAISED_BACKWARDS[backward])
+    attack = grade_text(
+        course, "exercise9", with_function(solution, RAISES_A_NAMED_MISTAKE), tmp_path
+    )
+    honest = grade_text(course, "exercise9", with_function(solution, UNWRITTEN), tmp_path)
+    earned = {check.id: check.score for check in attack.checks if check.score > 0}
+    assert attack.score == honest.score, f"{backward}: earns {earned}"
+    assert failed(attack) >= {
+        "network_forward",
+        "network_forward_matches_reference",
+        "loss_and_gradients",
+        "backprop_matches_reference",
+    }
