@@ -91,7 +91,10 @@ def cross_entropy(scores: np.ndarray, labels: np.ndarray) -> tuple[float, np.nda
 
 class Parts:
     """What the student's own network_forward and network_backward give at (x, labels, params),
-    and the named mistake either shows there: what a loss_and_gradients calling them follows."""
+    and the named mistake either shows there: what a loss_and_gradients calling them follows.
+    by_hand: the gradients that mistake gives here as computed by hand, under the keys it keys
+    them (a mistake of the backward on a right forward's caches), or None where they are not
+    known here (a forward's mistake, or caches at fault: what a backward makes of them)."""
 
     def __init__(self, student: Any, x: np.ndarray, labels: np.ndarray, params: dict) -> None:
         self.mistake: Mistake | None = None
@@ -99,6 +102,7 @@ class Parts:
         self.error: tuple[int | None, str] | None = None
         self.loss: float | None = None
         self.grads: Any = None
+        self.by_hand: dict | None = None
         try:
             answer = student.network_forward(x, params)
         except StudentRaised as error:
@@ -141,6 +145,8 @@ class Parts:
                 student, network.backward_fit(self.grads, x, params, dscores), x, params
             )
             self.mistake = fit[0] if fit is not None else None
+            if fit is not None:
+                self.by_hand = fit[1] or keyed_by_hand(self.grads, fit[0], x, params, dscores)
 
     def gives(self, loss: Any, grads: Any, params: dict) -> bool:
         """Whether (loss, grads) is what these parts give, gradients keyed like params (or as the
@@ -167,12 +173,40 @@ class Parts:
 
 def follow_parts(parts: Parts, loss: Any, grads: Any, params: dict, call: str) -> bool:
     """Where loss_and_gradients gives what the student's own parts give and one of them shows a
-    named mistake: that mistake again, charged where it was made (True: nothing more to check)."""
+    named mistake: that mistake again. Excused where charged before (True: nothing more to
+    check) only where every gradient is what that mistake gives as computed by hand; a forward
+    that the checks follow (a ReLU on the last layer, none on the hidden ones) is left to the
+    check's own comparisons (False), against what that forward gives; any other fails, named
+    (what it gives is not known here, so nothing would be verified)."""
     if parts.mistake is None or not parts.gives(loss, grads, params):
         return False
+    if parts.mistake in (network.LAST_LAYER_RELU, network.NO_HIDDEN_RELU):
+        return False
     message = f"{call} gives what network_forward and network_backward give here"
-    fail_unless_charged(with_hint(message, follows(parts.mistake, call)), parts.mistake)
+    hint = with_hint(message, follows(parts.mistake, call))
+    by_hand = parts.by_hand
+    if by_hand is None or not all(
+        key in grads and shows(grads[key], value) for key, value in by_hand.items()
+    ):
+        fail(hint)
+    fail_unless_charged(hint, parts.mistake)
     return True
+
+
+def keyed_by_hand(
+    grads: Any, mistake: Mistake, x: np.ndarray, params: dict, dscores: np.ndarray
+) -> dict | None:
+    """``grads``, whose keys show ``mistake`` (a mistake of the keys alone), where under the keys
+    meant every gradient is the right one, computed by hand; None otherwise."""
+    right = network.backward_by_hand(x, params, dscores)
+    if right is None or not isinstance(grads, dict):
+        return None
+    meant = network.remapped(grads, mistake, params)
+    if len(meant) != len(grads) or not all(
+        key in right and shows(value, right[key]) for key, value in meant.items()
+    ):
+        return None
+    return dict(grads)
 
 
 def forward_loss_failure(parts: Parts, loss: float, right: float, call: str) -> None:

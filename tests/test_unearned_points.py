@@ -446,3 +446,42 @@ def test_an_error_charged_before_earns_what_unwritten_code_earns(
         "loss_and_gradients",
         "backprop_matches_reference",
     }
+
+
+# Exercise 9: a network_forward with a ReLU on its last layer too (a named mistake the checks
+# follow), and a network_backward of zeros: a loss_and_gradients that gives what they give is
+# excused the forward's mistake only where its gradients are what that mistake gives, checked
+# here; zeros are no gradients, and earn what a backward left unwritten earns.
+LAST_RELU_FORWARD = """
+def network_forward(x, params):
+    layers = len(params) // 2
+    caches, h = [], x
+    for k in range(1, layers + 1):
+        z, linear_cache = linear_forward(h, params[f"W{k}"], params[f"b{k}"])
+        h, relu_cache = relu_forward(z)
+        caches.append((linear_cache, relu_cache))
+    return h, caches
+"""
+ZEROS_BACKWARD = """
+def network_backward(dscores, caches):
+    grads = {}
+    for k, ((x, W, b), _) in enumerate(caches, start=1):
+        grads[f"W{k}"] = np.zeros_like(W)
+        grads[f"b{k}"] = np.zeros_like(b)
+    return grads
+"""
+UNWRITTEN_BACKWARD = """
+def network_backward(dscores, caches):
+    raise NotImplementedError
+"""
+
+
+def test_exercise9_a_loss_following_a_forward_mistake_checks_its_gradients(
+    course: Course, tmp_path: Path
+) -> None:
+    forward = with_function(solution_text(course, "exercise9"), LAST_RELU_FORWARD)
+    attack = grade_text(course, "exercise9", with_function(forward, ZEROS_BACKWARD), tmp_path)
+    honest = grade_text(course, "exercise9", with_function(forward, UNWRITTEN_BACKWARD), tmp_path)
+    earned = {check.id: check.score for check in attack.checks if check.score > 0}
+    assert attack.score == honest.score, f"zeros earn {earned}"
+    assert {"loss_and_gradients", "backprop_matches_reference"} <= failed(attack)
