@@ -78,7 +78,10 @@ def test_network_forward_matches_reference(student, solution, rng):
         answer = mistakes.forward_answer(student, x, params, call)
         scores, _ = expect_pair(answer, call)
         warn_if_inputs_changed(student, call)
-        if mistakes.truncated_scores(scores, x, params, call):
+        if mistakes.truncated_scores(scores, x, params, call):  # excused: still asked again
+            again, _ = expect_pair(student.network_forward(x, params), call)
+            if not shows(again, scores):
+                fail(f"the same call a second time: {call} did not return the same scores")
             continue
         scores = expect_array(scores, call, (n, sizes[-1]))
         expected, _ = solution.network_forward(x, params)

@@ -519,3 +519,27 @@ def test_a_gradient_key_of_another_type_is_a_wrong_key_not_a_broken_check(
         result, "network_backward_by_finite_differences"
     )
     assert result.score == 3
+
+
+# The output of the first layers only, charged once, and something else on the same call a second
+# time: the excuse of the charged mistake leaves the second call still checked.
+TRUNCATED_THEN_ANOTHER = """
+def network_forward(x, params, _seen={}):
+    layers = len(params) // 2
+    caches, h = [], x
+    for k in range(1, layers):
+        z, linear_cache = linear_forward(h, params[f"W{k}"], params[f"b{k}"])
+        h, relu_cache = relu_forward(z)
+        caches.append((linear_cache, relu_cache))
+    key = x.tobytes()
+    _seen[key] = _seen.get(key, 0) + 1
+    return (h if _seen[key] == 1 else h * 0), caches
+"""
+
+
+def test_an_excused_truncation_is_still_asked_again(course: Course, tmp_path: Path) -> None:
+    text = with_function(solution_text(course, "exercise9"), TRUNCATED_THEN_ANOTHER)
+    result = grade_text(course, "exercise9", text, tmp_path)
+    assert "not all the layers ran" in message_of(result, "network_forward")
+    assert "network_forward_matches_reference" in failed(result)
+    assert "the same call a second time" in message_of(result, "network_forward_matches_reference")
