@@ -1,5 +1,7 @@
-"""The mistakes of exercise 9 that the public and the hidden checks both name, in the same words,
-so that each is charged once, in the check of the function that makes it.
+"""The mistakes of exercise 9's network_forward and network_backward, named in the same words by
+the public and the hidden checks (each loads this module with
+``shared(__file__, "_exercise9_mistakes")``), so that each is charged once, in the check of the
+function that makes it; loss_and_gradients' are in checks/_exercise9_loss.py.
 
 Each mistake is recognised by the value it gives at the check's own point, computed here by hand
 from the network's parameters (``forward_by_hand``, ``backward_by_hand``), never by the text of
@@ -7,10 +9,10 @@ the code; a shape error is named by what the same code gives on a network whose 
 the same size, where it runs. A name is given only where one mistake fits and the right answer
 does not, and a factor of the batch size N is confirmed on another N. Where network_backward is
 wrong on the caches of a forward whose scores are right, and right on caches kept as the
-docstring's example keeps them, the caches are network_forward's mistake. What
-loss_and_gradients gets from the student's own network_forward and network_backward is checked
-as theirs: where one of them shows a named mistake and loss_and_gradients gives exactly what
-they give (or raises what they raise), that is their mistake, charged where it was made.
+docstring's example keeps them, the caches are network_forward's mistake. An error the student's
+code raises is never excused: it fails in every check that meets it, named where it shows a
+named mistake. Keys of the student's gradients are sorted as text (``key_order``): a dict may
+hold keys of any type.
 """
 
 from __future__ import annotations
@@ -133,56 +135,15 @@ KEYS_REVERSED = (
     "the gradients are keyed in reverse, the last layer's under W1: layer k's gradients go "
     "under W{k} and b{k}, as its parameters are keyed in params",
 )
-FORWARD_ARGUMENTS = (
-    "loss_and_gradients",
-    "network_forward was given its arguments in the wrong order: the array x where the dict "
-    "params belongs, and params where x belongs; call network_forward(x, params)",
-)
-BACKWARD_ARGUMENTS = (
-    "loss_and_gradients",
-    "network_backward was given its arguments in the wrong order: the caches where the array "
-    "dscores belongs, and dscores where the caches belong; call network_backward(dscores, "
-    "caches)",
-)
-PAIR_ORDER = (
-    "loss_and_gradients",
-    "the pair is in the wrong order: return (loss, grads), the loss first",
-)
-LOSS_SUMMED = (
-    "loss_and_gradients",
-    "the loss is summed over the batch: it is the mean over the N examples, -(1/N) Σ log p",
-)
-PENALTY = (
-    "loss_and_gradients",
-    "this adds an L2 penalty on the weights (weight decay, regularisation): the loss asked for "
-    "is the cross-entropy alone, and its gradients have no extra term in W",
-)
-FROM_SCORES = (
-    "loss_and_gradients",
-    "network_backward was given the scores: it takes their gradient, the dscores that "
-    "softmax_cross_entropy returns (the gradient of the loss)",
-)
-LOSS_OF_RELU = (
-    "loss_and_gradients",
-    "the scores went through a ReLU before the loss: the loss takes the scores of "
-    "network_forward as they are, straight from the last linear layer",
-)
-NO_ONE_HOT = (
-    "loss_and_gradients",
-    "the one-hot of the labels is missing: dscores is (softmax - onehot) / N, with 1 taken off "
-    "at each example's right class, as softmax_cross_entropy returns it",
-)
-NO_ONE_OVER_N = (
-    "loss_and_gradients",
-    "the 1/N is missing: dscores is (softmax - onehot) / N, as softmax_cross_entropy returns it",
-)
-AVERAGED_AGAIN = (
-    "loss_and_gradients",
-    "the gradients are divided by N once too often: the dscores of softmax_cross_entropy "
-    "already holds the 1/N",
-)
 
 # ---------------------------------------------------------------- the network by hand
+
+
+def key_order(mapping: Any) -> list:
+    """The keys of ``mapping`` in order: text in its own order, first, then any other keys (a
+    student's dict may hold 0 beside "W1") by their text, so that no comparison of keys of
+    different types raises."""
+    return sorted(mapping, key=lambda key: (not isinstance(key, str), str(key)))
 
 
 def relu(z: np.ndarray) -> np.ndarray:
@@ -399,14 +360,14 @@ def backward_fit(
     by_keys = keys_mistake(grads, params)
     if by_keys is not None:
         return by_keys, None
-    if sorted(grads) != sorted(params):
+    if key_order(grads) != key_order(params):
         return None
     right = backward_by_hand(x, params, dscores)
     assert right is not None
     fits: dict[Mistake, dict[str, np.ndarray]] = {}
     for variant, mistake in BACKWARD_VARIANTS.items():
         value = backward_by_hand(x, params, dscores, variant)
-        if value is None or sorted(value) != sorted(params):
+        if value is None or key_order(value) != key_order(params):
             continue
         if all(shows(grads[key], value[key]) for key in params) and not all(
             shows(right[key], value[key]) for key in params
@@ -463,7 +424,7 @@ def forward_error_mistake(
     if "ValueError" not in message:
         return None
     point, square, _ = square_point(x, params)
-    answer = answer_or_none(student.network_forward, point, square)
+    answer = answer_or_none_on_any_error(student.network_forward, point, square)
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         return None
     mistake = scores_mistake(answer[0], point, square)
@@ -472,7 +433,10 @@ def forward_error_mistake(
     return mistake, "where all the layers have one size, it runs and gives what the hint names"
 
 
-def answer_or_none(function: Callable[..., Any], *args: Any) -> Any:
+def answer_or_none_on_any_error(function: Callable[..., Any], *args: Any) -> Any:
+    """The student's ``function(*args)``, or None where the call gives no answer for any reason
+    (it raises, times out, crashes, is missing or unfinished): for a probe at another point than
+    the check's, whose failure leaves the check's own answer to be judged as it is."""
     try:
         return function(*args)
     except StudentError:
@@ -484,14 +448,14 @@ def backward_error_mistake(student: Any, x: np.ndarray, params: dict) -> Mistake
     square network, where its own forward is right (two hidden layers at least: with one, a
     mask applied after its layer's linear_backward is no mask at all)."""
     point, square, upstream = square_point(x, params, least=3)
-    answer = answer_or_none(student.network_forward, point, square)
+    answer = answer_or_none_on_any_error(student.network_forward, point, square)
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         return None
     if not shows(answer[0], forward_by_hand(point, square)):
         return None
     if caches_at_fault(student, point, square, upstream, answer[1]):
         return None  # the forward's caches, not the backward
-    grads = answer_or_none(student.network_backward, upstream, answer[1])
+    grads = answer_or_none_on_any_error(student.network_backward, upstream, answer[1])
     fit = backward_fit(grads, point, square, upstream)
     return fit[0] if fit is not None else None
 
@@ -500,7 +464,7 @@ def square_forward_mistake(student: Any, x: np.ndarray, params: dict) -> Mistake
     """The named mistake network_forward shows on the square network: where its caches are at
     fault though its scores at (x, params) happen to be right (one example, two classes)."""
     point, square, _ = square_point(x, params)
-    answer = answer_or_none(student.network_forward, point, square)
+    answer = answer_or_none_on_any_error(student.network_forward, point, square)
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         return None
     return scores_mistake(answer[0], point, square)
@@ -517,13 +481,15 @@ def caches_at_fault(
     def is_right(grads: Any) -> bool:
         return (
             isinstance(grads, dict)
-            and sorted(grads) == sorted(right)
+            and key_order(grads) == key_order(right)
             and all(shows(grads[key], right[key]) for key in right)
         )
 
-    if is_right(answer_or_none(student.network_backward, dscores, caches)):
+    if is_right(answer_or_none_on_any_error(student.network_backward, dscores, caches)):
         return False
-    return is_right(answer_or_none(student.network_backward, dscores, caches_by_hand(x, params)))
+    return is_right(
+        answer_or_none_on_any_error(student.network_backward, dscores, caches_by_hand(x, params))
+    )
 
 
 def own_caches_usable(student: Any, x: np.ndarray, params: dict, caches: Any, call: str) -> bool:
@@ -544,8 +510,9 @@ def own_caches_usable(student: Any, x: np.ndarray, params: dict, caches: Any, ca
 
 
 def forward_answer(student: Any, x: np.ndarray, params: dict, call: str) -> Any:
-    """The student's network_forward(x, params); an error it raises named, and charged as
-    network_forward's, where it shows a named mistake."""
+    """The student's network_forward(x, params); an error it raises fails the check, named as
+    network_forward's mistake where it shows one: in every check that meets it, since an error
+    gives no answer to check (never excused as charged before)."""
     try:
         return student.network_forward(x, params)
     except StudentRaised as error:
@@ -555,15 +522,15 @@ def forward_answer(student: Any, x: np.ndarray, params: dict, call: str) -> Any:
         mistake, detail = named
         lines = first_line(str(error)).split("\n")
         message = "\n".join([f"{lines[0]}; {detail}", *lines[1:]])
-        fail_unless_charged(with_hint(message, mistake[1]), mistake)
-        return None
+        fail(with_hint(message, mistake[1]), mistake)
 
 
 def backward_answer(
     student: Any, x: np.ndarray, params: dict, dscores: np.ndarray, caches: Any
 ) -> Any:
     """The student's network_backward(dscores, caches), caches from its own right forward; an
-    error named and charged where the square network shows a named mistake."""
+    error it raises fails the check, named where the square network shows a named mistake (in
+    every check that meets it: an error is never excused as charged before)."""
     try:
         return student.network_backward(dscores, caches)
     except StudentRaised as error:
@@ -573,330 +540,20 @@ def backward_answer(
         lines = first_line(str(error)).split("\n")
         detail = "where all the layers have one size, it runs and gives what the hint names"
         message = "\n".join([f"{lines[0]}; {detail}", *lines[1:]])
-        fail_unless_charged(with_hint(message, mistake[1]), mistake)
-        return None
+        fail(with_hint(message, mistake[1]), mistake)
 
 
-# ---------------------------------------------------------------- the loss
-
-
-def cross_entropy(scores: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
-    """(the mean softmax cross-entropy, its gradient), by hand."""
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    count = scores.shape[0]
-    gradient = np.exp(log_probs)
-    gradient[np.arange(count), labels] -= 1
-    return -float(np.mean(log_probs[np.arange(count), labels])), gradient / count
-
-
-class Parts:
-    """What the student's own network_forward and network_backward give at (x, labels, params),
-    and the named mistake either shows there: what a loss_and_gradients calling them follows."""
-
-    def __init__(self, student: Any, x: np.ndarray, labels: np.ndarray, params: dict) -> None:
-        self.mistake: Mistake | None = None
-        self.forward_right = False
-        self.error: tuple[int | None, str] | None = None
-        self.loss: float | None = None
-        self.grads: Any = None
-        try:
-            answer = student.network_forward(x, params)
-        except StudentRaised as error:
-            self.error = error_kind(error)
-            named = forward_error_mistake(student, x, params, error)
-            self.mistake = named[0] if named else None
-            return
-        except StudentError:
-            return
-        if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-            return
-        scores, caches = answer
-        right = forward_by_hand(x, params)
-        forward_right = self.forward_right = shows(scores, right)
-        if not forward_right:
-            self.mistake = scores_mistake(scores, x, params)
-        try:
-            scores = np.asarray(scores, dtype=np.float64)
-            self.loss, dscores = cross_entropy(scores, labels)
-        except (TypeError, ValueError, IndexError):
-            return
-        raised = False
-        try:
-            self.grads = student.network_backward(dscores, caches)
-        except StudentRaised as error:
-            self.error, raised = error_kind(error), True
-        except StudentError:
-            return
-        if not forward_right:
-            return
-        if caches_at_fault(student, x, params, dscores, caches):
-            self.mistake = square_forward_mistake(student, x, params) or CACHES_MISMATCH
-            return
-        if raised:
-            self.mistake = backward_error_mistake(student, x, params)
-        else:
-            fit = confirmed(student, backward_fit(self.grads, x, params, dscores), x, params)
-            self.mistake = fit[0] if fit is not None else None
-
-    def gives(self, loss: Any, grads: Any, params: dict) -> bool:
-        """Whether (loss, grads) is what these parts give, gradients keyed like params (or as the
-        backward's named mistake of the keys keys them)."""
-        if self.loss is None or not isinstance(grads, dict) or not isinstance(self.grads, dict):
-            return False
-        keyed = sorted(params) if self.mistake not in KEY_MISTAKES else sorted(self.grads)
-        if sorted(grads) != keyed or sorted(self.grads) != keyed:
-            return False
-        return shows(loss, self.loss) and all(shows(grads[key], self.grads[key]) for key in keyed)
-
-    def follows_forward(self, loss: float, right: float) -> Mistake | None:
-        """The forward's named mistake this loss follows (it is not the right one)."""
-        if self.mistake is None or self.mistake[0] != "network_forward" or self.loss is None:
-            return None
-        if shows(loss, self.loss) and not shows(loss, right):
-            return self.mistake
-        return None
-
-
-def follow_parts(parts: Parts, loss: Any, grads: Any, params: dict, call: str) -> bool:
-    """Where loss_and_gradients gives what the student's own parts give and one of them shows a
-    named mistake: that mistake again, charged where it was made (True: nothing more to check)."""
-    if parts.mistake is None or not parts.gives(loss, grads, params):
-        return False
-    message = f"{call} gives what network_forward and network_backward give here"
-    fail_unless_charged(with_hint(message, follows(parts.mistake, call)), parts.mistake)
-    return True
-
-
-def forward_loss_failure(parts: Parts, loss: float, right: float, call: str) -> None:
-    """Fail where the loss is the one of the student's forward showing a named mistake whose
-    gradients no check can follow (where they lack layers): named, though not charged again."""
-    mistake = parts.follows_forward(loss, right)
-    if mistake is None or mistake in (LAST_LAYER_RELU, NO_HIDDEN_RELU):
-        return
-    message = f"{call} loss: expected {right:.10g}, got {loss:.10g}"
-    fail(with_hint(message, follows(mistake, call)))
-
-
-def loss_error(
-    student: Any, x: np.ndarray, labels: np.ndarray, params: dict, error: StudentRaised
-) -> None:
-    """loss_and_gradients raised ``error``: where it is the error of the student's own
-    network_forward or network_backward showing a named mistake, that mistake, charged where it
-    was made; where the same error comes from network_forward or network_backward given their
-    arguments in the wrong order, that is named; else the error as it is."""
-    call = "loss_and_gradients"
-    kind = error_kind(error)
-    parts = Parts(student, x, labels, params)
-    if parts.mistake is not None and parts.error == kind:
-        fail_unless_charged(
-            with_hint(first_line(str(error)), follows(parts.mistake, call)), parts.mistake
-        )
-        return
-    for mistake, swapped in ((FORWARD_ARGUMENTS, True), (BACKWARD_ARGUMENTS, False)):
-        other = replay(student, x, labels, params, swapped)
-        if other is not None and same_error(str(error), str(other)):
-            fail_unless_charged(with_hint(first_line(str(error)), mistake[1]), mistake)
-            return
-    raise error
-
-
-def replay(
-    student: Any, x: np.ndarray, labels: np.ndarray, params: dict, forward_swapped: bool
-) -> StudentRaised | None:
-    """The error loss_and_gradients' steps raise, made here one by one with the student's own
-    functions, network_forward's arguments swapped (else network_backward's); None if none."""
-    try:
-        answer = (
-            student.network_forward(params, x)
-            if forward_swapped
-            else student.network_forward(x, params)
-        )
-        if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-            return None
-        scores, caches = answer
-        loss = student.softmax_cross_entropy(scores, labels)
-        if not isinstance(loss, (tuple, list)) or len(loss) != 2:
-            return None
-        if forward_swapped:
-            student.network_backward(loss[1], caches)
-        else:
-            student.network_backward(caches, loss[1])
-    except StudentRaised as other:
-        return other
-    except StudentError:
-        return None
-    return None
-
-
-def same_error(loss_message: str, other_message: str) -> bool:
-    """Whether two messages tell the same exception (its text, the line it was raised at)."""
-
-    def core(message: str) -> tuple[str, str]:
-        text = re.search(r"raised (\w+: [^(\n]*)", message)
-        line = re.search(r"\(line (\d+)", message)
-        return (text.group(1).strip() if text else "", line.group(1) if line else "")
-
-    return core(loss_message) == core(other_message) and core(loss_message)[0] != ""
-
-
-def penalty_fit(loss: float, grads: Any, x: np.ndarray, labels: np.ndarray, params: dict) -> bool:
-    """Whether (loss, grads) is the cross-entropy plus a penalty c·Σ W² on the weights: every
-    dW off by one factor a > 0 of W, the b gradients right, and the loss larger."""
-    if not isinstance(grads, dict) or sorted(grads) != sorted(params):
-        return False
-    scores = forward_by_hand(x, params)
-    assert scores is not None
-    right_loss, dscores = cross_entropy(scores, labels)
-    right = backward_by_hand(x, params, dscores)
-    assert right is not None
-    if not loss > right_loss + 1e-12:
-        return False
-    factors = []
-    for key in params:
-        got = np.asarray(grads[key], dtype=np.float64)
-        if got.shape != params[key].shape:
-            return False
-        if key.startswith("b"):
-            if not shows(got, right[key]):
-                return False
-            continue
-        weights = params[key]
-        factor = float(np.sum((got - right[key]) * weights) / np.sum(weights**2))
-        if not factor > 0 or not shows(got, right[key] + factor * weights):
-            return False
-        factors.append(factor)
-    return bool(factors) and np.allclose(factors, factors[0], rtol=1e-6)
-
-
-def one_more_row(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A batch of N + 1 examples: a mistake by a factor of N shows another factor there."""
-    return np.vstack([x, 0.5 * x[:1] + 0.25]), np.concatenate([labels, labels[:1]])
-
-
-def by_batch_size(
-    student: Any, x: np.ndarray, labels: np.ndarray, params: dict, mistake: Mistake
-) -> bool:
-    """Whether loss_and_gradients shows ``mistake``, a factor of the batch size N, on a batch of
-    N + 1 too."""
-    more_x, more_labels = one_more_row(x, labels)
-    answer = answer_or_none(student.loss_and_gradients, more_x, more_labels, params)
-    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        return False
-    loss, grads = answer
-    count = more_x.shape[0]
-    scores = forward_by_hand(more_x, params)
-    assert scores is not None
-    right_loss, dscores = cross_entropy(scores, more_labels)
-    if mistake == LOSS_SUMMED:
-        return shows(loss, count * right_loss)
-    right = backward_by_hand(more_x, params, dscores)
-    assert right is not None
-    factor = count if mistake == NO_ONE_OVER_N else 1 / count
-    return (
-        isinstance(grads, dict)
-        and sorted(grads) == sorted(params)
-        and all(shows(grads[key], factor * right[key]) for key in params)
-    )
-
-
-def loss_mistakes(
-    student: Any,
-    x: np.ndarray,
-    labels: np.ndarray,
-    params: dict,
-    answer: tuple[Any, float],
-    parts: Parts,
-) -> dict[Mistake, float]:
-    """Each named mistake of the loss -> the loss it gives here: a forward's mistake where the
-    student's network_forward shows it, a factor of N where a batch of N + 1 confirms it."""
-    grads, loss = answer
-    found: dict[Mistake, float] = {}
-    for mistake, scores in forward_mistakes(x, params).items():
-        if mistake in (LAST_LAYER_RELU, NO_HIDDEN_RELU) and parts.mistake == mistake:
-            found[mistake] = cross_entropy(scores, labels)[0]
-    right = forward_by_hand(x, params)
-    assert right is not None
-    if parts.forward_right:
-        found[LOSS_OF_RELU] = cross_entropy(relu(right), labels)[0]
-    summed = x.shape[0] * cross_entropy(right, labels)[0]
-    if shows(loss, summed) and by_batch_size(student, x, labels, params, LOSS_SUMMED):
-        found[LOSS_SUMMED] = summed
-    if penalty_fit(loss, grads, x, labels, params):
-        found[PENALTY] = loss
-    return found
-
-
-def loss_gradient_fit(
-    student: Any, loss: float, grads: Any, x: np.ndarray, labels: np.ndarray, params: dict
-) -> dict[Mistake, dict[str, np.ndarray]]:
-    """The one named mistake of loss_and_gradients' gradients that every gradient in ``grads``
-    shows -> the gradients it gives (a factor of N where a batch of N + 1 confirms it); {}
-    where none or several fit."""
-    if not isinstance(grads, dict) or sorted(grads) != sorted(params):
-        return {}
-    if penalty_fit(loss, grads, x, labels, params):
-        return {PENALTY: grads}
-    scores = forward_by_hand(x, params)
-    assert scores is not None
-    right = backward_by_hand(x, params, cross_entropy(scores, labels)[1])
-    from_scores = backward_by_hand(x, params, scores)
-    assert right is not None and from_scores is not None
-    count = x.shape[0]
-    rectified = backward_by_hand(x, params, cross_entropy(relu(scores), labels)[1])
-    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
-    probs = shifted / shifted.sum(axis=1, keepdims=True)
-    candidates = {
-        LOSS_OF_RELU: rectified,
-        NO_ONE_HOT: backward_by_hand(x, params, probs / count),
-        NO_ONE_OVER_N: {key: count * value for key, value in right.items()},
-        AVERAGED_AGAIN: {key: value / count for key, value in right.items()},
-        FROM_SCORES: from_scores,
-    }
-    fits = {
-        mistake: values
-        for mistake, values in candidates.items()
-        if all(shows(grads[key], values[key]) for key in params)
-        and not all(shows(right[key], values[key]) for key in params)
-    }
-    if len(fits) != 1:
-        return {}
-    mistake = next(iter(fits))
-    if mistake in (NO_ONE_OVER_N, AVERAGED_AGAIN) and not by_batch_size(
-        student, x, labels, params, mistake
-    ):
-        return {}
-    return fits
-
-
-def pair_of(value: Any, call: str) -> tuple[Any, Any]:
-    """loss_and_gradients' answer as (loss, grads); the pair in the wrong order named (and
-    read the right way round where that was charged before)."""
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        first, second = value
-        number = isinstance(second, (int, float, np.number)) and not isinstance(second, bool)
-        scalar = isinstance(second, np.ndarray) and second.ndim == 0
-        if isinstance(first, dict) and (number or scalar):
-            message = f"{call} returned the pair (a dict, {type(second).__name__}) "
-            fail_unless_charged(
-                with_hint(message + "where (loss, grads) was expected", PAIR_ORDER[1]), PAIR_ORDER
-            )
-            return second, first
-        return first, second
-    fail(f"{call} returned {type(value).__name__}; expected the pair (loss, grads)")
-
-
-def keys_failure(grads: Any, params: dict, parts: Parts | None, call: str) -> None:
+def keys_failure(grads: Any, params: dict, parts: Any, call: str) -> None:
     """Fail where grads is not a dict keyed like params, naming what its keys show (from
     loss_and_gradients, the mistake of network_backward where that gives the same keys)."""
     if not isinstance(grads, dict):
         fail(
             f"{call} returned {type(grads).__name__}; expected a dict of gradients keyed like "
-            f"params: {sorted(params)}"
+            f"params: {key_order(params)}"
         )
-    if sorted(grads) == sorted(params):
+    if key_order(grads) == key_order(params):
         return
-    message = f"{call} returned the keys {sorted(grads)}; expected {sorted(params)}"
+    message = f"{call} returned the keys {key_order(grads)}; expected {key_order(params)}"
     mistake = keys_mistake(grads, params)
     if mistake is None:
         fail(message)
@@ -938,10 +595,10 @@ def check_keys(
         keys_failure(grads, params, None, call)
         return grads, {fit[0]: fit[1]} if fit is not None and fit[1] is not None else {}, None
     mistake = fit[0]
-    if sorted(grads) != sorted(params):
-        message = f"{call} returned the keys {sorted(grads)}; expected {sorted(params)}"
+    if key_order(grads) != key_order(params):
+        message = f"{call} returned the keys {key_order(grads)}; expected {key_order(params)}"
     else:
-        shapes = ", ".join(f"{key} {np.shape(grads[key])}" for key in sorted(grads))
+        shapes = ", ".join(f"{key} {np.shape(grads[key])}" for key in key_order(grads))
         message = f"{call} returned gradients of the shapes {shapes}"
     fail_unless_charged(with_hint(message, mistake[1]), mistake)
     return remapped(grads, mistake, params), {}, mistake

@@ -8,7 +8,8 @@ and a loss_and_gradients that follows a named mistake of either, are that mistak
 once, in the check of the function that made it. Where the student's forward gives wrong scores
 (or caches its right backward cannot use), network_backward is checked on caches kept as the
 docstring's example keeps them. The mistakes and their words are in
-checks/_exercise9_mistakes.py, shared with the hidden checks."""
+checks/_exercise9_mistakes.py (the network's and the backward's) and checks/_exercise9_loss.py
+(loss_and_gradients'), shared with the hidden checks."""
 
 from typing import Any
 
@@ -27,7 +28,8 @@ from grader.checks import (
 )
 from grader.student_code.errors import StudentError, StudentRaised
 
-mistakes = shared(__file__, "_exercise9_mistakes")
+mistakes = shared(__file__, "_exercise9_mistakes")  # the network's and the backward's
+losses = shared(__file__, "_exercise9_loss")  # loss_and_gradients'
 
 SIZES = [5, 4, 3]  # the lesson's 5 inputs, one hidden layer, 3 classes
 FOLLOWED = {  # the forward mistakes whose caches a right backward follows, and their variant
@@ -53,8 +55,6 @@ def test_network_forward(student, rng):
     x = rng.normal(size=(4, 5))
     call = "network_forward(x (4, 5), params of a [5, 4, 3] network)"
     answer = mistakes.forward_answer(student, x, params, call)
-    if answer is None:
-        return
     scores, caches = expect_pair(answer, call)
     warn_if_inputs_changed(student, call)
     expect_scores(scores, x, params, call)
@@ -95,8 +95,6 @@ def test_network_backward_by_finite_differences(student, rng):
         right = False
     if right:
         grads = mistakes.backward_answer(student, x, params, dscores, answer[1])
-        if grads is None:
-            return
     elif shown:
         grads = student.network_backward(dscores, answer[1])
     else:
@@ -108,7 +106,7 @@ def test_network_backward_by_finite_differences(student, rng):
     else:
         grads, fit, _ = mistakes.check_keys(student, grads, x, params, dscores, call)
     true_response = variant_response(x, params, dscores, "")
-    for key in sorted(grads):
+    for key in mistakes.key_order(grads):
         expect_gradient(
             grads[key],
             lambda v, key=key: true_response(key, v),
@@ -148,18 +146,17 @@ def test_loss_and_gradients(student, rng):
     try:
         answer = student.loss_and_gradients(x, labels, params)
     except StudentRaised as error:
-        mistakes.loss_error(student, x, labels, params, error)
-        return
-    loss, grads = mistakes.pair_of(answer, call)
+        losses.loss_error(student, x, labels, params, error)
+    loss, grads = losses.pair_of(answer, call)
     warn_if_inputs_changed(student, call)
-    parts = mistakes.Parts(student, x, labels, params)
-    if mistakes.follow_parts(parts, loss, grads, params, call):
+    parts = losses.Parts(student, x, labels, params)
+    if losses.follow_parts(parts, loss, grads, params, call):
         return
     loss = expect_number(loss, call + " loss")
-    named = mistakes.loss_mistakes(student, x, labels, params, (grads, loss), parts)
+    named = losses.loss_mistakes(student, x, labels, params, (grads, loss), parts)
     scores = mistakes.forward_by_hand(x, params)
-    right = mistakes.cross_entropy(scores, labels)[0]
-    mistakes.forward_loss_failure(parts, loss, right, call)
+    right = losses.cross_entropy(scores, labels)[0]
+    losses.forward_loss_failure(parts, loss, right, call)
     expect_close(loss, right, call + " loss", rtol=1e-10, mistakes=named)
     shown = {
         mistake: variant
@@ -170,10 +167,10 @@ def test_loss_and_gradients(student, rng):
 
     def loss_at(key: str, value: np.ndarray, variant: str = "") -> float:
         changed = mistakes.forward_by_hand(x, {**params, key: value}, variant)
-        return mistakes.cross_entropy(changed, labels)[0]
+        return losses.cross_entropy(changed, labels)[0]
 
-    fit = mistakes.loss_gradient_fit(student, loss, grads, x, labels, params)
-    for key in sorted(params):
+    fit = losses.loss_gradient_fit(student, loss, grads, x, labels, params)
+    for key in mistakes.key_order(params):
         expect_gradient(
             grads[key],
             lambda v, key=key: loss_at(key, v),

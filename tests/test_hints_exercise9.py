@@ -25,18 +25,45 @@ def module(name: str):  # type: ignore[no-untyped-def]
 def test_the_hidden_checks_share_the_public_mistakes_word_for_word() -> None:
     public, hidden = module("exercise9_public"), module("exercise9_hidden")
     assert Path(public.mistakes.__file__).name == "_exercise9_mistakes.py"
+    assert Path(public.losses.__file__).name == "_exercise9_loss.py"
     assert Path(public.mistakes.__file__) == Path(hidden.mistakes.__file__)
+    assert Path(public.losses.__file__) == Path(hidden.losses.__file__)
     for name in ("LAST_LAYER_RELU", "NO_RELU_GATE", "FORWARD_ORDER", "PENALTY"):
         assert not hasattr(public, name) and not hasattr(hidden, name)
+    # one job each: the network's and the backward's mistakes, and loss_and_gradients'
+    assert hasattr(public.mistakes, "NO_RELU_GATE") and not hasattr(public.mistakes, "PENALTY")
+    assert hasattr(public.losses, "PENALTY") and not hasattr(public.losses, "NO_RELU_GATE")
+    # the probe that swallows every failure does not shadow grader.checks.answer_or_none
+    assert not hasattr(public.mistakes, "answer_or_none")
+    assert not hasattr(public.losses, "answer_or_none")
 
 
 BACKWARD = {"network_backward_by_finite_differences", "network_backward_matches_reference"}
 LOSS = {"loss_and_gradients", "backprop_matches_reference"}
 
+# An error the student's code raises gives no answer to check: it fails every check that meets
+# it, each naming the mistake it shows (a loss's, "this follows the mistake in ..."), never excused.
+RAISED_IN_FORWARD = {
+    "network_forward",
+    "network_forward_matches_reference",
+    "loss_and_gradients",
+    "backprop_matches_reference",
+}
+RAISED_IN_BACKWARD = {
+    "network_backward_by_finite_differences",
+    "network_backward_matches_reference",
+    "loss_and_gradients",
+    "backprop_matches_reference",
+}
+RAISED_IN_LOSS = {"loss_and_gradients", "backprop_matches_reference"}
+# A loss_and_gradients that gives what a wrong forward's own caches make of the backward: no
+# excuse unless every gradient is what that mistake gives, as the checks compute it.
+LOSS_CHECKS = RAISED_IN_LOSS
+
 # code, {check id: words its message holds}, the checks that lose points (None: not pinned);
-# where a later check meets the same mistake, a note says so ("not again here")
+# where a later check meets the same mistake in an answer, a note says so ("not again here")
 CASES = [
-    (  # KeyError 'W3': charged in network_forward alone, the backward checked on other caches
+    (  # KeyError 'W3': failed wherever met, the backward checked on other caches
         """
 def network_forward(x, params):
     caches, h = [], x
@@ -50,7 +77,7 @@ def network_forward(x, params):
     return h, caches
 """,
         {"network_forward": "the number of layers is len(params) // 2"},
-        {"network_forward"},
+        RAISED_IN_FORWARD,
     ),
     (
         """
@@ -63,7 +90,7 @@ def network_forward(x, params):
     return h, caches
 """,
         {"network_forward": "numbered from 1"},
-        {"network_forward"},
+        RAISED_IN_FORWARD,
     ),
     (  # a shape error named by what the code gives where the layers have one size
         """
@@ -79,7 +106,7 @@ def network_forward(x, params):
     return out, caches
 """,
         {"network_forward": "output of the previous layer"},
-        {"network_forward"},
+        RAISED_IN_FORWARD,
     ),
     (
         """
@@ -98,7 +125,8 @@ def network_forward(x, params):
         },
         None,
     ),
-    (  # the ReLU's output dropped: scores as with no hidden ReLU, the loss follows the forward
+    (  # the ReLU's output dropped: scores as with no hidden ReLU, but the caches hold the ReLU's
+        # z, so the gradients are not those of a network without ReLUs: the loss checks fail too
         """
 def network_forward(x, params):
     layers = len(params) // 2
@@ -113,7 +141,7 @@ def network_forward(x, params):
     return h, caches
 """,
         {"network_forward": "relu_forward(z_k)"},
-        {"network_forward"},
+        {"network_forward"} | LOSS_CHECKS,
     ),
     (  # right scores, the caches last layer first: the forward's mistake, not the backward's
         """
@@ -130,9 +158,10 @@ def network_forward(x, params):
     return h, caches
 """,
         {"network_forward": "the caches are not what network_backward reads"},
-        {"network_forward"},
+        {"network_forward"} | RAISED_IN_LOSS,
     ),
-    (
+    (  # a ReLU on the last layer only: the loss follows it, failed named (no check computes
+        # that network's gradients, so none is excused)
         """
 def network_forward(x, params):
     layers = len(params) // 2
@@ -145,8 +174,11 @@ def network_forward(x, params):
         caches.append((linear_cache, relu_cache))
     return h, caches
 """,
-        {"network_forward": "the ReLU is on the last layer and not on the hidden ones"},
-        {"network_forward"},
+        {
+            "network_forward": "the ReLU is on the last layer and not on the hidden ones",
+            "loss_and_gradients": "this follows the mistake in network_forward: the ReLU is on",
+        },
+        {"network_forward"} | LOSS_CHECKS,
     ),
     (  # walked first to last: a shape error, named on the square network, charged once
         """
@@ -159,7 +191,7 @@ def network_backward(dscores, caches):
     return grads
 """,
         {"network_backward_by_finite_differences": "walked first to last"},
-        {"network_backward_by_finite_differences"},
+        RAISED_IN_BACKWARD,
     ),
     (
         """
@@ -173,7 +205,7 @@ def network_backward(dscores, caches):
     return grads
 """,
         {"network_backward_by_finite_differences": "applied after its linear_backward"},
-        {"network_backward_by_finite_differences"},
+        RAISED_IN_BACKWARD,
     ),
     (
         """
@@ -307,7 +339,7 @@ def loss_and_gradients(x, labels, params):
     return loss, network_backward(dscores, caches)
 """,
         {"loss_and_gradients": "the array x where the dict params belongs"},
-        {"loss_and_gradients"},
+        RAISED_IN_LOSS,
     ),
     (
         """
@@ -317,7 +349,7 @@ def loss_and_gradients(x, labels, params):
     return loss, network_backward(caches, dscores)
 """,
         {"loss_and_gradients": "the caches where the array dscores belongs"},
-        {"loss_and_gradients"},
+        RAISED_IN_LOSS,
     ),
 ]
 
@@ -332,8 +364,17 @@ def test_a_mistake_is_named_and_charged_once(
         assert words in message_of(result, check_id), (check_id, message_of(result, check_id))
     if fails is not None:
         assert failed(result) == fails
-        repeated = [note for note in result.notes if "not again here" in note]
-        assert all(any(words in note for note in repeated) for words in says.values())
+        raised = [check for check in fails if "raised" in message_of(result, check)]
+        for check_id in raised:  # named in every check that meets it
+            assert "Hint:" in message_of(result, check_id), message_of(result, check_id)
+        if not raised:  # met again in an answer: a note, unless it fails there too, unexcused
+            repeated = [note for note in result.notes if "not again here" in note]
+            noted = {
+                check_id: words
+                for check_id, words in says.items()
+                if not (check_id in LOSS and fails >= LOSS)
+            }
+            assert all(any(words in note for note in repeated) for words in noted.values())
 
 
 # A factor that only looks like N at one point, and a mistake no check names: no hint.
@@ -448,3 +489,57 @@ def test_correct_code_gets_full_marks_and_no_hint(
     result = grade_text(course, "exercise9", text, tmp_path)
     assert [check.message for check in result.checks if check.message] == []
     assert result.score == result.max_score
+
+
+# A dict of gradients with a key that is not text beside the right ones: told as wrong keys, no
+# check failing itself on comparing 0 with "W1".
+KEY_OF_ANOTHER_TYPE = """
+def network_backward(dscores, caches):
+    grads = {0: None}
+    dh = dscores
+    for k in range(len(caches), 0, -1):
+        linear_cache, relu_cache = caches[k - 1]
+        if relu_cache is not None:
+            dh = relu_backward(dh, relu_cache)
+        dh, grads[f"W{k}"], grads[f"b{k}"] = linear_backward(dh, linear_cache)
+    return grads
+"""
+
+
+def test_a_gradient_key_of_another_type_is_a_wrong_key_not_a_broken_check(
+    course: Course, tmp_path: Path
+) -> None:
+    text = with_function(solution_text(course, "exercise9"), KEY_OF_ANOTHER_TYPE)
+    result = grade_text(course, "exercise9", text, tmp_path)
+    assert {check.status for check in result.checks} == {"passed", "failed"}, [
+        check.message for check in result.checks
+    ]
+    assert failed(result) == BACKWARD | LOSS
+    assert "returned the keys ['W1', 'W2', 'b1', 'b2', 0]" in message_of(
+        result, "network_backward_by_finite_differences"
+    )
+    assert result.score == 3
+
+
+# The output of the first layers only, charged once, and something else on the same call a second
+# time: the excuse of the charged mistake leaves the second call still checked.
+TRUNCATED_THEN_ANOTHER = """
+def network_forward(x, params, _seen={}):
+    layers = len(params) // 2
+    caches, h = [], x
+    for k in range(1, layers):
+        z, linear_cache = linear_forward(h, params[f"W{k}"], params[f"b{k}"])
+        h, relu_cache = relu_forward(z)
+        caches.append((linear_cache, relu_cache))
+    key = x.tobytes()
+    _seen[key] = _seen.get(key, 0) + 1
+    return (h if _seen[key] == 1 else h * 0), caches
+"""
+
+
+def test_an_excused_truncation_is_still_asked_again(course: Course, tmp_path: Path) -> None:
+    text = with_function(solution_text(course, "exercise9"), TRUNCATED_THEN_ANOTHER)
+    result = grade_text(course, "exercise9", text, tmp_path)
+    assert "not all the layers ran" in message_of(result, "network_forward")
+    assert "network_forward_matches_reference" in failed(result)
+    assert "the same call a second time" in message_of(result, "network_forward_matches_reference")

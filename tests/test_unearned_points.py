@@ -392,3 +392,96 @@ def test_an_answer_the_inputs_give_away_earns_what_the_stub_earns(
     )
     earned = {check.id: check.score for check in attack.checks if check.score > 0}
     assert attack.score == stub.score == 0, f"{what} earns {earned}"
+
+
+# ---------------------------------------------------------------- an error is never excused
+
+# Exercise 9: a network_forward that only raises the KeyError of a layer numbered from 0, and a
+# loss_and_gradients that only calls it. The error shows a named mistake, charged in
+# network_forward's check; it is still no answer, so no later check may keep its points for it
+# (with network_backward left unwritten or written out, as its honest counterpart has it).
+RAISES_A_NAMED_MISTAKE = """
+def network_forward(x, params):
+    return params["W0"]
+
+
+def loss_and_gradients(x, labels, params):
+    return network_forward(x, params)
+"""
+UNWRITTEN = """
+def network_forward(x, params):
+    raise NotImplementedError
+
+
+def loss_and_gradients(x, labels, params):
+    raise NotImplementedError
+"""
+RAISED_BACKWARDS = {
+    "network_backward returning {}": """
+def network_backward(dscores, caches):
+    return {}
+""",
+    "network_backward as the solution's": "",
+}
+
+
+@pytest.mark.parametrize(
+    "backward", list(RAISED_BACKWARDS), ids=[f"exercise9: {name}" for name in RAISED_BACKWARDS]
+)
+def test_an_error_charged_before_earns_what_unwritten_code_earns(
+    course: Course, tmp_path: Path, backward: str
+) -> None:
+    solution = solution_text(course, "exercise9")
+    if RAISED_BACKWARDS[backward]:
+        solution = with_function(solution, RAISED_BACKWARDS[backward])
+    attack = grade_text(
+        course, "exercise9", with_function(solution, RAISES_A_NAMED_MISTAKE), tmp_path
+    )
+    honest = grade_text(course, "exercise9", with_function(solution, UNWRITTEN), tmp_path)
+    earned = {check.id: check.score for check in attack.checks if check.score > 0}
+    assert attack.score == honest.score, f"{backward}: earns {earned}"
+    assert failed(attack) >= {
+        "network_forward",
+        "network_forward_matches_reference",
+        "loss_and_gradients",
+        "backprop_matches_reference",
+    }
+
+
+# Exercise 9: a network_forward with a ReLU on its last layer too (a named mistake the checks
+# follow), and a network_backward of zeros: a loss_and_gradients that gives what they give is
+# excused the forward's mistake only where its gradients are what that mistake gives, checked
+# here; zeros are no gradients, and earn what a backward left unwritten earns.
+LAST_RELU_FORWARD = """
+def network_forward(x, params):
+    layers = len(params) // 2
+    caches, h = [], x
+    for k in range(1, layers + 1):
+        z, linear_cache = linear_forward(h, params[f"W{k}"], params[f"b{k}"])
+        h, relu_cache = relu_forward(z)
+        caches.append((linear_cache, relu_cache))
+    return h, caches
+"""
+ZEROS_BACKWARD = """
+def network_backward(dscores, caches):
+    grads = {}
+    for k, ((x, W, b), _) in enumerate(caches, start=1):
+        grads[f"W{k}"] = np.zeros_like(W)
+        grads[f"b{k}"] = np.zeros_like(b)
+    return grads
+"""
+UNWRITTEN_BACKWARD = """
+def network_backward(dscores, caches):
+    raise NotImplementedError
+"""
+
+
+def test_exercise9_a_loss_following_a_forward_mistake_checks_its_gradients(
+    course: Course, tmp_path: Path
+) -> None:
+    forward = with_function(solution_text(course, "exercise9"), LAST_RELU_FORWARD)
+    attack = grade_text(course, "exercise9", with_function(forward, ZEROS_BACKWARD), tmp_path)
+    honest = grade_text(course, "exercise9", with_function(forward, UNWRITTEN_BACKWARD), tmp_path)
+    earned = {check.id: check.score for check in attack.checks if check.score > 0}
+    assert attack.score == honest.score, f"zeros earn {earned}"
+    assert {"loss_and_gradients", "backprop_matches_reference"} <= failed(attack)
