@@ -3,7 +3,8 @@ charged once: the value each gives at a check's own point, and the probes that t
 capped loss apart (a square batch, where a sum without keepdims broadcasts instead of raising; a
 batch whose probabilities span e^-5 to e^-690, where an ε in the log shows). A mistake is named
 where the answer is its value and no other listed mistake's; where two fit, the one an earlier
-check charged in the same function is meant, and otherwise nothing is named."""
+check charged in the same function is meant, and otherwise nothing is named. An error the
+student's code raises is no answer: it is named, and fails every check that meets it."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -600,12 +601,11 @@ def explain_error(
     return with_hint(line, follows(mistake, function)), mistake
 
 
-CHARGED = object()  # what ``answer`` gives for an error that shows a mistake charged earlier
-
-
 def answer(student: Any, function: str, *arguments: Any) -> Any:
-    """The student's ``function``(*arguments); an error a probe explains fails naming its mistake,
-    or, where an earlier check charged it, is noted and gives CHARGED (nothing more to check)."""
+    """The student's ``function``(*arguments); an error a probe explains fails naming its mistake
+    (which may be another function's, followed). It fails in every check that meets it, also
+    where an earlier check charged that mistake: an error gives no answer to verify, so it is
+    never excused."""
     try:
         return getattr(student, function)(*arguments)
     except StudentRaised as error:
@@ -615,5 +615,4 @@ def answer(student: Any, function: str, *arguments: Any) -> Any:
             explained = None
         if explained is None:
             raise error from None
-    fail_unless_charged(*explained)
-    return CHARGED
+    fail(*explained)
