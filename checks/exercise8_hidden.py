@@ -2,7 +2,8 @@
 catches a softmax over the wrong axis made the same way in the loss and its gradient), each call
 made twice, and scores of ±1000. Each function scores on its own; a mistake the public checks
 name is named here in the same words (checks/_exercise8_mistakes.py), charged there, and a
-gradient that follows a loss's named mistake is not charged again."""
+gradient that follows a loss's named mistake is not charged again. An error the student's code
+raises gives no answer: it fails each check that meets it, naming its mistake again."""
 
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from grader.checks import (
+    CheckFailed,
     answer_or_none,
     check,
     expect_array,
@@ -179,22 +181,65 @@ def not_finite_hint(student: Any) -> str | None:
 def not_finite(
     student: Any, call: str, arguments: tuple[np.ndarray, np.ndarray], loss: float, dscores: Any
 ) -> None:
-    """Fail for a loss or gradient that is not finite: naming the mistake of the loss, or of the
-    softmax it calls, that gives these values, nan and all (charged once), else what the probes
-    tell (not_finite_hint), else only what to do."""
+    """Fail for a loss or gradient that is not finite, unless the answer, loss and gradient, is
+    what one named mistake gives, nan and all (computed here): the loss's own, or its softmax's
+    (the gradient from those probabilities, with the right loss, or the loss from them where
+    that is finite: here np.log of a probability is log(0) whatever the softmax, a mistake of
+    the loss's own). That mistake is named, where several fit the one an earlier check charged,
+    else none; charged before, it is noted and a second call must give the same answer. Else
+    fail with what the probes tell (not_finite_hint), else only what to do."""
     message = f"{call} gave loss {loss} and dscores {dscores.tolist()}"
-    _, gradients = mistakes.softmax_following(student, *arguments)
+    scores, labels = arguments
+    fitting: dict[Any, None] = {}
     with np.errstate(all="ignore"):
+        losses, gradients = mistakes.softmax_following(student, *arguments)
+        right = mistakes.cross_entropy_of(mistakes.log_softmax(scores), labels)
+        for key, gradient in gradients.items():
+            loss_fits = any(
+                np.isfinite(value) and mistakes.same(np.array(loss), np.array(value))
+                for value in (right, losses.get(key, np.nan))
+            )
+            if loss_fits and mistakes.same(dscores, gradient):
+                fitting[key] = None
         for hint, pairs in mistakes.ce_candidates(*arguments).items():
             for value, gradient in pairs:
-                if mistakes.same(np.array(loss), np.array(value)):
-                    gradients[("softmax_cross_entropy", hint)] = gradient
-    for key, gradient in gradients.items():
-        if mistakes.same(dscores, gradient):
+                if mistakes.same(np.array(loss), np.array(value)) and mistakes.same(
+                    dscores, gradient
+                ):
+                    fitting[("softmax_cross_entropy", hint)] = None
+    for key in fitting:
+        try:
             fail_unless_charged(with_hint(message, follows(key, call)), key)
-            return
+        except CheckFailed:
+            if len(fitting) == 1:
+                raise
+            continue
+        expect_same_answer_again(student, call, arguments, loss, dscores)
+        return
     hint = not_finite_hint(student)
     fail(with_hint(message if hint else f"{message}; {CE_NOT_FINITE}", hint))
+
+
+def expect_same_answer_again(
+    student: Any, call: str, arguments: tuple[np.ndarray, np.ndarray], loss: float, dscores: Any
+) -> None:
+    """The same call a second time gives the same loss and dscores, nan and all."""
+    scores = arguments[0]
+    with np.errstate(all="ignore"):
+        again = mistakes.answer(student, "softmax_cross_entropy", *arguments)
+        loss_again, dscores_again = mistakes.loss_pair(again, call, scores.shape)
+    loss_call = call + " loss"
+    loss_again = mistakes.loss_number(loss_again, loss_call, mistakes.ce_loss_forms(*arguments))
+    dscores_again = expect_array(dscores_again, call + ": dscores", scores.shape)
+    if not (
+        np.array_equal(np.array(loss_again), np.array(loss), equal_nan=True)
+        and np.array_equal(dscores_again, dscores, equal_nan=True)
+    ):
+        fail(
+            f"the same call a second time: {call} gave loss {loss_again} and dscores "
+            f"{dscores_again.tolist()}, where the first call gave loss {loss} and dscores "
+            f"{dscores.tolist()}: keep nothing from one call to the next."
+        )
 
 
 @check(points=1)
