@@ -151,7 +151,7 @@ def softmax_cross_entropy(scores, labels):
             "softmax_matches_reference": "the row maxima, .max(axis=1) without keepdims=True",
             # The gradient calls softmax, which raises at 5 × 4 and 6 × 2: no answer to excuse.
             "softmax_cross_entropy": "this follows the mistake in softmax: the row maxima",
-            "softmax_cross_entropy_matches_reference": "follows the mistake in softmax: the row max",
+            "softmax_cross_entropy_matches_reference": "the mistake in softmax: the row maxima",
         },
     ),
     (
@@ -395,3 +395,45 @@ def test_the_eps_in_the_log_is_read_off_the_loss() -> None:
         assert eps is not None and abs(eps / 1e-8 - 1) < 1e-6
     finite = mistakes.eps_curves(probability[:3])[mistakes.CE_EPS_ADDED]
     assert mistakes.solve_eps(finite, finite(0.0) + 1.0) is None  # above the right loss: no ε
+
+
+# A mistake one check charged, met again in a later check whose answer also fits another named
+# mistake, is the one charged, or nothing is named: never a second mistake, charged again. At the
+# 3 × 3 batch of ±1000 a softmax whose row sums lack keepdims gives what one that does not
+# normalise gives; the cross-entropy takes np.log of its probabilities, its own mistake there.
+# (code, the words of the charged mistake, the check whose answer fits both, words it says)
+CHARGED_AND_ANOTHER = [
+    (
+        """
+def softmax(scores):
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1)
+
+def softmax_cross_entropy(scores, labels):
+    n = scores.shape[0]
+    p = softmax(scores)
+    loss = -float(np.mean(np.log(p[np.arange(n), labels])))
+    d = p.copy()
+    d[np.arange(n), labels] -= 1
+    return loss, d / n
+""",
+        "the row sums, .sum(axis=1) without keepdims=True",
+        "cross_entropy_at_extreme_scores",
+        "never np.log of a probability",
+    ),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("code", "charged", "check_id", "says"), CHARGED_AND_ANOTHER)
+def test_a_mistake_met_again_is_the_one_charged_or_none(
+    course: Course, tmp_path: Path, code: str, charged: str, check_id: str, says: str
+) -> None:
+    text = with_function(solution_text(course, "exercise8"), code)
+    result = grade_text(course, "exercise8", text, tmp_path)
+    messages = {c.id: c.message or "" for c in result.checks if c.status != "passed"}
+    hints = {
+        key: message.split("Hint:")[1] for key, message in messages.items() if "Hint:" in message
+    }
+    assert hints and all(charged in hint for hint in hints.values()), hints
+    assert check_id in messages and says in messages[check_id], messages
