@@ -185,14 +185,16 @@ def not_finite(
     what one named mistake gives, nan and all (computed here): the loss's own, or its softmax's
     (the gradient from those probabilities, with the right loss, or the loss from them where
     that is finite: here np.log of a probability is log(0) whatever the softmax, a mistake of
-    the loss's own). That mistake is named, where several fit the one an earlier check charged,
-    else none; charged before, it is noted and a second call must give the same answer. Else
-    fail with what the probes tell (not_finite_hint), else only what to do."""
+    the loss's own), each made with scores shifted by a maximum (a missing shift is another
+    mistake, which no check charged). That mistake is named, where several fit the one an
+    earlier check charged, else none; charged before, it is noted and a second call must give
+    the same answer. Else fail with what the probes tell (not_finite_hint), else only what to
+    do."""
     message = f"{call} gave loss {loss} and dscores {dscores.tolist()}"
     scores, labels = arguments
     fitting: dict[Any, None] = {}
     with np.errstate(all="ignore"):
-        losses, gradients = mistakes.softmax_following(student, *arguments)
+        losses, gradients = mistakes.softmax_following(student, *arguments, shifted_only=True)
         right = mistakes.cross_entropy_of(mistakes.log_softmax(scores), labels)
         for key, gradient in gradients.items():
             loss_fits = any(
@@ -201,7 +203,7 @@ def not_finite(
             )
             if loss_fits and mistakes.same(dscores, gradient):
                 fitting[key] = None
-        for hint, pairs in mistakes.ce_candidates(*arguments).items():
+        for hint, pairs in mistakes.ce_candidates(*arguments, shifted_only=True).items():
             for value, gradient in pairs:
                 if mistakes.same(np.array(loss), np.array(value)) and mistakes.same(
                     dscores, gradient

@@ -397,11 +397,10 @@ def test_the_eps_in_the_log_is_read_off_the_loss() -> None:
     assert mistakes.solve_eps(finite, finite(0.0) + 1.0) is None  # above the right loss: no ε
 
 
-# A mistake one check charged, met again in a later check whose answer also fits another named
-# mistake, is the one charged, or nothing is named: never a second mistake, charged again. At the
-# 3 × 3 batch of ±1000 a softmax whose row sums lack keepdims gives what one that does not
-# normalise gives; the cross-entropy takes np.log of its probabilities, its own mistake there.
-# (code, the words of the charged mistake, the check whose answer fits both, words it says)
+# A mistake one check charged, met again in a later check, is the one charged or nothing is
+# named, and it excuses no more than it gives: the check still fails where the answer is not
+# what that mistake alone gives. (code, the words of the charged mistake, a check that fails,
+# words its message holds)
 CHARGED_AND_ANOTHER = [
     (
         """
@@ -417,9 +416,33 @@ def softmax_cross_entropy(scores, labels):
     d[np.arange(n), labels] -= 1
     return loss, d / n
 """,
+        # At the 3 × 3 batch of ±1000 a softmax whose row sums lack keepdims gives what one
+        # that does not normalise gives, and the loss is np.log of a probability that underflows,
+        # its own mistake there: a second softmax mistake named would be charged again.
         "the row sums, .sum(axis=1) without keepdims=True",
         "cross_entropy_at_extreme_scores",
         "never np.log of a probability",
+    ),
+    (
+        """
+def softmax(scores):
+    e = np.exp(scores)
+    return e / e.sum(axis=1)
+
+def softmax_cross_entropy(scores, labels):
+    n = scores.shape[0]
+    z = scores - scores.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    d = softmax(scores)
+    d[np.arange(n), labels] -= 1
+    return -float(np.mean(logp[np.arange(n), labels])), d / n
+""",
+        # A softmax without the shift, whose sums lack keepdims too: its gradient of nan at ±1000
+        # is what the sums without keepdims give of unshifted scores, the missing shift a second
+        # mistake, which softmax's check, stopped by the error at 3 × 4, never charged.
+        "the row sums, .sum(axis=1) without keepdims=True",
+        "cross_entropy_at_extreme_scores",
+        "dscores [[nan",
     ),
 ]
 
