@@ -3,7 +3,8 @@ charged once: the value each gives at a check's own point, and the probes that t
 capped loss apart (a square batch, where a sum without keepdims broadcasts instead of raising; a
 batch whose probabilities span e^-5 to e^-690, where an ε in the log shows). A mistake is named
 where the answer is its value and no other listed mistake's; where two fit, the one an earlier
-check charged in the same function is meant, and otherwise nothing is named."""
+check charged in the same function is meant, and otherwise nothing is named. An error the
+student's code raises is no answer: it is named, and fails every check that meets it."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -164,14 +165,20 @@ def gradient_of(log_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return (np.exp(log_probs) - onehot(log_probs, labels)) / log_probs.shape[0]
 
 
-def broadcast_log_probs(scores: np.ndarray, log: bool = True) -> dict[str, list[np.ndarray]]:
+def broadcast_log_probs(
+    scores: np.ndarray, log: bool = True, shifted_only: bool = False
+) -> dict[str, list[np.ndarray]]:
     """Hint -> the log-probabilities (or, log False, the probabilities, as e / e.sum(...) gives
     them: 0/0 where a row's exponentials all underflow) of a softmax whose row maximum or row
-    sum is taken without keepdims (shape (N,), lined up with the columns): square batches only."""
+    sum is taken without keepdims (shape (N,), lined up with the columns): square batches only.
+    shifted_only: without the sums of unshifted scores (at scores of ±1000 the missing shift is
+    another mistake)."""
     shifts = [scores - scores.max(axis=1, keepdims=True), scores, scores - scores.max(axis=1)]
     variants: dict[str, list[np.ndarray]] = {}
     with np.errstate(all="ignore"):
         for index, shifted in enumerate(shifts):
+            if shifted_only and index == 1:
+                continue
             total = np.exp(shifted).sum(axis=1)
             if log:
                 forms = [shifted - np.log(total)[:, None], shifted - np.log(total)[None, :]]
@@ -338,10 +345,12 @@ def same(got: Any, value: Any) -> bool:
 
 
 def softmax_following(
-    student: Any, scores: np.ndarray, labels: np.ndarray
+    student: Any, scores: np.ndarray, labels: np.ndarray, shifted_only: bool = False
 ) -> tuple[dict[Any, float], dict[Any, np.ndarray]]:
     """Where the student's softmax shows a named mistake at ``scores``: ((softmax, hint) -> the
-    loss from those probabilities, the same key -> their gradient), for a loss that calls it."""
+    loss from those probabilities, the same key -> their gradient), for a loss that calls it.
+    shifted_only: only the forms that subtract a maximum before exponentiating (at scores of
+    ±1000 a softmax that does not makes another mistake, which no check charged)."""
     got = answer_or_none(student.softmax, scores)
     if not isinstance(got, np.ndarray) or got.shape != scores.shape:
         return {}, {}
@@ -351,8 +360,11 @@ def softmax_following(
     }
     for hint in (SOFTMAX_WHOLE, SOFTMAX_NOT_NORMALISED):
         forms[("softmax", hint)] = softmax_mistakes(scores, None)[hint]
+    if shifted_only:  # without np.exp(scores), the last of the unnormalised forms
+        forms[("softmax", SOFTMAX_NOT_NORMALISED)] = forms[("softmax", SOFTMAX_NOT_NORMALISED)][:2]
     if scores.shape[0] == scores.shape[1]:
-        for hint, variants in broadcast_log_probs(scores, log=False).items():
+        square = broadcast_log_probs(scores, log=False, shifted_only=shifted_only)
+        for hint, variants in square.items():
             forms[("softmax", hint)] = variants
     losses: dict[Any, float] = {}
     gradients: dict[Any, np.ndarray] = {}
@@ -538,13 +550,15 @@ def eps_mistakes(student: Any, scores: np.ndarray, labels: np.ndarray, loss: flo
     return found
 
 
-def ce_candidates(scores: np.ndarray, labels: np.ndarray) -> dict[str, list[tuple[float, Any]]]:
+def ce_candidates(
+    scores: np.ndarray, labels: np.ndarray, shifted_only: bool = False
+) -> dict[str, list[tuple[float, Any]]]:
     """Hint -> the (loss, gradient) pairs softmax_cross_entropy gives with the labels used as
     one-hot rows, and at a square batch (where these do not raise) with a maximum or sum without
-    keepdims or the indices the wrong way round."""
+    keepdims or the indices the wrong way round. shifted_only: as for broadcast_log_probs."""
     candidates = {CE_LABELS_AS_ONEHOT: labels_as_onehot(scores, labels)}
     if scores.shape[0] == scores.shape[1]:
-        for hint, forms in broadcast_log_probs(scores).items():
+        for hint, forms in broadcast_log_probs(scores, shifted_only=shifted_only).items():
             candidates[hint] = [
                 (cross_entropy_of(form, labels), gradient_of(form, labels)) for form in forms
             ]
@@ -600,12 +614,11 @@ def explain_error(
     return with_hint(line, follows(mistake, function)), mistake
 
 
-CHARGED = object()  # what ``answer`` gives for an error that shows a mistake charged earlier
-
-
 def answer(student: Any, function: str, *arguments: Any) -> Any:
-    """The student's ``function``(*arguments); an error a probe explains fails naming its mistake,
-    or, where an earlier check charged it, is noted and gives CHARGED (nothing more to check)."""
+    """The student's ``function``(*arguments); an error a probe explains fails naming its mistake
+    (which may be another function's, followed). It fails in every check that meets it, also
+    where an earlier check charged that mistake: an error gives no answer to verify, so it is
+    never excused."""
     try:
         return getattr(student, function)(*arguments)
     except StudentRaised as error:
@@ -615,5 +628,4 @@ def answer(student: Any, function: str, *arguments: Any) -> Any:
             explained = None
         if explained is None:
             raise error from None
-    fail_unless_charged(*explained)
-    return CHARGED
+    fail(*explained)

@@ -2,7 +2,8 @@
 catches a softmax over the wrong axis made the same way in the loss and its gradient), each call
 made twice, and scores of ±1000. Each function scores on its own; a mistake the public checks
 name is named here in the same words (checks/_exercise8_mistakes.py), charged there, and a
-gradient that follows a loss's named mistake is not charged again."""
+gradient that follows a loss's named mistake is not charged again. An error the student's code
+raises gives no answer: it fails each check that meets it, naming its mistake again."""
 
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from grader.checks import (
+    CheckFailed,
     answer_or_none,
     check,
     expect_array,
@@ -84,8 +86,6 @@ def expect_loss(
     softmax_following: where the student's softmax shows a named mistake, the loss and the
     gradient computed from its probabilities, which follow that mistake."""
     answer = mistakes.answer(student, name, *arguments)
-    if answer is mistakes.CHARGED:
-        return
     loss, gradient = mistakes.loss_pair(answer, call, arguments[0].shape)
     warn_if_inputs_changed(student, call)
     loss = mistakes.loss_number(loss, call + " loss", loss_forms)
@@ -122,8 +122,6 @@ def expect_loss(
         following,
     )
     again = mistakes.answer(student, name, *arguments)
-    if again is mistakes.CHARGED:
-        return
     loss_again, gradient_again = mistakes.loss_pair(again, call, arguments[0].shape)
     # As the first answer was read: the loss as a float, the gradient as float64.
     loss_again = mistakes.loss_number(loss_again, loss_call, loss_forms)
@@ -183,22 +181,67 @@ def not_finite_hint(student: Any) -> str | None:
 def not_finite(
     student: Any, call: str, arguments: tuple[np.ndarray, np.ndarray], loss: float, dscores: Any
 ) -> None:
-    """Fail for a loss or gradient that is not finite: naming the mistake of the loss, or of the
-    softmax it calls, that gives these values, nan and all (charged once), else what the probes
-    tell (not_finite_hint), else only what to do."""
+    """Fail for a loss or gradient that is not finite, unless the answer, loss and gradient, is
+    what one named mistake gives, nan and all (computed here): the loss's own, or its softmax's
+    (the gradient from those probabilities, with the right loss, or the loss from them where
+    that is finite: here np.log of a probability is log(0) whatever the softmax, a mistake of
+    the loss's own), each made with scores shifted by a maximum (a missing shift is another
+    mistake, which no check charged). That mistake is named, where several fit the one an
+    earlier check charged, else none; charged before, it is noted and a second call must give
+    the same answer. Else fail with what the probes tell (not_finite_hint), else only what to
+    do."""
     message = f"{call} gave loss {loss} and dscores {dscores.tolist()}"
-    _, gradients = mistakes.softmax_following(student, *arguments)
+    scores, labels = arguments
+    fitting: dict[Any, None] = {}
     with np.errstate(all="ignore"):
-        for hint, pairs in mistakes.ce_candidates(*arguments).items():
+        losses, gradients = mistakes.softmax_following(student, *arguments, shifted_only=True)
+        right = mistakes.cross_entropy_of(mistakes.log_softmax(scores), labels)
+        for key, gradient in gradients.items():
+            loss_fits = any(
+                np.isfinite(value) and mistakes.same(np.array(loss), np.array(value))
+                for value in (right, losses.get(key, np.nan))
+            )
+            if loss_fits and mistakes.same(dscores, gradient):
+                fitting[key] = None
+        for hint, pairs in mistakes.ce_candidates(*arguments, shifted_only=True).items():
             for value, gradient in pairs:
-                if mistakes.same(np.array(loss), np.array(value)):
-                    gradients[("softmax_cross_entropy", hint)] = gradient
-    for key, gradient in gradients.items():
-        if mistakes.same(dscores, gradient):
+                if mistakes.same(np.array(loss), np.array(value)) and mistakes.same(
+                    dscores, gradient
+                ):
+                    fitting[("softmax_cross_entropy", hint)] = None
+    for key in fitting:
+        try:
             fail_unless_charged(with_hint(message, follows(key, call)), key)
-            return
+        except CheckFailed:
+            if len(fitting) == 1:
+                raise
+            continue
+        expect_same_answer_again(student, call, arguments, loss, dscores)
+        return
     hint = not_finite_hint(student)
     fail(with_hint(message if hint else f"{message}; {CE_NOT_FINITE}", hint))
+
+
+def expect_same_answer_again(
+    student: Any, call: str, arguments: tuple[np.ndarray, np.ndarray], loss: float, dscores: Any
+) -> None:
+    """The same call a second time gives the same loss and dscores, nan and all."""
+    scores = arguments[0]
+    with np.errstate(all="ignore"):
+        again = mistakes.answer(student, "softmax_cross_entropy", *arguments)
+        loss_again, dscores_again = mistakes.loss_pair(again, call, scores.shape)
+    loss_call = call + " loss"
+    loss_again = mistakes.loss_number(loss_again, loss_call, mistakes.ce_loss_forms(*arguments))
+    dscores_again = expect_array(dscores_again, call + ": dscores", scores.shape)
+    if not (
+        np.array_equal(np.array(loss_again), np.array(loss), equal_nan=True)
+        and np.array_equal(dscores_again, dscores, equal_nan=True)
+    ):
+        fail(
+            f"the same call a second time: {call} gave loss {loss_again} and dscores "
+            f"{dscores_again.tolist()}, where the first call gave loss {loss} and dscores "
+            f"{dscores.tolist()}: keep nothing from one call to the next."
+        )
 
 
 @check(points=1)
@@ -227,16 +270,13 @@ def test_softmax_matches_reference(student, solution, rng):
         scores = rng.normal(scale=3, size=(n, classes))
         call = f"softmax(scores ({n}, {classes}))"
         answer = mistakes.answer(student, "softmax", scores)
-        if answer is mistakes.CHARGED:
-            continue
         got = expect_array(answer, call, scores.shape)
         warn_if_inputs_changed(student, call)
         expected = solution.softmax(scores)
         named = mistakes.softmax_mistakes(scores, answer)
         mistakes.expect(expect_matches_reference, got, expected, call, expected, named)
         again = mistakes.answer(student, "softmax", scores)
-        if again is not mistakes.CHARGED:
-            expect_same_again(got, again, expected, call, mistakes=flat(again, expected, named))
+        expect_same_again(got, again, expected, call, mistakes=flat(again, expected, named))
 
 
 @check(points=1)
@@ -257,8 +297,6 @@ def test_cross_entropy_at_extreme_scores(student, solution):
     call = "softmax_cross_entropy(scores of ±1000, labels=[1, 1, 2])"
     with np.errstate(all="ignore"):
         answer = mistakes.answer(student, "softmax_cross_entropy", scores, labels)
-        if answer is mistakes.CHARGED:
-            return
         loss, dscores = mistakes.loss_pair(answer, call, scores.shape)
     loss = mistakes.loss_number(loss, call + " loss", mistakes.ce_loss_forms(scores, labels))
     dscores = expect_array(dscores, call + ": dscores", scores.shape)

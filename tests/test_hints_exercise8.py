@@ -25,7 +25,8 @@ def test_the_public_and_hidden_checks_load_one_shared_module() -> None:
 
 
 # One submission per row, at most one mistake per function: (code, check id -> words its message
-# holds). Only the checks named fail: the hidden checks meet the same mistake, charged once.
+# holds). Only the checks named fail: a wrong answer the hidden checks meet again is that mistake,
+# charged once; an error is no answer, and fails every check it meets, naming the same mistake.
 CASES = [
     (
         """
@@ -126,7 +127,9 @@ def softmax_cross_entropy(scores, labels):
         {
             "mse_loss": "the M outputs only",
             "softmax": "the row sums, .sum(axis=1) without keepdims=True",
+            "softmax_matches_reference": "the row sums, .sum(axis=1) without keepdims=True",
             "softmax_cross_entropy": "labels holds class indices",
+            "softmax_cross_entropy_matches_reference": "labels holds class indices",
         },
     ),
     (
@@ -143,7 +146,13 @@ def softmax_cross_entropy(scores, labels):
     d[np.arange(n), labels] -= 1
     return -float(np.mean(logp[np.arange(n), labels])), d / n
 """,
-        {"softmax": "the row maxima, .max(axis=1) without keepdims=True"},
+        {
+            "softmax": "the row maxima, .max(axis=1) without keepdims=True",
+            "softmax_matches_reference": "the row maxima, .max(axis=1) without keepdims=True",
+            # The gradient calls softmax, which raises at 5 × 4 and 6 × 2: no answer to excuse.
+            "softmax_cross_entropy": "this follows the mistake in softmax: the row maxima",
+            "softmax_cross_entropy_matches_reference": "the mistake in softmax: the row maxima",
+        },
     ),
     (
         """
@@ -154,7 +163,10 @@ def softmax_cross_entropy(scores, labels):
     y = np.eye(n)[labels]
     return -float(np.sum(y * logp)) / n, (np.exp(logp) - y) / n
 """,
-        {"softmax_cross_entropy": "N = scores.shape[0] is used where"},
+        {
+            "softmax_cross_entropy": "N = scores.shape[0] is used where",
+            "softmax_cross_entropy_matches_reference": "N = scores.shape[0] is used where",
+        },
     ),
     (
         """
@@ -166,7 +178,11 @@ def softmax_cross_entropy(labels, scores):
     d[np.arange(n), labels] -= 1
     return -float(np.mean(logp[np.arange(n), labels])), d / n
 """,
-        {"softmax_cross_entropy": "the arguments are read in the order (labels, scores)"},
+        {
+            "softmax_cross_entropy": "the arguments are read in the order (labels, scores)",
+            "softmax_cross_entropy_matches_reference": "the arguments are read in the order",
+            "cross_entropy_at_extreme_scores": "the arguments are read in the order",
+        },
     ),
     (
         # At the ±1000 batch N = C = 3: a loss divided by N again is also one divided by C;
@@ -261,6 +277,8 @@ def softmax_cross_entropy(scores, labels):
             "mse_loss": "summed and halved",
             "softmax": "the exponentials are not normalised",
             "softmax_cross_entropy": "labels holds class indices",
+            "softmax_cross_entropy_matches_reference": "labels holds class indices",
+            "cross_entropy_at_extreme_scores": "labels holds class indices",
         },
     ),
 ]
@@ -377,3 +395,68 @@ def test_the_eps_in_the_log_is_read_off_the_loss() -> None:
         assert eps is not None and abs(eps / 1e-8 - 1) < 1e-6
     finite = mistakes.eps_curves(probability[:3])[mistakes.CE_EPS_ADDED]
     assert mistakes.solve_eps(finite, finite(0.0) + 1.0) is None  # above the right loss: no ε
+
+
+# A mistake one check charged, met again in a later check, is the one charged or nothing is
+# named, and it excuses no more than it gives: the check still fails where the answer is not
+# what that mistake alone gives. (code, the words of the charged mistake, a check that fails,
+# words its message holds)
+CHARGED_AND_ANOTHER = [
+    (
+        """
+def softmax(scores):
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1)
+
+def softmax_cross_entropy(scores, labels):
+    n = scores.shape[0]
+    p = softmax(scores)
+    loss = -float(np.mean(np.log(p[np.arange(n), labels])))
+    d = p.copy()
+    d[np.arange(n), labels] -= 1
+    return loss, d / n
+""",
+        # At the 3 × 3 batch of ±1000 a softmax whose row sums lack keepdims gives what one
+        # that does not normalise gives, and the loss is np.log of a probability that underflows,
+        # its own mistake there: a second softmax mistake named would be charged again.
+        "the row sums, .sum(axis=1) without keepdims=True",
+        "cross_entropy_at_extreme_scores",
+        "never np.log of a probability",
+    ),
+    (
+        """
+def softmax(scores):
+    e = np.exp(scores)
+    return e / e.sum(axis=1)
+
+def softmax_cross_entropy(scores, labels):
+    n = scores.shape[0]
+    z = scores - scores.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    d = softmax(scores)
+    d[np.arange(n), labels] -= 1
+    return -float(np.mean(logp[np.arange(n), labels])), d / n
+""",
+        # A softmax without the shift, whose sums lack keepdims too: its gradient of nan at ±1000
+        # is what the sums without keepdims give of unshifted scores, the missing shift a second
+        # mistake, which softmax's check, stopped by the error at 3 × 4, never charged.
+        "the row sums, .sum(axis=1) without keepdims=True",
+        "cross_entropy_at_extreme_scores",
+        "dscores [[nan",
+    ),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("code", "charged", "check_id", "says"), CHARGED_AND_ANOTHER)
+def test_a_mistake_met_again_is_the_one_charged_or_none(
+    course: Course, tmp_path: Path, code: str, charged: str, check_id: str, says: str
+) -> None:
+    text = with_function(solution_text(course, "exercise8"), code)
+    result = grade_text(course, "exercise8", text, tmp_path)
+    messages = {c.id: c.message or "" for c in result.checks if c.status != "passed"}
+    hints = {
+        key: message.split("Hint:")[1] for key, message in messages.items() if "Hint:" in message
+    }
+    assert hints and all(charged in hint for hint in hints.values()), hints
+    assert check_id in messages and says in messages[check_id], messages

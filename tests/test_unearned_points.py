@@ -485,3 +485,63 @@ def test_exercise9_a_loss_following_a_forward_mistake_checks_its_gradients(
     earned = {check.id: check.score for check in attack.checks if check.score > 0}
     assert attack.score == honest.score, f"zeros earn {earned}"
     assert {"loss_and_gradients", "backprop_matches_reference"} <= failed(attack)
+
+
+# ---------------------------------------------------------------- an error charged earlier
+
+# (exercise, what, the code swapped into the solution, the function that gives no answer). That
+# function calls one whose error names a mistake an earlier check charged: a later check that
+# meets the error has no answer to verify, and fails. The submission scores no more than with
+# the function left as ``raise NotImplementedError``, the rest of the code as it is.
+RAISED_AGAIN = [
+    (
+        "exercise8",
+        "softmax sums without keepdims, a cross-entropy calling it with a gradient of zeros",
+        """
+def softmax(scores):
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1)
+
+
+def softmax_cross_entropy(scores, labels):
+    n = scores.shape[0]
+    p = softmax(scores)
+    loss = -float(np.mean(np.log(p[np.arange(n), labels])))
+    return loss, np.zeros_like(scores)
+""",
+        "softmax_cross_entropy(scores, labels)",
+    ),
+    (
+        "exercise8",
+        "softmax maxima without keepdims, a cross-entropy calling it with its input as gradient",
+        """
+def softmax(scores):
+    e = np.exp(scores - np.max(scores, axis=1))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_cross_entropy(scores, labels):
+    p = softmax(scores)
+    return -float(np.mean(np.log(p[np.arange(scores.shape[0]), labels]))), scores
+""",
+        "softmax_cross_entropy(scores, labels)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "what", "code", "signature"),
+    RAISED_AGAIN,
+    ids=[f"{case[0]}: {case[1]}" for case in RAISED_AGAIN],
+)
+@pytest.mark.slow
+def test_an_error_charged_earlier_earns_no_points_later(
+    course: Course, tmp_path: Path, exercise_id: str, what: str, code: str, signature: str
+) -> None:
+    text = with_function(solution_text(course, exercise_id), code)
+    honest = with_function(text, f"def {signature}:\n    raise NotImplementedError\n")
+    attack = grade_text(course, exercise_id, text, tmp_path)
+    counterpart = grade_text(course, exercise_id, honest, tmp_path)
+    earned = failed(counterpart) - failed(attack)
+    assert not earned, f"{what} passes {sorted(earned)}"
+    assert attack.score <= counterpart.score
