@@ -12,6 +12,7 @@ from grader.checks import (
     expect_array,
     expect_matches_reference,
     expect_number,
+    expect_pair,
     fail,
     formula,
     shared,
@@ -78,7 +79,9 @@ def flat_answer(student, gradient, x0, rate, tolerance, max_steps, expected, pro
     """(x, steps) of the student's descend_until_flat, or None where it follows a named mistake
     of gradient_step (an uphill step, or another the probe saw) again: noted, or failed if no
     earlier check charged it."""
-    got_x, got_steps = student.descend_until_flat(gradient, x0, rate, tolerance, max_steps)
+    got_x, got_steps = expect_pair(
+        student.descend_until_flat(gradient, x0, rate, tolerance, max_steps), call, ("x", "steps")
+    )
     got_x = expect_array(got_x, call + " x", x0.shape)
     got_steps = expect_number(got_steps, call + " steps")
     followed = [(probe.uphill, uphill_step)]
@@ -105,7 +108,9 @@ def test_descend_until_flat_edge_cases(student, solution, rng):
         f"descend_until_flat(∇ of x² + y², x0={describe(flat)}, rate=0.1, tolerance=1e-3, "
         "max_steps=10)"
     )
-    got_x, got_steps = student.descend_until_flat(bowl, flat, 0.1, 1e-3, 10)
+    got_x, got_steps = expect_pair(
+        student.descend_until_flat(bowl, flat, 0.1, 1e-3, 10), call, ("x", "steps")
+    )
     if expect_number(got_steps, call + " steps") != 0:
         fail(
             f"{call}: the gradient at the start has length 3.6e-4, below the tolerance, so the "

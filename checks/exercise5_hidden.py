@@ -133,7 +133,7 @@ def test_init_network_matches_reference(student, solution, rng):
         call = f"init_network({sizes}, seed={seed})"
         got = student.init_network(sizes, seed)
         expected = solution.init_network(sizes, seed)
-        if not isinstance(got, dict) or sorted(got) != sorted(expected):
+        if not isinstance(got, dict) or sorted(got, key=str) != sorted(expected):
             fail(f"{call} returned {describe(got)}; expected keys {sorted(expected)}")
         for key, value in expected.items():
             expect_matches_reference(

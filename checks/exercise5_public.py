@@ -114,15 +114,18 @@ def expect_params(got, expected, call, drawn_otherwise=None):
     gives (each key's array is tried)."""
     if not isinstance(got, dict):
         fail(f"{call} returned {describe(got)}; expected a dict of weights and biases")
-    if sorted(got) != sorted(expected):
+    if sorted(got, key=str) != sorted(expected):
         hint = None
         if "W0" in got:
             hint = "layers are numbered from 1: W1 and b1 are the first layer's"
         elif set(got) < set(expected):
-            missing = sorted(set(expected) - set(got))
+            missing = sorted(set(expected) - set(got), key=str)
             hint = f"{', '.join(missing)} are missing: k runs from 1 to len(layer_sizes) - 1"
         fail(
-            with_hint(f"{call} returned the keys {sorted(got)}; expected {sorted(expected)}", hint)
+            with_hint(
+                f"{call} returned the keys {sorted(got, key=str)}; expected {sorted(expected)}",
+                hint,
+            )
         )
     for key, value in expected.items():
         array = expect_array(got[key], f"{call}[{key!r}]", value.shape)

@@ -131,7 +131,10 @@ def expect_number(value: Any, call: str) -> float:
         value, (int, float, np.integer, np.floating)
     ):
         fail(f"{call} returned {kind_of(value)}; expected a number")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int with hundreds of digits
+        fail(f"{call} returned an integer too large for a float; expected a number near the answer")
 
 
 def expect_array(value: Any, call: str, shape: tuple[int, ...]) -> np.ndarray:

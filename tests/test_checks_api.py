@@ -193,3 +193,8 @@ def test_two_numbers_a_change_in_place_shows_are_written_apart() -> None:
     assert distinct(1.0, 2.0) == ("1", "2")
     was, now = distinct(0.1, 0.1 + 2**-55)
     assert was != now
+
+
+def test_an_integer_too_large_for_a_float_is_a_wrong_answer_not_a_broken_check() -> None:
+    text = message(expect_number, 10**400, "count_layers(params)")
+    assert text.startswith("count_layers(params) returned an integer too large for a float")

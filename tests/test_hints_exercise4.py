@@ -46,3 +46,10 @@ def test_a_path_computed_without_grad_f_says_it_never_called_it(
     messages = " ".join(check.message for check in result.checks)
     assert "never evaluated grad_f" in messages and "or anywhere" in messages
     assert result.score < result.max_score
+
+
+def test_a_flat_search_that_returns_nothing_is_told_so(course: Course, tmp_path: Path) -> None:
+    code = "def descend_until_flat(grad_f, x0, rate, tolerance, max_steps):\n    return None\n"
+    result = graded(course, tmp_path, code)
+    message = message_of(result, "descend_until_flat_edge_cases")
+    assert "expected the pair (x, steps)" in message

@@ -405,3 +405,22 @@ def test_correct_code_in_other_forms_scores_full_and_hears_no_hint(
     result = grade_text(course, "exercise5", text, tmp_path)
     assert result.score == result.max_score, [c.message for c in result.checks if c.message]
     assert not [c.message for c in result.checks if "Hint:" in c.message]
+
+
+def test_a_key_of_another_type_is_a_wrong_key_not_a_broken_check(
+    course: Course, tmp_path: Path
+) -> None:
+    code = """
+def init_network(layer_sizes, seed):
+    rng = np.random.default_rng(seed)
+    params = {0: None}
+    for k in range(1, len(layer_sizes)):
+        n_in, n_out = layer_sizes[k - 1], layer_sizes[k]
+        params[f"W{k}"] = rng.normal(0.0, 1.0 / np.sqrt(n_in), size=(n_in, n_out))
+        params[f"b{k}"] = np.zeros(n_out)
+    return params
+"""
+    text = with_function(solution_text(course, "exercise5"), code)
+    result = grade_text(course, "exercise5", text, tmp_path)
+    assert "returned the keys [0, 'W1'" in message_of(result, "init_network")
+    assert all("the check itself failed" not in check.message for check in result.checks)
