@@ -202,6 +202,16 @@ def until_flat(gradient, x0, rate, tolerance, max_steps, uphill=False):
     return x, max_steps
 
 
+def expect_called(traced, call, steps):
+    """A path of one step or more evaluated the gradient given at least once: an answer that
+    never asks for it is worked out without it, and no named mistake excuses it."""
+    if steps and not traced.inputs:
+        fail(
+            f"{call} never evaluated grad_f; each step follows grad_f at the current point: the "
+            "gradient given, not one of your own"
+        )
+
+
 def expect_evaluated_along(traced, path, call, last=False):
     """The gradient given was evaluated at every point of ``path`` but the last (and at the last
     too, with ``last``): code that never asks for it cannot have followed it."""
@@ -261,6 +271,7 @@ def expect_path(student, gradient, written, x0, rate, steps, probe):
     call = f"gradient_descent({written}, x0={describe(x0)}, rate={rate:g}, steps={steps})"
     got = student.gradient_descent(traced, x0, rate, steps)
     warn_if_inputs_changed(student, call)
+    expect_called(traced, call, steps)
     right = descent(gradient, x0, rate, steps)
     expect_path_shape(got, right, call)
     if isinstance(got, np.ndarray) and got.shape == (steps, x0.size) and steps:
@@ -303,6 +314,7 @@ def bowl_path(student, x0, rate, steps, probe):
     traced = Recorder(bowl_gradient, bowl_gradient.__name__)
     call = f"gradient_descent(∇ of x² + y², x0={describe(x0)}, rate={rate:g}, steps={steps})"
     got = student.gradient_descent(traced, x0, rate, steps)
+    expect_called(traced, call, steps)
     right = descent(bowl_gradient, x0, rate, steps)
     expect_path_shape(got, right, call)
     path = expect_array(got, call, (steps + 1, 2))

@@ -3,9 +3,13 @@
 A check compares as it always does; where the comparison fails and the answer is exactly what one
 of the check's listed mistakes gives at its own point (and no other listed mistake gives the
 same), ``naming`` adds that mistake's hint as the message's second line and charges it once, as
-a mistake of the student's function (grader.check_outcome). ``explaining`` does the same for an
-error the student's code raised, from what its message says. Neither passes or fails a check
-that would not have without it. Check files reach both through grader.checks.
+a mistake of the student's function (grader.check_outcome). ``explaining`` adds a hint to an
+error the student's code raised, from what its message says; an error is never excused.
+
+A mistake met again, which an earlier check charged, is noted and ends the ``naming`` block
+without failing: the check goes on after the block. Put in the block only the comparison the
+mistake is about, and keep after it whatever else the check must verify. Check files reach both
+through grader.checks.
 """
 
 from __future__ import annotations
