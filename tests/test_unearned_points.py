@@ -334,6 +334,15 @@ def test_a_trivial_answer_loses_every_check_its_function_counts_in(
 GIVEN_AWAY = [
     (
         "exercise4",
+        "the bowl's gradient at x0 hard-coded in every step, as a named mistake's path looks",
+        """
+def gradient_descent(grad_f, x0, rate, steps):
+    x0 = np.asarray(x0, dtype=float)
+    return x0 - np.arange(steps + 1)[:, None] * rate * 2 * x0
+""",
+    ),
+    (
+        "exercise4",
         "the bowl's gradient hard-coded, grad_f never called",
         """
 def gradient_descent(grad_f, x0, rate, steps):
