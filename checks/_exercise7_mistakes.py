@@ -9,12 +9,7 @@ answer there either, a matrix product's error names it by its operands' shapes.
 The backward pass is judged on the cache (x, W, b) the check builds itself, unless the student's
 forward gave an equivalent one (or one the check cannot look into, such as a namedtuple kept in
 the worker): a wrong cache is the forward's mistake, charged once, in the forward's check, as is
-a missing bias. The backward's own mistakes are charged once each, by their kind (a weight
-decay's, whatever its factor), and a later check that meets one goes on with its other
-comparisons; one whose value needs no work, a constant such as db = 1 (or db = 0 after a forward
-without the bias), is charged in every check that meets it. A one example's contribution is
-named only where it is that example's again with the batch's rows rolled by one (a max over the
-batch is not). An error the backward raises fails every check that meets it.
+a missing bias. The backward's own mistakes cost every backward check that meets them.
 """
 
 from __future__ import annotations
@@ -54,13 +49,6 @@ DECAY = (
 DB_WITHOUT_DOUT = (
     "db is 1 for every bias (or N, summed over the batch): ∂out/∂b = 1 without the upstream "
     "gradient; the chain rule multiplies it by dout, so db = dout summed over the batch, "
-    "dout.sum(axis=0)"
-)
-# db = 0, the gradient of a forward that leaves out the bias: named where the student's forward
-# does, but, needing no work, never excused (NO_WORK).
-DB_WITHOUT_BIAS = (
-    "db is 0 for every bias, the gradient of a layer without b, as linear_forward computes it "
-    "here (the bias b is missing): the layer is x @ W + b, so db = dout summed over the batch, "
     "dout.sum(axis=0)"
 )
 
@@ -670,10 +658,9 @@ def gradient_mistakes(
 
 
 # Mistakes whose value needs no work: a constant, whatever the inputs' values (db = 1 for every
-# bias, or 0 after a forward without the bias). Naming one tells the student what is wrong;
-# excusing it in a later check would give that check's points for an answer it never verified,
-# so each check that meets one fails.
-NO_WORK = frozenset({DB_WITHOUT_DOUT, DB_WITHOUT_BIAS})
+# bias). Naming one tells the student what is wrong; excusing it in a later check would give
+# that check's points for an answer it never verified, so each check that meets one fails.
+NO_WORK = frozenset({DB_WITHOUT_DOUT})
 
 
 def kind(hint: str) -> str:

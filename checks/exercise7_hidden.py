@@ -54,8 +54,7 @@ def expect_forward(student: Any, solution: Any, x: Any, W: Any, b: Any) -> None:
 
 def expect_backward(student: Any, solution: Any, x: Any, W: Any, b: Any, dout: Any) -> None:
     """linear_backward, from the cache (x, W, b), agrees with the reference, twice; where the
-    student's forward left out the bias, db = 0 (its gradient) is named as following it, and
-    charged in each check: a constant is no answer to verify."""
+    student's forward left out the bias, db = 0 (its gradient) is that mistake again."""
     call = f"linear_backward(dout {dout.shape}, cache from {forward_call(x, W, b)})"
     grads, out = mistakes.backward_answer(student, x, W, b, dout, call)
     got = mistakes.gradient_arrays(grads, call, x, W, dout)
@@ -68,7 +67,7 @@ def expect_backward(student: Any, solution: Any, x: Any, W: Any, b: Any, dout: A
     for name, value in zip(("dx", "dW", "db"), got, strict=True):
         known = mistakes.gradient_mistakes(name, x, W, dout, value, rolled)
         if name == "db" and without_bias:
-            known = {mistakes.DB_WITHOUT_BIAS: np.zeros_like(b), **known}
+            known = {NO_BIAS: np.zeros_like(b), **known}
         named.append(known)
     for name, value, want, known in zip(("dx", "dW", "db"), got, expected, named, strict=True):
         mistakes.expect_named(value, want, f"{call}: {name}", known)

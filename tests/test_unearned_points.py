@@ -396,10 +396,9 @@ def test_an_answer_the_inputs_give_away_earns_what_the_stub_earns(
 
 # ---------------------------------------------------------------- answers that need no work
 
-# exercise -> (what the submission does, its code, its honest counterpart: zeros where the
-# constant is, and the rest right). A named mistake whose value is a constant, whatever the
-# inputs' values, is no answer to verify: charged once and excused later (or excused as what a
-# forward's mistake gives), it would earn what zeros never do.
+# exercise -> (what the submission does, its function, the same function with zeros there). A
+# named mistake whose value is a constant, whatever the inputs' values, is no answer to verify:
+# charged once and excused later, it would earn what zeros never do.
 NO_WORK = [
     (
         "exercise7",
@@ -408,24 +407,6 @@ NO_WORK = [
 def linear_backward(dout, cache):
     x, W, b = cache
     return dout @ W.T, x.T @ dout, np.ones(W.shape[1])
-""",
-        """
-def linear_backward(dout, cache):
-    x, W, b = cache
-    return dout @ W.T, x.T @ dout, np.zeros(W.shape[1])
-""",
-    ),
-    (
-        "exercise7",
-        "db = 0 after a forward that leaves out the bias",
-        """
-def linear_forward(x, W, b):
-    return x @ W, (x, W, b)
-
-
-def linear_backward(dout, cache):
-    x, W, b = cache
-    return dout @ W.T, x.T @ dout, np.zeros(W.shape[1])
 """,
         """
 def linear_backward(dout, cache):
