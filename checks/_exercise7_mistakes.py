@@ -9,7 +9,12 @@ answer there either, a matrix product's error names it by its operands' shapes.
 The backward pass is judged on the cache (x, W, b) the check builds itself, unless the student's
 forward gave an equivalent one (or one the check cannot look into, such as a namedtuple kept in
 the worker): a wrong cache is the forward's mistake, charged once, in the forward's check, as is
-a missing bias. The backward's own mistakes cost every backward check that meets them.
+a missing bias. The backward's own mistakes are charged once each, by their kind (a weight
+decay's, whatever its factor), and a later check that meets one goes on with its other
+comparisons; one whose value needs no work, a constant such as db = 1, is charged in every check
+that meets it. One example's contribution is named only where it is that example's again with
+the batch's rows rolled by one (a max over the batch is not). An error the backward raises fails
+every check that meets it.
 """
 
 from __future__ import annotations
