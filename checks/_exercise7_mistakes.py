@@ -9,13 +9,19 @@ answer there either, a matrix product's error names it by its operands' shapes.
 The backward pass is judged on the cache (x, W, b) the check builds itself, unless the student's
 forward gave an equivalent one (or one the check cannot look into, such as a namedtuple kept in
 the worker): a wrong cache is the forward's mistake, charged once, in the forward's check, as is
-a missing bias. The backward's own mistakes cost every backward check that meets them.
+a missing bias. The backward's own mistakes are charged once each, by their kind (a weight
+decay's, whatever its factor), and a later check that meets one goes on with its other
+comparisons; one whose value needs no work, a constant such as db = 1, is charged in every check
+that meets it. One example's contribution is named only where it is that example's again with
+the batch's rows rolled by one (a max over the batch is not). An error the backward raises fails
+every check that meets it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from itertools import permutations
 from typing import Any
 
@@ -23,6 +29,7 @@ import numpy as np
 
 from grader.check_messages import describe, difference, with_hint
 from grader.checks import (
+    CheckFailed,
     Handle,
     answer_or_none,
     expect_array,
@@ -38,6 +45,12 @@ from grader.student_code.errors import StudentRaised
 NO_BIAS = ("linear_forward", "the bias b is missing")
 FORWARD = "linear_forward"
 BACKWARD = "linear_backward"
+# A weight decay's hint shows its factor c, read off the answer; the mistake it names, charged
+# once, is the kind, whatever the factor (it may differ from one point to the next).
+DECAY = (
+    "dW has an extra term {c}·W, the gradient of an L2 penalty (weight decay): the layer's dW is "
+    "x.T @ dout alone; regularisation belongs to the loss"
+)
 DB_WITHOUT_DOUT = (
     "db is 1 for every bias (or N, summed over the batch): ∂out/∂b = 1 without the upstream "
     "gradient; the chain rule multiplies it by dout, so db = dout summed over the batch, "
@@ -532,18 +545,69 @@ def decay_factor(got: np.ndarray, x: np.ndarray, W: np.ndarray, dout: np.ndarray
     return c if np.allclose(extra, c * W, rtol=1e-6, atol=1e-9 * scale) else None
 
 
-def one_example(got: np.ndarray, values: np.ndarray) -> np.ndarray | None:
-    """values[k], one example's contribution, where ``got`` is it for exactly one k (N > 1)."""
-    fits = [value for value in values if matches(got, value)]
-    return fits[0] if len(fits) == 1 and len(values) > 1 else None
+def one_example(
+    got: np.ndarray, values: np.ndarray, again: Callable[[], Any] | None = None
+) -> np.ndarray | None:
+    """values[k], one example's contribution, where ``got`` is it for exactly one k (N > 1),
+    and picked as that example's: again() gives the student's answer (and the contributions)
+    with the batch's rows rolled by one, where the same k must fit again. A reduction over the
+    batch, such as max or min, picks the same values from the rolled batch, which k no longer
+    holds; without again(), the answer's k is not confirmed and nothing is named."""
+    fits = [k for k, value in enumerate(values) if matches(got, value)]
+    if len(fits) != 1 or len(values) < 2 or again is None:
+        return None
+    rolled = again()
+    if rolled is None:
+        return None
+    answer, contributions = rolled
+    k = fits[0]
+    if answer is None or not matches(answer, contributions[k]):
+        return None
+    if any(matches(answer, value) for j, value in enumerate(contributions) if j != k):
+        return None
+    return values[k]
+
+
+def rolled_batch(x: np.ndarray, dout: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(x, dout) with the batch's rows rolled by one: example n moves to row n + 1."""
+    return np.roll(x, 1, axis=0), np.roll(dout, 1, axis=0)
+
+
+def rolled_answers(
+    student: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray, dout: np.ndarray
+) -> Callable[[str], Any]:
+    """name (dW or db) -> (the student's gradient at the batch rolled by one row, that batch's
+    contributions per example), or None where the backward gives no such answer; the backward
+    is called once, the first time it is asked for."""
+    answers: list[Any] = []
+
+    def answer(name: str) -> Any:
+        xr, doutr = rolled_batch(x, dout)
+        if not answers:
+            cache, _, _ = cache_for(student, xr, W, b)
+            answers.append(answer_or_none(student.linear_backward, doutr, cache))
+        grads = answers[0]
+        if not isinstance(grads, (tuple, list)) or len(grads) != 3:
+            return None
+        got = as_array(grads[1 if name == "dW" else 2])
+        values = np.einsum("nd,nm->ndm", xr, doutr) if name == "dW" else doutr
+        return got, values
+
+    return answer
 
 
 def gradient_mistakes(
-    name: str, x: np.ndarray, W: np.ndarray, dout: np.ndarray, got: np.ndarray
+    name: str,
+    x: np.ndarray,
+    W: np.ndarray,
+    dout: np.ndarray,
+    got: np.ndarray,
+    rolled: Callable[[str], Any] | None = None,
 ) -> dict[Any, Any]:
     """Hint -> the value linear_backward's ``name`` (dx, dW or db) gives with that mistake at
     (x, W, b, dout); got: the student's answer, from which a weight decay's factor, or the one
-    example counted, is read (then held to every entry)."""
+    example counted, is read (then held to every entry). rolled: rolled_answers at this point,
+    which confirms the one example counted (no one example is named without it)."""
     upstream = f"the upstream gradient dout is missing: by the chain rule, {name} = "
     mistakes: dict[Any, Any] = {}
     if name == "dx":
@@ -566,7 +630,9 @@ def gradient_mistakes(
             "copy), writing dx overwrote the cached x; dW = x.T @ dout": (dout @ W.T).T @ dout,
             upstream + "x.T @ dout": x.T @ np.ones_like(dout),
         }
-        single = one_example(got, np.einsum("nd,nm->ndm", x, dout))
+        single = one_example(
+            got, np.einsum("nd,nm->ndm", x, dout), rolled and (lambda: rolled("dW"))
+        )
         if single is not None:
             mistakes[
                 "dW is one example's np.outer(x[n], dout[n]) where the sum over every example "
@@ -574,10 +640,7 @@ def gradient_mistakes(
             ] = single
         c = decay_factor(got, x, W, dout)
         if c is not None:
-            mistakes[
-                f"dW has an extra term {c:.3g}·W, the gradient of an L2 penalty (weight decay): "
-                "the layer's dW is x.T @ dout alone; regularisation belongs to the loss"
-            ] = x.T @ dout + c * W
+            mistakes[DECAY.format(c=f"{c:.3g}")] = x.T @ dout + c * W
     else:
         m = dout.shape[1]
         mistakes = {
@@ -590,13 +653,42 @@ def gradient_mistakes(
         )
         if ones is not None:
             mistakes[DB_WITHOUT_DOUT] = ones
-        single = one_example(got, dout)
+        single = one_example(got, dout, rolled and (lambda: rolled("db")))
         if single is not None:
             mistakes[
                 "db is one example's dout[n] where the sum over every example belongs: db = "
                 "dout.sum(axis=0)"
             ] = single
     return unambiguous(mistakes)
+
+
+# Mistakes whose value needs no work: a constant, whatever the inputs' values (db = 1 for every
+# bias). Naming one tells the student what is wrong; excusing it in a later check would give
+# that check's points for an answer it never verified, so each check that meets one fails.
+NO_WORK = frozenset({DB_WITHOUT_DOUT})
+
+
+def kind(hint: str) -> str:
+    """The mistake a hint names, as it is charged: the hint itself, or for a hint that shows a
+    number read off the answer (a weight decay's factor), its fixed kind."""
+    prefix, _, suffix = DECAY.partition("{c}")
+    if hint.startswith(prefix) and hint.endswith(suffix):
+        return DECAY
+    return hint
+
+
+@contextmanager
+def charged_by_kind() -> Iterator[None]:
+    """Within the block, a failure that names a backward's mistake charges it by its kind():
+    where an earlier check charged that kind, the failure is a note, as fail_unless_charged
+    makes it (the failing comparison was the block's last)."""
+    try:
+        yield
+    except CheckFailed as failure:
+        mistake = failure.mistake
+        if mistake is None or not isinstance(mistake[1], str) or kind(mistake[1]) == mistake[1]:
+            raise
+        fail_unless_charged(str(failure), (mistake[0], kind(mistake[1])))
 
 
 def expect_named(
@@ -608,14 +700,19 @@ def expect_named(
 ) -> None:
     """compare(got, expected, call, mistakes=mistakes): a mistake of the backward's own (a text
     key) is named in the same words as in every backward check and, like a forward's mistake the
-    answer follows (a (function, hint) key), charged once: a later check that meets it notes it
-    and goes on."""
+    answer follows (a (function, hint) key), charged once, by its kind(): a later check that
+    meets it notes it and goes on. A mistake of NO_WORK is charged in every check that meets it:
+    its value is no answer to verify."""
     want = np.asarray(expected, dtype=np.float64)
     largest = float(np.max(np.abs(want))) if want.size else 0.0
     wrong = ~(np.abs(got - want) <= 1e-7 * np.abs(want) + 1e-9 * largest + 1e-12)
     own = {key: value for key, value in mistakes.items() if isinstance(key, str)}
     hint = hint_for(got, want, own) if wrong.any() else None
     if hint in own:
-        fail_unless_charged(with_hint(difference(call, got, want, wrong), hint), (BACKWARD, hint))
+        message = with_hint(difference(call, got, want, wrong), hint)
+        if hint in NO_WORK:
+            fail(message, (BACKWARD, hint))
+        fail_unless_charged(message, (BACKWARD, kind(hint)))
         return
-    compare(got, want, call, mistakes=mistakes)
+    with charged_by_kind():
+        compare(got, want, call, mistakes=mistakes)

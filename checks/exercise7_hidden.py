@@ -62,9 +62,10 @@ def expect_backward(student: Any, solution: Any, x: Any, W: Any, b: Any, dout: A
     without_bias = out is not None and shows(out, x @ W)
     _, expected_cache = solution.linear_forward(x, W, b)
     expected = solution.linear_backward(dout, expected_cache)
+    rolled = mistakes.rolled_answers(student, x, W, b, dout)
     named = []
     for name, value in zip(("dx", "dW", "db"), got, strict=True):
-        known = mistakes.gradient_mistakes(name, x, W, dout, value)
+        known = mistakes.gradient_mistakes(name, x, W, dout, value, rolled)
         if name == "db" and without_bias:
             known = {NO_BIAS: np.zeros_like(b), **known}
         named.append(known)
@@ -75,7 +76,8 @@ def expect_backward(student: Any, solution: Any, x: Any, W: Any, b: Any, dout: A
     for name, first, second, want, known in zip(
         ("dx", "dW", "db"), got, again, expected, named, strict=True
     ):
-        expect_same_again(first, second, want, f"{call}: {name}", mistakes=known)
+        with mistakes.charged_by_kind():
+            expect_same_again(first, second, want, f"{call}: {name}", mistakes=known)
 
 
 @check(points=1)

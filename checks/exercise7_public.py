@@ -67,20 +67,22 @@ def test_linear_backward_by_finite_differences(student, rng):
     def loss_without_bias(x=x, W=W, b=b):
         return float(np.sum((x @ W) * dout))
 
+    rolled = mistakes.rolled_answers(student, x, W, b, dout)
     for name, got, point in (("dx", dx, x), ("dW", dW, W), ("db", db, b)):
         key = name[1:]
-        expect_gradient(
-            got,
-            lambda v, key=key: loss(**{key: v}),
-            point,
-            f"{call}: {name}",
-            mistakes=mistakes.gradient_mistakes(name, x, W, dout, got),
-            mistaken_forwards=(
-                {NO_BIAS: lambda v, key=key: loss_without_bias(**{key: v})}
-                if without_bias
-                else None
-            ),
-        )
+        with mistakes.charged_by_kind():
+            expect_gradient(
+                got,
+                lambda v, key=key: loss(**{key: v}),
+                point,
+                f"{call}: {name}",
+                mistakes=mistakes.gradient_mistakes(name, x, W, dout, got, rolled),
+                mistaken_forwards=(
+                    {NO_BIAS: lambda v, key=key: loss_without_bias(**{key: v})}
+                    if without_bias
+                    else None
+                ),
+            )
 
 
 def close(got: Any, expected: Any, call: str, mistakes: Any) -> None:
@@ -93,10 +95,11 @@ def test_linear_backward_shapes_with_one_example(student, rng):
     x, W, b = layer(rng, n=1)
     dout = rng.normal(size=(1, M))
     call, grads, without_bias = backward_of(student, x, W, b, dout)
+    rolled = mistakes.rolled_answers(student, x, W, b, dout)
     for name, got, want in zip(
         ("dx", "dW", "db"), grads, mistakes.true_gradients(x, W, dout), strict=True
     ):
-        named = mistakes.gradient_mistakes(name, x, W, dout, got)
+        named = mistakes.gradient_mistakes(name, x, W, dout, got, rolled)
         if name == "db" and without_bias:
             named = {NO_BIAS: np.zeros(M), **named}
         mistakes.expect_named(got, want, f"{call}: {name}", named, compare=close)

@@ -333,3 +333,33 @@ def test_no_product_is_named_from_shapes_that_two_arrays_share() -> None:
         error.replace("(3, 3)", "(4, 3)").replace("(5, 3)", "(5, 4)"), {"dx": (4, 5), "dW": (5, 3)}
     )
     assert named.startswith("dW must have W's shape (5, 3): this is dout @ x.T")
+
+
+def test_a_reduction_over_the_batch_is_not_named_one_example(
+    course: Course, tmp_path: Path
+) -> None:
+    # dout.max(axis=0) may take every entry from one row (M = 2, N = 3 in the hidden check); the
+    # batch's rows rolled by one, max takes the same values, no longer that row's.
+    for reduction in ("dout.max(axis=0)", "dout.min(axis=0)", "np.median(dout, axis=0)"):
+        result = graded(
+            course, tmp_path, backward(f"    return dout @ W.T, x.T @ dout, {reduction}\n")
+        )
+        texts = [check.message or "" for check in result.checks] + list(result.notes)
+        assert not any("one example's" in text for text in texts), (reduction, texts)
+    # Picked by its row, one example is named wherever it fits.
+    result = graded(course, tmp_path, backward("    return dout @ W.T, x.T @ dout, dout[0]\n"))
+    assert "db is one example's dout[n]" in message_of(result, BACKWARD)
+
+
+def test_a_weight_decay_is_charged_once_whatever_its_factor(course: Course, tmp_path: Path) -> None:
+    code = backward("    return dout @ W.T, x.T @ dout + 0.01 * len(x) * W, dout.sum(axis=0)\n")
+    result = graded(course, tmp_path, code)
+    assert "an extra term 0.04·W" in message_of(result, BACKWARD)
+    assert failed(result) == {BACKWARD}
+    again = [note for note in result.notes if "charged in" in note]
+    assert any("an extra term 0.01·W" in note for note in again)
+    assert any("an extra term 0.03·W" in note for note in again)
+    shared = module("_exercise7_mistakes")
+    decay = shared.DECAY
+    assert shared.kind(decay.format(c="0.04")) == shared.kind(decay.format(c="1e-05")) == decay
+    assert shared.kind(shared.DB_WITHOUT_DOUT) == shared.DB_WITHOUT_DOUT

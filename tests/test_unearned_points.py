@@ -554,3 +554,42 @@ def test_an_error_charged_earlier_earns_no_points_later(
     earned = failed(counterpart) - failed(attack)
     assert not earned, f"{what} passes {sorted(earned)}"
     assert attack.score <= counterpart.score
+
+
+# ---------------------------------------------------------------- answers that need no work
+
+# exercise -> (what the submission does, its function, the same function with zeros there). A
+# named mistake whose value is a constant, whatever the inputs' values, is no answer to verify:
+# charged once and excused later, it would earn what zeros never do.
+NO_WORK = [
+    (
+        "exercise7",
+        "db = 1 for every bias",
+        """
+def linear_backward(dout, cache):
+    x, W, b = cache
+    return dout @ W.T, x.T @ dout, np.ones(W.shape[1])
+""",
+        """
+def linear_backward(dout, cache):
+    x, W, b = cache
+    return dout @ W.T, x.T @ dout, np.zeros(W.shape[1])
+""",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "what", "code", "zeros"),
+    NO_WORK,
+    ids=[f"{case[0]}: {case[1]}" for case in NO_WORK],
+)
+def test_a_constant_a_mistake_names_earns_no_more_than_zeros(
+    course: Course, tmp_path: Path, exercise_id: str, what: str, code: str, zeros: str
+) -> None:
+    solution = "import numpy as np\n" + solution_text(course, exercise_id)
+    attack = grade_text(course, exercise_id, with_function(solution, code), tmp_path)
+    honest = grade_text(course, exercise_id, with_function(solution, zeros), tmp_path)
+    earned = failed(honest) - failed(attack)
+    assert not earned, f"{what} passes {sorted(earned)}"
+    assert attack.score <= honest.score < attack.max_score
