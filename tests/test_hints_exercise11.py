@@ -727,3 +727,33 @@ def test_an_excused_mistake_does_not_skip_the_check_s_other_comparisons(
     )
     assert {"add_and_multiply", "gradients_accumulate"} <= failed(result)
     assert "Hint:" not in message_of(result, "gradients_accumulate")
+
+
+def test_an_excuse_holds_only_if_every_number_the_check_read_is_the_mistake_s() -> None:
+    """A comparison excused as a mistake charged earlier lets the check go on; at its end every
+    number it read, after the excuse too, must be what that mistake's Model gives, else the check
+    fails (a later number right where the mistake gives another is not that mistake alone)."""
+    from grader.check_outcome import CheckFailed, CheckRecord, fail, recording
+
+    mistakes = checks("exercise11_public").mistakes
+    student = types.SimpleNamespace(Value=lambda v: mistakes.Model(v, (), "init-grad-one"))
+
+    def product(make):  # type: ignore[no-untyped-def]
+        a = make(2.0)
+        return a * make(3.0), [a]
+
+    def grad_of_a(out, leaves):  # type: ignore[no-untyped-def]
+        return [leaves[0].grad]
+
+    def graded_check(later: list[float]) -> CheckRecord:
+        record = CheckRecord(charged={("Value", "init-grad-one"): "an earlier check"})
+        with recording(record), mistakes.naming(mistakes.Seen(student)) as seen:
+            seen.add(product, grad_of_a, [4.0])  # the Model's: 1 from __init__, 3 from a·b
+            with mistakes.comparing(seen):
+                fail("a.grad: expected 3, got 4")
+            seen.add(product, grad_of_a, later)
+        return record
+
+    assert len(graded_check([4.0]).repeats) == 1  # the mistake alone: noted, the check goes on
+    with pytest.raises(CheckFailed, match="something else is wrong too"):
+        graded_check([3.0])
