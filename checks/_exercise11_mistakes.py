@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from numbers import Real
 from typing import Any
 
-from grader.checks import CheckFailed, answer_or_none, fail_unless_charged, with_hint
+from grader.checks import CheckFailed, answer_or_none, fail, fail_unless_charged, with_hint
 from grader.student_code.errors import NotImplementedYet, StudentError, StudentRaised
 
 Mistake = tuple[str, str]
@@ -395,6 +395,12 @@ PROBES: tuple[tuple[Callable[..., Any], tuple[float, ...]], ...] = (
     (lambda x, y: (a := x + y) + (a + y), (0.5, 2.0)),
     (lambda x, y: (((a := x + y) + x) + y) + a, (1.5, -0.75)),
     (lambda x, y: ((s := x + y) + s) + (s + x), (0.8, -1.25)),
+    # The same without +: the order backward() keeps shows even where a + b passes back nothing
+    # (or shares that do not depend on the order), so a mistake of + together with one of the
+    # order is not taken for the mistake of + alone.
+    (lambda a, b: (((s := a * b) * a) * b) * s, PAIR),
+    (lambda a, b: ((s := a * b) * s) * (s * a), PAIR),
+    (lambda a, b: ((t := (a * b).tanh()) * a) * t, PAIR),
 )
 
 
@@ -474,6 +480,9 @@ class Seen:
     def __init__(self, student: Any) -> None:
         self.student = student
         self.graphs: list[tuple[Callable[..., Any], Callable[..., Any], list[Any]]] = []
+        # The failures of this check excused as a mistake charged earlier (``comparing``): the
+        # check passes only if, at its end, every number it read is still that mistake's.
+        self.excused: list[str] = []
 
     def add(self, build: Callable[..., Any], observe: Callable[..., Any], numbers: list) -> None:
         self.graphs.append((build, observe, numbers))
@@ -502,24 +511,54 @@ def model(build: Callable[..., Any], observe: Callable[..., Any], kind: str, fli
 
 @contextlib.contextmanager
 def naming(seen: Seen) -> Iterator[Seen]:
-    """A check's comparisons: a failure without a hint gets the diagnosed mistake's, and an error
-    the student's Value raised gets the hint of what raised it, where one is known."""
+    """A whole check: a failure without a hint gets the diagnosed mistake's, and an error the
+    student's Value raised gets the hint of what raised it, where one is known. Nothing is
+    excused here (a failure that reaches this block ends the check, failed): only a comparison
+    in its own ``comparing`` block is, so that an excuse never skips the comparisons after it.
+    Where one was excused, the check passes only if every number it read, before and after, is
+    what the diagnosed mistake's Model gives."""
     try:
         yield seen
+        if seen.excused and seen.kind() is None:
+            # Some number the check read is not that one mistake's: the excuse is void.
+            fail(
+                f"{seen.excused[0]}. Not every other answer of this check is what that mistake "
+                "gives: something else is wrong too"
+            )
     except CheckFailed as failure:
         if "\nHint:" in str(failure) or (kind := seen.kind()) is None:
             raise
         text = with_hint(str(failure).rstrip("."), hint_of(kind))
-        if failure.mistake is not None or kind in HIDES_THE_REST:
-            raise CheckFailed(text, failure.mistake) from None
-        # The one mistake that gives every number of the probes and of this check: the rest of
-        # the Value is right, so the mistake is charged once, in the first check that meets it.
-        fail_unless_charged(text, ("Value", kind))
+        raise CheckFailed(text, failure.mistake) from None
     except StudentRaised as error:
+        # Never excused, in any check that meets it: an error gives no answer to verify.
         hint = error_hint(seen.student, str(error))
         if hint is None or "\nHint:" in str(error):
             raise
         raise StudentRaised(with_hint(str(error).rstrip("."), hint), error.line) from None
+
+
+@contextlib.contextmanager
+def comparing(seen: Seen) -> Iterator[None]:
+    """One comparison of a check (inside its ``naming`` block): a failure that names no mistake
+    of its own, whose numbers and every other number the check read so far are the diagnosed
+    mistake's, is named so; the mistake is charged once, in the first check that meets it (the
+    rest of the Value is right), and a later check that meets it again notes it and goes on to
+    the check's next comparison.
+    Any other failure, and an error the student's code raised, goes on to ``naming``: failed."""
+    try:
+        yield
+    except CheckFailed as failure:
+        if failure.mistake is not None:
+            raise
+        kind = seen.kind()
+        if kind is None or kind in HIDES_THE_REST:
+            raise
+        # A generic hint of the comparison (a flipped sign, float32's precision) gives way to
+        # the mistake whose Model gives every number the check read.
+        what = str(failure).split("\nHint:")[0].rstrip(".")
+        fail_unless_charged(with_hint(what, hint_of(kind)), ("Value", kind))
+        seen.excused.append(what)
 
 
 def core(text: str) -> str:

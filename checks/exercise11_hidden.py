@@ -51,12 +51,13 @@ def test_deep_chain_does_not_recurse(student):
             raise
         grad = x.grad
         seen.add(chain, leaf_grads, [grad])
-        expect_close(
-            expect_number(grad, "x.grad"),
-            1.0001**DEPTH,
-            f"x.grad after {DEPTH:,} multiplications by 1.0001",
-            rtol=1e-9,
-        )
+        with mistakes.comparing(seen):
+            expect_close(
+                expect_number(grad, "x.grad"),
+                1.0001**DEPTH,
+                f"x.grad after {DEPTH:,} multiplications by 1.0001",
+                rtol=1e-9,
+            )
 
 
 def tanh_of(node):
@@ -125,15 +126,19 @@ def test_random_expressions_match_reference(student, solution, rng):
 
             follows = mistakes.following(named, values, build)
             call = f"an expression of {len(plan)} operations on {values}"
-            expect_close(expect_number(data, call), expected_data, call, rtol=1e-10, atol=1e-12)
+            # Each comparison in a block of its own: a mistake charged earlier that one shows
+            # is noted, and the later comparisons and expressions still run.
+            with mistakes.comparing(seen):
+                expect_close(expect_number(data, call), expected_data, call, rtol=1e-10, atol=1e-12)
             for index, (name, got, want) in enumerate(
                 zip("abc", grads, expected_grads, strict=True)
             ):
-                expect_close(
-                    expect_number(got, f"{name}.grad"),
-                    want,
-                    f"{call}: {name}.grad",
-                    rtol=1e-9,
-                    atol=1e-12,
-                    mistakes={mistake: grads[index] for mistake, grads in follows.items()},
-                )
+                with mistakes.comparing(seen):
+                    expect_close(
+                        expect_number(got, f"{name}.grad"),
+                        want,
+                        f"{call}: {name}.grad",
+                        rtol=1e-9,
+                        atol=1e-12,
+                        mistakes={mistake: grads[index] for mistake, grads in follows.items()},
+                    )

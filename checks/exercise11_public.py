@@ -74,33 +74,38 @@ def leaf_grads(out: Any, leaves: list[Any]) -> list[Any]:
 @check(points=1)
 def test_add_and_multiply(student):
     """c = a·b + a gives c.data = -4 and, after backward, a.grad = b + 1 = -2, b.grad = a = 2."""
+    # Each comparison in a block of its own: a mistake charged earlier that one of them shows
+    # is noted, and the comparisons after it still run (mistakes.comparing).
     with mistakes.naming(mistakes.Seen(student)) as seen:
         a, b = student.Value(2.0), student.Value(-3.0)
         c = a * b + a
         data = c.data
         seen.add(product_plus, data_only, [data])
-        expect_close(expect_number(data, "(a·b + a).data"), -4.0, "(a·b + a).data", rtol=1e-12)
+        with mistakes.comparing(seen):
+            expect_close(expect_number(data, "(a·b + a).data"), -4.0, "(a·b + a).data", rtol=1e-12)
         c.backward()
         grads = [a.grad, b.grad]
         seen.add(product_plus, data_and_leaf_grads, [data, *grads])
-        got = expect_number(grads[0], "a.grad")
-        expect_close(
-            got,
-            -2.0,
-            "c = a·b + a, after c.backward(): a.grad",
-            rtol=1e-12,
-            mistakes={
-                "the grad from a's second use is lost: accumulate with +=, don't overwrite": 1.0
-            }
-            if got != -2.0 and single_uses_right(student)  # probed only for a wrong answer
-            else None,
-        )
-        expect_close(
-            expect_number(grads[1], "b.grad"),
-            2.0,
-            "c = a·b + a, after c.backward(): b.grad",
-            rtol=1e-12,
-        )
+        with mistakes.comparing(seen):
+            got = expect_number(grads[0], "a.grad")
+            expect_close(
+                got,
+                -2.0,
+                "c = a·b + a, after c.backward(): a.grad",
+                rtol=1e-12,
+                mistakes={
+                    "the grad from a's second use is lost: accumulate with +=, don't overwrite": 1.0
+                }
+                if got != -2.0 and single_uses_right(student)  # probed only for a wrong answer
+                else None,
+            )
+        with mistakes.comparing(seen):
+            expect_close(
+                expect_number(grads[1], "b.grad"),
+                2.0,
+                "c = a·b + a, after c.backward(): b.grad",
+                rtol=1e-12,
+            )
 
 
 # The graphs below use + between Values only, so that a mistake in another operation costs the
@@ -244,8 +249,18 @@ def close(got, want):
 
 
 def graph_failure(student, build, seen=None):
-    """(message, hint) when backward() on the graph ``build`` makes gives wrong grads, else None;
-    ``seen`` (a mistakes.Seen) records the grads read."""
+    """(message, hint) when backward() on the graph ``build`` makes gives wrong grads, else None:
+    the hint of the one known mistake that gives them on this graph, if one does."""
+    message, shown = graph_reading(student, build, seen)
+    if message is None:
+        return None
+    return message, next(iter(shown)) if len(shown) == 1 else None
+
+
+def graph_reading(student, build, seen=None):
+    """What backward() on the graph ``build`` makes gives: (the message saying which grads are
+    wrong, or None where all are right; the hints of ``known_mistakes`` whose mistake gives
+    these grads). ``seen`` (a mistakes.Seen) records the grads read."""
     out, leaves, written = build(student.Value)
     out.backward()
     names = "xy"[: len(leaves)]
@@ -258,18 +273,23 @@ def graph_failure(student, build, seen=None):
     ]
     model, model_leaves, _ = build(Node)
     expected = run(model, post_order(model, reverse=False)[::-1], model_leaves)
+    shown = mistakes_giving(got, model, model_leaves)
     if close(got, expected):
-        return None
+        return None, shown
     message = f"{written}; out.backward(): " + ", ".join(
         f"{name}.grad should be {want:.10g}, got {value:.10g}"
         for name, want, value in zip(names, expected, got, strict=True)
     )
-    matching = [
+    return message, shown
+
+
+def mistakes_giving(got, model, model_leaves):
+    """The hints of ``known_mistakes`` whose mistake gives the leaves' grads ``got``."""
+    return {
         hint
         for hint, candidates in known_mistakes(model, model_leaves).items()
         if any(close(got, candidate) for candidate in candidates)
-    ]
-    return message, matching[0] if len(matching) == 1 else None
+    }
 
 
 def sums_twice(make: Any) -> tuple[Any, list[Any]]:
@@ -277,6 +297,14 @@ def sums_twice(make: Any) -> tuple[Any, list[Any]]:
     a = make(1.0)
     b = a + a
     return b + b, [a]
+
+
+# What sums_twice's message says of each mistake of the graph checks that gives its a.grad.
+SUMS_TWICE_WORDS = {
+    OVERWRITE: "each use of a Value adds to its grad: use +=, not =",
+    BREADTH_FIRST: BREADTH_FIRST,
+    RAN_AGAIN: RAN_AGAIN,
+}
 
 
 @check(points=1)
@@ -291,26 +319,40 @@ def test_gradients_accumulate(student):
         grad = a.grad
         seen.add(sums_twice, leaf_grads, [grad])
         got = expect_number(grad, "a.grad")
-        # Whether the hints below may be given at all: asked once, and only of a wrong answer.
-        hints_apply = functools.cache(lambda: single_uses_right(student))
-        expect_close(
-            got,
-            4.0,
-            "a = Value(1); b = a + a; c = b + b; c.backward(); a.grad",
-            rtol=1e-12,
-            mistakes={
-                "each use of a Value adds to its grad: use +=, not =": 1.0,
-                "each node's _backward must run once, after every node built from it": 2.0,
-                RAN_AGAIN: 8.0,
-            }
-            if got != 4.0 and hints_apply()
-            else None,
-        )
-        # Every graph is tried, and the first failure that shows which mistake it is reported.
-        failures = [failure for build in GRAPHS if (failure := graph_failure(student, build, seen))]
+        # Every graph is read before any comparison, so that a mistake charged earlier that one
+        # comparison shows cannot keep the others from running (mistakes.comparing).
+        readings = [graph_reading(student, build, seen) for build in GRAPHS]
+        failures = [message for message, _ in readings if message]
+
+        @functools.cache
+        def hint():
+            """The one mistake of the graph checks that gives every grad this check read, on
+            every graph, right or wrong (asked once, and only of a wrong answer): a hint that
+            fits one graph only (a walk that follows each node's first child, say) names no
+            mistake the code makes."""
+            if not single_uses_right(student):
+                return None
+            model, model_leaves = sums_twice(Node)
+            fitting = set.intersection(
+                mistakes_giving([got], model, model_leaves), *(shown for _, shown in readings)
+            )
+            return next(iter(fitting)) if len(fitting) == 1 else None
+
+        with mistakes.comparing(seen):
+            expect_close(
+                got,
+                4.0,
+                "a = Value(1); b = a + a; c = b + b; c.backward(); a.grad",
+                rtol=1e-12,
+                mistakes={SUMS_TWICE_WORDS[hint()]: got} if got != 4.0 and hint() else None,
+            )
+        # Every graph is tried; the first wrong one is reported, with the graph checks' hint
+        # where one fits (then failed), else as the diagnosed mistake of the Value, if any.
+        if failures and hint():
+            fail(with_hint(failures[0], hint()))
         if failures:
-            message, hint = next((item for item in failures if item[1]), failures[0])
-            fail(with_hint(message, hint if hint and hints_apply() else None))
+            with mistakes.comparing(seen):
+                fail(failures[0])
 
 
 def cube(make: Any) -> tuple[Any, list[Any]]:
@@ -332,34 +374,38 @@ def test_power_and_tanh(student):
         y.backward()
         numbers = [y.data, x.grad]
         seen.add(cube, data_and_leaf_grads, numbers)
-        expect_close(
-            expect_number(numbers[0], "(x ** 3).data"), 0.343, "Value(0.7) ** 3", rtol=1e-12
-        )
-        expect_close(
-            expect_number(numbers[1], "x.grad"),
-            3 * 0.49,
-            "Value.__pow__: x.grad after (x ** 3).backward()",
-            rtol=1e-12,
-            mistakes={POW: 3 * 0.7},
-        )
+        with mistakes.comparing(seen):
+            expect_close(
+                expect_number(numbers[0], "(x ** 3).data"), 0.343, "Value(0.7) ** 3", rtol=1e-12
+            )
+        with mistakes.comparing(seen):
+            expect_close(
+                expect_number(numbers[1], "x.grad"),
+                3 * 0.49,
+                "Value.__pow__: x.grad after (x ** 3).backward()",
+                rtol=1e-12,
+                mistakes={POW: 3 * 0.7},
+            )
         z = student.Value(0.3)
         t = z.tanh()
         t.backward()
         numbers = [t.data, z.grad]
         seen.add(tanh_of_one, data_and_leaf_grads, numbers)
-        expect_close(
-            expect_number(numbers[0], "tanh(0.3).data"),
-            math.tanh(0.3),
-            "Value(0.3).tanh()",
-            rtol=1e-12,
-        )
-        expect_close(
-            expect_number(numbers[1], "z.grad"),
-            1 - math.tanh(0.3) ** 2,
-            "Value.tanh: z.grad after Value(0.3).tanh().backward()",
-            rtol=1e-12,
-            mistakes={TANH: 1 - 0.3**2},
-        )
+        with mistakes.comparing(seen):
+            expect_close(
+                expect_number(numbers[0], "tanh(0.3).data"),
+                math.tanh(0.3),
+                "Value(0.3).tanh()",
+                rtol=1e-12,
+            )
+        with mistakes.comparing(seen):
+            expect_close(
+                expect_number(numbers[1], "z.grad"),
+                1 - math.tanh(0.3) ** 2,
+                "Value.tanh: z.grad after Value(0.3).tanh().backward()",
+                rtol=1e-12,
+                mistakes={TANH: 1 - 0.3**2},
+            )
 
 
 def of_leaves(build: Any, values: list[float]) -> Any:
@@ -384,7 +430,8 @@ def test_backward_against_finite_differences(student, rng):
         call = (
             f"tanh(a·b + c²)·a - b/c + 3 at (a, b, c) = ({', '.join(f'{v:.4g}' for v in values)})"
         )
-        expect_close(expect_number(data, call), expression(*values), call, rtol=1e-12)
+        with mistakes.comparing(seen):
+            expect_close(expect_number(data, call), expression(*values), call, rtol=1e-12)
         step = 6e-6
         follows = mistakes.following(mistakes.local_mistakes(student), values, expression)
         for index, name in enumerate("abc"):
@@ -393,13 +440,14 @@ def test_backward_against_finite_differences(student, rng):
             above[index] += step
             below[index] -= step
             numeric = (expression(*above) - expression(*below)) / (2 * step)
-            expect_close(
-                expect_number(grads[index], f"{name}.grad"),
-                numeric,
-                f"{call}: {name}.grad",
-                rtol=1e-6,
-                atol=1e-8,
-                mistakes={mistake: grads[index] for mistake, grads in follows.items()},
-            )
+            with mistakes.comparing(seen):
+                expect_close(
+                    expect_number(grads[index], f"{name}.grad"),
+                    numeric,
+                    f"{call}: {name}.grad",
+                    rtol=1e-6,
+                    atol=1e-8,
+                    mistakes={mistake: grads[index] for mistake, grads in follows.items()},
+                )
         if not all(isinstance(grad, float) for grad in grads):
             fail(f"{call}: grads should be floats")

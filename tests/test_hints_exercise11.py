@@ -622,3 +622,138 @@ def test_a_backward_that_reaches_nothing_below_the_output_earns_nothing(
     a Value whose backward does nothing must not keep the points of the checks it fails."""
     result = graded(course, tmp_path, backward)
     assert result.score == 0, [(check.id, check.status) for check in result.checks]
+
+
+# A + whose result keeps its children but never stores its closure, with a backward() whose
+# order is wrong: breadth-first, or a stack walk that visits a node once per path to it.
+DETACHED_ADD = """
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data + other.data, (self, other), "+")
+"""
+WRONG_ORDERS = {
+    "breadth-first": """
+    def backward(self):
+        from collections import deque
+
+        self.grad = 1.0
+        queue, seen = deque([self]), {self}
+        while queue:
+            node = queue.popleft()
+            node._backward()
+            for child in node._prev:
+                if child not in seen:
+                    seen.add(child)
+                    queue.append(child)
+""",
+    "a stack walk without a visited set": """
+    def backward(self):
+        self.grad = 1.0
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            node._backward()
+            stack.extend(node._prev)
+""",
+}
+
+
+@pytest.mark.parametrize("backward", WRONG_ORDERS.values(), ids=list(WRONG_ORDERS))
+def test_a_detached_add_with_a_wrong_order_is_two_mistakes_not_one(
+    course: Course, tmp_path: Path, backward: str
+) -> None:
+    """Every graph of + shows nothing of the order when + passes nothing back: probes without +
+    show it, so no single mistake is diagnosed (no hint, none of another mistake), and the
+    order's own check fails as it does for the wrong order alone."""
+    result = graded(course, tmp_path, DETACHED_ADD, backward)
+    assert hints(result) == []
+    assert not result.notes, result.notes
+    assert "gradients_accumulate" in failed(result)
+    alone = graded(course, tmp_path, backward)
+    assert failed(alone) <= failed(result)
+
+
+def test_a_backward_that_follows_each_node_s_first_child_is_not_told_to_use_plus_equals(
+    course: Course, tmp_path: Path
+) -> None:
+    """Its grads on one graph are those of = for +=, but not on the others (a = Value(1);
+    b = a + a; c = b + b gives 4): a hint must fit every graph the check read."""
+    result = graded(
+        course,
+        tmp_path,
+        """
+    def backward(self):
+        self.grad = 1.0
+        node = self
+        while True:
+            node._backward()
+            if not node._prev:
+                break
+            node = node._prev[0]
+""",
+    )
+    assert "gradients_accumulate" in failed(result)
+    assert not any("+=" in hint for hint in hints(result)), hints(result)
+    assert hints(result) == []
+
+
+def test_an_excused_mistake_does_not_skip_the_check_s_other_comparisons(
+    course: Course, tmp_path: Path
+) -> None:
+    """Every grad starts at 1 (charged in add_and_multiply), and backward() drops all but 100
+    nodes of its order, which no probe is large enough to show. gradients_accumulate's first
+    comparison shows the charged mistake alone; its 200-deep chain shows the other one, and must
+    still be compared: the check fails, and names neither mistake (it is not one of them alone)."""
+    result = graded(
+        course,
+        tmp_path,
+        INIT.format("1.0"),
+        """
+    def backward(self):
+        topo, visited, stack = [], set(), [(self, False)]
+        while stack and len(topo) < 100:  # a guard against a graph that never ends
+            node, expanded = stack.pop()
+            if expanded:
+                topo.append(node)
+            elif node not in visited:
+                visited.add(node)
+                stack.append((node, True))
+                for child in node._prev:
+                    stack.append((child, False))
+        self.grad = 1.0
+        for node in reversed(topo):
+            node._backward()
+""",
+    )
+    assert {"add_and_multiply", "gradients_accumulate"} <= failed(result)
+    assert "Hint:" not in message_of(result, "gradients_accumulate")
+
+
+def test_an_excuse_holds_only_if_every_number_the_check_read_is_the_mistake_s() -> None:
+    """A comparison excused as a mistake charged earlier lets the check go on; at its end every
+    number it read, after the excuse too, must be what that mistake's Model gives, else the check
+    fails (a later number right where the mistake gives another is not that mistake alone)."""
+    from grader.check_outcome import CheckFailed, CheckRecord, fail, recording
+
+    mistakes = checks("exercise11_public").mistakes
+    student = types.SimpleNamespace(Value=lambda v: mistakes.Model(v, (), "init-grad-one"))
+
+    def product(make):  # type: ignore[no-untyped-def]
+        a = make(2.0)
+        return a * make(3.0), [a]
+
+    def grad_of_a(out, leaves):  # type: ignore[no-untyped-def]
+        return [leaves[0].grad]
+
+    def graded_check(later: list[float]) -> CheckRecord:
+        record = CheckRecord(charged={("Value", "init-grad-one"): "an earlier check"})
+        with recording(record), mistakes.naming(mistakes.Seen(student)) as seen:
+            seen.add(product, grad_of_a, [4.0])  # the Model's: 1 from __init__, 3 from a·b
+            with mistakes.comparing(seen):
+                fail("a.grad: expected 3, got 4")
+            seen.add(product, grad_of_a, later)
+        return record
+
+    assert len(graded_check([4.0]).repeats) == 1  # the mistake alone: noted, the check goes on
+    with pytest.raises(CheckFailed, match="something else is wrong too"):
+        graded_check([3.0])
