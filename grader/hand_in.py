@@ -161,11 +161,12 @@ def unfinished(exercise: Exercise, path: Path) -> str | None:
     ]
     if not names:
         return None
-    count = f"{len(names)} function{'s' if len(names) > 1 else ''}"
-    return (
-        f"{exercise.id}: {count} in {path.name} still raise NotImplementedError "
-        f"({', '.join(names)}); handed in unfinished"
+    count = (
+        f"1 function in {path.name} still raises"
+        if len(names) == 1
+        else f"{len(names)} functions in {path.name} still raise"
     )
+    return f"{exercise.id}: {count} NotImplementedError ({', '.join(names)}); handed in unfinished"
 
 
 def _raises_not_implemented(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

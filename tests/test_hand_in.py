@@ -127,7 +127,7 @@ def test_a_half_finished_exercise_names_only_what_is_left(worked: Course, course
     handed = write_hand_in(worked, exercises=["exercise3"])
     assert handed.files == ("exercises/exercise3_chain_rule.py",)
     assert handed.warnings == (
-        "exercise3: 1 function in exercise3_chain_rule.py still raise NotImplementedError "
+        "exercise3: 1 function in exercise3_chain_rule.py still raises NotImplementedError "
         "(compose); handed in unfinished",
     )
 
