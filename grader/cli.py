@@ -10,6 +10,7 @@
     grade export   otter DEST [--exercise ID]      the course for otter-grader
                    (the last three: grader.integrations)
     grade batch    SUBMISSIONS --out OUT [...]     grade a whole class (grader.batch.command)
+    grade submit   [--output ZIP] [--exercise ID]  the zip a student hands in (grader.hand_in)
 
 How the command line is read (argparse subcommands, the hidden ``check`` command an exercise id
 is graded by, `grade --help` with the course's exercises, a did-you-mean for every typo) is
@@ -251,6 +252,23 @@ def export(args: argparse.Namespace) -> int:
     return EXIT_FULL_MARKS
 
 
+def submit(args: argparse.Namespace) -> int:
+    """`grade submit`: write the zip a student hands in (grader.hand_in), say what is in it."""
+    from grader.hand_in import write_hand_in
+
+    written = write_hand_in(course_at(args.course), args.output, args.exercise)
+    count = len(written.files)
+    print(f"wrote {_shown(written.path)}, {count} file{'s' if count != 1 else ''}:")
+    for name in written.files:
+        print(f"  {safe_text.filename(name)}")
+    for note in written.notes:
+        print(f"note: {_error_line(note)}")
+    for warning in written.warnings:
+        print(f"warning: {_error_line(warning)}", file=sys.stderr)
+    print(written.where)
+    return EXIT_FULL_MARKS
+
+
 RUN: dict[str, Callable[[argparse.Namespace], int]] = {
     command_line.CHECK: grade,
     "all": grade,
@@ -258,6 +276,7 @@ RUN: dict[str, Callable[[argparse.Namespace], int]] = {
     "build": build,
     "release": release,
     "export": export,
+    "submit": submit,
 }
 
 
@@ -295,9 +314,9 @@ def _exit_status(
     return EXIT_FULL_MARKS if result.full_marks else EXIT_NOT_FULL_MARKS
 
 
-def _error_line(error: Exception) -> str:
-    """The error's message on one line, as a terminal or a CI log shows it without obeying it:
-    it may quote a file name or folder the student chose."""
+def _error_line(error: Exception | str) -> str:
+    """The error's message (or a warning) on one line, as a terminal or a CI log shows it
+    without obeying it: it may quote a file name or folder the student chose."""
     return safe_text.github_log(safe_text.terminal(str(error), one_line=True))
 
 

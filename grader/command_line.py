@@ -39,6 +39,7 @@ COMMANDS = {
     "autograder",
     "export": "otter DEST: the course for otter-grader",
     "batch": "grade a whole class: a gradebook, grades.csv, feedback per student, a class report",
+    "submit": "write submission.zip, the file you hand in: each exercise's file you worked in",
 }
 CHECK = "check"  # the hidden command grading one exercise: `grade exercise3` is `grade check ...`
 HELP, VERSION = ("-h", "--help"), "--version"
@@ -206,6 +207,21 @@ def parser_tree(
     export.add_argument("kind", choices=("otter",), help="the format to export to")
     export.add_argument("dest", metavar="DEST", type=Path, help="a new or empty folder")
     _course_and_exercises(export, "export only this exercise")
+    submit = add(
+        "submit",
+        prog="grade submit",
+        description="Write the zip you hand in: for each exercise the file you worked in (the .py "
+        "or the notebook, the one `grade` grades, unless course.yaml's hand_in says otherwise), "
+        "at its path in the course. A missing file is refused; an unfinished exercise is handed "
+        "in with a warning.",
+    )
+    submit.add_argument(
+        "--output",
+        metavar="PATH",
+        type=Path,
+        help="the zip to write (default: submission.zip in the course folder)",
+    )
+    _course_and_exercises(submit, "hand in only this exercise")
     if command == "batch":
         from grader.batch import command as batch
 

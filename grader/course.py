@@ -27,7 +27,9 @@ from grader.suggest import closest
 
 COURSE_FILE = "course.yaml"
 # The `grade` commands (grader.cli), which no exercise id may be.
-COMMANDS = frozenset({"all", "batch", "build", "check", "doctor", "release", "export", "help"})
+COMMANDS = frozenset(
+    {"all", "batch", "build", "check", "doctor", "release", "export", "help", "submit"}
+)
 ID_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 
 # ---------------------------------------------------------------- the schema
@@ -84,6 +86,7 @@ class CourseSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     limits: LimitsSpec | None = None
     late: LateSpec | None = None
     feedback: FeedbackSpec | None = None
+    hand_in: str = "worked"  # one of HAND_IN, checked in _resolve with a did-you-mean
 
 
 FIELD_EXAMPLES = {
@@ -110,6 +113,7 @@ FIELD_EXAMPLES = {
     "feedback": "feedback: {hidden: status}",
     "hidden": "hidden: status",
     "gradescope_visibility": "gradescope_visibility: after_due_date",
+    "hand_in": "hand_in: worked",
 }
 
 # ---------------------------------------------------------------- the loaded course
@@ -159,6 +163,10 @@ class LatePolicy:
 HiddenFeedback = Literal["full", "status", "total", "none"]
 # From when Gradescope shows students the hidden checks (its own visibility names).
 GradescopeVisibility = Literal["visible", "after_due_date", "after_published"]
+# What `grade submit` puts in the zip a student hands in, per exercise (grader.hand_in): the file
+# `grade` grades, the notebook, the .py file, or both of them.
+HandInKind = Literal["worked", "notebooks", "scripts", "both"]
+HAND_IN: tuple[HandInKind, ...] = ("worked", "notebooks", "scripts", "both")
 
 
 @dataclass(frozen=True)
@@ -170,6 +178,7 @@ class Course:
     late: LatePolicy | None = None
     hidden_feedback: HiddenFeedback = "status"
     gradescope_visibility: GradescopeVisibility = "after_due_date"
+    hand_in: HandInKind = "worked"
 
     @property
     def root(self) -> Path:
@@ -432,6 +441,7 @@ def _resolve(path: Path, spec: CourseSpec, lines: dict[Place, int]) -> Course:
         )
     late = spec.late
     return Course(
+        hand_in=_hand_in(path, spec.hand_in, lines),
         path=path,
         title=spec.title,
         seed=spec.seed,
@@ -443,6 +453,20 @@ def _resolve(path: Path, spec: CourseSpec, lines: dict[Place, int]) -> Course:
         gradescope_visibility=spec.feedback.gradescope_visibility
         if spec.feedback
         else "after_due_date",
+    )
+
+
+def _hand_in(path: Path, value: str, lines: dict[Place, int]) -> HandInKind:
+    """course.yaml's ``hand_in``, one of HAND_IN; CourseError with one line naming the others."""
+    for kind in HAND_IN:
+        if value == kind:
+            return kind
+    close = closest(value, HAND_IN)
+    meant = f"did you mean `hand_in: {close}`? " if close else ""
+    raise CourseError(
+        f"{path}:{_line_of(lines, ('hand_in',))}: hand_in: {value!r} is not what to hand in; "
+        f"{meant}write one of `hand_in: worked` (the file grade grades), `notebooks`, `scripts` "
+        "or `both`"
     )
 
 
