@@ -33,6 +33,7 @@ from grader.course import Course, Exercise
 from grader.course_modules import import_file
 from grader.errors import CourseError
 from grader.flags import suspicious_uses
+from grader.notebook_code import left_out_note
 from grader.results import CheckResult, ExerciseResult
 from grader.sandbox.layers import active_layer_names, inactive_layers
 from grader.signatures import with_course_signature
@@ -179,8 +180,8 @@ class Grading:
             self.problem = source
             return
         self.flags = suspicious_uses(source.text)
-        if source.skipped:
-            self.notes.append(_skipped_note(source.skipped))
+        if source.left_out:
+            self.notes.append(left_out_note(source.left_out))
         self.session = StudentSession(
             replace(source, path=self.shown_path),
             self.exercise.limits,
@@ -324,14 +325,6 @@ def run_check(
         seconds=time.monotonic() - started,
         kind=kind,
         line=line,
-    )
-
-
-def _skipped_note(skipped: tuple[str, ...]) -> str:
-    shown = "; ".join(skipped[:5]) + (f"; and {len(skipped) - 5} more" if len(skipped) > 5 else "")
-    return (
-        f"not run from your notebook, as only imports, definitions and constants are "
-        f"graded (--run-all-cells runs everything): {shown}"
     )
 
 

@@ -21,6 +21,14 @@ from pathlib import Path
 
 from grader.course import Exercise
 from grader.errors import SubmissionNotFound, UsageError
+from grader.notebook_code import (
+    LeftOut,
+    NotebookCode,
+    is_notebook_api,
+    notebook_code,
+    unfinished_functions,
+)
+from grader.notebook_code import place as notebook_place
 
 MAX_SUBMISSION_BYTES = 5 * 1024 * 1024
 SUFFIXES = (".py", ".ipynb")
@@ -105,21 +113,24 @@ class Source:
     """The code of one submission, ready to send to a worker.
 
     path: the file as the user named it; filename: the name used in tracebacks and messages;
-    text: Python source; cell_of_line: for notebooks, line number -> (cell number, line in cell).
+    text: Python source; notebook: for a notebook, where each line of ``text`` is in it and what
+    the notebook rule left out (grader.notebook_code).
     """
 
     path: str
     filename: str
     text: str
-    cell_of_line: dict[int, tuple[int, int]] | None = None
-    skipped: tuple[str, ...] = ()  # notebook code left out of grading, as "cell 4, line 1: `...`"
+    notebook: NotebookCode | None = None
+
+    @property
+    def left_out(self) -> tuple[LeftOut, ...]:
+        """The notebook code left out of grading, worth telling the student."""
+        return self.notebook.left_out if self.notebook else ()
 
     def place(self, line: int) -> str:
-        """'line 12', or 'cell 3, line 2' for a notebook."""
-        if self.cell_of_line and line in self.cell_of_line:
-            cell, cell_line = self.cell_of_line[line]
-            return f"cell {cell}, line {cell_line}"
-        return f"line {line}"
+        """'line 12', or 'cell 7 (`def chain_rule(f, g, x):`), line 3' for a notebook."""
+        in_cell = notebook_place(self.notebook, line) if self.notebook else None
+        return in_cell or f"line {line}"
 
 
 @dataclass(frozen=True)
@@ -238,7 +249,7 @@ def _worked_in(folder: Path, exercise: Exercise, how_to_choose: str) -> Located:
     if codes[script] is not None and _program(codes[script]) == _program(codes[notebook]):
         return Located(script)  # the same program twice: nothing to choose
     left = {
-        path: code.count("raise NotImplementedError") if code else 10**6
+        path: unfinished_functions(code) if code is not None else 10**6
         for path, code in codes.items()
     }
     if left[script] != left[notebook]:
@@ -278,34 +289,37 @@ def _saved(path: Path) -> float:
         return 0.0
 
 
-def _code_of(path: Path) -> str | None:
-    """The Python code of a .py file or of a notebook's code cells; None if unreadable."""
+def _code_of(path: Path) -> list[str] | None:
+    """The Python code of a .py file (one text) or of a notebook's code cells (one per cell, in
+    order); None if unreadable."""
     try:
         text = read_capped(path, MAX_SUBMISSION_BYTES).decode("utf-8", errors="replace")
         if path.suffix != ".ipynb":
-            return text
+            return [text]
         cells = json.loads(text).get("cells", [])
-        return "\n".join(
+        return [
             "".join(cell.get("source", ""))
             for cell in cells
             if isinstance(cell, dict) and cell.get("cell_type") == "code"
-        )
+        ]
     except (OSError, ValueError, AttributeError, TypeError, NotAFile, RecursionError):
         return None
 
 
-def _program(code: str | None) -> str | None:
-    """The statements of ``code``, without bare strings (a notebook's docstring is Markdown)."""
+def _program(code: list[str] | None) -> str | None:
+    """The statements of ``code``, without bare strings (a notebook's docstring is Markdown) and
+    the notebook's check cell."""
     if code is None:
         return None
     try:
-        tree = ast.parse(code)
+        tree = ast.parse("\n".join(code))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     body = [
         node
         for node in tree.body
         if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+        and not is_notebook_api(node)
     ]
     return ast.dump(ast.Module(body=body, type_ignores=[]))
 
@@ -374,78 +388,22 @@ def _notebook_source(path: Path, text: str, run_all_cells: bool) -> Source | Sub
 
     try:
         notebook = nbformat.reads(text, as_version=4)
-        cells = [cell for cell in notebook.cells if cell.get("cell_type") == "code"]
-        sources = [cell.get("source", "") for cell in cells]
-        if not all(isinstance(source, str) for source in sources):
+        # Numbered among all cells, Markdown included, as Jupyter shows them.
+        cells = [
+            (position, cell)
+            for position, cell in enumerate(notebook.cells, start=1)
+            if cell.get("cell_type") == "code"
+        ]
+        if not all(isinstance(cell.get("source", ""), str) for _, cell in cells):
             raise ValueError("a code cell's source is not text")
     except Exception as error:  # nbformat raises many types for malformed notebooks
         return SubmissionProblem(
             str(path), f"{path.name} is not a valid notebook ({type(error).__name__}: {error})"
         )
-    lines: list[str] = []
-    cell_of_line: dict[int, tuple[int, int]] = {}
-    skipped: list[str] = []
-    for number, source in enumerate(sources, start=1):
-        # IPython syntax is not Python: comment it out, keeping the line numbers.
-        cell_lines = [
-            "# " + line if line.lstrip().startswith(("%", "!")) else line
-            for line in source.splitlines()
-        ]
-        if not run_all_cells:
-            for line_in_cell, code in _leave_out_running_code(cell_lines):
-                skipped.append(f"cell {number}, line {line_in_cell}: `{code}`")
-        for line_in_cell, line in enumerate(cell_lines, start=1):
-            lines.append(line)
-            cell_of_line[len(lines)] = (number, line_in_cell)
-        lines.append("")
+    code = notebook_code([(position, cell.source) for position, cell in cells], run_all_cells)
     return Source(
         path=str(path),
         filename=path.name,
-        text="\n".join(lines) + "\n",
-        cell_of_line=cell_of_line,
-        skipped=tuple(skipped),
+        text=code.text,
+        notebook=code,
     )
-
-
-def _is_graded_statement(node: ast.stmt) -> bool:
-    """Imports, definitions, and assignments of constants: what grading runs from a notebook."""
-    if isinstance(
-        node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    ):
-        return True
-    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-        try:
-            ast.literal_eval(node.value)
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            return False
-        return True
-    return False
-
-
-def _is_quiet_statement(node: ast.stmt) -> bool:
-    """Statements left out without a word: a bare string, or an `if __name__ == "__main__":`."""
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-        return True
-    return isinstance(node, ast.If) and "__name__" in ast.unparse(node.test)
-
-
-def _leave_out_running_code(cell_lines: list[str]) -> list[tuple[int, str]]:
-    """Blank the cell's top-level statements that would run code (a training loop, a plot),
-    keeping line numbers; return (line, first line of code) of each one worth reporting.
-
-    A cell that does not parse is kept whole, so loading reports its syntax error.
-    """
-    try:
-        tree = ast.parse("\n".join(cell_lines))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
-    reported = []
-    for node in tree.body:
-        if _is_graded_statement(node):
-            continue
-        if not _is_quiet_statement(node):
-            reported.append((node.lineno, cell_lines[node.lineno - 1].strip()[:80]))
-        assert node.end_lineno is not None
-        for index in range(node.lineno - 1, node.end_lineno):
-            cell_lines[index] = ""
-    return reported

@@ -2,8 +2,8 @@
 
 A worker names a failure by its kind and parts (grader.wire): the exception, the line of the
 submission it came from, the unfinished function. These functions turn them into one line for
-the student, with the place in the student's own terms ("line 12", "cell 3, line 2") and, where
-the code used what the grading numpy removed, what changed (grader.numpy_changes).
+the student, with the place in the student's own terms ("line 12", "cell 3 (`def f(x):`), line
+2") and, where the code used what the grading numpy removed, what changed (grader.numpy_changes).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 
 from grader import numpy_changes
 from grader.limits import Limits
+from grader.notebook_code import left_out_hint
 from grader.sandbox.pipes import WorkerError, WorkerExited, WorkerOverBudget, WorkerTimedOut
 from grader.student_code.errors import (
     FROM_FAILURE,
@@ -50,7 +51,14 @@ def load_failure(reply: Loaded, source: Source) -> str:
     """Why the submission could not be loaded, completing "your file could not be loaded: "."""
     where = place(reply.where, source)
     text = reply.message[:2000] or "it could not be loaded"
-    return with_numpy_change(f"{text} {where}" if where else text)
+    return _with_left_out(with_numpy_change(f"{text} {where}" if where else text), source)
+
+
+def _with_left_out(message: str, source: Source) -> str:
+    """``message``, and for a NameError of a name only a left-out notebook line defines, a
+    hint naming that line and how to have it graded (grader.notebook_code)."""
+    hint = left_out_hint(message, source.left_out)
+    return f"{message}\nHint: {hint}" if hint else message
 
 
 def failure(reply: Raised, label: str, source: Source, limits: Limits) -> StudentError:
@@ -89,7 +97,12 @@ def failure(reply: Raised, label: str, source: Source, limits: Limits) -> Studen
             else ""
         )
         return StudentRaised(
-            with_numpy_change(f"{label} raised {message}{' ' + where if where else ''}{memory}"),
+            _with_left_out(
+                with_numpy_change(
+                    f"{label} raised {message}{' ' + where if where else ''}{memory}"
+                ),
+                source,
+            ),
             reply.where.line if reply.where else None,
         )
     if error_type is WorkerCrashed:
