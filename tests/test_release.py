@@ -4,8 +4,11 @@ as the full course does, and is the same, byte for byte, every time."""
 from __future__ import annotations
 
 import ast
+import json
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -146,6 +149,50 @@ def test_the_release_has_a_workflow_that_grades_every_push(release: Path) -> Non
     workflow = (release / ".github" / "workflows" / "classroom.yml").read_text()
     assert "on: [push, workflow_dispatch]" in workflow
     assert "grade all --junit" in workflow and "autograding-grading-reporter" in workflow
+
+
+def test_the_release_installs_jupyterlab_with_its_jupyter_extra(release: Path) -> None:
+    """`pip install -e ".[jupyter]"` in the release installs what the course's own jupyter
+    extra does: JupyterLab 4 or later."""
+    released = tomllib.loads((release / "pyproject.toml").read_text())["project"]
+    ours = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    extra = released["optional-dependencies"]["jupyter"]
+    assert extra == ours["optional-dependencies"]["jupyter"] == ["jupyterlab>=4"]
+    assert set(released["optional-dependencies"]) == {"jupyter"}  # nothing of the course's own
+
+
+def test_the_student_readme_says_how_to_work_in_jupyter(release: Path) -> None:
+    readme = (release / "README.md").read_text()
+    _, _, jupyter = readme.partition("\n## Working in Jupyter\n")
+    assert jupyter, "no Working in Jupyter section"
+    commands = re.findall(r"```sh\n(.*?)```", jupyter, re.DOTALL)
+    assert commands and commands[0].splitlines() == [
+        'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[jupyter]"',
+        "jupyter lab exercises",
+    ]
+    for words in (
+        "fill in the functions",
+        "save the notebook",
+        "run the check cell at the end",
+        "the report appears under the cell",
+        'check("all")',
+        "grade submit",
+        'check("submit")',
+    ):
+        assert words in jupyter, words
+
+
+def test_the_release_notebooks_end_with_their_check_cell(release: Path) -> None:
+    released = load_course(release / "course.yaml")
+    for exercise in released.exercises:
+        notebook = json.loads(exercise.student_file.with_suffix(".ipynb").read_text())
+        *_, closing, check_cell = notebook["cells"]
+        assert closing["cell_type"] == "markdown"
+        assert "".join(closing["source"]).startswith("## Check your work")
+        assert check_cell["cell_type"] == "code"
+        assert "".join(check_cell["source"]) == (
+            f'from grader import check\n\ncheck("{exercise.id}")'
+        )
 
 
 def test_a_non_empty_destination_is_refused(
