@@ -164,6 +164,28 @@ def unfinished_functions(sources: list[str]) -> int:
     return unparsed + sum(last.values())
 
 
+def last_definitions(sources: list[str]) -> dict[str, str]:
+    """Each name the rule defines in ``sources`` (a script, or code cells in the order they
+    ran), and its last definition as ``ast.dump`` text: two definitions are the same code when
+    their texts are equal, whatever lines they are on."""
+    found: dict[str, str] = {}
+    for source in sources:
+        lines = [
+            "# " + line if line.lstrip().startswith(("%", "!")) else line
+            for line in source.splitlines()
+        ]
+        try:
+            tree = ast.parse("\n".join(lines))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in tree.body:
+            if not is_kept(node) or isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
+            for name in _defined_names(node):
+                found[name] = ast.dump(node)
+    return found
+
+
 def _head(cell_lines: list[str]) -> str:
     first = next((line.strip() for line in cell_lines if line.strip()), "")
     return first if len(first) <= 40 else first[:37] + "..."

@@ -245,7 +245,7 @@ def _worked_in(folder: Path, exercise: Exercise, how_to_choose: str) -> Located:
     if len(found) == 1:
         return Located(found[0])
     script, notebook = found
-    codes = {path: _code_of(path) for path in found}
+    codes = {path: code_cells(path) for path in found}
     if codes[script] is not None and _program(codes[script]) == _program(codes[notebook]):
         return Located(script)  # the same program twice: nothing to choose
     left = {
@@ -289,7 +289,7 @@ def _saved(path: Path) -> float:
         return 0.0
 
 
-def _code_of(path: Path) -> list[str] | None:
+def code_cells(path: Path) -> list[str] | None:
     """The Python code of a .py file (one text) or of a notebook's code cells (one per cell, in
     order); None if unreadable."""
     try:

@@ -1,0 +1,121 @@
+"""The notebook rule: what grading runs of a notebook, how its cells are named, and the hint a
+NameError gets when a left-out line defined the name."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.cli import main
+from grader.notebook_code import last_definitions, notebook_code, place, unfinished_functions
+from tests.helpers import REPO
+
+
+def kept_text(*cells: str) -> str:
+    return notebook_code(list(enumerate(cells, start=1))).text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "import numpy as np",
+        "from math import cos",
+        "inner = lambda x: x**2 - 1",
+        "TWO = 2 * 1.0",
+        "SHAPE = (3, 4)",
+        "HALF = TWO / 4",
+        "PI = np.pi",
+        "a, b = 1, 2",
+        "RATE: float = 0.1",
+        "LABEL = f'{TWO} units'",
+    ],
+)
+def test_what_a_student_expects_to_count_is_kept(line: str) -> None:
+    assert line in kept_text(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "HALF = float(0.5)",
+        "W = np.zeros((3, 4))",
+        "print('trying')",
+        "plt.plot([1, 2])",
+        "squares = [x * x for x in range(5)]",
+        "d['a'] = 1",
+        "obj.x = 1",
+    ],
+)
+def test_what_could_be_slow_or_noisy_is_left_out(line: str) -> None:
+    code = notebook_code([(1, line)])
+    assert line not in code.text
+    assert [item.code for item in code.left_out] == [line]
+
+
+def test_loops_and_blocks_are_left_out_whole() -> None:
+    code = notebook_code([(1, "for i in range(3):\n    W = i\nwith open('f') as f:\n    pass")])
+    assert code.text.strip() == ""
+    assert [(item.line, item.what, item.names) for item in code.left_out] == [
+        (1, "a loop", ("i", "W")),
+        (3, "a block", ("f",)),
+    ]
+
+
+def test_the_check_cell_is_left_out_quietly() -> None:
+    code = notebook_code([(9, 'from grader import check\n\ncheck("exercise3")')])
+    assert code.text.strip() == "" and code.left_out == ()
+
+
+def test_cells_are_numbered_among_all_cells_with_their_first_line() -> None:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# Title"),
+        nbformat.v4.new_code_cell("import math"),
+        nbformat.v4.new_markdown_cell("## f"),
+        nbformat.v4.new_code_cell("\ndef f(x):\n    return x"),
+    ]
+    cells = [
+        (n, cell.source) for n, cell in enumerate(notebook.cells, 1) if cell.cell_type == "code"
+    ]
+    code = notebook_code(cells)
+    line = code.text.splitlines().index("    return x") + 1
+    assert place(code, line) == "cell 4 (`def f(x):`), line 3"
+
+
+def test_the_last_definition_wins() -> None:
+    stub = "def f(x):\n    raise NotImplementedError"
+    assert unfinished_functions([stub, "def f(x):\n    return x"]) == 0
+    assert unfinished_functions(["def f(x):\n    return x", stub]) == 1
+    first, second = "def f(x):\n    return 1", "def f(x):\n    return 2"
+    assert last_definitions([first, second]) == last_definitions([second])
+
+
+def test_a_name_error_names_the_left_out_line_that_defines_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    solution = (REPO / "solutions/exercise3_chain_rule.py").read_text()
+    helper = "SCALE = float(1.0)\n"
+    uses = solution.replace(
+        "    return f_prime(g(x)) * g_prime(x)", "    return SCALE * f_prime(g(x)) * g_prime(x)"
+    )
+    assert uses != solution
+    path = tmp_path / "exercise3_chain_rule.ipynb"
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# Exercise 3"),
+        nbformat.v4.new_code_cell(helper),
+        nbformat.v4.new_code_cell(uses),
+    ]
+    path.write_text(nbformat.writes(notebook))
+    main(["exercise3", "--course", str(REPO), "--submission", str(path), "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    [note] = report["notes"]
+    assert "leaves out top-level calls" in note and "cell 2, line 1: `SCALE = float(1.0)`" in note
+    failing = next(test for test in report["tests"] if test["status"] != "passed")
+    first, hint = failing["message"].split("\n")[:2]
+    assert "NameError: name 'SCALE' is not defined" in first and "(cell 3 (`" in first
+    assert hint.startswith("Hint: `SCALE` is set in cell 2, line 1 (`SCALE = float(1.0)`)")
+    assert "from names and literals" in hint
