@@ -6,15 +6,19 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+import nbformat
 import pytest
+from nbclient import NotebookClient
 
 from grader.cli import main
 from grader.course import CourseError, load_course
+from grader.notebooks import notebook_text
 from grader.runner import grade, load_checks
 from grader.stubs import GIVEN
 from tests.helpers import REPO, solution_text, with_function
@@ -193,6 +197,43 @@ def test_the_release_notebooks_end_with_their_check_cell(release: Path) -> None:
         assert "".join(check_cell["source"]) == (
             f'from grader import check\n\ncheck("{exercise.id}")'
         )
+
+
+def run_in_kernel(path: Path) -> nbformat.NotebookNode:
+    """The notebook at ``path`` run top to bottom as Jupyter runs it, in its folder."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if "python3" not in KernelSpecManager().find_kernel_specs():
+        pytest.skip("no python3 Jupyter kernel installed (pip install ipykernel)")
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    return notebook
+
+
+def check_cell_shows(notebook: nbformat.NotebookNode) -> str:
+    [output] = [item for item in notebook.cells[-1].outputs if item.get("data")]
+    return output["data"]["text/plain"]
+
+
+@pytest.mark.slow
+def test_a_release_notebook_checks_itself_with_its_own_last_cell(
+    release: Path, tmp_path: Path
+) -> None:
+    """Exercise 7's notebook as released, untouched and then solved and saved, run top to bottom:
+    its check cell grades it and shows the report under it."""
+    release = Path(shutil.copytree(release, tmp_path / "repository"))
+    path = release / "exercises" / "exercise7_linear.ipynb"
+    shown = check_cell_shows(run_in_kernel(path))
+    assert "Score 0/6" in shown and "linear_forward is not implemented yet" in shown
+    solution = (REPO / "solutions" / "exercise7_linear.py").read_text()
+    path.write_text(notebook_text(solution, "exercise7"))
+    shown = check_cell_shows(run_in_kernel(path))
+    assert "Score 6/6" in shown and "+ 4 more points from hidden checks" in shown
 
 
 def test_a_non_empty_destination_is_refused(
