@@ -12,6 +12,8 @@ Fill in each function below where it says `# YOUR CODE HERE`,
 then check your work with `grade exercise7`.
 """
 
+import numpy as np
+
 
 def linear_forward(x, W, b):
     """out = x @ W + b, and the cache the backward pass needs.

@@ -2,7 +2,8 @@
 
 A notebook holds, in order: the module docstring as a Markdown introduction, the imports, then for
 each function or class a Markdown heading with its summary and a code cell with its code, and a
-closing note on how to check the work. Cell ids are derived from their position, so building twice
+closing note on how to check the work followed by the cell that does it (``check("exercise3")``,
+from the grader's notebook API). Cell ids are derived from their position, so building twice
 gives byte-identical files.
 """
 
@@ -27,6 +28,21 @@ def _code(text: str, index: int) -> nbformat.NotebookNode:
     return cell
 
 
+def closing_cells(exercise_id: str) -> list[tuple[str, str]]:
+    """The notebook's last two cells: how to check the work, and the cell that checks it."""
+    return [
+        (
+            "markdown",
+            "## Check your work\n\n"
+            "Save the notebook (Ctrl+S / Cmd+S), then run the cell below. It grades the saved "
+            "notebook, in a separate process, and shows the report under the cell. What it "
+            "grades is the imports, definitions and assignments of the code cells; a try-out "
+            "call, a loop or a plot is left out.",
+        ),
+        ("code", f'from grader import check\n\ncheck("{exercise_id}")'),
+    ]
+
+
 def notebook_from_source(source: str, exercise_id: str) -> nbformat.NotebookNode:
     """A notebook of the Python module ``source`` (a stub or a solution)."""
     tree = ast.parse(source)
@@ -49,15 +65,7 @@ def notebook_from_source(source: str, exercise_id: str) -> nbformat.NotebookNode
         start = node.decorator_list[0].lineno if node.decorator_list else node.lineno
         texts.append(("markdown", f"## `{node.name}`\n\n{summary}"))
         texts.append(("code", "\n".join(lines[start - 1 : node.end_lineno])))
-    texts.append(
-        (
-            "markdown",
-            "## Check your work\n\nIn a terminal, in the course folder, run "
-            f"`grade {exercise_id}`. It grades this notebook: the imports, "
-            "definitions and constants in its code cells. Any other code "
-            "(a try-out, a plot) is left out of grading.",
-        )
-    )
+    texts += closing_cells(exercise_id)
     notebook = nbformat.v4.new_notebook()
     notebook.metadata = {"kernelspec": KERNEL, "language_info": {"name": "python"}}
     notebook.cells = [

@@ -9,6 +9,8 @@ A linear (fully connected, affine) layer maps a batch x of shape (N, D) to out =
     db = Σ_n dout[n]        (M,)     summed over the batch, not averaged
 """
 
+import numpy as np
+
 
 def linear_forward(x, W, b):
     """out = x @ W + b, and the cache the backward pass needs.

@@ -42,6 +42,46 @@ def test_build_is_reproducible(course: Course) -> None:
     assert notebook_text(source, exercise.id) == notebook_text(source, exercise.id)
 
 
+def check_cell_source(exercise_id: str) -> str:
+    return f'from grader import check\n\ncheck("{exercise_id}")'
+
+
+def test_every_notebook_ends_with_how_to_check_it_and_the_check_cell(course: Course) -> None:
+    """The closing Markdown says to save and run the cell below, what that grades and where;
+    the last cell checks this exercise with the notebook API."""
+    for exercise in course.exercises:
+        notebook = nbformat.read(exercise.student_file.with_suffix(".ipynb"), as_version=4)
+        *_, closing, check_cell = notebook.cells
+        assert closing.cell_type == "markdown"
+        text = closing.source
+        assert text.startswith("## Check your work\n\n")
+        for words in (
+            "Save the notebook (Ctrl+S / Cmd+S)",
+            "run the cell below",
+            "the saved notebook, in a separate process",
+            "the imports, definitions and assignments",
+            "a try-out call, a loop or a plot is left out",
+        ):
+            assert words in text, (exercise.id, words)
+        assert "`grade " not in text  # the notebook's own way, not the terminal's
+        assert check_cell.cell_type == "code"
+        assert check_cell.source == check_cell_source(exercise.id)
+        assert check_cell.outputs == [] and check_cell.execution_count is None
+        assert [cell.id for cell in notebook.cells] == [
+            f"cell-{index}" for index in range(len(notebook.cells))
+        ]
+        code_cells = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+        assert sum(check_cell_source(exercise.id) in code for code in code_cells) == 1
+
+
+def test_the_check_cell_names_the_exercise_it_is_built_for(course: Course) -> None:
+    """The same source built for another exercise id checks that one: the id comes from the
+    course, not from the file."""
+    source = course.exercise("exercise3").student_file.read_text()
+    other = nbformat.reads(notebook_text(source, "exercise9"), as_version=4)
+    assert other.cells[-1].source == check_cell_source("exercise9")
+
+
 def solved_notebook(course: Course, exercise_id: str) -> str:
     exercise = course.exercise(exercise_id)
     assert exercise.solution_file is not None
@@ -60,9 +100,11 @@ def kernel_available() -> None:
 def test_solved_notebooks_run_top_to_bottom_in_a_kernel(
     course: Course, tmp_path: Path, kernel_available: None
 ) -> None:
-    """Every solved notebook runs in a real kernel, with an example call appended to each."""
+    """Every solved notebook runs in a real kernel, its check cell (which grades the saved
+    notebook, and this one is saved nowhere) replaced by a cell that lists what it defined."""
     for exercise in course.exercises:
         notebook = nbformat.reads(solved_notebook(course, exercise.id), as_version=4)
+        assert notebook.cells.pop().source == check_cell_source(exercise.id)
         notebook.cells.append(
             nbformat.v4.new_code_cell(
                 "import types\n"
@@ -98,6 +140,7 @@ def test_the_whole_course_in_notebooks_scores_full_marks(
     for item in report["exercises"]:
         assert item["file"].endswith(".ipynb")
         assert "unfinished" in item["notes"][0]
+        assert not any("check(" in note for note in item["notes"])  # the check cell, quiet
 
 
 def notebook_with(cells: list[str]) -> str:

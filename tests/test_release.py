@@ -4,14 +4,21 @@ as the full course does, and is the same, byte for byte, every time."""
 from __future__ import annotations
 
 import ast
+import json
+import re
+import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
+import nbformat
 import pytest
+from nbclient import NotebookClient
 
 from grader.cli import main
 from grader.course import CourseError, load_course
+from grader.notebooks import notebook_text
 from grader.runner import grade, load_checks
 from grader.stubs import GIVEN
 from tests.helpers import REPO, solution_text, with_function
@@ -146,6 +153,87 @@ def test_the_release_has_a_workflow_that_grades_every_push(release: Path) -> Non
     workflow = (release / ".github" / "workflows" / "classroom.yml").read_text()
     assert "on: [push, workflow_dispatch]" in workflow
     assert "grade all --junit" in workflow and "autograding-grading-reporter" in workflow
+
+
+def test_the_release_installs_jupyterlab_with_its_jupyter_extra(release: Path) -> None:
+    """`pip install -e ".[jupyter]"` in the release installs what the course's own jupyter
+    extra does: JupyterLab 4 or later."""
+    released = tomllib.loads((release / "pyproject.toml").read_text())["project"]
+    ours = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    extra = released["optional-dependencies"]["jupyter"]
+    assert extra == ours["optional-dependencies"]["jupyter"] == ["jupyterlab>=4"]
+    assert set(released["optional-dependencies"]) == {"jupyter"}  # nothing of the course's own
+
+
+def test_the_student_readme_says_how_to_work_in_jupyter(release: Path) -> None:
+    readme = (release / "README.md").read_text()
+    _, _, jupyter = readme.partition("\n## Working in Jupyter\n")
+    assert jupyter, "no Working in Jupyter section"
+    commands = re.findall(r"```sh\n(.*?)```", jupyter, re.DOTALL)
+    assert commands and commands[0].splitlines() == [
+        'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[jupyter]"',
+        "jupyter lab exercises",
+    ]
+    for words in (
+        "fill in the functions",
+        "save the notebook",
+        "run the check cell at the end",
+        "the report appears under the cell",
+        'check("all")',
+        "grade submit",
+        'check("submit")',
+    ):
+        assert words in jupyter, words
+
+
+def test_the_release_notebooks_end_with_their_check_cell(release: Path) -> None:
+    released = load_course(release / "course.yaml")
+    for exercise in released.exercises:
+        notebook = json.loads(exercise.student_file.with_suffix(".ipynb").read_text())
+        *_, closing, check_cell = notebook["cells"]
+        assert closing["cell_type"] == "markdown"
+        assert "".join(closing["source"]).startswith("## Check your work")
+        assert check_cell["cell_type"] == "code"
+        assert "".join(check_cell["source"]) == (
+            f'from grader import check\n\ncheck("{exercise.id}")'
+        )
+
+
+def run_in_kernel(path: Path) -> nbformat.NotebookNode:
+    """The notebook at ``path`` run top to bottom as Jupyter runs it, in its folder."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if "python3" not in KernelSpecManager().find_kernel_specs():
+        pytest.skip("no python3 Jupyter kernel installed (pip install ipykernel)")
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    return notebook
+
+
+def check_cell_shows(notebook: nbformat.NotebookNode) -> str:
+    [output] = [item for item in notebook.cells[-1].outputs if item.get("data")]
+    return output["data"]["text/plain"]
+
+
+@pytest.mark.slow
+def test_a_release_notebook_checks_itself_with_its_own_last_cell(
+    release: Path, tmp_path: Path
+) -> None:
+    """Exercise 7's notebook as released, untouched and then solved and saved, run top to bottom:
+    its check cell grades it and shows the report under it."""
+    release = Path(shutil.copytree(release, tmp_path / "repository"))
+    path = release / "exercises" / "exercise7_linear.ipynb"
+    shown = check_cell_shows(run_in_kernel(path))
+    assert "Score 0/6" in shown and "linear_forward is not implemented yet" in shown
+    solution = (REPO / "solutions" / "exercise7_linear.py").read_text()
+    path.write_text(notebook_text(solution, "exercise7"))
+    shown = check_cell_shows(run_in_kernel(path))
+    assert "Score 6/6" in shown and "+ 4 more points from hidden checks" in shown
 
 
 def test_a_non_empty_destination_is_refused(

@@ -1,7 +1,9 @@
 """`grade release student DEST`: the repository students receive.
 
-It holds the stubs (``.py`` and notebooks), the public checks, the grader package, a course.yaml
-without anything secret, a README for students and a GitHub Actions workflow that grades every
+It holds the stubs (``.py`` and notebooks, each notebook ending with its check cell), the public
+checks, the grader package, a course.yaml without anything secret, a pyproject.toml with a
+``jupyter`` extra (``pip install -e ".[jupyter]"`` installs JupyterLab, as the course's own
+pyproject.toml does), a README for students and a GitHub Actions workflow that grades every
 push (docs/ci.md). No solution and no hidden check goes in: each exercise says instead how many
 points its hidden checks are worth (``hidden_points``), and `grade` tells the student they are
 graded after they hand in. The public checks run exactly as in the full course: same checks,
