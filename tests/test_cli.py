@@ -215,7 +215,10 @@ def test_notebook_error_names_the_cell(tmp_path: Path, capsys: pytest.CaptureFix
     status, out, _ = run(args, capsys)
     report = json.loads(out)
     assert status == 1
-    assert "ZeroDivisionError" in report["problem"] and "(cell 3 (`x = 1`), line 2" in report["problem"]
+    assert (
+        "ZeroDivisionError" in report["problem"]
+        and "(cell 3 (`x = 1`), line 2" in report["problem"]
+    )
 
 
 @pytest.mark.parametrize(
