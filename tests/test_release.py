@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from nbclient import NotebookClient
 
 from grader.cli import main
@@ -161,7 +162,7 @@ def test_the_release_installs_jupyterlab_with_its_jupyter_extra(release: Path) -
     released = tomllib.loads((release / "pyproject.toml").read_text())["project"]
     ours = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     extra = released["optional-dependencies"]["jupyter"]
-    assert extra == ours["optional-dependencies"]["jupyter"] == ["jupyterlab>=4"]
+    assert extra == ours["optional-dependencies"]["jupyter"] == ["jupyterlab>=4", "jinja2>=3.1"]
     assert set(released["optional-dependencies"]) == {"jupyter"}  # nothing of the course's own
 
 
@@ -301,3 +302,14 @@ def test_the_workflow_grade_step_writes_what_github_reads(release: Path, tmp_pat
     result = json.loads(base64.b64decode(output.read_text().strip().split("=", 1)[1]))
     assert result["max_score"] == 66 and len(result["tests"]) > 30
     assert done.stdout.count("::error file=exercises/") == len(result["tests"])
+
+
+def test_the_release_keeps_what_the_course_wants_handed_in(tmp_path: Path) -> None:
+    for folder in ("exercises", "solutions", "checks"):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    course_file = tmp_path / "course.yaml"
+    data = yaml.safe_load((REPO / "course.yaml").read_text())
+    course_file.write_text(yaml.safe_dump({**data, "hand_in": "notebooks"}, sort_keys=False))
+    dest = tmp_path / "student"
+    assert main(["release", "student", str(dest), "--course", str(course_file)]) == 0
+    assert load_course(dest / "course.yaml").hand_in == "notebooks"

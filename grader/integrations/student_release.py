@@ -52,6 +52,8 @@ def _course_yaml(course: Course) -> str:
     document: dict[str, object] = {"title": course.title, "seed": course.seed}
     if course.late is not None:
         document["late"] = dataclasses.asdict(course.late)
+    if course.hand_in != "worked":  # what `grade submit` zips: the course's choice, not a secret
+        document["hand_in"] = course.hand_in
     document["exercises"] = exercises
     heading = (
         "# The course as students receive it: the public checks only. The hidden checks'\n"
