@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -148,6 +149,24 @@ def test_a_later_cell_redefining_a_stub_is_what_is_graded(release: Path) -> None
     assert grade_json(release)["score"] == 6
     seen = checked(release, stub_notebook)
     assert "Score 6/6" in seen["text"], seen["text"]
+
+
+@pytest.mark.slow
+def test_handing_in_from_the_notebook_writes_the_zip_grade_submit_writes(release: Path) -> None:
+    seen = checked(release, solution_notebook(), 'from grader import check\ncheck("submit")')
+    # checked() showed the last cell; the hand-in cell ran before it.
+    with zipfile.ZipFile(release / "submission.zip") as handed:
+        assert f"exercises/{NOTEBOOK}" in handed.namelist()
+    assert "Score 6/6" in seen["text"]
+
+
+@pytest.mark.slow
+def test_handing_in_is_refused_while_the_kernel_code_is_unsaved(release: Path) -> None:
+    running = solution_notebook()
+    running.cells += [nbformat.v4.new_code_cell('from grader import check\ncheck("submit")')]
+    seen = shown(run_in_kernel(running, release / "exercises"))
+    assert "not handed in" in seen["text"] and "save the notebook" in seen["text"]
+    assert not (release / "submission.zip").exists()
 
 
 @pytest.mark.slow
