@@ -130,6 +130,24 @@ def left_out_note(left_out: tuple[LeftOut, ...]) -> str:
     return f"{RULE[0].upper()}{RULE[1:]}. Not run: {shown}{more} (--run-all-cells runs everything)"
 
 
+def rule_told_once(notes_per_exercise: list[list[str]]) -> list[list[str]]:
+    """The notes of several exercises' gradings with the rule's words kept in the first note
+    that has them only: a report states the rule once."""
+    told = False
+    opening = f"{RULE[0].upper()}{RULE[1:]}. Not run: "
+    shown: list[list[str]] = []
+    for notes in notes_per_exercise:
+        kept = []
+        for note in notes:
+            if note.startswith(opening):
+                if told:
+                    note = "Not run from your notebook: " + note.removeprefix(opening)
+                told = True
+            kept.append(note)
+        shown.append(kept)
+    return shown
+
+
 def left_out_hint(message: str, left_out: tuple[LeftOut, ...]) -> str | None:
     """For a NameError ``message`` whose name only a left-out line defines: which line, and how
     to have it graded; else None."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader import safe_text
+from grader.notebook_code import rule_told_once
 from grader.results import CheckResult, CourseResult, ExerciseResult
 
 STATUS_ORDER = {"error": 0, "failed": 1, "passed": 2}  # failures first, in the HTML report
@@ -118,13 +119,17 @@ class NotebookReport:
             template = _template()
         except ImportError:
             return None
+        graded = self.graded
         exercises = [
             {
                 "result": result,
+                "notes": notes,
                 "checks": sorted(result.checks, key=lambda check: STATUS_ORDER[check.status]),
                 "passed": sum(check.status == "passed" for check in result.checks),
             }
-            for result in self.graded
+            for result, notes in zip(
+                graded, rule_told_once([result.notes for result in graded]), strict=True
+            )
         ]
         return template.render(
             problem=self.problem,

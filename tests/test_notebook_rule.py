@@ -119,3 +119,20 @@ def test_a_name_error_names_the_left_out_line_that_defines_it(
     assert "NameError: name 'SCALE' is not defined" in first and "(cell 3 (`" in first
     assert hint.startswith("Hint: `SCALE` is set in cell 2, line 1 (`SCALE = float(1.0)`)")
     assert "from names and literals" in hint
+
+
+def test_a_report_of_several_notebooks_states_the_rule_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for stem in ("exercise1_derivatives", "exercise3_chain_rule"):
+        solution = (REPO / "solutions" / f"{stem}.py").read_text()
+        notebook = nbformat.v4.new_notebook()
+        notebook.cells = [
+            nbformat.v4.new_code_cell(solution),
+            nbformat.v4.new_code_cell("print(1)"),
+        ]
+        (tmp_path / f"{stem}.ipynb").write_text(nbformat.writes(notebook))
+    main(["all", "--course", str(REPO), "--submission", str(tmp_path)])
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.count("leaves out top-level calls") == 1
+    assert out.count("cell 2, line 1: `print(1)`") == 2

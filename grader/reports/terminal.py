@@ -11,6 +11,7 @@ as grader.safe_text.terminal shows it: escape sequences and control characters a
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ import textwrap
 from typing import TextIO
 
 from grader import safe_text
+from grader.notebook_code import rule_told_once
 from grader.results import CheckResult, CourseResult, ExerciseResult
 
 COLOURS = {"passed": "32", "failed": "31", "error": "33", "dim": "2", "bold": "1"}
@@ -181,8 +183,9 @@ def render(result: ExerciseResult | CourseResult, stream: TextIO = sys.stdout) -
     if isinstance(result, ExerciseResult):
         return "\n".join(exercise_lines(result, style))
     lines: list[str] = []
-    for item in result.exercises:
-        lines += [*exercise_lines(item, style), ""]
+    notes = rule_told_once([item.notes for item in result.exercises])
+    for item, told in zip(result.exercises, notes, strict=True):
+        lines += [*exercise_lines(dataclasses.replace(item, notes=told), style), ""]
     lines += fix_first_lines(result, style)
     total = f"Total {_points(result.score)}/{_points(result.max_score)}"
     lines.append(style.paint(total, "passed" if result.full_marks else "failed"))
