@@ -114,11 +114,17 @@ def public_shared_modules(exercise: Exercise) -> tuple[Path, ...]:
 
 
 def _grader_check_lines(source: str) -> set[int] | None:
-    """The lines (from 1) of the top-level statements of a code cell that use the grader's own
-    check: ``import grader``, ``from grader import check``, ``check(...)``; None if the cell is
-    not Python (a magic) or has none."""
+    """The lines (from 1) of the top-level statements of a code cell that check the work:
+    ``import grader``, ``from grader import check``, ``check(...)``, ``grader.check(...)`` (the
+    grader's, or otter's made again here); None if the cell is not Python or has none."""
+    if source.lstrip().startswith("%%"):
+        return None  # a cell magic: not Python
+    # Line magics and shell lines (``%matplotlib``, ``!pip``) blanked, the numbering kept.
+    python = "\n".join(
+        "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
+    )
     try:
-        tree = ast.parse(source)
+        tree = ast.parse(python)
     except SyntaxError:
         return None
     lines: set[int] = set()
@@ -130,7 +136,12 @@ def _grader_check_lines(source: str) -> set[int] | None:
             uses = (statement.module or "").split(".")[0] == "grader"
         elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
             function = statement.value.func
-            uses = isinstance(function, ast.Name) and function.id == "check"
+            uses = (isinstance(function, ast.Name) and function.id == "check") or (
+                isinstance(function, ast.Attribute)
+                and function.attr == "check"
+                and isinstance(function.value, ast.Name)
+                and function.value.id == "grader"
+            )
         if uses:
             end = statement.end_lineno or statement.lineno
             lines.update(range(statement.lineno, end + 1))
