@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -51,6 +52,17 @@ def as_student(book: nbformat.NotebookNode, exercise_id: str = "exercise3") -> l
 
 def sources(book_cells: list[nbformat.NotebookNode]) -> list[tuple[str, str]]:
     return [(cell.cell_type, cell.source) for cell in book_cells]
+
+
+def readable(folder: Path) -> dict[str, str]:
+    """Every file of ``folder`` as text, by its path; a notebook also as its cells' sources, as
+    a student reads them (its JSON escapes quotes and line ends)."""
+    found = texts(folder)
+    for name, text in list(found.items()):
+        if name.endswith(".ipynb"):
+            book = nbformat.reads(text, as_version=4)
+            found[f"{name} (cells)"] = "\n".join(cell.source for cell in book.cells)
+    return found
 
 
 class TestTheStudentFolder:
@@ -102,7 +114,7 @@ class TestTheStudentFolder:
         contents = {
             f"{exercise.id}/{name}": text
             for exercise in course.exercises
-            for name, text in texts(student(exported, exercise.id)).items()
+            for name, text in readable(student(exported, exercise.id)).items()
         }
         # What the course gives students on purpose is no leak (as in the student release):
         # the public checks and their shared modules, the stubs.
@@ -136,13 +148,18 @@ class TestTheStudentFolder:
             assert leaks == [], f"the hidden check {name} is in {leaks}"
         assert not any("solution" in path or "hidden" in path for path in contents)
 
-    def test_a_leak_would_be_found(self, exported: Path, course: Course) -> None:
-        """The search above finds what it looks for: the instructor's part holds both."""
-        instructor = texts(exported / "exercise3")
+    def test_a_leak_would_be_found(self, exported: Path, course: Course, tmp_path: Path) -> None:
+        """The search above finds what it looks for: the instructor's part holds both, and a
+        solution in a notebook's cell is found too."""
+        instructor = readable(exported / "exercise3")
         hidden = [c.id for c in load_checks(course, course.exercise("exercise3")) if c.hidden]
         assert all(any(name in text for text in instructor.values()) for name in hidden)
         body = dict(solution_bodies())["compose"]
         assert any(body in text for text in instructor.values())
+        book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(body)])
+        nbformat.write(book, tmp_path / "solved.ipynb")
+        assert body not in (tmp_path / "solved.ipynb").read_text()  # escaped in the JSON
+        assert body in readable(tmp_path)["solved.ipynb (cells)"]
 
 
 def relative_solution(course: Course, exercise_id: str) -> str:
@@ -365,6 +382,8 @@ def test_the_instructors_autograder_grades_the_students_notebook_as_grade_does(
     folder = handed_out / "exercise3"
     if not (folder / "autograder.zip").is_file():
         otter("generate", "course_support", cwd=folder)
+        with zipfile.ZipFile(folder / "autograder.zip") as archive:
+            assert not [name for name in archive.namelist() if "student" in name.split("/")]
     code = (
         solution_text(course, "exercise3")
         if variant == "solved"
