@@ -72,7 +72,11 @@ def test_file(course: Course, exercise: Exercise, public_only: bool = False) -> 
         exercise_id_repr=repr(exercise.id),
         title=_in_docstring(exercise.title),
         which="public" if public_only else "public or hidden",
-        support=SUPPORT,
+        missing=(
+            f"keep {SUPPORT} beside the notebook"
+            if public_only
+            else f"pass {SUPPORT} to `otter generate`"
+        ),
         support_repr=repr(SUPPORT),
     )
     for check in load_checks(course, exercise):
