@@ -249,6 +249,16 @@ class TestTheNotebook:
         assert theirs[-1].source == 'grader.check("exercise3")'
         assert len({cell.id for cell in theirs}) == len(theirs)
 
+    def test_a_notebook_of_an_older_format_gets_cell_ids(self, course: Course) -> None:
+        book = nbformat.read(course_notebook(course, "exercise3"), as_version=4)
+        book.nbformat_minor = 4
+        for cell in book.cells:
+            del cell["id"]
+        theirs = as_student(book)
+        ids = [cell.id for cell in theirs]
+        assert all(ids) and len(set(ids)) == len(ids)
+        assert theirs[-1].source == 'grader.check("exercise3")'
+
 
 def ours_name(course: Course, exercise_id: str) -> str:
     return course_notebook(course, exercise_id).name

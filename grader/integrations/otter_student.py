@@ -216,5 +216,9 @@ def student_notebook(notebook: bytes, exercise_id: str, hidden_points: float) ->
     at = len(cells) if closing is None else closing
     cells[at:at] = _closing_cells(exercise_id, hidden_points)
     book.cells = [_init_cell(), *cells]
+    if book.nbformat_minor < 5:  # cell ids came with nbformat 4.5: give the old cells theirs
+        book.nbformat_minor = 5
+        for index, cell in enumerate(book.cells):
+            cell.setdefault("id", f"cell-{index}")
     nbformat.validate(book)
     return (nbformat.writes(book) + "\n").encode("utf-8")
