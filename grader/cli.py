@@ -245,9 +245,9 @@ def export(args: argparse.Namespace) -> int:
 
     count = write_otter_export(course_at(args.course), args.dest, args.exercise)
     print(
-        f"wrote the course for otter-grader, {count} files, to {args.dest}; build each "
-        f"exercise's autograder in its folder with `otter generate course_support` "
-        f"({args.dest / 'README.md'})"
+        f"wrote the course for otter-grader, {count} files, to {args.dest}; hand out each "
+        f"exercise's student/ folder, and build its autograder in the exercise's folder with "
+        f"`otter generate course_support` ({args.dest / 'README.md'})"
     )
     return EXIT_FULL_MARKS
 

@@ -201,7 +201,8 @@ def parser_tree(
         "export",
         prog="grade export",
         description="otter DEST: the course for otter-grader, a folder per exercise with its "
-        "notebook, an otter test file running the course's checks, and what they import. "
+        "notebook, an otter test file running the course's checks, and what they import, and "
+        "in it a student/ folder to hand out (the public checks only). "
         "otter runs the checks inside the student's kernel, without this grader's protection.",
     )
     export.add_argument("kind", choices=("otter",), help="the format to export to")
