@@ -241,3 +241,14 @@ def test_the_report_has_the_score_and_withholds_it_when_unsaved() -> None:
     report.stale["exercise3"] = "the saved x.ipynb differs from what your kernel ran"
     assert report.score is None and report.checks == []
     assert "not graded" in str(report) and "Score" not in str(report)
+
+
+def test_a_mistyped_exercise_is_one_line_not_a_traceback() -> None:
+    from grader.notebook_api import check
+
+    report = check("exercise33", course=REPO)
+    assert report.score is None
+    assert report.problem is not None and "did you mean exercise3" in report.problem
+    assert "\n" not in report.problem and "Traceback" not in str(report)
+    html = report._repr_html_()
+    assert html is not None and "did you mean exercise3" in html
