@@ -32,12 +32,14 @@ from pathlib import Path
 
 from grader.batch.discover import MAX_UNPACKED_PER_STUDENT
 from grader.course import Course, Exercise
+from grader.definitions import unfinished_names
 from grader.errors import SubmissionNotFound, UsageError
 from grader.files import write_atomically
 from grader.submission import (
     MAX_SUBMISSION_BYTES,
     NotAFile,
     Source,
+    code_cells,
     handed_in,
     locate,
     not_gradable,
@@ -145,7 +147,7 @@ def unfinished(exercise: Exercise, path: Path) -> str | None:
     if not isinstance(source, Source):
         return f"{exercise.id}: {source.message}; it is handed in as it is, and would grade 0"
     try:
-        tree = ast.parse(source.text)
+        ast.parse(source.text)  # a notebook's cells that do not parse are left out already
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         line = error.lineno if isinstance(error, SyntaxError) else None
         where = f" ({source.place(line)})" if line else ""
@@ -153,12 +155,8 @@ def unfinished(exercise: Exercise, path: Path) -> str | None:
             f"{exercise.id}: {path.name} is not valid Python{where}; it is handed in as it is, "
             "and would grade 0"
         )
-    names = [
-        node.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        and _raises_not_implemented(node)
-    ]
+    # The last definition of each function counts, as when grade chooses the file.
+    names = unfinished_names(code_cells(path) or [source.text])
     if not names:
         return None
     count = (
@@ -167,21 +165,6 @@ def unfinished(exercise: Exercise, path: Path) -> str | None:
         else f"{len(names)} functions in {path.name} still raise"
     )
     return f"{exercise.id}: {count} NotImplementedError ({', '.join(names)}); handed in unfinished"
-
-
-def _raises_not_implemented(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Whether ``function``'s own body (not a function inside it) raises NotImplementedError."""
-    stack: list[ast.AST] = list(function.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            continue
-        if isinstance(node, ast.Raise) and node.exc is not None:
-            raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
-            if isinstance(raised, ast.Name) and raised.id == "NotImplementedError":
-                return True
-        stack.extend(ast.iter_child_nodes(node))
-    return False
 
 
 # ---------------------------------------------------------------- choosing and reading

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.notebook_report import NotebookReport, exercise_result
-from grader.unsaved import kernel_cells, unsaved_line
+from grader.unsaved import kernel_cells, kernel_file, unsaved_line
 
 # Long enough for `grade all` on the slowest course; the grading itself enforces each
 # exercise's limits, so this only catches a grader that cannot start.
@@ -88,12 +88,12 @@ def check(target: str = "all", *, course: str | os.PathLike[str] | None = None) 
     items = data.get("exercises", [data])
     results = [exercise_result(item) for item in items]
     cells = kernel_cells()
-    stale = {
-        result.exercise: line
-        for result in results
-        if result.file
-        and (line := unsaved_line(cells, Path(result.file), among_many=len(results) > 1))
-    }
+    files = {Path(result.file): result.exercise for result in results if result.file}
+    # One exercise: its file is compared. Several: only the file of this kernel's notebook, as
+    # exercises share function names (exercise 9 builds on exercise 7's linear layer).
+    own = next(iter(files), None) if len(results) == 1 else kernel_file(cells, list(files))
+    line = unsaved_line(cells, own) if own is not None else None
+    stale = {files[own]: line} if own is not None and line else {}
     return NotebookReport(target, results=results, stale=stale)
 
 
@@ -131,13 +131,14 @@ def _handed_in_files(course: str | os.PathLike[str] | None) -> list[Path]:
 def _submit(course: str | os.PathLike[str] | None) -> NotebookReport:
     """`grade submit`, refused while the kernel ran code its notebook does not hold saved."""
     cells = kernel_cells()
-    for path in _handed_in_files(course):
-        line = unsaved_line(cells, path, among_many=True)
-        if line:
-            return NotebookReport("submit", problem=f"not handed in: {line}")
+    own = kernel_file(cells, _handed_in_files(course))
+    line = unsaved_line(cells, own) if own is not None else None
+    if line:
+        return NotebookReport("submit", problem=f"not handed in: {line}")
     done = _run(_grade_command("submit", course))
     if isinstance(done, str):
         return NotebookReport("submit", problem=done)
     if done.returncode != 0:
         return NotebookReport("submit", problem=_failure_line(done))
-    return NotebookReport("submit", text=done.stdout.strip())
+    said = [line for line in done.stderr.splitlines() if line.startswith(("warning:", "note:"))]
+    return NotebookReport("submit", text="\n".join([done.stdout.strip(), *said]))

@@ -2,11 +2,15 @@
 can predict.
 
 The rule (``RULE``, printed once in a report that left something out): grading keeps the imports,
-the definitions (``def``, ``class``), and assignments to names of lambdas and of expressions built
-from names and literals (``TWO = 2 * 1.0``, ``inner = lambda x: x**2 - 1``, ``SHAPE = (3, 4)``), in
-cell order, so the last definition of a name wins as it does in the kernel. It leaves out what
-could be slow or noisy: top-level calls (a try-out, a training run, a plot), loops, ``if`` and
-``with`` blocks. IPython's ``%`` and ``!`` lines are never run. ``run_all_cells`` keeps everything.
+the definitions (``def``, ``class``), and assignments of lambdas and of expressions built from
+names and literals (``TWO = 2 * 1.0``, ``inner = lambda x: x**2 - 1``, ``SHAPE = (3, 4)``,
+``CONFIG["lr"] = 0.1``), in cell order, so the last definition of a name wins as it does in the
+kernel. An assignment is kept only if every name it reads is defined by what was kept before it
+(or is a builtin): ``err = ys - 1.0`` after a left-out ``ys = f(xs)`` is a try-out too. It leaves
+out what could be slow or noisy: top-level calls (a try-out, a training run, a plot), loops,
+``if``, ``with`` and ``try`` blocks, and cells that are not Python (a ``%%bash`` cell, a cell with
+a syntax error, which the kernel did not run either). IPython's ``%`` and ``!`` lines are never
+run (grader.ipython_lines). ``run_all_cells`` keeps everything.
 
 Cells are numbered as Jupyter shows them: the position counting every cell, Markdown included,
 and each is named with its first line, so "cell 7 (`def chain_rule(f, g, x):`), line 3" can be
@@ -17,8 +21,11 @@ how to keep it (``left_out_hint``).
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from dataclasses import dataclass
+
+from grader.ipython_lines import python_lines, split_lines
 
 RULE = (
     "from a notebook, grading runs the imports, definitions (def, class, lambda) and assignments "
@@ -54,26 +61,37 @@ _PLAIN = (
     ast.boolop,
     ast.cmpop,
 )
-_NOT_DEFINED = re.compile(r"name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
+# The errors a left-out line can explain: a name it would have set, a function it would have
+# defined (grader.worker's words for a missing function).
+_MISSING = re.compile(
+    r"name '([A-Za-z_][A-Za-z0-9_]*)' is not defined|has no function named ([A-Za-z_][A-Za-z0-9_]*)"
+)
+_TOP_LEVEL_DEF = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
+_BUILTINS = frozenset(dir(builtins))
 
 
 @dataclass(frozen=True)
 class LeftOut:
-    """One top-level statement of a notebook that grading does not run.
+    """One top-level statement (or a whole cell) of a notebook that grading does not run.
 
     cell: its cell's position among all cells (1-based); line: its first line in the cell;
     code: that line, at most 80 characters; names: the names it would have defined;
-    what: what it is, for the student ("a top-level call", "a loop", "a block").
+    why: why it is left out, for the student ("a top-level call", "a loop", "a block", "it uses
+    `ys`, which is left out", "a syntax error: ..."); fix: what to do to have it graded.
     """
 
     cell: int
     line: int
     code: str
     names: tuple[str, ...]
-    what: str = "a top-level call"
+    why: str = "a top-level call"
+    fix: str = "set it from names and literals, or inside the function that uses it"
 
     def shown(self) -> str:
-        return f"cell {self.cell}, line {self.line}: `{self.code}`"
+        whole_cell = self.why.startswith(("a syntax error", "a cell magic"))
+        return f"cell {self.cell}, line {self.line}: `{self.code}`" + (
+            f" ({self.why})" if whole_cell else ""
+        )
 
 
 @dataclass(frozen=True)
@@ -82,7 +100,8 @@ class NotebookCode:
 
     text: Python source, one line per line of the code cells (left-out statements blank);
     cell_of_line: line of ``text`` -> (cell position, line in that cell);
-    cell_heads: cell position -> its first non-blank line (at most 40 characters);
+    cell_heads: cell position -> its first non-blank line as the student wrote it (at most 40
+    characters);
     left_out: what the rule left out and is worth telling, in cell order.
     """
 
@@ -98,15 +117,12 @@ def notebook_code(cells: list[tuple[int, str]], run_all_cells: bool = False) -> 
     cell_of_line: dict[int, tuple[int, int]] = {}
     heads: dict[int, str] = {}
     left_out: list[LeftOut] = []
+    defined: set[str] = set(_BUILTINS)  # what the kept code has defined so far
     for position, source in cells:
-        # IPython syntax is not Python: comment it out, keeping the line numbers.
-        cell_lines = [
-            "# " + line if line.lstrip().startswith(("%", "!")) else line
-            for line in source.splitlines()
-        ]
-        heads[position] = _head(cell_lines)
+        cell_lines, is_python = python_lines(source)
+        heads[position] = _head(source)
         if not run_all_cells:
-            left_out.extend(_leave_out(position, cell_lines))
+            left_out.extend(_leave_out(position, source, cell_lines, is_python, defined))
         for line_in_cell, line in enumerate(cell_lines, start=1):
             lines.append(line)
             cell_of_line[len(lines)] = (position, line_in_cell)
@@ -149,130 +165,136 @@ def rule_told_once(notes_per_exercise: list[list[str]]) -> list[list[str]]:
 
 
 def left_out_hint(message: str, left_out: tuple[LeftOut, ...]) -> str | None:
-    """For a NameError ``message`` whose name only a left-out line defines: which line, and how
-    to have it graded; else None."""
-    match = _NOT_DEFINED.search(message)
+    """For a NameError or a missing function ``message`` whose name only a left-out line
+    defines: which line, why it was left out, and how to have it graded; else None."""
+    match = _MISSING.search(message)
     if match is None:
         return None
-    name = match[1]
+    name = match[1] or match[2]
     defining = [item for item in left_out if name in item.names]
     if not defining:
         return None
     last = defining[-1]
     return (
-        f"`{name}` is set in cell {last.cell}, line {last.line} (`{last.code}`), {last.what} "
-        "grading leaves out; set it from names and literals, or inside the function"
+        f"`{name}` is {'defined' if match[2] else 'set'} in cell {last.cell}, line {last.line} "
+        f"(`{last.code}`), which grading "
+        f"leaves out ({last.why}); {last.fix}"
     )
 
 
-def unfinished_functions(sources: list[str]) -> int:
-    """How many functions of ``sources`` (a script, or a notebook's cells in order) still raise
-    NotImplementedError in their last definition: a later cell's redefinition replaces a stub."""
-    last: dict[str, bool] = {}
-    unparsed = 0
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            unparsed += source.count("raise NotImplementedError")
-            continue
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                last[node.name] = "raise NotImplementedError" in ast.unparse(node)
-    return unparsed + sum(last.values())
-
-
-def last_definitions(sources: list[str]) -> dict[str, str]:
-    """Each name the rule defines in ``sources`` (a script, or code cells in the order they
-    ran), and its last definition as ``ast.dump`` text: two definitions are the same code when
-    their texts are equal, whatever lines they are on."""
-    found: dict[str, str] = {}
-    for source in sources:
-        lines = [
-            "# " + line if line.lstrip().startswith(("%", "!")) else line
-            for line in source.splitlines()
-        ]
-        try:
-            tree = ast.parse("\n".join(lines))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        for node in tree.body:
-            if not is_kept(node) or isinstance(node, (ast.Import, ast.ImportFrom)):
-                continue
-            for name in _defined_names(node):
-                found[name] = ast.dump(node)
-    return found
-
-
-def _head(cell_lines: list[str]) -> str:
-    first = next((line.strip() for line in cell_lines if line.strip()), "")
+def _head(source: str) -> str:
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
     return first if len(first) <= 40 else first[:37] + "..."
 
 
-def _is_plain(node: ast.expr) -> bool:
-    """A lambda, or an expression of names and literals only (no call, no comprehension)."""
+def _reads(node: ast.AST) -> tuple[set[str], bool]:
+    """The names an expression reads, and whether it is plain: names, literals and operators
+    only, no call, no comprehension (a loop), no await or yield. A lambda is plain when its
+    defaults are (they run when it is made); its body runs only when called, so it is not
+    read."""
     if isinstance(node, ast.Lambda):
-        return True
-    for child in ast.walk(node):
-        if isinstance(child, ast.Lambda):
-            continue  # its body runs only when called
-        if not isinstance(child, _PLAIN):
-            return False
-    return True
+        names: set[str] = set()
+        plain = True
+        for default in [*node.args.defaults, *(d for d in node.args.kw_defaults if d)]:
+            read, ok = _reads(default)
+            names |= read
+            plain = plain and ok
+        return names, plain
+    if not isinstance(node, _PLAIN):
+        return set(), False
+    names = {node.id} if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) else set()
+    plain = True
+    for child in ast.iter_child_nodes(node):
+        read, ok = _reads(child)
+        names |= read
+        plain = plain and ok
+    return names, plain
 
 
-def _names(targets: list[ast.expr]) -> tuple[str, ...] | None:
-    """The names assigned to, or None if a target is not a plain name (``d["a"] = 1``,
-    ``obj.x = 1`` change another object, which runs code)."""
-    names: list[str] = []
-    for target in targets:
-        if isinstance(target, ast.Name):
-            names.append(target.id)
-        elif isinstance(target, (ast.Tuple, ast.List)):
-            inner = _names(
-                [item.value if isinstance(item, ast.Starred) else item for item in target.elts]
-            )
+def _target_names(target: ast.expr) -> tuple[set[str], set[str]] | None:
+    """(names set, names read) by an assignment target; None for one that is not a name, a
+    tuple of them, or an item or attribute of a name (``CONFIG["lr"]``, ``net.rate``)."""
+    if isinstance(target, ast.Name):
+        return {target.id}, set()
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    if isinstance(target, ast.Tuple | ast.List):
+        set_names: set[str] = set()
+        read: set[str] = set()
+        for item in target.elts:
+            inner = _target_names(item)
             if inner is None:
                 return None
-            names.extend(inner)
-        else:
-            return None
-    return tuple(names)
+            set_names |= inner[0]
+            read |= inner[1]
+        return set_names, read
+    if isinstance(target, ast.Subscript | ast.Attribute) and isinstance(target.value, ast.Name):
+        read, plain = _reads(target.slice) if isinstance(target, ast.Subscript) else (set(), True)
+        return (set(), {target.value.id} | read) if plain else None
+    return None
 
 
-def _defined_names(node: ast.stmt) -> tuple[str, ...]:
-    """The names a statement would define at top level (for the NameError hint)."""
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return (node.name,)
-    targets: list[ast.expr] = []
+def _assignment(node: ast.stmt) -> tuple[list[ast.expr], ast.expr | None] | None:
     if isinstance(node, ast.Assign):
-        targets = node.targets
-    elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
-        targets = [node.target]
-    elif isinstance(node, (ast.With, ast.AsyncWith)):
-        targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
-    names = list(_names(targets) or ())
-    if isinstance(node, (ast.If, ast.For, ast.While, ast.With, ast.Try)):
-        for child in node.body:  # a definition inside a block is defined when it runs
-            names.extend(_defined_names(child))
-    return tuple(names)
+        return node.targets, node.value
+    if isinstance(node, ast.AnnAssign | ast.AugAssign):
+        return [node.target], node.value
+    return None
 
 
-def is_kept(node: ast.stmt) -> bool:
-    """Whether the rule runs this top-level statement of a notebook."""
+def _bound_by_import(node: ast.Import | ast.ImportFrom) -> set[str] | None:
+    """The names an import binds; None for ``from x import *`` (any name, then)."""
+    if any(alias.name == "*" for alias in node.names):
+        return None
+    return {
+        alias.asname or (alias.name.split(".")[0] if isinstance(node, ast.Import) else alias.name)
+        for alias in node.names
+    }
+
+
+def _keep(node: ast.stmt, defined: set[str]) -> str | None:
+    """None if the rule runs this top-level statement (adding what it defines to ``defined``),
+    else why it is left out."""
     if is_notebook_api(node):
-        return False
-    if isinstance(
-        node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    ):
-        return True
-    if isinstance(node, ast.Assign):
-        return _names(node.targets) is not None and _is_plain(node.value)
-    if isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-        return (
-            node.value is not None and _names([node.target]) is not None and _is_plain(node.value)
-        )
-    return False
+        return "the check cell"
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        bound = _bound_by_import(node)
+        defined |= bound if bound is not None else set()
+        if bound is None:
+            defined.add("*")  # after a star import any name may be defined
+        return None
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        defined.add(node.name)
+        return None
+    assignment = _assignment(node)
+    if assignment is None:
+        return _what(node)
+    targets, value = assignment
+    if value is None:
+        return "an annotation alone"
+    read, plain = _reads(value)
+    set_names: set[str] = set()
+    for target in targets:
+        names = _target_names(target)
+        if names is None:
+            return "a top-level call"
+        set_names |= names[0]
+        read |= names[1]
+    if isinstance(node, ast.AugAssign):
+        read |= set_names
+    if not plain:
+        return "a top-level call"
+    missing = sorted(read - defined) if "*" not in defined else []
+    if missing:
+        return f"it uses `{missing[0]}`, which is left out"
+    defined |= set_names
+    return None
+
+
+def is_kept(node: ast.stmt, defined: set[str] | None = None) -> bool:
+    """Whether the rule runs this top-level statement, after code that defined ``defined``
+    (default: any name)."""
+    return _keep(node, set(defined) if defined is not None else {"*"}) is None
 
 
 def is_notebook_api(node: ast.stmt) -> bool:
@@ -288,11 +310,13 @@ def is_notebook_api(node: ast.stmt) -> bool:
 
 
 def _is_quiet(node: ast.stmt) -> bool:
-    """Left out without a word: a bare string or name (a cell showing a value), an
-    ``if __name__ == "__main__":``, and the check cell."""
+    """Left out without a word: a bare string or name (a cell showing a value), an annotation
+    alone, an ``if __name__ == "__main__":``, and the check cell."""
     if isinstance(node, ast.Expr) and isinstance(
-        node.value, (ast.Constant, ast.Name, ast.Attribute)
+        node.value, ast.Constant | ast.Name | ast.Attribute
     ):
+        return True
+    if isinstance(node, ast.AnnAssign) and node.value is None:
         return True
     if is_notebook_api(node):
         return True
@@ -300,28 +324,80 @@ def _is_quiet(node: ast.stmt) -> bool:
 
 
 def _what(node: ast.stmt) -> str:
-    if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+    if isinstance(node, ast.For | ast.AsyncFor | ast.While):
         return "a loop"
-    if isinstance(node, (ast.If, ast.With, ast.AsyncWith, ast.Try, ast.Match)):
+    if isinstance(node, ast.If | ast.With | ast.AsyncWith | ast.Try | ast.TryStar | ast.Match):
         return "a block"
     return "a top-level call"
 
 
-def _leave_out(position: int, cell_lines: list[str]) -> list[LeftOut]:
+def _defined_names(node: ast.stmt) -> tuple[str, ...]:
+    """The names a statement would define at top level (for the hint), blocks included."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return (node.name,)
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return tuple(sorted(_bound_by_import(node) or ()))
+    targets: list[ast.expr] = []
+    assignment = _assignment(node)
+    if assignment is not None:
+        targets = assignment[0]
+    elif isinstance(node, ast.For | ast.AsyncFor):
+        targets = [node.target]
+    elif isinstance(node, ast.With | ast.AsyncWith):
+        targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
+    names = [name for target in targets for name in sorted((_target_names(target) or ({},))[0])]
+    blocks: list[list[ast.stmt]] = []
+    for field in ("body", "orelse", "finalbody"):
+        value = getattr(node, field, None)
+        if isinstance(value, list) and not isinstance(node, ast.FunctionDef | ast.ClassDef):
+            blocks.append(value)
+    for handler in getattr(node, "handlers", []):
+        blocks.append(handler.body)
+    for block in blocks:  # a definition inside a block is defined when it runs
+        for child in block:
+            names.extend(_defined_names(child))
+    return tuple(names)
+
+
+def _leave_out(
+    position: int, source: str, cell_lines: list[str], is_python: bool, defined: set[str]
+) -> list[LeftOut]:
     """Blank the cell's top-level statements the rule leaves out, keeping line numbers; the
-    ones worth reporting. A cell that does not parse is kept whole, so loading reports its
-    syntax error."""
+    ones worth reporting. A cell that is not Python, or does not parse, is left out whole, as
+    the kernel could not run it either."""
+    text = "\n".join(cell_lines)
     try:
-        tree = ast.parse("\n".join(cell_lines))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
+        tree = ast.parse(text) if is_python else None
+        problem = "a cell magic, not Python"
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        tree = None
+        where = (
+            f" at line {error.lineno}" if isinstance(error, SyntaxError) and error.lineno else ""
+        )
+        message = error.msg if isinstance(error, SyntaxError) else type(error).__name__
+        problem = f"a syntax error{where}: {message}"
+    if tree is None:
+        first = next((index for index, line in enumerate(cell_lines) if line.strip()), None)
+        for index in range(len(cell_lines)):
+            cell_lines[index] = ""
+        if first is None:
+            return []
+        fix = (
+            "fix it and run the cell"
+            if problem.startswith("a syntax")
+            else "move it to a cell of its own"
+        )
+        names = tuple(_TOP_LEVEL_DEF.findall(text))
+        code = split_lines(source)[first].strip()[:80]  # as the student wrote it
+        return [LeftOut(position, first + 1, code, names, problem, fix)]
     reported = []
     for node in tree.body:
-        if is_kept(node):
+        why = _keep(node, defined)
+        if why is None:
             continue
         if not _is_quiet(node):
             code = cell_lines[node.lineno - 1].strip()[:80]
-            reported.append(LeftOut(position, node.lineno, code, _defined_names(node), _what(node)))
+            reported.append(LeftOut(position, node.lineno, code, _defined_names(node), why))
         assert node.end_lineno is not None
         for index in range(node.lineno - 1, node.end_lineno):
             cell_lines[index] = ""

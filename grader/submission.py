@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.course import Exercise
+from grader.definitions import unfinished_names
 from grader.errors import SubmissionNotFound, UsageError
 from grader.notebook_code import (
     LeftOut,
     NotebookCode,
     is_notebook_api,
     notebook_code,
-    unfinished_functions,
 )
 from grader.notebook_code import place as notebook_place
 
@@ -249,7 +249,7 @@ def _worked_in(folder: Path, exercise: Exercise, how_to_choose: str) -> Located:
     if codes[script] is not None and _program(codes[script]) == _program(codes[notebook]):
         return Located(script)  # the same program twice: nothing to choose
     left = {
-        path: unfinished_functions(code) if code is not None else 10**6
+        path: len(unfinished_names(code)) if code is not None else 10**6
         for path, code in codes.items()
     }
     if left[script] != left[notebook]:
@@ -390,17 +390,17 @@ def _notebook_source(path: Path, text: str, run_all_cells: bool) -> Source | Sub
         notebook = nbformat.reads(text, as_version=4)
         # Numbered among all cells, Markdown included, as Jupyter shows them.
         cells = [
-            (position, cell)
+            (position, cell.get("source", ""))
             for position, cell in enumerate(notebook.cells, start=1)
             if cell.get("cell_type") == "code"
         ]
-        if not all(isinstance(cell.get("source", ""), str) for _, cell in cells):
+        if not all(isinstance(source, str) for _, source in cells):
             raise ValueError("a code cell's source is not text")
     except Exception as error:  # nbformat raises many types for malformed notebooks
         return SubmissionProblem(
             str(path), f"{path.name} is not a valid notebook ({type(error).__name__}: {error})"
         )
-    code = notebook_code([(position, cell.source) for position, cell in cells], run_all_cells)
+    code = notebook_code(cells, run_all_cells)
     return Source(
         path=str(path),
         filename=path.name,

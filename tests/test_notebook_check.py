@@ -20,7 +20,7 @@ from grader.cli import main
 from grader.notebook_report import NotebookReport
 from grader.notebooks import notebook_from_source
 from grader.results import CheckResult, ExerciseResult
-from grader.unsaved import differing_names
+from grader.unsaved import differing_names, kernel_file, unsaved_line
 from tests.helpers import REPO, with_function
 from tests.test_batch_outputs import browser
 
@@ -211,11 +211,29 @@ def test_a_definition_edited_after_it_ran_differs() -> None:
     assert differing_names(rerun, ["def f(x):\n    return x + 2\n", "def g(x): return 2 * x"]) == []
 
 
-def test_another_exercises_file_is_compared_only_if_the_kernel_ran_most_of_it() -> None:
-    ran = ["def relu(x):\n    return x\n"]
-    other = ["def relu(x):\n    return max(x, 0)\n", "def sigmoid(x): pass", "def tanh(x): pass"]
-    assert differing_names(ran, other, among_many=True) == []
-    assert differing_names(ran, other, among_many=False) == ["relu"]
+def test_constants_set_again_are_not_an_unsaved_edit() -> None:
+    ran = ["h = 1e-3", "def f(x):\n    return x + h", "h = 1e-6", "h = 1e-3"]
+    assert differing_names(ran, ["h = 1e-6\ndef f(x):\n    return x + h"]) == []
+
+
+def notebook_file(folder: Path, name: str, *cells: str) -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(cell) for cell in cells]
+    path = folder / name
+    path.write_text(nbformat.writes(notebook))
+    return path
+
+
+def test_among_several_exercises_only_the_kernels_own_file_is_compared(tmp_path: Path) -> None:
+    """Exercises share function names; the kernel's notebook is the one holding the cells it
+    ran that no other file holds (its check cell), not one that shares a function name."""
+    seventh = notebook_file(tmp_path, "e7.ipynb", "def linear(x):\n    return x", 'check("e7")')
+    ninth = notebook_file(tmp_path, "e9.ipynb", "def linear(x):\n    return 2 * x", 'check("e9")')
+    ran = ["def linear(x):\n    return 2 * x", 'check("e9")']
+    assert kernel_file(ran, [seventh, ninth]) == ninth
+    assert unsaved_line(ran, ninth) is None
+    assert unsaved_line(ran, seventh) is not None  # what comparing every file would have said
+    assert kernel_file(["def linear(x):\n    return 3 * x"], [seventh, ninth]) is None
 
 
 def report_with(message: str, status: str = "failed") -> NotebookReport:

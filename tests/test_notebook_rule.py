@@ -10,12 +10,15 @@ import nbformat
 import pytest
 
 from grader.cli import main
-from grader.notebook_code import last_definitions, notebook_code, place, unfinished_functions
+from grader.definitions import last_functions, unfinished_names
+from grader.notebook_code import notebook_code, place
 from tests.helpers import REPO
+
+PRELUDE = "import numpy as np\nTWO = 2 * 1.0\nCONFIG = {}"
 
 
 def kept_text(*cells: str) -> str:
-    return notebook_code(list(enumerate(cells, start=1))).text
+    return notebook_code(list(enumerate((PRELUDE, *cells), start=1))).text
 
 
 @pytest.mark.parametrize(
@@ -31,6 +34,11 @@ def kept_text(*cells: str) -> str:
         "a, b = 1, 2",
         "RATE: float = 0.1",
         "LABEL = f'{TWO} units'",
+        "PAIRS = [(np.cos, lambda u: -u)]",
+        'OUTER = {"cos": (np.cos, lambda u: -np.sin(u))}',
+        'CONFIG["lr"] = 0.1',
+        "TWO += 1",
+        "g = lambda x, w=TWO: x * w",
     ],
 )
 def test_what_a_student_expects_to_count_is_kept(line: str) -> None:
@@ -47,18 +55,54 @@ def test_what_a_student_expects_to_count_is_kept(line: str) -> None:
         "squares = [x * x for x in range(5)]",
         "d['a'] = 1",
         "obj.x = 1",
+        "g = lambda x, w=np.zeros(10**8): x",
     ],
 )
 def test_what_could_be_slow_or_noisy_is_left_out(line: str) -> None:
-    code = notebook_code([(1, line)])
+    code = notebook_code([(1, "import numpy as np"), (2, line)])
     assert line not in code.text
     assert [item.code for item in code.left_out] == [line]
+
+
+def test_a_line_using_what_was_left_out_is_left_out_too() -> None:
+    """A try-out spread over cells: none of it may stop the functions above from loading."""
+    code = notebook_code(
+        [
+            (1, "import numpy as np"),
+            (2, "xs = np.linspace(-2, 2, 5)"),
+            (3, "err = xs - 1.0\nfor i in range(3):\n    pass\ntotal = 0\ntotal += i"),
+        ]
+    )
+    assert code.text.split() == ["import", "numpy", "as", "np", "total", "=", "0"]
+    assert [(item.code, item.why) for item in code.left_out][1:] == [
+        ("err = xs - 1.0", "it uses `xs`, which is left out"),
+        ("for i in range(3):", "a loop"),
+        ("total += i", "it uses `i`, which is left out"),
+    ]
+
+
+def test_cells_that_are_not_python_are_left_out_and_the_rest_graded() -> None:
+    code = notebook_code(
+        [
+            (1, "%%bash\necho hi"),
+            (2, "def f(x:\n    return x"),
+            (3, "%%time\ndef g(x):\n    return x"),
+            (4, "y = (1\n% 2)\nnp.cos?\n!ls"),
+            (5, "# a comment with \u2028 in it\ndef h(x):\n    return x"),
+        ]
+    )
+    compile(code.text, "notebook", "exec")
+    assert "echo hi" not in code.text and "def f(x:" not in code.text
+    assert "def g(x):" in code.text and "% 2)" in code.text and "def h(x):" in code.text
+    [bash, broken] = code.left_out
+    assert (bash.cell, bash.why) == (1, "a cell magic, not Python")
+    assert broken.names == ("f",) and broken.why.startswith("a syntax error at line 1")
 
 
 def test_loops_and_blocks_are_left_out_whole() -> None:
     code = notebook_code([(1, "for i in range(3):\n    W = i\nwith open('f') as f:\n    pass")])
     assert code.text.strip() == ""
-    assert [(item.line, item.what, item.names) for item in code.left_out] == [
+    assert [(item.line, item.why, item.names) for item in code.left_out] == [
         (1, "a loop", ("i", "W")),
         (3, "a block", ("f",)),
     ]
@@ -87,10 +131,10 @@ def test_cells_are_numbered_among_all_cells_with_their_first_line() -> None:
 
 def test_the_last_definition_wins() -> None:
     stub = "def f(x):\n    raise NotImplementedError"
-    assert unfinished_functions([stub, "def f(x):\n    return x"]) == 0
-    assert unfinished_functions(["def f(x):\n    return x", stub]) == 1
+    assert unfinished_names([stub, "def f(x):\n    return x"]) == []
+    assert unfinished_names(["def f(x):\n    return x", stub]) == ["f"]
     first, second = "def f(x):\n    return 1", "def f(x):\n    return 2"
-    assert last_definitions([first, second]) == last_definitions([second])
+    assert last_functions([first, second]) == last_functions([second])
 
 
 def test_a_name_error_names_the_left_out_line_that_defines_it(

@@ -107,7 +107,7 @@ def failure(reply: Raised, label: str, source: Source, limits: Limits) -> Studen
         )
     if error_type is WorkerCrashed:
         return WorkerCrashed(f"{label} {message}")
-    return error_type(message)
+    return error_type(_with_left_out(message, source))
 
 
 def _called_from(reply: Raised, source: Source) -> str:
