@@ -186,7 +186,7 @@ class TestTheNotebook:
             assert "In a terminal" not in everything and f"grade {exercise.id}" not in everything
             # the course's cells, in order, but the closing section (its intro names the check)
             assert [cell.source for cell in theirs[1:-2]][1:] == [
-                cell.source for cell in ours[:-1]
+                cell.source for cell in ours[:-2]
             ][1:]
             assert f'`grader.check("{exercise.id}")`' in theirs[1].source
             nbformat.validate(
@@ -200,7 +200,7 @@ class TestTheNotebook:
         heading, split over two cells, followed by more cells): replaced by otter's check where
         it stood, and only that."""
         book = nbformat.read(course_notebook(course, "exercise3"), as_version=4)
-        body = book.cells[:-1]
+        body = book.cells[:-2]  # the course's closing section: its heading, its check cell
         after = nbformat.v4.new_markdown_cell("## Going further\n\nTry a chain of three.")
         forms = [
             [
@@ -228,7 +228,7 @@ class TestTheNotebook:
     def test_other_code_of_a_check_cell_is_kept(self, course: Course) -> None:
         book = nbformat.read(course_notebook(course, "exercise3"), as_version=4)
         book.cells = [
-            *book.cells[:-1],
+            *book.cells[:-2],
             nbformat.v4.new_code_cell("%matplotlib inline\nx = 1"),
             nbformat.v4.new_code_cell(
                 '%load_ext autoreload\nfrom grader import check\nLIMIT = 3\ncheck("exercise3")'
@@ -243,7 +243,7 @@ class TestTheNotebook:
 
     def test_without_a_closing_section_the_check_goes_last(self, course: Course) -> None:
         book = nbformat.read(course_notebook(course, "exercise3"), as_version=4)
-        book.cells = book.cells[:-1]
+        book.cells = book.cells[:-2]
         theirs = as_student(book)
         assert len(theirs) == len(book.cells) + 3
         assert theirs[-1].source == 'grader.check("exercise3")'
