@@ -12,10 +12,10 @@ out what could be slow or noisy: top-level calls (a try-out, a training run, a p
 a syntax error, which the kernel did not run either). IPython's ``%`` and ``!`` lines are never
 run (grader.ipython_lines). ``run_all_cells`` keeps everything.
 
-Cells are numbered as Jupyter shows them: the position counting every cell, Markdown included,
-and each is named with its first line, so "cell 7 (`def chain_rule(f, g, x):`), line 3" can be
-found by eye. A NameError for a name that a left-out line would have defined names that line and
-how to keep it (``left_out_hint``).
+A cell is named by its position counting every cell, Markdown included (Jupyter shows execution
+counts, not positions), and by its first line: "cell 7 (`def chain_rule(f, g, x):`), line 3". A
+NameError or a missing function that a left-out line would have defined names that line, why it
+was left out and what to do (``left_out_hint``).
 """
 
 from __future__ import annotations

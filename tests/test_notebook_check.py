@@ -270,3 +270,13 @@ def test_a_mistyped_exercise_is_one_line_not_a_traceback() -> None:
     assert "\n" not in report.problem and "Traceback" not in str(report)
     html = report._repr_html_()
     assert html is not None and "did you mean exercise3" in html
+
+
+def test_several_exercises_show_the_total_and_fold_each_exercise() -> None:
+    one = report_with("expected 1, got 2")
+    two = NotebookReport("all", results=[*one.results, *report_with("x").results])
+    html = two._repr_html_()
+    assert html is not None and "Total 2 / 6" in html
+    assert html.count('<details class="exercise"') == 2 and " open>" not in html
+    single = one._repr_html_()
+    assert single is not None and '<details class="exercise" id="exercise3" open>' in single
