@@ -21,53 +21,29 @@ was left out and what to do (``left_out_hint``).
 from __future__ import annotations
 
 import ast
-import builtins
 import re
 from dataclasses import dataclass
 
 from grader.ipython_lines import python_lines, split_lines
+from grader.notebook_rule import Rule, Verdict
 
 RULE = (
     "from a notebook, grading runs the imports, definitions (def, class, lambda) and assignments "
     "of names and literals, cell by cell (the last definition of a name wins), and leaves out "
     "top-level calls, loops and plots"
 )
-# A top-level call of the notebook API (`check("exercise3")`) and its import: left out quietly,
-# as the check cell is part of every notebook and grading it from the worker would be circular.
-_GRADER_CALLS = frozenset({"check", "check_all", "export"})
-# Expression nodes an assignment kept by the rule may hold: names, literals and operators on
-# them. A Call, a comprehension (a loop), an await or a yield runs code, so it is left out.
-_PLAIN = (
-    ast.Constant,
-    ast.Name,
-    ast.Attribute,
-    ast.Subscript,
-    ast.Slice,
-    ast.BinOp,
-    ast.UnaryOp,
-    ast.BoolOp,
-    ast.Compare,
-    ast.IfExp,
-    ast.Tuple,
-    ast.List,
-    ast.Set,
-    ast.Dict,
-    ast.Starred,
-    ast.JoinedStr,
-    ast.FormattedValue,
-    ast.expr_context,
-    ast.operator,
-    ast.unaryop,
-    ast.boolop,
-    ast.cmpop,
-)
 # The errors a left-out line can explain: a name it would have set, a function it would have
 # defined (grader.worker's words for a missing function).
 _MISSING = re.compile(
     r"name '([A-Za-z_][A-Za-z0-9_]*)' is not defined|has no function named ([A-Za-z_][A-Za-z0-9_]*)"
 )
-_TOP_LEVEL_DEF = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
-_BUILTINS = frozenset(dir(builtins))
+# What a cell that does not parse would have defined, read from its text: its functions, classes,
+# imports and assignments at the start of a line.
+_TOP_LEVEL_NAMES = re.compile(
+    r"^(?:(?:async\s+def|def|class)\s+(\w+)|import\s+[\w.]+\s+as\s+(\w+)|import\s+(\w+)"
+    r"|(\w+)\s*=(?!=))",
+    re.MULTILINE,
+)
 
 
 @dataclass(frozen=True)
@@ -113,21 +89,44 @@ class NotebookCode:
 
 def notebook_code(cells: list[tuple[int, str]], run_all_cells: bool = False) -> NotebookCode:
     """The module for the code cells ``cells``, each (position among all cells, source)."""
+    parsed = [_Cell(position, source, *python_lines(source)) for position, source in cells]
+    left_out: list[LeftOut] = []
+    if not run_all_cells:
+        for cell, verdicts in zip(parsed, _verdicts(parsed), strict=True):
+            left_out.extend(cell.leave_out(verdicts))
     lines: list[str] = []
     cell_of_line: dict[int, tuple[int, int]] = {}
-    heads: dict[int, str] = {}
-    left_out: list[LeftOut] = []
-    defined: set[str] = set(_BUILTINS)  # what the kept code has defined so far
-    for position, source in cells:
-        cell_lines, is_python = python_lines(source)
-        heads[position] = _head(source)
-        if not run_all_cells:
-            left_out.extend(_leave_out(position, source, cell_lines, is_python, defined))
-        for line_in_cell, line in enumerate(cell_lines, start=1):
+    for cell in parsed:
+        for line_in_cell, line in enumerate(cell.lines, start=1):
             lines.append(line)
-            cell_of_line[len(lines)] = (position, line_in_cell)
+            cell_of_line[len(lines)] = (cell.position, line_in_cell)
         lines.append("")
+    heads = {cell.position: _head(cell.source) for cell in parsed}
     return NotebookCode("\n".join(lines) + "\n", cell_of_line, heads, tuple(left_out))
+
+
+def _verdicts(cells: list[_Cell]) -> list[list[tuple[ast.stmt, Verdict]] | None]:
+    """The rule's verdict on every top-level statement, cell by cell (None for a cell that is not
+    Python). Judged again until no more names are ``poisoned``: a name whose last setting is left
+    out is not kept at all, nor what uses it (the set only grows, so this ends)."""
+    poisoned: frozenset[str] = frozenset()
+    while True:
+        rule = Rule(poisoned)
+        verdicts = [
+            [(node, rule.judge(node)) for node in cell.tree.body] if cell.tree else None
+            for cell in cells
+        ]
+        last: dict[str, bool] = {}
+        imported: set[str] = set()
+        for node, verdict in (item for found in verdicts if found for item in found):
+            for name in verdict.names:
+                last[name] = verdict.why is None
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                imported |= set(verdict.names)
+        again = poisoned | {name for name, kept in last.items() if not kept} - imported
+        if again == poisoned:
+            return verdicts
+        poisoned = frozenset(again)
 
 
 def place(code: NotebookCode, line: int) -> str | None:
@@ -175,10 +174,12 @@ def left_out_hint(message: str, left_out: tuple[LeftOut, ...]) -> str | None:
     if not defining:
         return None
     last = defining[-1]
+    function = match[2] is not None
+    made_by_a_call = function and last.why == "a top-level call"
+    fix = "write it with `def` at the top level of a cell" if made_by_a_call else last.fix
     return (
-        f"`{name}` is {'defined' if match[2] else 'set'} in cell {last.cell}, line {last.line} "
-        f"(`{last.code}`), which grading "
-        f"leaves out ({last.why}); {last.fix}"
+        f"`{name}` is {'defined' if function else 'set'} in cell {last.cell}, line {last.line} "
+        f"(`{last.code}`), which grading leaves out ({last.why}); {fix}"
     )
 
 
@@ -187,218 +188,57 @@ def _head(source: str) -> str:
     return first if len(first) <= 40 else first[:37] + "..."
 
 
-def _reads(node: ast.AST) -> tuple[set[str], bool]:
-    """The names an expression reads, and whether it is plain: names, literals and operators
-    only, no call, no comprehension (a loop), no await or yield. A lambda is plain when its
-    defaults are (they run when it is made); its body runs only when called, so it is not
-    read."""
-    if isinstance(node, ast.Lambda):
-        names: set[str] = set()
-        plain = True
-        for default in [*node.args.defaults, *(d for d in node.args.kw_defaults if d)]:
-            read, ok = _reads(default)
-            names |= read
-            plain = plain and ok
-        return names, plain
-    if not isinstance(node, _PLAIN):
-        return set(), False
-    names = {node.id} if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) else set()
-    plain = True
-    for child in ast.iter_child_nodes(node):
-        read, ok = _reads(child)
-        names |= read
-        plain = plain and ok
-    return names, plain
+class _Cell:
+    """One code cell: its lines made Python (grader.ipython_lines) and their tree, or why it is
+    not Python (a cell magic, a syntax error)."""
 
+    def __init__(self, position: int, source: str, lines: list[str], is_python: bool) -> None:
+        self.position, self.source, self.lines = position, source, lines
+        self.tree: ast.Module | None = None
+        self.problem = "a cell magic, not Python"
+        if not is_python:
+            return
+        try:
+            self.tree = ast.parse("\n".join(lines))
+        except SyntaxError as error:
+            where = f" at line {error.lineno}" if error.lineno else ""
+            self.problem = f"a syntax error{where}: {error.msg}"
+        except (ValueError, RecursionError, MemoryError) as error:
+            self.problem = f"a cell Python cannot read ({type(error).__name__})"
 
-def _target_names(target: ast.expr) -> tuple[set[str], set[str]] | None:
-    """(names set, names read) by an assignment target; None for one that is not a name, a
-    tuple of them, or an item or attribute of a name (``CONFIG["lr"]``, ``net.rate``)."""
-    if isinstance(target, ast.Name):
-        return {target.id}, set()
-    if isinstance(target, ast.Starred):
-        return _target_names(target.value)
-    if isinstance(target, ast.Tuple | ast.List):
-        set_names: set[str] = set()
-        read: set[str] = set()
-        for item in target.elts:
-            inner = _target_names(item)
-            if inner is None:
-                return None
-            set_names |= inner[0]
-            read |= inner[1]
-        return set_names, read
-    if isinstance(target, ast.Subscript | ast.Attribute) and isinstance(target.value, ast.Name):
-        read, plain = _reads(target.slice) if isinstance(target, ast.Subscript) else (set(), True)
-        return (set(), {target.value.id} | read) if plain else None
-    return None
-
-
-def _assignment(node: ast.stmt) -> tuple[list[ast.expr], ast.expr | None] | None:
-    if isinstance(node, ast.Assign):
-        return node.targets, node.value
-    if isinstance(node, ast.AnnAssign | ast.AugAssign):
-        return [node.target], node.value
-    return None
-
-
-def _bound_by_import(node: ast.Import | ast.ImportFrom) -> set[str] | None:
-    """The names an import binds; None for ``from x import *`` (any name, then)."""
-    if any(alias.name == "*" for alias in node.names):
-        return None
-    return {
-        alias.asname or (alias.name.split(".")[0] if isinstance(node, ast.Import) else alias.name)
-        for alias in node.names
-    }
-
-
-def _keep(node: ast.stmt, defined: set[str]) -> str | None:
-    """None if the rule runs this top-level statement (adding what it defines to ``defined``),
-    else why it is left out."""
-    if is_notebook_api(node):
-        return "the check cell"
-    if isinstance(node, ast.Import | ast.ImportFrom):
-        bound = _bound_by_import(node)
-        defined |= bound if bound is not None else set()
-        if bound is None:
-            defined.add("*")  # after a star import any name may be defined
-        return None
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        defined.add(node.name)
-        return None
-    assignment = _assignment(node)
-    if assignment is None:
-        return _what(node)
-    targets, value = assignment
-    if value is None:
-        return "an annotation alone"
-    read, plain = _reads(value)
-    set_names: set[str] = set()
-    for target in targets:
-        names = _target_names(target)
-        if names is None:
-            return "a top-level call"
-        set_names |= names[0]
-        read |= names[1]
-    if isinstance(node, ast.AugAssign):
-        read |= set_names
-    if not plain:
-        return "a top-level call"
-    missing = sorted(read - defined) if "*" not in defined else []
-    if missing:
-        return f"it uses `{missing[0]}`, which is left out"
-    defined |= set_names
-    return None
-
-
-def is_kept(node: ast.stmt, defined: set[str] | None = None) -> bool:
-    """Whether the rule runs this top-level statement, after code that defined ``defined``
-    (default: any name)."""
-    return _keep(node, set(defined) if defined is not None else {"*"}) is None
-
-
-def is_notebook_api(node: ast.stmt) -> bool:
-    """``from grader import check`` or a top-level ``check("exercise3")``: the check cell."""
-    if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "grader":
-        return True
-    return (
-        isinstance(node, ast.Expr)
-        and isinstance(node.value, ast.Call)
-        and isinstance(node.value.func, ast.Name)
-        and node.value.func.id in _GRADER_CALLS
-    )
-
-
-def _is_quiet(node: ast.stmt) -> bool:
-    """Left out without a word: a bare string or name (a cell showing a value), an annotation
-    alone, an ``if __name__ == "__main__":``, and the check cell."""
-    if isinstance(node, ast.Expr) and isinstance(
-        node.value, ast.Constant | ast.Name | ast.Attribute
-    ):
-        return True
-    if isinstance(node, ast.AnnAssign) and node.value is None:
-        return True
-    if is_notebook_api(node):
-        return True
-    return isinstance(node, ast.If) and "__name__" in ast.unparse(node.test)
-
-
-def _what(node: ast.stmt) -> str:
-    if isinstance(node, ast.For | ast.AsyncFor | ast.While):
-        return "a loop"
-    if isinstance(node, ast.If | ast.With | ast.AsyncWith | ast.Try | ast.TryStar | ast.Match):
-        return "a block"
-    return "a top-level call"
-
-
-def _defined_names(node: ast.stmt) -> tuple[str, ...]:
-    """The names a statement would define at top level (for the hint), blocks included."""
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return (node.name,)
-    if isinstance(node, ast.Import | ast.ImportFrom):
-        return tuple(sorted(_bound_by_import(node) or ()))
-    targets: list[ast.expr] = []
-    assignment = _assignment(node)
-    if assignment is not None:
-        targets = assignment[0]
-    elif isinstance(node, ast.For | ast.AsyncFor):
-        targets = [node.target]
-    elif isinstance(node, ast.With | ast.AsyncWith):
-        targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
-    names = [name for target in targets for name in sorted((_target_names(target) or ({},))[0])]
-    blocks: list[list[ast.stmt]] = []
-    for field in ("body", "orelse", "finalbody"):
-        value = getattr(node, field, None)
-        if isinstance(value, list) and not isinstance(node, ast.FunctionDef | ast.ClassDef):
-            blocks.append(value)
-    for handler in getattr(node, "handlers", []):
-        blocks.append(handler.body)
-    for block in blocks:  # a definition inside a block is defined when it runs
-        for child in block:
-            names.extend(_defined_names(child))
-    return tuple(names)
-
-
-def _leave_out(
-    position: int, source: str, cell_lines: list[str], is_python: bool, defined: set[str]
-) -> list[LeftOut]:
-    """Blank the cell's top-level statements the rule leaves out, keeping line numbers; the
-    ones worth reporting. A cell that is not Python, or does not parse, is left out whole, as
-    the kernel could not run it either."""
-    text = "\n".join(cell_lines)
-    try:
-        tree = ast.parse(text) if is_python else None
-        problem = "a cell magic, not Python"
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-        tree = None
-        where = (
-            f" at line {error.lineno}" if isinstance(error, SyntaxError) and error.lineno else ""
-        )
-        message = error.msg if isinstance(error, SyntaxError) else type(error).__name__
-        problem = f"a syntax error{where}: {message}"
-    if tree is None:
-        first = next((index for index, line in enumerate(cell_lines) if line.strip()), None)
-        for index in range(len(cell_lines)):
-            cell_lines[index] = ""
-        if first is None:
-            return []
-        fix = (
-            "fix it and run the cell"
-            if problem.startswith("a syntax")
-            else "move it to a cell of its own"
-        )
-        names = tuple(_TOP_LEVEL_DEF.findall(text))
-        code = split_lines(source)[first].strip()[:80]  # as the student wrote it
-        return [LeftOut(position, first + 1, code, names, problem, fix)]
-    reported = []
-    for node in tree.body:
-        why = _keep(node, defined)
-        if why is None:
-            continue
-        if not _is_quiet(node):
-            code = cell_lines[node.lineno - 1].strip()[:80]
-            reported.append(LeftOut(position, node.lineno, code, _defined_names(node), why))
-        assert node.end_lineno is not None
-        for index in range(node.lineno - 1, node.end_lineno):
-            cell_lines[index] = ""
-    return reported
+    def leave_out(self, verdicts: list[tuple[ast.stmt, Verdict]] | None) -> list[LeftOut]:
+        """Blank what the rule leaves out of this cell, keeping line numbers; what is worth
+        reporting. A cell that is not Python is left out whole, as the kernel did not run it."""
+        if verdicts is None:
+            text = "\n".join(self.lines)
+            self.lines = [""] * len(self.lines)
+            first = next(
+                (i for i, line in enumerate(split_lines(self.source)) if line.strip()), None
+            )
+            if first is None:
+                return []
+            fix = (
+                "fix it and run the cell"
+                if self.problem.startswith("a syntax")
+                else ("move it to a cell of its own")
+            )
+            names = tuple(
+                name for found in _TOP_LEVEL_NAMES.findall(text) for name in found if name
+            )
+            code = split_lines(self.source)[first].strip()[:80]  # as the student wrote it
+            return [LeftOut(self.position, first + 1, code, names, self.problem, fix)]
+        reported = []
+        for node, verdict in verdicts:
+            if verdict.why is None:
+                continue
+            if not verdict.quiet:
+                code = self.lines[node.lineno - 1].strip()[:80]
+                reported.append(
+                    LeftOut(
+                        self.position, node.lineno, code, verdict.names, verdict.why, verdict.fix
+                    )
+                )
+            assert node.end_lineno is not None
+            for index in range(node.lineno - 1, node.end_lineno):
+                self.lines[index] = ""
+        return reported

@@ -22,13 +22,9 @@ from pathlib import Path
 from grader.course import Exercise
 from grader.definitions import unfinished_names
 from grader.errors import SubmissionNotFound, UsageError
-from grader.notebook_code import (
-    LeftOut,
-    NotebookCode,
-    is_notebook_api,
-    notebook_code,
-)
+from grader.notebook_code import LeftOut, NotebookCode, notebook_code
 from grader.notebook_code import place as notebook_place
+from grader.notebook_rule import is_notebook_api
 
 MAX_SUBMISSION_BYTES = 5 * 1024 * 1024
 SUFFIXES = (".py", ".ipynb")

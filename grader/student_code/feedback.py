@@ -8,6 +8,7 @@ the student, with the place in the student's own terms ("line 12", "cell 3 (`def
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -31,6 +32,7 @@ from grader.wire import Loaded, Location, Raised
 # The worker's exception for a grader function that raised when the student's code called it
 # (grader.worker): its name is the grader's, not one for the student to read.
 CALLBACK_FAILED = "GraderCallbackError"
+_RENAMED = re.compile(r"; did you rename it to [^?]*\?")  # grader.worker's guess at a missing name
 
 
 def place(where: Location | None, source: Source) -> str:
@@ -58,7 +60,10 @@ def _with_left_out(message: str, source: Source) -> str:
     """``message``, and for a NameError of a name only a left-out notebook line defines, a
     hint naming that line and how to have it graded (grader.notebook_code)."""
     hint = left_out_hint(message, source.left_out)
-    return f"{message}\nHint: {hint}" if hint else message
+    if hint is None:
+        return message
+    # The function is there, in a cell grading left out: not renamed.
+    return f"{_RENAMED.sub('', message)}\nHint: {hint}"
 
 
 def failure(reply: Raised, label: str, source: Source, limits: Limits) -> StudentError:
