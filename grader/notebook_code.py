@@ -220,7 +220,7 @@ class _Cell:
             fix = (
                 "fix it and run the cell"
                 if self.problem.startswith("a syntax")
-                else ("move it to a cell of its own")
+                else "move it to a cell of its own"
             )
             names = tuple(
                 name for found in _TOP_LEVEL_NAMES.findall(text) for name in found if name
@@ -231,14 +231,14 @@ class _Cell:
         for node, verdict in verdicts:
             if verdict.why is None:
                 continue
+            # A definition starts at its first decorator.
+            first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
             if not verdict.quiet:
-                code = self.lines[node.lineno - 1].strip()[:80]
+                code = self.lines[first - 1].strip()[:80]
                 reported.append(
-                    LeftOut(
-                        self.position, node.lineno, code, verdict.names, verdict.why, verdict.fix
-                    )
+                    LeftOut(self.position, first, code, verdict.names, verdict.why, verdict.fix)
                 )
             assert node.end_lineno is not None
-            for index in range(node.lineno - 1, node.end_lineno):
+            for index in range(first - 1, node.end_lineno):
                 self.lines[index] = ""
         return reported

@@ -194,13 +194,10 @@ class Rule:
 
 
 def _only_imports_and_constants(node: ast.Try) -> bool:
-    """A ``try`` (its handlers, else and finally) of imports, ``pass`` and plain assignments."""
-    statements = [
-        *node.body,
-        *node.orelse,
-        *node.finalbody,
-        *(child for handler in node.handlers for child in handler.body),
-    ]
+    """A ``try`` whose body, else and finally hold only imports, ``pass`` and plain assignments;
+    its handlers may hold anything (a message, an install), as they run only if an import
+    fails."""
+    statements = [*node.body, *node.orelse, *node.finalbody]
     for statement in statements:
         if isinstance(statement, ast.Import | ast.ImportFrom | ast.Pass):
             continue
@@ -213,10 +210,11 @@ def _only_imports_and_constants(node: ast.Try) -> bool:
 
 
 def _values(node: ast.Try) -> list[ast.expr]:
+    """The values a ``try`` of imports assigns outside its handlers."""
     return [
-        child.value
-        for child in ast.walk(node)
-        if isinstance(child, ast.Assign | ast.AnnAssign | ast.AugAssign) and child.value
+        statement.value
+        for statement in [*node.body, *node.orelse, *node.finalbody]
+        if isinstance(statement, ast.Assign | ast.AnnAssign | ast.AugAssign) and statement.value
     ]
 
 

@@ -65,6 +65,13 @@ FULL_MARKS = {
         replace=(DEFINITION, 'def numerical_derivative(f, x, h=CONFIG["h"]):'),
     ),
     "a lambda in a list": solved(before="PAIRS = [(abs, lambda u: u)]"),
+    "an import in a try whose handler prints": solved(
+        before='try:\n    import numpy as np\nexcept ImportError:\n    print("pip install numpy")'
+    ),
+    "a helper decorated by a left-out call, used by no graded function": solved(
+        "import functools\nmemo = functools.lru_cache(maxsize=128)",
+        "@memo\ndef _sq(x):\n    return x * x",
+    ),
 }
 
 
@@ -92,6 +99,14 @@ NAMED = {
         ),
         "`numerical_derivative` is defined in cell",
         "it uses `h`, which is left out",
+    ),
+    "a decorator made by a left-out call": (
+        solved(
+            before="import functools\nmemo = functools.lru_cache(maxsize=128)",
+            replace=(DEFINITION, f"@memo\n{DEFINITION}"),
+        ),
+        "`numerical_derivative` is defined in cell",
+        "(`@memo`)",
     ),
     "a stub redefined by a left-out line": (
         solved("three_x = np.vectorize(lambda x: 3 * x)"),
