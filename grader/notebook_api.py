@@ -88,13 +88,29 @@ def check(target: str = "all", *, course: str | os.PathLike[str] | None = None) 
     items = data.get("exercises", [data])
     results = [exercise_result(item) for item in items]
     cells = kernel_cells()
-    files = {Path(result.file): result.exercise for result in results if result.file}
-    # One exercise: its file is compared. Several: only the file of this kernel's notebook, as
-    # exercises share function names (exercise 9 builds on exercise 7's linear layer).
-    own = next(iter(files), None) if len(results) == 1 else kernel_file(cells, list(files))
+    files = _with_notebooks(
+        {Path(result.file): result.exercise for result in results if result.file}
+    )
+    # Only the file of this kernel's notebook is compared, as exercises share function names
+    # (exercise 9 builds on exercise 7's linear layer); for one exercise, its file if unknown.
+    own = kernel_file(cells, list(files))
+    if own is None and len(results) == 1 and results[0].file:
+        own = Path(results[0].file)
     line = unsaved_line(cells, own) if own is not None else None
     stale = {files[own]: line} if own is not None and line else {}
     return NotebookReport(target, results=results, stale=stale)
+
+
+def _with_notebooks(files: dict[Path, str]) -> dict[Path, str]:
+    """``files`` (path -> exercise id) with each script's notebook beside it, if there is one:
+    `grade` may grade the .py of an exercise whose saved notebook is still the stub, while the
+    kernel ran the student's work."""
+    found = dict(files)
+    for path, exercise in files.items():
+        notebook = path.with_suffix(".ipynb")
+        if path.suffix != ".ipynb" and notebook.is_file():
+            found.setdefault(notebook, exercise)
+    return found
 
 
 def check_all(*, course: str | os.PathLike[str] | None = None) -> NotebookReport:
@@ -131,7 +147,7 @@ def _handed_in_files(course: str | os.PathLike[str] | None) -> list[Path]:
 def _submit(course: str | os.PathLike[str] | None) -> NotebookReport:
     """`grade submit`, refused while the kernel ran code its notebook does not hold saved."""
     cells = kernel_cells()
-    own = kernel_file(cells, _handed_in_files(course))
+    own = kernel_file(cells, list(_with_notebooks(dict.fromkeys(_handed_in_files(course), ""))))
     line = unsaved_line(cells, own) if own is not None else None
     if line:
         return NotebookReport("submit", problem=f"not handed in: {line}")
