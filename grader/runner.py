@@ -33,7 +33,6 @@ from grader.course import Course, Exercise
 from grader.course_modules import import_file
 from grader.errors import CourseError
 from grader.flags import suspicious_uses
-from grader.notebook_code import left_out_note
 from grader.results import CheckResult, ExerciseResult
 from grader.sandbox.layers import active_layer_names, inactive_layers
 from grader.signatures import with_course_signature
@@ -181,6 +180,8 @@ class Grading:
             return
         self.flags = suspicious_uses(source.text)
         if source.left_out:
+            from grader.notebook_code import left_out_note  # only for notebooks
+
             self.notes.append(left_out_note(source.left_out))
         self.session = StudentSession(
             replace(source, path=self.shown_path),

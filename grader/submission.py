@@ -18,13 +18,13 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.course import Exercise
-from grader.definitions import unfinished_names
 from grader.errors import SubmissionNotFound, UsageError
-from grader.notebook_code import LeftOut, NotebookCode, notebook_code
-from grader.notebook_code import place as notebook_place
-from grader.notebook_rule import is_notebook_api
+
+if TYPE_CHECKING:
+    from grader.notebook_code import LeftOut, NotebookCode
 
 MAX_SUBMISSION_BYTES = 5 * 1024 * 1024
 SUFFIXES = (".py", ".ipynb")
@@ -125,7 +125,11 @@ class Source:
 
     def place(self, line: int) -> str:
         """'line 12', or 'cell 7 (`def chain_rule(f, g, x):`), line 3' for a notebook."""
-        in_cell = notebook_place(self.notebook, line) if self.notebook else None
+        if self.notebook is None:
+            return f"line {line}"
+        from grader.notebook_code import place  # only for notebooks: a script never needs it
+
+        in_cell = place(self.notebook, line)
         return in_cell or f"line {line}"
 
 
@@ -241,11 +245,13 @@ def _worked_in(folder: Path, exercise: Exercise, how_to_choose: str) -> Located:
     if len(found) == 1:
         return Located(found[0])
     script, notebook = found
+    from grader import definitions  # only when there are both files to choose from
+
     codes = {path: code_cells(path) for path in found}
     if codes[script] is not None and _program(codes[script]) == _program(codes[notebook]):
         return Located(script)  # the same program twice: nothing to choose
     left = {
-        path: len(unfinished_names(code)) if code is not None else 10**6
+        path: len(definitions.unfinished_names(code)) if code is not None else 10**6
         for path, code in codes.items()
     }
     if left[script] != left[notebook]:
@@ -305,6 +311,8 @@ def code_cells(path: Path) -> list[str] | None:
 def _program(code: list[str] | None) -> str | None:
     """The statements of ``code``, without bare strings (a notebook's docstring is Markdown) and
     the notebook's check cell."""
+    from grader import notebook_rule  # only when there are both files to choose from
+
     if code is None:
         return None
     try:
@@ -315,7 +323,7 @@ def _program(code: list[str] | None) -> str | None:
         node
         for node in tree.body
         if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
-        and not is_notebook_api(node)
+        and not notebook_rule.is_notebook_api(node)
     ]
     return ast.dump(ast.Module(body=body, type_ignores=[]))
 
@@ -396,6 +404,8 @@ def _notebook_source(path: Path, text: str, run_all_cells: bool) -> Source | Sub
         return SubmissionProblem(
             str(path), f"{path.name} is not a valid notebook ({type(error).__name__}: {error})"
         )
+    from grader.notebook_code import notebook_code  # only for notebooks
+
     code = notebook_code(cells, run_all_cells)
     return Source(
         path=str(path),

@@ -20,7 +20,6 @@ import textwrap
 from typing import TextIO
 
 from grader import safe_text
-from grader.notebook_code import rule_told_once
 from grader.results import CheckResult, CourseResult, ExerciseResult
 
 COLOURS = {"passed": "32", "failed": "31", "error": "33", "dim": "2", "bold": "1"}
@@ -183,6 +182,8 @@ def render(result: ExerciseResult | CourseResult, stream: TextIO = sys.stdout) -
     if isinstance(result, ExerciseResult):
         return "\n".join(exercise_lines(result, style))
     lines: list[str] = []
+    from grader.notebook_code import rule_told_once  # only for several exercises
+
     notes = rule_told_once([item.notes for item in result.exercises])
     for item, told in zip(result.exercises, notes, strict=True):
         lines += [*exercise_lines(dataclasses.replace(item, notes=told), style), ""]

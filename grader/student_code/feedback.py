@@ -16,7 +16,6 @@ import numpy as np
 
 from grader import numpy_changes
 from grader.limits import Limits
-from grader.notebook_code import left_out_hint
 from grader.sandbox.pipes import WorkerError, WorkerExited, WorkerOverBudget, WorkerTimedOut
 from grader.student_code.errors import (
     FROM_FAILURE,
@@ -59,6 +58,10 @@ def load_failure(reply: Loaded, source: Source) -> str:
 def _with_left_out(message: str, source: Source) -> str:
     """``message``, and for a NameError of a name only a left-out notebook line defines, a
     hint naming that line and how to have it graded (grader.notebook_code)."""
+    if not source.left_out:
+        return message
+    from grader.notebook_code import left_out_hint  # only for notebooks
+
     hint = left_out_hint(message, source.left_out)
     if hint is None:
         return message
