@@ -89,8 +89,12 @@ def test_a_solved_notebook_scores_as_grade_does(release: Path) -> None:
     seen = checked(release, solution_notebook())
     assert "Score 6/6" in seen["text"]
     assert "+ 4 more points from hidden checks" in seen["text"]
-    assert grade_json(release)["score"] == 6
+    graded = grade_json(release)
+    assert graded["score"] == 6
     assert "6 / 6" in seen["html"] and "not graded" not in seen["html"]
+    # grade's note on choosing the notebook over the .py is for a terminal, not for this notebook
+    assert any("--submission" in note for note in graded["notes"])
+    assert "--submission" not in seen["text"] and "--submission" not in seen["html"]
 
 
 @pytest.mark.slow
