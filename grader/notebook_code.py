@@ -94,7 +94,10 @@ def notebook_code(cells: list[tuple[int, str]], run_all_cells: bool = False) -> 
     if not run_all_cells:
         for cell, verdicts in zip(parsed, _verdicts(parsed), strict=True):
             left_out.extend(cell.leave_out(verdicts))
-    lines: list[str] = []
+    # `from __future__` may open any cell in Jupyter, but only the module: it goes first, on a
+    # line of its own, and its place in the cell is blanked.
+    futures = [line for cell in parsed for line in cell.take_futures()]
+    lines: list[str] = [" ".join(futures)] if futures else []
     cell_of_line: dict[int, tuple[int, int]] = {}
     for cell in parsed:
         for line_in_cell, line in enumerate(cell.lines, start=1):
@@ -105,28 +108,36 @@ def notebook_code(cells: list[tuple[int, str]], run_all_cells: bool = False) -> 
     return NotebookCode("\n".join(lines) + "\n", cell_of_line, heads, tuple(left_out))
 
 
+MOST_PASSES = 8  # of the rule over the cells; a longer chain of poisoned names is pathological
+
+
 def _verdicts(cells: list[_Cell]) -> list[list[tuple[ast.stmt, Verdict]] | None]:
     """The rule's verdict on every top-level statement, cell by cell (None for a cell that is not
     Python). Judged again until no more names are ``poisoned``: a name whose last setting is left
-    out is not kept at all, nor what uses it (the set only grows, so this ends)."""
+    out is not kept at all, nor what uses it. The set only grows, so this ends. Each pass follows
+    one more link of a chain (`b = a` kept, then `a` poisoned, then `b`); past MOST_PASSES, every
+    name some left-out line sets is poisoned at once and one last pass is taken, so a chain
+    longer than that (not seen in a student's notebook) may keep an earlier value further down.
+    The note lists every left-out line either way."""
     poisoned: frozenset[str] = frozenset()
-    while True:
+    for passes in range(MOST_PASSES + 1):
         rule = Rule(poisoned)
-        verdicts = [
-            [(node, rule.judge(node)) for node in cell.tree.body] if cell.tree else None
-            for cell in cells
-        ]
+        verdicts = [cell.judged(rule) for cell in cells]
         last: dict[str, bool] = {}
         imported: set[str] = set()
+        ever_left: set[str] = set()
         for node, verdict in (item for found in verdicts if found for item in found):
             for name in verdict.names:
                 last[name] = verdict.why is None
+                if verdict.why is not None:
+                    ever_left.add(name)
             if isinstance(node, ast.Import | ast.ImportFrom):
                 imported |= set(verdict.names)
         again = poisoned | {name for name, kept in last.items() if not kept} - imported
         if again == poisoned:
             return verdicts
-        poisoned = frozenset(again)
+        poisoned = frozenset(again | (ever_left - imported if passes == MOST_PASSES - 1 else set()))
+    return verdicts
 
 
 def place(code: NotebookCode, line: int) -> str | None:
@@ -199,12 +210,58 @@ class _Cell:
         if not is_python:
             return
         try:
-            self.tree = ast.parse("\n".join(lines))
+            tree = ast.parse("\n".join(lines))
+            # What only the compiler refuses (`continue` outside a loop, `return` at top level)
+            # fails the cell in the kernel too, not the notebook.
+            compile(tree, "<cell>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+            self.tree = tree
         except SyntaxError as error:
             where = f" at line {error.lineno}" if error.lineno else ""
             self.problem = f"a syntax error{where}: {error.msg}"
         except (ValueError, RecursionError, MemoryError) as error:
             self.problem = f"a cell Python cannot read ({type(error).__name__})"
+
+    def judged(self, rule: Rule) -> list[tuple[ast.stmt, Verdict]] | None:
+        """The rule's verdict on each top-level statement; None if the cell is not Python (or
+        too deeply nested for the rule to read)."""
+        if self.tree is None:
+            return None
+        try:
+            return [(node, rule.judge(node)) for node in self.tree.body]
+        except RecursionError:
+            self.tree, self.problem = None, "a cell Python cannot read (RecursionError)"
+            return None
+
+    def take_futures(self) -> list[str]:
+        """The cell's `from __future__` imports, blanked from the cell."""
+        futures: list[str] = []
+        body = self.tree.body if self.tree else []
+        for node in reversed(body):  # right to left: a line's earlier columns stay where they are
+            if isinstance(node, ast.ImportFrom) and node.module == "__future__" and node.end_lineno:
+                futures.insert(0, ast.unparse(node) + ";")
+                self._blank(node.lineno, node.end_lineno, node, body)
+        return futures
+
+    def _blank(self, first: int, last: int, node: ast.stmt, body: list[ast.stmt]) -> None:
+        """Blank lines ``first`` to ``last`` (1-based) of ``node``. A statement sharing its
+        first or last line (``import numpy as np; np.random.seed(0)``) keeps its part of that
+        line, and ``node``'s part becomes ``pass``."""
+        others = [other for other in body if other is not node and other.end_lineno]
+        shares_first = any(o.lineno <= first <= o.end_lineno for o in others)  # type: ignore[operator]
+        shares_last = any(o.lineno <= last <= o.end_lineno for o in others)  # type: ignore[operator]
+        if not (shares_first or shares_last) or node.end_col_offset is None:
+            for index in range(first - 1, last):
+                self.lines[index] = ""
+            return
+        head = self.lines[first - 1].encode()[: node.col_offset].decode(errors="replace")
+        tail = self.lines[last - 1].encode()[node.end_col_offset :].decode(errors="replace")
+        if first == last:
+            self.lines[first - 1] = f"{head}pass{tail}"
+            return
+        self.lines[first - 1] = f"{head}pass" if shares_first else ""
+        for index in range(first, last - 1):
+            self.lines[index] = ""
+        self.lines[last - 1] = tail.lstrip().removeprefix(";").lstrip() if shares_last else ""
 
     def leave_out(self, verdicts: list[tuple[ast.stmt, Verdict]] | None) -> list[LeftOut]:
         """Blank what the rule leaves out of this cell, keeping line numbers; what is worth
@@ -220,14 +277,16 @@ class _Cell:
             fix = (
                 "fix it and run the cell"
                 if self.problem.startswith("a syntax")
-                else "move it to a cell of its own"
+                else "split it into smaller expressions"
+                if self.problem.startswith("a cell Python cannot read")
+                else "put it in a cell without the magic"
             )
             names = tuple(
                 name for found in _TOP_LEVEL_NAMES.findall(text) for name in found if name
             )
             code = split_lines(self.source)[first].strip()[:80]  # as the student wrote it
             return [LeftOut(self.position, first + 1, code, names, self.problem, fix)]
-        reported = []
+        reported, blanked = [], []
         for node, verdict in verdicts:
             if verdict.why is None:
                 continue
@@ -235,10 +294,17 @@ class _Cell:
             first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
             if not verdict.quiet:
                 code = self.lines[first - 1].strip()[:80]
+                if first == node.lineno and node.end_col_offset is not None:
+                    # its own part of the line, where it shares the line with another statement
+                    line = self.lines[first - 1].encode()
+                    end = node.end_col_offset if node.end_lineno == node.lineno else len(line)
+                    code = line[node.col_offset : end].decode(errors="replace").strip()[:80]
                 reported.append(
                     LeftOut(self.position, first, code, verdict.names, verdict.why, verdict.fix)
                 )
+            blanked.append((first, node))
+        body = [node for node, _ in verdicts]
+        for first, node in reversed(blanked):  # right to left, as columns count from the left
             assert node.end_lineno is not None
-            for index in range(first - 1, node.end_lineno):
-                self.lines[index] = ""
+            self._blank(first, node.end_lineno, node, body)
         return reported

@@ -80,6 +80,7 @@ class Rule:
     left_out: set[str] = field(default_factory=set)  # set only by left-out statements so far
     globals_of: dict[str, set[str]] = field(default_factory=dict)
     assigned: set[str] = field(default_factory=set)  # names kept assignments set
+    lazy_annotations: bool = False  # after `from __future__ import annotations`
 
     def _missing(self, read: set[str]) -> list[str]:
         missing = read - self.defined
@@ -99,6 +100,10 @@ class Rule:
         """The verdict on ``node``, the next top-level statement, updating what is defined."""
         if is_notebook_api(node):
             return Verdict("the check cell", quiet=True)
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            # Annotations are then strings, read by no one when a function is made.
+            self.lazy_annotations |= any(alias.name == "annotations" for alias in node.names)
+            return Verdict(None)
         if isinstance(node, ast.Import | ast.ImportFrom):
             bound = _bound_by_import(node)
             self.star = self.star or bound is None
@@ -126,7 +131,7 @@ class Rule:
         return self._left(why, names, fix=fix, quiet=is_quiet(node))
 
     def _definition(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> Verdict:
-        missing = self._missing(_definition_reads(node))
+        missing = self._missing(_definition_reads(node, self.lazy_annotations))
         if missing:
             return self._left(
                 f"it uses `{missing[0]}`, which is left out, when it is defined",
@@ -138,12 +143,7 @@ class Rule:
                 "it is defined again later, by a line grading leaves out", (node.name,)
             )
         if not isinstance(node, ast.ClassDef):
-            self.globals_of[node.name] = {
-                name
-                for child in ast.walk(node)
-                if isinstance(child, ast.Global)
-                for name in child.names
-            }
+            self.globals_of[node.name] = _globals_set(node)
         return self._kept({node.name})
 
     def _assignment(
@@ -162,7 +162,7 @@ class Rule:
         if isinstance(node, ast.AugAssign):
             read |= set_names
         if not plain:
-            return self._left("a top-level call", set_names)
+            return self._left("a top-level call", set_names | self._changed_by_call(node))
         missing = self._missing(read)
         if missing:
             return self._left(
@@ -176,8 +176,9 @@ class Rule:
         return self._kept(set_names)
 
     def _changed_by_call(self, node: ast.stmt) -> set[str]:
-        """What a left-out call changes in the kernel: the ``global`` names of a kept function
-        it calls, and a kept value whose method it calls (``CONFIG.update(h=1e-5)``)."""
+        """What a left-out call changes in the kernel: the ``global`` names a kept function it
+        calls sets (without reading them first: a counter it keeps counts on), and a kept value
+        a mutating method of which it calls (``CONFIG.update(h=1e-5)``, not ``CONFIG.items()``)."""
         changed: set[str] = set()
         for child in ast.walk(node):
             if not isinstance(child, ast.Call):
@@ -188,9 +189,43 @@ class Rule:
                 isinstance(child.func, ast.Attribute)
                 and isinstance(child.func.value, ast.Name)
                 and child.func.value.id in self.assigned
+                and child.func.attr in _MUTATORS
             ):
                 changed.add(child.func.value.id)
         return changed
+
+
+# Methods that change the object they are called on: a left-out call of one on a kept value
+# leaves the kernel with another value than grading would have.
+_MUTATORS = frozenset(
+    {
+        "update", "append", "extend", "insert", "remove", "pop", "popitem", "clear",
+        "setdefault", "add", "discard", "sort", "reverse", "fill", "resize", "put",
+        "__setitem__", "__delitem__", "difference_update", "intersection_update",
+        "symmetric_difference_update",
+    }
+)  # fmt: skip
+
+
+def _globals_set(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """The ``global`` names ``function`` sets without reading them (``setup()`` setting
+    ``STEP``), not a counter it reads and adds to."""
+    declared = {
+        name
+        for child in ast.walk(function)
+        if isinstance(child, ast.Global)
+        for name in child.names
+    }
+    read = {
+        child.id
+        for child in ast.walk(function)
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)
+    } | {
+        child.target.id
+        for child in ast.walk(function)
+        if isinstance(child, ast.AugAssign) and isinstance(child.target, ast.Name)
+    }
+    return declared - read
 
 
 def _only_imports_and_constants(node: ast.Try) -> bool:
@@ -218,36 +253,61 @@ def _values(node: ast.Try) -> list[ast.expr]:
     ]
 
 
-def _loads(node: ast.AST) -> set[str]:
-    """Every name ``node`` reads, lambdas' and functions' bodies left out."""
-    if isinstance(node, ast.Lambda):
-        return set().union(*(_loads(d) for d in [*node.args.defaults, *node.args.kw_defaults] if d))
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return _definition_reads(node)
-    found = {node.id} if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) else set()
-    for child in ast.iter_child_nodes(node):
-        found |= _loads(child)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+
+def _loads(node: ast.AST, lazy_annotations: bool = False) -> set[str]:
+    """Every name ``node`` reads when it runs: lambdas' and functions' bodies left out, and a
+    comprehension's own variables. Walked with a stack, not by recursion: an expression of
+    thousands of terms parses, and must not overflow the grader's stack."""
+    found: set[str] = set()
+    stack: list[ast.AST] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Lambda):
+            stack.extend(d for d in [*item.args.defaults, *item.args.kw_defaults] if d)
+        elif isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found |= _definition_reads(item, lazy_annotations)
+        elif isinstance(item, _COMPREHENSIONS):
+            # The first iterable is read outside; the rest inside, where the targets are local.
+            first, *rest = item.generators
+            stack.append(first.iter)
+            inner = [*(g.iter for g in rest), *(i for g in item.generators for i in g.ifs)]
+            parts = [item.key, item.value] if isinstance(item, ast.DictComp) else [item.elt]
+            local = {
+                name.id
+                for generator in item.generators
+                for name in ast.walk(generator.target)
+                if isinstance(name, ast.Name)
+            }
+            found |= set().union(*(_loads(part, lazy_annotations) for part in [*inner, *parts]))
+            found -= local
+        else:
+            if isinstance(item, ast.Name) and isinstance(item.ctx, ast.Load):
+                found.add(item.id)
+            stack.extend(ast.iter_child_nodes(item))
     return found
 
 
-def _definition_reads(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> set[str]:
+def _definition_reads(
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lazy_annotations: bool = False
+) -> set[str]:
     """The names a ``def`` or ``class`` reads when it is made: decorators, defaults and
-    annotations; a class's bases and its body (less what the body sets itself)."""
+    annotations (unless ``lazy_annotations``: `from __future__ import annotations`); a class's
+    bases and its body (less what the body sets itself)."""
     read: set[str] = set()
     for decorator in node.decorator_list:
-        read |= _loads(decorator)
+        read |= _loads(decorator, lazy_annotations)
     if isinstance(node, ast.ClassDef):
         for base in [*node.bases, *(keyword.value for keyword in node.keywords)]:
-            read |= _loads(base)
+            read |= _loads(base, lazy_annotations)
         own: set[str] = set()
         for statement in node.body:
-            read |= _loads(statement) - own
+            read |= _loads(statement, lazy_annotations) - own
             own |= {
-                target.id
+                child.id
                 for child in ast.walk(statement)
-                if isinstance(child, ast.Name | ast.arg)
-                for target in [child]
-                if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store)
+                if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store)
             }
             if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 own.add(statement.name)
@@ -255,15 +315,14 @@ def _definition_reads(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDe
     arguments = node.args
     for default in [*arguments.defaults, *arguments.kw_defaults]:
         if default is not None:
-            read |= _loads(default)
-    for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
-        if argument.annotation is not None:
-            read |= _loads(argument.annotation)
-    for extra in (arguments.vararg, arguments.kwarg):
-        if extra is not None and extra.annotation is not None:
-            read |= _loads(extra.annotation)
-    if node.returns is not None:
-        read |= _loads(node.returns)
+            read |= _loads(default, lazy_annotations)
+    if lazy_annotations:
+        return read
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+    every += [extra for extra in (arguments.vararg, arguments.kwarg) if extra is not None]
+    for annotation in [*(a.annotation for a in every), node.returns]:
+        if annotation is not None:
+            read |= _loads(annotation)
     return read
 
 
@@ -271,24 +330,20 @@ def _reads(node: ast.AST) -> tuple[set[str], bool]:
     """The names an expression reads, and whether it is plain: names, literals and operators
     only, no call, no comprehension (a loop), no await or yield. A lambda is plain when its
     defaults are (they run when it is made); its body runs only when called, so it is not
-    read."""
-    if isinstance(node, ast.Lambda):
-        names: set[str] = set()
-        plain = True
-        for default in [*node.args.defaults, *(d for d in node.args.kw_defaults if d)]:
-            read, ok = _reads(default)
-            names |= read
-            plain = plain and ok
-        return names, plain
-    if not isinstance(node, _PLAIN):
-        return set(), False
-    names = {node.id} if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) else set()
-    plain = True
-    for child in ast.iter_child_nodes(node):
-        read, ok = _reads(child)
-        names |= read
-        plain = plain and ok
-    return names, plain
+    read. Walked with a stack, as ``_loads``."""
+    names: set[str] = set()
+    stack: list[ast.AST] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Lambda):
+            stack.extend(d for d in [*item.args.defaults, *item.args.kw_defaults] if d)
+            continue
+        if not isinstance(item, _PLAIN):
+            return set(), False
+        if isinstance(item, ast.Name) and isinstance(item.ctx, ast.Load):
+            names.add(item.id)
+        stack.extend(ast.iter_child_nodes(item))
+    return names, True
 
 
 def _target_names(target: ast.expr) -> tuple[set[str], set[str]] | None:
@@ -352,6 +407,8 @@ def is_quiet(node: ast.stmt) -> bool:
     ):
         return True
     if isinstance(node, ast.AnnAssign) and node.value is None:
+        return True
+    if isinstance(node, ast.Pass | ast.Global | ast.Nonlocal):
         return True
     if is_notebook_api(node):
         return True

@@ -182,3 +182,88 @@ def test_a_report_of_several_notebooks_states_the_rule_once(
     out = " ".join(capsys.readouterr().out.split())
     assert out.count("leaves out top-level calls") == 1
     assert out.count("cell 2, line 1: `print(1)`") == 2
+
+
+def test_a_kept_statement_sharing_a_line_keeps_its_part() -> None:
+    code = notebook_code([(1, "import numpy as np; np.random.seed(0)"), (2, "print(1); H = 2")])
+    compile(code.text, "notebook", "exec")
+    assert "import numpy as np; pass" in code.text and "pass; H = 2" in code.text
+    assert [item.code for item in code.left_out] == ["np.random.seed(0)", "print(1)"]
+
+
+def test_a_future_import_in_a_later_cell_opens_the_module() -> None:
+    code = notebook_code(
+        [
+            (1, "import math"),
+            (2, "from __future__ import annotations\ndef f(x: Node) -> Node:\n    return x"),
+        ]
+    )
+    compile(code.text, "notebook", "exec")
+    assert code.text.startswith("from __future__ import annotations;")
+    assert "def f(x: Node)" in code.text and code.left_out == ()  # annotations are not read
+
+
+@pytest.mark.parametrize(
+    "scratch",
+    [
+        "def scratch(xs):\n    for x in xs:\n        pass\n    continue",
+        "x = 1\nreturn x",
+        "def f(a, a):\n    pass",
+    ],
+)
+def test_a_cell_only_the_compiler_refuses_is_left_out_not_the_notebook(scratch: str) -> None:
+    code = notebook_code([(1, "import math"), (2, scratch), (3, "A = 1")])
+    compile(code.text, "notebook", "exec")
+    assert "A = 1" in code.text and code.left_out[0].why.startswith("a syntax error")
+
+
+def test_only_cell_magics_that_run_python_in_the_notebook_are_kept() -> None:
+    code = notebook_code(
+        [
+            (1, "%%writefile scratch.py\nfrom exercise1 import *\ndef three_x(x):\n    return 0"),
+            (2, "%%timeit\nthree_x = lambda x: 0"),
+            (3, "%%capture\nTWO = 2"),
+        ]
+    )
+    assert (
+        "def three_x" not in code.text and "lambda x: 0" not in code.text and "TWO = 2" in code.text
+    )
+    assert code.left_out[0].names == ("three_x",)
+
+
+def test_reading_a_kept_value_does_not_count_as_changing_it() -> None:
+    code = notebook_code(
+        [
+            (1, 'STEP = {"h": 1e-5}\nla = abs'),
+            (2, "for k, v in STEP.items():\n    print(k, v, la(-1))"),
+            (3, 'CONFIG = {"h": 0.1}\nCONFIG.update(h=1e-5)'),
+        ]
+    )
+    assert 'STEP = {"h": 1e-5}' in code.text and "la = abs" in code.text
+    assert 'CONFIG = {"h": 0.1}' not in code.text  # the kernel's CONFIG holds 1e-5
+
+
+def test_a_counter_a_function_keeps_is_not_a_setting_left_out() -> None:
+    code = notebook_code(
+        [(1, "calls = 0\ndef f(x):\n    global calls\n    calls += 1\n    return x"), (2, "f(3)")]
+    )
+    assert "calls = 0" in code.text
+
+
+def test_comprehensions_read_only_what_is_outside_them() -> None:
+    code = notebook_code(
+        [
+            (
+                1,
+                "class Grid:\n    SIZES = [2**k for k in range(4)]\n\n"
+                "def f(x, ws=[w for w in range(3)]):\n    return x",
+            )
+        ]
+    )
+    assert "class Grid" in code.text and "def f" in code.text and code.left_out == ()
+
+
+def test_an_expression_too_deep_to_read_is_left_out_without_a_traceback() -> None:
+    for terms in (1_500, 100_000):
+        code = notebook_code([(1, "import math"), (2, "TOTAL = " + "+".join(["1"] * terms))])
+        assert "import math" in code.text and "TOTAL" not in code.text
