@@ -88,6 +88,7 @@ UNSTOPPABLE = {
 }
 
 
+@pytest.mark.slow  # each waits out the grader's deadline, seconds after the worker's clock
 @pytest.mark.parametrize("body", UNSTOPPABLE, ids=list(UNSTOPPABLE))
 def test_a_loop_that_outlives_its_clock_is_stopped_all_the_same(
     quick_course: Course, tmp_path: Path, body: str
