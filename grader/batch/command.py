@@ -1,13 +1,13 @@
 """`grade batch SUBMISSIONS --out OUT`: grade a whole class, resumably, and write its outputs.
 
     grade batch SUBMISSIONS --out OUT [--exercise ID ...] [--jobs N] [--dask ADDRESS]
-                [--roster CSV] [--extensions CSV] [--course PATH]
+                [--roster CSV] [--extensions CSV] [--adjustments CSV] [--course PATH]
 
 The run: find the students (grader.batch.discover); for each student and exercise, the file to
 grade and its hash; grade every (file, checks version) the gradebook does not hold yet, in
-parallel, recording each grading the moment it ends; then write the outputs from the gradebook:
-grades.csv, canvas.csv (with --roster), feedback/, report.html. Stopped at any point, the next
-run of the same command grades only what is still missing.
+parallel, recording each grading the moment it ends; then mark the current gradings and write the
+outputs from the gradebook, with the adjustments (grader.batch.adjustments). Stopped at any
+point, the next run of the same command grades only what is still missing.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from grader.course import COURSE_FILE, Course, Exercise
 from grader.errors import UsageError
 
 if TYPE_CHECKING:
+    from grader.batch.adjustments import AdjustmentRow
     from grader.batch.discover import StudentEntry
     from grader.batch.gradebook import Gradebook, GradingKey, RecordedGrading
     from grader.batch.pool import DaskPool, LocalPool, Outcome, Task
@@ -107,6 +108,12 @@ def parser(parent: type[argparse.ArgumentParser]) -> argparse.ArgumentParser:
         metavar="CSV",
         type=Path,
         help="extensions: student,exercise,days per line (see the docs on late work)",
+    )
+    result.add_argument(
+        "--adjustments",
+        metavar="CSV",
+        type=Path,
+        help="points added or taken by hand, kept through regrades: student,exercise,points,comment",
     )
     result.add_argument(
         "--course",
@@ -271,17 +278,26 @@ def run(
         else [course.exercise(exercise_id) for exercise_id in dict.fromkeys(args.exercise)]
     )
     exercises.sort(key=course.exercises.index)
+    from grader.batch.adjustments import AdjustmentsRefused, read_adjustments
     from grader.batch.exports import read_roster
 
-    extensions = timing.read_extensions(args.extensions, course) if args.extensions else {}
-    roster = read_roster(args.roster) if args.roster else None
-    out: Path = args.out
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"--out {out}: cannot be made ({error.strerror})") from None
-    with _only_run(out):
-        return _run_batch(args, course, exercises, extensions, roster, out)
+        extensions = timing.read_extensions(args.extensions, course) if args.extensions else {}
+        roster = read_roster(args.roster) if args.roster else None
+        adjusting = (
+            read_adjustments(args.adjustments, course, exercises) if args.adjustments else None
+        )
+        out: Path = args.out
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UsageError(f"--out {out}: cannot be made ({error.strerror})") from None
+        with _only_run(out):
+            return _run_batch(args, course, exercises, extensions, roster, adjusting, out)
+    except AdjustmentsRefused as refused:  # a line per mistake; the error's own line ends them
+        for line in refused.lines:
+            print(f"grade: {safe_text.terminal(line, one_line=True)}", file=sys.stderr)
+        raise
 
 
 def _run_batch(
@@ -290,8 +306,10 @@ def _run_batch(
     exercises: list[Exercise],
     extensions: timing.Extensions,
     roster: list[dict[str, str]] | None,
+    adjusting: list[AdjustmentRow] | None,
     out: Path,
 ) -> int:
+    from grader.batch.adjustments import match_students
     from grader.batch.discover import discover
     from grader.batch.gradebook import Gradebook
     from grader.batch.progress import Progress
@@ -303,8 +321,12 @@ def _run_batch(
         replace(entry, name=safe_text.filename(entry.name))
         for entry in discover(course, args.submissions, out / ".work" / "unpacked")
     ]
+    if adjusting is not None:  # every student named is in the run, before the gradebook opens
+        adjusting = match_students(args.adjustments, adjusting, [(e.name, e.key) for e in entries])
     book = Gradebook(out / GRADEBOOK_FILE)
     try:
+        if adjusting is not None:
+            _record_adjustments(book, adjusting, entries, exercises, args.adjustments)
         planned = _plan(course, exercises, entries)
         for line in refusals(planned):
             print(f"grade: {line}", file=sys.stderr)
@@ -357,6 +379,26 @@ def _run_batch(
     return 1 if failures or unwritten else 0
 
 
+def _record_adjustments(
+    book: Gradebook,
+    rows: list[AdjustmentRow],
+    entries: list[StudentEntry],
+    exercises: list[Exercise],
+    path: Path,
+) -> None:
+    """Record the adjustments file in the gradebook with who gave it and when, before grading."""
+    from grader.batch.adjustments import current_user
+
+    names = {entry.key: entry.name for entry in entries}
+    scope = {(key, exercise.id) for key in names for exercise in exercises}
+    made = (str(path.absolute()), current_user(), _now())
+    try:
+        changed, removed = book.sync_adjustments(rows, names, scope, *made)
+    except sqlite3.Error as error:
+        raise UsageError(f"{path}: not recorded in the gradebook ({error})") from None
+    print(f"adjustments: {changed} new or changed, {removed} removed", file=sys.stderr)
+
+
 def _pool(args: argparse.Namespace, course: Course) -> LocalPool | DaskPool:
     from grader.batch.pool import DaskPool, LocalPool
 
@@ -396,7 +438,7 @@ def _write_outputs(
     """Write every output from the gradebook; what could not be written (a full disk), one line
     each, which the report lists with ``failures``: the rest is written all the same."""
     from grader.batch import class_report, feedback
-    from grader.batch.exports import StudentGrades, canvas_csv, grades_csv
+    from grader.batch.exports import StudentGrades, adjustments_csv, canvas_csv, grades_csv
     from grader.files import write_atomically
 
     students = {entry.key: StudentGrades(entry) for entry in entries}
@@ -415,8 +457,14 @@ def _write_outputs(
     unwritten: list[str] = []
     try:
         book.set_lateness(updates)
+        book.mark_current(item.key for item in planned)  # the gradings the outputs show
+        adjustments = book.adjustments()
     except sqlite3.Error as error:  # the outputs below still show them
         unwritten.append(f"the late penalties: not stored in the gradebook ({error})")
+        adjustments = {}
+    for (key, exercise_id), adjustment in adjustments.items():
+        if key in students:
+            students[key].adjustments[exercise_id] = adjustment
     ordered = list(students.values())
 
     def write(path: Path, content: str, what: str) -> None:
@@ -426,6 +474,7 @@ def _write_outputs(
             unwritten.append(f"{what}: not written ({error.strerror or error})")
 
     write(out / "grades.csv", grades_csv(exercises, ordered), "grades.csv")
+    write(out / "adjustments.csv", adjustments_csv(exercises, ordered), "adjustments.csv")
     unmatched: list[str] = []
     if roster is not None:
         text, unmatched = canvas_csv(roster, exercises, ordered)

@@ -1,7 +1,11 @@
-"""Gradebook exports: grades.csv, and the file Canvas's gradebook imports.
+"""Gradebook exports: grades.csv, adjustments.csv, and the file Canvas's gradebook imports.
 
 grades.csv: ``student,<exercise ids in course order>,total``, one row per student, scores after
-any late penalty; an exercise with nothing handed in counts 0.
+any late penalty and any adjustment (grader.batch.adjustments; clamped to [0, the exercise's
+points]); an exercise with nothing handed in counts 0.
+
+adjustments.csv: ``student,exercise,points,comment,score_before,score,who,changed_at``, one row
+per adjustment that counts now, of the students and exercises of the run.
 
 canvas.csv, made from a roster (a CSV exported from Canvas's gradebook, or written by hand, with
 at least the columns ``Student,ID,SIS User ID,SIS Login ID,Section``): those five columns, then one
@@ -10,10 +14,10 @@ submission by SIS Login ID, then ID, then SIS User ID, then the student's name (
 the submission's name and, for a Gradescope export, its sid and email. A student in the roster
 with no submission gets empty cells (Canvas leaves those grades as they are).
 
-Text cells (a student's name, the roster's columns) are written through grader.safe_text.csv_cell:
-one a spreadsheet would run as a formula (``=HYPERLINK(...)``, ``@SUM(...)``) starts with a single
-quote, and control characters are shown as escapes. Scores are numbers the grader wrote, and are
-written as they are.
+Text cells (a student's name, an adjustment's comment, the roster's columns) are written through
+grader.safe_text.csv_cell: one a spreadsheet would run as a formula (``=HYPERLINK(...)``,
+``@SUM(...)``) starts with a single quote, and control characters are shown as escapes. Scores are
+numbers the grader wrote, and are written as they are.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import safe_text
+from grader.batch.adjustments import Adjustment
 from grader.batch.discover import StudentEntry
 from grader.batch.gradebook import RecordedGrading
 from grader.course import Exercise
@@ -35,17 +40,31 @@ MATCH_ORDER = ("SIS Login ID", "ID", "SIS User ID", "Student")
 
 @dataclass
 class StudentGrades:
-    """One student's current gradings, by exercise id (none for an exercise not graded)."""
+    """One student's current gradings, by exercise id (none for an exercise not graded), and
+    the instructor's adjustments of them, by exercise id."""
 
     entry: StudentEntry
     gradings: dict[str, RecordedGrading] = field(default_factory=dict)
+    adjustments: dict[str, Adjustment] = field(default_factory=dict)
 
-    def score(self, exercise: str) -> float:
+    def unadjusted(self, exercise: str) -> float:
+        """The exercise's score after any late penalty, before any adjustment."""
         grading = self.gradings.get(exercise)
         return grading.score if grading is not None else 0.0
 
+    def score(self, exercise: str) -> float:
+        """The exercise's score: after any late penalty and adjustment, clamped to [0, its
+        points]; 0 if it was not graded (an adjustment needs a grading to adjust)."""
+        grading = self.gradings.get(exercise)
+        if grading is None:
+            return 0.0
+        adjustment = self.adjustments.get(exercise)
+        if adjustment is None:
+            return grading.score
+        return adjustment.apply(grading.score, grading.max_score)
+
     def total(self) -> float:
-        return sum(grading.score for grading in self.gradings.values())
+        return sum(self.score(exercise) for exercise in self.gradings)
 
 
 def number(value: float) -> str:
@@ -66,6 +85,37 @@ def grades_csv(exercises: list[Exercise], students: list[StudentGrades]) -> str:
                 number(student.total()),
             ]
         )
+    return out.getvalue()
+
+
+ADJUSTMENT_COLUMNS = (
+    *("student", "exercise", "points", "comment"),
+    *("score_before", "score", "who", "changed_at"),
+)
+
+
+def adjustments_csv(exercises: list[Exercise], students: list[StudentGrades]) -> str:
+    """The adjustments that count now, with the scores before and after them."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(ADJUSTMENT_COLUMNS)
+    for student in students:
+        for exercise in exercises:
+            adjustment = student.adjustments.get(exercise.id)
+            if adjustment is None or exercise.id not in student.gradings:
+                continue
+            writer.writerow(
+                [
+                    safe_text.csv_cell(student.entry.name),
+                    exercise.id,
+                    number(adjustment.points),
+                    safe_text.csv_cell(adjustment.comment),
+                    number(student.unadjusted(exercise.id)),
+                    number(student.score(exercise.id)),
+                    safe_text.csv_cell(adjustment.who),
+                    adjustment.when,
+                ]
+            )
     return out.getvalue()
 
 

@@ -7,6 +7,10 @@ What a student sees of the hidden checks follows course.yaml's ``feedback: {hidd
 - ``total``: only the points the hidden checks gave together;
 - ``none``: nothing; the scores shown are the public checks' alone.
 
+An instructor's adjustment of an exercise (grader.batch.adjustments) is shown under its heading:
+the points it adds or takes and its comment; the exercise's score is the adjusted one, clamped to
+[0, its points].
+
 The instructor-only parts of a grading (suspicious-code flags, the sandbox layers) are left out.
 
 Every value a template writes passes one function of grader.safe_text first, as the template
@@ -79,11 +83,14 @@ def _exercise_view(exercise: Exercise, student: StudentGrades, hidden: str) -> d
         }
         for test in shown
     ]
+    adjustment = student.adjustments.get(exercise.id) if grading is not None else None
     if hidden == "none":
-        score = sum(test["score"] for test in public)
         max_score = sum(test["max_score"] for test in public)
+        score = sum(test["score"] for test in public)
+        if adjustment is not None:
+            score = adjustment.apply(score, max_score)
     else:
-        score = grading.score if grading is not None else 0.0
+        score = student.score(exercise.id)
         max_score = exercise.points
     output = report.get("output") or ""
     if len(output) > MAX_OUTPUT_CHARS:
@@ -105,9 +112,17 @@ def _exercise_view(exercise: Exercise, student: StudentGrades, hidden: str) -> d
         else None,
         "hidden_max": number(sum(test["max_score"] for test in secret)),
         "output": output,
+        "adjustment": None
+        if adjustment is None
+        else {"points": _signed(adjustment.points), "comment": adjustment.comment},
         "_score": score,
         "_max": max_score,
     }
+
+
+def _signed(points: float) -> str:
+    """Points as the feedback shows an adjustment: ``+2``, ``-1.5``, ``0``."""
+    return f"+{number(points)}" if points > 0 else number(points)
 
 
 def student_view(course: Course, exercises: list[Exercise], student: StudentGrades) -> dict:

@@ -11,7 +11,17 @@ beside it, which is then linked to its name, so that ``gradebook.sqlite`` never 
 tables, even to a reader that opens it the moment it appears (see create).
 
 Tables (see SCHEMA): ``gradings``, one row per grading with its scores and the grading's JSON
-report; ``check_results``, one row per check of a grading; ``meta``, the schema version.
+report; ``check_results``, one row per check of a grading; ``adjustments``, every change an
+instructor made to a score (grader.batch.adjustments), kept by student and exercise with who made
+it and when, a later row replacing an earlier one; ``meta``, the schema version. Views (see
+VIEWS): ``current_gradings``, the current grading of each student and exercise with its
+adjustment and the adjusted score; ``current_adjustments``, the adjustments that count now.
+
+The current grading of a student's exercise (``gradings.current``) is the one the outputs show:
+the grading of the file handed in, by the checks, of the last run that wrote its outputs. It is
+marked in one transaction just before the outputs are written (mark_current), so a run stopped
+before then (Ctrl-C, ``kill -9``) leaves the marks of the outputs on disk, and the run that
+finishes the job marks its own. A gradebook of schema 1 gets the column, marked by the next run.
 
 Text is stored as UTF-8. A name read from the disk that is not UTF-8 (a student's folder named
 ``stud\\xff``) reaches Python with lone surrogates, which SQLite cannot take: every text is stored
@@ -32,10 +42,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.batch.adjustments import Adjustment, AdjustmentRow
 from grader.errors import UsageError
 from grader.submission import shown_name
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS gradings (
@@ -55,6 +66,7 @@ CREATE TABLE IF NOT EXISTS gradings (
     seconds REAL NOT NULL,          -- wall time of the grading
     graded_at TEXT NOT NULL,        -- ISO 8601, UTC
     result TEXT NOT NULL,           -- the grading's JSON report (grader.reports.json_report)
+    current INTEGER NOT NULL DEFAULT 0,  -- 1: the grading the outputs show (see mark_current)
     UNIQUE (student, exercise, file_hash, checks_version)
 );
 CREATE TABLE IF NOT EXISTS check_results (
@@ -69,6 +81,36 @@ CREATE TABLE IF NOT EXISTS check_results (
     message TEXT NOT NULL,
     PRIMARY KEY (grading_id, check_id)
 );
+CREATE TABLE IF NOT EXISTS adjustments (
+    id INTEGER PRIMARY KEY,         -- in the order made: the last per student and exercise counts
+    student TEXT NOT NULL,          -- the student's key, as in gradings
+    name TEXT NOT NULL,             -- the student's name as shown
+    exercise TEXT NOT NULL,
+    points REAL NOT NULL,           -- added to the score (negative: taken); 0 when removed
+    comment TEXT NOT NULL,          -- shown to the student; empty when removed
+    removed INTEGER NOT NULL DEFAULT 0,  -- 1: the row left the adjustments file
+    source_file TEXT NOT NULL,      -- the adjustments file it was read from
+    who TEXT NOT NULL,              -- the OS user who ran grade batch
+    changed_at TEXT NOT NULL        -- ISO 8601, UTC
+);
+CREATE INDEX IF NOT EXISTS adjustments_by_student ON adjustments (student, exercise, id);
+"""
+# After SCHEMA, and after a gradebook of an older schema has its columns (see _upgrade).
+VIEWS = """
+CREATE VIEW IF NOT EXISTS current_adjustments AS
+    SELECT * FROM adjustments AS a
+    WHERE NOT a.removed AND a.id = (
+        SELECT max(b.id) FROM adjustments AS b
+        WHERE b.student = a.student AND b.exercise = a.exercise
+    );
+CREATE VIEW IF NOT EXISTS current_gradings AS
+    SELECT g.*,
+        coalesce(a.points, 0) AS adjustment,
+        a.comment AS adjustment_comment,
+        max(0, min(g.max_score, g.score + coalesce(a.points, 0))) AS adjusted_score
+    FROM gradings AS g
+    LEFT JOIN current_adjustments AS a ON a.student = g.student AND a.exercise = g.exercise
+    WHERE g.current = 1;
 """
 
 GradingKey = tuple[str, str, str, str]  # student, exercise, file hash, checks version
@@ -110,6 +152,9 @@ class Gradebook:
             # stopped as it made one gets its tables here.
             self._db.executescript(SCHEMA)
             found = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if found is not None and found[0] == "1":
+                found = self._upgrade()
+            self._db.executescript(VIEWS)
         except OSError as error:
             if error.errno == errno.ENOSPC:
                 raise UsageError(
@@ -134,6 +179,13 @@ class Gradebook:
                 f"{path}: a gradebook of schema {found[0]}, this grader writes {SCHEMA_VERSION}; "
                 "pass another --out folder"
             )
+
+    def _upgrade(self) -> tuple[str]:
+        """A gradebook of schema 1 made schema 2: the ``current`` column (marked by the run)."""
+        with self._transaction():
+            self._db.execute("ALTER TABLE gradings ADD COLUMN current INTEGER NOT NULL DEFAULT 0")
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
+        return (SCHEMA_VERSION,)
 
     def keys(self) -> set[GradingKey]:
         """Every grading recorded so far."""
@@ -249,6 +301,80 @@ class Gradebook:
                 ],
             )
 
+    def mark_current(self, keys: Iterable[GradingKey]) -> None:
+        """Mark, for each key's student and exercise, the grading with that key as the current
+        one and every other as not, in one transaction (a key not recorded leaves none current:
+        the outputs show no grading for it). Students and exercises without a key are left as
+        they are (an exercise this run does not grade keeps its mark)."""
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE gradings SET current = (file_hash = ? AND checks_version = ?) "
+                "WHERE student = ? AND exercise = ?",
+                [
+                    (file_hash, version, student, exercise)
+                    for student, exercise, file_hash, version in (
+                        tuple(storable(part) for part in key) for key in keys
+                    )
+                ],
+            )
+
+    def sync_adjustments(
+        self,
+        rows: Iterable[AdjustmentRow],
+        names: dict[str, str],
+        scope: set[tuple[str, str]],
+        source: str,
+        who: str,
+        when: str,
+    ) -> tuple[int, int]:
+        """Record the adjustments file's ``rows`` (each with its student's key), in one
+        transaction: a row whose points or comment differ from the last recorded for its student
+        and exercise adds a row; an adjustment that counts now, of a (student key, exercise) in
+        ``scope`` but no longer in the file, adds a row marking it removed. ``names``: each
+        student's name by key. How many were added or changed, and how many removed."""
+        latest = {
+            (student, exercise): (points, comment, bool(removed))
+            for student, exercise, points, comment, removed in self._db.execute(
+                "SELECT student, exercise, points, comment, removed FROM adjustments AS a "
+                "WHERE a.id = (SELECT max(b.id) FROM adjustments AS b "
+                "WHERE b.student = a.student AND b.exercise = a.exercise)"
+            )
+        }
+        source, who, when = storable(source), storable(who), storable(when)
+        names = {key: storable(name) for key, name in names.items()}
+        added: list[tuple[str, str, float, str, int]] = []
+        given: set[tuple[str, str]] = set()
+        for row in rows:
+            pair = (storable(row.key), storable(row.exercise))
+            given.add(pair)
+            comment = storable(row.comment)
+            if latest.get(pair) != (row.points, comment, False):
+                added.append((pair[0], pair[1], row.points, comment, 0))
+        changed = len(added)
+        for pair, (_, _, removed) in latest.items():
+            if not removed and pair in scope and pair not in given:
+                added.append((pair[0], pair[1], 0.0, "", 1))
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO adjustments (student, name, exercise, points, comment, removed, "
+                "source_file, who, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (student, names.get(student, student), *change, source, who, when)
+                    for student, *change in added
+                ],
+            )
+        return changed, len(added) - changed
+
+    def adjustments(self) -> dict[tuple[str, str], Adjustment]:
+        """The adjustments that count now, by (student key, exercise)."""
+        return {
+            (student, exercise): Adjustment(points, comment, who, when)
+            for student, exercise, points, comment, who, when in self._db.execute(
+                "SELECT student, exercise, points, comment, who, changed_at "
+                "FROM current_adjustments"
+            )
+        }
+
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM gradings").fetchone()[0])
 
@@ -289,7 +415,7 @@ def create(path: Path) -> None:
         db = sqlite3.connect(temporary, isolation_level=None)
         try:
             db.executescript(
-                f"BEGIN IMMEDIATE; {SCHEMA}; "
+                f"BEGIN IMMEDIATE; {SCHEMA}; {VIEWS}; "
                 f"INSERT INTO meta VALUES ('schema', '{SCHEMA_VERSION}'); COMMIT;"
             )
             # Last, so that the WAL it starts stays empty; the mode is kept in the file's header.
