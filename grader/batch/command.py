@@ -113,7 +113,7 @@ def parser(parent: type[argparse.ArgumentParser]) -> argparse.ArgumentParser:
         "--adjustments",
         metavar="CSV",
         type=Path,
-        help="points added or taken by hand, kept through regrades: student,exercise,points,comment",
+        help="points added or taken by hand, kept on regrades: student,exercise,points,comment",
     )
     result.add_argument(
         "--course",
