@@ -107,7 +107,7 @@ CREATE VIEW IF NOT EXISTS current_gradings AS
     SELECT g.*,
         coalesce(a.points, 0) AS adjustment,
         a.comment AS adjustment_comment,
-        max(0, min(g.max_score, g.score + coalesce(a.points, 0))) AS adjusted_score
+        max(0.0, min(g.max_score, g.score + coalesce(a.points, 0))) AS adjusted_score
     FROM gradings AS g
     LEFT JOIN current_adjustments AS a ON a.student = g.student AND a.exercise = g.exercise
     WHERE g.current = 1;
