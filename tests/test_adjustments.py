@@ -252,6 +252,34 @@ class TestARegrade:
         assert all(count == 2 for count in every.values())  # with bob's old grading
 
 
+def test_a_resumed_run_marks_what_a_stopped_one_graded(first: Run, tmp_path: Path) -> None:
+    """A run stopped after recording bob's new grading, before writing the outputs, leaves the
+    old grading marked, as the outputs on disk show it; the run that finishes marks the new one,
+    though it grades nothing."""
+    import hashlib
+
+    from grader.batch.command import checks_version
+    from grader.course import load_course
+
+    submissions, out = tmp_path / "submissions", tmp_path / "out"
+    shutil.copytree(first.submissions, submissions)
+    shutil.copytree(first.out, out)
+    (submissions / "bob" / "exercise1_derivatives.py").write_text(SOLUTION)
+    course = load_course(REPO / "course.yaml")
+    version = checks_version(course, course.exercise("exercise1"))
+    key = ("bob", "exercise1", hashlib.sha256(SOLUTION.encode()).hexdigest(), version)
+    book = Gradebook(out / "gradebook.sqlite")
+    book.record(key, "bob", None, TestGradebook.report(10), 0.1, "t")  # then the stop
+    book.close()
+    marked = "SELECT file_hash FROM gradings WHERE student = 'bob' AND current = 1"
+    assert query(out, marked) != [(key[2],)]
+    done = batch(submissions, out)
+    assert done.returncode == 0, done.stderr
+    assert "0 to grade" in done.stderr
+    assert query(out, marked) == [(key[2],)]
+    assert grades(out)["bob"] == "6"
+
+
 class TestRefused:
     def test_bad_rows_get_a_line_each_and_nothing_is_graded(self, tmp_path: Path) -> None:
         submissions = make_class(tmp_path)

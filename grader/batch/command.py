@@ -296,7 +296,7 @@ def run(
             return _run_batch(args, course, exercises, extensions, roster, adjusting, out)
     except AdjustmentsRefused as refused:  # a line per mistake; the error's own line ends them
         for line in refused.lines:
-            print(f"grade: {safe_text.terminal(line, one_line=True)}", file=sys.stderr)
+            print(f"grade: {safe_text.github_log(line)}", file=sys.stderr)
         raise
 
 
