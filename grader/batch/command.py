@@ -458,11 +458,9 @@ def _write_outputs(
     try:
         book.set_lateness(updates)
         book.mark_current(item.key for item in planned)  # the gradings the outputs show
-        adjustments = book.adjustments()
     except sqlite3.Error as error:  # the outputs below still show them
-        unwritten.append(f"the late penalties: not stored in the gradebook ({error})")
-        adjustments = {}
-    for (key, exercise_id), adjustment in adjustments.items():
+        unwritten.append(f"the late penalties and current marks: not stored ({error})")
+    for (key, exercise_id), adjustment in book.adjustments().items():
         if key in students:
             students[key].adjustments[exercise_id] = adjustment
     ordered = list(students.values())

@@ -154,7 +154,8 @@ class Gradebook:
             found = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if found is not None and found[0] == "1":
                 found = self._upgrade()
-            self._db.executescript(VIEWS)
+            if found is None or found[0] == SCHEMA_VERSION:
+                self._db.executescript(VIEWS)
         except OSError as error:
             if error.errno == errno.ENOSPC:
                 raise UsageError(
