@@ -337,7 +337,7 @@ class TestReading:
         [
             (b"", "the first line must be"),
             (b"student,exercise,points\nann,exercise1,1\n", "the first line must be"),
-            (b"student,exercise,points,comment\nann,exercise1,1,\xff\n", "cannot be read"),
+            (b"student,exercise,points,comment\nann,exercise1,1,\xff\n", "save it as CSV UTF-8"),
         ],
     )
     def test_no_header_or_no_csv(
@@ -376,15 +376,16 @@ class TestReading:
             AdjustmentRow(2, "Zoë Smith", "exercise1", 1, "a"),
             AdjustmentRow(3, "Bo_Li", "exercise1", 1, "b"),
             AdjustmentRow(4, "CY", "exercise1", 1, "c"),
+            AdjustmentRow(5, "'=cmd", "exercise1", 1, "as grades.csv shows =cmd"),
         ]
-        students = [("Zoë Smith", "Zo_Smith"), ("Bo Li", "Bo_Li"), ("cy", "cy")]
+        students = [("Zoë Smith", "Zo_Smith"), ("Bo Li", "Bo_Li"), ("cy", "cy"), ("=cmd", "cmd")]
         matched = match_students(tmp_path / "a.csv", rows, students)
-        assert [row.key for row in matched] == ["Zo_Smith", "Bo_Li", "cy"]
-        twice = [*rows, AdjustmentRow(5, "Zo_Smith", "exercise1", 2, "d")]
+        assert [row.key for row in matched] == ["Zo_Smith", "Bo_Li", "cy", "cmd"]
+        twice = [*rows, AdjustmentRow(6, "Zo_Smith", "exercise1", 2, "d")]
         with pytest.raises(AdjustmentsRefused) as refused:
             match_students(tmp_path / "a.csv", twice, students)
         assert refused.value.lines == [
-            f"{tmp_path / 'a.csv'}: row 5, column student: Zo_Smith is the student of row 2 "
+            f"{tmp_path / 'a.csv'}: row 6, column student: Zo_Smith is the student of row 2 "
             "too, with the same exercise exercise1; put them in one row"
         ]
 

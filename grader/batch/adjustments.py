@@ -107,6 +107,10 @@ def read_adjustments(path: Path, course: Course, exercises: list[Exercise]) -> l
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     except NotAFile as refused:
         raise UsageError(f"{path}: is {refused}, not a CSV file") from None
+    except UnicodeDecodeError as error:
+        raise UsageError(
+            f"{path}: cannot be read as a CSV file ({error}); save it as CSV UTF-8"
+        ) from None
     except (OSError, ValueError, csv.Error) as error:
         raise UsageError(f"{path}: cannot be read as a CSV file ({error})") from None
     if not rows or tuple(cell.strip().lower() for cell in rows[0]) != COLUMNS:
@@ -203,7 +207,9 @@ def match_students(
     mistakes: list[str] = []
     first: dict[tuple[str, str], int] = {}
     for row in rows:
-        found = names.get(row.student) or (row.student if row.student in keys else None)
+        # grades.csv shows a name a spreadsheet would run as a formula after a quote: '=x
+        student = row.student.removeprefix("'") if row.student not in names else row.student
+        found = names.get(student) or (student if student in keys else None)
         if found is None and len(folded.get(row.student.casefold(), ())) == 1:
             found = next(iter(folded[row.student.casefold()]))
         where = f"{path}: row {row.row}, column student"
