@@ -492,3 +492,31 @@ class TestGradebook:
         book.close()
         assert query(tmp_path, "SELECT value FROM meta") == [(SCHEMA_VERSION,)]
         assert query(tmp_path, "SELECT file_hash FROM current_gradings") == [("old",)]
+
+
+@pytest.mark.parametrize(("mode", "shown"), [("status", "(9 / 10)"), ("none", "(5 / 5)")])
+def test_feedback_adjusts_the_score_it_shows(course: Course, mode: str, shown: str) -> None:
+    """With hidden checks shown (status), the whole score is adjusted; with none shown, the
+    public checks' score, clamped to their points."""
+    from dataclasses import replace
+
+    from grader.batch import feedback
+
+    tests = [
+        {"name": "public", "id": "a", "score": 3, "max_score": 5, "status": "failed",
+         "hidden": False, "message": "m", "kind": ""},
+        {"name": "secret", "id": "b", "score": 4, "max_score": 5, "status": "failed",
+         "hidden": True, "message": "m", "kind": ""},
+    ]  # fmt: skip
+    grading = _grading(7)
+    grading = replace(grading, report={**grading.report, "tests": tests})
+    student = StudentGrades(
+        StudentEntry("ann", "ann", None, None),
+        {"exercise1": grading},
+        {"exercise1": Adjustment(2, "Well argued")},
+    )
+    shaped = replace(course, hidden_feedback=mode)
+    view = feedback.student_view(shaped, [shaped.exercises[0]], student)
+    for kind in ("md", "html"):
+        text = feedback.render(view, kind)
+        assert shown in text and "Well argued" in text
