@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from grader.batch import versions
+from grader.batch import command, versions
 from grader.course import Course, load_course
 from grader.course_modules import import_file, shared
 from tests.helpers import REPO, write_course
@@ -95,7 +95,7 @@ def test_editing_the_graders_own_code_changes_the_version(
 
     def version() -> str:
         versions.grader_code_hash.cache_clear()
-        return versions.checks_version(course, course.exercises[0])
+        return command.checks_version(course, course.exercises[0])
 
     try:
         before = version()
