@@ -169,7 +169,7 @@ def grading_processes(client: Any) -> tuple[set[int], set[int]]:
     def idle() -> list[int]:
         from grader.batch import dask_pool
 
-        return [kept.process.pid for kept in sum(dask_pool._idle.values(), [])]
+        return [kept.process.pid for kept_ones in dask_pool._idle.values() for kept in kept_ones]
 
     (found,) = client.run(idle).values()
     alive = set()
