@@ -26,7 +26,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from grader.batch.versions import checks_version, course_file_hash
+from grader.batch.versions import checks_version, course_file_hash, grader_code_hash
 from grader.course import Course, Exercise, load_course
 from grader.sandbox.launcher import default_launcher
 
@@ -173,9 +173,13 @@ class _Slot:
 
 
 def serve(course_path: str, connection: Connection, cpu: int | None) -> None:
-    """A local grading process: grade each task the pipe brings until it brings None; on CPU
-    ``cpu`` only, if given (its fork server and workers inherit that)."""
+    """A grading process (a local pool's, or a Dask worker's): grade each task the pipe brings
+    until it brings None; on CPU ``cpu`` only, if given (its fork server and workers inherit
+    that)."""
     _start_grading_process()
+    # The hash of the grader's code as this process starts, before it imports the rest of it:
+    # the code it grades with, which a task's version is checked against.
+    grader_code_hash()
     if cpu is not None:
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, {cpu})
