@@ -164,7 +164,7 @@ def worker_pid(client: Any) -> int:
 
 
 def grading_processes(client: Any) -> tuple[set[int], set[int]]:
-    """The Dask worker's grading processes alive now, and those of them idle."""
+    """The Dask worker's grading processes (its children) alive now, and those of them idle."""
 
     def idle() -> list[int]:
         from grader.batch import dask_pool
@@ -172,14 +172,15 @@ def grading_processes(client: Any) -> tuple[set[int], set[int]]:
         return [kept.process.pid for kept_ones in dask_pool._idle.values() for kept in kept_ones]
 
     (found,) = client.run(idle).values()
+    parent = worker_pid(client)
     alive = set()
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             text = cmdline.read_bytes()
-            state = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
+            state, ppid = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
             continue
-        if b"grader.batch.dask_pool" in text and state != "Z":
+        if b"grader.batch.dask_pool" in text and state != "Z" and int(ppid) == parent:
             alive.add(int(cmdline.parent.name))
     return alive, set(found)
 
@@ -189,7 +190,8 @@ def test_a_changed_check_regrades_on_dask_with_its_new_points(
     tmp_path: Path, course: Course, cluster: Any
 ) -> None:
     """Grade, move points between two checks on disk, grade again through the same Dask worker
-    process: the new score, under the new version; a local run then has nothing to grade."""
+    process (and the same grading process it keeps): the new score, under the new version; a
+    local run then has nothing to grade."""
     graded = one_exercise_course(tmp_path, course, CHECKS.format(passing=4, failing=6))
     submissions = tmp_path / "submissions"
     (submissions / "ann").mkdir(parents=True)
@@ -199,10 +201,11 @@ def test_a_changed_check_regrades_on_dask_with_its_new_points(
     pid = worker_pid(cluster)
     batch(graded, submissions, "--out", out, "--dask", address)
     assert grade_of(out, "ann") == "4"
+    kept = grading_processes(cluster)[1]  # the Dask worker's grading process, kept for later
     (tmp_path / "checks" / "exercise1_public.py").write_text(CHECKS.format(passing=6, failing=4))
     again = batch(graded, submissions, "--out", out, "--dask", address)
     assert "1 to grade" in again.stderr
-    assert worker_pid(cluster) == pid
+    assert worker_pid(cluster) == pid and grading_processes(cluster)[1] == kept
     assert grade_of(out, "ann") == "6"
     local = batch(graded, submissions, "--out", out, "--jobs", "1")
     assert "0 to grade" in local.stderr and grade_of(out, "ann") == "6"
