@@ -269,3 +269,32 @@ def test_a_client_that_leaves_stops_its_gradings_on_dask(
     while grading_processes(cluster)[0] & spinning and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not grading_processes(cluster)[0] & spinning
+
+
+@pytest.mark.slow
+def test_a_grading_of_another_version_is_not_recorded(
+    tmp_path: Path, course: Course, cluster: Any
+) -> None:
+    """A task planned under a version its grading process does not have (a file edited during
+    the run, a grader edited under a kept process) is refused, locally and on Dask, the latter
+    once more in a new grading process: nothing is recorded under a version it was not graded
+    with, and the next run grades it."""
+    from grader.batch.dask_pool import DaskPool
+    from grader.batch.pool import LocalPool, Task
+
+    graded = one_exercise_course(tmp_path, course, CHECKS.format(passing=4, failing=6))
+    file = tmp_path / "ann.py"
+    file.write_text("x = 1\n")
+    planned = versions.checks_version(graded, graded.exercises[0])
+    tasks = [
+        Task("ann", "exercise1", str(file), file.name, None, planned),
+        Task("bob", "exercise1", str(file), file.name, None, "0" * 16),
+    ]
+    for pool in (LocalPool(graded, jobs=1), DaskPool(graded, cluster.scheduler.address)):
+        try:
+            outcomes = {outcome.task.student: outcome for outcome in pool.run(tasks)}
+        finally:
+            pool.close()
+        assert outcomes["ann"].report is not None and outcomes["ann"].report["score"] == 4
+        assert outcomes["bob"].report is None
+        assert "changed during the run" in str(outcomes["bob"].failure)
