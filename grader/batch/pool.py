@@ -1,14 +1,16 @@
 """Where the gradings of a batch run: a pool of local grading processes (a Dask cluster's is
 grader.batch.dask_pool).
 
-A grading process is a grader: it loads the course and its checks once, and grades one submission
-at a time the way `grade` does, with every check in the grader and the student's code in a fresh,
-limited worker. Its workers are forked from a warm fork server of its own
-(grader.sandbox.forkserver), so a worker starts in milliseconds instead of the ~100 ms of a fresh
-interpreter importing numpy.
+A grading process is a grader: it loads the course and its checks once for each content their
+files have (so a process kept across batches, a Dask worker's, grades edited checks as edited),
+and grades one submission at a time the way `grade` does, with every check in the grader and the
+student's code in a fresh, limited worker. Its workers are forked from a warm fork server of its
+own (grader.sandbox.forkserver), so a worker starts in milliseconds instead of the ~100 ms of a
+fresh interpreter importing numpy.
 
 What comes back from a grading process is the grading's JSON report (plain data, made by the
-grader, never by student code) with its time.
+grader, never by student code) with its time; or "stale" when what it would grade with is not of
+the version the batch planned for the task (grader.batch.versions), which is then not recorded.
 """
 
 from __future__ import annotations
