@@ -91,12 +91,21 @@ def _course(course_path: str) -> Course:
     return _courses[key]
 
 
+_seen: dict[tuple[Path, str], str] = {}  # by course and exercise: the version last graded here
+
+
 def _check_version(course: Course, exercise: Exercise, planned: str | None) -> None:
-    """StaleGrading unless ``exercise``'s version, as this process sees it, is ``planned``."""
-    if planned is None:
-        return
+    """StaleGrading unless ``exercise``'s version, as this process sees it, is ``planned``.
+
+    A new version of an exercise here also forgets the signatures read from solutions: the one
+    cache of the grading code kept by a file's path, not its content (it words a hint)."""
     found = checks_version(course, exercise)
-    if found != planned:
+    if _seen.setdefault((course.path, exercise.id), found) != found:
+        from grader.signatures import _signatures
+
+        _signatures.cache_clear()
+        _seen[(course.path, exercise.id)] = found
+    if planned is not None and found != planned:
         raise StaleGrading(
             f"the course, its checks or the grader changed during the run (version {found}, "
             f"planned {planned}); run grade batch again"
