@@ -25,16 +25,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader import __version__, safe_text
+from grader import safe_text
 from grader.batch import timing
+from grader.batch.versions import checks_version
 from grader.course import COURSE_FILE, Course, Exercise
 from grader.errors import UsageError
 
 if TYPE_CHECKING:
     from grader.batch.adjustments import AdjustmentRow
+    from grader.batch.dask_pool import DaskPool
     from grader.batch.discover import StudentEntry
     from grader.batch.gradebook import Gradebook, GradingKey, RecordedGrading
-    from grader.batch.pool import DaskPool, LocalPool, Outcome, Task
+    from grader.batch.pool import LocalPool, Outcome, Task
 
 GRADEBOOK_FILE = "gradebook.sqlite"
 NOT_SUBMITTED = "none"  # the file hash recorded when a student handed in nothing
@@ -148,20 +150,6 @@ def _only_run(out: Path) -> Iterator[None]:
         yield
 
 
-def checks_version(course: Course, exercise: Exercise) -> str:
-    """A hash of everything that decides a grading's result besides the submission: the grader's
-    version, the checks and the modules they share, the solution, the points, the limits and the
-    course seed."""
-    digest = hashlib.sha256()
-    settings = f"{__version__}|{course.seed}|{exercise.points}|{exercise.limits}"
-    digest.update(settings.encode())
-    for path in (exercise.checks, exercise.hidden_checks, exercise.solution_file):
-        digest.update(b"\0" + (path.read_bytes() if path is not None else b"-"))
-    for path in exercise.shared_check_modules:
-        digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 def _plan(course: Course, exercises: list[Exercise], entries: list[StudentEntry]) -> list[Planned]:
     """Each student's exercise: the file to grade and its hash, or why there is none. Files are
     only looked at here until they are known to be regular files inside the student's folder
@@ -208,7 +196,7 @@ def _plan_one(entry: StudentEntry, exercise: Exercise, version: str) -> Planned:
         why = getattr(error, "strerror", None) or str(error)
         problem = f"{path.name} cannot be read ({why}); hand in the file itself"
         return Planned(entry, exercise, none, None, problem, True, shown)
-    task = Task(entry.key, exercise.id, str(path), shown, found.note)
+    task = Task(entry.key, exercise.id, str(path), shown, found.note, version)
     file_hash = hashlib.sha256(data).hexdigest()
     return Planned(entry, exercise, (entry.key, exercise.id, file_hash, version), task)
 
@@ -400,7 +388,8 @@ def _record_adjustments(
 
 
 def _pool(args: argparse.Namespace, course: Course) -> LocalPool | DaskPool:
-    from grader.batch.pool import DaskPool, LocalPool
+    from grader.batch.dask_pool import DaskPool
+    from grader.batch.pool import LocalPool
 
     if args.dask:
         return DaskPool(course, args.dask)

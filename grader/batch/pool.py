@@ -1,13 +1,16 @@
-"""Where the gradings of a batch run: a pool of local grading processes, or a Dask cluster.
+"""Where the gradings of a batch run: a pool of local grading processes (a Dask cluster's is
+grader.batch.dask_pool).
 
-A grading process is a grader: it loads the course and its checks once, and grades one submission
-at a time the way `grade` does, with every check in the grader and the student's code in a fresh,
-limited worker. Its workers are forked from a warm fork server of its own
-(grader.sandbox.forkserver), so a worker starts in milliseconds instead of the ~100 ms of a fresh
-interpreter importing numpy.
+A grading process is a grader: it loads the course and its checks once for each content their
+files have (so a process kept across batches, a Dask worker's, grades edited checks as edited),
+and grades one submission at a time the way `grade` does, with every check in the grader and the
+student's code in a fresh, limited worker. Its workers are forked from a warm fork server of its
+own (grader.sandbox.forkserver), so a worker starts in milliseconds instead of the ~100 ms of a
+fresh interpreter importing numpy.
 
 What comes back from a grading process is the grading's JSON report (plain data, made by the
-grader, never by student code) with its time.
+grader, never by student code) with its time; or "stale" when what it would grade with is not of
+the version the batch planned for the task (grader.batch.versions), which is then not recorded.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from grader.course import Course, load_course
+from grader.batch.versions import checks_version, course_file_hash, grader_code_hash
+from grader.course import Course, Exercise, load_course
+from grader.sandbox.launcher import default_launcher
 
 PR_SET_PDEATHSIG = 1
 RETRIES = 1  # a grading whose grading process died is tried once more, in a new process
@@ -37,7 +42,10 @@ class Task:
     """One grading to do: ``student``'s file at ``path`` for ``exercise``.
 
     shown: the file's name in the report (relative to the student's folder);
-    note: why this file was chosen, when the student had two (grader.submission).
+    note: why this file was chosen, when the student had two (grader.submission);
+    version: the grading's version as the batch planned it: the grading process grades only if
+    what it loaded has that version (else its answer is "stale"), so no grading is recorded
+    under a version it was not graded with.
     """
 
     student: str
@@ -45,6 +53,7 @@ class Task:
     path: str
     shown: str
     note: str | None = None
+    version: str | None = None  # the version planned (grader.batch.versions); checked on grading
 
 
 @dataclass(frozen=True)
@@ -59,25 +68,61 @@ class Outcome:
 
 # ---------------------------------------------------------------- in a grading process
 
-_courses: dict[str, Course] = {}
+_courses: dict[tuple[str, str], Course] = {}  # by course.yaml's path and its content's hash
 
 
-def grade_task(course_path: str, task: dict[str, Any]) -> dict[str, Any]:
-    """Grade one task in this process (a pool process or a Dask worker); its JSON report."""
-    from grader.reports.json_report import exercise_object
-    from grader.runner import Grading
-    from grader.sandbox.launcher import default_launcher
+class StaleGrading(Exception):
+    """What this process loaded (its grader code, the course, the checks) is not of the version
+    the batch planned: the files changed during the run, or the process is older than them."""
 
-    if course_path not in _courses:
-        _courses[course_path] = load_course(Path(course_path))
+
+def _course(course_path: str) -> Course:
+    """The course at ``course_path`` as its file is now: loaded again when the file changed."""
+    if not _courses:
         launcher = default_launcher()
         launcher.use_forkserver()
         # At exit: the spare worker (and its folder and cgroup), then the server.
         atexit.register(launcher.close)
-    course = _courses[course_path]
+    key = (course_path, course_file_hash(Path(course_path)))
+    if key not in _courses:
+        for old in [known for known in _courses if known[0] == course_path]:
+            del _courses[old]
+        _courses[key] = load_course(Path(course_path))
+    return _courses[key]
+
+
+_seen: dict[tuple[Path, str], str] = {}  # by course and exercise: the version last graded here
+
+
+def _check_version(course: Course, exercise: Exercise, planned: str | None) -> None:
+    """StaleGrading unless ``exercise``'s version, as this process sees it, is ``planned``.
+
+    A new version of an exercise here also forgets the signatures read from solutions: the one
+    cache of the grading code kept by a file's path, not its content (it words a hint)."""
+    found = checks_version(course, exercise)
+    if _seen.setdefault((course.path, exercise.id), found) != found:
+        from grader.signatures import _signatures
+
+        _signatures.cache_clear()
+        _seen[(course.path, exercise.id)] = found
+    if planned is not None and found != planned:
+        raise StaleGrading(
+            f"the course, its checks or the grader changed during the run (version {found}, "
+            f"planned {planned}); run grade batch again"
+        )
+
+
+def grade_task(course_path: str, task: dict[str, Any]) -> dict[str, Any]:
+    """Grade one task in this process (a grading process); its JSON report. StaleGrading if what
+    this process grades with is not of the task's version, before or after the grading."""
+    from grader.reports.json_report import exercise_object
+    from grader.runner import Grading
+
+    course = _course(course_path)
     item = Task(**task)
     notes = (item.note,) if item.note else ()
     exercise = course.exercise(item.exercise)
+    _check_version(course, exercise, item.version)
     grading = Grading(course, exercise, Path(item.path), item.shown, notes)
     grading.start()  # takes the spare
     # The next task's worker starts (forks, restricts itself) while this grading runs; a spare
@@ -85,6 +130,7 @@ def grade_task(course_path: str, task: dict[str, Any]) -> dict[str, Any]:
     default_launcher().discard_spares()
     default_launcher().start_spare(exercise.limits)
     result = grading.run()
+    _check_version(course, exercise, item.version)  # a file changed while it was graded
     return {"report": exercise_object(result), "seconds": result.seconds}
 
 
@@ -119,7 +165,7 @@ class _Slot:
         self.cpu = cpu
         self.connection, theirs = context.Pipe()
         self.process = context.Process(
-            target=_serve, args=(course_path, theirs, cpu), name="grade-batch-grader", daemon=True
+            target=serve, args=(course_path, theirs, cpu), name="grade-batch-grader", daemon=True
         )
         self.process.start()
         theirs.close()
@@ -137,10 +183,14 @@ class _Slot:
         self.connection.close()
 
 
-def _serve(course_path: str, connection: Connection, cpu: int | None) -> None:
-    """A local grading process: grade each task the pipe brings until it brings None; on CPU
-    ``cpu`` only, if given (its fork server and workers inherit that)."""
+def serve(course_path: str, connection: Connection, cpu: int | None) -> None:
+    """A grading process (a local pool's, or a Dask worker's): grade each task the pipe brings
+    until it brings None; on CPU ``cpu`` only, if given (its fork server and workers inherit
+    that)."""
     _start_grading_process()
+    # The hash of the grader's code as this process starts, before it imports the rest of it:
+    # the code it grades with, which a task's version is checked against.
+    grader_code_hash()
     if cpu is not None:
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, {cpu})
@@ -153,6 +203,8 @@ def _serve(course_path: str, connection: Connection, cpu: int | None) -> None:
             return
         try:
             answer: tuple[str, Any] = ("done", grade_task(course_path, task))
+        except StaleGrading as error:
+            answer = ("stale", str(error))
         except Exception as error:  # a course or grader problem: say so, go on
             answer = ("failed", f"{type(error).__name__}: {error}")
         connection.send(answer)
@@ -250,51 +302,3 @@ class LocalPool:
         """Stop the grading processes (their fork servers and workers go with them)."""
         for slot in self._slots:
             slot.stop(wait)
-
-
-class DaskPool:
-    """The gradings sent to an existing Dask cluster at ``address`` (dask.distributed).
-
-    Every Dask worker needs this package installed and the course folder at the same path
-    (a shared file system); the submissions are read from the paths the tasks name.
-    """
-
-    def __init__(self, course: Course, address: str) -> None:
-        try:
-            from distributed import Client
-        except ImportError:
-            from grader.errors import UsageError
-
-            raise UsageError(
-                "--dask needs dask.distributed: pip install 'gradients-by-hand[batch]' "
-                "(or `pip install distributed`)"
-            ) from None
-        self._course_path = str(course.path)
-        try:
-            self._client = Client(address, timeout=30)
-        except OSError as error:
-            from grader.errors import UsageError
-
-            raise UsageError(
-                f"--dask {address}: no Dask scheduler answered ({error}); start one with "
-                "`dask scheduler` and pass the address it prints"
-            ) from None
-
-    def run(self, tasks: list[Task]) -> Iterator[Outcome]:
-        from distributed import as_completed
-
-        futures = {
-            self._client.submit(grade_task, self._course_path, asdict(task), pure=False): task
-            for task in tasks
-        }
-        for future in as_completed(futures):
-            task = futures[future]
-            try:
-                answer = future.result()
-            except Exception as error:
-                yield Outcome(task, None, 0.0, f"{type(error).__name__}: {error}")
-                continue
-            yield Outcome(task, answer["report"], answer["seconds"])
-
-    def close(self, wait: bool = True) -> None:
-        self._client.close()
