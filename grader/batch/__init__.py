@@ -6,7 +6,9 @@ One module per job:
 - timing: when each submission was made, due dates, extensions and late penalties;
 - gradebook: the SQLite database every grading is recorded in, which makes a run resumable;
 - adjustments: the instructor's --adjustments CSV, read and checked before anything is graded;
-- pool: where gradings run (local processes with fork-server workers, or a Dask cluster);
+- versions: a grading's version, the hash of everything that decides its score;
+- pool: where gradings run (local processes with fork-server workers); dask_pool: on a Dask
+  cluster, each in a grading process the Dask worker keeps, timed out and cancelled as locally;
 - progress: a progress bar on a terminal, plain lines elsewhere;
 - exports: grades.csv and the Canvas import file;
 - feedback: feedback/<student>.md and .html;
