@@ -154,9 +154,7 @@ def test_the_copy_is_found_and_nothing_else(course: Course, tmp_path: Path) -> N
     assert all(line.strip() for line in marked)  # blank lines are not marked
 
 
-def test_the_independent_solution_and_the_stubs_score_low(
-    course: Course, tmp_path: Path
-) -> None:
+def test_the_independent_solution_and_the_stubs_score_low(course: Course, tmp_path: Path) -> None:
     """Each pair's similarity, the threshold aside: the stub counts for nothing."""
     folder = _write_class(course, tmp_path)
     exercise = course.exercise(EXERCISE)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import ast
 import csv
 import io
+import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -109,8 +110,7 @@ def code_of(path: Path) -> str | None:
     if not given:
         return code
     return "\n".join(
-        "" if number in given else line
-        for number, line in enumerate(code.split("\n"), start=1)
+        "" if number in given else line for number, line in enumerate(code.split("\n"), start=1)
     )
 
 
@@ -245,7 +245,17 @@ def exercise_pairs(exercise: Exercise, handed: list[Handed]) -> list[Pair]:
 
 
 def find(exercises: Iterable[Exercise], handed: Iterable[Handed]) -> list[Pair]:
-    """Every exercise's similar pairs, most similar first (then by exercise and names)."""
+    """Every exercise's similar pairs, most similar first (then by exercise and names); none,
+    with a line saying why, when copydetect (the `batch` extra) is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("copydetect") is None:
+        print(
+            "grade: similarity.csv lists no pairs: copydetect is not installed "
+            "(pip install 'gradients-by-hand[batch]')",
+            file=sys.stderr,
+        )
+        return []
     by_exercise: dict[str, list[Handed]] = {}
     for item in handed:
         by_exercise.setdefault(item.exercise.id, []).append(item)
@@ -254,9 +264,7 @@ def find(exercises: Iterable[Exercise], handed: Iterable[Handed]) -> list[Pair]:
     for index, exercise in enumerate(exercises):
         order[exercise.id] = index
         pairs += exercise_pairs(exercise, by_exercise.get(exercise.id, []))
-    return sorted(
-        pairs, key=lambda p: (-p.similarity, order[p.exercise], p.student_a, p.student_b)
-    )
+    return sorted(pairs, key=lambda p: (-p.similarity, order[p.exercise], p.student_a, p.student_b))
 
 
 def csv_text(pairs: list[Pair]) -> str:
