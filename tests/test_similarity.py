@@ -185,6 +185,52 @@ def test_a_repeated_passage_of_ones_own_is_not_boilerplate(course: Course) -> No
     assert found.token_coverage == own > 0
 
 
+def test_given_helpers_rewritten_alike_are_not_flagged(course: Course, tmp_path: Path) -> None:
+    """Two students who rewrote a given helper the same way (exercise9's softmax_cross_entropy)
+    and left the rest of the stub: the helper's lines are not theirs, nothing is flagged."""
+    exercise = course.exercise("exercise9")
+    stub = exercise.student_file.read_text()
+    rewritten = with_function(
+        stub,
+        '''
+def softmax_cross_entropy(scores, labels):
+    """Given: my own version."""
+    rows = scores.shape[0]
+    top = np.max(scores, axis=1, keepdims=True)
+    weights = np.exp(scores - top)
+    probabilities = weights / np.sum(weights, axis=1, keepdims=True)
+    grad = probabilities.copy()
+    grad[np.arange(rows), labels] -= 1.0
+    return -float(np.mean(np.log(probabilities[np.arange(rows), labels]))), grad / rows
+''',
+    )
+    handed = []
+    for name in ("fay", "gil"):
+        path = tmp_path / name / exercise.file_name
+        path.parent.mkdir()
+        path.write_text(rewritten)
+        handed.append(similarity.Handed(name, exercise, path))
+    assert similarity.pair_scores(exercise, handed).get(("fay", "gil"), 0.0) == 0.0
+    assert similarity.code_of(handed[0].path).count("weights / np.sum") == 0  # its lines blank
+
+
+def test_what_much_of_the_class_wrote_is_common_not_copied(course: Course, tmp_path: Path) -> None:
+    """The reference solution handed in by eight students of ten: what the exercise all but
+    dictates is no sign of copying. Alice and Bob, the other two, are still a pair."""
+    exercise = course.exercise(EXERCISE)
+    stub = exercise.student_file.read_text()
+    texts = {f"s{number}": exercise.solution_file.read_text() for number in range(8)}
+    texts |= {"alice": with_function(stub, ALICE), "bob": with_function(stub, BOB)}
+    handed = []
+    for name, text in texts.items():
+        path = tmp_path / name / exercise.file_name
+        path.parent.mkdir()
+        path.write_text(text)
+        handed.append(similarity.Handed(name, exercise, path))
+    pairs = similarity.find([exercise], handed)
+    assert [(pair.student_a, pair.student_b) for pair in pairs] == [("alice", "bob")]
+
+
 def test_similarity_csv(course: Course, tmp_path: Path) -> None:
     pairs = _pairs(course, _write_class(course, tmp_path))
     pairs.append(
