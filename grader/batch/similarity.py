@@ -269,7 +269,14 @@ def find(exercises: Iterable[Exercise], handed: Iterable[Handed]) -> list[Pair]:
     pairs: list[Pair] = []
     for index, exercise in enumerate(exercises):
         order[exercise.id] = index
-        pairs += exercise_pairs(exercise, by_exercise.get(exercise.id, []))
+        try:
+            pairs += exercise_pairs(exercise, by_exercise.get(exercise.id, []))
+        except Exception as error:  # a flag, not worth the feedback and report written after it
+            print(
+                f"grade: similarity.csv: {exercise.id} not compared "
+                f"({type(error).__name__}: {safe_text.terminal(str(error), one_line=True)})",
+                file=sys.stderr,
+            )
     return sorted(pairs, key=lambda p: (-p.similarity, order[p.exercise], p.student_a, p.student_b))
 
 
