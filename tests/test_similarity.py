@@ -242,6 +242,30 @@ def test_similarity_csv(course: Course, tmp_path: Path) -> None:
     assert rows[2] == [EXERCISE, "'=HYPERLINK(1)", "zoë", "0.610"]
 
 
+def test_the_report_folds_a_long_list_and_escapes_the_code(course: Course) -> None:
+    """Past 20 pairs the table is folded; a student's code and name are text, never markup."""
+    from grader.batch import class_report
+
+    code = "x = 1\nprint('</pre><script>alert(1)</script>')\n"
+    pairs = [
+        similarity.Pair(
+            EXERCISE, f"<b>s{n}</b>", f"t{n}", 0.9, code, code, frozenset({2}), frozenset({2})
+        )
+        for n in range(25)
+    ]
+    exercises = [course.exercise(EXERCISE)]
+    html = class_report.render(course, exercises, [], [], [], pairs)
+    assert "<script>" not in html and "<b>s0</b>" not in html
+    assert "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<details>\n<summary>25 pair(s)</summary>" in html  # folded
+    assert html.count('<details class="similar-code">') == similarity.TOP_PAIRS
+    assert html.count('class="match"') == 2 * similarity.TOP_PAIRS  # line 2 of each file
+    few = class_report.render(course, exercises, [], [], [], pairs[:3])
+    assert "<details open>\n<summary>3 pair(s)</summary>" in few
+    none = class_report.render(course, exercises, [], [], [], [])
+    assert "No pair of submissions is alike beyond the stub." in none
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(
     browser() is None,
