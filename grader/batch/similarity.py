@@ -16,12 +16,15 @@ together, that lies in passages of at least ``NOISE`` filtered characters found 
 file: 1 for the same code under other names, 0 for nothing in common beyond the stub. A pair is
 listed when it reaches ``THRESHOLD`` and the two files share at least ``MIN_SHARED`` characters
 of own code, so that two students who each wrote one short line the exercise all but dictates
-are not flagged.
+are not flagged. A k-gram found in more than ``COMMON_SHARE`` of the files (and more than
+``COMMON_FILES``) is dropped too, as MOSS drops passages common to many files: what the exercise
+all but dictates, or a solution handed round the whole class, says nothing of two students.
 
 Every k-gram is kept (no winnowing window): the files are small, and k-grams hash with Python's
 per-process string hash, so a window would pick other k-grams on every run. Pairs that share
 fewer than ``PREFILTER`` of the smaller file's k-grams are not compared further (a set
-intersection, where the full comparison costs some ten times more).
+intersection, some 45 times quicker than the full comparison: without it the 495,000 pairs of
+300 students take two minutes over 11 exercises, with it seconds).
 """
 
 from __future__ import annotations
