@@ -262,6 +262,9 @@ def test_the_report_folds_a_long_list_and_escapes_the_code(course: Course) -> No
     assert html.count('class="match"') == 2 * similarity.TOP_PAIRS  # line 2 of each file
     few = class_report.render(course, exercises, [], [], [], pairs[:3])
     assert "<details open>\n<summary>3 pair(s)</summary>" in few
+    many = class_report.render(course, exercises, [], [], [], pairs * 30)
+    assert "750 pair(s), the first 500 listed here" in many
+    assert many.count("<tr><td>exercise8</td><td>&lt;b&gt;s") == similarity.REPORT_ROWS
     none = class_report.render(course, exercises, [], [], [], [])
     assert "No pair of submissions is alike beyond the stub." in none
 

@@ -56,6 +56,7 @@ COMMON_FILES = 5  # ... and in more than this many files
 PREFILTER = 0.3  # compared only when sharing this share of the smaller file's k-grams
 MAX_CHARS = 200_000  # of a file's code fingerprinted; a solution is a few thousand
 TOP_PAIRS = 10  # pairs the report shows side by side
+REPORT_ROWS = 500  # pairs the report's table lists; similarity.csv has them all
 SHOWN_LINES = 400  # lines of each file shown side by side
 COLUMNS = ("exercise", "student_a", "student_b", "similarity")
 
@@ -315,7 +316,8 @@ def _shown(code: str, matched: frozenset[int]) -> dict[str, object]:
 
 
 def report_view(pairs: list[Pair]) -> dict[str, object]:
-    """What report.html shows: every pair's row, and the top TOP_PAIRS side by side."""
+    """What report.html shows: the first REPORT_ROWS pairs' rows, and the top TOP_PAIRS side by
+    side."""
     return {
         "threshold": f"{THRESHOLD:.2f}",
         "rows": [
@@ -325,8 +327,9 @@ def report_view(pairs: list[Pair]) -> dict[str, object]:
                 "student_b": safe_text.terminal(pair.student_b, one_line=True),
                 "similarity": f"{pair.similarity:.2f}",
             }
-            for pair in pairs
+            for pair in pairs[:REPORT_ROWS]
         ],
+        "count": len(pairs),
         "top": [
             {
                 "exercise": pair.exercise,
