@@ -173,6 +173,38 @@ def test_the_independent_solution_and_the_stubs_score_low(course: Course, tmp_pa
     assert scores.get(("dan", "erin"), 0.0) == 0.0
 
 
+def test_a_notebook_is_compared_by_its_code_cells(course: Course, tmp_path: Path) -> None:
+    """Bob's copy in a notebook is found against Alice's script; the stub's notebook (its
+    check cell included) against the stub's script is not."""
+    from grader.notebooks import notebook_text
+
+    exercise = course.exercise(EXERCISE)
+    stub = exercise.student_file.read_text()
+    files = {
+        "alice": (exercise.file_name, with_function(stub, ALICE)),
+        "bob": (
+            f"{exercise.student_file.stem}.ipynb",
+            notebook_text(with_function(stub, BOB), EXERCISE),
+        ),
+        "dan": (
+            f"{exercise.student_file.stem}.ipynb",
+            exercise.student_file.with_suffix(".ipynb").read_text(),
+        ),
+        "erin": (exercise.file_name, stub),
+    }
+    handed = []
+    for name, (file_name, text) in files.items():
+        path = tmp_path / name / file_name
+        path.parent.mkdir()
+        path.write_text(text)
+        handed.append(similarity.Handed(name, exercise, path))
+    pairs = similarity.find([exercise], handed)
+    assert [(pair.student_a, pair.student_b) for pair in pairs] == [("alice", "bob")]
+    assert pairs[0].similarity >= 0.9
+    assert "def softmax_cross_entropy(scores, labels):" in pairs[0].code_b  # its cells, joined
+    assert similarity.pair_scores(exercise, handed).get(("dan", "erin"), 0.0) == 0.0
+
+
 def test_a_repeated_passage_of_ones_own_is_not_boilerplate(course: Course) -> None:
     """copydetect's own boilerplate removal drops a file's repeated k-grams; this one keeps
     them."""
