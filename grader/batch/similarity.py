@@ -54,7 +54,7 @@ MIN_SHARED = 60  # and when the two files share this many filtered characters of
 COMMON_SHARE = 0.1  # a k-gram in more than this share of the files is common, not copied
 COMMON_FILES = 5  # ... and in more than this many files
 PREFILTER = 0.3  # compared only when sharing this share of the smaller file's k-grams
-MAX_CHARS = 200_000  # of a file's code fingerprinted; a solution is a few thousand
+MAX_CHARS = 30_000  # of a file's code fingerprinted: 7 times the longest solution
 TOP_PAIRS = 10  # pairs the report shows side by side
 REPORT_ROWS = 500  # pairs the report's table lists; similarity.csv has them all
 SHOWN_LINES = 400  # lines of each file shown side by side
@@ -111,17 +111,25 @@ def _given_lines(code: str) -> set[int]:
 
 def code_of(path: Path) -> str | None:
     """The code of a graded file, as fingerprinted: a notebook's code cells joined by a blank
-    line, cut at MAX_CHARS, each line of a given helper left empty (line numbers are kept)."""
+    line, each line of a given helper left empty (line numbers are kept; each cell is parsed on
+    its own, so a cell with IPython's syntax costs only its own helpers), cut at MAX_CHARS."""
     cells = code_cells(path)
     if cells is None:
         return None
-    code = "\n\n".join(cells)[:MAX_CHARS]
-    given = _given_lines(code)
-    if not given:
-        return code
-    return "\n".join(
-        "" if number in given else line for number, line in enumerate(code.split("\n"), start=1)
-    )
+    lines: list[str] = []
+    left = MAX_CHARS
+    for whole in cells:
+        if left <= 0:
+            break
+        cell = whole[:left]
+        left -= len(cell) + 2
+        if lines:
+            lines.append("")
+        given = _given_lines(cell)
+        lines += [
+            "" if number in given else line for number, line in enumerate(cell.split("\n"), start=1)
+        ]
+    return "\n".join(lines)
 
 
 def _fingerprint(code: str, name: str) -> CodeFingerprint:
