@@ -3,7 +3,9 @@
 It shows the distribution of total scores and each exercise's average (plots drawn by matplotlib,
 embedded as SVG), each check's pass rate with the messages of its failures grouped (hardest checks
 first: what most of the class gets wrong), the slowest gradings, and the flagged ones: timeouts,
-crashes, files that could not be loaded, suspicious code (grader.flags).
+crashes, files that could not be loaded, suspicious code (grader.flags); and the pairs of
+similar submissions (grader.batch.similarity), the top ones side by side with the matching lines
+marked: students' code, like every value, escaped.
 
 Students' names, messages and problems are written as feedback's HTML templates write every value
 (grader.batch.feedback.template_environment): through grader.safe_text.terminal, then escaped by
@@ -19,6 +21,7 @@ from typing import Any
 
 from grader.batch.exports import StudentGrades, number
 from grader.batch.feedback import template_environment
+from grader.batch.similarity import Pair, report_view
 from grader.course import Course, Exercise
 
 SLOWEST = 10  # gradings listed as the slowest
@@ -134,8 +137,9 @@ def render(
     students: list[StudentGrades],
     unmatched: list[str],
     failures: list[str],
+    similar: list[Pair] | None = None,
 ) -> str:
-    """The report's HTML."""
+    """The report's HTML; ``similar``: the pairs of similarity.csv (grader.batch.similarity)."""
     max_total = sum(exercise.points for exercise in exercises)
     gradings = [
         (student.entry.name, grading)
@@ -188,4 +192,5 @@ def render(
         flagged=_flagged(exercises, students),
         unmatched=unmatched,
         failures=failures,
+        similar=report_view(similar or []),
     )

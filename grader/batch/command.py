@@ -426,7 +426,7 @@ def _write_outputs(
 ) -> list[str]:
     """Write every output from the gradebook; what could not be written (a full disk), one line
     each, which the report lists with ``failures``: the rest is written all the same."""
-    from grader.batch import class_report, feedback
+    from grader.batch import class_report, feedback, similarity
     from grader.batch.exports import StudentGrades, adjustments_csv, canvas_csv, grades_csv
     from grader.files import write_atomically
 
@@ -466,6 +466,11 @@ def _write_outputs(
     if roster is not None:
         text, unmatched = canvas_csv(roster, exercises, ordered)
         write(out / "canvas.csv", text, "canvas.csv")
+    similar = similarity.find(
+        exercises,
+        [similarity.Handed(i.entry.name, i.exercise, Path(i.task.path)) for i in planned if i.task],
+    )
+    write(out / "similarity.csv", similarity.csv_text(similar), "similarity.csv")
     for student in ordered:
         view = feedback.student_view(course, exercises, student)
         for kind in ("md", "html"):
@@ -474,7 +479,9 @@ def _write_outputs(
                 feedback.render(view, kind),
                 f"{student.entry.name}'s feedback/{student.entry.key}.{kind}",
             )
-    report = class_report.render(course, exercises, ordered, unmatched, failures + unwritten)
+    report = class_report.render(
+        course, exercises, ordered, unmatched, failures + unwritten, similar
+    )
     write(out / "report.html", report, "report.html")
     return unwritten
 
