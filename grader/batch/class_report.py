@@ -7,6 +7,12 @@ crashes, files that could not be loaded, suspicious code (grader.flags); and the
 similar submissions (grader.batch.similarity), the top ones side by side with the matching lines
 marked: students' code, like every value, escaped.
 
+Pass rates count only the students who handed the exercise in (a grading of a file, not the 0 of
+nothing handed in); how many did not is shown beside them. Each student has a row (their total,
+each exercise's score, lateness, flags and problems, and a relative link to feedback/<key>.html),
+the problem submissions are listed with their reason (a refused file or link, a zip that could
+not be read, a folder with no exercise file), and the run's other outputs are linked at the top.
+
 Students' names, messages and problems are written as feedback's HTML templates write every value
 (grader.batch.feedback.template_environment): through grader.safe_text.terminal, then escaped by
 jinja2's autoescape. The plots are the one markup inserted as it is (``|safe``): matplotlib's SVG,
@@ -17,7 +23,9 @@ from __future__ import annotations
 
 import io
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 from grader.batch.exports import StudentGrades, number
 from grader.batch.feedback import template_environment
@@ -27,6 +35,9 @@ from grader.course import Course, Exercise
 SLOWEST = 10  # gradings listed as the slowest
 MESSAGES_PER_CHECK = 3  # failure messages shown per check, most common first
 MESSAGE_CHARS = 200  # a failure message is grouped by its first line, cut to this length
+NOT_SUBMITTED = "none"  # the file hash of a grading of nothing handed in (grader.batch.command)
+OPEN_ROWS = 20  # a collapsible table longer than this starts closed
+LINKED = ("grades.csv", "canvas.csv", "gradebook.sqlite", "similarity.csv", "adjustments.csv")
 
 
 def _svg(figure: Any) -> str:
@@ -73,13 +84,21 @@ def _first_line(message: str) -> str:
     return line if len(line) <= MESSAGE_CHARS else line[:MESSAGE_CHARS] + "…"
 
 
+def handed_in(student: StudentGrades, exercise_id: str) -> bool:
+    """Whether ``student`` handed a file in for the exercise (graded, not 0 for nothing)."""
+    grading = student.gradings.get(exercise_id)
+    return grading is not None and grading.file_hash != NOT_SUBMITTED
+
+
 def _check_rows(exercises: list[Exercise], students: list[StudentGrades]) -> list[dict]:
-    """Every check with its pass rate and its failures' messages, lowest pass rate first."""
+    """Every check with its pass rate over the students who handed the exercise in, how many did
+    not, and its failures' messages, lowest pass rate first."""
     counts: dict[tuple[str, str], dict[str, Any]] = {}
     for exercise in exercises:
+        absent = sum(1 for student in students if not handed_in(student, exercise.id))
         for student in students:
             grading = student.gradings.get(exercise.id)
-            if grading is None:
+            if grading is None or not handed_in(student, exercise.id):
                 continue
             for test in grading.report["tests"]:
                 row = counts.setdefault(
@@ -90,6 +109,7 @@ def _check_rows(exercises: list[Exercise], students: list[StudentGrades]) -> lis
                         "hidden": test["hidden"],
                         "passed": 0,
                         "graded": 0,
+                        "absent": absent,
                         "messages": Counter(),
                     },
                 )
@@ -131,6 +151,73 @@ def _flagged(exercises: list[Exercise], students: list[StudentGrades]) -> list[d
     return found
 
 
+def _problems(exercises: list[Exercise], students: list[StudentGrades]) -> list[dict]:
+    """The submissions that could not be graded as handed in, each with its reason: what could
+    not be read at all (a broken zip), each refused file (a link out, a FIFO), and the students
+    with no exercise file anywhere (an empty folder)."""
+    found = []
+    for student in students:
+        entry = student.entry
+        if entry.problem:
+            what = entry.root.name if entry.root is not None else "the submission"
+            found.append({"student": entry.name, "what": what, "reason": entry.problem})
+            continue
+        refused = False
+        for exercise in exercises:
+            grading = student.gradings.get(exercise.id)
+            if grading is None or handed_in(student, exercise.id):
+                continue
+            report = grading.report
+            if report.get("file"):
+                refused = True
+                reason = _first_line(report.get("problem") or "refused")
+                found.append({"student": entry.name, "what": report["file"], "reason": reason})
+        if not refused and not any(handed_in(student, exercise.id) for exercise in exercises):
+            reason = "no exercise file handed in (an empty folder, or only other files)"
+            found.append({"student": entry.name, "what": "the folder", "reason": reason})
+    return found
+
+
+def _late(grading: Any) -> str:
+    days = "s" if grading.late_days != 1 else ""
+    return f"{grading.exercise}: {grading.late_days} day{days} late, -{number(grading.penalty)}%"
+
+
+def _student_rows(exercises: list[Exercise], students: list[StudentGrades]) -> list[dict]:
+    """One row per student: total, each exercise's score ("–" if not handed in), lateness,
+    flags and problems, and the relative link to their feedback."""
+    rows = []
+    for student in students:
+        gradings = [student.gradings[e.id] for e in exercises if e.id in student.gradings]
+        flags = [
+            f"{grading.exercise}: suspicious: {flag}"
+            for grading in gradings
+            for flag in grading.report.get("flags") or []
+        ]
+        if student.entry.problem:
+            flags.append(f"not read: {_first_line(student.entry.problem)}")
+        flags += [
+            f"{grading.exercise}: not graded: {_first_line(grading.report.get('problem') or '')}"
+            for grading in gradings
+            if grading.file_hash == NOT_SUBMITTED and grading.report.get("file")
+        ]
+        rows.append(
+            {
+                "name": student.entry.name,
+                "feedback": f"feedback/{quote(student.entry.key)}.html",
+                "total": number(student.total()),
+                "scores": [
+                    number(student.score(e.id)) if handed_in(student, e.id) else "–"
+                    for e in exercises
+                ],
+                "handed_in": any(handed_in(student, e.id) for e in exercises),
+                "late": [_late(grading) for grading in gradings if grading.late_days > 0],
+                "flags": flags,
+            }
+        )
+    return rows
+
+
 def render(
     course: Course,
     exercises: list[Exercise],
@@ -138,8 +225,10 @@ def render(
     unmatched: list[str],
     failures: list[str],
     similar: list[Pair] | None = None,
+    files: Sequence[str] = (),
 ) -> str:
-    """The report's HTML; ``similar``: the pairs of similarity.csv (grader.batch.similarity)."""
+    """The report's HTML; ``similar``: the pairs of similarity.csv (grader.batch.similarity);
+    ``files``: the outputs written beside report.html (grades.csv, ...), linked at the top."""
     max_total = sum(exercise.points for exercise in exercises)
     gradings = [
         (student.entry.name, grading)
@@ -161,6 +250,13 @@ def render(
         mean=number(sum(totals) / len(totals)) if totals else "–",
         median=number(totals[len(totals) // 2]) if totals else "–",
         full_marks=sum(1 for total in totals if total >= max_total - 1e-9),
+        files=[name for name in LINKED if name in files],
+        handed_in_count=sum(
+            1 for student in students if any(handed_in(student, e.id) for e in exercises)
+        ),
+        students=_student_rows(exercises, students),
+        problems=_problems(exercises, students),
+        open_rows=OPEN_ROWS,
         plots=_plots(exercises, students, max_total),
         exercises=[
             {
@@ -169,12 +265,7 @@ def render(
                 "points": number(exercise.points),
                 "average": number(sum(scores) / len(scores)) if scores else "–",
                 "full": sum(1 for score in scores if score >= exercise.points - 1e-9),
-                "submitted": sum(
-                    1
-                    for student in students
-                    if exercise.id in student.gradings
-                    and student.gradings[exercise.id].file_hash != "none"
-                ),
+                "submitted": sum(1 for student in students if handed_in(student, exercise.id)),
             }
             for exercise in exercises
             for scores in [by_exercise[exercise.id]]
