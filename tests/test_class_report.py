@@ -171,7 +171,11 @@ def test_each_student_has_a_row_linking_to_their_feedback(out: Path, report: Tab
     assert rows["ann"]["cells"][1:4] == ["18", "8", "10"]
     assert rows["dora"]["cells"][1:4] == ["0", "–", "–"]
     assert rows["carl"]["cells"][1:4] == ["10", "10", "–"]
-    assert "exercise2: not graded" in rows["carl"]["cells"][5]
+    assert rows["carl"]["cells"][5].startswith("exercise2: not graded: ")
+    assert "symbolic link" in rows["carl"]["cells"][5]
+    assert rows["ed"]["cells"][5].startswith("not read: ed.zip could not be unpacked")
+    assert rows["ed"]["cells"][5].count("ed.zip") == 1  # once, not once per exercise
+    assert rows["dora"]["cells"][5] == "nothing handed in"
     assert rows["ann"]["cells"][4] == "exercise1: 2 days late, -20%"
     assert rows["carl"]["cells"][4] == ""
 

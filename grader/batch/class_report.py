@@ -79,7 +79,8 @@ def _plots(
     return {"distribution": distribution, "averages": _svg(figure)}
 
 
-def _first_line(message: str) -> str:
+def _first_line(message: str | None) -> str:
+    message = message or ""
     line = message.strip().splitlines()[0] if message.strip() else "(no message)"
     return line if len(line) <= MESSAGE_CHARS else line[:MESSAGE_CHARS] + "…"
 
@@ -170,7 +171,7 @@ def _problems(exercises: list[Exercise], students: list[StudentGrades]) -> list[
             report = grading.report
             if report.get("file"):
                 refused = True
-                reason = _first_line(report.get("problem") or "refused")
+                reason = _first_line(report.get("problem"))
                 found.append({"student": entry.name, "what": report["file"], "reason": reason})
         if not refused and not any(handed_in(student, exercise.id) for exercise in exercises):
             reason = "no exercise file handed in (an empty folder, or only other files)"
@@ -194,13 +195,17 @@ def _student_rows(exercises: list[Exercise], students: list[StudentGrades]) -> l
             for grading in gradings
             for flag in grading.report.get("flags") or []
         ]
-        if student.entry.problem:
+        handed = any(handed_in(student, e.id) for e in exercises)
+        if student.entry.problem:  # what refused all of their work: once, not per exercise
             flags.append(f"not read: {_first_line(student.entry.problem)}")
-        flags += [
-            f"{grading.exercise}: not graded: {_first_line(grading.report.get('problem') or '')}"
-            for grading in gradings
-            if grading.file_hash == NOT_SUBMITTED and grading.report.get("file")
-        ]
+        else:
+            flags += [
+                f"{grading.exercise}: not graded: {_first_line(grading.report.get('problem'))}"
+                for grading in gradings
+                if grading.file_hash == NOT_SUBMITTED and grading.report.get("file")
+            ]
+            if not handed and not flags:
+                flags.append("nothing handed in")
         rows.append(
             {
                 "name": student.entry.name,
@@ -210,7 +215,7 @@ def _student_rows(exercises: list[Exercise], students: list[StudentGrades]) -> l
                     number(student.score(e.id)) if handed_in(student, e.id) else "–"
                     for e in exercises
                 ],
-                "handed_in": any(handed_in(student, e.id) for e in exercises),
+                "handed_in": handed,
                 "late": [_late(grading) for grading in gradings if grading.late_days > 0],
                 "flags": flags,
             }
