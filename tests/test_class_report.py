@@ -262,3 +262,18 @@ def test_output_with_backticks_stays_inside_its_markdown_block() -> None:
     assert inside == printed.split("\n")
     assert "# Full marks" not in lines[closing:]
     assert safe_text.markdown_block("a ``` b").startswith("````text\n")
+
+
+@pytest.mark.slow
+def test_canvas_csv_is_linked_when_written(tmp_path: Path, course: Course) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section\nann,1,u1,ann,A\n")
+    graded = tmp_path / "out"
+    run_batch(
+        late_course(tmp_path, course),
+        make_submissions(tmp_path),
+        graded,
+        *("--exercise", "exercise1", "--roster", str(roster)),
+    )
+    links = tables((graded / "report.html").read_text()).links
+    assert "canvas.csv" in links and (graded / "canvas.csv").is_file()
