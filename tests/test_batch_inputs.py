@@ -36,7 +36,7 @@ def make_zip(path: Path, members: dict[str, bytes], when: tuple = (2026, 11, 30,
             archive.writestr(info, data)
 
 
-def run_batch(submissions: Path, out: Path, *options: str) -> None:
+def run_batch(submissions: Path, out: Path, *options: str) -> subprocess.CompletedProcess[str]:
     """`grade batch SUBMISSIONS --out OUT OPTIONS...` as a command; it must succeed."""
     done = subprocess.run(
         [sys.executable, "-m", "grader", "batch", str(submissions), "--out", str(out), *options],
@@ -45,6 +45,7 @@ def run_batch(submissions: Path, out: Path, *options: str) -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
+    return done
 
 
 class TestFolders:
@@ -308,12 +309,14 @@ class TestLateWork:
             '"Ng, Ida",23,1003,ida,B,\n'
             '"Oz, Jo",24,1004,jo,B,\n'
         )
-        run_batch(
+        done = run_batch(
             export,
             out,
             *("--exercise", "exercise1", "--course", str(late_course.path)),
             *("--roster", str(roster)),
         )
+        # Hal Ito's sid and email are in no row: listed first, before the grading.
+        assert done.stderr.splitlines()[0].startswith("grade: no roster row: Hal Ito: no roster")
         grades = {
             row["student"]: row
             for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))
