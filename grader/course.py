@@ -31,6 +31,8 @@ COMMANDS = frozenset(
     {"all", "batch", "build", "check", "doctor", "release", "export", "help", "submit"}
 )
 ID_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
+CANVAS_ERROR = "name the roster's Canvas assignment column, title and (id), or its id number"
+CANVAS_PATTERN = r"^(\d+|.*\S\s*\(\d+\))$"
 
 # ---------------------------------------------------------------- the schema
 
@@ -42,6 +44,9 @@ class LimitsSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     call_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] | None = None
     memory_mb: Annotated[int, msgspec.Meta(ge=128, le=65536)] | None = None
     output_kb: Annotated[int, msgspec.Meta(ge=1, le=65536)] | None = None
+
+
+CanvasId = Annotated[int, msgspec.Meta(gt=0)]  # a Canvas assignment's id number
 
 
 class ExerciseSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -57,6 +62,8 @@ class ExerciseSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     hidden_points: Annotated[float, msgspec.Meta(ge=0)] | None = None
     limits: LimitsSpec | None = None
     due: datetime | None = None
+    # The roster's Canvas assignment column: its title, "Exercise 1 (1001)", or its id number.
+    canvas: Annotated[str, msgspec.Meta(pattern=CANVAS_PATTERN)] | CanvasId | None = None
 
 
 Percent = Annotated[float, msgspec.Meta(ge=0, le=100)]
@@ -99,6 +106,7 @@ FIELD_EXAMPLES = {
     "checks": "checks: checks/exercise1_public.py",
     "hidden_checks": "hidden_checks: checks/exercise1_hidden.py",
     "hidden_points": "hidden_points: 4",
+    "canvas": 'canvas: "Exercise 1 (1001)"',
     "points": "points: 10",
     "limits": "limits: {wall_seconds: 30}",
     "wall_seconds": "wall_seconds: 30",
@@ -133,6 +141,7 @@ class Exercise:
     limits: Limits
     due: datetime | None = None  # timezone-aware; a due date written without a zone is UTC
     hidden_points: float = 0.0  # hidden checks' points graded elsewhere (a student release)
+    canvas: str | None = None  # the roster's assignment column, "Title (id)" or the id number
 
     @property
     def file_name(self) -> str:
@@ -358,6 +367,8 @@ def _explain(path: Path, lines: dict[Place, int], error: str) -> str:
             f"{path}:{line}: {_dotted(place)}: an id is lowercase letters, digits, `_` or "
             f"`-`, starting with a letter; write e.g. `id: exercise1`"
         )
+    if field == "canvas":  # a pattern or a number out of range
+        return f"{path}:{line}: {_dotted(place)}: {CANVAS_ERROR}; write e.g. `{example}`"
     readable = what.replace("`array`", "a list").replace("`float`", "a number")
     readable = readable.replace("`int`", "a whole number").replace("`str`", "text")
     return f"{path}:{line}: {_dotted(place)}: expected {readable.removeprefix('Expected ')}; {fix}"
@@ -437,6 +448,7 @@ def _resolve(path: Path, spec: CourseSpec, lines: dict[Place, int]) -> Course:
                 limits=_merge_limits(defaults, item.limits),
                 due=_aware(item.due),
                 hidden_points=item.hidden_points or 0.0,
+                canvas=None if item.canvas is None else str(item.canvas),
             )
         )
     late = spec.late

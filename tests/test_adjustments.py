@@ -30,6 +30,7 @@ from grader.batch.adjustments import (
 from grader.batch.discover import StudentEntry
 from grader.batch.exports import StudentGrades, adjustments_csv, canvas_csv, grades_csv
 from grader.batch.gradebook import SCHEMA_VERSION, Gradebook, RecordedGrading
+from grader.batch.roster import Roster, match
 from grader.course import Course
 from grader.errors import UsageError
 from tests.helpers import REPO
@@ -45,7 +46,7 @@ ADJUSTMENTS = (
     f'dee,exercise1,5,"{FORMULA.replace(chr(34), chr(34) * 2)}"\n'  # 10 + 5: clamped to 10
 )
 ROSTER = (
-    "Student,ID,SIS User ID,SIS Login ID,Section\n"
+    "Student,ID,SIS User ID,SIS Login ID,Section,Derivatives (101)\n"
     "Ann,1,S1,ann,A\nBob,2,S2,bob,A\nCy,3,S3,cy,A\nDee,4,S4,dee,A\nEve,5,S5,eve,A\n"
 )
 
@@ -409,11 +410,13 @@ def test_exports_use_the_adjusted_score(course: Course, tmp_path: Path) -> None:
         {"exercise1": Adjustment(2, "+@SUM(A1)", "root", "t"), "exercise2": Adjustment(4, "x")},
     )
     exercises = list(course.exercises[:2])
-    assert grades_csv(exercises, [student]).splitlines()[1] == "ann,9,10,19"
-    roster = [dict(zip(("Student", "ID", "SIS User ID", "SIS Login ID", "Section"),
-                       ("Ann", "1", "", "ann", ""), strict=True))]  # fmt: skip
-    text, _ = canvas_csv(roster, exercises, [student])
-    assert text.splitlines()[2] == "Ann,1,,ann,,9,10"
+    assert grades_csv(exercises, [student]).splitlines()[1] == "ann,ann,9,10,19"
+    columns = {"exercise1": "Derivatives (1)", "exercise2": "Partial derivatives (2)"}
+    roster = Roster(Path("roster.csv"), ["Student", "ID", "SIS User ID", "SIS Login ID"], [])
+    roster.rows.append({"Student": "Ann", "ID": "1", "SIS User ID": "", "SIS Login ID": "ann"})
+    roster.columns.update(columns)
+    text = canvas_csv(match(roster, [entry]), exercises, [student])
+    assert text.splitlines()[2] == "Ann,1,,ann,9,10"
     lines = adjustments_csv(exercises, [student]).splitlines()
     assert lines[1] == "ann,exercise1,2,'+@SUM(A1),7,9,root,t"
 

@@ -125,7 +125,7 @@ class TestOneRun:
         assert_scores_as_expected(grades, expected_scores(synthetic))
 
     def test_totals_add_up(self, graded: Path, quick: Course) -> None:
-        header = ["student", *(exercise.id for exercise in quick.exercises), "total"]
+        header = ["student", "id", *(exercise.id for exercise in quick.exercises), "total"]
         with (graded / "grades.csv").open() as handle:
             assert next(csv.reader(handle)) == header
         for row in read_grades(graded / "grades.csv"):

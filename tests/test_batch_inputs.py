@@ -17,8 +17,9 @@ import yaml
 from grader.batch import timing
 from grader.batch.clone_times import last_commit_time
 from grader.batch.discover import discover
-from grader.batch.exports import StudentGrades, canvas_csv, read_roster
+from grader.batch.exports import StudentGrades, canvas_csv
 from grader.batch.gradebook import RecordedGrading
+from grader.batch.roster import match, read_roster
 from grader.course import Course, load_course
 from grader.errors import UsageError
 from grader.submission import MAX_SUBMISSION_BYTES
@@ -35,7 +36,7 @@ def make_zip(path: Path, members: dict[str, bytes], when: tuple = (2026, 11, 30,
             archive.writestr(info, data)
 
 
-def run_batch(submissions: Path, out: Path, *options: str) -> None:
+def run_batch(submissions: Path, out: Path, *options: str) -> subprocess.CompletedProcess[str]:
     """`grade batch SUBMISSIONS --out OUT OPTIONS...` as a command; it must succeed."""
     done = subprocess.run(
         [sys.executable, "-m", "grader", "batch", str(submissions), "--out", str(out), *options],
@@ -44,6 +45,7 @@ def run_batch(submissions: Path, out: Path, *options: str) -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
+    return done
 
 
 class TestFolders:
@@ -302,17 +304,19 @@ class TestLateWork:
         out = tmp_path / "out"
         roster = tmp_path / "roster.csv"
         roster.write_text(
-            "Student,ID,SIS User ID,SIS Login ID,Section\n"
-            '"Park, Gina",21,1001,gina,A\n'
-            '"Ng, Ida",23,1003,ida,B\n'
-            '"Oz, Jo",24,1004,jo,B\n'
+            "Student,ID,SIS User ID,SIS Login ID,Section,Derivatives (501)\n"
+            '"Park, Gina",21,1001,gina,A,\n'
+            '"Ng, Ida",23,1003,ida,B,\n'
+            '"Oz, Jo",24,1004,jo,B,\n'
         )
-        run_batch(
+        done = run_batch(
             export,
             out,
             *("--exercise", "exercise1", "--course", str(late_course.path)),
             *("--roster", str(roster)),
         )
+        # Hal Ito's sid and email are in no row: listed first, before the grading.
+        assert done.stderr.splitlines()[0].startswith("grade: no roster row: Hal Ito: no roster")
         grades = {
             row["student"]: row
             for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))
@@ -329,7 +333,8 @@ class TestLateWork:
         assert "1 day late" in (out / "feedback" / "Gina_Park.md").read_text()
         # Matched by SIS User ID (Gradescope's sid) and SIS Login ID (the email's user part).
         canvas = list(csv.reader(io.StringIO((out / "canvas.csv").read_text())))
-        assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "exercise1"]
+        header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Derivatives (501)"]
+        assert canvas[0] == header
         assert canvas[1][0] == "Points Possible" and canvas[1][5] == "10"
         assert canvas[2:] == [
             ["Park, Gina", "21", "1001", "gina", "A", "9"],
@@ -337,6 +342,7 @@ class TestLateWork:
             ["Oz, Jo", "24", "1004", "jo", "B", ""],
         ]
         assert "Hal Ito" in (out / "report.html").read_text().split("Not in the roster")[1]
+        assert (out / "unmatched.csv").read_text().splitlines()[1].startswith("Hal Ito,")
 
 
 def grading(exercise: str, score: float, tests: list[dict]) -> RecordedGrading:
@@ -351,19 +357,20 @@ def test_canvas_file_matches_the_roster(tmp_path: Path, course: Course) -> None:
 
     roster = tmp_path / "roster.csv"
     roster.write_text(
-        "Student,ID,SIS User ID,SIS Login ID,Section,Quiz 1\n"
-        "    Points Possible,,,,,5\n"
-        '"Park, Gina",11,S1,gpark,A,4\n'
-        '"Ito, Hal",12,S2,hito,A,5\n'
+        "Student,ID,SIS User ID,SIS Login ID,Section,Quiz 1 (7),Derivatives (8),exercise2 (9)\n"
+        "    Points Possible,,,,,5,10.00,\n"
+        '"Park, Gina",11,S1,gpark,A,4,,\n'
+        '"Ito, Hal",12,S2,hito,A,5,,\n'
     )
-    rows = read_roster(roster)
+    rows = read_roster(roster, list(course.exercises[:2]))
     students = [
         StudentGrades(
             StudentEntry(name, name, None, None), {"exercise1": grading("exercise1", s, [])}
         )
         for name, s in (("gpark", 7.5), ("zed", 3))
     ]
-    text, unmatched = canvas_csv(rows, list(course.exercises[:2]), students)
+    matching = match(rows, [student.entry for student in students])
+    text = canvas_csv(matching, list(course.exercises[:2]), students)
     lines = list(csv.reader(io.StringIO(text)))
     assert lines[0] == [
         "Student",
@@ -371,13 +378,13 @@ def test_canvas_file_matches_the_roster(tmp_path: Path, course: Course) -> None:
         "SIS User ID",
         "SIS Login ID",
         "Section",
-        "exercise1",
-        "exercise2",
+        "Derivatives (8)",
+        "exercise2 (9)",
     ]
-    assert lines[1] == ["Points Possible", "", "", "", "", "10", "10"]
+    assert lines[1] == ["Points Possible", "", "", "", "", "10.00", "10"]
     assert lines[2] == ["Park, Gina", "11", "S1", "gpark", "A", "7.5", ""]
     assert lines[3] == ["Ito, Hal", "12", "S2", "hito", "A", "", ""]
-    assert unmatched == ["zed"]
+    assert [problem.student for problem in matching.unmatched] == ["zed"]
 
 
 @pytest.mark.parametrize(

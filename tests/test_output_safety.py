@@ -335,10 +335,11 @@ def batch(tmp_path_factory: pytest.TempPathFactory, course: Course) -> Path:
     with open(submissions + b"/" + NOT_UTF8 + b" broken.zip", "wb") as handle:
         handle.write(b"not a zip")  # named in the problem its feedback states
     roster = root / "roster.csv"
+    quoted = FORMULA_NAMES[0].replace(chr(34), chr(34) * 2)  # its folder's name, its login
     roster.write_text(
-        "Student,ID,SIS User ID,SIS Login ID,Section\n"
-        f'"{FORMULA_NAMES[0].replace(chr(34), chr(34) * 2)}",1,S1,x,A\n'
-        '"@SUM(A1:A9)",2,S2,"-2+3",B\n'
+        "Student,ID,SIS User ID,SIS Login ID,Section,Derivatives (101)\n"
+        f'"{quoted}",1,S1,"{quoted}",A,\n'
+        '"@SUM(A1:A9)",2,S2,"-2+3",B,\n'
     )
     out = root / "out"
     done = subprocess.run(
@@ -362,7 +363,7 @@ def read_csv(path: Path) -> list[list[str]]:
 
 def test_no_csv_cell_is_a_formula(batch: Path) -> None:
     rows = read_csv(batch / "grades.csv")[1:]
-    names = {row[0]: row[1:] for row in rows}
+    names = {row[0]: row[2:] for row in rows}
     for name in FORMULA_NAMES[:-1]:
         assert names["'" + name] == ["10", "10"]
     assert names["\\tTab"] == ["10", "10"]  # a tab in a name is shown, on its line
@@ -382,7 +383,7 @@ def test_negative_scores_stay_numbers_in_grades_csv(course: Course) -> None:
     )
     student = StudentGrades(StudentEntry("-1", "s", None, None), {"exercise1": grading})
     rows = read_csv_text(grades_csv([course.exercise("exercise1")], [student]))
-    assert rows[1] == ["'-1", "-1.5", "-1.5"]
+    assert rows[1] == ["'-1", "'-1", "-1.5", "-1.5"]  # the id, the folder's name, CSV-safe too
 
 
 def read_csv_text(text: str) -> list[list[str]]:
@@ -390,7 +391,7 @@ def read_csv_text(text: str) -> list[list[str]]:
 
 
 def test_a_name_that_is_not_utf8_is_graded_and_shown_escaped(batch: Path) -> None:
-    rows = {row[0]: row[1:] for row in read_csv(batch / "grades.csv")[1:]}
+    rows = {row[0]: row[2:] for row in read_csv(batch / "grades.csv")[1:]}
     assert rows["Zo\\xeb"] == ["10", "10"] and rows["Zo\\xeb broken"] == ["0", "0"]
     assert HONEST in rows
     broken = (batch / "feedback" / "Zo_xeb_broken.md").read_text(encoding="utf-8")

@@ -323,7 +323,7 @@ def test_grade_batch_writes_and_shows_the_pair(course: Course, tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     rows = list(csv.reader((out / "similarity.csv").read_text().splitlines()))
     assert [row[:3] for row in rows[1:]] == [[EXERCISE, "alice", "bob"]]
-    grades = {row[0]: row[1] for row in csv.reader((out / "grades.csv").read_text().splitlines())}
+    grades = {row[0]: row[2] for row in csv.reader((out / "grades.csv").read_text().splitlines())}
     # Alice's log of a softmax underflows at ±1000 (one hidden point), and so does Bob's copy:
     # each keeps what its checks gave, the flag takes nothing.
     names = ("alice", "bob", "carol", "dan", "erin")

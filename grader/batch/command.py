@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from grader.batch.discover import StudentEntry
     from grader.batch.gradebook import Gradebook, GradingKey, RecordedGrading
     from grader.batch.pool import LocalPool, Outcome, Task
+    from grader.batch.roster import Matching, Roster
 
 GRADEBOOK_FILE = "gradebook.sqlite"
 NOT_SUBMITTED = "none"  # the file hash recorded when a student handed in nothing
@@ -267,11 +268,11 @@ def run(
     )
     exercises.sort(key=course.exercises.index)
     from grader.batch.adjustments import AdjustmentsRefused, read_adjustments
-    from grader.batch.exports import read_roster
+    from grader.batch.roster import read_roster
 
     try:
         extensions = timing.read_extensions(args.extensions, course) if args.extensions else {}
-        roster = read_roster(args.roster) if args.roster else None
+        roster = read_roster(args.roster, exercises) if args.roster else None
         adjusting = (
             read_adjustments(args.adjustments, course, exercises) if args.adjustments else None
         )
@@ -293,7 +294,7 @@ def _run_batch(
     course: Course,
     exercises: list[Exercise],
     extensions: timing.Extensions,
-    roster: list[dict[str, str]] | None,
+    roster: Roster | None,
     adjusting: list[AdjustmentRow] | None,
     out: Path,
 ) -> int:
@@ -301,6 +302,7 @@ def _run_batch(
     from grader.batch.discover import discover
     from grader.batch.gradebook import Gradebook
     from grader.batch.progress import Progress
+    from grader.batch.roster import match_and_list
 
     started = time.monotonic()
     # Names come from folder and zip names: shown escaped when not UTF-8 (the gradebook, every
@@ -309,6 +311,7 @@ def _run_batch(
         replace(entry, name=safe_text.filename(entry.name))
         for entry in discover(course, args.submissions, out / ".work" / "unpacked")
     ]
+    matching = match_and_list(roster, entries)  # the unmatched printed first
     if adjusting is not None:  # every student named is in the run, before the gradebook opens
         adjusting = match_students(args.adjustments, adjusting, [(e.name, e.key) for e in entries])
     book = Gradebook(out / GRADEBOOK_FILE)
@@ -352,7 +355,7 @@ def _run_batch(
         progress.close()
         pool.close()
         unwritten = _write_outputs(
-            course, exercises, entries, planned, book, extensions, roster, failures, out
+            course, exercises, entries, planned, book, extensions, matching, failures, out
         )
     finally:
         book.close()
@@ -420,7 +423,7 @@ def _write_outputs(
     planned: list[Planned],
     book: Gradebook,
     extensions: timing.Extensions,
-    roster: list[dict[str, str]] | None,
+    matching: Matching | None,
     failures: list[str],
     out: Path,
 ) -> list[str]:
@@ -428,9 +431,11 @@ def _write_outputs(
     each, which the report lists with ``failures``: the rest is written all the same."""
     from grader.batch import class_report, feedback, similarity
     from grader.batch.exports import StudentGrades, adjustments_csv, canvas_csv, grades_csv
+    from grader.batch.exports import unmatched_csv as unmatched_text
     from grader.files import write_atomically
 
-    students = {entry.key: StudentGrades(entry) for entry in entries}
+    ids = matching.ids if matching else {}
+    students = {e.key: StudentGrades(e, id=ids.get(e.key, "")) for e in entries}
     updates = []
     for grading in book.gradings(item.key for item in planned):
         student = students[grading.student]
@@ -462,10 +467,10 @@ def _write_outputs(
 
     write(out / "grades.csv", grades_csv(exercises, ordered), "grades.csv")
     write(out / "adjustments.csv", adjustments_csv(exercises, ordered), "adjustments.csv")
-    unmatched: list[str] = []
-    if roster is not None:
-        text, unmatched = canvas_csv(roster, exercises, ordered)
-        write(out / "canvas.csv", text, "canvas.csv")
+    if matching is not None:
+        write(out / "canvas.csv", canvas_csv(matching, exercises, ordered), "canvas.csv")
+        write(out / "unmatched.csv", unmatched_text(matching), "unmatched.csv")
+    unmatched = matching.lines() if matching else []
     similar = similarity.find(
         exercises,
         [similarity.Handed(i.entry.name, i.exercise, Path(i.task.path)) for i in planned if i.task],

@@ -1,18 +1,20 @@
 """Gradebook exports: grades.csv, adjustments.csv, and the file Canvas's gradebook imports.
 
-grades.csv: ``student,<exercise ids in course order>,total``, one row per student, scores after
-any late penalty and any adjustment (grader.batch.adjustments; clamped to [0, the exercise's
-points]); an exercise with nothing handed in counts 0.
+grades.csv: ``student,id,<exercise ids in course order>,total``, one row per student, scores
+after any late penalty and any adjustment (grader.batch.adjustments; clamped to [0, the
+exercise's points]); an exercise with nothing handed in counts 0. ``id`` is the issued id the
+roster matched the student by, or without one the Gradescope sid (else email) or the folder name.
 
 adjustments.csv: ``student,exercise,points,comment,score_before,score,who,changed_at``, one row
 per adjustment that counts now, of the students and exercises of the run.
 
-canvas.csv, made from a roster (a CSV exported from Canvas's gradebook, or written by hand, with
-at least the columns ``Student,ID,SIS User ID,SIS Login ID,Section``): those five columns, then one
-column per exercise, then a ``Points Possible`` row under the header. A roster row is matched to a
-submission by SIS Login ID, then ID, then SIS User ID, then the student's name (any case), against
-the submission's name and, for a Gradescope export, its sid and email. A student in the roster
-with no submission gets empty cells (Canvas leaves those grades as they are).
+canvas.csv, made from a roster (grader.batch.roster): the roster's identity columns as they are
+(``Student,ID,SIS User ID,SIS Login ID,[Integration ID,]Section``), then each exercise's own
+assignment column of the roster (``Title (assignment id)``), a ``Points Possible`` row under the
+header, and a row per roster student; the roster's other columns are left out (Canvas leaves
+assignments not in the file alone). A student with no submission, or one two submissions
+matched, gets empty cells (Canvas leaves those grades as they are). unmatched.csv:
+``student,reason``, the submissions given no roster row.
 
 Text cells (a student's name, an adjustment's comment, the roster's columns) are written through
 grader.safe_text.csv_cell: one a spreadsheet would run as a formula (``=HYPERLINK(...)``,
@@ -25,17 +27,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from grader import safe_text
 from grader.batch.adjustments import Adjustment
 from grader.batch.discover import StudentEntry
 from grader.batch.gradebook import RecordedGrading
+from grader.batch.roster import Matching, entry_id
 from grader.course import Exercise
-from grader.errors import UsageError
-
-CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
-MATCH_ORDER = ("SIS Login ID", "ID", "SIS User ID", "Student")
 
 
 @dataclass
@@ -46,6 +44,7 @@ class StudentGrades:
     entry: StudentEntry
     gradings: dict[str, RecordedGrading] = field(default_factory=dict)
     adjustments: dict[str, Adjustment] = field(default_factory=dict)
+    id: str = ""  # grades.csv's id: the issued id the roster matched (roster.entry_id if none)
 
     def unadjusted(self, exercise: str) -> float:
         """The exercise's score after any late penalty, before any adjustment."""
@@ -74,13 +73,15 @@ def number(value: float) -> str:
 
 
 def grades_csv(exercises: list[Exercise], students: list[StudentGrades]) -> str:
+    """grades.csv: a row per student, with the id that tells two of the same name apart."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", *(exercise.id for exercise in exercises), "total"])
+    writer.writerow(["student", "id", *(exercise.id for exercise in exercises), "total"])
     for student in students:
         writer.writerow(
             [
                 safe_text.csv_cell(student.entry.name),
+                safe_text.csv_cell(student.id or entry_id(student.entry)),
                 *(number(student.score(exercise.id)) for exercise in exercises),
                 number(student.total()),
             ]
@@ -119,66 +120,39 @@ def adjustments_csv(exercises: list[Exercise], students: list[StudentGrades]) ->
     return out.getvalue()
 
 
-def read_roster(path: Path) -> list[dict[str, str]]:
-    """The roster's rows (Canvas's own "Points Possible" and muting rows left out)."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            missing = [name for name in CANVAS_COLUMNS if name not in (reader.fieldnames or [])]
-            if missing:
-                raise UsageError(
-                    f"{path}:1: the roster lacks the column(s) {', '.join(missing)}; export the "
-                    "gradebook from Canvas (Grades > Export) and pass that file"
-                )
-            rows = [
-                {name: (row.get(name) or "").strip() for name in CANVAS_COLUMNS} for row in reader
-            ]
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise UsageError(f"{path}: cannot be read as a CSV file ({error})") from None
-    return [
-        row
-        for row in rows
-        if row["Student"] and not row["Student"].lower().startswith(("points possible", "    "))
-    ]
-
-
-def _identities(entry: StudentEntry) -> set[str]:
-    found = {entry.name, entry.key, entry.details.get("sid", ""), entry.details.get("email", "")}
-    if "@" in entry.details.get("email", ""):
-        found.add(entry.details["email"].split("@")[0])
-    return {item.casefold() for item in found if item}
-
-
-def canvas_csv(
-    roster: list[dict[str, str]], exercises: list[Exercise], students: list[StudentGrades]
-) -> tuple[str, list[str]]:
-    """The Canvas import file, and the names of students with no roster row."""
-    by_identity: dict[str, StudentGrades] = {}
-    for student in students:
-        for identity in _identities(student.entry):
-            by_identity.setdefault(identity, student)
-    matched: set[str] = set()
+def unmatched_csv(matching: Matching) -> str:
+    """unmatched.csv: ``student,reason``, the students given no roster row."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*CANVAS_COLUMNS, *(exercise.id for exercise in exercises)])
-    writer.writerow(["Points Possible", "", "", "", "", *(number(e.points) for e in exercises)])
-    for row in roster:
-        match = next(
-            (
-                by_identity[row[column].casefold()]
-                for column in MATCH_ORDER
-                if row[column] and row[column].casefold() in by_identity
-            ),
-            None,
-        )
-        if match is not None:
-            matched.add(match.entry.key)
+    writer.writerow(["student", "reason"])
+    for problem in matching.unmatched:
+        writer.writerow([safe_text.csv_cell(problem.student), safe_text.csv_cell(problem.reason)])
+    return out.getvalue()
+
+
+def canvas_csv(matching: Matching, exercises: list[Exercise], students: list[StudentGrades]) -> str:
+    """The Canvas import file: the roster's identity columns, then each exercise's own
+    assignment column of the roster, the Points Possible row, a row per roster student."""
+    roster = matching.roster
+    by_key = {student.entry.key: student for student in students}
+    columns = [roster.columns[exercise.id] for exercise in exercises]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*roster.identity, *columns])
+    blanks = ["Points Possible", *("" for _ in roster.identity[1:])]
+    possible = [
+        roster.points.get(column) or number(exercise.points)
+        for column, exercise in zip(columns, exercises, strict=True)
+    ]
+    writer.writerow([*blanks, *(safe_text.csv_cell(cell) for cell in possible)])
+    for index, row in enumerate(roster.rows):
+        student = by_key.get(matching.rows.get(index, ""))
         cells = [
             ""
-            if match is None or exercise.id not in match.gradings
-            else number(match.score(exercise.id))
+            if student is None or exercise.id not in student.gradings
+            else number(student.score(exercise.id))
             for exercise in exercises
         ]
-        writer.writerow([*(safe_text.csv_cell(row[column]) for column in CANVAS_COLUMNS), *cells])
-    unmatched = [student.entry.name for student in students if student.entry.key not in matched]
-    return out.getvalue(), unmatched
+        identity = [safe_text.csv_cell(row.get(name, "")) for name in roster.identity]
+        writer.writerow([*identity, *cells])
+    return out.getvalue()
