@@ -341,7 +341,10 @@ class TestLateWork:
             ["Ng, Ida", "23", "1003", "ida", "B", "10"],
             ["Oz, Jo", "24", "1004", "jo", "B", ""],
         ]
-        assert "Hal Ito" in (out / "report.html").read_text().split("Not in the roster")[1]
+        report = (out / "report.html").read_text()
+        # listed at the top of the report, before the scores
+        unmatched = report.split('id="unmatched"')[1].split("<h2>Scores</h2>")[0]
+        assert "<li>Hal Ito" in unmatched
         assert (out / "unmatched.csv").read_text().splitlines()[1].startswith("Hal Ito,")
 
 

@@ -267,7 +267,9 @@ def test_output_with_backticks_stays_inside_its_markdown_block() -> None:
 @pytest.mark.slow
 def test_canvas_csv_is_linked_when_written(tmp_path: Path, course: Course) -> None:
     roster = tmp_path / "roster.csv"
-    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section\nann,1,u1,ann,A\n")
+    roster.write_text(
+        "Student,ID,SIS User ID,SIS Login ID,Section,Derivatives (501)\nann,1,u1,ann,A,\n"
+    )
     graded = tmp_path / "out"
     run_batch(
         late_course(tmp_path, course),

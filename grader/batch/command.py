@@ -484,7 +484,7 @@ def _write_outputs(
                 feedback.render(view, kind),
                 f"{student.entry.name}'s feedback/{student.entry.key}.{kind}",
             )
-    files = [p.name for p in out.iterdir() if roster is not None or p.name != "canvas.csv"]
+    files = [p.name for p in out.iterdir() if matching is not None or p.name != "canvas.csv"]
     report = class_report.render(
         course, exercises, ordered, unmatched, failures + unwritten, similar, files
     )
