@@ -1,9 +1,11 @@
-"""When a student's clone was last committed to, read without letting the clone run anything.
+"""When a student's clone was last committed to, or an exercise's file last changed in it, read
+without letting the clone run anything.
 
 A clone handed in is the student's, configuration and all: git is never run on it. HEAD is
 resolved here from the clone's files, each read capped and refused if it is a FIFO, socket or
-device (CloneRefused), and the commit is read by git in an empty repository of the grader's that
-borrows the clone's objects.
+device (CloneRefused), and the commit (or the file's history) is read by git in an empty
+repository of the grader's that borrows the clone's objects. These are the student's own dates:
+grade batch uses them only with ``--commit-dates`` (grader.batch.submit_times).
 """
 
 from __future__ import annotations
@@ -43,6 +45,21 @@ def last_commit_time(folder: Path) -> datetime | None:
     borrows the clone's (``objects/info/alternates``), with no user or system configuration
     either, after ``git cat-file -s`` says it is of a commit's size.
     """
+    return _in_scratch(folder, None)
+
+
+def last_change_time(folder: Path, relative: str) -> datetime | None:
+    """The committer time of the last commit, from HEAD back, that changed the file at
+    ``relative`` (a path from the clone's top, with ``/``), None if no commit did or ``folder``
+    is no clone; CloneRefused as for last_commit_time, and read as safely: ``git log`` runs in
+    the same empty repository of ours, borrowing the clone's objects, with the path taken
+    literally (no pathspec magic) and replacement objects ignored, within GIT_SECONDS."""
+    return _in_scratch(folder, relative)
+
+
+def _in_scratch(folder: Path, relative: str | None) -> datetime | None:
+    """HEAD's committer time (``relative`` None), or that of the last commit changing
+    ``relative``, read in a scratch repository borrowing the clone's objects."""
     git_dir = _git_dir(folder)
     commit = _head_commit(git_dir, folder) if git_dir is not None else None
     if git_dir is None or commit is None or shutil.which("git") is None:
@@ -52,6 +69,8 @@ def last_commit_time(folder: Path) -> datetime | None:
         "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_CONFIG_GLOBAL": os.devnull,
         "GIT_TERMINAL_PROMPT": "0",
+        "GIT_NO_REPLACE_OBJECTS": "1",
+        "GIT_LITERAL_PATHSPECS": "1",
         "HOME": os.devnull,
     }
     try:
@@ -66,16 +85,22 @@ def last_commit_time(folder: Path) -> datetime | None:
             subprocess.run([*GIT, "init", "--bare", "--quiet", scratch], check=True, **run)
             alternates = Path(scratch, "objects", "info", "alternates")
             alternates.write_text(f"{os.path.realpath(git_dir / 'objects')}\n")
-            asked = [*GIT, f"--git-dir={scratch}", "cat-file"]
-            size = subprocess.run([*asked, "-s", commit], **run)
+            asked = [*GIT, f"--git-dir={scratch}"]
+            size = subprocess.run([*asked, "cat-file", "-s", commit], **run)
             if size.returncode != 0 or not size.stdout.strip().isdigit():
                 return None
             if int(size.stdout) > MAX_COMMIT_BYTES:
                 return None
-            done = subprocess.run([*asked, "commit", commit], **run)
+            if relative is None:
+                done = subprocess.run([*asked, "cat-file", "commit", commit], **run)
+                pattern = rb"^committer .* (\d{1,18}) [+-]\d{4}$"
+            else:
+                log = ["log", "-1", "--format=%ct", "--no-show-signature", "--no-renames"]
+                done = subprocess.run([*asked, *log, commit, "--", relative], **run)
+                pattern = rb"^(\d{1,18})$"
     except (OSError, subprocess.SubprocessError):
         return None
-    found = re.search(rb"^committer .* (\d{1,18}) [+-]\d{4}$", done.stdout, re.MULTILINE)
+    found = re.search(pattern, done.stdout, re.MULTILINE)
     if done.returncode != 0 or found is None:
         return None
     try:
