@@ -3,7 +3,8 @@
 Per exercise, the first of:
 
 1. ``--times CSV``, the instructor's export of push times (GitHub's, say), one row per student
-   and exercise (an empty exercise, or ``*``, for all of the student's)::
+   (by name, key, or Gradescope's sid or email) and exercise (an empty exercise, or ``*``, for
+   all of the student's)::
 
        student,exercise,submitted_at
        alice,exercise3,2026-12-02T10:15:00+00:00
@@ -23,6 +24,7 @@ import argparse
 import csv
 import io
 import os
+import sys
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,8 +104,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def read_sources(args: argparse.Namespace, course: Course) -> Sources:
-    """The Sources the command line asks for; TimesRefused for a --times file with mistakes."""
+    """The Sources the command line asks for; TimesRefused for a --times file with mistakes.
+    With --commit-dates, a line on stderr says whose dates the clones' times are."""
     times = read_times(args.times, course) if args.times else None
+    if args.commit_dates:
+        print(f"times of clones: {OWN_DATES}", file=sys.stderr)
     return Sources(times, bool(args.commit_dates))
 
 
@@ -199,8 +204,9 @@ def _time(
     entry: StudentEntry, exercise_id: str, path: Path, sources: Sources
 ) -> tuple[datetime, str] | None:
     """When ``entry`` handed in ``exercise_id`` (its file at ``path``) and where that is from."""
-    if sources.times is not None:
-        for student in (entry.name, entry.key):
+    if sources.times is not None:  # by name, key, or Gradescope's sid or email
+        names = (entry.name, entry.key, entry.details.get("sid"), entry.details.get("email"))
+        for student in (name for name in names if name):
             for which in (exercise_id, ALL):
                 if (student, which) in sources.times:
                     return sources.times[(student, which)], "the --times file"
