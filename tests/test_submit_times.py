@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from grader.batch import submit_times
+from grader.batch.clone_times import last_change_time
 from grader.batch.command import _plan
 from grader.batch.discover import discover
 from grader.course import Course, load_course
@@ -275,3 +276,52 @@ class TestGradescope:
         _, (gil, hana) = submit_times.timed(plan, entries, submit_times.Sources())
         assert gil.time_of("exercise1") == EARLY and hana.time_of("exercise1") == MONTH_LATE
         assert gil.details["time from"] == "Gradescope"
+
+
+class TestCommitHistory:
+    def test_a_files_history_is_read_without_the_clones_configuration(self, tmp_path: Path) -> None:
+        """The clone's configuration is the student's: reading a file's last commit must not run
+        the programs it names, even for a signed commit."""
+        marker = tmp_path / "ran"
+        program = tmp_path / "program"
+        program.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+        program.chmod(0o755)
+        clone = tmp_path / "clone"
+        clone.mkdir()
+        git(clone, "init", "-q", "-b", "main")
+        (clone / "exercises").mkdir()
+        (clone / "exercises" / EXERCISE1).write_bytes(SOLUTION1)
+        git(clone, "add", ".")
+        git(clone, "commit", "-q", "-m", "one", when=EARLY)
+        for key, value in (("log.showSignature", "true"), ("gpg.program", str(program))):
+            git(clone, "config", key, value)
+        git(clone, "config", "core.fsmonitor", str(program))
+        (clone / "exercises" / EXERCISE2).write_bytes(SOLUTION2)
+        git(clone, "add", ".")
+        tree = subprocess.run(
+            ["git", "write-tree"], cwd=clone, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        parent = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        stamp = int(MONTH_LATE.timestamp())
+        signed = (
+            f"tree {tree}\nparent {parent}\nauthor s <s@x> {stamp} +0000\n"
+            f"committer s <s@x> {stamp} +0000\n"
+            "gpgsig -----BEGIN PGP SIGNATURE-----\n \n AAAA\n -----END PGP SIGNATURE-----\n\nx\n"
+        )
+        commit = subprocess.run(
+            ["git", "hash-object", "-t", "commit", "-w", "--stdin"],
+            cwd=clone,
+            input=signed,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        subprocess.run(["git", "update-ref", "HEAD", commit], cwd=clone, check=True)
+        marker.unlink(missing_ok=True)  # `git add` above ran the fsmonitor: the test's own git
+        assert last_change_time(clone, f"exercises/{EXERCISE1}") == EARLY
+        assert last_change_time(clone, f"exercises/{EXERCISE2}") == MONTH_LATE
+        assert last_change_time(clone, "exercises/nothing.py") is None
+        assert last_change_time(clone, ":(glob)**") is None  # taken literally, not as magic
+        assert not marker.exists()
