@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from grader.batch import submit_times
-from grader.batch.clone_times import last_change_time
+from grader.batch.clone_times import last_change_times
 from grader.batch.command import _plan
 from grader.batch.discover import discover
 from grader.course import Course, load_course
@@ -320,8 +320,11 @@ class TestCommitHistory:
         ).stdout.strip()
         subprocess.run(["git", "update-ref", "HEAD", commit], cwd=clone, check=True)
         marker.unlink(missing_ok=True)  # `git add` above ran the fsmonitor: the test's own git
-        assert last_change_time(clone, f"exercises/{EXERCISE1}") == EARLY
-        assert last_change_time(clone, f"exercises/{EXERCISE2}") == MONTH_LATE
-        assert last_change_time(clone, "exercises/nothing.py") is None
-        assert last_change_time(clone, ":(glob)**") is None  # taken literally, not as magic
+        paths = [f"exercises/{EXERCISE1}", f"exercises/{EXERCISE2}", "exercises/nothing.py"]
+        # A path is taken literally, never as pathspec magic (which would match every file).
+        assert last_change_times(clone, [*paths, ":(glob)**"]) == {
+            f"exercises/{EXERCISE1}": EARLY,
+            f"exercises/{EXERCISE2}": MONTH_LATE,
+        }
+        assert last_change_times(tmp_path, paths) == {}  # no clone
         assert not marker.exists()

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,25 +46,28 @@ def last_commit_time(folder: Path) -> datetime | None:
     borrows the clone's (``objects/info/alternates``), with no user or system configuration
     either, after ``git cat-file -s`` says it is of a commit's size.
     """
-    return _in_scratch(folder, None)
+    found = _in_scratch(folder, None)
+    return found.get(None)
 
 
-def last_change_time(folder: Path, relative: str) -> datetime | None:
-    """The committer time of the last commit, from HEAD back, that changed the file at
-    ``relative`` (a path from the clone's top, with ``/``), None if no commit did or ``folder``
-    is no clone; CloneRefused as for last_commit_time, and read as safely: ``git log`` runs in
-    the same empty repository of ours, borrowing the clone's objects, with the path taken
-    literally (no pathspec magic) and replacement objects ignored, within GIT_SECONDS."""
-    return _in_scratch(folder, relative)
+def last_change_times(folder: Path, relatives: Sequence[str]) -> dict[str, datetime]:
+    """For each path of ``relatives`` (from the clone's top, with ``/``), the committer time of
+    the last commit, from HEAD back, that changed it; a path no commit changed, or a ``folder``
+    that is no clone, is left out. CloneRefused as for last_commit_time, and read as safely:
+    ``git log`` runs in the same empty repository of ours (one for all the paths), borrowing the
+    clone's objects, with each path taken literally (no pathspec magic) and replacement objects
+    ignored, each within GIT_SECONDS."""
+    found = _in_scratch(folder, list(relatives))
+    return {relative: moment for relative, moment in found.items() if relative is not None}
 
 
-def _in_scratch(folder: Path, relative: str | None) -> datetime | None:
-    """HEAD's committer time (``relative`` None), or that of the last commit changing
-    ``relative``, read in a scratch repository borrowing the clone's objects."""
+def _in_scratch(folder: Path, relatives: list[str] | None) -> dict[str | None, datetime]:
+    """HEAD's committer time (under None, ``relatives`` None), or that of the last commit
+    changing each of ``relatives``, read in a scratch repository borrowing the clone's objects."""
     git_dir = _git_dir(folder)
     commit = _head_commit(git_dir, folder) if git_dir is not None else None
     if git_dir is None or commit is None or shutil.which("git") is None:
-        return None
+        return {}
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "GIT_CONFIG_NOSYSTEM": "1",
@@ -73,6 +77,7 @@ def _in_scratch(folder: Path, relative: str | None) -> datetime | None:
         "GIT_LITERAL_PATHSPECS": "1",
         "HOME": os.devnull,
     }
+    found: dict[str | None, datetime] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="grade-git-") as scratch:
             run: dict[str, Any] = {
@@ -88,18 +93,28 @@ def _in_scratch(folder: Path, relative: str | None) -> datetime | None:
             asked = [*GIT, f"--git-dir={scratch}"]
             size = subprocess.run([*asked, "cat-file", "-s", commit], **run)
             if size.returncode != 0 or not size.stdout.strip().isdigit():
-                return None
+                return {}
             if int(size.stdout) > MAX_COMMIT_BYTES:
-                return None
-            if relative is None:
+                return {}
+            if relatives is None:
                 done = subprocess.run([*asked, "cat-file", "commit", commit], **run)
-                pattern = rb"^committer .* (\d{1,18}) [+-]\d{4}$"
-            else:
-                log = ["log", "-1", "--format=%ct", "--no-show-signature", "--no-renames"]
-                done = subprocess.run([*asked, *log, commit, "--", relative], **run)
-                pattern = rb"^(\d{1,18})$"
+                moment = _time(done, rb"^committer .* (\d{1,18}) [+-]\d{4}$")
+                if moment is not None:
+                    found[None] = moment
+            log = ["log", "-1", "--format=%ct", "--no-show-signature", "--no-renames", commit]
+            for relative in relatives or []:
+                done = subprocess.run([*asked, *log, "--", relative], **run)
+                moment = _time(done, rb"^(\d{1,18})$")
+                if moment is not None:
+                    found[relative] = moment
     except (OSError, subprocess.SubprocessError):
-        return None
+        pass  # what was found before git failed (or took too long) is kept
+    return found
+
+
+def _time(done: subprocess.CompletedProcess[bytes], pattern: bytes) -> datetime | None:
+    """The Unix time ``pattern`` finds in git's answer, as UTC; None if git failed or said
+    none."""
     found = re.search(pattern, done.stdout, re.MULTILINE)
     if done.returncode != 0 or found is None:
         return None

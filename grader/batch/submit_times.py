@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
-from grader.batch.clone_times import CloneRefused, last_change_time
+from grader.batch.clone_times import CloneRefused, last_change_times
 from grader.course import Course
 from grader.errors import UsageError
 from grader.submission import NotAFile, read_capped
@@ -177,13 +177,19 @@ def timed(
     the file planned for it, where it came from (``details["time from"]``), and ``own_dates``."""
     times: dict[str, dict[str, datetime]] = {entry.key: {} for entry in entries}
     said: dict[str, set[str]] = {entry.key: set() for entry in entries}
+    files: dict[str, list[tuple[str, Path]]] = {entry.key: [] for entry in entries}
+    by_key = {entry.key: entry for entry in entries}
     for item in planned:
-        if item.task is None:
-            continue  # nothing handed in: on time, whatever the time
-        found = _time(item.entry, item.exercise.id, Path(item.task.path), sources)
-        if found is not None:
-            times[item.entry.key][item.exercise.id] = found[0]
-            said[item.entry.key].add(found[1])
+        if item.task is not None:  # nothing handed in: on time, whatever the time
+            files[item.entry.key].append((item.exercise.id, Path(item.task.path)))
+    for key, handed in files.items():
+        entry = by_key[key]
+        committed = _committed(entry, [path for _, path in handed]) if sources.commit_dates else {}
+        for exercise_id, path in handed:
+            found = _time(entry, exercise_id, path, sources, committed)
+            if found is not None:
+                times[key][exercise_id] = found[0]
+                said[key].add(found[1])
     updated = {}
     for entry in entries:
         details = dict(entry.details)
@@ -200,10 +206,34 @@ def timed(
     return items, list(updated.values())
 
 
+def _committed(entry: StudentEntry, paths: list[Path]) -> dict[Path, datetime]:
+    """For a clone, each of ``paths``' last commit's time (those any commit changed), read in
+    one go (clone_times.last_change_times); empty for a zip, an export or no clone."""
+    root = entry.root or entry.folder
+    if entry.kind != "clone" or root is None:
+        return {}
+    relatives = {}
+    for path in paths:
+        try:
+            relatives[path.relative_to(root).as_posix()] = path
+        except ValueError:
+            continue  # not below the clone's top: its date in the copy
+    try:
+        found = last_change_times(root, list(relatives))
+    except CloneRefused:
+        return {}
+    return {relatives[relative]: moment for relative, moment in found.items()}
+
+
 def _time(
-    entry: StudentEntry, exercise_id: str, path: Path, sources: Sources
+    entry: StudentEntry,
+    exercise_id: str,
+    path: Path,
+    sources: Sources,
+    committed: dict[Path, datetime],
 ) -> tuple[datetime, str] | None:
-    """When ``entry`` handed in ``exercise_id`` (its file at ``path``) and where that is from."""
+    """When ``entry`` handed in ``exercise_id`` (its file at ``path``) and where that is from;
+    ``committed``: the last commit's time of each of a clone's files, with --commit-dates."""
     if sources.times is not None:  # by name, key, or Gradescope's sid or email
         names = (entry.name, entry.key, entry.details.get("sid"), entry.details.get("email"))
         for student in (name for name in names if name):
@@ -214,15 +244,8 @@ def _time(
         return (entry.submitted_at, "Gradescope") if entry.submitted_at else None
     if entry.kind == "zip":
         return (entry.submitted_at, "the zip file's own date") if entry.submitted_at else None
-    root = entry.root or entry.folder
-    if sources.commit_dates and root is not None:
-        try:
-            relative = path.relative_to(root).as_posix()
-            committed = last_change_time(root, relative)
-        except (ValueError, CloneRefused):
-            committed = None
-        if committed is not None:
-            return committed, OWN_DATES
+    if path in committed:
+        return committed[path], OWN_DATES
     try:
         return datetime.fromtimestamp(os.lstat(path).st_mtime, tz=UTC), "your copy's file dates"
     except (OSError, ValueError, OverflowError):
