@@ -240,8 +240,11 @@ class TestTimesFile:
             f"lou,exercise1,{EARLY.isoformat()}\n"
             f"ontime,*,{MONTH_LATE.isoformat().replace('+00:00', 'Z')}\n"
         )
+        with times.open("a") as rows:
+            rows.write(f"nobody,*,{EARLY.isoformat()}\n")
         done = batch(submissions, tmp_path / "out", late_course, "--times", str(times))
         assert done.returncode == 0, done.stderr
+        assert "grade: --times names 'nobody', who is not in SUBMISSIONS" in done.stderr
         by_student = grades(tmp_path / "out")
         lou, ontime = by_student["lou"], by_student["ontime"]
         # lou's exercise 1 on time by the file, exercise 2 late by the copy's date; ontime's

@@ -174,7 +174,10 @@ def timed(
     planned: list[Item], entries: list[StudentEntry], sources: Sources
 ) -> tuple[list[Item], list[StudentEntry]]:
     """``planned`` and ``entries`` with each entry's per-exercise times (``times``) found from
-    the file planned for it, where it came from (``details["time from"]``), and ``own_dates``."""
+    the file planned for it, where it came from (``details["time from"]``), and ``own_dates``;
+    a line on stderr for each student of the --times file not in the run (their rows unused)."""
+    for student in unmatched(sources.times or {}, entries):
+        print(f"grade: --times names {student!r}, who is not in SUBMISSIONS", file=sys.stderr)
     times: dict[str, dict[str, datetime]] = {entry.key: {} for entry in entries}
     said: dict[str, set[str]] = {entry.key: set() for entry in entries}
     files: dict[str, list[tuple[str, Path]]] = {entry.key: [] for entry in entries}
@@ -206,6 +209,18 @@ def timed(
     return items, list(updated.values())
 
 
+def _names(entry: StudentEntry) -> list[str]:
+    """What a --times row may call ``entry``: its name, key, Gradescope's sid or email."""
+    names = (entry.name, entry.key, entry.details.get("sid"), entry.details.get("email"))
+    return [name for name in names if name]
+
+
+def unmatched(times: Times, entries: list[StudentEntry]) -> list[str]:
+    """The students of --times rows that name no student of the run, sorted."""
+    known = {name for entry in entries for name in _names(entry)}
+    return sorted({student for student, _ in times if student not in known})
+
+
 def _committed(entry: StudentEntry, paths: list[Path]) -> dict[Path, datetime]:
     """For a clone, each of ``paths``' last commit's time (those any commit changed), read in
     one go (clone_times.last_change_times); empty for a zip, an export or no clone."""
@@ -234,10 +249,9 @@ def _time(
 ) -> tuple[datetime, str] | None:
     """When ``entry`` handed in ``exercise_id`` (its file at ``path``) and where that is from;
     ``committed``: the last commit's time of each of a clone's files, with --commit-dates."""
-    if sources.times is not None:  # by name, key, or Gradescope's sid or email
-        names = (entry.name, entry.key, entry.details.get("sid"), entry.details.get("email"))
-        for student in (name for name in names if name):
-            for which in (exercise_id, ALL):
+    if sources.times is not None:  # the exercise's own row first, then the student's `*`
+        for which in (exercise_id, ALL):
+            for student in _names(entry):
                 if (student, which) in sources.times:
                     return sources.times[(student, which)], "the --times file"
     if entry.kind == "gradescope":
@@ -247,6 +261,8 @@ def _time(
     if path in committed:
         return committed[path], OWN_DATES
     try:
-        return datetime.fromtimestamp(os.lstat(path).st_mtime, tz=UTC), "your copy's file dates"
+        return datetime.fromtimestamp(
+            os.lstat(path).st_mtime, tz=UTC
+        ), "the collected copy's file dates"
     except (OSError, ValueError, OverflowError):
         return None
