@@ -44,6 +44,8 @@ TIMES_COLUMNS = ("student", "exercise", "submitted_at")
 MAX_TIMES_BYTES = 16 * 2**20  # a line per student and exercise: a few MB for a large class
 ALL = "*"
 OWN_DATES = "the student's own commit dates (--commit-dates)"
+COPY_DATES = "the collected copy's file dates"
+ZIP_DATE = "the zip file's own date"
 
 Times = dict[tuple[str, str], datetime]  # (student, exercise id or "*") -> when
 
@@ -257,12 +259,11 @@ def _time(
     if entry.kind == "gradescope":
         return (entry.submitted_at, "Gradescope") if entry.submitted_at else None
     if entry.kind == "zip":
-        return (entry.submitted_at, "the zip file's own date") if entry.submitted_at else None
+        return (entry.submitted_at, ZIP_DATE) if entry.submitted_at else None
     if path in committed:
         return committed[path], OWN_DATES
     try:
-        return datetime.fromtimestamp(
-            os.lstat(path).st_mtime, tz=UTC
-        ), "the collected copy's file dates"
+        moment = datetime.fromtimestamp(os.lstat(path).st_mtime, tz=UTC)
+        return moment, COPY_DATES
     except (OSError, ValueError, OverflowError):
         return None
