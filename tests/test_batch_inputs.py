@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import subprocess
 import sys
 import zipfile
@@ -162,11 +163,13 @@ class TestZips:
             submissions / "dana.zip",
             {"dana-repo/exercises/exercise1_derivatives.py": SOLUTION1.encode()},
         )
+        collected = datetime(2026, 12, 1, 8, tzinfo=UTC)  # not the entries' 2026-11-30 12:00
+        os.utime(submissions / "dana.zip", (collected.timestamp(), collected.timestamp()))
         (entry,) = discover(course, submissions, tmp_path / "work")
         assert entry.name == "dana"
         assert entry.folder is not None and entry.folder.name == "exercises"
         assert (entry.folder / "exercise1_derivatives.py").read_text() == SOLUTION1
-        assert entry.submitted_at == datetime(2026, 11, 30, 12, tzinfo=UTC)
+        assert entry.submitted_at == collected  # the zip file's own time
 
     def test_nothing_leaves_the_folder_and_only_code_is_kept(
         self, tmp_path: Path, course: Course

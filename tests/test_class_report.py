@@ -12,6 +12,7 @@ its block.
 from __future__ import annotations
 
 import html
+import os
 import re
 import subprocess
 import zipfile
@@ -109,6 +110,9 @@ def make_submissions(folder: Path) -> Path:
         (submissions / name).mkdir(parents=True)
         for file_name, data in files.items():
             (submissions / name / file_name).write_bytes(data)
+            # collected before the due date: a file's time is its mtime in the collected copy
+            on_time = (DUE - timedelta(hours=1)).timestamp()
+            os.utime(submissions / name / file_name, (on_time, on_time))
     outside = folder / "outside" / EXERCISE2
     outside.parent.mkdir()
     outside.write_bytes(SOLUTION2)
@@ -119,6 +123,9 @@ def make_submissions(folder: Path) -> Path:
     with zipfile.ZipFile(submissions / "ann.zip", "w") as archive:
         archive.writestr(zipfile.ZipInfo(EXERCISE1, date_time=moment), SOLUTION1)
         archive.writestr(zipfile.ZipInfo(EXERCISE2, date_time=moment), SOLUTION2)
+    # A zip's time is when it was collected (its own mtime), not its entries' dates.
+    collected = (DUE + timedelta(days=1, hours=2)).timestamp()
+    os.utime(submissions / "ann.zip", (collected, collected))
     return submissions
 
 

@@ -256,6 +256,8 @@ def render(
         median=number(totals[len(totals) // 2]) if totals else "–",
         full_marks=sum(1 for total in totals if total >= max_total - 1e-9),
         files=[name for name in LINKED if name in files],
+        # --commit-dates: the times of these students are dates they wrote themselves
+        own_dates=[student.entry.name for student in students if student.entry.own_dates],
         handed_in_count=sum(
             1 for student in students if any(handed_in(student, e.id) for e in exercises)
         ),

@@ -1,9 +1,11 @@
-"""When a student's clone was last committed to, read without letting the clone run anything.
+"""When a student's clone was last committed to, or an exercise's file last changed in it, read
+without letting the clone run anything.
 
 A clone handed in is the student's, configuration and all: git is never run on it. HEAD is
 resolved here from the clone's files, each read capped and refused if it is a FIFO, socket or
-device (CloneRefused), and the commit is read by git in an empty repository of the grader's that
-borrows the clone's objects.
+device (CloneRefused), and the commit (or the file's history) is read by git in an empty
+repository of the grader's that borrows the clone's objects. These are the student's own dates:
+grade batch uses them only with ``--commit-dates`` (grader.batch.submit_times).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,17 +46,38 @@ def last_commit_time(folder: Path) -> datetime | None:
     borrows the clone's (``objects/info/alternates``), with no user or system configuration
     either, after ``git cat-file -s`` says it is of a commit's size.
     """
+    found = _in_scratch(folder, None)
+    return found.get(None)
+
+
+def last_change_times(folder: Path, relatives: Sequence[str]) -> dict[str, datetime]:
+    """For each path of ``relatives`` (from the clone's top, with ``/``), the committer time of
+    the last commit, from HEAD back, that changed it; a path no commit changed, or a ``folder``
+    that is no clone, is left out. CloneRefused as for last_commit_time, and read as safely:
+    ``git log`` runs in the same empty repository of ours (one for all the paths), borrowing the
+    clone's objects, with each path taken literally (no pathspec magic) and replacement objects
+    ignored, each within GIT_SECONDS."""
+    found = _in_scratch(folder, list(relatives))
+    return {relative: moment for relative, moment in found.items() if relative is not None}
+
+
+def _in_scratch(folder: Path, relatives: list[str] | None) -> dict[str | None, datetime]:
+    """HEAD's committer time (under None, ``relatives`` None), or that of the last commit
+    changing each of ``relatives``, read in a scratch repository borrowing the clone's objects."""
     git_dir = _git_dir(folder)
     commit = _head_commit(git_dir, folder) if git_dir is not None else None
     if git_dir is None or commit is None or shutil.which("git") is None:
-        return None
+        return {}
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_CONFIG_GLOBAL": os.devnull,
         "GIT_TERMINAL_PROMPT": "0",
+        "GIT_NO_REPLACE_OBJECTS": "1",
+        "GIT_LITERAL_PATHSPECS": "1",
         "HOME": os.devnull,
     }
+    found: dict[str | None, datetime] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="grade-git-") as scratch:
             run: dict[str, Any] = {
@@ -66,16 +90,32 @@ def last_commit_time(folder: Path) -> datetime | None:
             subprocess.run([*GIT, "init", "--bare", "--quiet", scratch], check=True, **run)
             alternates = Path(scratch, "objects", "info", "alternates")
             alternates.write_text(f"{os.path.realpath(git_dir / 'objects')}\n")
-            asked = [*GIT, f"--git-dir={scratch}", "cat-file"]
-            size = subprocess.run([*asked, "-s", commit], **run)
+            asked = [*GIT, f"--git-dir={scratch}"]
+            size = subprocess.run([*asked, "cat-file", "-s", commit], **run)
             if size.returncode != 0 or not size.stdout.strip().isdigit():
-                return None
+                return {}
             if int(size.stdout) > MAX_COMMIT_BYTES:
-                return None
-            done = subprocess.run([*asked, "commit", commit], **run)
+                return {}
+            if relatives is None:
+                done = subprocess.run([*asked, "cat-file", "commit", commit], **run)
+                moment = _time(done, rb"^committer .* (\d{1,18}) [+-]\d{4}$")
+                if moment is not None:
+                    found[None] = moment
+            log = ["log", "-1", "--format=%ct", "--no-show-signature", "--no-renames", commit]
+            for relative in relatives or []:
+                done = subprocess.run([*asked, *log, "--", relative], **run)
+                moment = _time(done, rb"^(\d{1,18})$")
+                if moment is not None:
+                    found[relative] = moment
     except (OSError, subprocess.SubprocessError):
-        return None
-    found = re.search(rb"^committer .* (\d{1,18}) [+-]\d{4}$", done.stdout, re.MULTILINE)
+        pass  # what was found before git failed (or took too long) is kept
+    return found
+
+
+def _time(done: subprocess.CompletedProcess[bytes], pattern: bytes) -> datetime | None:
+    """The Unix time ``pattern`` finds in git's answer, as UTC; None if git failed or said
+    none."""
+    found = re.search(pattern, done.stdout, re.MULTILINE)
     if done.returncode != 0 or found is None:
         return None
     try:

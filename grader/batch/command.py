@@ -2,6 +2,7 @@
 
     grade batch SUBMISSIONS --out OUT [--exercise ID ...] [--jobs N] [--dask ADDRESS]
                 [--roster CSV] [--extensions CSV] [--adjustments CSV] [--course PATH]
+                [--times CSV] [--commit-dates]
 
 The run: find the students (grader.batch.discover); for each student and exercise, the file to
 grade and its hash; grade every (file, checks version) the gradebook does not hold yet, in
@@ -26,9 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader import safe_text
-from grader.batch import timing
+from grader.batch import submit_times, timing
+from grader.batch.options import parser
 from grader.batch.versions import checks_version
-from grader.course import COURSE_FILE, Course, Exercise
+from grader.course import Course, Exercise
 from grader.errors import UsageError
 
 if TYPE_CHECKING:
@@ -58,73 +60,6 @@ class Planned:
     missing: str = ""  # why nothing was found, for the student's feedback
     refused: bool = False
     shown: str | None = None
-
-
-def parser(parent: type[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    """The `grade batch` arguments; ``parent`` is the command line's parser class."""
-    from grader.batch.pool import usable_cpus
-
-    cpus = len(usable_cpus())
-    result = parent(
-        prog="grade batch",
-        description="Grade every student's submission, record each grading in a gradebook, "
-        "and write grades.csv, feedback per student and a class report. Run it again to "
-        "grade only what changed.",
-    )
-    result.add_argument(
-        "submissions",
-        metavar="SUBMISSIONS",
-        type=Path,
-        help="a folder with one folder or .zip per student (named after the student), or a "
-        "Gradescope export folder (with submission_metadata.yml)",
-    )
-    result.add_argument("--out", metavar="OUT", type=Path, required=True, help="output folder")
-    result.add_argument(
-        "--exercise",
-        metavar="ID",
-        action="extend",
-        nargs="+",
-        help="grade only these exercises (default: all)",
-    )
-    result.add_argument(
-        "--jobs",
-        metavar="N",
-        type=int,
-        default=cpus,
-        help=f"grading processes (default: one per CPU, {cpus} here, each kept to its CPU with "
-        "its workers)",
-    )
-    result.add_argument(
-        "--dask",
-        metavar="ADDRESS",
-        help="send the gradings to the Dask scheduler at ADDRESS (e.g. tcp://scheduler-host:8786) "
-        "instead of local processes",
-    )
-    result.add_argument(
-        "--roster",
-        metavar="CSV",
-        type=Path,
-        help="Canvas roster (its gradebook export) to write canvas.csv for import",
-    )
-    result.add_argument(
-        "--extensions",
-        metavar="CSV",
-        type=Path,
-        help="extensions: student,exercise,days per line (see the docs on late work)",
-    )
-    result.add_argument(
-        "--adjustments",
-        metavar="CSV",
-        type=Path,
-        help="points added or taken by hand, kept on regrades: student,exercise,points,comment",
-    )
-    result.add_argument(
-        "--course",
-        metavar="PATH",
-        type=Path,
-        help=f"the course's {COURSE_FILE} or its folder (default: the nearest one)",
-    )
-    return result
 
 
 def _check_installed() -> None:
@@ -242,8 +177,9 @@ def _reason_changed(book: Gradebook, item: Planned) -> bool:
     return (report.get("problem"), report.get("file")) != (item.missing, item.shown)
 
 
-def _submitted_at(entry: StudentEntry) -> str | None:
-    return entry.submitted_at.isoformat() if entry.submitted_at else None
+def _submitted_at(item: Planned) -> str | None:
+    moment = item.entry.time_of(item.exercise.id)
+    return moment.isoformat() if moment else None
 
 
 def run(
@@ -272,6 +208,7 @@ def run(
 
     try:
         extensions = timing.read_extensions(args.extensions, course) if args.extensions else {}
+        args.sources = submit_times.read_sources(args, course)
         roster = read_roster(args.roster, exercises) if args.roster else None
         adjusting = (
             read_adjustments(args.adjustments, course, exercises) if args.adjustments else None
@@ -283,7 +220,7 @@ def run(
             raise UsageError(f"--out {out}: cannot be made ({error.strerror})") from None
         with _only_run(out):
             return _run_batch(args, course, exercises, extensions, roster, adjusting, out)
-    except AdjustmentsRefused as refused:  # a line per mistake; the error's own line ends them
+    except (AdjustmentsRefused, submit_times.TimesRefused) as refused:  # a line per mistake
         for line in refused.lines:
             print(f"grade: {safe_text.github_log(line)}", file=sys.stderr)
         raise
@@ -318,7 +255,8 @@ def _run_batch(
     try:
         if adjusting is not None:
             _record_adjustments(book, adjusting, entries, exercises, args.adjustments)
-        planned = _plan(course, exercises, entries)
+        planned = _plan(course, exercises, entries)  # each exercise's time from its file:
+        planned, entries = submit_times.timed(planned, entries, args.sources)
         for line in refusals(planned):
             print(f"grade: {line}", file=sys.stderr)
         known = book.keys()
@@ -407,7 +345,7 @@ def _keep(book: Gradebook, item: Planned, outcome: Outcome, failures: list[str])
         book.record(
             item.key,
             item.entry.name,
-            _submitted_at(item.entry),
+            _submitted_at(item),
             outcome.report,
             outcome.seconds,
             _now(),
@@ -440,9 +378,8 @@ def _write_outputs(
     for grading in book.gradings(item.key for item in planned):
         student = students[grading.student]
         exercise = course.exercise(grading.exercise)
-        late = timing.lateness(
-            course, exercise, student.entry.name, student.entry.submitted_at, extensions
-        )
+        moment = student.entry.time_of(exercise.id)
+        late = timing.lateness(course, exercise, student.entry.name, moment, extensions)
         if grading.file_hash == NOT_SUBMITTED:
             late = timing.ON_TIME
         score = late.apply(grading.raw_score)

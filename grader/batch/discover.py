@@ -4,10 +4,11 @@ handed in.
 SUBMISSIONS holds one entry per student, named after the student:
 
 - a folder: a clone of the student's repository (with ``exercises/`` inside, or the files at its
-  top, or one folder holding either); its submission time is its last commit's;
+  top, or one folder holding either); each exercise's time is its file's in the instructor's
+  copy, or with ``--commit-dates`` the last commit changing it (grader.batch.submit_times);
 - a ``.zip`` of the same: unpacked (only .py and .ipynb files, each capped in size, no path
   leaving the folder, so many bytes per student and per batch) into the batch's work folder; its
-  submission time is its newest entry's.
+  time is the zip file's own (when it was collected), never its entries' dates (the student's).
 
 Or SUBMISSIONS is a Gradescope "export submissions" folder: a ``submission_metadata.yml`` naming,
 for each ``submission_<id>`` folder, its submitters and the time it was made.
@@ -93,10 +94,13 @@ class StudentEntry:
     folder: where the exercise files are (a zip's unpacked copy), None if nothing is readable;
     root: the entry's own folder (a zip's unpacked copy), which file names are shown from; for
     a submission that could not be read (folder None), the zip or folder handed in;
-    submitted_at: when it was handed in (timezone-aware), None if unknown;
+    submitted_at: when it was handed in (timezone-aware), None if unknown or only per exercise;
     problem: why nothing could be read (a broken zip, a FIFO for a .git), one line for the
     student's feedback;
-    details: what else is known (Gradescope's sid and email, where the time came from).
+    details: what else is known (Gradescope's sid and email, where the time came from);
+    kind: "clone" (a folder), "zip" or "gradescope";
+    times: each exercise's time by id where known per exercise (submit_times.timed);
+    own_dates: some time is the student's own commit date (``--commit-dates``): say so.
     """
 
     name: str
@@ -106,6 +110,13 @@ class StudentEntry:
     root: Path | None = None
     problem: str | None = None
     details: dict[str, str] = field(default_factory=dict)
+    kind: str = "clone"
+    times: dict[str, datetime] = field(default_factory=dict)
+    own_dates: bool = False
+
+    def time_of(self, exercise_id: str) -> datetime | None:
+        """When this student's ``exercise_id`` was handed in, None if unknown."""
+        return self.times.get(exercise_id, self.submitted_at)
 
 
 @dataclass(frozen=True)
@@ -162,18 +173,12 @@ def _entry(
     if is_folder:
         key = keys.new(name)
         try:
-            moment = last_commit_time(path)
+            last_commit_time(path)  # a FIFO or device for a git file is refused here, once
         except CloneRefused as error:
             problem = f"{error}; hand in the repository as git made it, or without its .git"
             return StudentEntry(name, key, None, None, root=path, problem=problem)
-        return StudentEntry(
-            name=name,
-            key=key,
-            folder=exercise_folder(course, path),
-            root=path,
-            submitted_at=moment,
-            details={"time from": "last commit"} if moment is not None else {},
-        )
+        # Each exercise's time is its file's, found with the file (submit_times.timed).
+        return StudentEntry(name, key, exercise_folder(course, path), None, root=path)
     if not (is_zip or refused.special):
         return None
     what = "a .zip file; hand in the .zip itself" if is_zip else "a folder or a .zip file"
@@ -291,7 +296,7 @@ def _unzipped(
     try:
         shutil.rmtree(into, ignore_errors=True)
         into.mkdir(parents=True)
-        newest = _unpack(path, into, zip_name, budget)
+        _unpack(path, into, zip_name, budget)
     except (_Refused, zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError,
             NotImplementedError, RuntimeError, NotAFile) as error:  # fmt: skip
         shutil.rmtree(into, ignore_errors=True)
@@ -302,14 +307,20 @@ def _unzipped(
             submitted_at=None,
             root=path,
             problem=f"{zip_name} {_zip_problem(error, unpack_to)}",
+            kind="zip",
         )
+    try:  # the zip file's own time: when the instructor's copy was made, never a date in it
+        collected: datetime | None = datetime.fromtimestamp(os.stat(path).st_mtime, tz=UTC)
+    except (OSError, ValueError, OverflowError):
+        collected = None
     return StudentEntry(
         name=name,
         key=key,
         folder=exercise_folder(course, into),
         root=into,
-        submitted_at=newest,
-        details={"time from": "newest file in the zip"} if newest is not None else {},
+        submitted_at=collected,
+        details={"time from": "the zip file's own date"} if collected is not None else {},
+        kind="zip",
     )
 
 
@@ -333,12 +344,10 @@ def _zip_problem(error: BaseException, unpack_to: Path) -> str:
     return f"could not be unpacked ({shown_name(why or str(error))}); hand in a .zip file"
 
 
-def _unpack(path: Path, into: Path, zip_name: str, budget: _Budget) -> datetime | None:
+def _unpack(path: Path, into: Path, zip_name: str, budget: _Budget) -> None:
     """Extract the graded kinds of file, each at most one byte over the size the grader accepts
     (so that it is refused with its size, not cut silently), counting the bytes as they are
-    written against the student's and the run's caps; the newest entry's time (a zip keeps no
-    time zone: taken as UTC)."""
-    newest: datetime | None = None
+    written against the student's and the run's caps. Entry dates are not kept (the student's)."""
     caps = budget.caps
     written = 0
     with _ZipReads(open_regular(path), "rb") as handle, zipfile.ZipFile(handle) as archive:
@@ -384,12 +393,7 @@ def _unpack(path: Path, into: Path, zip_name: str, budget: _Budget) -> datetime 
                             "unzip it into a folder in SUBMISSIONS and run grade batch again"
                         )
                     sink.write(chunk)
-            moment = _zip_time(info)
-            if moment is not None:
-                os.utime(target, (moment.timestamp(), moment.timestamp()))
-                newest = moment if newest is None else max(newest, moment)
     budget.used += written
-    return newest
 
 
 def _size(count: int) -> str:
@@ -416,14 +420,6 @@ def _target(info: zipfile.ZipInfo, into: Path) -> Path | None:
     if any(len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for part in parts):
         return None
     return into.joinpath(*parts)
-
-
-def _zip_time(info: zipfile.ZipInfo) -> datetime | None:
-    """The entry's time as UTC; None if the zip holds no valid date (month 0, say)."""
-    try:
-        return datetime(*info.date_time, tzinfo=UTC)
-    except (ValueError, OverflowError):
-        return None
 
 
 # ---------------------------------------------------------------- Gradescope
@@ -476,6 +472,7 @@ def _gradescope(course: Course, submissions: Path, keys: _Keys) -> list[StudentE
                     submitted_at=moment,
                     problem=None if found else f"{details['submission']} is not in the export",
                     details=details,
+                    kind="gradescope",
                 )
             )
     return entries
