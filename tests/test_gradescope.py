@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -98,7 +99,11 @@ def run_autograder(
 def grade_json(folder: Path) -> dict:
     """What `grade all --format json` says of the exercise files in ``folder``."""
     run = subprocess.run(
-        ["grade", "all", "--format", "json", "--submission", str(folder), "--course", str(REPO)],
+        # the grader of the interpreter running the tests, not whatever `grade` PATH finds
+        [
+            *(sys.executable, "-m", "grader", "all", "--format", "json"),
+            *("--submission", str(folder), "--course", str(REPO)),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

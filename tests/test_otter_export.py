@@ -68,7 +68,9 @@ def otter(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def grade_json(course: Course, exercise_id: str, path: Path) -> dict:
     run = subprocess.run(
         [
-            "grade",
+            sys.executable,  # the grader of the interpreter running the tests, not PATH's
+            "-m",
+            "grader",
             exercise_id,
             "--format",
             "json",
