@@ -22,19 +22,16 @@ until the file is right.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import getpass
-import io
 import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from grader.batch.instructor_csv import RowsRefused, read_rows
 from grader.course import Course, Exercise
-from grader.errors import UsageError
-from grader.submission import NotAFile, read_capped
 
 COLUMNS = ("student", "exercise", "points", "comment")
 MAX_ADJUSTMENTS_BYTES = 16 * 2**20  # a row per student and exercise: a few MB for a large class
@@ -69,16 +66,8 @@ class AdjustmentRow:
     key: str = ""
 
 
-class AdjustmentsRefused(UsageError):
-    """The file has mistakes: ``lines``, one per mistake; str() is the one line that ends them."""
-
-    def __init__(self, path: Path, lines: list[str]) -> None:
-        self.lines = lines
-        count = len(lines)
-        super().__init__(
-            f"{path}: {count} mistake{'s' if count != 1 else ''} above; fix the file and run "
-            "grade batch again (nothing was graded)"
-        )
+class AdjustmentsRefused(RowsRefused):
+    """The adjustments file has mistakes: ``lines``, one per mistake."""
 
 
 def current_user() -> str:
@@ -100,24 +89,7 @@ def read_adjustments(path: Path, course: Course, exercises: list[Exercise]) -> l
     UsageError if the file cannot be read or has no header; AdjustmentsRefused listing every bad
     row (a points cell that is no number, an empty comment, an exercise not in the run, a second
     row for one student and exercise)."""
-    try:
-        data = read_capped(path, MAX_ADJUSTMENTS_BYTES + 1)
-        if len(data) > MAX_ADJUSTMENTS_BYTES:
-            raise ValueError(f"larger than {MAX_ADJUSTMENTS_BYTES // 2**20} MB")
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    except NotAFile as refused:
-        raise UsageError(f"{path}: is {refused}, not a CSV file") from None
-    except UnicodeDecodeError as error:
-        raise UsageError(
-            f"{path}: cannot be read as a CSV file ({error}); save it as CSV UTF-8"
-        ) from None
-    except (OSError, ValueError, csv.Error) as error:
-        raise UsageError(f"{path}: cannot be read as a CSV file ({error})") from None
-    if not rows or tuple(cell.strip().lower() for cell in rows[0]) != COLUMNS:
-        raise UsageError(
-            f"{path}:1: the first line must be `student,exercise,points,comment`; one adjustment "
-            "per line follows"
-        )
+    rows = read_rows(path, MAX_ADJUSTMENTS_BYTES, COLUMNS, "adjustment")
     in_run = {exercise.id for exercise in exercises}
     in_course = {exercise.id for exercise in course.exercises}
     found: list[AdjustmentRow] = []

@@ -21,8 +21,6 @@ Per exercise, the first of:
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import os
 import sys
 from dataclasses import dataclass, replace
@@ -31,9 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from grader.batch.clone_times import CloneRefused, last_change_times
+from grader.batch.instructor_csv import RowsRefused, read_rows
 from grader.course import Course
-from grader.errors import UsageError
-from grader.submission import NotAFile, read_capped
 
 if TYPE_CHECKING:
     from grader.batch.discover import StudentEntry
@@ -66,16 +63,8 @@ class PlannedItem(Protocol):
 Item = TypeVar("Item", bound=PlannedItem)
 
 
-class TimesRefused(UsageError):
-    """The times file has mistakes: ``lines``, one per bad row; str() is the line ending them."""
-
-    def __init__(self, path: Path, lines: list[str]) -> None:
-        self.lines = lines
-        count = len(lines)
-        super().__init__(
-            f"{path}: {count} mistake{'s' if count != 1 else ''} above; fix the file and run "
-            "grade batch again (nothing was graded)"
-        )
+class TimesRefused(RowsRefused):
+    """The times file has mistakes: ``lines``, one per bad row."""
 
 
 @dataclass(frozen=True)
@@ -118,20 +107,7 @@ def read_times(path: Path, course: Course) -> Times:
     """The times file at ``path``; TimesRefused with one line per bad row, UsageError if it
     cannot be read as a CSV file at all."""
     ids = {exercise.id for exercise in course.exercises}
-    try:
-        data = read_capped(path, MAX_TIMES_BYTES + 1)
-        if len(data) > MAX_TIMES_BYTES:
-            raise ValueError(f"larger than {MAX_TIMES_BYTES // 2**20} MB")
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    except NotAFile as refused:
-        raise UsageError(f"--times {path}: is {refused}, not a CSV file") from None
-    except (OSError, ValueError, csv.Error) as error:
-        raise UsageError(f"--times {path}: cannot be read as a CSV file ({error})") from None
-    if not rows or tuple(cell.strip().lower() for cell in rows[0]) != TIMES_COLUMNS:
-        raise UsageError(
-            f"{path}:1: the first line must be `student,exercise,submitted_at`; one time per "
-            "line follows"
-        )
+    rows = read_rows(path, MAX_TIMES_BYTES, TIMES_COLUMNS, "time", label="--times")
     times: Times = {}
     mistakes: list[str] = []
     for number, row in enumerate(rows[1:], start=2):

@@ -21,16 +21,14 @@ both kept in the gradebook.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from grader.batch.instructor_csv import read_rows
 from grader.course import Course, Exercise
 from grader.errors import UsageError
-from grader.submission import NotAFile, read_capped
 
 EXTENSION_COLUMNS = ("student", "exercise", "days")
 MAX_EXTENSIONS_BYTES = 16 * 2**20  # a line per student and exercise: a few MB for a large class
@@ -75,20 +73,7 @@ def lateness(
 def read_extensions(path: Path, course: Course) -> Extensions:
     """The extensions file at ``path``; UsageError naming the line of any mistake."""
     ids = {exercise.id for exercise in course.exercises}
-    try:
-        data = read_capped(path, MAX_EXTENSIONS_BYTES + 1)
-        if len(data) > MAX_EXTENSIONS_BYTES:
-            raise ValueError(f"larger than {MAX_EXTENSIONS_BYTES // 2**20} MB")
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    except NotAFile as refused:
-        raise UsageError(f"{path}: is {refused}, not a CSV file") from None
-    except (OSError, ValueError, csv.Error) as error:
-        raise UsageError(f"{path}: cannot be read as a CSV file ({error})") from None
-    if not rows or tuple(cell.strip().lower() for cell in rows[0]) != EXTENSION_COLUMNS:
-        raise UsageError(
-            f"{path}:1: the first line must be `student,exercise,days`; one extension per line "
-            "follows"
-        )
+    rows = read_rows(path, MAX_EXTENSIONS_BYTES, EXTENSION_COLUMNS, "extension")
     extensions: Extensions = {}
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):

@@ -33,7 +33,6 @@ from grader.integrations.otter_student import (
     STUDENT,
     TESTS,
     public_course_yaml,
-    public_points,
     public_shared_modules,
     student_notebook,
 )
@@ -42,6 +41,7 @@ from grader.integrations.packaging import (
     course_yaml,
     dependencies,
     package_files,
+    public_points,
     relative,
     write_folder,
 )

@@ -20,7 +20,6 @@ of the public checks.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 from pathlib import Path
 
@@ -28,8 +27,7 @@ import nbformat
 import yaml
 
 from grader.course import Course, Exercise
-from grader.integrations.packaging import relative
-from grader.runner import load_checks
+from grader.integrations.packaging import public_entry
 
 STUDENT = "student"  # the folder inside DEST/<exercise>/ that students receive
 TESTS = "tests"  # otter's tests folder, beside the notebook
@@ -41,25 +39,10 @@ _CHECK_HEADING = re.compile(r"\A\s*#{1,6}\s*check your work\b", re.IGNORECASE)
 _NAMED_CHECK = r"`(?:grade {id}|(?<![.\w])check\(\s*[\"']{id}[\"']\s*\))`"
 
 
-def public_points(course: Course, exercise: Exercise) -> float:
-    """The points of ``exercise``'s public checks."""
-    return sum(check.points for check in load_checks(course, exercise) if not check.hidden)
-
-
 def public_course_yaml(course: Course, exercise: Exercise) -> str:
     """A course.yaml of ``exercise`` with its public checks only: the course as the student's
     otter tests read it (no solution, no hidden check; their points as ``hidden_points``)."""
-    public = public_points(course, exercise)
-    entry: dict[str, object] = {
-        "id": exercise.id,
-        "title": exercise.title,
-        "student_file": relative(course, exercise.student_file),
-        "checks": relative(course, exercise.checks),
-        "points": public,
-    }
-    if exercise.points - public > 0:
-        entry["hidden_points"] = exercise.points - public
-    entry["limits"] = dataclasses.asdict(exercise.limits)
+    entry = public_entry(course, exercise)
     document: dict[str, object] = {
         "title": course.title,
         "seed": course.seed,

@@ -66,6 +66,30 @@ def _exercise_entry(course: Course, exercise: Exercise) -> dict[str, object]:
     return entry
 
 
+def public_points(course: Course, exercise: Exercise) -> float:
+    """The points of ``exercise``'s public checks."""
+    from grader.runner import load_checks  # only where a public copy of the course is written
+
+    return sum(check.points for check in load_checks(course, exercise) if not check.hidden)
+
+
+def public_entry(course: Course, exercise: Exercise) -> dict[str, object]:
+    """``exercise``'s course.yaml entry as the students' copies have it: its public checks
+    only, no solution; the hidden checks' points as ``hidden_points``."""
+    public = public_points(course, exercise)
+    entry: dict[str, object] = {
+        "id": exercise.id,
+        "title": exercise.title,
+        "student_file": relative(course, exercise.student_file),
+        "checks": relative(course, exercise.checks),
+        "points": public,
+    }
+    if exercise.points - public > 0:
+        entry["hidden_points"] = exercise.points - public
+    entry["limits"] = dataclasses.asdict(exercise.limits)
+    return entry
+
+
 def course_yaml(course: Course, exercises: tuple[Exercise, ...]) -> str:
     """A course.yaml of ``exercises`` with their hidden checks and solutions: the course as a
     grader that runs every check reads it (Gradescope's autograder, otter-grader's support

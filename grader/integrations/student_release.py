@@ -22,30 +22,22 @@ from pathlib import Path
 
 import yaml
 
-from grader.course import Course, Exercise
-from grader.integrations.packaging import package_files, pyproject, relative, write_folder
+from grader.course import Course
+from grader.integrations.packaging import (
+    package_files,
+    public_entry,
+    public_points,
+    pyproject,
+    relative,
+    write_folder,
+)
 from grader.integrations.templating import render, text
-from grader.runner import load_checks
-
-
-def _public_points(course: Course, exercise: Exercise) -> float:
-    return sum(check.points for check in load_checks(course, exercise) if not check.hidden)
 
 
 def _course_yaml(course: Course) -> str:
     exercises = []
     for exercise in course.exercises:
-        public = _public_points(course, exercise)
-        entry: dict[str, object] = {
-            "id": exercise.id,
-            "title": exercise.title,
-            "student_file": relative(course, exercise.student_file),
-            "checks": relative(course, exercise.checks),
-            "points": public,
-        }
-        if exercise.points - public > 0:
-            entry["hidden_points"] = exercise.points - public
-        entry["limits"] = dataclasses.asdict(exercise.limits)
+        entry = public_entry(course, exercise)
         if exercise.due is not None:
             entry["due"] = exercise.due.isoformat()
         exercises.append(entry)
@@ -65,7 +57,7 @@ def _course_yaml(course: Course) -> str:
 def _readme(course: Course) -> str:
     rows = []
     for exercise in course.exercises:
-        public = _public_points(course, exercise)
+        public = public_points(course, exercise)
         rows.append(
             f"| `{exercise.id}` | {exercise.title} | `{relative(course, exercise.student_file)}` "
             f"| {public:g} | {exercise.points - public:g} |\n"  # $rows starts a line
